@@ -1,0 +1,179 @@
+/*
+ * sla_config — the whole configuration, loaded from a libconfig file.
+ *
+ * sla_config_load() builds a complete, validated, immutable configuration
+ * or nothing: on SIGHUP the daemon loads a new one and swaps it in only on
+ * success (the old one stays on any error). Every error names the file,
+ * line and setting: "slad.conf:42: policies.[3].first_response.target: bad
+ * duration '3x': unknown unit 'x'". Unknown settings are errors.
+ *
+ * Settings are described by tables (name -> parser -> field), not by
+ * chains of strcmp. Relative paths (secret_file, password_file, @include)
+ * are resolved against the directory of the main file.
+ *
+ * File layout (see conf/slad.conf for every setting with its default):
+ *
+ *   log_level = "info";
+ *   redis   = { host; port; unix_socket; password_file; db; connect_timeout; };
+ *   stream  = { prefix; group; consumer; batch; block; claim_idle;
+ *               max_future_skew; max_entry_bytes; max_fields; max_value_bytes; };
+ *   control = { socket; };
+ *   http    = { listen; };
+ *   clocks  = { ring_seconds; pausable = [ "resolution", ... ]; };
+ *   revisit = { satisfied; average; unsatisfied; };
+ *   calendars = ( { name; timezone; hours = { mon = [ "09:00-12:00", ... ]; ... };
+ *                   holidays = [ "2026-10-01", ... ]; workdays = [ ... ];
+ *                   extra_day_hours = "mon"; } );
+ *   receivers = ( { name; url; format; secret_file; rate_per_second;
+ *                   rate_per_minute; } );
+ *   policies  = ( { name; match = { field = "v" | [ "a", "b" ] | ">1000"; };
+ *                   first_response = { target; calendar; warn; warn_notify;
+ *                                      escalate = ( { after; notify; repeat;
+ *                                                     max_repeats; } );
+ *                                      recovered; };
+ *                   ... } );
+ *
+ * Ownership: the sla_config owns everything reachable from it; free with
+ * sla_config_free().
+ */
+#ifndef SLA_CONFIG_H
+#define SLA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sla_calendar.h"
+#include "sla_duration.h"
+#include "sla_event.h"
+#include "sla_metric.h"
+
+enum sla_format {
+    SLA_FORMAT_JSON = 0,
+    SLA_FORMAT_ALERTMANAGER,
+    SLA_FORMAT_SLACK,
+    SLA_FORMAT_FEISHU,
+    SLA_FORMAT_DINGTALK,
+    SLA_FORMAT_WECOM,
+    SLA_FORMAT_COUNT
+};
+
+typedef struct sla_receiver {
+    char *name;
+    char *url;
+    enum sla_format format;
+    char *secret;          /* contents of secret_file, trailing newline removed; NULL if none */
+    int rate_per_second;   /* 0 = unlimited; default per format */
+    int rate_per_minute;   /* 0 = unlimited; default per format */
+    int line;
+} sla_receiver;
+
+enum sla_match_op {
+    SLA_MATCH_EQUAL = 0, /* equal to any of values[] */
+    SLA_MATCH_GT,
+    SLA_MATCH_GE,
+    SLA_MATCH_LT,
+    SLA_MATCH_LE,
+};
+
+typedef struct sla_match {
+    char *field;
+    enum sla_match_op op;
+    char **values; /* SLA_MATCH_EQUAL */
+    size_t nvalues;
+    double number; /* numeric ops: the ticket field must parse as a number */
+} sla_match;
+
+typedef struct sla_step {
+    sla_span after;   /* delay from the deadline */
+    int *notify;      /* receiver indices into sla_config.receivers */
+    size_t nnotify;
+    sla_span repeat;  /* zero span: no repeat */
+    int max_repeats;  /* with repeat: how many times; 0 = until acknowledged */
+} sla_step;
+
+typedef struct sla_target {
+    int defined;        /* the policy sets a target for this metric */
+    sla_span target;
+    int calendar;       /* index into calendars, -1 = wall-clock time */
+    int warn_percent;   /* 1..99, or 0 */
+    sla_span warn_before; /* used when warn_percent == 0 and non-zero */
+    int *warn_notify;   /* receiver indices; defaults to the first step's */
+    size_t nwarn_notify;
+    sla_step *steps;    /* the ladder, in order of `after` */
+    size_t nsteps;
+    int recovered;      /* send `recovered` to those notified when met late */
+} sla_target;
+
+typedef struct sla_policy {
+    char *name;
+    sla_match *match;   /* all must hold; none = matches every ticket */
+    size_t nmatch;
+    sla_target metrics[SLA_METRIC_COUNT];
+    int line;
+} sla_policy;
+
+/* At most this many policies (the engine stores a policy index in 8 bits). */
+#define SLA_MAX_POLICIES 250
+
+enum sla_revisit { SLA_REVISIT_SATISFIED = 0, SLA_REVISIT_AVERAGE, SLA_REVISIT_UNSATISFIED,
+                   SLA_REVISIT_COUNT };
+
+typedef struct sla_config {
+    char *path;            /* as given to sla_config_load */
+    int log_level;         /* LOG_ERR .. LOG_DEBUG; default LOG_INFO */
+
+    struct {
+        char *host;        /* default "127.0.0.1" */
+        int port;          /* default 6379 */
+        char *unix_socket; /* when set, used instead of host/port */
+        char *password;    /* contents of password_file; NULL if none */
+        int db;            /* default 0 */
+        int connect_timeout_ms; /* default 2000 */
+    } redis;
+
+    struct {
+        char *prefix;      /* default "sla:" */
+        char *group;       /* default "slad" */
+        char *consumer;    /* default "slad-<hostname>" */
+        int batch;         /* XREADGROUP COUNT, default 500, 1..10000 */
+        int block_ms;      /* XREADGROUP BLOCK, default 2000 */
+        int claim_idle_ms; /* XAUTOCLAIM min-idle-time, default 60000 */
+        int64_t max_future_skew_ms; /* default 300000 */
+        sla_event_limits limits;
+    } stream;
+
+    char *control_socket;  /* default "/run/slad/slad.sock" */
+    char *http_listen;     /* default "127.0.0.1:9464"; "" disables */
+
+    int64_t ring_ms;       /* clocks.ring_seconds * 1000, default 5000 */
+    unsigned pausable_mask; /* bit (1u << metric); default resolution|periodic_update */
+    sla_span revisit[SLA_REVISIT_COUNT]; /* default 90d, 7d, 24h */
+
+    char **calendar_names;
+    sla_calendar **calendars;
+    size_t ncalendars;
+
+    sla_receiver *receivers;
+    size_t nreceivers;
+
+    sla_policy *policies;
+    size_t npolicies;
+} sla_config;
+
+/*
+ * Load and validate path. On success returns 0 and *out owns a new
+ * configuration. On failure returns -1, *out is NULL and err holds one line
+ * "FILE:LINE: SETTING: reason".
+ */
+int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen);
+void sla_config_free(sla_config *cfg);
+
+/* Index of the receiver or calendar with that name, -1 when none. */
+int sla_config_receiver_index(const sla_config *cfg, const char *name);
+int sla_config_calendar_index(const sla_config *cfg, const char *name);
+
+/* "json", "alertmanager", ... and back (-1 when unknown). */
+const char *sla_format_name(int format);
+int sla_format_from_name(const char *name);
+
+#endif

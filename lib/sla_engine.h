@@ -1,0 +1,163 @@
+/*
+ * sla_engine — open tickets, their SLA clocks, and the decisions they make.
+ *
+ * Pure logic: time comes in as numbers (ms since the epoch), events come
+ * in parsed (sla_event), and what the engine decides comes out through
+ * sla_engine_collect() as data for the caller to make durable. The engine
+ * never sleeps, reads a clock, or does I/O, so every rule is tested with an
+ * injected time.
+ *
+ *   events --apply--> tickets/clocks --deadlines--> timer wheel
+ *   advance(now) --> due clocks --> decisions (warning, breach, escalation,
+ *                                              recovered)
+ *   collect() --> { decisions, changed ticket records, removed tickets }
+ *
+ * Exactly-once: every ladder firing of a clock is identified by (ticket,
+ * metric, cycle, level) and recorded in the ticket's state as fired in the
+ * same output as the decision itself; the caller writes both in one atomic
+ * step, so a restarted engine restored from that state never fires it
+ * again, and one restored from an older state fires it (once) again.
+ *
+ * Event time: clocks start at the event's ts. Before an event is applied
+ * to a ticket, every action of that ticket due at or before the event's ts
+ * fires first ("catch-up"), so a reply that came after the deadline still
+ * produces the breach it deserves, marked late.
+ *
+ * Ownership: the engine borrows the configuration (it must outlive the
+ * engine or be replaced with sla_engine_set_config first) and owns its
+ * tickets. sla_output owns everything in it until sla_output_clear().
+ */
+#ifndef SLA_ENGINE_H
+#define SLA_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sla_config.h"
+#include "sla_event.h"
+#include "sla_metric.h"
+#include "sla_streamid.h"
+
+typedef struct sla_engine sla_engine;
+
+enum sla_decision_kind {
+    SLA_DECISION_WARNING = 0,
+    SLA_DECISION_BREACH,
+    SLA_DECISION_ESCALATION,
+    SLA_DECISION_RECOVERED,
+};
+
+/* One notification decision: one record of the escalations stream. */
+typedef struct sla_decision {
+    enum sla_decision_kind kind;
+    char id[48];            /* stable idempotency key "esc_<32 hex>" */
+    char *ticket;           /* owned, NUL-terminated */
+    int metric;
+    uint32_t cycle;
+    int level;              /* 0 warning, 1 breach, 2.. escalation levels/repeats */
+    char *policy;           /* owned */
+    char *receiver;         /* owned; "" when the step notifies nobody */
+    int64_t deadline_ms;
+    int64_t fired_ms;       /* when the engine decided (its `now`) */
+    int64_t late_ms;        /* fired_ms - (deadline_ms + step delay), >= 0 */
+    char *attrs;            /* owned packed "key\0value\0" pairs */
+    size_t attrs_len;
+} sla_decision;
+
+/* A ticket whose durable state changed: id -> encoded record. */
+typedef struct sla_upsert {
+    char *ticket;           /* owned */
+    size_t ticket_len;
+    unsigned char *record;  /* owned, sla_engine_restore() format */
+    size_t record_len;
+} sla_upsert;
+
+typedef struct sla_output {
+    sla_decision *decisions;
+    size_t ndecisions, decisions_cap;
+    sla_upsert *upserts;
+    size_t nupserts, upserts_cap;
+    char **removed;         /* owned ticket ids */
+    size_t *removed_len;
+    size_t nremoved, removed_cap;
+} sla_output;
+
+void sla_output_init(sla_output *out);
+/* Free everything in out and empty it (it stays usable). */
+void sla_output_clear(sla_output *out);
+
+/*
+ * The fields of the escalations-stream record of d, as field/value pairs
+ * (SPEC section 5): id kind ticket metric policy level receiver deadline_ms
+ * fired_ms late_ms cycle, then the ticket's attributes. Numbers are
+ * formatted into scratch (at least 256 bytes). Returns the number of pairs
+ * written to fields (at most max), borrowing from d and scratch.
+ */
+size_t sla_decision_fields(const sla_decision *d, sla_field *fields, size_t max, char *scratch,
+                           size_t scratch_len);
+const char *sla_decision_kind_name(int kind);
+
+enum sla_apply_result {
+    SLA_APPLIED = 0,
+    SLA_APPLY_DUPLICATE = 1,      /* entry id not newer than the ticket's last */
+    SLA_APPLY_UNKNOWN_TICKET = 2, /* event for a ticket not open; counted, ignored */
+};
+
+typedef struct sla_engine_stats {
+    uint64_t events[SLA_EV_TYPE_COUNT];
+    uint64_t duplicates;
+    uint64_t unknown_ticket;
+    uint64_t ts_clamped;
+    uint64_t warnings[SLA_METRIC_COUNT];
+    uint64_t breaches[SLA_METRIC_COUNT];
+    uint64_t escalations[SLA_METRIC_COUNT];
+    uint64_t recovered[SLA_METRIC_COUNT];
+    uint64_t open_tickets;
+    uint64_t running_clocks[SLA_METRIC_COUNT];
+} sla_engine_stats;
+
+/* A new engine at time now_ms using cfg (borrowed). NULL on OOM. */
+sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms);
+void sla_engine_free(sla_engine *e);
+
+/*
+ * Apply one valid event carried by stream entry `entry` (may be NULL for
+ * events without one, e.g. in tests). Returns enum sla_apply_result.
+ */
+int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *entry,
+                     int64_t now_ms);
+
+/* Acknowledge a breach (slactl ack): metric -1 = every clock. Returns the
+ * number of clocks acknowledged, -1 for an unknown ticket. */
+int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, int64_t now_ms);
+
+/* Fire everything due at or before now_ms. */
+void sla_engine_advance(sla_engine *e, int64_t now_ms);
+
+/* When advance should next be called; INT64_MAX when nothing is pending. */
+int64_t sla_engine_next_wakeup(const sla_engine *e);
+
+/*
+ * Move decisions and changed state made since the last collect into out
+ * (appending). The caller must make them durable together.
+ */
+void sla_engine_collect(sla_engine *e, sla_output *out);
+
+/*
+ * Restore one ticket from its record (as produced in sla_upsert). Clocks
+ * are re-matched against the current configuration. Returns 0, or -1 for a
+ * corrupt record (the ticket is skipped).
+ */
+int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsigned char *rec,
+                       size_t rec_len, int64_t now_ms);
+
+/*
+ * Switch to a new configuration: every open ticket is re-matched, running
+ * clocks keep their start and get the new targets. The old configuration
+ * may be freed after this returns.
+ */
+void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms);
+
+void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out);
+
+#endif
