@@ -93,6 +93,10 @@ void sla_output_clear(sla_output *out);
  * formatted into scratch (at least 256 bytes). Returns the number of pairs
  * written to fields (at most max), borrowing from d and scratch.
  */
+/* Room sla_decision_fields() needs: fixed fields plus every attribute. */
+#define SLA_DECISION_MAX_FIELDS (11 + SLA_EVENT_MAX_FIELDS)
+#define SLA_DECISION_SCRATCH 256
+
 size_t sla_decision_fields(const sla_decision *d, sla_field *fields, size_t max, char *scratch,
                            size_t scratch_len);
 const char *sla_decision_kind_name(int kind);
@@ -122,7 +126,10 @@ void sla_engine_free(sla_engine *e);
 
 /*
  * Apply one valid event carried by stream entry `entry` (may be NULL for
- * events without one, e.g. in tests). Returns enum sla_apply_result.
+ * events without one, e.g. in tests). A `ts` more than
+ * cfg->stream.max_future_skew_ms ahead of now_ms is clamped to now_ms and
+ * counted in stats.ts_clamped (callers do not clamp). Returns enum
+ * sla_apply_result.
  */
 int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *entry,
                      int64_t now_ms);
@@ -139,14 +146,17 @@ int64_t sla_engine_next_wakeup(const sla_engine *e);
 
 /*
  * Move decisions and changed state made since the last collect into out
- * (appending). The caller must make them durable together.
+ * (appending). The caller must make them durable together, applying
+ * `removed` before `upserts`: a ticket closed and opened again between two
+ * collects appears in both, and its upsert is the newer state.
  */
 void sla_engine_collect(sla_engine *e, sla_output *out);
 
 /*
  * Restore one ticket from its record (as produced in sla_upsert). Clocks
- * are re-matched against the current configuration. Returns 0, or -1 for a
- * corrupt record (the ticket is skipped).
+ * are re-matched against the current configuration. Restoring a ticket
+ * already present replaces it (so a field seen twice by HSCAN is
+ * harmless). Returns 0, or -1 for a corrupt record (the ticket is skipped).
  */
 int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsigned char *rec,
                        size_t rec_len, int64_t now_ms);
@@ -159,5 +169,52 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
 void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms);
 
 void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out);
+
+/* ------------------------------------------------------------- queries --
+ * Read-only views for the control socket. Strings borrowed from the engine
+ * or its configuration stay valid until the next call that changes the
+ * engine (apply, advance, restore, set_config, free).
+ */
+
+typedef struct sla_clock_info {
+    int metric;
+    int state;            /* enum sla_clock_state (sla_ticket.h): 1 running, 2 paused, 3 met, 4 stopped */
+    const char *state_name; /* "running", "paused", "met", "stopped" */
+    uint32_t cycle;
+    int policy;           /* index into cfg->policies, -1 when none */
+    const char *policy_name; /* "" when none */
+    int64_t deadline_ms;  /* running clocks; INT64_MAX when it has none (paused, met...) */
+    int64_t elapsed_ms;   /* business time accrued so far */
+    int fired;            /* ladder firings this cycle: 0 none, 1 breach, 2.. escalations */
+    int warned, acked;
+} sla_clock_info;
+
+/*
+ * The ticket's attributes (packed, sla_attrs) and every clock that ever
+ * started, in metric order. Returns the number of clocks written to out
+ * (at most SLA_METRIC_COUNT), or -1 for an unknown ticket.
+ */
+int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, int64_t now_ms,
+                           sla_clock_info out[SLA_METRIC_COUNT], const char **attrs,
+                           size_t *attrs_len);
+
+typedef struct sla_due_item {
+    const char *ticket;   /* borrowed */
+    int metric;
+    int64_t deadline_ms;
+    int fired;            /* ladder firings so far (0: not breached yet) */
+    int acked;
+    int policy;           /* index into cfg->policies, -1 when none */
+} sla_due_item;
+
+/*
+ * Running clocks, soonest deadline first: with breached == 0 those not yet
+ * breached whose deadline is within `within_ms` of now (any when < 0);
+ * with breached == 1 those past their deadline and not met. Writes at most
+ * max items and returns how many matched in total (which may exceed max).
+ * Cost: one pass over every open ticket (about 20 ms per million).
+ */
+size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, int breached,
+                       sla_due_item *out, size_t max);
 
 #endif

@@ -1,0 +1,1123 @@
+/*
+ * sla_engine — tickets, clocks and decisions. See sla_engine.h for the
+ * contract; this comment explains how it is met.
+ *
+ * Clocks. Each ticket has one sla_clock per metric (sla_ticket.h). A
+ * running clock's deadline is derived, never stored:
+ *
+ *   wall clock:  deadline = resume + target - elapsed
+ *   calendar:    T = business length of the target measured from resume
+ *                deadline = calendar_add(resume, T - elapsed)
+ *   absolute:    deadline = resume (callback `due`, abandoned call)
+ *
+ * so pausing (elapsed += business time since resume), resuming (resume =
+ * now) and re-matching a policy (a new target) are O(1) updates followed by
+ * one reschedule.
+ *
+ * Actions. A running clock's next action is, in order, its warning (once
+ * per cycle), then ladder firing number `fired` at deadline + step delay
+ * (the last step repeating every `repeat` up to max_repeats), unless
+ * acknowledged. Firing k is level k + 1 of the record: 1 is the breach,
+ * 2.. escalations. The ticket's single timer sits at the earliest action
+ * of all its clocks; when it pops, ticket_run() performs every action due
+ * and re-arms it. Cost per pop: O(clocks), calendar arithmetic included.
+ *
+ * Durability. Every change marks the ticket dirty (an O(1) list with a
+ * back-index in the ticket); decisions are buffered; collect() hands both
+ * out together, so the caller can write decisions and the ticket states
+ * that say "fired" in one transaction.
+ */
+#include "sla_engine.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sla_attrs.h"
+#include "sla_calendar.h"
+#include "sla_policy.h"
+#include "sla_record.h"
+#include "sla_ticket.h"
+#include "sla_tickettable.h"
+#include "sla_timerwheel.h"
+
+#define TICKET_OF_TIMER(tm) ((sla_ticket *)((char *)(tm) - offsetof(sla_ticket, timer)))
+#define MAX_FIRINGS 255
+
+struct sla_engine {
+    const sla_config *cfg;
+    sla_tickettable tickets;
+    sla_timerwheel *wheel;
+    sla_ticket **dirty;        /* tickets changed since the last collect */
+    size_t ndirty, dirty_cap;
+    sla_output pending;        /* decisions and removals since the last collect */
+    sla_engine_stats stats;
+};
+
+/* ------------------------------------------------------------------ output */
+
+void sla_output_init(sla_output *out) { memset(out, 0, sizeof *out); }
+
+void sla_output_clear(sla_output *out)
+{
+    for (size_t i = 0; i < out->ndecisions; i++) {
+        sla_decision *d = &out->decisions[i];
+        free(d->ticket);
+        free(d->policy);
+        free(d->receiver);
+        free(d->attrs);
+    }
+    for (size_t i = 0; i < out->nupserts; i++) {
+        free(out->upserts[i].ticket);
+        free(out->upserts[i].record);
+    }
+    for (size_t i = 0; i < out->nremoved; i++)
+        free(out->removed[i]);
+    free(out->decisions);
+    free(out->upserts);
+    free(out->removed);
+    free(out->removed_len);
+    sla_output_init(out);
+}
+
+static void *grow_array(void *arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *n = realloc(arr, ncap * elem);
+    if (!n)
+        abort(); /* out of memory: nothing sensible to decide without state */
+    *cap = ncap;
+    return n;
+}
+
+static char *dup_bytes(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (!d)
+        abort();
+    if (len)
+        memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
+
+const char *sla_decision_kind_name(int kind)
+{
+    static const char *const names[] = {"warning", "breach", "escalation", "recovered"};
+    return kind >= 0 && kind <= SLA_DECISION_RECOVERED ? names[kind] : NULL;
+}
+
+size_t sla_decision_fields(const sla_decision *d, sla_field *fields, size_t max, char *scratch,
+                           size_t scratch_len)
+{
+    size_t n = 0;
+    char *s = scratch, *end = scratch + scratch_len;
+#define ADD(k, v, vl)                                                                 \
+    do {                                                                              \
+        if (n < max)                                                                  \
+            fields[n++] = (sla_field){(k), strlen(k), (v), (vl)};                     \
+    } while (0)
+#define ADD_STR(k, v) ADD(k, v, strlen(v))
+#define ADD_NUM(k, fmt, v)                                                            \
+    do {                                                                              \
+        int len_ = snprintf(s, (size_t)(end - s), fmt, v);                            \
+        if (len_ > 0 && s + len_ < end) {                                             \
+            ADD(k, s, (size_t)len_);                                                  \
+            s += len_ + 1;                                                            \
+        }                                                                             \
+    } while (0)
+    ADD_STR("id", d->id);
+    ADD_STR("kind", sla_decision_kind_name(d->kind));
+    ADD_STR("ticket", d->ticket);
+    ADD_STR("metric", sla_metric_name(d->metric));
+    ADD_STR("policy", d->policy);
+    ADD_NUM("level", "%d", d->level);
+    ADD_STR("receiver", d->receiver);
+    ADD_NUM("deadline_ms", "%lld", (long long)d->deadline_ms);
+    ADD_NUM("fired_ms", "%lld", (long long)d->fired_ms);
+    ADD_NUM("late_ms", "%lld", (long long)d->late_ms);
+    ADD_NUM("cycle", "%u", (unsigned)d->cycle);
+    size_t pos = 0;
+    const char *k, *v;
+    while (sla_attrs_next(d->attrs, d->attrs_len, &pos, &k, &v)) {
+        /* An attribute never shadows a record field of the same name. */
+        int reserved = 0;
+        for (size_t i = 0; i < 11 && i < n; i++)
+            if (strcmp(fields[i].key, k) == 0)
+                reserved = 1;
+        if (!reserved)
+            ADD_STR(k, v);
+    }
+#undef ADD
+#undef ADD_STR
+#undef ADD_NUM
+    return n;
+}
+
+/* ------------------------------------------------------------------ dirty */
+
+static void mark_dirty(sla_engine *e, sla_ticket *t)
+{
+    if (t->dirty_pos)
+        return;
+    e->dirty = grow_array(e->dirty, &e->dirty_cap, e->ndirty + 1, sizeof *e->dirty);
+    e->dirty[e->ndirty++] = t;
+    t->dirty_pos = (uint32_t)e->ndirty;
+}
+
+static void unmark_dirty(sla_engine *e, sla_ticket *t)
+{
+    if (!t->dirty_pos)
+        return;
+    size_t i = t->dirty_pos - 1;
+    e->dirty[i] = e->dirty[--e->ndirty];
+    if (i < e->ndirty)
+        e->dirty[i]->dirty_pos = (uint32_t)(i + 1);
+    t->dirty_pos = 0;
+}
+
+/* ------------------------------------------------------------------ clocks */
+
+static const sla_target *clock_target(const sla_engine *e, const sla_clock *c, int m)
+{
+    if (c->policy == SLA_POLICY_NONE || c->policy >= e->cfg->npolicies)
+        return NULL;
+    const sla_target *tg = &e->cfg->policies[c->policy].metrics[m];
+    return tg->defined ? tg : NULL;
+}
+
+static const sla_calendar *target_calendar(const sla_engine *e, const sla_target *tg)
+{
+    if (!tg || tg->calendar < 0 || (size_t)tg->calendar >= e->cfg->ncalendars)
+        return NULL;
+    return e->cfg->calendars[tg->calendar];
+}
+
+/* The span a running clock must meet, or NULL for an absolute deadline. */
+static const sla_span *clock_span(const sla_engine *e, const sla_clock *c, int m)
+{
+    switch (c->source) {
+    case SLA_TARGET_REVISIT_SATISFIED:
+        return &e->cfg->revisit[SLA_REVISIT_SATISFIED];
+    case SLA_TARGET_REVISIT_AVERAGE:
+        return &e->cfg->revisit[SLA_REVISIT_AVERAGE];
+    case SLA_TARGET_REVISIT_UNSATISFIED:
+        return &e->cfg->revisit[SLA_REVISIT_UNSATISFIED];
+    case SLA_TARGET_POLICY: {
+        const sla_target *tg = clock_target(e, c, m);
+        return tg ? &tg->target : NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* Business time accrued by clock c by instant t. */
+static int64_t clock_elapsed_at(const sla_engine *e, const sla_clock *c, int m, int64_t t)
+{
+    int64_t el = (int64_t)c->elapsed_ms;
+    if (c->state != SLA_CLOCK_RUNNING || t <= (int64_t)c->resume_ms)
+        return el;
+    const sla_calendar *cal = target_calendar(e, clock_target(e, c, m));
+    return el + (cal ? sla_calendar_elapsed(cal, (int64_t)c->resume_ms, t)
+                     : t - (int64_t)c->resume_ms);
+}
+
+/*
+ * Deadline of a running clock and, through *business_total, the target's
+ * length in its own time base (for warn percentages); INT64_MAX when the
+ * clock has no target.
+ */
+static int64_t clock_deadline(const sla_engine *e, const sla_clock *c, int m,
+                              int64_t *business_total)
+{
+    int64_t resume = (int64_t)c->resume_ms, elapsed = (int64_t)c->elapsed_ms;
+    if (c->source == SLA_TARGET_ABSOLUTE) {
+        if (business_total)
+            *business_total = 0;
+        return resume;
+    }
+    const sla_span *span = clock_span(e, c, m);
+    if (!span)
+        return INT64_MAX;
+    const sla_calendar *cal = target_calendar(e, clock_target(e, c, m));
+    if (!cal) {
+        int64_t total = sla_span_plain_ms(span, e->cfg->ring_ms);
+        if (business_total)
+            *business_total = total;
+        return resume + total - elapsed;
+    }
+    int64_t end = sla_calendar_deadline(cal, resume, span, e->cfg->ring_ms);
+    if (end == INT64_MAX)
+        return INT64_MAX;
+    if (elapsed == 0 && !business_total)
+        return end;
+    int64_t total = sla_calendar_elapsed(cal, resume, end);
+    if (business_total)
+        *business_total = total;
+    if (elapsed == 0)
+        return end;
+    return sla_calendar_add_ms(cal, resume, total > elapsed ? total - elapsed : 0);
+}
+
+/* The ladder step of firing k, or NULL past the end of the ladder. */
+static const sla_step *firing_step(const sla_target *tg, int k, int64_t *delay)
+{
+    if (!tg || tg->nsteps == 0) {
+        *delay = 0;
+        return NULL;
+    }
+    if ((size_t)k < tg->nsteps) {
+        *delay = sla_span_plain_ms(&tg->steps[k].after, 0);
+        return &tg->steps[k];
+    }
+    const sla_step *last = &tg->steps[tg->nsteps - 1];
+    int rep = k - (int)tg->nsteps + 1;
+    if (sla_span_is_zero(&last->repeat) || (last->max_repeats > 0 && rep > last->max_repeats))
+        return NULL;
+    *delay = sla_span_plain_ms(&last->after, 0) + rep * sla_span_plain_ms(&last->repeat, 0);
+    return last;
+}
+
+/* Is firing k possible at all? (A ladderless target fires once: the breach.) */
+static int firing_exists(const sla_target *tg, int k, int64_t *delay)
+{
+    if (k >= MAX_FIRINGS)
+        return 0;
+    if (!tg || tg->nsteps == 0) {
+        *delay = 0;
+        return k == 0;
+    }
+    return firing_step(tg, k, delay) != NULL;
+}
+
+enum action { ACT_NONE, ACT_WARN, ACT_FIRE };
+
+/* When clock m of t acts next and what it does; INT64_MAX when never. */
+static int64_t clock_next_action(const sla_engine *e, const sla_clock *c, int m,
+                                 enum action *what, int64_t *deadline_out)
+{
+    *what = ACT_NONE;
+    if (c->state != SLA_CLOCK_RUNNING)
+        return INT64_MAX;
+    const sla_target *tg = clock_target(e, c, m);
+    int warn_wanted = tg && !c->warned && c->fired == 0 &&
+                      (tg->warn_percent > 0 || !sla_span_is_zero(&tg->warn_before));
+    int64_t total = 0;
+    int64_t deadline = clock_deadline(e, c, m, warn_wanted ? &total : NULL);
+    *deadline_out = deadline;
+    if (deadline == INT64_MAX)
+        return INT64_MAX;
+    int64_t best = INT64_MAX;
+    if (warn_wanted && c->source == SLA_TARGET_ABSOLUTE) {
+        int64_t before = sla_span_plain_ms(&tg->warn_before, 0);
+        if (before > 0 && deadline - before < deadline) {
+            best = deadline - before;
+            *what = ACT_WARN;
+        }
+    } else if (warn_wanted) {
+        int64_t before = tg->warn_percent > 0 ? total - total * tg->warn_percent / 100
+                                              : sla_span_plain_ms(&tg->warn_before, 0);
+        int64_t at_business = total - before; /* business time into the clock */
+        const sla_calendar *cal = target_calendar(e, tg);
+        int64_t at;
+        if (at_business <= (int64_t)c->elapsed_ms)
+            at = INT64_MIN; /* passed while paused or at start: warn now */
+        else if (cal)
+            at = sla_calendar_add_ms(cal, (int64_t)c->resume_ms,
+                                     at_business - (int64_t)c->elapsed_ms);
+        else
+            at = (int64_t)c->resume_ms + at_business - (int64_t)c->elapsed_ms;
+        if (before > 0 && at < deadline) {
+            best = at == INT64_MIN ? (int64_t)c->resume_ms : at;
+            *what = ACT_WARN;
+        }
+    }
+    int64_t delay;
+    if (!c->acked && firing_exists(tg, c->fired, &delay) && deadline + delay < best) {
+        best = deadline + delay;
+        *what = ACT_FIRE;
+    }
+    return best;
+}
+
+/* ---------------------------------------------------------------- decisions */
+
+static void decision_id(sla_decision *d)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "%s\x1f%s\x1f%u\x1f%d\x1f%s\x1f%s", d->ticket,
+                     sla_metric_name(d->metric), (unsigned)d->cycle, d->level, d->receiver,
+                     d->kind == SLA_DECISION_RECOVERED ? "recovered" : "");
+    if (n < 0 || (size_t)n >= sizeof buf)
+        n = (int)sizeof buf - 1;
+    EVP_Digest(buf, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+    memcpy(d->id, "esc_", 4);
+    for (int i = 0; i < 16; i++)
+        snprintf(d->id + 4 + 2 * i, 3, "%02x", md[i]);
+}
+
+static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind, int m,
+                 const sla_clock *c, int level, const char *receiver, int64_t deadline,
+                 int64_t action_at, int64_t now)
+{
+    sla_output *o = &e->pending;
+    o->decisions =
+        grow_array(o->decisions, &o->decisions_cap, o->ndecisions + 1, sizeof *o->decisions);
+    sla_decision *d = &o->decisions[o->ndecisions++];
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    d->ticket = dup_bytes(t->id, t->id_len);
+    d->metric = m;
+    d->cycle = (uint32_t)c->cycle;
+    d->level = level;
+    const char *pname = c->policy < e->cfg->npolicies ? e->cfg->policies[c->policy].name : "";
+    d->policy = dup_bytes(pname, strlen(pname));
+    d->receiver = dup_bytes(receiver, strlen(receiver));
+    d->deadline_ms = deadline;
+    d->fired_ms = now;
+    d->late_ms = now > action_at ? now - action_at : 0;
+    d->attrs = dup_bytes(t->attrs ? t->attrs : "", t->attrs_len);
+    d->attrs_len = t->attrs_len;
+    decision_id(d);
+    switch (kind) {
+    case SLA_DECISION_WARNING: e->stats.warnings[m]++; break;
+    case SLA_DECISION_BREACH: e->stats.breaches[m]++; break;
+    case SLA_DECISION_ESCALATION: e->stats.escalations[m]++; break;
+    case SLA_DECISION_RECOVERED: e->stats.recovered[m]++; break;
+    }
+}
+
+static const char *receiver_name(const sla_engine *e, int idx)
+{
+    return idx >= 0 && (size_t)idx < e->cfg->nreceivers ? e->cfg->receivers[idx].name : "";
+}
+
+static void emit_to(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind, int m,
+                    const sla_clock *c, int level, const int *rcv, size_t nrcv, int64_t deadline,
+                    int64_t action_at, int64_t now)
+{
+    if (nrcv == 0) {
+        emit(e, t, kind, m, c, level, "", deadline, action_at, now);
+        return;
+    }
+    for (size_t i = 0; i < nrcv; i++)
+        emit(e, t, kind, m, c, level, receiver_name(e, rcv[i]), deadline, action_at, now);
+}
+
+static void do_warn(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
+                    int64_t now)
+{
+    sla_clock *c = &t->clocks[m];
+    const sla_target *tg = clock_target(e, c, m);
+    c->warned = 1;
+    if (tg)
+        emit_to(e, t, SLA_DECISION_WARNING, m, c, 0, tg->warn_notify, tg->nwarn_notify, deadline,
+                at, now);
+}
+
+static void do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
+                    int64_t now)
+{
+    sla_clock *c = &t->clocks[m];
+    const sla_target *tg = clock_target(e, c, m);
+    int k = c->fired;
+    int64_t delay;
+    const sla_step *st = firing_step(tg, k, &delay);
+    c->fired = k + 1;
+    enum sla_decision_kind kind = k == 0 ? SLA_DECISION_BREACH : SLA_DECISION_ESCALATION;
+    emit_to(e, t, kind, m, c, k + 1, st ? st->notify : NULL, st ? st->nnotify : 0, deadline,
+            at, now);
+}
+
+/* Everyone notified of this cycle's breach hears it was met after all. */
+static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t now)
+{
+    sla_clock *c = &t->clocks[m];
+    const sla_target *tg = clock_target(e, c, m);
+    if (!tg || !tg->recovered || c->fired == 0)
+        return;
+    int seen[64] = {0};
+    int any = 0;
+    for (int k = 0; k < c->fired; k++) {
+        int64_t delay;
+        const sla_step *st = firing_step(tg, k, &delay);
+        for (size_t i = 0; st && i < st->nnotify; i++) {
+            int r = st->notify[i];
+            if (r >= 0 && r < 64 && !seen[r]) {
+                seen[r] = 1;
+                any = 1;
+                emit(e, t, SLA_DECISION_RECOVERED, m, c, c->fired, receiver_name(e, r), deadline,
+                     now, now);
+            }
+        }
+    }
+    if (!any)
+        emit(e, t, SLA_DECISION_RECOVERED, m, c, c->fired, "", deadline, now, now);
+}
+
+/* Perform every action of t due at or before upto. */
+static void ticket_run(sla_engine *e, sla_ticket *t, int64_t upto, int64_t now)
+{
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        for (int guard = 0; guard < 2 * MAX_FIRINGS + 2; guard++) {
+            enum action what;
+            int64_t deadline;
+            int64_t at = clock_next_action(e, &t->clocks[m], m, &what, &deadline);
+            if (what == ACT_NONE || at > upto)
+                break;
+            if (what == ACT_WARN)
+                do_warn(e, t, m, deadline, at, now);
+            else
+                do_fire(e, t, m, deadline, at, now);
+            mark_dirty(e, t);
+        }
+    }
+}
+
+static void ticket_reschedule(sla_engine *e, sla_ticket *t)
+{
+    int64_t best = INT64_MAX;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        enum action what;
+        int64_t deadline;
+        int64_t at = clock_next_action(e, &t->clocks[m], m, &what, &deadline);
+        if (at < best)
+            best = at;
+    }
+    if (best == INT64_MAX)
+        sla_timerwheel_cancel(e->wheel, &t->timer);
+    else
+        sla_timerwheel_schedule(e->wheel, &t->timer, best);
+}
+
+/* --------------------------------------------------------- clock lifecycle */
+
+static void set_state(sla_engine *e, sla_clock *c, int m, enum sla_clock_state s)
+{
+    if (c->state == SLA_CLOCK_RUNNING || c->state == SLA_CLOCK_PAUSED)
+        e->stats.running_clocks[m]--;
+    if (s == SLA_CLOCK_RUNNING || s == SLA_CLOCK_PAUSED)
+        e->stats.running_clocks[m]++;
+    c->state = s;
+}
+
+static int is_live(const sla_clock *c)
+{
+    return c->state == SLA_CLOCK_RUNNING || c->state == SLA_CLOCK_PAUSED;
+}
+
+static int64_t clamp48(int64_t ms)
+{
+    if (ms < 0)
+        return 0;
+    if (ms >= (1LL << 48))
+        return (1LL << 48) - 1;
+    return ms;
+}
+
+/*
+ * Start a new cycle of clock m at ts. A policy-driven clock starts only
+ * when some policy defines the metric for this ticket. Returns 1 if started.
+ */
+static int clock_start(sla_engine *e, sla_ticket *t, int m, int64_t ts,
+                       enum sla_target_source src, const unsigned char policies[SLA_METRIC_COUNT])
+{
+    sla_clock *c = &t->clocks[m];
+    if (src != SLA_TARGET_ABSOLUTE && policies[m] == SLA_POLICY_NONE)
+        return 0;
+    set_state(e, c, m, SLA_CLOCK_RUNNING);
+    c->cycle = c->cycle + 1;
+    c->resume_ms = (uint64_t)clamp48(ts);
+    c->elapsed_ms = 0;
+    c->warned = 0;
+    c->acked = 0;
+    c->fired = 0;
+    c->source = src;
+    c->policy = policies[m];
+    return 1;
+}
+
+static void clock_pause(sla_engine *e, sla_ticket *t, int m, int64_t ts)
+{
+    sla_clock *c = &t->clocks[m];
+    if (c->state != SLA_CLOCK_RUNNING || c->source == SLA_TARGET_ABSOLUTE)
+        return;
+    int64_t el = clock_elapsed_at(e, c, m, ts);
+    c->elapsed_ms = (uint64_t)(el < (1LL << 40) ? el : (1LL << 40) - 1);
+    set_state(e, c, m, SLA_CLOCK_PAUSED);
+}
+
+static void clock_resume(sla_engine *e, sla_ticket *t, int m, int64_t ts)
+{
+    sla_clock *c = &t->clocks[m];
+    if (c->state != SLA_CLOCK_PAUSED && c->state != SLA_CLOCK_MET)
+        return;
+    c->resume_ms = (uint64_t)clamp48(ts);
+    set_state(e, c, m, SLA_CLOCK_RUNNING);
+}
+
+/* The promise is kept (maybe late): stop the ladder, tell who was told. */
+static void clock_meet(sla_engine *e, sla_ticket *t, int m, int64_t ts, int64_t now)
+{
+    sla_clock *c = &t->clocks[m];
+    if (!is_live(c))
+        return;
+    int64_t deadline = c->state == SLA_CLOCK_RUNNING ? clock_deadline(e, c, m, NULL) : 0;
+    clock_pause(e, t, m, ts);
+    set_state(e, c, m, SLA_CLOCK_MET);
+    do_recovered(e, t, m, deadline, now);
+}
+
+static void clock_stop(sla_engine *e, sla_ticket *t, int m)
+{
+    sla_clock *c = &t->clocks[m];
+    if (is_live(c))
+        set_state(e, c, m, SLA_CLOCK_STOPPED);
+}
+
+/* ----------------------------------------------------------------- tickets */
+
+static sla_ticket *ticket_new(sla_engine *e, const char *id, size_t len)
+{
+    sla_ticket *t = calloc(1, sizeof *t + len + 1);
+    if (!t)
+        abort();
+    sla_timer_init(&t->timer);
+    t->id_len = (uint8_t)len;
+    memcpy(t->id, id, len);
+    t->id[len] = '\0';
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        t->clocks[m].policy = SLA_POLICY_NONE;
+    if (sla_tickettable_insert(&e->tickets, t) < 0)
+        abort();
+    e->stats.open_tickets++;
+    return t;
+}
+
+static void ticket_free(sla_engine *e, sla_ticket *t)
+{
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        clock_stop(e, t, m);
+    sla_timerwheel_cancel(e->wheel, &t->timer);
+    sla_tickettable_remove(&e->tickets, t);
+    unmark_dirty(e, t);
+    e->stats.open_tickets--;
+    free(t->attrs);
+    free(t);
+}
+
+static void removed_push(sla_output *o, char *id, size_t len)
+{
+    if (o->nremoved == o->removed_cap) {
+        size_t cap = o->removed_cap ? o->removed_cap * 2 : 16;
+        char **ids = realloc(o->removed, cap * sizeof *ids);
+        if (!ids)
+            abort();
+        o->removed = ids;
+        size_t *lens = realloc(o->removed_len, cap * sizeof *lens);
+        if (!lens)
+            abort();
+        o->removed_len = lens;
+        o->removed_cap = cap;
+    }
+    o->removed[o->nremoved] = id;
+    o->removed_len[o->nremoved] = len;
+    o->nremoved++;
+}
+
+static void ticket_close(sla_engine *e, sla_ticket *t)
+{
+    removed_push(&e->pending, dup_bytes(t->id, t->id_len), t->id_len);
+    ticket_free(e, t);
+}
+
+/* Merge the event's attributes; 1 when they changed anything. */
+static int ticket_set_attrs(sla_ticket *t, const sla_event *ev)
+{
+    if (ev->nattrs == 0)
+        return 0;
+    char *buf = NULL;
+    size_t len = t->attrs_len;
+    if (t->attrs_len)
+        buf = dup_bytes(t->attrs, t->attrs_len);
+    if (sla_attrs_merge(&buf, &len, ev->attrs, ev->nattrs) < 0) {
+        free(buf);
+        return 0;
+    }
+    int changed = len != t->attrs_len || (len && memcmp(buf, t->attrs, len) != 0);
+    free(t->attrs);
+    t->attrs = buf;
+    t->attrs_len = (uint32_t)len;
+    return changed;
+}
+
+static void ticket_policies(const sla_engine *e, const sla_ticket *t,
+                            unsigned char out[SLA_METRIC_COUNT])
+{
+    sla_policy_resolve(e->cfg, t->attrs, t->attrs_len, out);
+}
+
+/*
+ * Re-match every live clock's policy; a clock whose metric no policy
+ * defines any more stops. Running clocks keep their start.
+ */
+static void ticket_rematch(sla_engine *e, sla_ticket *t)
+{
+    unsigned char pol[SLA_METRIC_COUNT];
+    ticket_policies(e, t, pol);
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        sla_clock *c = &t->clocks[m];
+        if (c->state == SLA_CLOCK_IDLE)
+            continue;
+        c->policy = pol[m];
+        if (is_live(c) && c->source != SLA_TARGET_ABSOLUTE && pol[m] == SLA_POLICY_NONE)
+            clock_stop(e, t, m);
+    }
+}
+
+static void ticket_open_clocks(sla_engine *e, sla_ticket *t, int64_t ts)
+{
+    unsigned char pol[SLA_METRIC_COUNT];
+    ticket_policies(e, t, pol);
+    clock_start(e, t, SLA_METRIC_FIRST_RESPONSE, ts, SLA_TARGET_POLICY, pol);
+    clock_start(e, t, SLA_METRIC_RESOLUTION, ts, SLA_TARGET_POLICY, pol);
+    clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol);
+}
+
+/* agent.reply / agent.update: a new update period starts now. */
+static void restart_periodic(sla_engine *e, sla_ticket *t, int64_t ts)
+{
+    sla_clock *c = &t->clocks[SLA_METRIC_PERIODIC_UPDATE];
+    if (!is_live(c))
+        return;
+    int paused = c->state == SLA_CLOCK_PAUSED;
+    unsigned char pol[SLA_METRIC_COUNT];
+    ticket_policies(e, t, pol);
+    if (!clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol)) {
+        clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
+        return;
+    }
+    if (paused)
+        clock_pause(e, t, SLA_METRIC_PERIODIC_UPDATE, ts);
+}
+
+static enum sla_target_source revisit_source(int satisfaction)
+{
+    if (satisfaction >= 4)
+        return SLA_TARGET_REVISIT_SATISFIED;
+    if (satisfaction == 3)
+        return SLA_TARGET_REVISIT_AVERAGE;
+    return SLA_TARGET_REVISIT_UNSATISFIED;
+}
+
+static int opens_ticket(enum sla_event_type type)
+{
+    return type == SLA_EV_TICKET_OPENED || type == SLA_EV_CUSTOMER_MESSAGE ||
+           type == SLA_EV_CALL_RINGING;
+}
+
+static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int64_t ts,
+                         int64_t now)
+{
+    unsigned char pol[SLA_METRIC_COUNT];
+    sla_clock *c;
+    switch (ev->type) {
+    case SLA_EV_TICKET_OPENED:
+    case SLA_EV_TICKET_UPDATED:
+        /* Attributes were merged and policies re-matched by the caller; an
+         * open ticket opened again is an update. */
+        break;
+    case SLA_EV_CUSTOMER_MESSAGE:
+        if (!is_live(&t->clocks[SLA_METRIC_FIRST_RESPONSE]) &&
+            !is_live(&t->clocks[SLA_METRIC_NEXT_RESPONSE])) {
+            ticket_policies(e, t, pol);
+            clock_start(e, t, SLA_METRIC_NEXT_RESPONSE, ts, SLA_TARGET_POLICY, pol);
+        }
+        break;
+    case SLA_EV_AGENT_REPLY:
+        clock_meet(e, t, SLA_METRIC_FIRST_RESPONSE, ts, now);
+        clock_meet(e, t, SLA_METRIC_NEXT_RESPONSE, ts, now);
+        restart_periodic(e, t, ts);
+        break;
+    case SLA_EV_AGENT_UPDATE:
+        restart_periodic(e, t, ts);
+        break;
+    case SLA_EV_CALL_RINGING:
+        if (!is_live(&t->clocks[SLA_METRIC_PICKUP])) {
+            ticket_policies(e, t, pol);
+            clock_start(e, t, SLA_METRIC_PICKUP, ts, SLA_TARGET_POLICY, pol);
+        }
+        break;
+    case SLA_EV_CALL_ANSWERED:
+        clock_meet(e, t, SLA_METRIC_PICKUP, ts, now);
+        break;
+    case SLA_EV_CALL_ABANDONED:
+        /* Hung up before the target: a breach at once, then the call is over. */
+        c = &t->clocks[SLA_METRIC_PICKUP];
+        if (c->state == SLA_CLOCK_RUNNING) {
+            if (c->fired == 0)
+                do_fire(e, t, SLA_METRIC_PICKUP, ts, ts, now);
+            clock_stop(e, t, SLA_METRIC_PICKUP);
+        }
+        break;
+    case SLA_EV_TICKET_PENDING:
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            if (e->cfg->pausable_mask & (1u << m))
+                clock_pause(e, t, m, ts);
+        break;
+    case SLA_EV_TICKET_RESUMED:
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            if ((e->cfg->pausable_mask & (1u << m)) && t->clocks[m].state == SLA_CLOCK_PAUSED)
+                clock_resume(e, t, m, ts);
+        break;
+    case SLA_EV_TICKET_RESOLVED:
+        clock_meet(e, t, SLA_METRIC_RESOLUTION, ts, now);
+        clock_stop(e, t, SLA_METRIC_FIRST_RESPONSE);
+        clock_stop(e, t, SLA_METRIC_NEXT_RESPONSE);
+        clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
+        if (!is_live(&t->clocks[SLA_METRIC_FOLLOW_UP])) {
+            ticket_policies(e, t, pol);
+            clock_start(e, t, SLA_METRIC_FOLLOW_UP, ts, SLA_TARGET_POLICY, pol);
+        }
+        break;
+    case SLA_EV_TICKET_REOPENED:
+        if (t->clocks[SLA_METRIC_RESOLUTION].state == SLA_CLOCK_MET)
+            clock_resume(e, t, SLA_METRIC_RESOLUTION, ts);
+        clock_stop(e, t, SLA_METRIC_FOLLOW_UP);
+        break;
+    case SLA_EV_FOLLOWUP_DONE:
+        clock_meet(e, t, SLA_METRIC_FOLLOW_UP, ts, now);
+        if (ev->satisfaction > 0) {
+            ticket_policies(e, t, pol);
+            clock_start(e, t, SLA_METRIC_FOLLOW_UP, ts, revisit_source(ev->satisfaction), pol);
+        }
+        break;
+    case SLA_EV_CALLBACK_SCHEDULED:
+        ticket_policies(e, t, pol);
+        clock_start(e, t, SLA_METRIC_CALLBACK, ev->due_ms, SLA_TARGET_ABSOLUTE, pol);
+        break;
+    case SLA_EV_CALLBACK_DONE:
+        clock_meet(e, t, SLA_METRIC_CALLBACK, ts, now);
+        break;
+    case SLA_EV_ESCALATION_ACK:
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            if ((ev->metric < 0 || ev->metric == m) && is_live(&t->clocks[m]) &&
+                t->clocks[m].fired > 0)
+                t->clocks[m].acked = 1;
+        break;
+    case SLA_EV_TICKET_CLOSED:
+    case SLA_EV_TYPE_COUNT:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ public */
+
+sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms)
+{
+    sla_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->cfg = cfg;
+    e->wheel = sla_timerwheel_new(now_ms);
+    if (!e->wheel || sla_tickettable_init(&e->tickets) < 0) {
+        sla_timerwheel_free(e->wheel);
+        free(e);
+        return NULL;
+    }
+    sla_output_init(&e->pending);
+    return e;
+}
+
+void sla_engine_free(sla_engine *e)
+{
+    if (!e)
+        return;
+    size_t pos = 0;
+    sla_ticket *t;
+    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
+        free(t->attrs);
+        free(t);
+    }
+    sla_tickettable_release(&e->tickets);
+    sla_timerwheel_free(e->wheel);
+    sla_output_clear(&e->pending);
+    free(e->dirty);
+    free(e);
+}
+
+int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *entry,
+                     int64_t now_ms)
+{
+    int64_t ts = ev->ts_ms;
+    if (ts > now_ms + e->cfg->stream.max_future_skew_ms) {
+        ts = now_ms;
+        e->stats.ts_clamped++;
+    }
+    sla_ticket *t = sla_tickettable_find(&e->tickets, ev->ticket, ev->ticket_len);
+    if (!t) {
+        if (!opens_ticket(ev->type)) {
+            e->stats.unknown_ticket++;
+            return SLA_APPLY_UNKNOWN_TICKET;
+        }
+        t = ticket_new(e, ev->ticket, ev->ticket_len);
+        ticket_set_attrs(t, ev);
+        ticket_open_clocks(e, t, ts);
+        if (ev->type == SLA_EV_CALL_RINGING)
+            apply_effect(e, t, ev, ts, now_ms);
+    } else {
+        if (entry && (entry->ms < t->last_ms ||
+                      (entry->ms == t->last_ms && entry->seq <= t->last_seq))) {
+            e->stats.duplicates++;
+            return SLA_APPLY_DUPLICATE;
+        }
+        /* Whatever fell due before this event happened comes first. */
+        ticket_run(e, t, ts < now_ms ? ts : now_ms, now_ms);
+        if (ev->type == SLA_EV_TICKET_CLOSED) {
+            e->stats.events[ev->type]++;
+            ticket_close(e, t);
+            return SLA_APPLIED;
+        }
+        /* Any event may carry attributes (a new assignee on a reply); a
+         * change re-matches the policies, running clocks keep their start. */
+        if (ticket_set_attrs(t, ev))
+            ticket_rematch(e, t);
+        apply_effect(e, t, ev, ts, now_ms);
+    }
+    e->stats.events[ev->type]++;
+    if (entry) {
+        t->last_ms = entry->ms;
+        t->last_seq = entry->seq;
+    }
+    mark_dirty(e, t);
+    ticket_reschedule(e, t);
+    return SLA_APPLIED;
+}
+
+int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, int64_t now_ms)
+{
+    sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
+    if (!t)
+        return -1;
+    ticket_run(e, t, now_ms, now_ms);
+    int n = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        sla_clock *c = &t->clocks[m];
+        if ((metric < 0 || metric == m) && is_live(c) && c->fired > 0 && !c->acked) {
+            c->acked = 1;
+            n++;
+        }
+    }
+    mark_dirty(e, t);
+    ticket_reschedule(e, t);
+    return n;
+}
+
+void sla_engine_advance(sla_engine *e, int64_t now_ms)
+{
+    sla_timerwheel_advance(e->wheel, now_ms);
+    /* The wheel never goes back: if the wall clock did, what the wheel
+     * holds as due is still due, or it would be popped forever. */
+    int64_t wheel_now = sla_timerwheel_now(e->wheel);
+    if (now_ms < wheel_now)
+        now_ms = wheel_now;
+    sla_timer *tm;
+    while ((tm = sla_timerwheel_pop(e->wheel))) {
+        sla_ticket *t = TICKET_OF_TIMER(tm);
+        ticket_run(e, t, now_ms, now_ms);
+        ticket_reschedule(e, t);
+    }
+}
+
+int64_t sla_engine_next_wakeup(const sla_engine *e) { return sla_timerwheel_next(e->wheel); }
+
+void sla_engine_collect(sla_engine *e, sla_output *out)
+{
+    sla_output *p = &e->pending;
+    for (size_t i = 0; i < e->ndirty; i++) {
+        sla_ticket *t = e->dirty[i];
+        out->upserts =
+            grow_array(out->upserts, &out->upserts_cap, out->nupserts + 1, sizeof *out->upserts);
+        sla_upsert *u = &out->upserts[out->nupserts++];
+        u->ticket = dup_bytes(t->id, t->id_len);
+        u->ticket_len = t->id_len;
+        u->record = malloc(sla_record_max_size(t));
+        if (!u->record)
+            abort();
+        u->record_len = sla_record_encode(t, u->record);
+        t->dirty_pos = 0;
+    }
+    e->ndirty = 0;
+
+    out->decisions = grow_array(out->decisions, &out->decisions_cap,
+                                out->ndecisions + p->ndecisions, sizeof *out->decisions);
+    if (p->ndecisions)
+        memcpy(out->decisions + out->ndecisions, p->decisions,
+               p->ndecisions * sizeof *p->decisions);
+    out->ndecisions += p->ndecisions;
+    p->ndecisions = 0;
+
+    for (size_t i = 0; i < p->nremoved; i++)
+        removed_push(out, p->removed[i], p->removed_len[i]);
+    p->nremoved = 0;
+}
+
+int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsigned char *rec,
+                       size_t rec_len, int64_t now_ms)
+{
+    (void)now_ms;
+    if (len == 0 || len > SLA_TICKET_MAX_LEN)
+        return -1;
+    struct {
+        sla_ticket t;
+        char id[SLA_TICKET_MAX_LEN + 1];
+    } tmp;
+    memset(&tmp, 0, sizeof tmp);
+    const char *attrs;
+    size_t attrs_len;
+    if (sla_record_decode(rec, rec_len, &tmp.t, &attrs, &attrs_len) < 0 ||
+        attrs_len > SLA_ATTRS_MAX)
+        return -1;
+    sla_ticket *old = sla_tickettable_find(&e->tickets, ticket, len);
+    if (old)
+        ticket_free(e, old);
+    sla_ticket *t = ticket_new(e, ticket, len);
+    t->last_ms = tmp.t.last_ms;
+    t->last_seq = tmp.t.last_seq;
+    if (attrs_len) {
+        t->attrs = dup_bytes(attrs, attrs_len);
+        t->attrs_len = (uint32_t)attrs_len;
+    }
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        t->clocks[m] = tmp.t.clocks[m];
+        t->clocks[m].policy = SLA_POLICY_NONE;
+        if (is_live(&t->clocks[m]))
+            e->stats.running_clocks[m]++;
+    }
+    ticket_rematch(e, t);
+    ticket_reschedule(e, t);
+    return 0;
+}
+
+void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
+{
+    (void)now_ms;
+    e->cfg = cfg;
+    size_t pos = 0;
+    sla_ticket *t;
+    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
+        ticket_rematch(e, t);
+        ticket_reschedule(e, t);
+    }
+}
+
+void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out) { *out = e->stats; }
+
+/* ----------------------------------------------------------------- queries */
+
+static const char *state_name(int state)
+{
+    static const char *const names[] = {"idle", "running", "paused", "met", "stopped"};
+    return state >= 0 && state <= SLA_CLOCK_STOPPED ? names[state] : "?";
+}
+
+int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, int64_t now_ms,
+                           sla_clock_info out[SLA_METRIC_COUNT], const char **attrs,
+                           size_t *attrs_len)
+{
+    const sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
+    if (!t)
+        return -1;
+    *attrs = t->attrs ? t->attrs : "";
+    *attrs_len = t->attrs_len;
+    int n = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        const sla_clock *c = &t->clocks[m];
+        if (c->state == SLA_CLOCK_IDLE)
+            continue;
+        sla_clock_info *ci = &out[n++];
+        memset(ci, 0, sizeof *ci);
+        ci->metric = m;
+        ci->state = c->state;
+        ci->state_name = state_name(c->state);
+        ci->cycle = (uint32_t)c->cycle;
+        int has_policy = c->policy != SLA_POLICY_NONE && c->policy < e->cfg->npolicies;
+        ci->policy = has_policy ? c->policy : -1;
+        ci->policy_name = has_policy ? e->cfg->policies[c->policy].name : "";
+        ci->deadline_ms =
+            c->state == SLA_CLOCK_RUNNING ? clock_deadline(e, c, m, NULL) : INT64_MAX;
+        ci->elapsed_ms = clock_elapsed_at(e, c, m, now_ms);
+        ci->fired = c->fired;
+        ci->warned = c->warned;
+        ci->acked = c->acked;
+    }
+    return n;
+}
+
+static int cmp_due(const void *a, const void *b)
+{
+    const sla_due_item *x = a, *y = b;
+    if (x->deadline_ms != y->deadline_ms)
+        return x->deadline_ms < y->deadline_ms ? -1 : 1;
+    return strcmp(x->ticket, y->ticket);
+}
+
+size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, int breached,
+                       sla_due_item *out, size_t max)
+{
+    /*
+     * Keep the `max` soonest in out: fill, sort once full, then replace the
+     * latest when a sooner one comes (insertion into the sorted array).
+     */
+    size_t total = 0, n = 0;
+    int sorted = 0;
+    size_t pos = 0;
+    const sla_ticket *t;
+    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
+        for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+            const sla_clock *c = &t->clocks[m];
+            if (c->state != SLA_CLOCK_RUNNING)
+                continue;
+            int64_t deadline = clock_deadline(e, c, m, NULL);
+            if (deadline == INT64_MAX)
+                continue;
+            int is_breached = deadline <= now_ms;
+            if (breached != is_breached)
+                continue;
+            if (!breached && within_ms >= 0 && deadline > now_ms + within_ms)
+                continue;
+            total++;
+            if (max == 0)
+                continue;
+            sla_due_item it = {t->id, m, deadline, c->fired, c->acked,
+                               c->policy != SLA_POLICY_NONE ? c->policy : -1};
+            if (n < max) {
+                out[n++] = it;
+                continue;
+            }
+            if (!sorted) {
+                qsort(out, n, sizeof *out, cmp_due);
+                sorted = 1;
+            }
+            if (cmp_due(&it, &out[n - 1]) >= 0)
+                continue;
+            size_t i = n - 1;
+            while (i > 0 && cmp_due(&it, &out[i - 1]) < 0) {
+                out[i] = out[i - 1];
+                i--;
+            }
+            out[i] = it;
+        }
+    }
+    if (!sorted)
+        qsort(out, n, sizeof *out, cmp_due);
+    return total;
+}

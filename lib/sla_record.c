@@ -1,0 +1,124 @@
+/*
+ * sla_record — ticket state encoding. See sla_record.h.
+ */
+#include "sla_record.h"
+
+#include <string.h>
+
+#define RECORD_VERSION 1
+
+static unsigned char *put_varint(unsigned char *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*p >= end)
+            return -1;
+        unsigned char b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+size_t sla_record_max_size(const sla_ticket *t)
+{
+    return 1 + 2 * 10 + 10 + t->attrs_len + 1 + SLA_METRIC_COUNT * (3 * 10 + 3);
+}
+
+size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
+{
+    unsigned char *p = buf;
+    *p++ = RECORD_VERSION;
+    p = put_varint(p, t->last_ms);
+    p = put_varint(p, t->last_seq);
+    p = put_varint(p, t->attrs_len);
+    if (t->attrs_len)
+        memcpy(p, t->attrs, t->attrs_len);
+    p += t->attrs_len;
+    unsigned char mask = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        if (t->clocks[m].state != SLA_CLOCK_IDLE)
+            mask |= (unsigned char)(1u << m);
+    *p++ = mask;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        const sla_clock *c = &t->clocks[m];
+        if (!(mask & (1u << m)))
+            continue;
+        p = put_varint(p, c->resume_ms);
+        p = put_varint(p, c->cycle);
+        p = put_varint(p, c->elapsed_ms);
+        *p++ = (unsigned char)c->state;
+        *p++ = (unsigned char)(c->warned | c->acked << 1 | c->source << 2);
+        *p++ = (unsigned char)c->fired;
+    }
+    return (size_t)(p - buf);
+}
+
+int sla_record_decode(const unsigned char *rec, size_t len, sla_ticket *t, const char **attrs,
+                      size_t *attrs_len)
+{
+    const unsigned char *p = rec, *end = rec + len;
+    uint64_t v, alen;
+    if (p >= end || *p++ != RECORD_VERSION)
+        return -1;
+    if (get_varint(&p, end, &t->last_ms) < 0 || get_varint(&p, end, &t->last_seq) < 0)
+        return -1;
+    if (get_varint(&p, end, &alen) < 0 || alen > (uint64_t)(end - p))
+        return -1;
+    /* Attributes must be whole NUL-terminated pairs. */
+    if (alen > 0 && p[alen - 1] != '\0')
+        return -1;
+    size_t nuls = 0;
+    for (uint64_t i = 0; i < alen; i++)
+        nuls += p[i] == '\0';
+    if (nuls % 2)
+        return -1;
+    *attrs = (const char *)p;
+    *attrs_len = (size_t)alen;
+    p += alen;
+    if (p >= end)
+        return -1;
+    unsigned char mask = *p++;
+    if (mask >> SLA_METRIC_COUNT)
+        return -1;
+    memset(t->clocks, 0, sizeof t->clocks);
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        if (!(mask & (1u << m)))
+            continue;
+        sla_clock *c = &t->clocks[m];
+        if (get_varint(&p, end, &v) < 0 || v >> 48)
+            return -1;
+        c->resume_ms = v;
+        if (get_varint(&p, end, &v) < 0 || v >> 16)
+            return -1;
+        c->cycle = v;
+        if (get_varint(&p, end, &v) < 0 || v >> 40)
+            return -1;
+        c->elapsed_ms = v;
+        if (end - p < 3)
+            return -1;
+        unsigned state = *p++, flags = *p++, fired = *p++;
+        if (state == SLA_CLOCK_IDLE || state > SLA_CLOCK_STOPPED ||
+            (flags >> 2) > SLA_TARGET_ABSOLUTE)
+            return -1;
+        c->state = state;
+        c->warned = flags & 1;
+        c->acked = (flags >> 1) & 1;
+        c->source = flags >> 2;
+        c->fired = fired;
+    }
+    return p == end ? 0 : -1;
+}

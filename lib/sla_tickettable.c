@@ -1,0 +1,117 @@
+/*
+ * sla_tickettable — open-addressing ticket index. See sla_tickettable.h.
+ */
+#include "sla_tickettable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash_id(const char *id, size_t len)
+{
+    /* FNV-1a, then a final avalanche so that linear probing spreads. */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)id[i];
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+int sla_tickettable_init(sla_tickettable *tt)
+{
+    tt->mask = 1023;
+    tt->count = 0;
+    tt->slots = calloc(tt->mask + 1, sizeof *tt->slots);
+    return tt->slots ? 0 : -1;
+}
+
+void sla_tickettable_release(sla_tickettable *tt)
+{
+    free(tt->slots);
+    tt->slots = NULL;
+    tt->mask = tt->count = 0;
+}
+
+static int same(const sla_ticket *t, const char *id, size_t len)
+{
+    return t->id_len == len && memcmp(t->id, id, len) == 0;
+}
+
+sla_ticket *sla_tickettable_find(const sla_tickettable *tt, const char *id, size_t len)
+{
+    for (size_t i = hash_id(id, len) & tt->mask;; i = (i + 1) & tt->mask) {
+        sla_ticket *t = tt->slots[i];
+        if (!t)
+            return NULL;
+        if (same(t, id, len))
+            return t;
+    }
+}
+
+static void place(sla_ticket **slots, size_t mask, sla_ticket *t)
+{
+    size_t i = hash_id(t->id, t->id_len) & mask;
+    while (slots[i])
+        i = (i + 1) & mask;
+    slots[i] = t;
+}
+
+static int grow(sla_tickettable *tt)
+{
+    size_t ncap = (tt->mask + 1) * 2;
+    sla_ticket **ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i <= tt->mask; i++)
+        if (tt->slots[i])
+            place(ns, ncap - 1, tt->slots[i]);
+    free(tt->slots);
+    tt->slots = ns;
+    tt->mask = ncap - 1;
+    return 0;
+}
+
+int sla_tickettable_insert(sla_tickettable *tt, sla_ticket *t)
+{
+    if ((tt->count + 1) * 4 > (tt->mask + 1) * 3 && grow(tt) < 0)
+        return -1;
+    place(tt->slots, tt->mask, t);
+    tt->count++;
+    return 0;
+}
+
+void sla_tickettable_remove(sla_tickettable *tt, const sla_ticket *t)
+{
+    size_t i = hash_id(t->id, t->id_len) & tt->mask;
+    while (tt->slots[i] != t) {
+        if (!tt->slots[i])
+            return;
+        i = (i + 1) & tt->mask;
+    }
+    /* Backward-shift: pull later members of the probe run into the hole. */
+    size_t hole = i;
+    for (size_t j = (i + 1) & tt->mask; tt->slots[j]; j = (j + 1) & tt->mask) {
+        size_t home = hash_id(tt->slots[j]->id, tt->slots[j]->id_len) & tt->mask;
+        /* j may move to hole if home is not in (hole, j] cyclically. */
+        int movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+        if (movable) {
+            tt->slots[hole] = tt->slots[j];
+            hole = j;
+        }
+    }
+    tt->slots[hole] = NULL;
+    tt->count--;
+}
+
+sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos)
+{
+    while (*pos <= tt->mask) {
+        sla_ticket *t = tt->slots[(*pos)++];
+        if (t)
+            return t;
+    }
+    return NULL;
+}

@@ -1,0 +1,567 @@
+/*
+ * test_engine — every metric, event effect and ladder rule of the engine,
+ * driven through an injected clock (SPEC sections 3 and 4).
+ */
+#include "check.h"
+#include "engine_fixture.h"
+
+#include "sla_attrs.h"
+#include "sla_duration.h"
+
+#define TS(x) ts_text(x)
+static const char *ts_text(int64_t ms)
+{
+    static char bufs[16][24];
+    static int i;
+    char *b = bufs[i++ % 16];
+    snprintf(b, 24, "%lld", (long long)ms);
+    return b;
+}
+
+static const char base_policies[] =
+    "policies = (\n"
+    "  { name = \"chat\"; match = { channel = \"chat\"; };\n"
+    "    first_response = { target = \"30s\"; warn = \"80%\";\n"
+    "      escalate = ( { after = \"0s\"; notify = [ \"team_lead\" ]; },\n"
+    "                   { after = \"15m\"; notify = [ \"manager\" ]; },\n"
+    "                   { after = \"45m\"; notify = [ \"director\" ]; repeat = \"30m\"; max_repeats = 3; } );\n"
+    "      recovered = true; };\n"
+    "    next_response = { target = \"1m\"; escalate = ( { notify = [ \"team_lead\" ]; } ); };\n"
+    "    periodic_update = { target = \"4h\"; escalate = ( { notify = [ \"team_lead\" ]; } ); };\n"
+    "    resolution = { target = \"1h\"; warn = \"10m\"; warn_notify = [ \"supervisor\" ];\n"
+    "      escalate = ( { notify = [ \"team_lead\", \"manager\" ]; } ); };\n"
+    "  },\n"
+    "  { name = \"phone\"; match = { channel = \"phone\"; };\n"
+    "    pickup = { target = \"3 rings\"; escalate = ( { notify = [ \"supervisor\" ]; } ); };\n"
+    "  },\n"
+    "  { name = \"high\"; match = { priority = \"high\"; };\n"
+    "    first_response = { target = \"15m\"; escalate = ( { notify = [ \"team_lead\" ]; } ); };\n"
+    "  },\n"
+    "  { name = \"low\"; match = { priority = \"low\"; };\n"
+    "    first_response = { target = \"4h\"; escalate = ( { notify = [ \"team_lead\" ]; } ); };\n"
+    "  },\n"
+    "  { name = \"important\"; match = { amount = \">1000\"; };\n"
+    "    resolution = { target = \"24h\"; escalate = ( { notify = [ \"manager\" ]; } ); };\n"
+    "  },\n"
+    "  { name = \"complaint\"; match = { category = \"complaint\"; };\n"
+    "    follow_up = { target = \"2h\"; escalate = ( { notify = [ \"supervisor\" ]; } ); };\n"
+    "    callback = { escalate = ( { notify = [ \"team_lead\" ]; } ); };\n"
+    "  },\n"
+    "  { name = \"default\";\n"
+    "    resolution = { target = \"24h\"; escalate = ( { notify = [ \"team_lead\" ]; } ); };\n"
+    "  } );\n";
+
+static void test_chat_first_response_breach(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    CHECK_INT(fx_event(&fx, T0, "ticket", "C1", "type", "ticket.opened", "channel", "chat", NULL),
+              SLA_APPLIED);
+    fx_run_until(&fx, T0 + 23999);
+    CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
+    fx_run_until(&fx, T0 + 24000); /* 80% of 30 s */
+    CHECK_INT(fx_count(&fx, SLA_DECISION_WARNING, SLA_METRIC_FIRST_RESPONSE, "C1"), 1);
+    fx_run_until(&fx, T0 + 29999);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, NULL), 0);
+    fx_run_until(&fx, T0 + 30000);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK_INT(d->deadline_ms, T0 + 30000);
+        CHECK_INT(d->fired_ms, T0 + 30000);
+        CHECK_INT(d->late_ms, 0);
+        CHECK_INT(d->level, 1);
+        CHECK_STR(d->receiver, "team_lead");
+        CHECK_STR(d->policy, "chat");
+        CHECK_INT(d->cycle, 1);
+        CHECK(strncmp(d->id, "esc_", 4) == 0 && strlen(d->id) == 36);
+    }
+    /* The ladder: manager after 15 min, director after 45 min, then every
+     * 30 min three more times, and nothing after that. */
+    fx_run_until(&fx, T0 + 30000 + 15 * MIN - 1);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
+    fx_run_until(&fx, T0 + 30000 + 15 * MIN);
+    d = fx_find(&fx, SLA_DECISION_ESCALATION, -1, 0);
+    CHECK(d && d->level == 2 && strcmp(d->receiver, "manager") == 0);
+    fx_run_until(&fx, T0 + 30000 + 45 * MIN);
+    d = fx_find(&fx, SLA_DECISION_ESCALATION, -1, 1);
+    CHECK(d && d->level == 3 && strcmp(d->receiver, "director") == 0);
+    fx_run_until(&fx, T0 + 30000 + 45 * MIN + 3 * 30 * MIN);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 5);
+    d = fx_find(&fx, SLA_DECISION_ESCALATION, -1, 4);
+    CHECK(d && d->level == 6 && d->deadline_ms == T0 + 30000);
+    fx_run_until(&fx, T0 + 10 * HOUR);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 5);
+    /* Resolution (1 h, warn 10 min before to the supervisor) ran alongside. */
+    d = fx_find(&fx, SLA_DECISION_WARNING, SLA_METRIC_RESOLUTION, 0);
+    CHECK(d && d->deadline_ms == T0 + HOUR && d->fired_ms == T0 + 50 * MIN &&
+          strcmp(d->receiver, "supervisor") == 0);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 2);
+    fx_release(&fx);
+}
+
+static void test_reply_in_time_and_late(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "A", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0 + 10 * SEC, "ticket", "A", "type", "agent.reply", NULL);
+    fx_run_until(&fx, T0 + 2 * MIN);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FIRST_RESPONSE, NULL), 0);
+
+    /* Events that arrive late (ts in the past): the reply came after the
+     * deadline, so the breach is recorded at once, late, then recovered. */
+    int64_t now = T0 + HOUR;
+    fx_event(&fx, now, "ticket", "B", "type", "ticket.opened", "channel", "chat", "ts",
+             TS(now - 60 * SEC), NULL);
+    fx_event(&fx, now, "ticket", "B", "type", "agent.reply", "ts", TS(now - 20 * SEC), NULL);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK_INT(d->deadline_ms, now - 30 * SEC);
+        CHECK_INT(d->late_ms, 30 * SEC);
+        CHECK_STR(d->ticket, "B");
+    }
+    CHECK_INT(fx_count(&fx, SLA_DECISION_WARNING, SLA_METRIC_FIRST_RESPONSE, "B"), 1);
+    d = fx_find(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && strcmp(d->receiver, "team_lead") == 0 && d->level == 1);
+    fx_run_until(&fx, now + 2 * HOUR);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_FIRST_RESPONSE, "B"), 0);
+    fx_release(&fx);
+}
+
+static void test_ack_stops_ladder(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "K", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_run_until(&fx, T0 + 31 * SEC);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, NULL), 1);
+    fx_event(&fx, T0 + MIN, "ticket", "K", "type", "escalation.ack", "metric", "first_response",
+             "by", "lead-7", NULL);
+    fx_run_until(&fx, T0 + 3 * HOUR);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_FIRST_RESPONSE, NULL), 0);
+    /* The resolution breach (1 h) is not acknowledged: it still fires. */
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 2);
+    /* slactl ack path: unknown ticket, then nothing left to acknowledge. */
+    CHECK_INT(sla_engine_ack(fx.eng, "nope", 4, -1, T0 + 3 * HOUR), -1);
+    CHECK_INT(sla_engine_ack(fx.eng, "K", 1, SLA_METRIC_FIRST_RESPONSE, T0 + 3 * HOUR), 0);
+    fx_release(&fx);
+}
+
+static void test_next_response_and_periodic(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "N", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0 + 5 * SEC, "ticket", "N", "type", "agent.reply", NULL);
+    /* A customer message while no reply clock runs starts next_response. */
+    fx_event(&fx, T0 + 10 * MIN, "ticket", "N", "type", "customer.message", NULL);
+    /* A second message does not restart it. */
+    fx_event(&fx, T0 + 10 * MIN + 30 * SEC, "ticket", "N", "type", "customer.message", NULL);
+    fx_run_until(&fx, T0 + 11 * MIN - 1);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_NEXT_RESPONSE, NULL), 0);
+    fx_run_until(&fx, T0 + 11 * MIN);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_NEXT_RESPONSE, 0);
+    CHECK(d && d->deadline_ms == T0 + 11 * MIN && d->cycle == 1);
+    /* The reply at +5 s restarted periodic_update (4 h); agent.update again. */
+    fx_event(&fx, T0 + 3 * HOUR, "ticket", "N", "type", "agent.update", NULL);
+    fx_run_until(&fx, T0 + 7 * HOUR - 1);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PERIODIC_UPDATE, NULL), 0);
+    fx_run_until(&fx, T0 + 7 * HOUR);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PERIODIC_UPDATE, 0);
+    CHECK(d && d->deadline_ms == T0 + 7 * HOUR && d->cycle == 3);
+    fx_release(&fx);
+}
+
+static void test_pickup(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    /* call.ringing opens an unknown ticket; 3 rings of 5 s. */
+    CHECK_INT(fx_event(&fx, T0, "ticket", "P1", "type", "call.ringing", "channel", "phone", NULL),
+              SLA_APPLIED);
+    fx_event(&fx, T0 + 12 * SEC, "ticket", "P1", "type", "call.answered", NULL);
+    fx_run_until(&fx, T0 + MIN);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PICKUP, NULL), 0);
+
+    fx_event(&fx, T0 + 2 * MIN, "ticket", "P2", "type", "call.ringing", "channel", "phone", NULL);
+    fx_run_until(&fx, T0 + 2 * MIN + 15 * SEC);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PICKUP, 0);
+    CHECK(d && d->deadline_ms == T0 + 2 * MIN + 15 * SEC && strcmp(d->receiver, "supervisor") == 0);
+
+    /* Abandoned before the target: a breach at once, then nothing more. */
+    fx_take(&fx);
+    fx_event(&fx, T0 + 3 * MIN, "ticket", "P3", "type", "call.ringing", "channel", "phone", NULL);
+    fx_event(&fx, T0 + 3 * MIN + 8 * SEC, "ticket", "P3", "type", "call.abandoned", NULL);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PICKUP, 0);
+    CHECK(d && d->deadline_ms == T0 + 3 * MIN + 8 * SEC && d->fired_ms == T0 + 3 * MIN + 8 * SEC);
+    fx_run_until(&fx, T0 + HOUR);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PICKUP, NULL), 1);
+    /* A new ring is a new cycle. */
+    fx_event(&fx, T0 + HOUR, "ticket", "P3", "type", "call.ringing", NULL);
+    fx_run_until(&fx, T0 + HOUR + 15 * SEC);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PICKUP, 1);
+    CHECK(d && d->cycle == 2);
+    fx_release(&fx);
+}
+
+static void test_pause_resume_reopen(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    /* No channel: only the default resolution (24 h) applies. */
+    fx_event(&fx, T0, "ticket", "R", "type", "ticket.opened", NULL);
+    fx_event(&fx, T0 + 2 * HOUR, "ticket", "R", "type", "ticket.pending", NULL);
+    fx_event(&fx, T0 + 30 * HOUR, "ticket", "R", "type", "ticket.resumed", NULL);
+    fx_run_until(&fx, T0 + 30 * HOUR + 22 * HOUR - 1);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, NULL), 0);
+    fx_run_until(&fx, T0 + 52 * HOUR);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, 0);
+    CHECK(d && d->deadline_ms == T0 + 52 * HOUR);
+    fx_release(&fx);
+
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "Q", "type", "ticket.opened", "category", "complaint", NULL);
+    fx_event(&fx, T0 + 20 * HOUR, "ticket", "Q", "type", "ticket.resolved", NULL);
+    /* Complaint follow-up within 2 h of resolution... */
+    fx_run_until(&fx, T0 + 22 * HOUR);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FOLLOW_UP, 0);
+    CHECK(d && d->deadline_ms == T0 + 22 * HOUR && strcmp(d->policy, "complaint") == 0);
+    /* ...reopened: resolution resumes with its 20 h elapsed, follow-up stops. */
+    fx_event(&fx, T0 + 30 * HOUR, "ticket", "Q", "type", "ticket.reopened", NULL);
+    fx_run_until(&fx, T0 + 34 * HOUR - 1);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, NULL), 0);
+    fx_run_until(&fx, T0 + 34 * HOUR);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, 0);
+    CHECK(d && d->deadline_ms == T0 + 34 * HOUR && d->cycle == 1);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FOLLOW_UP, NULL), 1);
+    fx_release(&fx);
+}
+
+static void test_followup_revisits(void)
+{
+    static const struct { const char *sat; int64_t after; } cases[] = {
+        {"5", 90 * DAY}, {"4", 90 * DAY}, {"3", 7 * DAY}, {"2", DAY}, {"1", DAY},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixture fx;
+        CHECK(fx_init(&fx, base_policies, T0) == 0);
+        fx_event(&fx, T0, "ticket", "F", "type", "ticket.opened", "category", "complaint", NULL);
+        fx_event(&fx, T0 + HOUR, "ticket", "F", "type", "ticket.resolved", NULL);
+        fx_event(&fx, T0 + 2 * HOUR, "ticket", "F", "type", "followup.done", "satisfaction",
+                 cases[i].sat, NULL);
+        fx_run_until(&fx, T0 + 2 * HOUR + cases[i].after - 1);
+        CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FOLLOW_UP, NULL), 0);
+        fx_run_until(&fx, T0 + 2 * HOUR + cases[i].after);
+        const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FOLLOW_UP, 0);
+        CHECK(d && d->cycle == 2 && d->deadline_ms == T0 + 2 * HOUR + cases[i].after);
+        fx_release(&fx);
+    }
+}
+
+static void test_callback(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "CB", "type", "ticket.opened", "category", "complaint", NULL);
+    fx_event(&fx, T0 + MIN, "ticket", "CB", "type", "callback.scheduled", "due", TS(T0 + HOUR),
+             NULL);
+    fx_run_until(&fx, T0 + HOUR - 1);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_CALLBACK, NULL), 0);
+    fx_run_until(&fx, T0 + HOUR);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_CALLBACK, 0);
+    CHECK(d && d->deadline_ms == T0 + HOUR && strcmp(d->receiver, "team_lead") == 0);
+    /* Done in time: nothing. */
+    fx_event(&fx, T0 + 2 * HOUR, "ticket", "CB", "type", "callback.scheduled", "due",
+             "2026-01-05T04:00:00Z", NULL);
+    fx_event(&fx, T0 + 3 * HOUR, "ticket", "CB", "type", "callback.done", NULL);
+    fx_run_until(&fx, T0 + 5 * HOUR);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_CALLBACK, NULL), 1);
+    fx_release(&fx);
+}
+
+static void test_rematch_priority(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "U", "type", "ticket.opened", "priority", "low", NULL);
+    fx_run_until(&fx, T0 + 20 * MIN);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FIRST_RESPONSE, NULL), 0);
+    /* Raised to high (15 min) while already 20 min old: breaches at once. */
+    fx_event(&fx, T0 + 20 * MIN, "ticket", "U", "type", "ticket.updated", "priority", "high",
+             NULL);
+    fx_advance(&fx, T0 + 20 * MIN);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && d->deadline_ms == T0 + 15 * MIN && d->late_ms == 5 * MIN &&
+          strcmp(d->policy, "high") == 0);
+    fx_release(&fx);
+
+    /* Numeric match: amount > 1000 gets the 24 h "important" resolution. */
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "M1", "type", "ticket.opened", "amount", "1000", NULL);
+    fx_event(&fx, T0, "ticket", "M2", "type", "ticket.opened", "amount", "1000.5", NULL);
+    fx_event(&fx, T0, "ticket", "M3", "type", "ticket.opened", "amount", "lots", NULL);
+    fx_run_until(&fx, T0 + 24 * HOUR);
+    const sla_decision *d1 = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, 0);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 3);
+    int important = 0;
+    for (size_t i = 0; i < fx.out.ndecisions; i++)
+        if (strcmp(fx.out.decisions[i].policy, "important") == 0) {
+            important++;
+            CHECK_STR(fx.out.decisions[i].ticket, "M2");
+        }
+    CHECK_INT(important, 1);
+    (void)d1;
+    fx_release(&fx);
+}
+
+static void test_close_duplicate_unknown(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "X", "type", "ticket.opened", "channel", "chat", NULL);
+    CHECK_INT(fx.out.nupserts, 1);
+    fx_event(&fx, T0 + SEC, "ticket", "X", "type", "ticket.closed", NULL);
+    CHECK_INT(fx.out.nremoved, 1);
+    CHECK_INT(fx.out.nupserts, 1);
+    fx_run_until(&fx, T0 + DAY);
+    CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
+    CHECK_INT(fx_event(&fx, T0 + DAY, "ticket", "X", "type", "agent.reply", NULL),
+              SLA_APPLY_UNKNOWN_TICKET);
+
+    /* The same entry delivered twice is applied once. */
+    fx_event(&fx, T0 + DAY, "ticket", "D", "type", "ticket.opened", "channel", "chat", NULL);
+    sla_field f[] = {{"ticket", 6, "D", 1}, {"type", 4, "customer.message", 16}};
+    sla_event ev;
+    char reason[128];
+    CHECK_INT(sla_event_parse(&ev, f, 2, T0 + DAY, &fx.cfg->stream.limits, reason, sizeof reason),
+              0);
+    sla_streamid id = {(uint64_t)(T0 + DAY), 1};
+    CHECK_INT(sla_engine_apply(fx.eng, &ev, &id, T0 + DAY), SLA_APPLY_DUPLICATE);
+    id.seq = 1000;
+    CHECK_INT(sla_engine_apply(fx.eng, &ev, &id, T0 + DAY), SLA_APPLIED);
+    CHECK_INT(sla_engine_apply(fx.eng, &ev, &id, T0 + DAY), SLA_APPLY_DUPLICATE);
+    sla_engine_stats st;
+    sla_engine_get_stats(fx.eng, &st);
+    CHECK_INT(st.duplicates, 2);
+    CHECK_INT(st.unknown_ticket, 1);
+    CHECK_INT(st.open_tickets, 1);
+    CHECK_INT(st.running_clocks[SLA_METRIC_FIRST_RESPONSE], 1);
+    fx_release(&fx);
+}
+
+static void test_future_ts_clamped(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    /* A ts a day ahead (more than the 5 min default skew) counts from now. */
+    fx_event(&fx, T0, "ticket", "Z", "type", "ticket.opened", "channel", "chat", "ts",
+             TS(T0 + DAY), NULL);
+    fx_run_until(&fx, T0 + 30 * SEC);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, NULL), 1);
+    sla_engine_stats st;
+    sla_engine_get_stats(fx.eng, &st);
+    CHECK_INT(st.ts_clamped, 1);
+    fx_release(&fx);
+}
+
+/* Persist, crash, restore: nothing fired twice, nothing lost. */
+static void test_restore_exactly_once(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "S1", "type", "ticket.opened", "channel", "chat", "subject",
+             "\xe9\x80\x80\xe6\xac\xbe", NULL);
+    fx_event(&fx, T0, "ticket", "S2", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0 + 5 * SEC, "ticket", "S2", "type", "agent.reply", NULL);
+    fx_event(&fx, T0, "ticket", "S3", "type", "ticket.opened", NULL);
+    fx_event(&fx, T0 + MIN, "ticket", "S3", "type", "ticket.pending", NULL);
+    fx_run_until(&fx, T0 + 31 * SEC); /* S1 warned and breached (level 1) */
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, "S1"), 1);
+
+    /* The durable state is the last upsert of each ticket. */
+    sla_engine *e2 = sla_engine_new(fx.cfg, T0 + 31 * SEC);
+    for (size_t i = 0; i < fx.out.nupserts; i++) {
+        const sla_upsert *u = &fx.out.upserts[i];
+        CHECK_INT(sla_engine_restore(e2, u->ticket, u->ticket_len, u->record, u->record_len,
+                                     T0 + 31 * SEC),
+                  0);
+    }
+    sla_engine_stats st;
+    sla_engine_get_stats(e2, &st);
+    CHECK_INT(st.open_tickets, 3);
+    fx_take(&fx);
+    sla_engine_free(fx.eng);
+    fx.eng = e2;
+    /* Down for 20 minutes: level 2 (15 min after the deadline) fires at
+     * start, late; level 1 and the warning are not repeated. */
+    fx_advance(&fx, T0 + 20 * MIN);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, NULL), 0);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_WARNING, -1, NULL), 0);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && d->level == 2 && d->late_ms == 20 * MIN - 15 * MIN - 30 * SEC);
+    CHECK(d && sla_attrs_get(d->attrs, d->attrs_len, "subject", 7) != NULL);
+    /* S3 stays paused: its resolution never fires until resumed. */
+    fx_run_until(&fx, T0 + 10 * DAY);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, "S3"), 0);
+    /* The paused S3 resumed 24 h - 1 min before ... */
+    fx_event(&fx, T0 + 10 * DAY, "ticket", "S3", "type", "ticket.resumed", NULL);
+    fx_run_until(&fx, T0 + 10 * DAY + 24 * HOUR - MIN);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, "S3"), 1);
+
+    /* A corrupt record is refused. */
+    unsigned char junk[] = {1, 0x80};
+    CHECK_INT(sla_engine_restore(fx.eng, "J", 1, junk, sizeof junk, T0), -1);
+    unsigned char badver[] = {9, 0, 0, 0, 0};
+    CHECK_INT(sla_engine_restore(fx.eng, "J", 1, badver, sizeof badver, T0), -1);
+    fx_release(&fx);
+}
+
+static void test_decision_fields(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "T-9", "type", "ticket.opened", "channel", "chat", "assignee",
+             "ann", "level", "spoof", NULL);
+    fx_run_until(&fx, T0 + 30 * SEC);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, -1, 0);
+    CHECK(d != NULL);
+    if (!d) {
+        fx_release(&fx);
+        return;
+    }
+    sla_field f[64];
+    char scratch[256];
+    size_t n = sla_decision_fields(d, f, 64, scratch, sizeof scratch);
+    CHECK_INT(n, 13); /* 11 record fields + channel + assignee (level is reserved) */
+    CHECK(f[0].key_len == 2 && memcmp(f[1].val, "breach", 6) == 0);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*s", (int)f[7].val_len, f[7].val);
+    CHECK_STR(f[7].key, "deadline_ms");
+    CHECK_INT(atoll(buf), T0 + 30 * SEC);
+    snprintf(buf, sizeof buf, "%.*s", (int)f[5].val_len, f[5].val);
+    CHECK_STR(buf, "1");
+    CHECK_STR(f[12].key, "assignee");
+    /* The id is stable for the same (ticket, metric, cycle, level,
+     * receiver) and differs otherwise. */
+    const sla_decision *w = fx_find(&fx, SLA_DECISION_WARNING, -1, 0);
+    CHECK(w && strcmp(w->id, d->id) != 0);
+    fx_release(&fx);
+}
+
+static void test_reload_changes_targets(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "L", "type", "ticket.opened", "channel", "chat", NULL);
+    sla_config *cfg2 = fx_config(
+        "policies = ( { name = \"chat2\"; match = { channel = \"chat\"; };\n"
+        "  first_response = { target = \"2m\"; escalate = ( { notify = [ \"manager\" ]; } ); }; } );\n");
+    CHECK(cfg2 != NULL);
+    if (!cfg2) {
+        fx_release(&fx);
+        return;
+    }
+    sla_engine_set_config(fx.eng, cfg2, T0 + 10 * SEC);
+    sla_config_free(fx.cfg);
+    fx.cfg = cfg2;
+    fx_run_until(&fx, T0 + 2 * MIN - 1);
+    CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
+    fx_run_until(&fx, T0 + 2 * MIN);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && strcmp(d->policy, "chat2") == 0 && strcmp(d->receiver, "manager") == 0);
+    /* resolution is no longer defined by any policy: it stopped. */
+    fx_run_until(&fx, T0 + 3 * DAY);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, NULL), 0);
+    fx_release(&fx);
+}
+
+static void test_business_calendar(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx,
+                  "calendars = ( { name = \"office\"; timezone = \"UTC\";\n"
+                  "  hours = { mon = [\"09:00-12:00\", \"13:00-18:00\"]; tue = [\"09:00-18:00\"];\n"
+                  "            wed = [\"09:00-18:00\"]; thu = [\"09:00-18:00\"]; fri = [\"09:00-18:00\"]; };\n"
+                  "  holidays = [ \"2026-01-07\" ]; } );\n"
+                  "policies = ( { name = \"biz\";\n"
+                  "  first_response = { target = \"4h\"; calendar = \"office\";\n"
+                  "    escalate = ( { notify = [ \"team_lead\" ]; } ); };\n"
+                  "  resolution = { target = \"3d\"; calendar = \"office\";\n"
+                  "    escalate = ( { notify = [ \"team_lead\" ]; } ); }; } );\n",
+                  T0) == 0);
+    /* Opened Monday 16:00: 2 h Monday, 2 h Tuesday -> Tuesday 11:00. */
+    fx_event(&fx, T0 + 16 * HOUR, "ticket", "B1", "type", "ticket.opened", NULL);
+    fx_run_until(&fx, T0 + DAY + 11 * HOUR);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && d->deadline_ms == T0 + DAY + 11 * HOUR);
+    /* 3 business days from Monday 16:00 (6 business hours into a day with a
+     * lunch break), Wednesday a holiday: Friday, 6 h into its day: 15:00. */
+    fx_run_until(&fx, T0 + 4 * DAY + 16 * HOUR);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, 0);
+    CHECK(d && d->deadline_ms == T0 + 4 * DAY + 15 * HOUR);
+    fx_release(&fx);
+}
+
+static void test_queries_and_clock_backwards(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "Q1", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0 + 10 * SEC, "ticket", "Q2", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0, "ticket", "Q3", "type", "ticket.opened", "priority", "low", NULL);
+    sla_clock_info ci[SLA_METRIC_COUNT];
+    const char *attrs;
+    size_t alen;
+    CHECK_INT(sla_engine_ticket_info(fx.eng, "nope", 4, T0, ci, &attrs, &alen), -1);
+    int n = sla_engine_ticket_info(fx.eng, "Q1", 2, T0 + 5 * SEC, ci, &attrs, &alen);
+    CHECK_INT(n, 3); /* first_response, periodic_update, resolution */
+    CHECK(n > 0 && ci[0].metric == SLA_METRIC_FIRST_RESPONSE && ci[0].deadline_ms == T0 + 30 * SEC &&
+          ci[0].elapsed_ms == 5 * SEC && strcmp(ci[0].state_name, "running") == 0 &&
+          strcmp(ci[0].policy_name, "chat") == 0);
+    CHECK_STR(sla_attrs_get(attrs, alen, "channel", 7), "chat");
+
+    sla_due_item items[2];
+    /* Due within a minute: Q1 and Q2 first replies; the soonest first. */
+    CHECK_INT(sla_engine_list(fx.eng, T0, MIN, 0, items, 2), 2);
+    CHECK(strcmp(items[0].ticket, "Q1") == 0 && items[0].deadline_ms == T0 + 30 * SEC);
+    CHECK(strcmp(items[1].ticket, "Q2") == 0);
+    /* Everything due, but only the 2 soonest returned. */
+    size_t all = sla_engine_list(fx.eng, T0, -1, 0, items, 2);
+    CHECK(all >= 6 && strcmp(items[0].ticket, "Q1") == 0);
+    fx_run_until(&fx, T0 + 35 * SEC);
+    CHECK_INT(sla_engine_list(fx.eng, T0 + 35 * SEC, -1, 1, items, 2), 1);
+    CHECK(strcmp(items[0].ticket, "Q1") == 0 && items[0].fired == 1);
+
+    /* The wall clock stepping back must neither hang nor lose what is due. */
+    fx_take(&fx);
+    fx_advance(&fx, T0 + 41 * SEC);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, "Q2"), 1);
+    fx_event(&fx, T0 + 41 * SEC, "ticket", "Q4", "type", "ticket.opened", "channel", "chat", "ts",
+             TS(T0), NULL);
+    fx_advance(&fx, T0 + 20 * SEC);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, "Q4"), 1);
+    fx_release(&fx);
+}
+
+int main(void)
+{
+    test_queries_and_clock_backwards();
+    test_chat_first_response_breach();
+    test_reply_in_time_and_late();
+    test_ack_stops_ladder();
+    test_next_response_and_periodic();
+    test_pickup();
+    test_pause_resume_reopen();
+    test_followup_revisits();
+    test_callback();
+    test_rematch_priority();
+    test_close_duplicate_unknown();
+    test_future_ts_clamped();
+    test_restore_exactly_once();
+    test_decision_fields();
+    test_reload_changes_targets();
+    test_business_calendar();
+    return CHECK_DONE();
+}
