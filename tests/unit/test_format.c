@@ -1,0 +1,504 @@
+/*
+ * test_format — the request each format builds for a fixed decision, and
+ * digests.
+ *
+ * Bodies are compared whole, as parsed JSON (jansson's json_equal), against
+ * the literal each platform expects; the Chinese subject checks that
+ * UTF-8 passes through untouched. Signatures inside requests are checked
+ * against sla_webhook_sign, whose recipes test_webhook_sign checks against
+ * published and independently computed vectors.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sla_webhook.h"
+#include "sla_webhook_sign.h"
+
+#define DEADLINE 1795635848000LL /* 2026-11-25T19:44:08Z */
+#define NOW 1795635848123LL
+
+static char attrs[] = "channel\0chat\0priority\0high\0group\0billing\0assignee\0alice\0"
+                      "subject\0退款没有到账\0url\0https://helpdesk.example/t/T-1001\0";
+
+static sla_decision breach(void)
+{
+    sla_decision d = {0};
+    d.kind = SLA_DECISION_BREACH;
+    strcpy(d.id, "esc_0123456789abcdef0123456789abcdef");
+    d.ticket = (char *)"T-1001";
+    d.metric = SLA_METRIC_FIRST_RESPONSE;
+    d.cycle = 1;
+    d.level = 1;
+    d.policy = (char *)"chat";
+    d.receiver = (char *)"team_lead";
+    d.deadline_ms = DEADLINE;
+    d.fired_ms = DEADLINE + 252000; /* overdue 4m12s */
+    d.late_ms = 0;
+    d.attrs = attrs;
+    d.attrs_len = sizeof(attrs) - 1;
+    return d;
+}
+
+static sla_receiver receiver(enum sla_format f, const char *secret)
+{
+    sla_receiver rc = {0};
+    rc.name = (char *)"team_lead";
+    rc.url = (char *)"https://hook.example/send?access_token=abc";
+    rc.format = f;
+    rc.secret = (char *)secret;
+    return rc;
+}
+
+/* 1 when body parses to the same JSON as expected. */
+static int same_json(const char *body, const char *expected)
+{
+    json_error_t err;
+    json_t *a = json_loads(body ? body : "", 0, &err), *b = json_loads(expected, 0, &err);
+    int eq = a && b && json_equal(a, b);
+    if (!eq)
+        fprintf(stderr, "got:      %s\nexpected: %s\n", body ? body : "(null)", expected);
+    json_decref(a);
+    json_decref(b);
+    return eq;
+}
+
+static const char *text_of(const sla_webhook_request *r, const char *outer, const char *inner)
+{
+    static char buf[16384];
+    json_t *root = json_loads(r->body, 0, NULL);
+    const char *s = json_string_value(json_object_get(json_object_get(root, outer), inner));
+    snprintf(buf, sizeof(buf), "%s", s ? s : "");
+    json_decref(root);
+    return buf;
+}
+
+#define DATA_JSON                                                                           \
+    "{\"id\":\"esc_0123456789abcdef0123456789abcdef\",\"kind\":\"breach\",\"ticket\":\"T-1001\"," \
+    "\"metric\":\"first_response\",\"policy\":\"chat\",\"level\":1,\"receiver\":\"team_lead\","  \
+    "\"deadline_ms\":1795635848000,\"fired_ms\":1795636100000,\"late_ms\":0,\"cycle\":1,"       \
+    "\"attrs\":{\"channel\":\"chat\",\"priority\":\"high\",\"group\":\"billing\","              \
+    "\"assignee\":\"alice\",\"subject\":\"退款没有到账\","                                     \
+    "\"url\":\"https://helpdesk.example/t/T-1001\"}}"
+
+static void test_json_signed(void)
+{
+    sla_decision d = breach();
+    sla_receiver rc = receiver(SLA_FORMAT_JSON, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_STR(r.url, "https://hook.example/send?access_token=abc");
+    CHECK(same_json(r.body, "{\"type\":\"sla.breach\",\"timestamp\":\"2026-11-25T19:48:20.000Z\","
+                            "\"data\":" DATA_JSON "}"));
+    CHECK(strstr(r.body, "退款没有到账") != NULL); /* raw UTF-8, not \u escapes */
+    CHECK_INT(r.body_len, strlen(r.body));
+    CHECK_STR(sla_webhook_request_header(&r, "content-type"), "application/json");
+    CHECK_STR(sla_webhook_request_header(&r, "webhook-id"), "esc_0123456789abcdef0123456789abcdef");
+    CHECK_STR(sla_webhook_request_header(&r, "webhook-timestamp"), "1795635848");
+    char sig[SLA_SIGN_SIZE];
+    CHECK_INT(sla_sign_standard(rc.secret, d.id, 1795635848, r.body, r.body_len, sig), 0);
+    CHECK_STR(sla_webhook_request_header(&r, "webhook-signature"), sig);
+
+    /* A retry later: same id and body, new timestamp and signature. */
+    sla_webhook_request r2;
+    sla_webhook_request_init(&r2);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW + 60000, &r2), 0);
+    CHECK_STR(r2.body, r.body);
+    CHECK_STR(sla_webhook_request_header(&r2, "webhook-id"), d.id);
+    CHECK_STR(sla_webhook_request_header(&r2, "webhook-timestamp"), "1795635908");
+    CHECK(strcmp(sla_webhook_request_header(&r2, "webhook-signature"), sig) != 0);
+    sla_webhook_request_release(&r2);
+    sla_webhook_request_release(&r);
+    CHECK(r.body == NULL && r.url == NULL && r.nheaders == 0);
+}
+
+static void test_json_unsigned_and_bad_secret(void)
+{
+    sla_decision d = breach();
+    sla_receiver rc = receiver(SLA_FORMAT_JSON, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(sla_webhook_request_header(&r, "webhook-id") != NULL);
+    CHECK(sla_webhook_request_header(&r, "webhook-signature") == NULL);
+    sla_webhook_request_release(&r);
+
+    rc.secret = (char *)"whsec_***";
+    CHECK_INT(sla_webhook_check_secret(&rc), -EINVAL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), -EINVAL);
+    CHECK(r.body == NULL && r.url == NULL && r.nheaders == 0); /* left empty */
+    rc.secret = (char *)"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    CHECK_INT(sla_webhook_check_secret(&rc), 0);
+    rc.format = SLA_FORMAT_DINGTALK; /* any secret string signs DingTalk */
+    rc.secret = (char *)"whsec_***";
+    CHECK_INT(sla_webhook_check_secret(&rc), 0);
+    rc.format = SLA_FORMAT_COUNT;
+    CHECK_INT(sla_webhook_check_secret(&rc), -EINVAL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), -EINVAL);
+}
+
+#define PLAIN_TEXT                                                           \
+    "SLA breach: first response, ticket T-1001\n"                            \
+    "First response on ticket T-1001 is overdue 4m12s (policy chat).\n"      \
+    "Subject: 退款没有到账\n"                                                \
+    "Deadline: 2026-11-25 19:44:08 UTC\n"                                    \
+    "Priority: high\nChannel: chat\nGroup: billing\nAssignee: alice\n"       \
+    "Link: https://helpdesk.example/t/T-1001"
+
+static void test_alertmanager(void)
+{
+    sla_decision d = breach();
+    sla_receiver rc = receiver(SLA_FORMAT_ALERTMANAGER, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(same_json(
+        r.body,
+        "[{\"labels\":{\"alertname\":\"SLABreach\",\"ticket\":\"T-1001\","
+        "\"metric\":\"first_response\",\"policy\":\"chat\",\"level\":\"1\","
+        "\"receiver\":\"team_lead\",\"severity\":\"critical\",\"channel\":\"chat\","
+        "\"priority\":\"high\",\"group\":\"billing\",\"assignee\":\"alice\"},"
+        "\"annotations\":{\"summary\":\"SLA breach: first response, ticket T-1001\","
+        "\"description\":\"" "SLA breach: first response, ticket T-1001\\n"
+        "First response on ticket T-1001 is overdue 4m12s (policy chat).\\n"
+        "Subject: 退款没有到账\\nDeadline: 2026-11-25 19:44:08 UTC\\nPriority: high\\n"
+        "Channel: chat\\nGroup: billing\\nAssignee: alice\\n"
+        "Link: https://helpdesk.example/t/T-1001\","
+        "\"url\":\"https://helpdesk.example/t/T-1001\"},"
+        "\"startsAt\":\"2026-11-25T19:44:08.000Z\","
+        "\"generatorURL\":\"https://helpdesk.example/t/T-1001\"}]"));
+    CHECK(sla_webhook_request_header(&r, "webhook-signature") == NULL);
+    sla_webhook_request_release(&r);
+
+    /* recovered: same labels as the breach (so it resolves it), endsAt = when met. */
+    d.kind = SLA_DECISION_RECOVERED;
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    json_t *root = json_loads(r.body, 0, NULL), *a = json_array_get(root, 0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(a, "labels"), "alertname")),
+              "SLABreach");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(a, "labels"), "severity")),
+              "critical");
+    CHECK_STR(json_string_value(json_object_get(a, "startsAt")), "2026-11-25T19:44:08.000Z");
+    CHECK_STR(json_string_value(json_object_get(a, "endsAt")), "2026-11-25T19:48:20.000Z");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(a, "annotations"), "summary")),
+              "SLA recovered: first response, ticket T-1001");
+    json_decref(root);
+    sla_webhook_request_release(&r);
+
+    /* warning: its own alertname, starts when sent (the deadline is ahead), no endsAt. */
+    d.kind = SLA_DECISION_WARNING;
+    d.level = 0;
+    d.fired_ms = DEADLINE - 42000;
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(strstr(r.body, "\"alertname\":\"SLAWarning\"") != NULL);
+    CHECK(strstr(r.body, "\"severity\":\"warning\"") != NULL);
+    CHECK(strstr(r.body, "\"startsAt\":\"2026-11-25T19:43:26.000Z\"") != NULL);
+    CHECK(strstr(r.body, "endsAt") == NULL);
+    CHECK(strstr(r.body, "is due in 42s (policy chat).") != NULL);
+    sla_webhook_request_release(&r);
+}
+
+static void test_slack(void)
+{
+    sla_decision d = breach();
+    sla_receiver rc = receiver(SLA_FORMAT_SLACK, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(same_json(r.body,
+                    "{\"text\":\"*SLA breach: first response, ticket T-1001*\\n"
+                    "First response on ticket T-1001 is overdue 4m12s (policy chat).\\n"
+                    "*Subject:* 退款没有到账\\n*Deadline:* 2026-11-25 19:44:08 UTC\\n"
+                    "*Priority:* high\\n*Channel:* chat\\n*Group:* billing\\n*Assignee:* alice\\n"
+                    "<https://helpdesk.example/t/T-1001|Open ticket>\"}"));
+    sla_webhook_request_release(&r);
+
+    /* mrkdwn control characters in values are escaped; in the URL, encoded. */
+    char a2[] = "subject\0a <b> & c\0url\0https://x.example/?a=1&b=<2>|3\0";
+    d.attrs = a2;
+    d.attrs_len = sizeof(a2) - 1;
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    json_t *root = json_loads(r.body, 0, NULL);
+    const char *text = json_string_value(json_object_get(root, "text"));
+    CHECK(text && strstr(text, "*Subject:* a &lt;b&gt; &amp; c\n") != NULL);
+    CHECK(text && strstr(text, "<https://x.example/?a=1&amp;b=%3C2%3E%7C3|Open ticket>") != NULL);
+    json_decref(root);
+    sla_webhook_request_release(&r);
+}
+
+static void test_feishu(void)
+{
+    sla_decision d = breach();
+    sla_receiver rc = receiver(SLA_FORMAT_FEISHU, "feishu-secret");
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    /* sign: base64(HMAC-SHA256(key "1795635848\nfeishu-secret", "")), see test_webhook_sign. */
+    CHECK(same_json(r.body, "{\"timestamp\":\"1795635848\","
+                            "\"sign\":\"h4cEHiFgBLiWOAVjMtthYCSWx9Geag24kIZ4gci7Q2k=\","
+                            "\"msg_type\":\"text\",\"content\":{\"text\":\"" "SLA breach: first "
+                            "response, ticket T-1001\\nFirst response on ticket T-1001 is "
+                            "overdue 4m12s (policy chat).\\nSubject: 退款没有到账\\nDeadline: "
+                            "2026-11-25 19:44:08 UTC\\nPriority: high\\nChannel: chat\\nGroup: "
+                            "billing\\nAssignee: alice\\nLink: "
+                            "https://helpdesk.example/t/T-1001\"}}"));
+    CHECK_STR(text_of(&r, "content", "text"), PLAIN_TEXT);
+    CHECK_STR(r.url, rc.url);
+    sla_webhook_request_release(&r);
+
+    rc.secret = NULL;
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(same_json(r.body, "{\"msg_type\":\"text\",\"content\":{\"text\":\"" "SLA breach: first "
+                            "response, ticket T-1001\\nFirst response on ticket T-1001 is "
+                            "overdue 4m12s (policy chat).\\nSubject: 退款没有到账\\nDeadline: "
+                            "2026-11-25 19:44:08 UTC\\nPriority: high\\nChannel: chat\\nGroup: "
+                            "billing\\nAssignee: alice\\nLink: "
+                            "https://helpdesk.example/t/T-1001\"}}"));
+    sla_webhook_request_release(&r);
+}
+
+static void test_dingtalk(void)
+{
+    sla_decision d = breach();
+    sla_receiver rc = receiver(SLA_FORMAT_DINGTALK, "SEC0123456789abcdef");
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    /* sign: urlencode(base64(HMAC-SHA256("SEC...", "1795635848123\nSEC..."))). */
+    CHECK_STR(r.url, "https://hook.example/send?access_token=abc&timestamp=1795635848123"
+                     "&sign=wrWYm3V7D4Nnsmf2PzjMV6qU7j0cpzo0Qj5QXjlnr2o%3D");
+    CHECK(same_json(r.body,
+                    "{\"msgtype\":\"markdown\",\"markdown\":{"
+                    "\"title\":\"SLA breach: first response, ticket T-1001\","
+                    "\"text\":\"#### SLA breach: first response, ticket T-1001\\n\\n"
+                    "First response on ticket T-1001 is overdue 4m12s (policy chat).\\n\\n"
+                    "- **Subject:** 退款没有到账\\n- **Deadline:** 2026-11-25 19:44:08 UTC\\n"
+                    "- **Priority:** high\\n- **Channel:** chat\\n- **Group:** billing\\n"
+                    "- **Assignee:** alice\\n\\n"
+                    "[Open ticket](https://helpdesk.example/t/T-1001)\"}}"));
+    sla_webhook_request_release(&r);
+
+    rc.secret = NULL;
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_STR(r.url, "https://hook.example/send?access_token=abc");
+    sla_webhook_request_release(&r);
+}
+
+static void test_wecom(void)
+{
+    sla_decision d = breach();
+    d.kind = SLA_DECISION_ESCALATION;
+    d.level = 2;
+    d.fired_ms = DEADLINE + 3780000; /* 1h03m */
+    sla_receiver rc = receiver(SLA_FORMAT_WECOM, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(same_json(r.body,
+                    "{\"msgtype\":\"markdown\",\"markdown\":{\"content\":"
+                    "\"**SLA escalation (level 2): first response, ticket T-1001**\\n"
+                    "First response on ticket T-1001 is overdue 1h03m (policy chat).\\n"
+                    "> **Subject:** 退款没有到账\\n> **Deadline:** 2026-11-25 19:44:08 UTC\\n"
+                    "> **Priority:** high\\n> **Channel:** chat\\n> **Group:** billing\\n"
+                    "> **Assignee:** alice\\n"
+                    "[Open ticket](https://helpdesk.example/t/T-1001)\"}}"));
+    sla_webhook_request_release(&r);
+}
+
+static void test_recovered_text_and_no_attrs(void)
+{
+    sla_decision d = breach();
+    d.kind = SLA_DECISION_RECOVERED;
+    d.attrs = NULL;
+    d.attrs_len = 0;
+    sla_receiver rc = receiver(SLA_FORMAT_FEISHU, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_STR(text_of(&r, "content", "text"),
+              "SLA recovered: first response, ticket T-1001\n"
+              "First response on ticket T-1001 was met 4m12s late (policy chat).\n"
+              "Deadline: 2026-11-25 19:44:08 UTC");
+    sla_webhook_request_release(&r);
+}
+
+static void test_untrusted_values(void)
+{
+    /* Invalid UTF-8 and a newline in the subject, a non-http url. */
+    char a2[] = "subject\0bad \xff\xfe byte\nline\0url\0javascript:alert(1)\0";
+    sla_decision d = breach();
+    d.attrs = a2;
+    d.attrs_len = sizeof(a2) - 1;
+
+    sla_receiver rc = receiver(SLA_FORMAT_DINGTALK, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    const char *text = text_of(&r, "markdown", "text");
+    CHECK(strstr(text, "- **Subject:** bad \xEF\xBF\xBD\xEF\xBF\xBD byte line\n") != NULL);
+    CHECK(strstr(text, "javascript") == NULL); /* no link made of it */
+    sla_webhook_request_release(&r);
+
+    rc = receiver(SLA_FORMAT_ALERTMANAGER, NULL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(strstr(r.body, "generatorURL") == NULL);
+    CHECK(strstr(r.body, "\"url\":\"javascript:alert(1)\"") != NULL); /* kept as data */
+    sla_webhook_request_release(&r);
+
+    rc = receiver(SLA_FORMAT_JSON, NULL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK(strstr(r.body, "\"subject\":\"bad \xEF\xBF\xBD\xEF\xBF\xBD byte\\nline\"") != NULL);
+    sla_webhook_request_release(&r);
+
+    /* A huge subject is cut in text (on a character boundary) but kept whole as data. */
+    char big[4000 + 64];
+    size_t o = 0;
+    o += (size_t)sprintf(big, "subject%c", 0);
+    while (o < 4000) {
+        memcpy(big + o, "退", 3);
+        o += 3;
+    }
+    big[o++] = '\0';
+    d.attrs = big;
+    d.attrs_len = o;
+    rc = receiver(SLA_FORMAT_WECOM, NULL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    text = text_of(&r, "markdown", "content");
+    CHECK(strlen(text) < 1000);
+    CHECK(strstr(text, "退…\n") != NULL);
+    sla_webhook_request_release(&r);
+}
+
+static void test_query(void)
+{
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_request_add_query(&r, "a", "b"), -EINVAL);
+    r.url = strdup("https://h.example/p");
+    CHECK_INT(sla_webhook_request_add_query(&r, "a", "x y/+=~"), 0);
+    CHECK_STR(r.url, "https://h.example/p?a=x%20y%2F%2B%3D~");
+    CHECK_INT(sla_webhook_request_add_query(&r, "b", "2"), 0);
+    CHECK_STR(r.url, "https://h.example/p?a=x%20y%2F%2B%3D~&b=2");
+    free(r.url);
+    r.url = strdup("https://h.example/p?#frag");
+    CHECK_INT(sla_webhook_request_add_query(&r, "t", "1"), 0);
+    CHECK_STR(r.url, "https://h.example/p?t=1#frag");
+    sla_webhook_request_release(&r);
+}
+
+static void test_digest(void)
+{
+    enum { N = 25 };
+    sla_decision d[N];
+    const sla_decision *ds[N];
+    char ids[N][48];
+    for (int i = 0; i < N; i++) {
+        d[i] = breach();
+        snprintf(ids[i], sizeof(ids[i]), "esc_%032d", i);
+        strcpy(d[i].id, ids[i]);
+        ds[i] = &d[i];
+    }
+    d[1].kind = SLA_DECISION_WARNING;
+    d[1].fired_ms = DEADLINE - 42000;
+    d[1].attrs = NULL;
+    d[1].attrs_len = 0;
+
+    sla_receiver rc = receiver(SLA_FORMAT_FEISHU, NULL);
+    sla_webhook_request r, r2;
+    sla_webhook_request_init(&r);
+    sla_webhook_request_init(&r2);
+    CHECK_INT(sla_webhook_build_digest(ds, 3, &rc, NOW, &r), 0);
+    CHECK_STR(text_of(&r, "content", "text"),
+              "3 SLA notices\n"
+              "- breach: first response, ticket T-1001, overdue 4m12s (policy chat)\n"
+              "- warning: first response, ticket T-1001, due in 42s (policy chat)\n"
+              "- breach: first response, ticket T-1001, overdue 4m12s (policy chat)");
+    CHECK(strncmp(r.id, "dig_", 4) == 0 && strlen(r.id) == 36);
+
+    /* Same decisions, same id (a retried digest); other decisions, other id. */
+    CHECK_INT(sla_webhook_build_digest(ds, 3, &rc, NOW + 5000, &r2), 0);
+    CHECK_STR(r2.id, r.id);
+    sla_webhook_request_release(&r2);
+    CHECK_INT(sla_webhook_build_digest(ds + 1, 3, &rc, NOW, &r2), 0);
+    CHECK(strcmp(r2.id, r.id) != 0);
+    sla_webhook_request_release(&r2);
+    sla_webhook_request_release(&r);
+
+    /* 25 notices: the first 20 listed, then "and 5 more". */
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    const char *text = text_of(&r, "content", "text");
+    CHECK(strncmp(text, "25 SLA notices\n", 15) == 0);
+    int lines = 0;
+    for (const char *p = text; (p = strstr(p, "\n- ")) != NULL; p++)
+        lines++;
+    CHECK_INT(lines, SLA_DIGEST_MAX_LISTED);
+    CHECK(strlen(text) > 9 && strcmp(text + strlen(text) - 10, "and 5 more") == 0);
+    sla_webhook_request_release(&r);
+
+    /* WeCom's 4096-byte limit: long ticket ids make fewer lines fit. */
+    char longid[129];
+    memset(longid, 'X', 128);
+    longid[128] = '\0';
+    for (int i = 0; i < N; i++)
+        d[i].ticket = longid;
+    rc = receiver(SLA_FORMAT_WECOM, NULL);
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    text = text_of(&r, "markdown", "content");
+    CHECK(strlen(text) <= 4000);
+    lines = 0;
+    for (const char *p = text; (p = strstr(p, "\n> ")) != NULL; p++)
+        lines++;
+    char tail[32];
+    snprintf(tail, sizeof(tail), "and %d more", N - lines);
+    CHECK(lines > 0 && lines < SLA_DIGEST_MAX_LISTED);
+    CHECK(strcmp(text + strlen(text) - strlen(tail), tail) == 0);
+    sla_webhook_request_release(&r);
+
+    /* Machine formats carry every decision in full. */
+    rc = receiver(SLA_FORMAT_ALERTMANAGER, NULL);
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    json_t *arr = json_loads(r.body, 0, NULL);
+    CHECK_INT(json_array_size(arr), N);
+    json_decref(arr);
+    sla_webhook_request_release(&r);
+
+    rc = receiver(SLA_FORMAT_JSON, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    json_t *root = json_loads(r.body, 0, NULL);
+    CHECK_STR(json_string_value(json_object_get(root, "type")), "sla.digest");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(root, "data"), "count")), N);
+    CHECK_INT(json_array_size(json_object_get(json_object_get(root, "data"), "notices")), N);
+    CHECK_STR(sla_webhook_request_header(&r, "webhook-id"), r.id);
+    char sig[SLA_SIGN_SIZE];
+    CHECK_INT(sla_sign_standard(rc.secret, r.id, NOW / 1000, r.body, r.body_len, sig), 0);
+    CHECK_STR(sla_webhook_request_header(&r, "webhook-signature"), sig);
+    json_decref(root);
+    sla_webhook_request_release(&r);
+
+    CHECK_INT(sla_webhook_build_digest(ds, 0, &rc, NOW, &r), -EINVAL);
+    const sla_decision *many[SLA_DIGEST_MAX_ITEMS + 1];
+    for (int i = 0; i <= SLA_DIGEST_MAX_ITEMS; i++)
+        many[i] = &d[0];
+    CHECK_INT(sla_webhook_build_digest(many, SLA_DIGEST_MAX_ITEMS + 1, &rc, NOW, &r), -EINVAL);
+    CHECK_INT(sla_webhook_build_digest(many, SLA_DIGEST_MAX_ITEMS, &rc, NOW, &r), 0);
+    sla_webhook_request_release(&r);
+}
+
+int main(void)
+{
+    test_json_signed();
+    test_json_unsigned_and_bad_secret();
+    test_alertmanager();
+    test_slack();
+    test_feishu();
+    test_dingtalk();
+    test_wecom();
+    test_recovered_text_and_no_attrs();
+    test_untrusted_values();
+    test_query();
+    test_digest();
+    return CHECK_DONE();
+}
