@@ -1,0 +1,63 @@
+/*
+ * ingest — ticket events from the input stream into the engine.
+ *
+ * Reads the input stream through the consumer group on the reader link
+ * (dedicated to the blocking XREADGROUP), one batch at a time: the
+ * consumer's own pending entries first (after a start, a reconnect or an
+ * engine rebuild), then new ones. Every entry of a batch is parsed; valid
+ * ones go to the engine, invalid ones become dead letters, and all are
+ * staged for acknowledgement; then the batch is committed through the
+ * store, and the next batch is read only once that commit is durable.
+ * Entries left pending by a dead consumer are taken over periodically with
+ * XAUTOCLAIM (on the command link) and handled the same way.
+ *
+ * A blocking read is guarded by a timer (block + 5 s): no reply by then
+ * means the reader connection is dead, and it is reset.
+ *
+ * Ownership: settings are copied at ingest_init (stream settings take
+ * effect on restart); the engine is borrowed between ingest_resume() and
+ * ingest_suspend().
+ */
+#ifndef INGEST_H
+#define INGEST_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "redis_link.h"
+#include "sla_config.h"
+#include "sla_engine.h"
+#include "sla_keys.h"
+
+/* Called once, the first time the consumer group is joined. */
+typedef void ingest_joined_fn(void *arg);
+
+typedef struct ingest_stats {
+    uint64_t entries;     /* entries read (including claimed) */
+    uint64_t applied;
+    uint64_t duplicates;
+    uint64_t unknown_ticket;
+    uint64_t dead;        /* invalid entries sent to the dead-letter stream */
+    uint64_t broken;      /* entries without fields (trimmed), acknowledged only */
+    uint64_t claimed;     /* entries taken over from other consumers */
+    uint64_t batches;
+} ingest_stats;
+
+int ingest_init(struct event_base *base, redis_link *reader, redis_link *command,
+                const sla_keys *keys, const sla_config *cfg, ingest_joined_fn *fn, void *arg);
+void ingest_finish(void);
+
+/* The reader link's state callback (pass it to redis_link_new). */
+void ingest_on_link(redis_link *link, int up, void *arg);
+
+/* Start (again) with engine: own pending entries first, then new ones. */
+void ingest_resume(sla_engine *engine);
+/* The engine is gone: apply nothing until the next ingest_resume(). */
+void ingest_suspend(void);
+/* Read no more (shutdown). */
+void ingest_stop(void);
+
+void ingest_get_stats(ingest_stats *out);
+
+#endif

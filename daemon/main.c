@@ -1,0 +1,337 @@
+/*
+ * slad — command line, startup order, signals and shutdown.
+ *
+ * Startup, in the order below (each step only needs the ones before it):
+ *
+ *   1. log level      stderr, "<N>" syslog prefixes (info until configured)
+ *   2. configuration  sla_config_load; --check-config stops here
+ *   3. key names      sla_keys_init (single partition)
+ *   4. event loop     libevent base
+ *   5. signals        evsignal: TERM/INT stop, HUP reload (nothing runs in
+ *                     a signal handler; libevent turns signals into events)
+ *   6. redis          two links: "reader" (only the blocking XREADGROUP)
+ *                     and "command" (everything else)
+ *   7. store          builds the engine from the state hash once the
+ *                     command link is up
+ *   8. ingest         starts reading once the engine is loaded
+ *   9. timers         the engine's alarm, the systemd watchdog
+ *  10. READY=1        when the consumer group is joined (state loaded)
+ *
+ * and everything is finished in the reverse order. main.c wires the
+ * modules together (who is told when the engine comes and goes); it makes
+ * no decision of its own beyond the process's life.
+ *
+ * Shutdown (SIGTERM/SIGINT): stop reading, wait for the transaction in
+ * flight (at most SLAD_STOP_WAIT_MS), close the connections, STOPPING=1,
+ * exit 0. Entries read but not yet committed stay pending in Redis and are
+ * read again at the next start.
+ *
+ * Reload (SIGHUP): a whole new configuration is loaded; on any error the
+ * old one stays. Redis and stream settings are copied by their modules at
+ * start and change only on restart.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ingest.h"
+#include "notify.h"
+#include "redis_link.h"
+#include "sla_config.h"
+#include "sla_engine.h"
+#include "sla_keys.h"
+#include "sla_log.h"
+#include "store.h"
+#include "wakeup.h"
+
+#define SLAD_STOP_WAIT_MS 5000
+
+static struct {
+    const char *config_path;
+    sla_config *cfg;          /* owned; replaced on reload */
+    sla_keys keys;
+    struct event_base *base;
+    struct event *sig_term, *sig_int, *sig_hup;
+    struct event *stop_timer;
+    redis_link *reader, *command;
+    int ready_sent;
+    int stopping;
+} slad;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: slad -c FILE [--check-config]\n"
+            "       slad --version | --help\n"
+            "\n"
+            "  -c, --config FILE   configuration file (libconfig)\n"
+            "      --check-config  load and validate FILE, print \"FILE: ok\" and exit 0,\n"
+            "                      or print the error and exit 1\n"
+            "  -V, --version       print the version and exit\n"
+            "  -h, --help          print this help and exit\n");
+}
+
+/* --- wiring ------------------------------------------------------------- */
+
+static void main_on_store_state(int ready, void *arg)
+{
+    if (ready) {
+        notify_status("running");
+        ingest_resume(store_engine());
+    } else {
+        notify_status("rebuilding state from redis");
+        ingest_suspend();
+    }
+}
+
+static void main_on_joined(void *arg)
+{
+    if (!slad.ready_sent) {
+        slad.ready_sent = 1;
+        notify_ready();
+        notify_status("running");
+        sla_notice("ready");
+    }
+}
+
+/* --- signals ------------------------------------------------------------ */
+
+static void main_on_idle(void *arg)
+{
+    event_base_loopbreak(slad.base);
+}
+
+static void main_on_stop_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    sla_warning("transaction still in flight after %d ms; stopping anyway (its entries stay "
+                "pending)", SLAD_STOP_WAIT_MS);
+    event_base_loopbreak(slad.base);
+}
+
+static void main_on_stop(evutil_socket_t sig, short what, void *arg)
+{
+    if (slad.stopping) {
+        event_base_loopbreak(slad.base);
+        return;
+    }
+    slad.stopping = 1;
+    sla_notice("signal %d: stopping", (int)sig);
+    notify_status("stopping");
+    ingest_stop();
+    struct timeval tv = {SLAD_STOP_WAIT_MS / 1000, (SLAD_STOP_WAIT_MS % 1000) * 1000};
+    evtimer_add(slad.stop_timer, &tv);
+    store_when_idle(main_on_idle, NULL);
+}
+
+static int str_differ(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* 1 when settings copied at start (redis, stream) differ. */
+static int restart_settings_differ(const sla_config *a, const sla_config *b)
+{
+    return str_differ(a->redis.host, b->redis.host) || a->redis.port != b->redis.port ||
+           str_differ(a->redis.unix_socket, b->redis.unix_socket) ||
+           str_differ(a->redis.password, b->redis.password) || a->redis.db != b->redis.db ||
+           a->redis.connect_timeout_ms != b->redis.connect_timeout_ms ||
+           str_differ(a->stream.prefix, b->stream.prefix) ||
+           str_differ(a->stream.group, b->stream.group) ||
+           str_differ(a->stream.consumer, b->stream.consumer) ||
+           a->stream.batch != b->stream.batch || a->stream.block_ms != b->stream.block_ms ||
+           a->stream.claim_idle_ms != b->stream.claim_idle_ms ||
+           a->stream.limits.max_entry_bytes != b->stream.limits.max_entry_bytes ||
+           a->stream.limits.max_fields != b->stream.limits.max_fields ||
+           a->stream.limits.max_value_bytes != b->stream.limits.max_value_bytes;
+}
+
+static void main_on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    char err[1024];
+    sla_config *fresh = NULL;
+    if (sla_config_load(slad.config_path, &fresh, err, sizeof err) < 0) {
+        sla_err("reload refused: %s", err);
+        return;
+    }
+    notify_reloading();
+    if (restart_settings_differ(slad.cfg, fresh))
+        sla_notice("redis and stream settings changed in %s: they take effect on restart",
+                   slad.config_path);
+    sla_log_set_level(fresh->log_level);
+    sla_config *old = slad.cfg;
+    slad.cfg = fresh;
+    store_set_config(fresh, wakeup_now_ms());
+    sla_config_free(old);
+    if (slad.ready_sent)
+        notify_ready();
+    sla_notice("configuration reloaded from %s: %zu policies, %zu receivers, %zu calendars",
+               slad.config_path, fresh->npolicies, fresh->nreceivers, fresh->ncalendars);
+}
+
+static int signals_init(void)
+{
+    signal(SIGPIPE, SIG_IGN); /* a peer closing a socket is an error return, not death */
+    slad.sig_term = evsignal_new(slad.base, SIGTERM, main_on_stop, NULL);
+    slad.sig_int = evsignal_new(slad.base, SIGINT, main_on_stop, NULL);
+    slad.sig_hup = evsignal_new(slad.base, SIGHUP, main_on_reload, NULL);
+    slad.stop_timer = evtimer_new(slad.base, main_on_stop_timeout, NULL);
+    if (!slad.sig_term || !slad.sig_int || !slad.sig_hup || !slad.stop_timer)
+        return -1;
+    evsignal_add(slad.sig_term, NULL);
+    evsignal_add(slad.sig_int, NULL);
+    evsignal_add(slad.sig_hup, NULL);
+    return 0;
+}
+
+static void signals_finish(void)
+{
+    struct event **evs[] = {&slad.sig_term, &slad.sig_int, &slad.sig_hup, &slad.stop_timer};
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (*evs[i]) {
+            event_free(*evs[i]);
+            *evs[i] = NULL;
+        }
+}
+
+static void log_totals(void)
+{
+    ingest_stats in;
+    store_stats st;
+    ingest_get_stats(&in);
+    store_get_stats(&st);
+    sla_info("totals: %llu entries read, %llu applied, %llu duplicates, %llu for unknown tickets, "
+             "%llu dead letters, %llu without fields, %llu claimed; %llu transactions, %llu "
+             "failed, %llu decisions",
+             (unsigned long long)in.entries, (unsigned long long)in.applied,
+             (unsigned long long)in.duplicates, (unsigned long long)in.unknown_ticket,
+             (unsigned long long)in.dead, (unsigned long long)in.broken,
+             (unsigned long long)in.claimed, (unsigned long long)st.transactions,
+             (unsigned long long)st.failures, (unsigned long long)st.decisions);
+}
+
+/* --- main --------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    enum { OPT_CHECK = 256 };
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int check_only = 0, opt;
+    while ((opt = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c': slad.config_path = optarg; break;
+        case OPT_CHECK: check_only = 1; break;
+        case 'V': printf("slad %s\n", SLA_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (slad.config_path == NULL || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    /* 1. log level */
+    sla_log_set_level(LOG_INFO);
+
+    /* 2. configuration */
+    char err[1024];
+    if (sla_config_load(slad.config_path, &slad.cfg, err, sizeof err) < 0) {
+        if (check_only)
+            fprintf(stderr, "%s\n", err);
+        else
+            sla_err("%s", err);
+        return 1;
+    }
+    if (check_only) {
+        printf("%s: ok\n", slad.config_path);
+        sla_config_free(slad.cfg);
+        return 0;
+    }
+    sla_log_set_level(slad.cfg->log_level);
+    sla_notice("slad %s starting with %s", SLA_VERSION, slad.config_path);
+    if (geteuid() == 0)
+        sla_warning("running as root; slad needs no privileges (see systemd/slad.service)");
+
+    /* 3. key names */
+    if (sla_keys_init(&slad.keys, slad.cfg->stream.prefix, -1) < 0) {
+        sla_err("%s: stream.prefix '%s' is too long", slad.config_path, slad.cfg->stream.prefix);
+        sla_config_free(slad.cfg);
+        return 1;
+    }
+
+    int rc = 1;
+    /* 4. event loop */
+    slad.base = event_base_new();
+    if (slad.base == NULL) {
+        sla_err("cannot create the event loop");
+        goto out;
+    }
+    /* 5. signals */
+    if (signals_init() < 0) {
+        sla_err("cannot install signal events");
+        goto out;
+    }
+    /* 6. redis: connecting starts once everything is wired (step 9) */
+    slad.reader = redis_link_new(slad.base, slad.cfg, "reader", ingest_on_link, NULL);
+    slad.command = redis_link_new(slad.base, slad.cfg, "command", store_on_link, NULL);
+    if (slad.reader == NULL || slad.command == NULL) {
+        sla_err("out of memory");
+        goto out;
+    }
+    /* 7. store and state */
+    if (store_init(slad.base, slad.command, &slad.keys, slad.cfg, main_on_store_state, NULL) < 0) {
+        sla_err("cannot initialise the store");
+        goto out;
+    }
+    /* 8. ingest */
+    if (ingest_init(slad.base, slad.reader, slad.command, &slad.keys, slad.cfg, main_on_joined,
+                    NULL) < 0) {
+        sla_err("cannot initialise ingest");
+        goto out;
+    }
+    /* 9. timers */
+    if (wakeup_init(slad.base, store_tick, NULL) < 0 || notify_init(slad.base) < 0) {
+        sla_err("cannot create timers");
+        goto out;
+    }
+    notify_status("connecting to redis");
+    redis_link_start(slad.command);
+    redis_link_start(slad.reader);
+
+    /* 10. READY=1 comes from main_on_joined */
+    if (event_base_dispatch(slad.base) < 0) {
+        sla_err("event loop failed");
+        goto out;
+    }
+    rc = 0;
+
+out:
+    if (rc == 0)
+        log_totals();
+    notify_finish();
+    wakeup_finish();
+    ingest_finish();
+    store_finish();
+    redis_link_free(slad.reader);
+    redis_link_free(slad.command);
+    signals_finish();
+    if (slad.base)
+        event_base_free(slad.base);
+    sla_config_free(slad.cfg);
+    notify_stopping();
+    if (rc == 0)
+        sla_notice("stopped");
+    return rc;
+}

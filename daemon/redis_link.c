@@ -1,0 +1,300 @@
+/*
+ * redis_link — one self-healing hiredis async connection on libevent.
+ * See redis_link.h for what it promises.
+ *
+ * Life of a link:
+ *
+ *   start --> CONNECTING --SELECT ok--> UP --lost--> DOWN --backoff--> CONNECTING
+ *                 |  (connect timer)                   ^
+ *                 +--failed / timed out / refused------+
+ *
+ * Only CONNECTING -> UP and UP -> DOWN are reported to the owner. The
+ * context pointer is cleared before the link drops a connection itself,
+ * so hiredis's disconnect callback for a context the link already gave up
+ * is recognised (ac != link->ac) and ignored: every loss is handled once.
+ *
+ * hiredis facts this relies on (0.14): a failed connect calls the connect
+ * callback with REDIS_ERR and then frees the context itself; a lost
+ * established connection runs every pending reply callback with a NULL
+ * reply, then the disconnect callback; redisAsyncFree() called from inside
+ * a reply callback is deferred until that callback returns.
+ */
+#include "redis_link.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/adapters/libevent.h>
+
+#include "sla_log.h"
+
+#define LINK_BACKOFF_MIN_MS 100
+#define LINK_BACKOFF_MAX_MS 10000
+
+struct redis_link {
+    struct event_base *base;
+    char *name;
+    char *host;
+    int port;
+    char *unix_socket;  /* NULL: TCP */
+    char *password;     /* NULL: no AUTH; never logged */
+    int db;
+    int connect_timeout_ms;
+
+    redisAsyncContext *ac; /* NULL while down; owned */
+    int up;
+    int failing;           /* a loss was logged and no recovery yet */
+    unsigned attempts;     /* failed attempts since the last success */
+    int backoff_ms;
+    struct event *connect_timer;
+    struct event *retry_timer;
+
+    redis_link_state_fn *fn;
+    void *arg;
+};
+
+static void link_connect(redis_link *link);
+
+static void link_arm(struct event *ev, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(ev, &tv);
+}
+
+/* The connection is gone (whoever noticed first): log, back off, report. */
+static void link_lost(redis_link *link, const char *why)
+{
+    int was_up = link->up;
+    link->up = 0;
+    evtimer_del(link->connect_timer);
+    link->attempts++;
+    if (!link->failing) {
+        sla_warning("redis %s: %s: %s; reconnecting with backoff", link->name,
+                    was_up ? "connection lost" : "cannot connect", why);
+        link->failing = 1;
+    } else {
+        sla_debug("redis %s: attempt %u failed: %s", link->name, link->attempts, why);
+    }
+    /* Jitter: somewhere in the upper half of the current step. */
+    int half = link->backoff_ms / 2;
+    int delay = half + (int)(random() % (half + 1));
+    link->backoff_ms = link->backoff_ms * 2 > LINK_BACKOFF_MAX_MS ? LINK_BACKOFF_MAX_MS
+                                                                  : link->backoff_ms * 2;
+    link_arm(link->retry_timer, delay);
+    if (was_up && link->fn)
+        link->fn(link, 0, link->arg);
+}
+
+static void link_on_connect(const redisAsyncContext *ac, int status)
+{
+    redis_link *link = ac->data;
+    if (status == REDIS_OK || link->ac != ac)
+        return;
+    /* hiredis frees the context after this returns. */
+    link->ac = NULL;
+    link_lost(link, ac->errstr[0] ? ac->errstr : "connect failed");
+}
+
+static void link_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    redis_link *link = ac->data;
+    if (link->ac != ac)
+        return;
+    link->ac = NULL;
+    link_lost(link, status == REDIS_OK ? "closed" : (ac->errstr[0] ? ac->errstr : "error"));
+}
+
+static void link_on_auth(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redis_link *link = privdata;
+    redisReply *reply = r;
+    if (reply == NULL || link->ac != ac)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char why[256];
+        snprintf(why, sizeof why, "AUTH refused: %.200s", reply->str);
+        redis_link_reset(link, why);
+    }
+}
+
+static void link_on_select(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redis_link *link = privdata;
+    redisReply *reply = r;
+    if (reply == NULL || link->ac != ac)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char why[256];
+        snprintf(why, sizeof why, "SELECT %d refused: %.200s", link->db, reply->str);
+        redis_link_reset(link, why);
+        return;
+    }
+    evtimer_del(link->connect_timer);
+    if (link->failing)
+        sla_notice("redis %s: reconnected after %u failed attempt%s", link->name, link->attempts,
+                   link->attempts == 1 ? "" : "s");
+    else
+        sla_info("redis %s: connected", link->name);
+    link->failing = 0;
+    link->attempts = 0;
+    link->backoff_ms = LINK_BACKOFF_MIN_MS;
+    link->up = 1;
+    if (link->fn)
+        link->fn(link, 1, link->arg);
+}
+
+static void link_on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    redis_link *link = arg;
+    char why[64];
+    snprintf(why, sizeof why, "no answer within %d ms", link->connect_timeout_ms);
+    redis_link_reset(link, why);
+}
+
+static void link_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    link_connect(arg);
+}
+
+static void link_connect(redis_link *link)
+{
+    redisAsyncContext *ac = link->unix_socket ? redisAsyncConnectUnix(link->unix_socket)
+                                              : redisAsyncConnect(link->host, link->port);
+    if (ac == NULL) {
+        link_lost(link, "out of memory");
+        return;
+    }
+    if (ac->err) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", ac->errstr);
+        redisAsyncFree(ac);
+        link_lost(link, why);
+        return;
+    }
+    ac->data = link;
+    if (redisLibeventAttach(ac, link->base) != REDIS_OK) {
+        redisAsyncFree(ac);
+        link_lost(link, "cannot attach to the event loop");
+        return;
+    }
+    redisAsyncSetConnectCallback(ac, link_on_connect);
+    redisAsyncSetDisconnectCallback(ac, link_on_disconnect);
+    link->ac = ac;
+    link_arm(link->connect_timer, link->connect_timeout_ms);
+
+    /* Queued now, written as soon as the socket connects. */
+    if (link->password) {
+        const char *argv[] = {"AUTH", link->password};
+        size_t lens[] = {4, strlen(link->password)};
+        redisAsyncCommandArgv(ac, link_on_auth, link, 2, argv, lens);
+    }
+    char db[16];
+    int dblen = snprintf(db, sizeof db, "%d", link->db);
+    const char *argv[] = {"SELECT", db};
+    size_t lens[] = {6, (size_t)dblen};
+    redisAsyncCommandArgv(ac, link_on_select, link, 2, argv, lens);
+}
+
+static char *link_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const char *name,
+                           redis_link_state_fn *fn, void *arg)
+{
+    static int seeded;
+    if (!seeded) {
+        srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+        seeded = 1;
+    }
+    redis_link *link = calloc(1, sizeof *link);
+    if (link == NULL)
+        return NULL;
+    link->base = base;
+    link->name = strdup(name);
+    link->host = link_strdup(cfg->redis.host ? cfg->redis.host : "127.0.0.1");
+    link->port = cfg->redis.port;
+    link->unix_socket = cfg->redis.unix_socket && cfg->redis.unix_socket[0]
+                            ? strdup(cfg->redis.unix_socket) : NULL;
+    link->password = link_strdup(cfg->redis.password);
+    link->db = cfg->redis.db;
+    link->connect_timeout_ms = cfg->redis.connect_timeout_ms > 0 ? cfg->redis.connect_timeout_ms
+                                                                 : 2000;
+    link->backoff_ms = LINK_BACKOFF_MIN_MS;
+    link->fn = fn;
+    link->arg = arg;
+    link->connect_timer = evtimer_new(base, link_on_connect_timeout, link);
+    link->retry_timer = evtimer_new(base, link_on_retry, link);
+    if (link->name == NULL || link->host == NULL || link->connect_timer == NULL ||
+        link->retry_timer == NULL || (cfg->redis.password && link->password == NULL) ||
+        (cfg->redis.unix_socket && cfg->redis.unix_socket[0] && link->unix_socket == NULL)) {
+        redis_link_free(link);
+        return NULL;
+    }
+    return link;
+}
+
+void redis_link_free(redis_link *link)
+{
+    if (link == NULL)
+        return;
+    link->fn = NULL; /* no reports while going away */
+    link->up = 0;
+    if (link->ac) {
+        redisAsyncContext *ac = link->ac;
+        link->ac = NULL;
+        redisAsyncFree(ac);
+    }
+    if (link->connect_timer)
+        event_free(link->connect_timer);
+    if (link->retry_timer)
+        event_free(link->retry_timer);
+    if (link->password) {
+        explicit_bzero(link->password, strlen(link->password));
+        free(link->password);
+    }
+    free(link->unix_socket);
+    free(link->host);
+    free(link->name);
+    free(link);
+}
+
+void redis_link_start(redis_link *link)
+{
+    if (link->ac == NULL && !evtimer_pending(link->retry_timer, NULL))
+        link_connect(link);
+}
+
+int redis_link_is_up(const redis_link *link)
+{
+    return link->up;
+}
+
+const char *redis_link_name(const redis_link *link)
+{
+    return link->name;
+}
+
+int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, int argc,
+                       const char **argv, const size_t *argvlen)
+{
+    if (!link->up || link->ac == NULL)
+        return -1;
+    return redisAsyncCommandArgv(link->ac, fn, privdata, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
+}
+
+void redis_link_reset(redis_link *link, const char *why)
+{
+    redisAsyncContext *ac = link->ac;
+    if (ac == NULL)
+        return;
+    link->ac = NULL;
+    /* Pending replies arrive as NULL now (or, from inside a reply callback
+     * of this context, right after it returns). */
+    redisAsyncFree(ac);
+    link_lost(link, why);
+}

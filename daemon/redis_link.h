@@ -1,0 +1,67 @@
+/*
+ * redis_link — one hiredis async connection that keeps itself connected.
+ *
+ * A link connects (TCP or Unix socket), sends AUTH (when a password is
+ * configured) and SELECT before anything else, and reports "up" only once
+ * both were accepted. When the connection is lost, or a connect attempt
+ * does not complete within connect_timeout_ms (hiredis 0.14 has no async
+ * timeouts, so the link guards it with its own timer), the link reports
+ * "down" and tries again after an exponential backoff with jitter
+ * (100 ms doubling to 10 s). Each loss is logged once, each recovery once.
+ *
+ * The link decides nothing about what to send: its owner issues commands
+ * while it is up and learns of transitions through one callback. Replies
+ * of commands in flight when the connection is lost arrive as NULL (that is
+ * how hiredis reports them), before the "down" callback.
+ *
+ * Ownership: the link copies the settings it needs at creation, so the
+ * configuration may be replaced or freed afterwards (a reload does not
+ * move a running connection). Free with redis_link_free().
+ */
+#ifndef REDIS_LINK_H
+#define REDIS_LINK_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+
+#include "sla_config.h"
+
+typedef struct redis_link redis_link;
+
+/* up = 1 when the link became usable, 0 when it was lost. */
+typedef void redis_link_state_fn(redis_link *link, int up, void *arg);
+
+/*
+ * A new link named name ("reader", "command": used in log lines) using the
+ * redis settings of cfg. Nothing happens until redis_link_start(). NULL on
+ * OOM.
+ */
+redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const char *name,
+                           redis_link_state_fn *fn, void *arg);
+/* Close the connection (replies in flight arrive as NULL) and free. */
+void redis_link_free(redis_link *link);
+
+/* Begin connecting. */
+void redis_link_start(redis_link *link);
+
+int redis_link_is_up(const redis_link *link);
+const char *redis_link_name(const redis_link *link);
+
+/*
+ * Send one command (arguments binary-safe, borrowed only during the call).
+ * fn may be NULL when the reply does not matter. Returns 0, or -1 when the
+ * link is not up (fn is then not called).
+ */
+int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, int argc,
+                       const char **argv, const size_t *argvlen);
+
+/*
+ * Drop the connection now (why is logged) and reconnect after the backoff:
+ * used when the owner no longer trusts the connection, e.g. a blocking read
+ * that never answered. Safe to call from a reply callback of this link.
+ */
+void redis_link_reset(redis_link *link, const char *why);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * store — engine state in Redis and the durability transaction.
+ * See store.h for the contract.
+ *
+ *            command link up
+ *   (none) -----------------> LOADING --HSCAN cursor 0--> READY
+ *      ^                                                   |
+ *      |  reload timer (link up)     EXEC failed, or link  |
+ *      +--------------------------- lost mid-transaction --+
+ *
+ * Replies are matched to the store's current life by a generation number
+ * passed as privdata: a reply that belongs to an engine already dropped is
+ * ignored, so a late EXEC or HSCAN page can never touch a newer engine.
+ *
+ * Order inside the transaction: HDEL before HSET, because one batch may
+ * close a ticket and open it again under the same id; the engine then
+ * reports it both removed and changed, and the later state must win.
+ *
+ * Memory is bounded by the batch: the caller stages at most one batch of
+ * entries before committing, and the engine's output is collected into one
+ * sla_output that is cleared when the transaction has been sent (hiredis
+ * has copied the arguments by then).
+ */
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sla_log.h"
+#include "sla_streamid.h"
+#include "wakeup.h"
+
+#define STORE_SCAN_COUNT "1000"
+#define STORE_RELOAD_MIN_MS 100
+#define STORE_RELOAD_MAX_MS 5000
+/* id kind ticket metric policy level receiver deadline_ms fired_ms late_ms
+ * cycle, then the attributes. */
+#define STORE_DECISION_FIELDS (16 + SLA_EVENT_MAX_FIELDS)
+
+/* One staged command, its arguments copied into one allocation. */
+typedef struct store_cmd {
+    int argc;
+    const char **argv;
+    size_t *lens;
+} store_cmd;
+
+static struct {
+    struct event_base *base;
+    redis_link *link;
+    sla_keys keys;
+    char *group;
+    const sla_config *cfg;
+    store_state_fn *state_fn;
+    void *state_arg;
+
+    sla_engine *engine;    /* owned; NULL while not loaded */
+    uintptr_t generation;  /* bumped whenever the engine is dropped */
+    int loading;
+    int64_t load_started_ms;
+    uint64_t load_restored, load_corrupt;
+    struct event *reload_timer;
+    int reload_delay_ms;
+
+    int inflight;          /* a MULTI/EXEC awaits its reply */
+    store_commit_fn *inflight_fn;
+    void *inflight_arg;
+    int commit_waiting;    /* a commit waits for the one in flight */
+    store_commit_fn *commit_fn;
+    void *commit_arg;
+    int tick_wanted;       /* the alarm went off during a transaction */
+
+    store_idle_fn *idle_fn;
+    void *idle_arg;
+
+    store_cmd *dead;       /* staged dead letters */
+    size_t ndead, dead_cap;
+    char (*acks)[48];      /* staged entry ids */
+    size_t nacks, acks_cap;
+
+    sla_output out;
+    store_stats stats;
+} store;
+
+static void store_flush(void);
+
+/* --- staging ------------------------------------------------------------ */
+
+int store_stage_dead(const char *id, size_t id_len, const char *reason, const char *detail,
+                     const sla_field *fields, size_t nfields)
+{
+    if (store.ndead == store.dead_cap) {
+        size_t cap = store.dead_cap ? store.dead_cap * 2 : 16;
+        store_cmd *d = realloc(store.dead, cap * sizeof *d);
+        if (d == NULL)
+            return -1;
+        store.dead = d;
+        store.dead_cap = cap;
+    }
+    const char *fixed[] = {"XADD", store.keys.dead, "*", "dead.reason", reason,
+                           "dead.detail", detail, "dead.id"};
+    size_t nfixed = sizeof fixed / sizeof fixed[0];
+    int argc = (int)(nfixed + 1 + 2 * nfields);
+    size_t bytes = id_len;
+    for (size_t i = 0; i < nfixed; i++)
+        bytes += strlen(fixed[i]);
+    for (size_t i = 0; i < nfields; i++)
+        bytes += fields[i].key_len + fields[i].val_len;
+    char *block = malloc((size_t)argc * (sizeof(char *) + sizeof(size_t)) + bytes + 1);
+    if (block == NULL)
+        return -1;
+    store_cmd *c = &store.dead[store.ndead];
+    c->argc = argc;
+    c->argv = (const char **)block;
+    c->lens = (size_t *)(block + (size_t)argc * sizeof(char *));
+    char *p = block + (size_t)argc * (sizeof(char *) + sizeof(size_t));
+    int a = 0;
+#define STORE_PUT(s, n)                                                                            \
+    do {                                                                                           \
+        size_t n_ = (n);                                                                           \
+        if (n_)                                                                                    \
+            memcpy(p, (s), n_);                                                                    \
+        c->argv[a] = p;                                                                            \
+        c->lens[a++] = n_;                                                                         \
+        p += n_;                                                                                   \
+    } while (0)
+    for (size_t i = 0; i < nfixed; i++)
+        STORE_PUT(fixed[i], strlen(fixed[i]));
+    STORE_PUT(id, id_len);
+    for (size_t i = 0; i < nfields; i++) {
+        STORE_PUT(fields[i].key, fields[i].key_len);
+        STORE_PUT(fields[i].val, fields[i].val_len);
+    }
+#undef STORE_PUT
+    store.ndead++;
+    return 0;
+}
+
+int store_stage_ack(const char *id, size_t id_len)
+{
+    if (id_len >= sizeof store.acks[0])
+        return -1;
+    if (store.nacks == store.acks_cap) {
+        size_t cap = store.acks_cap ? store.acks_cap * 2 : 64;
+        char(*a)[48] = realloc(store.acks, cap * sizeof *a);
+        if (a == NULL)
+            return -1;
+        store.acks = a;
+        store.acks_cap = cap;
+    }
+    memcpy(store.acks[store.nacks], id, id_len);
+    store.acks[store.nacks][id_len] = '\0';
+    store.nacks++;
+    return 0;
+}
+
+static void store_unstage(void)
+{
+    for (size_t i = 0; i < store.ndead; i++)
+        free((void *)store.dead[i].argv);
+    store.ndead = 0;
+    store.nacks = 0;
+}
+
+/* --- losing and rebuilding the engine ----------------------------------- */
+
+static void store_load_page(const char *cursor);
+
+static void store_schedule_reload(void)
+{
+    struct timeval tv = {store.reload_delay_ms / 1000, (store.reload_delay_ms % 1000) * 1000};
+    evtimer_add(store.reload_timer, &tv);
+    store.reload_delay_ms = store.reload_delay_ms * 2 > STORE_RELOAD_MAX_MS
+                                ? STORE_RELOAD_MAX_MS : store.reload_delay_ms * 2;
+}
+
+static void store_call_idle(void)
+{
+    if (store.idle_fn && !store.inflight && !store.commit_waiting) {
+        store_idle_fn *fn = store.idle_fn;
+        store.idle_fn = NULL;
+        fn(store.idle_arg);
+    }
+}
+
+/*
+ * Redis may now be behind the engine: drop it (and everything waiting on
+ * it), tell the owner, and rebuild from Redis once the link allows.
+ */
+static void store_fail(const char *why)
+{
+    int had_engine = store.engine != NULL;
+    sla_err("engine dropped: %s; rebuilding it from redis", why);
+    store.stats.failures++;
+    store.generation++;
+    if (store.engine)
+        sla_engine_free(store.engine);
+    store.engine = NULL;
+    store.loading = 0;
+    sla_output_clear(&store.out);
+    store_unstage();
+    wakeup_disarm();
+    store.tick_wanted = 0;
+
+    store_commit_fn *fn1 = store.inflight ? store.inflight_fn : NULL;
+    void *arg1 = store.inflight_arg;
+    store_commit_fn *fn2 = store.commit_waiting ? store.commit_fn : NULL;
+    void *arg2 = store.commit_arg;
+    store.inflight = 0;
+    store.commit_waiting = 0;
+    if (had_engine && store.state_fn)
+        store.state_fn(0, store.state_arg);
+    if (fn1)
+        fn1(0, arg1);
+    if (fn2)
+        fn2(0, arg2);
+    if (redis_link_is_up(store.link))
+        store_schedule_reload();
+    store_call_idle();
+}
+
+static void store_on_reload_timer(evutil_socket_t fd, short what, void *arg)
+{
+    if (store.engine == NULL && !store.loading && redis_link_is_up(store.link))
+        store_load_page(NULL);
+}
+
+static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply *reply = r;
+    if ((uintptr_t)privdata != store.generation || !store.loading)
+        return;
+    if (reply == NULL)
+        return; /* the link's down report follows */
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char why[SLA_KEY_MAX + 256];
+        snprintf(why, sizeof why, "HSCAN %s: %.200s", store.keys.state, reply->str);
+        store_fail(why);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_ARRAY) {
+        store_fail("HSCAN: unexpected reply");
+        return;
+    }
+    int64_t now = wakeup_now_ms();
+    redisReply *pairs = reply->element[1];
+    for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
+        redisReply *f = pairs->element[i], *v = pairs->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (sla_engine_restore(store.engine, f->str, f->len, (const unsigned char *)v->str, v->len,
+                               now) == 0) {
+            store.load_restored++;
+        } else {
+            store.load_corrupt++;
+            sla_warning("state of ticket '%.*s' is corrupt; skipped", (int)(f->len > 128 ? 128 : f->len),
+                        f->str);
+        }
+    }
+    const char *cursor = reply->element[0]->str;
+    if (strcmp(cursor, "0") != 0) {
+        store_load_page(cursor);
+        return;
+    }
+    store.loading = 0;
+    store.reload_delay_ms = STORE_RELOAD_MIN_MS;
+    store.stats.loads++;
+    store.stats.restored += store.load_restored;
+    store.stats.corrupt += store.load_corrupt;
+    sla_info("state loaded: %" PRIu64 " tickets (%" PRIu64 " corrupt records skipped) in %" PRId64
+             " ms", store.load_restored, store.load_corrupt, wakeup_now_ms() - store.load_started_ms);
+    if (store.state_fn)
+        store.state_fn(1, store.state_arg);
+    /* Whatever came due while the daemon was away fires now. */
+    if (store.engine)
+        store_flush();
+}
+
+/* cursor NULL: start a new load with a new engine. */
+static void store_load_page(const char *cursor)
+{
+    if (cursor == NULL) {
+        store.engine = sla_engine_new(store.cfg, wakeup_now_ms());
+        if (store.engine == NULL) {
+            sla_err("out of memory creating the engine");
+            store_schedule_reload();
+            return;
+        }
+        store.generation++;
+        store.loading = 1;
+        store.load_started_ms = wakeup_now_ms();
+        store.load_restored = store.load_corrupt = 0;
+        cursor = "0";
+        sla_info("loading state from %s", store.keys.state);
+    }
+    const char *argv[] = {"HSCAN", store.keys.state, cursor, "COUNT", STORE_SCAN_COUNT};
+    size_t lens[] = {5, strlen(argv[1]), strlen(cursor), 5, strlen(STORE_SCAN_COUNT)};
+    if (redis_link_command(store.link, store_on_scan, (void *)store.generation, 5, argv, lens) < 0)
+        store_fail("command connection down during load");
+}
+
+/* --- the transaction ---------------------------------------------------- */
+
+static int exec_reply_ok(const redisReply *reply, char *why, size_t len)
+{
+    if (reply == NULL) {
+        snprintf(why, len, "command connection lost with a transaction in flight");
+        return 0;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        snprintf(why, len, "EXEC: %.200s", reply->str);
+        return 0;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        snprintf(why, len, "EXEC: transaction discarded");
+        return 0;
+    }
+    for (size_t i = 0; i < reply->elements; i++)
+        if (reply->element[i]->type == REDIS_REPLY_ERROR) {
+            snprintf(why, len, "command %zu of the transaction: %.200s", i + 1,
+                     reply->element[i]->str);
+            return 0;
+        }
+    return 1;
+}
+
+static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
+{
+    if ((uintptr_t)privdata != store.generation || !store.inflight)
+        return;
+    char why[320];
+    if (!exec_reply_ok(r, why, sizeof why)) {
+        store_fail(why);
+        return;
+    }
+    store.stats.transactions++;
+    store.inflight = 0;
+    store_commit_fn *fn = store.inflight_fn;
+    void *arg = store.inflight_arg;
+    store.inflight_fn = NULL;
+    if (fn)
+        fn(1, arg);
+    if (store.engine && !store.inflight && (store.commit_waiting || store.tick_wanted))
+        store_flush();
+    store_call_idle();
+}
+
+static int store_send(int argc, const char **argv, const size_t *lens)
+{
+    return redis_link_command(store.link, NULL, NULL, argc, argv, lens);
+}
+
+/* One command "VERB key [extra] item..." over n items, binary-safe. */
+static int store_send_list(const char *verb, const char *key, const char *extra, size_t n,
+                           const char *(*item)(size_t i, size_t per, size_t *len), size_t per)
+{
+    size_t head = extra ? 3 : 2;
+    size_t argc = head + n * per;
+    const char **argv = malloc(argc * sizeof *argv);
+    size_t *lens = malloc(argc * sizeof *lens);
+    if (argv == NULL || lens == NULL) {
+        free(argv);
+        free(lens);
+        return -1;
+    }
+    argv[0] = verb;
+    lens[0] = strlen(verb);
+    argv[1] = key;
+    lens[1] = strlen(key);
+    if (extra) {
+        argv[2] = extra;
+        lens[2] = strlen(extra);
+    }
+    for (size_t i = 0; i < n * per; i++)
+        argv[head + i] = item(i / per, i % per, &lens[head + i]);
+    int rc = store_send((int)argc, argv, lens);
+    free(argv);
+    free(lens);
+    return rc;
+}
+
+static const char *item_upsert(size_t i, size_t part, size_t *len)
+{
+    const sla_upsert *u = &store.out.upserts[i];
+    *len = part == 0 ? u->ticket_len : u->record_len;
+    return part == 0 ? u->ticket : (const char *)u->record;
+}
+
+static const char *item_removed(size_t i, size_t part, size_t *len)
+{
+    *len = store.out.removed_len[i];
+    return store.out.removed[i];
+}
+
+static const char *item_ack(size_t i, size_t part, size_t *len)
+{
+    *len = strlen(store.acks[i]);
+    return store.acks[i];
+}
+
+static int store_send_decision(const sla_decision *d)
+{
+    sla_field fields[STORE_DECISION_FIELDS];
+    char scratch[512];
+    size_t n = sla_decision_fields(d, fields, STORE_DECISION_FIELDS, scratch, sizeof scratch);
+    const char *argv[3 + 2 * STORE_DECISION_FIELDS];
+    size_t lens[3 + 2 * STORE_DECISION_FIELDS];
+    argv[0] = "XADD";
+    lens[0] = 4;
+    argv[1] = store.keys.escalations;
+    lens[1] = strlen(argv[1]);
+    argv[2] = "*";
+    lens[2] = 1;
+    for (size_t i = 0; i < n; i++) {
+        argv[3 + 2 * i] = fields[i].key;
+        lens[3 + 2 * i] = fields[i].key_len;
+        argv[4 + 2 * i] = fields[i].val;
+        lens[4 + 2 * i] = fields[i].val_len;
+    }
+    return store_send((int)(3 + 2 * n), argv, lens);
+}
+
+/*
+ * The one flush: advance, collect, and write it with the staged batch.
+ * Both the batch path and the alarm path come here.
+ */
+static void store_flush(void)
+{
+    if (store.engine == NULL || store.inflight)
+        return;
+    int commit = store.commit_waiting;
+    if (!redis_link_is_up(store.link)) {
+        if (commit)
+            store_fail("command connection down");
+        else
+            store.tick_wanted = 1; /* written when the link is back */
+        return;
+    }
+    store.tick_wanted = 0;
+    int64_t now = wakeup_now_ms();
+    sla_engine_advance(store.engine, now);
+    sla_engine_collect(store.engine, &store.out);
+    wakeup_arm(sla_engine_next_wakeup(store.engine));
+
+    store_commit_fn *fn = commit ? store.commit_fn : NULL;
+    void *arg = store.commit_arg;
+    store.commit_waiting = 0;
+    store.commit_fn = NULL;
+    sla_output *o = &store.out;
+    if (o->nupserts == 0 && o->nremoved == 0 && o->ndecisions == 0 && store.ndead == 0 &&
+        store.nacks == 0) {
+        if (fn)
+            fn(1, arg);
+        return;
+    }
+
+    static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+    static const size_t multi_len[] = {5}, exec_len[] = {4};
+    int rc = store_send(1, multi, multi_len);
+    if (rc == 0 && o->nremoved)
+        rc = store_send_list("HDEL", store.keys.state, NULL, o->nremoved, item_removed, 1);
+    if (rc == 0 && o->nupserts)
+        rc = store_send_list("HSET", store.keys.state, NULL, o->nupserts, item_upsert, 2);
+    for (size_t i = 0; rc == 0 && i < o->ndecisions; i++)
+        rc = store_send_decision(&o->decisions[i]);
+    for (size_t i = 0; rc == 0 && i < store.ndead; i++)
+        rc = store_send(store.dead[i].argc, store.dead[i].argv, store.dead[i].lens);
+    if (rc == 0 && store.nacks)
+        rc = store_send_list("XACK", store.keys.events, store.group, store.nacks, item_ack, 1);
+    if (rc == 0)
+        rc = redis_link_command(store.link, store_on_exec, (void *)store.generation, 1, exec,
+                                exec_len);
+    store.stats.decisions += o->ndecisions;
+    sla_output_clear(&store.out);
+    store_unstage();
+    store.inflight = 1;
+    store.inflight_fn = fn;
+    store.inflight_arg = arg;
+    if (rc < 0) {
+        /* A half-written MULTI must not stay open on the connection. */
+        redis_link_reset(store.link, "could not queue the transaction");
+        if (store.inflight)
+            store_fail("could not queue the transaction");
+    }
+}
+
+void store_commit(store_commit_fn *fn, void *arg)
+{
+    if (store.engine == NULL) {
+        store_unstage();
+        fn(0, arg);
+        return;
+    }
+    store.commit_waiting = 1;
+    store.commit_fn = fn;
+    store.commit_arg = arg;
+    store_flush();
+}
+
+void store_tick(void *arg)
+{
+    if (store.engine == NULL)
+        return;
+    if (store.inflight) {
+        store.tick_wanted = 1;
+        return;
+    }
+    store_flush();
+}
+
+void store_when_idle(store_idle_fn *fn, void *arg)
+{
+    store.idle_fn = fn;
+    store.idle_arg = arg;
+    store_call_idle();
+}
+
+/* --- life --------------------------------------------------------------- */
+
+void store_on_link(redis_link *link, int up, void *arg)
+{
+    if (store.link == NULL)
+        return;
+    if (!up) {
+        if (store.inflight || store.commit_waiting)
+            store_fail("command connection lost with a transaction in flight");
+        else if (store.loading)
+            store_fail("command connection lost while loading state");
+        return;
+    }
+    if (store.engine == NULL && !store.loading) {
+        store.reload_delay_ms = STORE_RELOAD_MIN_MS;
+        evtimer_del(store.reload_timer);
+        store_load_page(NULL);
+    } else if (store.engine && !store.loading && store.tick_wanted) {
+        store_flush();
+    }
+}
+
+sla_engine *store_engine(void)
+{
+    return store.loading ? NULL : store.engine;
+}
+
+void store_set_config(const sla_config *cfg, int64_t now_ms)
+{
+    store.cfg = cfg;
+    if (store.engine) {
+        sla_engine_set_config(store.engine, cfg, now_ms);
+        if (!store.loading)
+            store_tick(NULL);
+    }
+}
+
+int store_init(struct event_base *base, redis_link *command, const sla_keys *keys,
+               const sla_config *cfg, store_state_fn *fn, void *arg)
+{
+    memset(&store, 0, sizeof store);
+    store.base = base;
+    store.keys = *keys;
+    store.group = strdup(cfg->stream.group);
+    store.cfg = cfg;
+    store.state_fn = fn;
+    store.state_arg = arg;
+    store.reload_delay_ms = STORE_RELOAD_MIN_MS;
+    store.reload_timer = evtimer_new(base, store_on_reload_timer, NULL);
+    sla_output_init(&store.out);
+    if (store.group == NULL || store.reload_timer == NULL)
+        return -1;
+    store.link = command;
+    return 0;
+}
+
+void store_finish(void)
+{
+    store.generation++; /* late replies are ignored from now on */
+    store.link = NULL;
+    store.state_fn = NULL;
+    store.idle_fn = NULL;
+    if (store.reload_timer)
+        event_free(store.reload_timer);
+    store.reload_timer = NULL;
+    if (store.engine)
+        sla_engine_free(store.engine);
+    store.engine = NULL;
+    store.loading = 0;
+    store.inflight = 0;
+    store.commit_waiting = 0;
+    sla_output_clear(&store.out);
+    store_unstage();
+    free(store.dead);
+    free(store.acks);
+    free(store.group);
+    store.dead = NULL;
+    store.acks = NULL;
+    store.group = NULL;
+}
+
+void store_get_stats(store_stats *out)
+{
+    *out = store.stats;
+}

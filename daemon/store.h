@@ -1,0 +1,97 @@
+/*
+ * store — the engine's durable state in Redis, and the one transaction
+ * that makes each step durable.
+ *
+ * The store owns the engine. It builds it from the state hash (HSCAN +
+ * sla_engine_restore) when the command connection first comes up, and
+ * again whenever it can no longer trust it: a transaction that failed, or a
+ * command connection lost with a transaction in flight, means Redis may be
+ * behind the engine, so the engine is dropped and rebuilt from Redis, and
+ * the entries that were not acknowledged are read again (the engine then
+ * applies each once).
+ *
+ * A step ("flush") is: advance the engine to now, collect what it decided,
+ * and write all of it together with what the caller staged (dead letters,
+ * acknowledgements) in one MULTI/EXEC on the command connection:
+ *
+ *   MULTI
+ *   HSET  <state> ticket record ...      (changed tickets)
+ *   HDEL  <state> ticket ...             (forgotten tickets)
+ *   XADD  <escalations> * field value... (one per decision)
+ *   XADD  <dead> * dead.reason ...       (one per staged dead letter)
+ *   XACK  <events> <group> id ...        (every staged entry)
+ *   EXEC
+ *
+ * Only one transaction is ever in flight; a commit or an alarm arriving
+ * meanwhile waits for EXEC's reply. The same flush serves the batch path
+ * (store_commit) and the alarm path (store_tick).
+ *
+ * Ownership: staged data is copied; the configuration is borrowed (it must
+ * stay valid until store_set_config() replaces it or store_finish()).
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "redis_link.h"
+#include "sla_config.h"
+#include "sla_engine.h"
+#include "sla_event.h"
+#include "sla_keys.h"
+
+/* The engine became available (1, after a load) or was dropped (0). */
+typedef void store_state_fn(int ready, void *arg);
+/* A commit was made durable (ok = 1) or not (ok = 0: the engine is dropped). */
+typedef void store_commit_fn(int ok, void *arg);
+typedef void store_idle_fn(void *arg);
+
+typedef struct store_stats {
+    uint64_t transactions;
+    uint64_t failures;
+    uint64_t loads;
+    uint64_t restored;
+    uint64_t corrupt;
+    uint64_t decisions;
+} store_stats;
+
+/* Keys, group and link are fixed for the life of the store. Returns 0 or -1. */
+int store_init(struct event_base *base, redis_link *command, const sla_keys *keys,
+               const sla_config *cfg, store_state_fn *fn, void *arg);
+/* Drop the engine and everything staged; callbacks are not called any more. */
+void store_finish(void);
+
+/* The command link's state callback (pass it to redis_link_new). */
+void store_on_link(redis_link *link, int up, void *arg);
+
+/* The engine, NULL while it is being (re)built. Owned by the store. */
+sla_engine *store_engine(void);
+
+/* Switch the engine (and future rebuilds) to cfg, then flush. */
+void store_set_config(const sla_config *cfg, int64_t now_ms);
+
+/*
+ * Stage a dead letter for entry id: "dead.reason reason dead.detail detail
+ * dead.id id" followed by the original fields. Copies everything.
+ * Returns 0 or -1 (OOM).
+ */
+int store_stage_dead(const char *id, size_t id_len, const char *reason, const char *detail,
+                     const sla_field *fields, size_t nfields);
+/* Stage the acknowledgement of entry id. Returns 0 or -1 (OOM). */
+int store_stage_ack(const char *id, size_t id_len);
+
+/* Make everything staged durable, with the engine's output; fn reports. */
+void store_commit(store_commit_fn *fn, void *arg);
+
+/* The engine's alarm: advance and flush what came out. */
+void store_tick(void *arg);
+
+/* fn(arg) once no transaction is in flight or waiting (maybe at once). */
+void store_when_idle(store_idle_fn *fn, void *arg);
+
+void store_get_stats(store_stats *out);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * wakeup — wall clock and the single engine alarm. See wakeup.h.
+ *
+ * The delay is computed from CLOCK_REALTIME at arming time; libevent then
+ * counts it on its monotonic clock. A wall-clock step while armed shifts
+ * the firing by the step, which the engine tolerates: it fires whatever is
+ * due at the time it is advanced, and the alarm is re-armed after every
+ * advance.
+ */
+#include "wakeup.h"
+
+#include <time.h>
+
+#include "sla_log.h"
+
+static struct event *wakeup_event;
+static wakeup_fn *wakeup_callback;
+static void *wakeup_arg;
+
+int64_t wakeup_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wakeup_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    if (wakeup_callback)
+        wakeup_callback(wakeup_arg);
+}
+
+int wakeup_init(struct event_base *base, wakeup_fn *fn, void *arg)
+{
+    wakeup_event = evtimer_new(base, wakeup_on_timer, NULL);
+    if (wakeup_event == NULL)
+        return -1;
+    wakeup_callback = fn;
+    wakeup_arg = arg;
+    return 0;
+}
+
+void wakeup_finish(void)
+{
+    if (wakeup_event)
+        event_free(wakeup_event);
+    wakeup_event = NULL;
+    wakeup_callback = NULL;
+}
+
+void wakeup_arm(int64_t at_ms)
+{
+    if (wakeup_event == NULL)
+        return;
+    if (at_ms == INT64_MAX) {
+        evtimer_del(wakeup_event);
+        return;
+    }
+    int64_t delay = at_ms - wakeup_now_ms();
+    if (delay < 0)
+        delay = 0;
+    struct timeval tv = {(time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000};
+    evtimer_add(wakeup_event, &tv);
+}
+
+void wakeup_disarm(void)
+{
+    if (wakeup_event)
+        evtimer_del(wakeup_event);
+}

@@ -1,0 +1,30 @@
+/*
+ * wakeup — the daemon's wall clock and the engine's alarm.
+ *
+ * The engine works in absolute milliseconds since the epoch
+ * (CLOCK_REALTIME); libevent timers take relative delays. This module is
+ * the one place that reads the clock and turns "wake me at T" into a
+ * libevent timer. There is exactly one alarm: arming it again replaces the
+ * previous time, so there is no periodic tick and no busy loop.
+ */
+#ifndef WAKEUP_H
+#define WAKEUP_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+/* Milliseconds since the epoch, CLOCK_REALTIME. */
+int64_t wakeup_now_ms(void);
+
+typedef void wakeup_fn(void *arg);
+
+/* Create the alarm; fn(arg) runs when it goes off. Returns 0 or -1. */
+int wakeup_init(struct event_base *base, wakeup_fn *fn, void *arg);
+void wakeup_finish(void);
+
+/* Go off at at_ms (now if already past); INT64_MAX disarms. */
+void wakeup_arm(int64_t at_ms);
+void wakeup_disarm(void);
+
+#endif

@@ -1,0 +1,67 @@
+"""SIGHUP: a broken file is refused (old configuration kept), a good one applied."""
+
+import os
+import signal
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import STATE, check, now_ms, run_tests, wait_for  # noqa: E402
+
+POLICIES = """
+policies = (
+  { name = "chat";
+    match = { channel = "chat"; };
+    first_response = { target = "%s";
+                       escalate = ( { after = "0s"; notify = [ "supervisor" ]; } ); }; }
+);
+"""
+
+
+def breaches(env, ticket):
+    return [e for e in env.escalations() if e["ticket"] == ticket and e["kind"] == "breach"]
+
+
+def test_reload(make_env):
+    env = make_env("reload")
+    env.start_redis()
+    env.write_config(policies=POLICIES % "30s")
+    env.start_slad()
+    # Opened 10 s ago: no breach under a 30 s target.
+    env.xadd({"ticket": "r1", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - 10000)})
+    env.wait_consumed(10)
+
+    # A broken file: refused, naming file and line; the old one stays.
+    with open(env.config) as f:
+        good = f.read()
+    lines = good.splitlines()
+    lines.insert(2, 'clocks = { ring_seconds = "often"; };')
+    with open(env.config, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    env.signal_slad(signal.SIGHUP)
+    line = env.wait_log(r"<3>reload refused: .*", 10).group(0)
+    check("slad.conf:3" in line, "the refusal names file and line: %r" % line)
+    check(env.slad_alive(), "slad keeps running")
+    env.xadd({"ticket": "r2", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - 10000)})
+    env.wait_consumed(10)
+    check(env.r.hexists(STATE, "r2"), "events still processed after a refused reload")
+    time.sleep(0.3)
+    check(not breaches(env, "r1") and not breaches(env, "r2"), "old 30 s target still in force")
+
+    # A good file with a 5 s target: both open tickets are past it at once.
+    env.write_config(policies=POLICIES % "5s")
+    env.signal_slad(signal.SIGHUP)
+    env.wait_log(r"configuration reloaded from", 10)
+    wait_for(lambda: breaches(env, "r1") and breaches(env, "r2"), 10,
+             "breaches under the new 5 s target")
+    b = breaches(env, "r1")[0]
+    check(int(b["deadline_ms"]) - int(b["fired_ms"]) < 0, "fired after its new deadline")
+    check(env.slad_alive(), "slad still running")
+    check(env.stop_slad() == 0, "slad exits 0 on SIGTERM")
+
+
+if __name__ == "__main__":
+    run_tests([test_reload])
