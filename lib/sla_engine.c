@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sla_attrpack.h"
 #include "sla_attrs.h"
 #include "sla_calendar.h"
 #include "sla_policy.h"
@@ -45,6 +46,17 @@
 #define TICKET_OF_TIMER(tm) ((sla_ticket *)((char *)(tm) - offsetof(sla_ticket, timer)))
 #define MAX_FIRINGS 255
 
+/*
+ * The clock of metric m, or a shared idle clock when the ticket holds no
+ * slot for m. The idle clock is never written: every writer first checks
+ * that the clock is live, or (clock_start) that the slot exists.
+ */
+static sla_clock idle_clock;
+static inline sla_clock *tclock(const sla_ticket *t, int m)
+{
+    return t->slot[m] == SLA_SLOT_NONE ? &idle_clock : (sla_clock *)&t->clocks[t->slot[m]];
+}
+
 struct sla_engine {
     const sla_config *cfg;
     sla_tickettable tickets;
@@ -52,6 +64,7 @@ struct sla_engine {
     sla_ticket **dirty;        /* tickets changed since the last collect */
     size_t ndirty, dirty_cap;
     sla_output pending;        /* decisions and removals since the last collect */
+    char *scratch;             /* SLA_ATTRS_MAX bytes: plain attributes for queries */
     sla_engine_stats stats;
 };
 
@@ -374,7 +387,7 @@ static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind
     sla_decision *d = &o->decisions[o->ndecisions++];
     memset(d, 0, sizeof *d);
     d->kind = kind;
-    d->ticket = dup_bytes(t->id, t->id_len);
+    d->ticket = dup_bytes(sla_ticket_id(t), t->id_len);
     d->metric = m;
     d->cycle = (uint32_t)c->cycle;
     d->level = level;
@@ -384,8 +397,12 @@ static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind
     d->deadline_ms = deadline;
     d->fired_ms = now;
     d->late_ms = now > action_at ? now - action_at : 0;
-    d->attrs = dup_bytes(t->attrs ? t->attrs : "", t->attrs_len);
-    d->attrs_len = t->attrs_len;
+    d->attrs_len = sla_attrpack_plain_size(sla_ticket_attrs(t), t->attrs_len);
+    d->attrs = malloc(d->attrs_len + 1);
+    if (!d->attrs)
+        abort();
+    sla_attrpack_expand(sla_ticket_attrs(t), t->attrs_len, d->attrs);
+    d->attrs[d->attrs_len] = '\0';
     decision_id(d);
     switch (kind) {
     case SLA_DECISION_WARNING: e->stats.warnings[m]++; break;
@@ -415,7 +432,7 @@ static void emit_to(sla_engine *e, const sla_ticket *t, enum sla_decision_kind k
 static void do_warn(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
                     int64_t now)
 {
-    sla_clock *c = &t->clocks[m];
+    sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
     c->warned = 1;
     if (tg)
@@ -426,7 +443,7 @@ static void do_warn(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64
 static void do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
                     int64_t now)
 {
-    sla_clock *c = &t->clocks[m];
+    sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
     int k = c->fired;
     int64_t delay;
@@ -440,7 +457,7 @@ static void do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64
 /* Everyone notified of this cycle's breach hears it was met after all. */
 static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t now)
 {
-    sla_clock *c = &t->clocks[m];
+    sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
     if (!tg || !tg->recovered || c->fired == 0)
         return;
@@ -470,7 +487,7 @@ static void ticket_run(sla_engine *e, sla_ticket *t, int64_t upto, int64_t now)
         for (int guard = 0; guard < 2 * MAX_FIRINGS + 2; guard++) {
             enum action what;
             int64_t deadline;
-            int64_t at = clock_next_action(e, &t->clocks[m], m, &what, &deadline);
+            int64_t at = clock_next_action(e, tclock(t, m), m, &what, &deadline);
             if (what == ACT_NONE || at > upto)
                 break;
             if (what == ACT_WARN)
@@ -488,7 +505,7 @@ static void ticket_reschedule(sla_engine *e, sla_ticket *t)
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         enum action what;
         int64_t deadline;
-        int64_t at = clock_next_action(e, &t->clocks[m], m, &what, &deadline);
+        int64_t at = clock_next_action(e, tclock(t, m), m, &what, &deadline);
         if (at < best)
             best = at;
     }
@@ -530,7 +547,9 @@ static int64_t clamp48(int64_t ms)
 static int clock_start(sla_engine *e, sla_ticket *t, int m, int64_t ts,
                        enum sla_target_source src, const unsigned char policies[SLA_METRIC_COUNT])
 {
-    sla_clock *c = &t->clocks[m];
+    if (t->slot[m] == SLA_SLOT_NONE)
+        return 0; /* no policy defined it when the ticket was shaped */
+    sla_clock *c = tclock(t, m);
     if (src != SLA_TARGET_ABSOLUTE && policies[m] == SLA_POLICY_NONE)
         return 0;
     set_state(e, c, m, SLA_CLOCK_RUNNING);
@@ -547,7 +566,7 @@ static int clock_start(sla_engine *e, sla_ticket *t, int m, int64_t ts,
 
 static void clock_pause(sla_engine *e, sla_ticket *t, int m, int64_t ts)
 {
-    sla_clock *c = &t->clocks[m];
+    sla_clock *c = tclock(t, m);
     if (c->state != SLA_CLOCK_RUNNING || c->source == SLA_TARGET_ABSOLUTE)
         return;
     int64_t el = clock_elapsed_at(e, c, m, ts);
@@ -557,7 +576,7 @@ static void clock_pause(sla_engine *e, sla_ticket *t, int m, int64_t ts)
 
 static void clock_resume(sla_engine *e, sla_ticket *t, int m, int64_t ts)
 {
-    sla_clock *c = &t->clocks[m];
+    sla_clock *c = tclock(t, m);
     if (c->state != SLA_CLOCK_PAUSED && c->state != SLA_CLOCK_MET)
         return;
     c->resume_ms = (uint64_t)clamp48(ts);
@@ -567,7 +586,7 @@ static void clock_resume(sla_engine *e, sla_ticket *t, int m, int64_t ts)
 /* The promise is kept (maybe late): stop the ladder, tell who was told. */
 static void clock_meet(sla_engine *e, sla_ticket *t, int m, int64_t ts, int64_t now)
 {
-    sla_clock *c = &t->clocks[m];
+    sla_clock *c = tclock(t, m);
     if (!is_live(c))
         return;
     int64_t deadline = c->state == SLA_CLOCK_RUNNING ? clock_deadline(e, c, m, NULL) : 0;
@@ -578,28 +597,104 @@ static void clock_meet(sla_engine *e, sla_ticket *t, int m, int64_t ts, int64_t 
 
 static void clock_stop(sla_engine *e, sla_ticket *t, int m)
 {
-    sla_clock *c = &t->clocks[m];
+    sla_clock *c = tclock(t, m);
     if (is_live(c))
         set_state(e, c, m, SLA_CLOCK_STOPPED);
 }
 
 /* ----------------------------------------------------------------- tickets */
 
-static sla_ticket *ticket_new(sla_engine *e, const char *id, size_t len)
+/* Metrics some policy defines for a ticket with these compact attributes. */
+static unsigned defined_mask(const sla_engine *e, const char *attrs, size_t len)
 {
-    sla_ticket *t = calloc(1, sizeof *t + len + 1);
+    unsigned char pol[SLA_METRIC_COUNT];
+    sla_policy_resolve(e->cfg, attrs, len, pol);
+    unsigned mask = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        if (pol[m] != SLA_POLICY_NONE)
+            mask |= 1u << m;
+    return mask;
+}
+
+/*
+ * A new ticket record with clock slots for `mask` and for every slot `old`
+ * has (whose clocks are copied), the id and the compact attributes.
+ */
+static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id_len,
+                                unsigned mask, const char *attrs, size_t attrs_len)
+{
+    int n = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        if (old && old->slot[m] != SLA_SLOT_NONE)
+            mask |= 1u << m;
+        n += (mask >> m) & 1;
+    }
+    sla_ticket *t = calloc(1, sla_ticket_size((size_t)n, id_len, attrs_len));
     if (!t)
         abort();
     sla_timer_init(&t->timer);
-    t->id_len = (uint8_t)len;
-    memcpy(t->id, id, len);
-    t->id[len] = '\0';
-    for (int m = 0; m < SLA_METRIC_COUNT; m++)
-        t->clocks[m].policy = SLA_POLICY_NONE;
+    t->nclocks = (uint8_t)n;
+    t->id_len = (uint8_t)id_len;
+    t->attrs_len = (uint16_t)attrs_len;
+    for (int m = 0, k = 0; m < SLA_METRIC_COUNT; m++) {
+        t->slot[m] = SLA_SLOT_NONE;
+        if (!(mask & (1u << m)))
+            continue;
+        t->slot[m] = (uint8_t)k;
+        if (old && old->slot[m] != SLA_SLOT_NONE)
+            t->clocks[k] = old->clocks[old->slot[m]];
+        else
+            t->clocks[k].policy = SLA_POLICY_NONE;
+        k++;
+    }
+    memcpy(sla_ticket_id(t), id, id_len);
+    sla_ticket_id(t)[id_len] = '\0';
+    if (attrs_len)
+        memcpy(sla_ticket_attrs(t), attrs, attrs_len);
+    if (old) {
+        t->last_ms = old->last_ms;
+        t->last_seq = old->last_seq;
+        t->dirty_pos = old->dirty_pos;
+    }
+    return t;
+}
+
+static sla_ticket *ticket_new(sla_engine *e, const char *id, size_t len, const char *attrs,
+                              size_t attrs_len, unsigned mask)
+{
+    sla_ticket *t = ticket_alloc(NULL, id, len, mask, attrs, attrs_len);
     if (sla_tickettable_insert(&e->tickets, t) < 0)
         abort();
     e->stats.open_tickets++;
     return t;
+}
+
+/*
+ * Give t slots for `mask` and these attributes, moving it to a new
+ * allocation when either changes (timer, index and dirty list follow).
+ * Returns the ticket's address, which may be new: callers must use it.
+ */
+static sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, unsigned mask, const char *attrs,
+                                  size_t attrs_len)
+{
+    unsigned have = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        if (t->slot[m] != SLA_SLOT_NONE)
+            have |= 1u << m;
+    if (!(mask & ~have) && attrs_len == t->attrs_len &&
+        (attrs_len == 0 || memcmp(attrs, sla_ticket_attrs(t), attrs_len) == 0))
+        return t;
+    sla_ticket *n = ticket_alloc(t, sla_ticket_id(t), t->id_len, mask, attrs, attrs_len);
+    if (sla_timer_pending(&t->timer)) {
+        int64_t when = t->timer.when;
+        sla_timerwheel_cancel(e->wheel, &t->timer);
+        sla_timerwheel_schedule(e->wheel, &n->timer, when);
+    }
+    sla_tickettable_replace(&e->tickets, t, n);
+    if (t->dirty_pos)
+        e->dirty[t->dirty_pos - 1] = n;
+    free(t);
+    return n;
 }
 
 static void ticket_free(sla_engine *e, sla_ticket *t)
@@ -610,7 +705,6 @@ static void ticket_free(sla_engine *e, sla_ticket *t)
     sla_tickettable_remove(&e->tickets, t);
     unmark_dirty(e, t);
     e->stats.open_tickets--;
-    free(t->attrs);
     free(t);
 }
 
@@ -635,34 +729,39 @@ static void removed_push(sla_output *o, char *id, size_t len)
 
 static void ticket_close(sla_engine *e, sla_ticket *t)
 {
-    removed_push(&e->pending, dup_bytes(t->id, t->id_len), t->id_len);
+    removed_push(&e->pending, dup_bytes(sla_ticket_id(t), t->id_len), t->id_len);
     ticket_free(e, t);
 }
 
-/* Merge the event's attributes; 1 when they changed anything. */
-static int ticket_set_attrs(sla_ticket *t, const sla_event *ev)
+/*
+ * The compact attributes `packed` with the event's merged in, as a new
+ * allocation the caller frees, or NULL when the merge is refused (over
+ * SLA_ATTRS_MAX: the event's attributes are then ignored).
+ */
+static char *attrs_merged(const char *packed, size_t len, const sla_event *ev, size_t *out_len)
 {
-    if (ev->nattrs == 0)
-        return 0;
-    char *buf = NULL;
-    size_t len = t->attrs_len;
-    if (t->attrs_len)
-        buf = dup_bytes(t->attrs, t->attrs_len);
-    if (sla_attrs_merge(&buf, &len, ev->attrs, ev->nattrs) < 0) {
-        free(buf);
-        return 0;
+    size_t plen = sla_attrpack_plain_size(packed, len);
+    char *plain = malloc(plen + 1);
+    if (!plain)
+        abort();
+    sla_attrpack_expand(packed, len, plain);
+    if (sla_attrs_merge(&plain, &plen, ev->attrs, ev->nattrs) < 0) {
+        free(plain);
+        return NULL;
     }
-    int changed = len != t->attrs_len || (len && memcmp(buf, t->attrs, len) != 0);
-    free(t->attrs);
-    t->attrs = buf;
-    t->attrs_len = (uint32_t)len;
-    return changed;
+    *out_len = sla_attrpack_size(plain, plen);
+    char *out = malloc(*out_len + 1);
+    if (!out)
+        abort();
+    sla_attrpack_pack(plain, plen, out);
+    free(plain);
+    return out;
 }
 
 static void ticket_policies(const sla_engine *e, const sla_ticket *t,
                             unsigned char out[SLA_METRIC_COUNT])
 {
-    sla_policy_resolve(e->cfg, t->attrs, t->attrs_len, out);
+    sla_policy_resolve(e->cfg, sla_ticket_attrs(t), t->attrs_len, out);
 }
 
 /*
@@ -674,7 +773,7 @@ static void ticket_rematch(sla_engine *e, sla_ticket *t)
     unsigned char pol[SLA_METRIC_COUNT];
     ticket_policies(e, t, pol);
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        sla_clock *c = &t->clocks[m];
+        sla_clock *c = tclock(t, m);
         if (c->state == SLA_CLOCK_IDLE)
             continue;
         c->policy = pol[m];
@@ -695,7 +794,7 @@ static void ticket_open_clocks(sla_engine *e, sla_ticket *t, int64_t ts)
 /* agent.reply / agent.update: a new update period starts now. */
 static void restart_periodic(sla_engine *e, sla_ticket *t, int64_t ts)
 {
-    sla_clock *c = &t->clocks[SLA_METRIC_PERIODIC_UPDATE];
+    sla_clock *c = tclock(t, SLA_METRIC_PERIODIC_UPDATE);
     if (!is_live(c))
         return;
     int paused = c->state == SLA_CLOCK_PAUSED;
@@ -718,6 +817,29 @@ static enum sla_target_source revisit_source(int satisfaction)
     return SLA_TARGET_REVISIT_UNSATISFIED;
 }
 
+/* The metrics an event of this type may start (they need a clock slot). */
+static unsigned starts_mask(enum sla_event_type type)
+{
+    switch (type) {
+    case SLA_EV_TICKET_OPENED:
+        return 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_RESOLUTION |
+               1u << SLA_METRIC_PERIODIC_UPDATE;
+    case SLA_EV_CUSTOMER_MESSAGE:
+        return 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_RESOLUTION |
+               1u << SLA_METRIC_PERIODIC_UPDATE | 1u << SLA_METRIC_NEXT_RESPONSE;
+    case SLA_EV_CALL_RINGING:
+        return 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_RESOLUTION |
+               1u << SLA_METRIC_PERIODIC_UPDATE | 1u << SLA_METRIC_PICKUP;
+    case SLA_EV_TICKET_RESOLVED:
+    case SLA_EV_FOLLOWUP_DONE:
+        return 1u << SLA_METRIC_FOLLOW_UP;
+    case SLA_EV_CALLBACK_SCHEDULED:
+        return 1u << SLA_METRIC_CALLBACK;
+    default:
+        return 0;
+    }
+}
+
 static int opens_ticket(enum sla_event_type type)
 {
     return type == SLA_EV_TICKET_OPENED || type == SLA_EV_CUSTOMER_MESSAGE ||
@@ -736,8 +858,8 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
          * open ticket opened again is an update. */
         break;
     case SLA_EV_CUSTOMER_MESSAGE:
-        if (!is_live(&t->clocks[SLA_METRIC_FIRST_RESPONSE]) &&
-            !is_live(&t->clocks[SLA_METRIC_NEXT_RESPONSE])) {
+        if (!is_live(tclock(t, SLA_METRIC_FIRST_RESPONSE)) &&
+            !is_live(tclock(t, SLA_METRIC_NEXT_RESPONSE))) {
             ticket_policies(e, t, pol);
             clock_start(e, t, SLA_METRIC_NEXT_RESPONSE, ts, SLA_TARGET_POLICY, pol);
         }
@@ -751,7 +873,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         restart_periodic(e, t, ts);
         break;
     case SLA_EV_CALL_RINGING:
-        if (!is_live(&t->clocks[SLA_METRIC_PICKUP])) {
+        if (!is_live(tclock(t, SLA_METRIC_PICKUP))) {
             ticket_policies(e, t, pol);
             clock_start(e, t, SLA_METRIC_PICKUP, ts, SLA_TARGET_POLICY, pol);
         }
@@ -761,7 +883,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         break;
     case SLA_EV_CALL_ABANDONED:
         /* Hung up before the target: a breach at once, then the call is over. */
-        c = &t->clocks[SLA_METRIC_PICKUP];
+        c = tclock(t, SLA_METRIC_PICKUP);
         if (c->state == SLA_CLOCK_RUNNING) {
             if (c->fired == 0)
                 do_fire(e, t, SLA_METRIC_PICKUP, ts, ts, now);
@@ -775,7 +897,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         break;
     case SLA_EV_TICKET_RESUMED:
         for (int m = 0; m < SLA_METRIC_COUNT; m++)
-            if ((e->cfg->pausable_mask & (1u << m)) && t->clocks[m].state == SLA_CLOCK_PAUSED)
+            if ((e->cfg->pausable_mask & (1u << m)) && tclock(t, m)->state == SLA_CLOCK_PAUSED)
                 clock_resume(e, t, m, ts);
         break;
     case SLA_EV_TICKET_RESOLVED:
@@ -783,13 +905,13 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         clock_stop(e, t, SLA_METRIC_FIRST_RESPONSE);
         clock_stop(e, t, SLA_METRIC_NEXT_RESPONSE);
         clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
-        if (!is_live(&t->clocks[SLA_METRIC_FOLLOW_UP])) {
+        if (!is_live(tclock(t, SLA_METRIC_FOLLOW_UP))) {
             ticket_policies(e, t, pol);
             clock_start(e, t, SLA_METRIC_FOLLOW_UP, ts, SLA_TARGET_POLICY, pol);
         }
         break;
     case SLA_EV_TICKET_REOPENED:
-        if (t->clocks[SLA_METRIC_RESOLUTION].state == SLA_CLOCK_MET)
+        if (tclock(t, SLA_METRIC_RESOLUTION)->state == SLA_CLOCK_MET)
             clock_resume(e, t, SLA_METRIC_RESOLUTION, ts);
         clock_stop(e, t, SLA_METRIC_FOLLOW_UP);
         break;
@@ -809,9 +931,9 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         break;
     case SLA_EV_ESCALATION_ACK:
         for (int m = 0; m < SLA_METRIC_COUNT; m++)
-            if ((ev->metric < 0 || ev->metric == m) && is_live(&t->clocks[m]) &&
-                t->clocks[m].fired > 0)
-                t->clocks[m].acked = 1;
+            if ((ev->metric < 0 || ev->metric == m) && is_live(tclock(t, m)) &&
+                tclock(t, m)->fired > 0)
+                tclock(t, m)->acked = 1;
         break;
     case SLA_EV_TICKET_CLOSED:
     case SLA_EV_TYPE_COUNT:
@@ -828,8 +950,10 @@ sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms)
         return NULL;
     e->cfg = cfg;
     e->wheel = sla_timerwheel_new(now_ms);
-    if (!e->wheel || sla_tickettable_init(&e->tickets) < 0) {
+    e->scratch = malloc(SLA_ATTRS_MAX + 1);
+    if (!e->wheel || !e->scratch || sla_tickettable_init(&e->tickets) < 0) {
         sla_timerwheel_free(e->wheel);
+        free(e->scratch);
         free(e);
         return NULL;
     }
@@ -843,14 +967,13 @@ void sla_engine_free(sla_engine *e)
         return;
     size_t pos = 0;
     sla_ticket *t;
-    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
-        free(t->attrs);
+    while ((t = sla_tickettable_next(&e->tickets, &pos)))
         free(t);
-    }
     sla_tickettable_release(&e->tickets);
     sla_timerwheel_free(e->wheel);
     sla_output_clear(&e->pending);
     free(e->dirty);
+    free(e->scratch);
     free(e);
 }
 
@@ -868,8 +991,12 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             e->stats.unknown_ticket++;
             return SLA_APPLY_UNKNOWN_TICKET;
         }
-        t = ticket_new(e, ev->ticket, ev->ticket_len);
-        ticket_set_attrs(t, ev);
+        size_t alen = 0;
+        char *attrs = attrs_merged("", 0, ev, &alen);
+        t = ticket_new(e, ev->ticket, ev->ticket_len, attrs ? attrs : "", attrs ? alen : 0,
+                       defined_mask(e, attrs ? attrs : "", attrs ? alen : 0) &
+                           starts_mask(ev->type));
+        free(attrs);
         ticket_open_clocks(e, t, ts);
         if (ev->type == SLA_EV_CALL_RINGING)
             apply_effect(e, t, ev, ts, now_ms);
@@ -886,9 +1013,28 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             ticket_close(e, t);
             return SLA_APPLIED;
         }
-        /* Any event may carry attributes (a new assignee on a reply); a
-         * change re-matches the policies, running clocks keep their start. */
-        if (ticket_set_attrs(t, ev))
+        /*
+         * Any event may carry attributes (a new assignee on a reply); a
+         * change re-matches the policies, running clocks keep their start.
+         * Before the effect may start a clock, the ticket gets a slot for
+         * each metric this event can start and a policy defines (clocks
+         * take memory only once they run).
+         */
+        const char *attrs = sla_ticket_attrs(t);
+        size_t alen = t->attrs_len, mlen = 0;
+        char *merged = ev->nattrs ? attrs_merged(attrs, alen, ev, &mlen) : NULL;
+        int changed = merged && (mlen != alen || memcmp(merged, attrs, mlen) != 0);
+        if (changed) {
+            attrs = merged;
+            alen = mlen;
+        }
+        unsigned starts = starts_mask(ev->type);
+        unsigned mask = starts ? defined_mask(e, attrs, alen) & starts : 0;
+        if (ev->type == SLA_EV_CALLBACK_SCHEDULED)
+            mask |= 1u << SLA_METRIC_CALLBACK; /* a promise even without a policy */
+        t = ticket_reshape(e, t, mask, attrs, alen);
+        free(merged);
+        if (changed)
             ticket_rematch(e, t);
         apply_effect(e, t, ev, ts, now_ms);
     }
@@ -910,7 +1056,7 @@ int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, in
     ticket_run(e, t, now_ms, now_ms);
     int n = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        sla_clock *c = &t->clocks[m];
+        sla_clock *c = tclock(t, m);
         if ((metric < 0 || metric == m) && is_live(c) && c->fired > 0 && !c->acked) {
             c->acked = 1;
             n++;
@@ -947,7 +1093,7 @@ void sla_engine_collect(sla_engine *e, sla_output *out)
         out->upserts =
             grow_array(out->upserts, &out->upserts_cap, out->nupserts + 1, sizeof *out->upserts);
         sla_upsert *u = &out->upserts[out->nupserts++];
-        u->ticket = dup_bytes(t->id, t->id_len);
+        u->ticket = dup_bytes(sla_ticket_id(t), t->id_len);
         u->ticket_len = t->id_len;
         u->record = malloc(sla_record_max_size(t));
         if (!u->record)
@@ -976,30 +1122,27 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     (void)now_ms;
     if (len == 0 || len > SLA_TICKET_MAX_LEN)
         return -1;
-    struct {
-        sla_ticket t;
-        char id[SLA_TICKET_MAX_LEN + 1];
-    } tmp;
-    memset(&tmp, 0, sizeof tmp);
-    const char *attrs;
-    size_t attrs_len;
-    if (sla_record_decode(rec, rec_len, &tmp.t, &attrs, &attrs_len) < 0 ||
-        attrs_len > SLA_ATTRS_MAX)
+    sla_record_view v;
+    if (sla_record_decode(rec, rec_len, &v) < 0 ||
+        sla_attrpack_plain_size(v.attrs, v.attrs_len) > SLA_ATTRS_MAX)
         return -1;
     sla_ticket *old = sla_tickettable_find(&e->tickets, ticket, len);
     if (old)
         ticket_free(e, old);
-    sla_ticket *t = ticket_new(e, ticket, len);
-    t->last_ms = tmp.t.last_ms;
-    t->last_seq = tmp.t.last_seq;
-    if (attrs_len) {
-        t->attrs = dup_bytes(attrs, attrs_len);
-        t->attrs_len = (uint32_t)attrs_len;
-    }
+    unsigned mask = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        if (v.clocks[m].state != SLA_CLOCK_IDLE)
+            mask |= 1u << m;
+    sla_ticket *t = ticket_new(e, ticket, len, v.attrs, v.attrs_len, mask);
+    t->last_ms = v.last_ms;
+    t->last_seq = v.last_seq;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        t->clocks[m] = tmp.t.clocks[m];
-        t->clocks[m].policy = SLA_POLICY_NONE;
-        if (is_live(&t->clocks[m]))
+        if (t->slot[m] == SLA_SLOT_NONE)
+            continue;
+        sla_clock *c = tclock(t, m);
+        *c = v.clocks[m];
+        c->policy = SLA_POLICY_NONE;
+        if (is_live(c))
             e->stats.running_clocks[m]++;
     }
     ticket_rematch(e, t);
@@ -1036,11 +1179,17 @@ int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, 
     const sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
     if (!t)
         return -1;
-    *attrs = t->attrs ? t->attrs : "";
-    *attrs_len = t->attrs_len;
+    /* Plain attributes, expanded into the engine's scratch buffer. */
+    size_t plen = sla_attrpack_plain_size(sla_ticket_attrs(t), t->attrs_len);
+    if (plen > SLA_ATTRS_MAX)
+        plen = 0;
+    else
+        sla_attrpack_expand(sla_ticket_attrs(t), t->attrs_len, e->scratch);
+    *attrs = e->scratch;
+    *attrs_len = plen;
     int n = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        const sla_clock *c = &t->clocks[m];
+        const sla_clock *c = tclock(t, m);
         if (c->state == SLA_CLOCK_IDLE)
             continue;
         sla_clock_info *ci = &out[n++];
@@ -1083,7 +1232,7 @@ size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, i
     const sla_ticket *t;
     while ((t = sla_tickettable_next(&e->tickets, &pos))) {
         for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-            const sla_clock *c = &t->clocks[m];
+            const sla_clock *c = tclock(t, m);
             if (c->state != SLA_CLOCK_RUNNING)
                 continue;
             int64_t deadline = clock_deadline(e, c, m, NULL);
@@ -1097,7 +1246,7 @@ size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, i
             total++;
             if (max == 0)
                 continue;
-            sla_due_item it = {t->id, m, deadline, c->fired, c->acked,
+            sla_due_item it = {sla_ticket_id(t), m, deadline, c->fired, c->acked,
                                c->policy != SLA_POLICY_NONE ? c->policy : -1};
             if (n < max) {
                 out[n++] = it;

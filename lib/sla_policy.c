@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sla_attrs.h"
+#include "sla_attrpack.h"
 
 static int parse_number(const char *s, double *out)
 {
@@ -27,7 +27,7 @@ static int parse_number(const char *s, double *out)
 
 static int condition_holds(const sla_match *c, const char *attrs, size_t attrs_len)
 {
-    const char *v = sla_attrs_get(attrs, attrs_len, c->field, strlen(c->field));
+    const char *v = sla_attrpack_get(attrs, attrs_len, c->field, strlen(c->field));
     if (!v)
         return 0;
     if (c->op == SLA_MATCH_EQUAL) {

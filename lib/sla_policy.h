@@ -17,7 +17,7 @@
 
 #define SLA_POLICY_NONE 255
 
-/* 1 when policy p matches the packed attributes (sla_attrs). */
+/* 1 when policy p matches the compact attributes (sla_attrpack). */
 int sla_policy_matches(const sla_policy *p, const char *attrs, size_t attrs_len);
 
 /*

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "sla_attrpack.h"
+
 #define RECORD_VERSION 1
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
@@ -46,17 +48,17 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
     p = put_varint(p, t->last_seq);
     p = put_varint(p, t->attrs_len);
     if (t->attrs_len)
-        memcpy(p, t->attrs, t->attrs_len);
+        memcpy(p, sla_ticket_attrs(t), t->attrs_len);
     p += t->attrs_len;
     unsigned char mask = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
-        if (t->clocks[m].state != SLA_CLOCK_IDLE)
+        if (t->slot[m] != SLA_SLOT_NONE && t->clocks[t->slot[m]].state != SLA_CLOCK_IDLE)
             mask |= (unsigned char)(1u << m);
     *p++ = mask;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        const sla_clock *c = &t->clocks[m];
         if (!(mask & (1u << m)))
             continue;
+        const sla_clock *c = &t->clocks[t->slot[m]];
         p = put_varint(p, c->resume_ms);
         p = put_varint(p, c->cycle);
         p = put_varint(p, c->elapsed_ms);
@@ -67,8 +69,7 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
     return (size_t)(p - buf);
 }
 
-int sla_record_decode(const unsigned char *rec, size_t len, sla_ticket *t, const char **attrs,
-                      size_t *attrs_len)
+int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
 {
     const unsigned char *p = rec, *end = rec + len;
     uint64_t v, alen;
@@ -78,16 +79,10 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_ticket *t, const
         return -1;
     if (get_varint(&p, end, &alen) < 0 || alen > (uint64_t)(end - p))
         return -1;
-    /* Attributes must be whole NUL-terminated pairs. */
-    if (alen > 0 && p[alen - 1] != '\0')
+    if (!sla_attrpack_valid((const char *)p, (size_t)alen))
         return -1;
-    size_t nuls = 0;
-    for (uint64_t i = 0; i < alen; i++)
-        nuls += p[i] == '\0';
-    if (nuls % 2)
-        return -1;
-    *attrs = (const char *)p;
-    *attrs_len = (size_t)alen;
+    t->attrs = (const char *)p;
+    t->attrs_len = (size_t)alen;
     p += alen;
     if (p >= end)
         return -1;

@@ -9,7 +9,7 @@
  *
  *   u8 version (1)
  *   varint last_ms, varint last_seq
- *   varint attrs_len, attrs bytes
+ *   varint attrs_len, attrs bytes (compact, sla_attrpack)
  *   u8 clock mask (bit m: clock m follows)
  *   per clock: varint resume_ms, varint cycle, varint elapsed_ms,
  *              u8 state, u8 flags (warned | acked << 1 | source << 2),
@@ -26,6 +26,14 @@
 
 #include "sla_ticket.h"
 
+/* A decoded record: clocks by metric (state IDLE for those absent). */
+typedef struct sla_record_view {
+    uint64_t last_ms, last_seq;
+    const char *attrs;   /* compact attributes (sla_attrpack), borrowed from the record */
+    size_t attrs_len;
+    sla_clock clocks[SLA_METRIC_COUNT];
+} sla_record_view;
+
 /* Upper bound of the encoded size of t. */
 size_t sla_record_max_size(const sla_ticket *t);
 
@@ -33,12 +41,10 @@ size_t sla_record_max_size(const sla_ticket *t);
 size_t sla_record_encode(const sla_ticket *t, unsigned char *buf);
 
 /*
- * Decode into the clock and id fields of *t (timer, attrs and dirty_pos are
- * left alone). *attrs and *attrs_len point into rec. Returns 0, or -1 when
- * the record is truncated, has trailing bytes, an unknown version or
- * out-of-range values.
+ * Decode rec into *out (attrs point into rec). Returns 0, or -1 when the
+ * record is truncated, has trailing bytes, an unknown version, malformed
+ * attributes or out-of-range values.
  */
-int sla_record_decode(const unsigned char *rec, size_t len, sla_ticket *t, const char **attrs,
-                      size_t *attrs_len);
+int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *out);
 
 #endif

@@ -3,11 +3,16 @@
  *
  * Layout, chosen for a million open tickets in well under 256 MB:
  *
- *   sla_ticket (one allocation, id inline)
- *   +-----------+----------------------+---------+-------+-----+--------+
- *   | timer 24B | clocks 7 x 16B       | last id | attrs | pos | id ... |
- *   +-----------+----------------------+---------+-------+-----+--------+
+ *   sla_ticket: one allocation
+ *   +-----------+---------+------------+----------------+--------+-------------+
+ *   | timer 24B | last id | sizes, pos | slot[7] (1B ea)| clocks | id | attrs  |
+ *   +-----------+---------+------------+----------------+--------+-------------+
+ *                                                         16B each, only for the
+ *                                                         metrics this ticket uses
  *
+ * A ticket holds clocks only for the metrics some policy defines for it (a
+ * chat ticket has no pickup clock), and its attributes in compact form; the
+ * engine reallocates it, rarely, when its attributes or policies change.
  * One timer per ticket, scheduled at the earliest pending action of any of
  * its clocks (warning, breach, next ladder level), so a ticket costs one
  * wheel entry however many clocks run. A clock packs its times into bit
@@ -55,16 +60,36 @@ typedef struct sla_clock {
     uint64_t policy : 8;      /* index of the policy supplying the target */
 } sla_clock;
 
+#define SLA_SLOT_NONE 0xff
+
 typedef struct sla_ticket {
     sla_timer timer;          /* at the earliest pending action */
-    sla_clock clocks[SLA_METRIC_COUNT];
     uint64_t last_ms;         /* id of the last stream entry applied */
     uint64_t last_seq;
-    char *attrs;              /* owned packed attributes (sla_attrs) */
-    uint32_t attrs_len;
     uint32_t dirty_pos;       /* 1 + index in the engine's dirty list, 0 = clean */
+    uint16_t attrs_len;       /* compact attributes (sla_attrpack) after the id */
     uint8_t id_len;
-    char id[];                /* NUL-terminated */
+    uint8_t nclocks;
+    uint8_t slot[SLA_METRIC_COUNT]; /* index into clocks[] per metric, or SLA_SLOT_NONE */
+    sla_clock clocks[];       /* nclocks clocks, then the id and '\0', then the attributes */
 } sla_ticket;
+
+/* The ticket id, NUL-terminated, inside the ticket's allocation. */
+static inline char *sla_ticket_id(const sla_ticket *t)
+{
+    return (char *)(t->clocks + t->nclocks);
+}
+
+/* The compact attributes (sla_attrpack), attrs_len bytes. */
+static inline char *sla_ticket_attrs(const sla_ticket *t)
+{
+    return sla_ticket_id(t) + t->id_len + 1;
+}
+
+/* Bytes a ticket with these sizes occupies. */
+static inline size_t sla_ticket_size(size_t nclocks, size_t id_len, size_t attrs_len)
+{
+    return sizeof(sla_ticket) + nclocks * sizeof(sla_clock) + id_len + 1 + attrs_len;
+}
 
 #endif

@@ -37,7 +37,7 @@ void sla_tickettable_release(sla_tickettable *tt)
 
 static int same(const sla_ticket *t, const char *id, size_t len)
 {
-    return t->id_len == len && memcmp(t->id, id, len) == 0;
+    return t->id_len == len && memcmp(sla_ticket_id(t), id, len) == 0;
 }
 
 sla_ticket *sla_tickettable_find(const sla_tickettable *tt, const char *id, size_t len)
@@ -53,7 +53,7 @@ sla_ticket *sla_tickettable_find(const sla_tickettable *tt, const char *id, size
 
 static void place(sla_ticket **slots, size_t mask, sla_ticket *t)
 {
-    size_t i = hash_id(t->id, t->id_len) & mask;
+    size_t i = hash_id(sla_ticket_id(t), t->id_len) & mask;
     while (slots[i])
         i = (i + 1) & mask;
     slots[i] = t;
@@ -85,7 +85,7 @@ int sla_tickettable_insert(sla_tickettable *tt, sla_ticket *t)
 
 void sla_tickettable_remove(sla_tickettable *tt, const sla_ticket *t)
 {
-    size_t i = hash_id(t->id, t->id_len) & tt->mask;
+    size_t i = hash_id(sla_ticket_id(t), t->id_len) & tt->mask;
     while (tt->slots[i] != t) {
         if (!tt->slots[i])
             return;
@@ -94,7 +94,7 @@ void sla_tickettable_remove(sla_tickettable *tt, const sla_ticket *t)
     /* Backward-shift: pull later members of the probe run into the hole. */
     size_t hole = i;
     for (size_t j = (i + 1) & tt->mask; tt->slots[j]; j = (j + 1) & tt->mask) {
-        size_t home = hash_id(tt->slots[j]->id, tt->slots[j]->id_len) & tt->mask;
+        size_t home = hash_id(sla_ticket_id(tt->slots[j]), tt->slots[j]->id_len) & tt->mask;
         /* j may move to hole if home is not in (hole, j] cyclically. */
         int movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
         if (movable) {
@@ -104,6 +104,16 @@ void sla_tickettable_remove(sla_tickettable *tt, const sla_ticket *t)
     }
     tt->slots[hole] = NULL;
     tt->count--;
+}
+
+void sla_tickettable_replace(sla_tickettable *tt, const sla_ticket *old, sla_ticket *t)
+{
+    for (size_t i = hash_id(sla_ticket_id(old), old->id_len) & tt->mask; tt->slots[i];
+         i = (i + 1) & tt->mask)
+        if (tt->slots[i] == old) {
+            tt->slots[i] = t;
+            return;
+        }
 }
 
 sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos)

@@ -29,6 +29,9 @@ int sla_tickettable_insert(sla_tickettable *tt, sla_ticket *t);
 /* Remove t if present. */
 void sla_tickettable_remove(sla_tickettable *tt, const sla_ticket *t);
 
+/* Put t where old was (same id; old is being reallocated). */
+void sla_tickettable_replace(sla_tickettable *tt, const sla_ticket *old, sla_ticket *t);
+
 /* Iterate: *pos starts at 0; returns the next ticket or NULL at the end. */
 sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos);
 

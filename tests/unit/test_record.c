@@ -6,33 +6,43 @@
 
 #include <stdlib.h>
 
+#include "sla_attrpack.h"
 #include "sla_attrs.h"
 #include "sla_record.h"
 
+/* A ticket with three clocks (first_response, resolution, callback). */
 static sla_ticket *sample(void)
 {
-    sla_ticket *t = calloc(1, sizeof *t + 8);
+    sla_field f[] = {{"channel", 7, "chat", 4}, {"subject", 7, "\xe9\x80\x80\xe6\xac\xbe", 6},
+                     {"amount", 6, "1200", 4}};
+    char *plain = NULL;
+    size_t plen = 0;
+    sla_attrs_merge(&plain, &plen, f, 3);
+    size_t alen = sla_attrpack_size(plain, plen);
+    sla_ticket *t = calloc(1, sla_ticket_size(3, 3, alen));
+    t->nclocks = 3;
     t->id_len = 3;
-    memcpy(t->id, "T-1", 4);
+    t->attrs_len = (uint16_t)alen;
+    memcpy(sla_ticket_id(t), "T-1", 4);
+    sla_attrpack_pack(plain, plen, sla_ticket_attrs(t));
+    free(plain);
+    memset(t->slot, SLA_SLOT_NONE, sizeof t->slot);
+    t->slot[SLA_METRIC_FIRST_RESPONSE] = 0;
+    t->slot[SLA_METRIC_RESOLUTION] = 1;
+    t->slot[SLA_METRIC_CALLBACK] = 2;
     t->last_ms = 1767571200123ULL;
     t->last_seq = 7;
-    sla_field f[] = {{"channel", 7, "chat", 4}, {"subject", 7, "\xe9\x80\x80\xe6\xac\xbe", 6}};
-    char *buf = NULL;
-    size_t len = 0;
-    sla_attrs_merge(&buf, &len, f, 2);
-    t->attrs = buf;
-    t->attrs_len = (uint32_t)len;
-    sla_clock *c = &t->clocks[SLA_METRIC_FIRST_RESPONSE];
+    sla_clock *c = &t->clocks[0];
     c->state = SLA_CLOCK_RUNNING;
     c->resume_ms = 1767571200000ULL;
     c->cycle = 3;
     c->fired = 2;
     c->warned = 1;
-    c = &t->clocks[SLA_METRIC_RESOLUTION];
+    c = &t->clocks[1];
     c->state = SLA_CLOCK_PAUSED;
     c->elapsed_ms = (1ULL << 40) - 1;
     c->acked = 1;
-    c = &t->clocks[SLA_METRIC_CALLBACK];
+    c = &t->clocks[2];
     c->state = SLA_CLOCK_MET;
     c->source = SLA_TARGET_ABSOLUTE;
     c->resume_ms = (1ULL << 48) - 1;
@@ -48,57 +58,54 @@ int main(void)
     CHECK(sla_record_max_size(t) <= sizeof buf);
     size_t n = sla_record_encode(t, buf);
     CHECK(n > 0 && n <= sla_record_max_size(t));
-    printf("sample record: %zu bytes (%u of attributes)\n", n, t->attrs_len);
+    printf("sample record: %zu bytes (%u of attributes)\n", n, (unsigned)t->attrs_len);
 
-    struct {
-        sla_ticket t;
-        char id[8];
-    } back;
+    sla_record_view back;
     memset(&back, 0, sizeof back);
-    const char *attrs;
-    size_t alen;
-    CHECK_INT(sla_record_decode(buf, n, &back.t, &attrs, &alen), 0);
-    CHECK_INT(back.t.last_ms, t->last_ms);
-    CHECK_INT(back.t.last_seq, t->last_seq);
-    CHECK_INT(alen, t->attrs_len);
-    CHECK(memcmp(attrs, t->attrs, alen) == 0);
-    CHECK(memcmp(back.t.clocks, t->clocks, sizeof t->clocks) == 0);
-    CHECK_INT(back.t.clocks[SLA_METRIC_PICKUP].state, SLA_CLOCK_IDLE);
+    CHECK_INT(sla_record_decode(buf, n, &back), 0);
+    CHECK_INT(back.last_ms, t->last_ms);
+    CHECK_INT(back.last_seq, t->last_seq);
+    CHECK_INT(back.attrs_len, t->attrs_len);
+    CHECK(memcmp(back.attrs, sla_ticket_attrs(t), back.attrs_len) == 0);
+    CHECK_STR(sla_attrpack_get(back.attrs, back.attrs_len, "amount", 6), "1200");
+    CHECK(memcmp(&back.clocks[SLA_METRIC_FIRST_RESPONSE], &t->clocks[0], sizeof(sla_clock)) == 0);
+    CHECK(memcmp(&back.clocks[SLA_METRIC_RESOLUTION], &t->clocks[1], sizeof(sla_clock)) == 0);
+    CHECK(memcmp(&back.clocks[SLA_METRIC_CALLBACK], &t->clocks[2], sizeof(sla_clock)) == 0);
+    CHECK_INT(back.clocks[SLA_METRIC_PICKUP].state, SLA_CLOCK_IDLE);
 
     /* Every truncation is refused. */
     int accepted = 0;
     for (size_t cut = 0; cut < n; cut++)
-        accepted += sla_record_decode(buf, cut, &back.t, &attrs, &alen) == 0;
+        accepted += sla_record_decode(buf, cut, &back) == 0;
     CHECK_INT(accepted, 0);
     /* Trailing bytes, unknown version, bad state, bad attribute framing. */
     unsigned char bad[600];
     memcpy(bad, buf, n);
     bad[n] = 0;
-    CHECK_INT(sla_record_decode(bad, n + 1, &back.t, &attrs, &alen), -1);
+    CHECK_INT(sla_record_decode(bad, n + 1, &back), -1);
     bad[0] = 2;
-    CHECK_INT(sla_record_decode(bad, n, &back.t, &attrs, &alen), -1);
+    CHECK_INT(sla_record_decode(bad, n, &back), -1);
     memcpy(bad, buf, n);
     bad[n - 3] = 7; /* state of the last clock */
-    CHECK_INT(sla_record_decode(bad, n, &back.t, &attrs, &alen), -1);
-    /* An attribute buffer that is not whole pairs. */
-    unsigned char odd[] = {1, 0, 0, 2, 'a', 0, 0};
-    CHECK_INT(sla_record_decode(odd, sizeof odd, &back.t, &attrs, &alen), -1);
+    CHECK_INT(sla_record_decode(bad, n, &back), -1);
+    /* Attributes that are not well-formed compact pairs. */
+    unsigned char odd[] = {1, 0, 0, 3, 0, 'a', 0, 0};
+    CHECK_INT(sla_record_decode(odd, sizeof odd, &back), -1);
     unsigned char unterminated[] = {1, 0, 0, 2, 'a', 'b', 0};
-    CHECK_INT(sla_record_decode(unterminated, sizeof unterminated, &back.t, &attrs, &alen), -1);
+    CHECK_INT(sla_record_decode(unterminated, sizeof unterminated, &back), -1);
     /* A clock mask naming a metric that does not exist. */
     unsigned char mask[] = {1, 0, 0, 0, 0x80};
-    CHECK_INT(sla_record_decode(mask, sizeof mask, &back.t, &attrs, &alen), -1);
+    CHECK_INT(sla_record_decode(mask, sizeof mask, &back), -1);
     /* A varint that never ends. */
     unsigned char endless[12] = {1};
     memset(endless + 1, 0xff, 11);
-    CHECK_INT(sla_record_decode(endless, sizeof endless, &back.t, &attrs, &alen), -1);
+    CHECK_INT(sla_record_decode(endless, sizeof endless, &back), -1);
     /* The minimal record: no attributes, no clocks. */
     unsigned char minimal[] = {1, 5, 0, 0, 0};
-    CHECK_INT(sla_record_decode(minimal, sizeof minimal, &back.t, &attrs, &alen), 0);
-    CHECK_INT(back.t.last_ms, 5);
-    CHECK_INT(alen, 0);
+    CHECK_INT(sla_record_decode(minimal, sizeof minimal, &back), 0);
+    CHECK_INT(back.last_ms, 5);
+    CHECK_INT(back.attrs_len, 0);
 
-    free(t->attrs);
     free(t);
     return CHECK_DONE();
 }

@@ -11,9 +11,9 @@
 static sla_ticket *make(const char *id)
 {
     size_t len = strlen(id);
-    sla_ticket *t = calloc(1, sizeof *t + len + 1);
+    sla_ticket *t = calloc(1, sla_ticket_size(0, len, 0));
     t->id_len = (uint8_t)len;
-    memcpy(t->id, id, len + 1);
+    memcpy(sla_ticket_id(t), id, len + 1);
     return t;
 }
 
@@ -67,6 +67,16 @@ int main(void)
     /* A prefix or a longer id is not the same ticket. */
     CHECK(sla_tickettable_find(&tt, "T-", 2) == NULL);
     CHECK(sla_tickettable_find(&tt, "T-1x", 4) == NULL);
+    /* A reallocated ticket takes its old place. */
+    for (int i = 0; i < N; i++)
+        if (present[i]) {
+            sla_ticket *moved = make(sla_ticket_id(all[i]));
+            sla_tickettable_replace(&tt, all[i], moved);
+            free(all[i]);
+            all[i] = moved;
+            CHECK(sla_tickettable_find(&tt, sla_ticket_id(moved), moved->id_len) == moved);
+            break;
+        }
     /* Removing something absent is harmless. */
     sla_ticket *stranger = make("stranger");
     sla_tickettable_remove(&tt, stranger);
