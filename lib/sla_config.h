@@ -3,9 +3,15 @@
  *
  * sla_config_load() builds a complete, validated, immutable configuration
  * or nothing: on SIGHUP the daemon loads a new one and swaps it in only on
- * success (the old one stays on any error). Every error names the file,
- * line and setting: "slad.conf:42: policies.[3].first_response.target: bad
- * duration '3x': unknown unit 'x'". Unknown settings are errors.
+ * success (the old one stays on any error). Every error is one line naming
+ * the file, line and setting:
+ *   "slad.conf:42: policies.[3].first_response.target: bad duration '3x': ..."
+ * FILE is the file that holds the setting (an @include'd file by the name
+ * written in the @include), list elements are counted from 0 as in
+ * libconfig paths. Syntax errors found by libconfig read "FILE:LINE:
+ * reason", a main file that cannot be opened "PATH: cannot open: reason".
+ * Unknown settings are errors at every level; so are wrong types and
+ * values out of range. Secret contents never appear in a message.
  *
  * Settings are described by tables (name -> parser -> field), not by
  * chains of strcmp. Relative paths (secret_file, password_file, @include)
@@ -78,26 +84,28 @@ enum sla_match_op {
 typedef struct sla_match {
     char *field;
     enum sla_match_op op;
-    char **values; /* SLA_MATCH_EQUAL */
+    char **values; /* SLA_MATCH_EQUAL; integers and booleans as text ("2", "true") */
     size_t nvalues;
     double number; /* numeric ops: the ticket field must parse as a number */
 } sla_match;
 
 typedef struct sla_step {
-    sla_span after;   /* delay from the deadline */
+    sla_span after;   /* delay from the deadline; not decreasing along the ladder */
     int *notify;      /* receiver indices into sla_config.receivers */
     size_t nnotify;
-    sla_span repeat;  /* zero span: no repeat */
+    sla_span repeat;  /* zero span: no repeat; only the last step repeats */
     int max_repeats;  /* with repeat: how many times; 0 = until acknowledged */
 } sla_step;
 
 typedef struct sla_target {
-    int defined;        /* the policy sets a target for this metric */
-    sla_span target;
+    int defined;        /* the policy sets this metric */
+    sla_span target;    /* > 0; rings only for pickup; zero for a callback without
+                           one (its deadline is the event's `due`) */
     int calendar;       /* index into calendars, -1 = wall-clock time */
     int warn_percent;   /* 1..99, or 0 */
     sla_span warn_before; /* used when warn_percent == 0 and non-zero */
-    int *warn_notify;   /* receiver indices; defaults to the first step's */
+    int *warn_notify;   /* receiver indices, non-empty iff a warning is set;
+                           defaults to the first step's */
     size_t nwarn_notify;
     sla_step *steps;    /* the ladder, in order of `after` */
     size_t nsteps;
@@ -105,7 +113,7 @@ typedef struct sla_target {
 } sla_target;
 
 typedef struct sla_policy {
-    char *name;
+    char *name;         /* unique; default "policy-<index from 0>" */
     sla_match *match;   /* all must hold; none = matches every ticket */
     size_t nmatch;
     sla_target metrics[SLA_METRIC_COUNT];

@@ -1,0 +1,1630 @@
+/*
+ * sla_config — loading and validating the libconfig file. See sla_config.h.
+ *
+ * Design: every group of settings is described by a table of directives
+ * (name -> parser -> offset of the field it fills), as nginx does for its
+ * modules. One walker serves every level:
+ *
+ *   parse_group(group, table, object)
+ *     1. every member must name a directive       -> "unknown setting"
+ *     2. every required directive must be present -> "missing setting 'x'"
+ *     3. directives are applied in TABLE order, not file order
+ *
+ * Applying in table order is what lets policies (listed last in the
+ * top-level table) name receivers and calendars whatever the order of the
+ * file and its @include files. Nested groups (redis, stream, ...) fill the
+ * sla_config itself; lists (calendars, receivers, policies, escalate)
+ * allocate their array first and walk each element with the element's
+ * table and the element as the object.
+ *
+ * Errors: the first error stops the load and becomes the one line
+ *   FILE:LINE: SETTING-PATH: reason
+ * with FILE and LINE those libconfig recorded for the offending setting
+ * (the included file for a setting that lives in one) and SETTING-PATH in
+ * libconfig's own path syntax, list elements counted from 0
+ * ("policies.[3].first_response.target"). Syntax errors from libconfig
+ * itself are "FILE:LINE: reason". Values are quoted in messages with
+ * control characters replaced and long values shortened; the contents of
+ * secret files never are.
+ *
+ * Ownership: the loader builds straight into a new sla_config; every
+ * partial structure is reachable from it, so on any error the one
+ * sla_config_free() call releases everything built so far. Secrets are
+ * wiped before they are freed.
+ *
+ * Known limit: libconfig 1.5 silently truncates integer literals that do
+ * not fit in 32 bits (4294967297 reads as 1); ranges are checked on the
+ * value libconfig returns.
+ */
+#include "sla_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sla_log.h"
+
+#define SECRET_MAX_BYTES 4096
+#define NAME_MAX_BYTES 64
+#define RANGES_PER_DAY 16
+
+/* --- loader state and errors ------------------------------------------------ */
+
+typedef struct loader {
+    const char *path;  /* the main file, as given */
+    char *dir;         /* its directory for relative paths; NULL = current directory */
+    sla_config *cfg;
+    int metric;        /* the metric whose settings are being read, or -1 */
+    char *err;
+    size_t errlen;
+} loader;
+
+/* libconfig's path of s: "policies.[3].first_response.target". */
+static void setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+    const config_setting_t *chain[24];
+    size_t n = 0;
+    int cut = 0;
+    for (const config_setting_t *p = s; p && config_setting_parent(p);
+         p = config_setting_parent(p)) {
+        if (n == sizeof chain / sizeof chain[0]) {
+            cut = 1;
+            break;
+        }
+        chain[n++] = p;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    if (cut)
+        used += (size_t)snprintf(buf, len, "...");
+    while (n-- > 0 && used < len) {
+        const config_setting_t *p = chain[n];
+        const char *sep = used ? "." : "";
+        int w;
+        if (config_setting_is_group(config_setting_parent(p)) && config_setting_name(p))
+            w = snprintf(buf + used, len - used, "%s%s", sep, config_setting_name(p));
+        else
+            w = snprintf(buf + used, len - used, "%s[%d]", sep, config_setting_index(p));
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* Keep an error one printable line, whatever a reason from elsewhere quotes. */
+static void sanitize_line(char *line)
+{
+    for (; *line; line++)
+        if ((unsigned char)*line < 0x20 || *line == 0x7f)
+            *line = '?';
+}
+
+/* Record "FILE:LINE: PATH: reason" for setting s. Returns -1. */
+static int fail(loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    char path[256], reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    setting_path(s, path, sizeof path);
+    const char *file = config_setting_source_file(s);
+    snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", file ? file : ld->path,
+             (unsigned)config_setting_source_line(s), path, reason);
+    sanitize_line(ld->err);
+    return -1;
+}
+
+/*
+ * A value fit for an error message: at most 48 bytes, control characters
+ * replaced by '?', "..." when shortened. Returns buf.
+ */
+static const char *quote(char buf[64], const char *v)
+{
+    size_t i = 0;
+    for (; v[i] && i < 48; i++)
+        buf[i] = ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) ? '?' : v[i];
+    if (v[i])
+        memcpy(buf + i, "...", 3), i += 3;
+    buf[i] = '\0';
+    return buf;
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a number with a fraction";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "a boolean";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    case CONFIG_TYPE_LIST: return "a list";
+    default: return "nothing";
+    }
+}
+
+static int fail_type(loader *ld, const config_setting_t *s, const char *expected)
+{
+    return fail(ld, s, "expected %s, not %s", expected, type_name(s));
+}
+
+static char *ld_strdup(loader *ld, const config_setting_t *s, const char *v)
+{
+    char *copy = strdup(v);
+    if (!copy)
+        fail(ld, s, "out of memory");
+    return copy;
+}
+
+static void *ld_calloc(loader *ld, const config_setting_t *s, size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        fail(ld, s, "out of memory");
+    return p;
+}
+
+/* --- the directive tables and their walker ------------------------------------ */
+
+struct directive;
+/* Parse setting s into field (the object's address plus d->offset). */
+typedef int (*directive_fn)(loader *ld, const config_setting_t *s, void *field,
+                            const struct directive *d);
+
+enum {
+    D_REQUIRED = 1 << 0, /* must be present */
+    D_DURATION = 1 << 1, /* a number of ms, also written as a duration string */
+    D_EMPTY_OK = 1 << 2, /* a string may be "" */
+};
+
+typedef struct directive {
+    const char *name;
+    directive_fn parse;
+    size_t offset;
+    int flags;
+    int64_t min, max;              /* numbers: accepted range */
+    const struct directive *sub;   /* nested group: its table */
+    int arg;                       /* parser-specific */
+} directive;
+
+/* Field offsets inside the object each table fills. */
+#define CFG(f) offsetof(sla_config, f)
+#define RCV(f) offsetof(sla_receiver, f)
+#define STEP(f) offsetof(sla_step, f)
+#define TGT(f) offsetof(sla_target, f)
+#define CAL(f) offsetof(calendar_builder, f)
+
+/* A number in [lo, hi]. */
+#define NUM(n, fn, off, lo, hi) {.name = n, .parse = fn, .offset = off, .min = lo, .max = hi}
+
+static const directive *directive_find(const directive *table, const char *name)
+{
+    for (const directive *d = table; d->name; d++)
+        if (strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+static int check_is_group(loader *ld, const config_setting_t *s)
+{
+    if (!config_setting_is_group(s))
+        return fail_type(ld, s, "a group { ... }");
+    return 0;
+}
+
+static int check_unknown(loader *ld, const config_setting_t *group, const directive *table)
+{
+    for (int i = 0; i < config_setting_length(group); i++) {
+        const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+        if (!directive_find(table, config_setting_name(m)))
+            return fail(ld, m, "unknown setting");
+    }
+    return 0;
+}
+
+static int require(loader *ld, const config_setting_t *group, const char *name)
+{
+    if (!config_setting_get_member(group, name))
+        return fail(ld, group, "missing setting '%s'", name);
+    return 0;
+}
+
+static int apply_table(loader *ld, const config_setting_t *group, const directive *table, void *obj)
+{
+    for (const directive *d = table; d->name; d++) {
+        const config_setting_t *m = config_setting_get_member(group, d->name);
+        if (m && d->parse(ld, m, (char *)obj + d->offset, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_group(loader *ld, const config_setting_t *group, const directive *table, void *obj)
+{
+    if (check_is_group(ld, group) < 0 || check_unknown(ld, group, table) < 0)
+        return -1;
+    for (const directive *d = table; d->name; d++)
+        if ((d->flags & D_REQUIRED) && require(ld, group, d->name) < 0)
+            return -1;
+    return apply_table(ld, group, table, obj);
+}
+
+/* A nested group whose settings fill the same object (redis, stream, ...). */
+static int parse_section(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    return parse_group(ld, s, d->sub, field);
+}
+
+/* --- scalars ----------------------------------------------------------------- */
+
+static int get_string(loader *ld, const config_setting_t *s, const char **out)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return fail_type(ld, s, "a string");
+    *out = config_setting_get_string(s);
+    return 0;
+}
+
+static int check_printable(loader *ld, const config_setting_t *s, const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return fail(ld, s, "control characters are not allowed");
+    return 0;
+}
+
+/* A string without control characters; "" only with D_EMPTY_OK. */
+static int parse_string(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    if (get_string(ld, s, &v) < 0 || check_printable(ld, s, v) < 0)
+        return -1;
+    if (!*v && !(d->flags & D_EMPTY_OK))
+        return fail(ld, s, "must not be empty");
+    char *copy = ld_strdup(ld, s, v);
+    if (!copy)
+        return -1;
+    free(*(char **)field);
+    *(char **)field = copy;
+    return 0;
+}
+
+/* A word: 1..64 bytes of letters, digits and "_.:-" (key prefix, group, consumer). */
+static int parse_word(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    size_t n = strlen(v);
+    if (n == 0 || n > NAME_MAX_BYTES ||
+        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-{}") != n)
+        return fail(ld, s, "'%s' must be 1..%d letters, digits or _.:-{}", quote(qb, v),
+                    NAME_MAX_BYTES);
+    return parse_string(ld, s, field, d);
+}
+
+/* The name of a receiver, calendar or policy: 1..64 bytes of [A-Za-z0-9_.-]. */
+static int check_name(loader *ld, const config_setting_t *s, const char *v)
+{
+    char qb[64];
+    size_t n = strlen(v);
+    if (n == 0 || n > NAME_MAX_BYTES ||
+        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+        return fail(ld, s, "bad name '%s': use 1..%d letters, digits or _.-", quote(qb, v),
+                    NAME_MAX_BYTES);
+    return 0;
+}
+
+static int parse_name(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    if (get_string(ld, s, &v) < 0 || check_name(ld, s, v) < 0)
+        return -1;
+    return parse_string(ld, s, field, d);
+}
+
+/*
+ * An integer in [d->min, d->max]. With D_DURATION the value is in ms and may
+ * also be written as a duration string ("2s").
+ */
+static int get_number(loader *ld, const config_setting_t *s, const directive *d, int64_t *out)
+{
+    int type = config_setting_type(s);
+    if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+        *out = config_setting_get_int64(s);
+    } else if (type == CONFIG_TYPE_STRING && (d->flags & D_DURATION)) {
+        const char *v = config_setting_get_string(s);
+        char reason[128], qb[64];
+        sla_span span;
+        if (sla_span_parse(v, &span, reason, sizeof reason) < 0)
+            return fail(ld, s, "bad duration '%s': %s", quote(qb, v), reason);
+        if (span.rings)
+            return fail(ld, s, "rings are only for pickup targets");
+        *out = sla_span_plain_ms(&span, 0);
+    } else {
+        return fail_type(ld, s, (d->flags & D_DURATION) ? "milliseconds or a duration"
+                                                         : "an integer");
+    }
+    if (*out < d->min || *out > d->max) {
+        const char *unit = (d->flags & D_DURATION) ? " ms" : "";
+        return fail(ld, s, "%lld%s is out of range %lld..%lld%s", (long long)*out, unit,
+                    (long long)d->min, (long long)d->max, unit);
+    }
+    return 0;
+}
+
+static int parse_int(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    int64_t v;
+    if (get_number(ld, s, d, &v) < 0)
+        return -1;
+    *(int *)field = (int)v;
+    return 0;
+}
+
+static int parse_int64(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    return get_number(ld, s, d, (int64_t *)field);
+}
+
+static int parse_size(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    int64_t v;
+    if (get_number(ld, s, d, &v) < 0)
+        return -1;
+    *(size_t *)field = (size_t)v;
+    return 0;
+}
+
+static int parse_bool(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    (void)d;
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return fail_type(ld, s, "true or false");
+    *(int *)field = config_setting_get_bool(s);
+    return 0;
+}
+
+/* clocks.ring_seconds (an integer of seconds) into ring_ms. */
+static int parse_ring_seconds(loader *ld, const config_setting_t *s, void *field,
+                              const directive *d)
+{
+    int64_t v;
+    if (get_number(ld, s, d, &v) < 0)
+        return -1;
+    *(int64_t *)field = v * 1000;
+    return 0;
+}
+
+static int parse_log_level(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    (void)d;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    int level = sla_log_level_from_name(v);
+    if (level < 0)
+        return fail(ld, s, "unknown log level '%s' (err, warning, notice, info, debug)",
+                    quote(qb, v));
+    *(int *)field = level;
+    return 0;
+}
+
+/* http.listen: "" (disabled), "HOST:PORT" or "[V6]:PORT". */
+static int parse_listen(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    if (*v) {
+        const char *colon = strrchr(v, ':');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || colon == v || !colon[1] || *end || port < 1 || port > 65535 ||
+            !isdigit((unsigned char)colon[1]) || strpbrk(v, " \t"))
+            return fail(ld, s, "'%s' is not HOST:PORT", quote(qb, v));
+    }
+    return parse_string(ld, s, field, d);
+}
+
+/* --- durations ---------------------------------------------------------------- */
+
+/*
+ * A span. Rings only inside a pickup metric; zero only when allow_zero.
+ */
+static int get_span(loader *ld, const config_setting_t *s, int allow_zero, sla_span *out)
+{
+    const char *v = NULL;
+    char reason[128], qb[64];
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    if (sla_span_parse(v, out, reason, sizeof reason) < 0)
+        return fail(ld, s, "bad duration '%s': %s", quote(qb, v), reason);
+    if (out->rings && ld->metric != SLA_METRIC_PICKUP)
+        return fail(ld, s, "rings are only for pickup targets");
+    if (!allow_zero && sla_span_is_zero(out))
+        return fail(ld, s, "must be longer than zero");
+    return 0;
+}
+
+/* A span that must not be zero (targets, revisit, repeat). */
+static int parse_span(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    (void)d;
+    return get_span(ld, s, 0, (sla_span *)field);
+}
+
+/* A span that may be zero (a step's `after`). */
+static int parse_delay(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    (void)d;
+    return get_span(ld, s, 1, (sla_span *)field);
+}
+
+/* --- secrets ------------------------------------------------------------------ */
+
+static void secret_free(char *secret)
+{
+    if (secret) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+}
+
+/*
+ * Read a secret file (path relative to the main file's directory): a regular
+ * file, not accessible by others, 1..4096 bytes after one trailing newline
+ * is removed, no NUL byte. The contents never reach a message.
+ */
+static int parse_secret(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *name = NULL;
+    char qb[64], full[4096];
+    (void)d;
+    if (get_string(ld, s, &name) < 0 || check_printable(ld, s, name) < 0)
+        return -1;
+    if (!*name)
+        return fail(ld, s, "must not be empty");
+    if (name[0] != '/' && ld->dir)
+        snprintf(full, sizeof full, "%s/%s", ld->dir, name);
+    else
+        snprintf(full, sizeof full, "%s", name);
+
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return fail(ld, s, "cannot open '%s': %s", quote(qb, full), strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(ld, s, "'%s' is not a regular file", quote(qb, full));
+    }
+    if (st.st_mode & 007) {
+        close(fd);
+        return fail(ld, s, "secret file is readable by others (chmod o-rwx '%s')", quote(qb, full));
+    }
+    if (st.st_size > SECRET_MAX_BYTES + 2) {
+        close(fd);
+        return fail(ld, s, "secret file is larger than 4 KiB");
+    }
+    char buf[SECRET_MAX_BYTES + 3];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            explicit_bzero(buf, sizeof buf);
+            return fail(ld, s, "cannot read '%s': %s", quote(qb, full), strerror(e));
+        }
+        if (r == 0 || (n += (size_t)r) == sizeof buf - 1)
+            break;
+    }
+    close(fd);
+    if (n > 0 && buf[n - 1] == '\n')
+        n--;
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    int bad = n == 0 ? 1 : n > SECRET_MAX_BYTES ? 2 : memchr(buf, '\0', n) ? 3 : 0;
+    char *copy = bad ? NULL : strdup(buf);
+    explicit_bzero(buf, sizeof buf);
+    if (bad == 1)
+        return fail(ld, s, "secret file is empty");
+    if (bad == 2)
+        return fail(ld, s, "secret file is larger than 4 KiB");
+    if (bad == 3)
+        return fail(ld, s, "secret file contains a NUL byte");
+    if (!copy)
+        return fail(ld, s, "out of memory");
+    secret_free(*(char **)field);
+    *(char **)field = copy;
+    return 0;
+}
+
+/* --- name tables ---------------------------------------------------------------- */
+
+static const struct format_info {
+    const char *name;
+    int rate_per_second, rate_per_minute; /* the service's documented limits; 0 = none */
+} formats[SLA_FORMAT_COUNT] = {
+    [SLA_FORMAT_JSON] = {"json", 0, 0},
+    [SLA_FORMAT_ALERTMANAGER] = {"alertmanager", 0, 0},
+    [SLA_FORMAT_SLACK] = {"slack", 1, 0},
+    [SLA_FORMAT_FEISHU] = {"feishu", 5, 100},
+    [SLA_FORMAT_DINGTALK] = {"dingtalk", 0, 20},
+    [SLA_FORMAT_WECOM] = {"wecom", 0, 20},
+};
+
+const char *sla_format_name(int format)
+{
+    if (format < 0 || format >= SLA_FORMAT_COUNT)
+        return NULL;
+    return formats[format].name;
+}
+
+int sla_format_from_name(const char *name)
+{
+    for (int f = 0; f < SLA_FORMAT_COUNT; f++)
+        if (strcmp(formats[f].name, name) == 0)
+            return f;
+    return -1;
+}
+
+/* Weekday numbers as sla_calendar counts them (0 = Sunday). */
+static const char *const day_names[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+static int day_from_name(const char *name)
+{
+    for (int d = 0; d < 7; d++)
+        if (strcmp(day_names[d], name) == 0)
+            return d;
+    return -1;
+}
+
+/* --- calendars ------------------------------------------------------------------ */
+
+/* One calendar being read; moved into the sla_config when done. */
+typedef struct calendar_builder {
+    char *name;
+    sla_calendar *cal;
+    int nranges[7];
+    int ranges[7][RANGES_PER_DAY][2]; /* [start, end) minutes, for overlap checks */
+} calendar_builder;
+
+static int parse_timezone(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char reason[256];
+    (void)d;
+    if (get_string(ld, s, &v) < 0 || check_printable(ld, s, v) < 0)
+        return -1;
+    sla_calendar **cal = field;
+    *cal = sla_calendar_new(v, reason, sizeof reason);
+    if (!*cal)
+        return fail(ld, s, "%s", reason); /* names the zone */
+    return 0;
+}
+
+/* "HH:MM" at *p: 00:00..23:59, or 24:00 when allow_24. Advances *p. */
+static int parse_clock_time(const char **p, int allow_24)
+{
+    const char *t = *p;
+    if (!isdigit((unsigned char)t[0]) || !isdigit((unsigned char)t[1]) || t[2] != ':' ||
+        !isdigit((unsigned char)t[3]) || !isdigit((unsigned char)t[4]))
+        return -1;
+    int h = (t[0] - '0') * 10 + (t[1] - '0'), m = (t[3] - '0') * 10 + (t[4] - '0');
+    if (m > 59 || h > 24 || (h == 24 && (m || !allow_24)))
+        return -1;
+    *p = t + 5;
+    return h * 60 + m;
+}
+
+static int calendar_add_range(loader *ld, const config_setting_t *s, calendar_builder *b,
+                              int day, int start, int end, const char *text)
+{
+    char qb[64];
+    for (int i = 0; i < b->nranges[day]; i++)
+        if (start < b->ranges[day][i][1] && b->ranges[day][i][0] < end)
+            return fail(ld, s, "'%s' overlaps another range on %s", quote(qb, text),
+                        day_names[day]);
+    if (b->nranges[day] == RANGES_PER_DAY)
+        return fail(ld, s, "more than %d ranges on %s", RANGES_PER_DAY, day_names[day]);
+    if (sla_calendar_add_hours(b->cal, day, start, end) < 0)
+        return fail(ld, s, "calendar refused '%s'", quote(qb, text));
+    b->ranges[day][b->nranges[day]][0] = start;
+    b->ranges[day][b->nranges[day]][1] = end;
+    b->nranges[day]++;
+    return 0;
+}
+
+/*
+ * One "HH:MM-HH:MM" range of weekday `day`. A range whose end is before its
+ * start crosses midnight and is split between this day and the next.
+ */
+static int calendar_parse_range(loader *ld, const config_setting_t *s, calendar_builder *b, int day)
+{
+    const char *v = NULL;
+    char qb[64];
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    const char *p = v;
+    int start = parse_clock_time(&p, 0);
+    int end = (start >= 0 && *p == '-') ? (p++, parse_clock_time(&p, 1)) : -1;
+    if (start < 0 || end < 0 || *p)
+        return fail(ld, s, "bad range '%s': expected HH:MM-HH:MM", quote(qb, v));
+    if (start == end)
+        return fail(ld, s, "bad range '%s': empty", quote(qb, v));
+    if (start < end)
+        return calendar_add_range(ld, s, b, day, start, end, v);
+    if (calendar_add_range(ld, s, b, day, start, 24 * 60, v) < 0)
+        return -1;
+    return end == 0 ? 0 : calendar_add_range(ld, s, b, (day + 1) % 7, 0, end, v);
+}
+
+/* hours.mon = [ "09:00-12:00", "13:00-18:00" ] (or one string). */
+static int parse_day_hours(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    calendar_builder *b = field;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+        return calendar_parse_range(ld, s, b, d->arg);
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, "an array of \"HH:MM-HH:MM\" strings");
+    for (int i = 0; i < config_setting_length(s); i++)
+        if (calendar_parse_range(ld, config_setting_get_elem(s, (unsigned)i), b, d->arg) < 0)
+            return -1;
+    return 0;
+}
+
+static const directive hours_directives[] = {
+    {.name = "mon", .parse = parse_day_hours, .arg = 1},
+    {.name = "tue", .parse = parse_day_hours, .arg = 2},
+    {.name = "wed", .parse = parse_day_hours, .arg = 3},
+    {.name = "thu", .parse = parse_day_hours, .arg = 4},
+    {.name = "fri", .parse = parse_day_hours, .arg = 5},
+    {.name = "sat", .parse = parse_day_hours, .arg = 6},
+    {.name = "sun", .parse = parse_day_hours, .arg = 0},
+    {0},
+};
+
+static int parse_hours(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    (void)d;
+    return parse_group(ld, s, hours_directives, field);
+}
+
+/* "YYYY-MM-DD", a real date in 1970..9999. */
+static int parse_date(const char *v, int *y, int *m, int *day)
+{
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)v[i]))
+            return -1;
+    *y = atoi(v);
+    *m = atoi(v + 5);
+    *day = atoi(v + 8);
+    if (*y < 1970 || *m < 1 || *m > 12 || *day < 1 || *day > mdays[*m - 1])
+        return -1;
+    int leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+    if (*m == 2 && *day == 29 && !leap)
+        return -1;
+    return 0;
+}
+
+/* holidays / workdays: [ "YYYY-MM-DD", ... ]; d->arg 0 = holidays, 1 = workdays. */
+static int parse_dates(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    calendar_builder *b = field;
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, "an array of \"YYYY-MM-DD\" strings");
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = NULL;
+        char qb[64];
+        int y, m, day;
+        if (get_string(ld, e, &v) < 0)
+            return -1;
+        if (parse_date(v, &y, &m, &day) < 0)
+            return fail(ld, e, "bad date '%s': expected YYYY-MM-DD", quote(qb, v));
+        int rc = d->arg ? sla_calendar_add_workday(b->cal, y, m, day)
+                        : sla_calendar_add_holiday(b->cal, y, m, day);
+        if (rc < 0)
+            return fail(ld, e, "calendar refused date '%s'", quote(qb, v));
+    }
+    return 0;
+}
+
+static int parse_extra_day_hours(loader *ld, const config_setting_t *s, void *field,
+                                 const directive *d)
+{
+    calendar_builder *b = field;
+    const char *v = NULL;
+    char qb[64];
+    (void)d;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    int day = day_from_name(v);
+    if (day < 0)
+        return fail(ld, s, "unknown day '%s' (mon, tue, wed, thu, fri, sat, sun)", quote(qb, v));
+    sla_calendar_set_extra_day_hours(b->cal, day);
+    return 0;
+}
+
+static const directive calendar_directives[] = {
+    {.name = "name", .parse = parse_name, .offset = CAL(name), .flags = D_REQUIRED},
+    {.name = "timezone", .parse = parse_timezone, .offset = CAL(cal), .flags = D_REQUIRED},
+    {.name = "hours", .parse = parse_hours, .flags = D_REQUIRED},
+    {.name = "holidays", .parse = parse_dates, .arg = 0},
+    {.name = "workdays", .parse = parse_dates, .arg = 1},
+    {.name = "extra_day_hours", .parse = parse_extra_day_hours},
+    {0},
+};
+
+static int check_is_list(loader *ld, const config_setting_t *s, const char *what)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, what);
+    return 0;
+}
+
+static int parse_calendars(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_config *cfg = ld->cfg;
+    (void)field;
+    (void)d;
+    if (check_is_list(ld, s, "a list ( { name; timezone; hours; }, ... )") < 0)
+        return -1;
+    size_t n = (size_t)config_setting_length(s);
+    cfg->calendar_names = ld_calloc(ld, s, n, sizeof *cfg->calendar_names);
+    cfg->calendars = ld_calloc(ld, s, n, sizeof *cfg->calendars);
+    if (!cfg->calendar_names || !cfg->calendars)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        calendar_builder b = {0};
+        int rc = parse_group(ld, e, calendar_directives, &b);
+        cfg->calendar_names[i] = b.name; /* owned by cfg from here on, even on error */
+        cfg->calendars[i] = b.cal;
+        cfg->ncalendars = i + 1;
+        if (rc < 0)
+            return -1;
+        char reason[160], qb[64];
+        if (sla_calendar_finish(b.cal, reason, sizeof reason) < 0)
+            return fail(ld, e, "%s", reason);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->calendar_names[j], b.name) == 0)
+                return fail(ld, config_setting_get_member(e, "name"),
+                            "calendar '%s' is defined twice", quote(qb, b.name));
+    }
+    return 0;
+}
+
+/* --- receivers ------------------------------------------------------------------ */
+
+static int parse_url(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    size_t skip = strncmp(v, "http://", 7) == 0 ? 7 : strncmp(v, "https://", 8) == 0 ? 8 : 0;
+    if (!skip)
+        return fail(ld, s, "'%s' must start with http:// or https://", quote(qb, v));
+    if (!v[skip] || v[skip] == '/')
+        return fail(ld, s, "'%s' has no host", quote(qb, v));
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return fail(ld, s, "'%s' contains spaces or control characters", quote(qb, v));
+    if (strlen(v) > 2048)
+        return fail(ld, s, "longer than 2048 bytes");
+    return parse_string(ld, s, field, d);
+}
+
+static int parse_format(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    (void)d;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    int f = sla_format_from_name(v);
+    if (f < 0)
+        return fail(ld, s,
+                    "unknown format '%s' (json, alertmanager, slack, feishu, dingtalk, wecom)",
+                    quote(qb, v));
+    *(enum sla_format *)field = (enum sla_format)f;
+    return 0;
+}
+
+static const directive receiver_directives[] = {
+    {.name = "name", .parse = parse_name, .offset = RCV(name), .flags = D_REQUIRED},
+    {.name = "url", .parse = parse_url, .offset = RCV(url), .flags = D_REQUIRED},
+    {.name = "format", .parse = parse_format, .offset = RCV(format)},
+    {.name = "secret_file", .parse = parse_secret, .offset = RCV(secret)},
+    NUM("rate_per_second", parse_int, RCV(rate_per_second), 0, 100000),
+    NUM("rate_per_minute", parse_int, RCV(rate_per_minute), 0, 1000000),
+    {0},
+};
+
+static int parse_receivers(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_config *cfg = ld->cfg;
+    (void)field;
+    (void)d;
+    if (check_is_list(ld, s, "a list ( { name; url; format; }, ... )") < 0)
+        return -1;
+    size_t n = (size_t)config_setting_length(s);
+    if (!(cfg->receivers = ld_calloc(ld, s, n, sizeof *cfg->receivers)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        sla_receiver *r = &cfg->receivers[i];
+        char qb[64];
+        cfg->nreceivers = i + 1;
+        r->format = SLA_FORMAT_JSON;
+        r->rate_per_second = r->rate_per_minute = -1; /* not set */
+        r->line = config_setting_source_line(e);
+        if (parse_group(ld, e, receiver_directives, r) < 0)
+            return -1;
+        if (r->rate_per_second < 0)
+            r->rate_per_second = formats[r->format].rate_per_second;
+        if (r->rate_per_minute < 0)
+            r->rate_per_minute = formats[r->format].rate_per_minute;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->receivers[j].name, r->name) == 0)
+                return fail(ld, config_setting_get_member(e, "name"),
+                            "receiver '%s' is defined twice", quote(qb, r->name));
+    }
+    return 0;
+}
+
+/* --- policies: match ---------------------------------------------------------- */
+
+/* Fields of an event that are not ticket attributes and cannot be matched. */
+static const char *const unmatchable[] = {"ticket", "type", "ts", "due", "satisfaction",
+                                          "metric", "by"};
+
+static const struct match_op_info {
+    const char *prefix;
+    enum sla_match_op op;
+} match_ops[] = { /* longest first */
+    {">=", SLA_MATCH_GE}, {"<=", SLA_MATCH_LE}, {">", SLA_MATCH_GT}, {"<", SLA_MATCH_LT},
+};
+
+/* One equality value: a string, an integer or a boolean, as text. */
+static int match_value_text(loader *ld, const config_setting_t *e, char *buf, size_t len,
+                            const char **out)
+{
+    switch (config_setting_type(e)) {
+    case CONFIG_TYPE_STRING:
+        *out = config_setting_get_string(e);
+        return check_printable(ld, e, *out);
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        snprintf(buf, len, "%lld", (long long)config_setting_get_int64(e));
+        *out = buf;
+        return 0;
+    case CONFIG_TYPE_BOOL:
+        *out = config_setting_get_bool(e) ? "true" : "false";
+        return 0;
+    default:
+        return fail_type(ld, e, "a string, an integer, a boolean or a list of them");
+    }
+}
+
+static int match_is_comparison(const char *v)
+{
+    return v[0] == '<' || v[0] == '>';
+}
+
+static int match_add_value(loader *ld, const config_setting_t *e, sla_match *m)
+{
+    char num[32], qb[64];
+    const char *v = NULL;
+    if (match_value_text(ld, e, num, sizeof num, &v) < 0)
+        return -1;
+    if (match_is_comparison(v))
+        return fail(ld, e, "comparison '%s' cannot be part of a list", quote(qb, v));
+    if (!(m->values[m->nvalues] = ld_strdup(ld, e, v)))
+        return -1;
+    m->nvalues++;
+    return 0;
+}
+
+/* ">1000", ">= 2", "<0.5": the operator and a finite number. */
+static int match_parse_comparison(loader *ld, const config_setting_t *s, const char *v,
+                                  sla_match *m)
+{
+    char qb[64];
+    const struct match_op_info *op = NULL;
+    for (size_t i = 0; i < sizeof match_ops / sizeof match_ops[0] && !op; i++)
+        if (strncmp(v, match_ops[i].prefix, strlen(match_ops[i].prefix)) == 0)
+            op = &match_ops[i];
+    const char *num = v + strlen(op->prefix);
+    while (*num == ' ')
+        num++;
+    char *end;
+    errno = 0;
+    double x = strtod(num, &end);
+    if (end == num || *end || errno == ERANGE || !isfinite(x) ||
+        !(isdigit((unsigned char)*num) || *num == '-' || *num == '+' || *num == '.'))
+        return fail(ld, s, "bad comparison '%s': expected a number after '%s'", quote(qb, v),
+                    op->prefix);
+    m->op = op->op;
+    m->number = x;
+    return 0;
+}
+
+static int match_parse_field(loader *ld, const config_setting_t *s, sla_match *m)
+{
+    const char *field = config_setting_name(s);
+    char qb[64];
+    for (size_t i = 0; i < sizeof unmatchable / sizeof unmatchable[0]; i++)
+        if (strcmp(field, unmatchable[i]) == 0)
+            return fail(ld, s, "'%s' is not a ticket attribute and cannot be matched", field);
+    if (strchr(field, '*'))
+        return fail(ld, s, "'%s' is not a field name", quote(qb, field));
+    if (!(m->field = ld_strdup(ld, s, field)))
+        return -1;
+    int type = config_setting_type(s);
+    if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
+        size_t n = (size_t)config_setting_length(s);
+        if (n == 0)
+            return fail(ld, s, "empty list matches nothing");
+        if (!(m->values = ld_calloc(ld, s, n, sizeof *m->values)))
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (match_add_value(ld, config_setting_get_elem(s, (unsigned)i), m) < 0)
+                return -1;
+        return 0;
+    }
+    char num[32];
+    const char *v = NULL;
+    if (match_value_text(ld, s, num, sizeof num, &v) < 0)
+        return -1;
+    if (match_is_comparison(v))
+        return match_parse_comparison(ld, s, v, m);
+    if (!(m->values = ld_calloc(ld, s, 1, sizeof *m->values)))
+        return -1;
+    return match_add_value(ld, s, m);
+}
+
+static int parse_match(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_policy *p = field;
+    (void)d;
+    if (check_is_group(ld, s) < 0)
+        return -1;
+    size_t n = (size_t)config_setting_length(s);
+    if (!(p->match = ld_calloc(ld, s, n, sizeof *p->match)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        p->nmatch = i + 1;
+        if (match_parse_field(ld, config_setting_get_elem(s, (unsigned)i), &p->match[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* --- policies: targets and ladders --------------------------------------------- */
+
+/* [ "team_lead", "manager" ] or "team_lead" into receiver indices. */
+static int parse_receiver_names(loader *ld, const config_setting_t *s, int **out, size_t *nout)
+{
+    int type = config_setting_type(s);
+    int single = type == CONFIG_TYPE_STRING;
+    if (!single && type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, "an array of receiver names");
+    size_t n = single ? 1 : (size_t)config_setting_length(s);
+    if (n == 0)
+        return fail(ld, s, "names no receiver");
+    free(*out);
+    *nout = 0;
+    if (!(*out = ld_calloc(ld, s, n, sizeof **out)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = single ? s : config_setting_get_elem(s, (unsigned)i);
+        const char *name = NULL;
+        char qb[64];
+        if (get_string(ld, e, &name) < 0)
+            return -1;
+        int idx = sla_config_receiver_index(ld->cfg, name);
+        if (idx < 0)
+            return fail(ld, e, "unknown receiver '%s'", quote(qb, name));
+        (*out)[(*nout)++] = idx;
+    }
+    return 0;
+}
+
+static int parse_step_notify(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_step *st = field;
+    (void)d;
+    return parse_receiver_names(ld, s, &st->notify, &st->nnotify);
+}
+
+static int parse_warn_notify(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_target *t = field;
+    (void)d;
+    return parse_receiver_names(ld, s, &t->warn_notify, &t->nwarn_notify);
+}
+
+static const directive step_directives[] = {
+    {.name = "after", .parse = parse_delay, .offset = STEP(after)},
+    {.name = "notify", .parse = parse_step_notify, .flags = D_REQUIRED},
+    {.name = "repeat", .parse = parse_span, .offset = STEP(repeat)},
+    NUM("max_repeats", parse_int, STEP(max_repeats), 0, 1000),
+    {0},
+};
+
+static int parse_escalate(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_target *t = field;
+    (void)d;
+    if (check_is_list(ld, s, "a list of steps ( { after; notify; }, ... )") < 0)
+        return -1;
+    size_t n = (size_t)config_setting_length(s);
+    if (n == 0)
+        return fail(ld, s, "empty ladder");
+    if (!(t->steps = ld_calloc(ld, s, n, sizeof *t->steps)))
+        return -1;
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        sla_step *st = &t->steps[i];
+        t->nsteps = i + 1;
+        if (parse_group(ld, e, step_directives, st) < 0)
+            return -1;
+        int64_t after = sla_span_plain_ms(&st->after, ld->cfg->ring_ms);
+        if (after < prev)
+            return fail(ld, config_setting_get_member(e, "after"),
+                        "steps must be in order: 'after' is earlier than the previous step's");
+        prev = after;
+        const config_setting_t *rep = config_setting_get_member(e, "repeat");
+        if (rep && i + 1 < n)
+            return fail(ld, rep, "only the last step may repeat");
+        const config_setting_t *max = config_setting_get_member(e, "max_repeats");
+        if (max && !rep)
+            return fail(ld, max, "max_repeats without repeat");
+    }
+    return 0;
+}
+
+static int parse_warn(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_target *t = field;
+    const char *v = NULL;
+    char reason[128], qb[64];
+    (void)d;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    if (sla_warn_parse(v, &t->warn_percent, &t->warn_before, reason, sizeof reason) < 0)
+        return fail(ld, s, "bad warn '%s': %s", quote(qb, v), reason);
+    if (t->warn_before.rings && ld->metric != SLA_METRIC_PICKUP)
+        return fail(ld, s, "rings are only for pickup targets");
+    if (t->warn_percent == 0 && sla_span_is_zero(&t->warn_before))
+        return fail(ld, s, "must be longer than zero");
+    return 0;
+}
+
+static int parse_calendar_ref(loader *ld, const config_setting_t *s, void *field,
+                              const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    (void)d;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    int idx = sla_config_calendar_index(ld->cfg, v);
+    if (idx < 0)
+        return fail(ld, s, "unknown calendar '%s'", quote(qb, v));
+    *(int *)field = idx;
+    return 0;
+}
+
+static int parse_target_span(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_target *t = field;
+    (void)d;
+    return get_span(ld, s, 0, &t->target);
+}
+
+/* Order matters: the ladder before warn_notify's default, the target before warn. */
+static const directive target_directives[] = {
+    {.name = "target", .parse = parse_target_span},
+    {.name = "calendar", .parse = parse_calendar_ref, .offset = TGT(calendar)},
+    {.name = "escalate", .parse = parse_escalate},
+    {.name = "warn", .parse = parse_warn},
+    {.name = "warn_notify", .parse = parse_warn_notify},
+    {.name = "recovered", .parse = parse_bool, .offset = TGT(recovered)},
+    {0},
+};
+
+static int copy_indices(loader *ld, const config_setting_t *s, const int *from, size_t n,
+                        int **to, size_t *nto)
+{
+    if (!(*to = ld_calloc(ld, s, n, sizeof **to)))
+        return -1;
+    memcpy(*to, from, n * sizeof *from);
+    *nto = n;
+    return 0;
+}
+
+/* first_response = { target; calendar; warn; warn_notify; escalate; recovered; } */
+static int parse_metric(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_target *t = field;
+    t->defined = 1;
+    t->calendar = -1;
+    ld->metric = d->arg;
+    int rc = check_is_group(ld, s) < 0 || check_unknown(ld, s, target_directives) < 0 ||
+                     (d->arg != SLA_METRIC_CALLBACK && require(ld, s, "target") < 0) ||
+                     apply_table(ld, s, target_directives, t) < 0
+                 ? -1
+                 : 0;
+    ld->metric = -1;
+    if (rc < 0)
+        return -1;
+
+    const config_setting_t *warn = config_setting_get_member(s, "warn");
+    const config_setting_t *wn = config_setting_get_member(s, "warn_notify");
+    if (wn && !warn)
+        return fail(ld, wn, "warn_notify without warn");
+    if (warn && !wn) {
+        if (t->nsteps == 0)
+            return fail(ld, warn, "no one to warn: set warn_notify or escalate");
+        if (copy_indices(ld, warn, t->steps[0].notify, t->steps[0].nnotify, &t->warn_notify,
+                         &t->nwarn_notify) < 0)
+            return -1;
+    }
+    if (warn && t->warn_percent == 0 && !sla_span_is_zero(&t->target) &&
+        sla_span_plain_ms(&t->warn_before, ld->cfg->ring_ms) >=
+            sla_span_plain_ms(&t->target, ld->cfg->ring_ms))
+        return fail(ld, warn, "warning would come before the clock starts: make it shorter "
+                              "than the target");
+    return 0;
+}
+
+#define METRIC_DIRECTIVE(n, metric) \
+    {.name = n, .parse = parse_metric, .offset = offsetof(sla_policy, metrics[metric]), \
+     .arg = metric}
+
+static const directive policy_directives[] = {
+    {.name = "name", .parse = parse_name, .offset = offsetof(sla_policy, name)},
+    {.name = "match", .parse = parse_match},
+    METRIC_DIRECTIVE("first_response", SLA_METRIC_FIRST_RESPONSE),
+    METRIC_DIRECTIVE("next_response", SLA_METRIC_NEXT_RESPONSE),
+    METRIC_DIRECTIVE("pickup", SLA_METRIC_PICKUP),
+    METRIC_DIRECTIVE("periodic_update", SLA_METRIC_PERIODIC_UPDATE),
+    METRIC_DIRECTIVE("resolution", SLA_METRIC_RESOLUTION),
+    METRIC_DIRECTIVE("follow_up", SLA_METRIC_FOLLOW_UP),
+    METRIC_DIRECTIVE("callback", SLA_METRIC_CALLBACK),
+    {0},
+};
+
+static int parse_policies(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_config *cfg = ld->cfg;
+    (void)field;
+    (void)d;
+    if (check_is_list(ld, s, "a list ( { name; match; first_response; ... }, ... )") < 0)
+        return -1;
+    size_t n = (size_t)config_setting_length(s);
+    if (n > SLA_MAX_POLICIES)
+        return fail(ld, s, "%zu policies, at most %d are allowed", n, SLA_MAX_POLICIES);
+    if (!(cfg->policies = ld_calloc(ld, s, n, sizeof *cfg->policies)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        sla_policy *p = &cfg->policies[i];
+        char qb[64];
+        cfg->npolicies = i + 1;
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            p->metrics[m].calendar = -1;
+        p->line = config_setting_source_line(e);
+        if (parse_group(ld, e, policy_directives, p) < 0)
+            return -1;
+        if (!p->name) {
+            char def[32];
+            snprintf(def, sizeof def, "policy-%zu", i);
+            if (!(p->name = ld_strdup(ld, e, def)))
+                return -1;
+        }
+        int any = 0;
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            any |= p->metrics[m].defined;
+        if (!any)
+            return fail(ld, e, "policy '%s' sets no metric", quote(qb, p->name));
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->policies[j].name, p->name) == 0)
+                return fail(ld, config_setting_get_member(e, "name"),
+                            "policy '%s' is defined twice", quote(qb, p->name));
+    }
+    return 0;
+}
+
+/* --- clocks and revisit ---------------------------------------------------------- */
+
+static int parse_pausable(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    unsigned mask = 0;
+    (void)d;
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, "an array of metric names");
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = NULL;
+        char qb[64];
+        if (get_string(ld, e, &v) < 0)
+            return -1;
+        int m = sla_metric_from_name(v, strlen(v));
+        if (m < 0)
+            return fail(ld, e, "unknown metric '%s'", quote(qb, v));
+        mask |= 1u << m;
+    }
+    *(unsigned *)field = mask;
+    return 0;
+}
+
+/* --- the top level ---------------------------------------------------------------- */
+
+/* A number of ms in sla_config, also accepted as a duration string ("2s"). */
+#define MS_DIRECTIVE(n, fn, field, lo, hi) \
+    {.name = n, .parse = fn, .offset = CFG(field), .flags = D_DURATION, .min = lo, .max = hi}
+
+static const directive redis_directives[] = {
+    {.name = "host", .parse = parse_string, .offset = CFG(redis.host)},
+    NUM("port", parse_int, CFG(redis.port), 1, 65535),
+    {.name = "unix_socket", .parse = parse_string, .offset = CFG(redis.unix_socket)},
+    {.name = "password_file", .parse = parse_secret, .offset = CFG(redis.password)},
+    NUM("db", parse_int, CFG(redis.db), 0, 4095),
+    MS_DIRECTIVE("connect_timeout", parse_int, redis.connect_timeout_ms, 100, 60000),
+    {0},
+};
+
+static const directive stream_directives[] = {
+    {.name = "prefix", .parse = parse_word, .offset = CFG(stream.prefix)},
+    {.name = "group", .parse = parse_word, .offset = CFG(stream.group)},
+    {.name = "consumer", .parse = parse_word, .offset = CFG(stream.consumer)},
+    NUM("batch", parse_int, CFG(stream.batch), 1, 10000),
+    MS_DIRECTIVE("block", parse_int, stream.block_ms, 100, 60000),
+    MS_DIRECTIVE("claim_idle", parse_int, stream.claim_idle_ms, 1000, 86400000),
+    MS_DIRECTIVE("max_future_skew", parse_int64, stream.max_future_skew_ms, 0, 7LL * 86400000),
+    NUM("max_entry_bytes", parse_size, CFG(stream.limits.max_entry_bytes), 1024, 16 << 20),
+    NUM("max_fields", parse_size, CFG(stream.limits.max_fields), 4, SLA_EVENT_MAX_FIELDS),
+    NUM("max_value_bytes", parse_size, CFG(stream.limits.max_value_bytes), 64, 16 << 20),
+    {0},
+};
+
+static const directive control_directives[] = {
+    {.name = "socket", .parse = parse_string, .offset = CFG(control_socket)},
+    {0},
+};
+
+static const directive http_directives[] = {
+    {.name = "listen", .parse = parse_listen, .offset = CFG(http_listen), .flags = D_EMPTY_OK},
+    {0},
+};
+
+static const directive clocks_directives[] = {
+    NUM("ring_seconds", parse_ring_seconds, CFG(ring_ms), 1, 60),
+    {.name = "pausable", .parse = parse_pausable, .offset = CFG(pausable_mask)},
+    {0},
+};
+
+static const directive revisit_directives[] = {
+    {.name = "satisfied", .parse = parse_span, .offset = CFG(revisit[SLA_REVISIT_SATISFIED])},
+    {.name = "average", .parse = parse_span, .offset = CFG(revisit[SLA_REVISIT_AVERAGE])},
+    {.name = "unsatisfied", .parse = parse_span, .offset = CFG(revisit[SLA_REVISIT_UNSATISFIED])},
+    {0},
+};
+
+/* Table order is load order: what policies refer to comes before them. */
+static const directive top_directives[] = {
+    {.name = "log_level", .parse = parse_log_level, .offset = CFG(log_level)},
+    {.name = "redis", .parse = parse_section, .sub = redis_directives},
+    {.name = "stream", .parse = parse_section, .sub = stream_directives},
+    {.name = "control", .parse = parse_section, .sub = control_directives},
+    {.name = "http", .parse = parse_section, .sub = http_directives},
+    {.name = "clocks", .parse = parse_section, .sub = clocks_directives},
+    {.name = "revisit", .parse = parse_section, .sub = revisit_directives},
+    {.name = "calendars", .parse = parse_calendars},
+    {.name = "receivers", .parse = parse_receivers},
+    {.name = "policies", .parse = parse_policies},
+    {0},
+};
+
+/* --- load and free -------------------------------------------------------------- */
+
+static int set_defaults(sla_config *cfg, const char *path)
+{
+    char host[256] = "", consumer[300];
+    if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+        snprintf(host, sizeof host, "unknown");
+    snprintf(consumer, sizeof consumer, "slad-%s", host);
+
+    cfg->log_level = LOG_INFO;
+    cfg->redis.port = 6379;
+    cfg->redis.connect_timeout_ms = 2000;
+    cfg->stream.batch = 500;
+    cfg->stream.block_ms = 2000;
+    cfg->stream.claim_idle_ms = 60000;
+    cfg->stream.max_future_skew_ms = 300000;
+    sla_event_limits_default(&cfg->stream.limits);
+    cfg->ring_ms = 5000;
+    cfg->pausable_mask = 1u << SLA_METRIC_RESOLUTION | 1u << SLA_METRIC_PERIODIC_UPDATE;
+    cfg->revisit[SLA_REVISIT_SATISFIED] = (sla_span){.days = 90};
+    cfg->revisit[SLA_REVISIT_AVERAGE] = (sla_span){.days = 7};
+    cfg->revisit[SLA_REVISIT_UNSATISFIED] = (sla_span){.ms = 24LL * 3600 * 1000};
+    cfg->path = strdup(path);
+    cfg->redis.host = strdup("127.0.0.1");
+    cfg->stream.prefix = strdup("sla:");
+    cfg->stream.group = strdup("slad");
+    cfg->stream.consumer = strdup(consumer);
+    cfg->control_socket = strdup("/run/slad/slad.sock");
+    cfg->http_listen = strdup("127.0.0.1:9464");
+    return cfg->path && cfg->redis.host && cfg->stream.prefix && cfg->stream.group &&
+                   cfg->stream.consumer && cfg->control_socket && cfg->http_listen
+               ? 0
+               : -1;
+}
+
+/*
+ * The quoted name of the @include on line `line` of file, for libconfig's
+ * bare "cannot open include file". Empty when it cannot be found.
+ */
+static void include_name_at(const char *file, int line, char out[64])
+{
+    out[0] = '\0';
+    FILE *f = file ? fopen(file, "r") : NULL;
+    if (!f)
+        return;
+    char buf[1024];
+    for (int i = 1; fgets(buf, sizeof buf, f); i++) {
+        if (i < line)
+            continue;
+        const char *inc = strstr(buf, "@include");
+        const char *open = inc ? strchr(inc, '"') : NULL;
+        const char *close = open ? strchr(open + 1, '"') : NULL;
+        if (close) {
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
+            quote(out, name);
+        }
+        break;
+    }
+    fclose(f);
+}
+
+/*
+ * libconfig 1.5 ends the whole process (flex's fatal "input in flex scanner
+ * failed", exit 2) when an @include names a directory, and would block on a
+ * FIFO. So before libconfig reads anything, every @include line of the main
+ * file and of the files it includes (libconfig's rule: `@include "name"` at
+ * the start of a line, name relative to the include directory) must name a
+ * regular file. Names that do not exist are left to libconfig's own error.
+ * The walk stops (leaving the rest to libconfig) when includes nest deeper
+ * than libconfig allows or after many files, so a file that includes
+ * itself several times cannot make it exponential.
+ * Returns 0 (go on), 1 (stop checking) or -1 (error recorded).
+ */
+#define INCLUDE_MAX_DEPTH 10
+#define INCLUDE_MAX_FILES 256
+
+static int check_includes(loader *ld, const char *file, const char *shown, int depth, int *budget)
+{
+    if (depth > INCLUDE_MAX_DEPTH || --*budget < 0)
+        return 1;
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    for (int lineno = 1; rc == 0 && getline(&line, &cap, f) >= 0; lineno++) {
+        const char *p = line + strspn(line, " \t");
+        if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
+            continue;
+        p += 8 + strspn(p + 8, " \t");
+        if (*p++ != '"')
+            continue;
+        char name[1024];
+        size_t n = 0;
+        for (; *p && *p != '"' && n < sizeof name - 1; p++)
+            name[n++] = (*p == '\\' && p[1]) ? *++p : *p;
+        name[n] = '\0';
+        char full[4096];
+        snprintf(full, sizeof full, "%s%s%s", ld->dir ? ld->dir : "", ld->dir ? "/" : "", name);
+        struct stat st;
+        if (stat(full, &st) < 0)
+            continue;
+        if (!S_ISREG(st.st_mode)) {
+            char qb[64];
+            snprintf(ld->err, ld->errlen, "%s:%d: cannot include '%s': not a regular file", shown,
+                     lineno, quote(qb, name));
+            sanitize_line(ld->err);
+            rc = -1;
+        } else {
+            rc = check_includes(ld, full, name, depth + 1, budget);
+        }
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* libconfig's own error (syntax, @include) as "FILE:LINE: reason". */
+static void syntax_error(loader *ld, const config_t *lc)
+{
+    const char *file = config_error_file(lc) ? config_error_file(lc) : ld->path;
+    const char *text = config_error_text(lc) ? config_error_text(lc) : "cannot parse";
+    int line = config_error_line(lc);
+    char name[64] = "";
+    if (strcmp(text, "cannot open include file") == 0) {
+        /* libconfig records the including file by its name as written. */
+        char where[4096];
+        if (file[0] != '/' && ld->dir && strcmp(file, ld->path) != 0)
+            snprintf(where, sizeof where, "%s/%s", ld->dir, file);
+        else
+            snprintf(where, sizeof where, "%s", file);
+        include_name_at(where, line, name);
+    }
+    if (name[0])
+        snprintf(ld->err, ld->errlen, "%s:%d: %s '%s'", file, line, text, name);
+    else
+        snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, text);
+    sanitize_line(ld->err);
+}
+
+int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen)
+{
+    char scratch[8];
+    loader ld = {.path = path, .metric = -1, .err = err ? err : scratch,
+                 .errlen = err ? errlen : sizeof scratch};
+    *out = NULL;
+    if (ld.errlen)
+        ld.err[0] = '\0';
+
+    /* libconfig only says "file I/O error": open it first for a real reason. */
+    FILE *probe = fopen(path, "r");
+    struct stat st;
+    const char *why = NULL;
+    if (!probe || fstat(fileno(probe), &st) < 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    if (probe)
+        fclose(probe);
+    if (why) {
+        snprintf(ld.err, ld.errlen, "%s: cannot open: %s", path, why);
+        sanitize_line(ld.err);
+        return -1;
+    }
+
+    const char *slash = strrchr(path, '/');
+    if (slash && !(ld.dir = strndup(path, slash == path ? 1 : (size_t)(slash - path)))) {
+        snprintf(ld.err, ld.errlen, "%s: out of memory", path);
+        return -1;
+    }
+    ld.cfg = calloc(1, sizeof *ld.cfg);
+    if (!ld.cfg || set_defaults(ld.cfg, path) < 0) {
+        snprintf(ld.err, ld.errlen, "%s: out of memory", path);
+        sla_config_free(ld.cfg);
+        free(ld.dir);
+        return -1;
+    }
+
+    config_t lc;
+    config_init(&lc);
+    if (ld.dir)
+        config_set_include_dir(&lc, ld.dir);
+    int budget = INCLUDE_MAX_FILES;
+    int rc = -1;
+    if (check_includes(&ld, path, path, 0, &budget) < 0)
+        ; /* error recorded */
+    else if (!config_read_file(&lc, path))
+        syntax_error(&ld, &lc);
+    else if (parse_group(&ld, config_root_setting(&lc), top_directives, ld.cfg) == 0)
+        rc = 0;
+    if (rc == 0 && ld.cfg->stream.limits.max_value_bytes > ld.cfg->stream.limits.max_entry_bytes) {
+        const config_setting_t *s = config_lookup(&lc, "stream.max_value_bytes");
+        if (!s)
+            s = config_lookup(&lc, "stream.max_entry_bytes");
+        rc = fail(&ld, s, "max_value_bytes is larger than max_entry_bytes");
+    }
+    config_destroy(&lc);
+    free(ld.dir);
+    if (rc < 0) {
+        sla_config_free(ld.cfg);
+        return -1;
+    }
+    *out = ld.cfg;
+    return 0;
+}
+
+static void target_release(sla_target *t)
+{
+    free(t->warn_notify);
+    for (size_t i = 0; i < t->nsteps; i++)
+        free(t->steps[i].notify);
+    free(t->steps);
+}
+
+void sla_config_free(sla_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->path);
+    free(cfg->redis.host);
+    free(cfg->redis.unix_socket);
+    secret_free(cfg->redis.password);
+    free(cfg->stream.prefix);
+    free(cfg->stream.group);
+    free(cfg->stream.consumer);
+    free(cfg->control_socket);
+    free(cfg->http_listen);
+    for (size_t i = 0; i < cfg->ncalendars; i++) {
+        free(cfg->calendar_names[i]);
+        if (cfg->calendars[i])
+            sla_calendar_free(cfg->calendars[i]);
+    }
+    free(cfg->calendar_names);
+    free(cfg->calendars);
+    for (size_t i = 0; i < cfg->nreceivers; i++) {
+        free(cfg->receivers[i].name);
+        free(cfg->receivers[i].url);
+        secret_free(cfg->receivers[i].secret);
+    }
+    free(cfg->receivers);
+    for (size_t i = 0; i < cfg->npolicies; i++) {
+        sla_policy *p = &cfg->policies[i];
+        free(p->name);
+        for (size_t j = 0; j < p->nmatch; j++) {
+            free(p->match[j].field);
+            for (size_t k = 0; k < p->match[j].nvalues; k++)
+                free(p->match[j].values[k]);
+            free(p->match[j].values);
+        }
+        free(p->match);
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            target_release(&p->metrics[m]);
+    }
+    free(cfg->policies);
+    free(cfg);
+}
+
+int sla_config_receiver_index(const sla_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nreceivers; i++)
+        if (cfg->receivers[i].name && strcmp(cfg->receivers[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int sla_config_calendar_index(const sla_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->ncalendars; i++)
+        if (cfg->calendar_names[i] && strcmp(cfg->calendar_names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
