@@ -104,9 +104,18 @@ void sla_event_limits_default(sla_event_limits *lim);
 
 /*
  * Parse fields[0..n) into *ev. id_ms is the entry id's time, the default
- * for ts. Returns 0, or a negative enum sla_event_error with a human reason
+ * for ts. lim may be NULL for the defaults; a max_fields above
+ * SLA_EVENT_MAX_FIELDS counts as SLA_EVENT_MAX_FIELDS. Allocates nothing:
+ * ev borrows from fields, whose strings must outlive it.
+ *
+ * Returns 0, or a negative enum sla_event_error with a human reason
  * ("ticket id longer than 128 bytes", "unknown event type 'foo'") in
- * reason, which may quote (escaped, truncated) input.
+ * reason, which may quote (escaped, truncated) input; reason may be NULL,
+ * is always NUL-terminated when reason_len > 0 and is "" on success. The
+ * checks run in the order listed at the top (entry limits, then each field
+ * in input order, then ticket, type, ts and the type's own fields): the
+ * first that fails is reported. On failure ev->nattrs is 0 and the rest of
+ * *ev is unspecified.
  */
 int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id_ms,
                     const sla_event_limits *lim, char *reason, size_t reason_len);
