@@ -80,6 +80,8 @@ summary() {
     else
         echo "test.sh: all steps succeeded"
     fi
+    # The closing line: every ctest run of this invocation, added up.
+    echo "tests: $total_passed passed, $total_failed failed"
 }
 
 # --- the steps ---------------------------------------------------------------
@@ -91,10 +93,26 @@ configure_and_build() {
         cmake --build "$ROOT/$dir" -j "$build_jobs"
 }
 
+total_passed=0
+total_failed=0
+
+# run_ctest DIR: the whole suite of one build; its counts go to the summary.
 run_ctest() {
-    local dir=$1
+    local dir=$1 log rc line
+    log=$(mktemp)
     ctest --test-dir "$ROOT/$dir" --output-on-failure --no-tests=error \
-        -j "$jobs" "${ctest_filter[@]}"
+        -j "$jobs" "${ctest_filter[@]}" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    # "97% tests passed, 1 tests failed out of 25"
+    line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+    rm -f "$log"
+    if [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+        total_failed=$((total_failed + BASH_REMATCH[1]))
+        total_passed=$((total_passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+    elif ((rc == 0)); then
+        rc=1 # ctest said nothing countable: treat as a failure
+    fi
+    return "$rc"
 }
 
 # Each unit test, exactly as ctest registered it (command, environment,

@@ -73,6 +73,20 @@ static inline int fx_init(fixture *fx, const char *text, int64_t now)
     return fx->eng ? 0 : -1;
 }
 
+/* Like fx_init, with a configuration file (e.g. the shipped conf/slad.conf). */
+static inline int fx_init_path(fixture *fx, const char *path, int64_t now)
+{
+    memset(fx, 0, sizeof *fx);
+    char err[512];
+    if (sla_config_load(path, &fx->cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "config error: %s\n", err);
+        return -1;
+    }
+    fx->eng = sla_engine_new(fx->cfg, now);
+    sla_output_init(&fx->out);
+    return fx->eng ? 0 : -1;
+}
+
 static inline void fx_release(fixture *fx)
 {
     sla_output_clear(&fx->out);
