@@ -361,20 +361,58 @@ static int64_t clock_next_action(const sla_engine *e, const sla_clock *c, int m,
 
 /* ---------------------------------------------------------------- decisions */
 
+/* Append text, then the unit separator 0x1f, to the hash input. */
+static char *id_part(char *p, const char *end, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > (size_t)(end - p) - 1)
+        n = (size_t)(end - p) - 1;
+    memcpy(p, text, n);
+    p[n] = '\x1f';
+    return p + n + 1;
+}
+
+static char *id_number(char *p, const char *end, unsigned long v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (end - p < n + 1)
+        return p;
+    while (n)
+        *p++ = digits[--n];
+    *p++ = '\x1f';
+    return p;
+}
+
+/*
+ * The stable id of a decision: "esc_" and the first 128 bits of SHA-256
+ * over (ticket, metric, cycle, level, receiver, recovered?), fields
+ * separated by 0x1f, which none of them may contain.
+ */
 static void decision_id(sla_decision *d)
 {
+    static const char hex[] = "0123456789abcdef";
+    char buf[SLA_TICKET_MAX_LEN + 256];
+    const char *end = buf + sizeof buf;
+    char *p = id_part(buf, end, d->ticket);
+    p = id_part(p, end, sla_metric_name(d->metric));
+    p = id_number(p, end, d->cycle);
+    p = id_number(p, end, (unsigned long)d->level);
+    p = id_part(p, end, d->receiver);
+    p = id_part(p, end, d->kind == SLA_DECISION_RECOVERED ? "recovered" : "");
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    char buf[512];
-    int n = snprintf(buf, sizeof buf, "%s\x1f%s\x1f%u\x1f%d\x1f%s\x1f%s", d->ticket,
-                     sla_metric_name(d->metric), (unsigned)d->cycle, d->level, d->receiver,
-                     d->kind == SLA_DECISION_RECOVERED ? "recovered" : "");
-    if (n < 0 || (size_t)n >= sizeof buf)
-        n = (int)sizeof buf - 1;
-    EVP_Digest(buf, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+    EVP_Digest(buf, (size_t)(p - buf - 1), md, &mdlen, EVP_sha256(), NULL);
     memcpy(d->id, "esc_", 4);
-    for (int i = 0; i < 16; i++)
-        snprintf(d->id + 4 + 2 * i, 3, "%02x", md[i]);
+    for (int i = 0; i < 16; i++) {
+        d->id[4 + 2 * i] = hex[md[i] >> 4];
+        d->id[5 + 2 * i] = hex[md[i] & 15];
+    }
+    d->id[36] = '\0';
 }
 
 static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind, int m,
