@@ -642,11 +642,9 @@ static void clock_stop(sla_engine *e, sla_ticket *t, int m)
 
 /* ----------------------------------------------------------------- tickets */
 
-/* Metrics some policy defines for a ticket with these compact attributes. */
-static unsigned defined_mask(const sla_engine *e, const char *attrs, size_t len)
+/* The metrics some policy defines, from a resolved policy vector. */
+static unsigned mask_of(const unsigned char pol[SLA_METRIC_COUNT])
 {
-    unsigned char pol[SLA_METRIC_COUNT];
-    sla_policy_resolve(e->cfg, attrs, len, pol);
     unsigned mask = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
         if (pol[m] != SLA_POLICY_NONE)
@@ -806,10 +804,8 @@ static void ticket_policies(const sla_engine *e, const sla_ticket *t,
  * Re-match every live clock's policy; a clock whose metric no policy
  * defines any more stops. Running clocks keep their start.
  */
-static void ticket_rematch(sla_engine *e, sla_ticket *t)
+static void ticket_rematch(sla_engine *e, sla_ticket *t, const unsigned char pol[SLA_METRIC_COUNT])
 {
-    unsigned char pol[SLA_METRIC_COUNT];
-    ticket_policies(e, t, pol);
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         sla_clock *c = tclock(t, m);
         if (c->state == SLA_CLOCK_IDLE)
@@ -820,24 +816,22 @@ static void ticket_rematch(sla_engine *e, sla_ticket *t)
     }
 }
 
-static void ticket_open_clocks(sla_engine *e, sla_ticket *t, int64_t ts)
+static void ticket_open_clocks(sla_engine *e, sla_ticket *t, int64_t ts,
+                               const unsigned char pol[SLA_METRIC_COUNT])
 {
-    unsigned char pol[SLA_METRIC_COUNT];
-    ticket_policies(e, t, pol);
     clock_start(e, t, SLA_METRIC_FIRST_RESPONSE, ts, SLA_TARGET_POLICY, pol);
     clock_start(e, t, SLA_METRIC_RESOLUTION, ts, SLA_TARGET_POLICY, pol);
     clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol);
 }
 
 /* agent.reply / agent.update: a new update period starts now. */
-static void restart_periodic(sla_engine *e, sla_ticket *t, int64_t ts)
+static void restart_periodic(sla_engine *e, sla_ticket *t, int64_t ts,
+                             const unsigned char pol[SLA_METRIC_COUNT])
 {
     sla_clock *c = tclock(t, SLA_METRIC_PERIODIC_UPDATE);
     if (!is_live(c))
         return;
     int paused = c->state == SLA_CLOCK_PAUSED;
-    unsigned char pol[SLA_METRIC_COUNT];
-    ticket_policies(e, t, pol);
     if (!clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol)) {
         clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
         return;
@@ -853,6 +847,14 @@ static enum sla_target_source revisit_source(int satisfaction)
     if (satisfaction == 3)
         return SLA_TARGET_REVISIT_AVERAGE;
     return SLA_TARGET_REVISIT_UNSATISFIED;
+}
+
+static unsigned starts_mask(enum sla_event_type type);
+
+/* Whether applying an event of this type consults the ticket's policies. */
+static int policy_needed(enum sla_event_type type)
+{
+    return starts_mask(type) != 0 || type == SLA_EV_AGENT_REPLY || type == SLA_EV_AGENT_UPDATE;
 }
 
 /* The metrics an event of this type may start (they need a clock slot). */
@@ -884,10 +886,10 @@ static int opens_ticket(enum sla_event_type type)
            type == SLA_EV_CALL_RINGING;
 }
 
+/* pol: the ticket's policies, resolved by the caller when policy_needed(). */
 static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int64_t ts,
-                         int64_t now)
+                         int64_t now, const unsigned char pol[SLA_METRIC_COUNT])
 {
-    unsigned char pol[SLA_METRIC_COUNT];
     sla_clock *c;
     switch (ev->type) {
     case SLA_EV_TICKET_OPENED:
@@ -898,21 +900,19 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
     case SLA_EV_CUSTOMER_MESSAGE:
         if (!is_live(tclock(t, SLA_METRIC_FIRST_RESPONSE)) &&
             !is_live(tclock(t, SLA_METRIC_NEXT_RESPONSE))) {
-            ticket_policies(e, t, pol);
             clock_start(e, t, SLA_METRIC_NEXT_RESPONSE, ts, SLA_TARGET_POLICY, pol);
         }
         break;
     case SLA_EV_AGENT_REPLY:
         clock_meet(e, t, SLA_METRIC_FIRST_RESPONSE, ts, now);
         clock_meet(e, t, SLA_METRIC_NEXT_RESPONSE, ts, now);
-        restart_periodic(e, t, ts);
+        restart_periodic(e, t, ts, pol);
         break;
     case SLA_EV_AGENT_UPDATE:
-        restart_periodic(e, t, ts);
+        restart_periodic(e, t, ts, pol);
         break;
     case SLA_EV_CALL_RINGING:
         if (!is_live(tclock(t, SLA_METRIC_PICKUP))) {
-            ticket_policies(e, t, pol);
             clock_start(e, t, SLA_METRIC_PICKUP, ts, SLA_TARGET_POLICY, pol);
         }
         break;
@@ -944,7 +944,6 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         clock_stop(e, t, SLA_METRIC_NEXT_RESPONSE);
         clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
         if (!is_live(tclock(t, SLA_METRIC_FOLLOW_UP))) {
-            ticket_policies(e, t, pol);
             clock_start(e, t, SLA_METRIC_FOLLOW_UP, ts, SLA_TARGET_POLICY, pol);
         }
         break;
@@ -956,12 +955,10 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
     case SLA_EV_FOLLOWUP_DONE:
         clock_meet(e, t, SLA_METRIC_FOLLOW_UP, ts, now);
         if (ev->satisfaction > 0) {
-            ticket_policies(e, t, pol);
             clock_start(e, t, SLA_METRIC_FOLLOW_UP, ts, revisit_source(ev->satisfaction), pol);
         }
         break;
     case SLA_EV_CALLBACK_SCHEDULED:
-        ticket_policies(e, t, pol);
         clock_start(e, t, SLA_METRIC_CALLBACK, ev->due_ms, SLA_TARGET_ABSOLUTE, pol);
         break;
     case SLA_EV_CALLBACK_DONE:
@@ -1031,13 +1028,16 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         }
         size_t alen = 0;
         char *attrs = attrs_merged("", 0, ev, &alen);
-        t = ticket_new(e, ev->ticket, ev->ticket_len, attrs ? attrs : "", attrs ? alen : 0,
-                       defined_mask(e, attrs ? attrs : "", attrs ? alen : 0) &
-                           starts_mask(ev->type));
+        const char *a = attrs ? attrs : "";
+        alen = attrs ? alen : 0;
+        unsigned char pol[SLA_METRIC_COUNT];
+        sla_policy_resolve(e->cfg, a, alen, pol);
+        t = ticket_new(e, ev->ticket, ev->ticket_len, a, alen,
+                       mask_of(pol) & starts_mask(ev->type));
         free(attrs);
-        ticket_open_clocks(e, t, ts);
+        ticket_open_clocks(e, t, ts, pol);
         if (ev->type == SLA_EV_CALL_RINGING)
-            apply_effect(e, t, ev, ts, now_ms);
+            apply_effect(e, t, ev, ts, now_ms, pol);
     } else {
         if (entry && (entry->ms < t->last_ms ||
                       (entry->ms == t->last_ms && entry->seq <= t->last_seq))) {
@@ -1066,15 +1066,19 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             attrs = merged;
             alen = mlen;
         }
-        unsigned starts = starts_mask(ev->type);
-        unsigned mask = starts ? defined_mask(e, attrs, alen) & starts : 0;
+        unsigned char pol[SLA_METRIC_COUNT];
+        if (changed || policy_needed(ev->type))
+            sla_policy_resolve(e->cfg, attrs, alen, pol);
+        else
+            memset(pol, SLA_POLICY_NONE, sizeof pol);
+        unsigned mask = mask_of(pol) & starts_mask(ev->type);
         if (ev->type == SLA_EV_CALLBACK_SCHEDULED)
             mask |= 1u << SLA_METRIC_CALLBACK; /* a promise even without a policy */
         t = ticket_reshape(e, t, mask, attrs, alen);
         free(merged);
         if (changed)
-            ticket_rematch(e, t);
-        apply_effect(e, t, ev, ts, now_ms);
+            ticket_rematch(e, t, pol);
+        apply_effect(e, t, ev, ts, now_ms, pol);
     }
     e->stats.events[ev->type]++;
     if (entry) {
@@ -1183,7 +1187,9 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
         if (is_live(c))
             e->stats.running_clocks[m]++;
     }
-    ticket_rematch(e, t);
+    unsigned char pol[SLA_METRIC_COUNT];
+    ticket_policies(e, t, pol);
+    ticket_rematch(e, t, pol);
     ticket_reschedule(e, t);
     return 0;
 }
@@ -1195,7 +1201,9 @@ void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
     size_t pos = 0;
     sla_ticket *t;
     while ((t = sla_tickettable_next(&e->tickets, &pos))) {
-        ticket_rematch(e, t);
+        unsigned char pol[SLA_METRIC_COUNT];
+        ticket_policies(e, t, pol);
+        ticket_rematch(e, t, pol);
         ticket_reschedule(e, t);
     }
 }
