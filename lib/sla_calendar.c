@@ -41,6 +41,8 @@
  */
 #include "sla_calendar.h"
 
+#include "sla_error.h"
+
 #include "sla_timefmt.h"
 
 #include <stdarg.h>
@@ -97,17 +99,6 @@ struct sla_calendar {
 };
 
 static const struct day_hours no_hours; /* a holiday */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static int64_t floordiv(int64_t a, int64_t b)
 {
@@ -359,27 +350,27 @@ static int tzif_parse(const unsigned char *buf, size_t len, struct tbuild *b, ch
     struct tzif_counts c;
     unsigned char version;
     if (tzif_header(buf, len, 0, &c, &version) < 0)
-        return fail(err, errlen, "not a TZif file");
+        return sla_error(err, errlen, "not a TZif file");
     size_t tsize = 4, pos = 44;
     if (version >= '2') { /* skip the 32-bit block; use the 64-bit one */
         pos += tzif_block_size(&c, 4);
         if (tzif_header(buf, len, pos, &c, &version) < 0)
-            return fail(err, errlen, "damaged TZif file");
+            return sla_error(err, errlen, "damaged TZif file");
         pos += 44;
         tsize = 8;
     }
     size_t block = tzif_block_size(&c, tsize);
     if (len < pos + block)
-        return fail(err, errlen, "truncated TZif file");
+        return sla_error(err, errlen, "truncated TZif file");
     if (c.leap > 0)
-        return fail(err, errlen, "zones counting leap seconds (\"right/\") are not supported");
+        return sla_error(err, errlen, "zones counting leap seconds (\"right/\") are not supported");
 
     const unsigned char *times = buf + pos;
     const unsigned char *idx = times + c.time * tsize;
     const unsigned char *types = idx + c.time;
     for (uint32_t i = 0; i < c.time; i++)
         if (idx[i] >= c.type)
-            return fail(err, errlen, "damaged TZif file");
+            return sla_error(err, errlen, "damaged TZif file");
 #define TYPE_OFF(k) ((int32_t)be32(types + 6 * (size_t)(k)))
 
     /* The footer: "\n<POSIX TZ>\n", only in version 2 and later. */
@@ -390,7 +381,7 @@ static int tzif_parse(const unsigned char *buf, size_t len, struct tbuild *b, ch
             const unsigned char *nl = memchr(f + 1, '\n', (size_t)(end - f - 1));
             size_t flen = nl ? (size_t)(nl - f - 1) : 0;
             if (!nl || flen >= sizeof footer)
-                return fail(err, errlen, "damaged TZif footer");
+                return sla_error(err, errlen, "damaged TZif footer");
             memcpy(footer, f + 1, flen);
             footer[flen] = '\0';
         }
@@ -398,28 +389,28 @@ static int tzif_parse(const unsigned char *buf, size_t len, struct tbuild *b, ch
     struct ptz rule;
     int have_rule = footer[0] != '\0';
     if (have_rule && ptz_parse(footer, &rule) < 0)
-        return fail(err, errlen, "cannot read the zone's rule \"%s\"", footer);
+        return sla_error(err, errlen, "cannot read the zone's rule \"%s\"", footer);
 
     int32_t initial = TYPE_OFF(0);
     if (c.time == 0 && have_rule)
         initial = rule.std_off;
     if (tb_push(b, INT64_MIN, initial) < 0)
-        return fail(err, errlen, "out of memory");
+        return sla_error(err, errlen, "out of memory");
     int64_t last = INT64_MIN;
     for (uint32_t i = 0; i < c.time; i++) {
         int64_t at = tsize == 8 ? be64(times + 8 * (size_t)i)
                                 : (int64_t)(int32_t)be32(times + 4 * (size_t)i);
         if (at <= last)
-            return fail(err, errlen, "damaged TZif file (transitions out of order)");
+            return sla_error(err, errlen, "damaged TZif file (transitions out of order)");
         last = at;
         if (tb_push(b, at, TYPE_OFF(idx[i])) < 0)
-            return fail(err, errlen, "out of memory");
+            return sla_error(err, errlen, "out of memory");
     }
 #undef TYPE_OFF
     if (have_rule && rule.has_dst) {
         size_t before = b->n;
         if (ptz_expand(&rule, c.time ? last : -(int64_t)86400 * 366 * 2, b) < 0)
-            return fail(err, errlen, "out of memory");
+            return sla_error(err, errlen, "out of memory");
         /* Without listed transitions, the time before the first generated
          * one has the offset that first one replaces. */
         if (c.time == 0 && b->n > before)
@@ -432,38 +423,38 @@ static int zone_load(sla_calendar *cal, const char *name, char *err, size_t errl
 {
     size_t nlen = name ? strlen(name) : 0;
     if (nlen == 0)
-        return fail(err, errlen, "empty time zone name");
+        return sla_error(err, errlen, "empty time zone name");
     /* A zone name is a relative path made of these characters; refusing
      * anything else keeps "../" and absolute paths out. */
     if (nlen > TZ_NAME_MAX || name[0] == '/' || strstr(name, ".."))
-        return fail(err, errlen, "invalid time zone name '%s'", name);
+        return sla_error(err, errlen, "invalid time zone name '%s'", name);
     for (size_t i = 0; i < nlen; i++) {
         char ch = name[i];
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
               ch == '/' || ch == '_' || ch == '-' || ch == '+' || ch == '.'))
-            return fail(err, errlen, "invalid time zone name '%s'", name);
+            return sla_error(err, errlen, "invalid time zone name '%s'", name);
     }
     const char *dir = getenv("TZDIR"); /* libc honours it too */
     if (!dir || !*dir)
         dir = "/usr/share/zoneinfo";
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-        return fail(err, errlen, "time zone path too long");
+        return sla_error(err, errlen, "time zone path too long");
 
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, errlen, "unknown time zone '%s' (no %s)", name, path);
+        return sla_error(err, errlen, "unknown time zone '%s' (no %s)", name, path);
     unsigned char *buf = malloc(TZIF_MAX_BYTES);
     if (!buf) {
         fclose(f);
-        return fail(err, errlen, "out of memory");
+        return sla_error(err, errlen, "out of memory");
     }
     size_t len = fread(buf, 1, TZIF_MAX_BYTES, f);
     int rd_err = ferror(f);
     fclose(f);
     if (rd_err || len == 0) {
         free(buf);
-        return fail(err, errlen, "unknown time zone '%s' (cannot read %s)", name, path);
+        return sla_error(err, errlen, "unknown time zone '%s' (cannot read %s)", name, path);
     }
 
     struct tbuild b = {0};
@@ -473,7 +464,7 @@ static int zone_load(sla_calendar *cal, const char *name, char *err, size_t errl
     if (rc < 0) {
         free(b.at);
         free(b.off);
-        return fail(err, errlen, "time zone '%s': %s", name, why);
+        return sla_error(err, errlen, "time zone '%s': %s", name, why);
     }
 
     /* Keep only real changes of offset, in ms, clamped far outside any
@@ -494,7 +485,7 @@ static int zone_load(sla_calendar *cal, const char *name, char *err, size_t errl
         if (b.off[i] < -26 * 3600 || b.off[i] > 26 * 3600) {
             free(b.at);
             free(b.off);
-            return fail(err, errlen, "time zone '%s': offset out of range", name);
+            return sla_error(err, errlen, "time zone '%s': offset out of range", name);
         }
         b.off[i] *= 1000;
     }
@@ -510,13 +501,13 @@ sla_calendar *sla_calendar_new(const char *tz, char *err, size_t errlen)
 {
     sla_calendar *cal = calloc(1, sizeof *cal);
     if (!cal) {
-        fail(err, errlen, "out of memory");
+        sla_error(err, errlen, "out of memory");
         return NULL;
     }
     cal->extra_from = 1;
     if (zone_load(cal, tz, err, errlen) < 0 || !(cal->tz = strdup(tz))) {
         if (cal->seg_at)
-            fail(err, errlen, "out of memory");
+            sla_error(err, errlen, "out of memory");
         sla_calendar_free(cal);
         return NULL;
     }
@@ -621,14 +612,14 @@ int sla_calendar_finish(sla_calendar *cal, char *err, size_t errlen)
     static const char *const wdname[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                           "Thursday", "Friday", "Saturday"};
     if (!cal)
-        return fail(err, errlen, "no calendar");
+        return sla_error(err, errlen, "no calendar");
     if (cal->finished)
-        return fail(err, errlen, "calendar already finished");
+        return sla_error(err, errlen, "calendar already finished");
     cal->week_total = 0;
     for (int i = 0; i < 7; i++)
         cal->week_total += cal->week[i].total;
     if (cal->week_total == 0)
-        return fail(err, errlen, "calendar has no working hours on any weekday");
+        return sla_error(err, errlen, "calendar has no working hours on any weekday");
 
     if (cal->n_exc)
         qsort(cal->exc, cal->n_exc, sizeof *cal->exc, exc_cmp);
@@ -642,7 +633,7 @@ int sla_calendar_finish(sla_calendar *cal, char *err, size_t errlen)
             int64_t y;
             int m, d;
             sla_civil_from_days(e.day, &y, &m, &d);
-            return fail(err, errlen, "%04d-%02d-%02d is both a holiday and an extra working day",
+            return sla_error(err, errlen, "%04d-%02d-%02d is both a holiday and an extra working day",
                         (int)y, m, d);
         }
         workdays += e.kind == EXC_WORKDAY;
@@ -650,7 +641,7 @@ int sla_calendar_finish(sla_calendar *cal, char *err, size_t errlen)
     }
     cal->n_exc = n;
     if (workdays && cal->week[cal->extra_from].total == 0)
-        return fail(err, errlen,
+        return sla_error(err, errlen,
                     "extra working days use the hours of %s, which has no working hours",
                     wdname[cal->extra_from]);
     cal->finished = 1;

@@ -19,6 +19,8 @@
  */
 #include "sla_duration.h"
 
+#include "sla_error.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,17 +31,6 @@
 /* Pickup targets count a handful of rings; this only keeps
  * rings * ring_ms far from overflow for any sane ring length. */
 #define SPAN_MAX_RINGS 100000
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static int is_blank(char c)
 {
@@ -93,16 +84,16 @@ int sla_span_parse(const char *text, sla_span *out, char *err, size_t errlen)
 {
     sla_span s = {0, 0, 0};
     if (!text)
-        return fail(err, errlen, "empty duration");
+        return sla_error(err, errlen, "empty duration");
     const char *p = text, *end = text + strlen(text);
     while (p < end && is_blank(*p))
         p++;
     while (end > p && is_blank(end[-1]))
         end--;
     if (p == end)
-        return fail(err, errlen, "empty duration");
+        return sla_error(err, errlen, "empty duration");
     if (*p == '-' || *p == '+')
-        return fail(err, errlen, "a duration has no sign");
+        return sla_error(err, errlen, "a duration has no sign");
 
     int next_rank = 0; /* the smallest unit rank still allowed */
     int parts = 0;
@@ -110,19 +101,19 @@ int sla_span_parse(const char *text, sla_span *out, char *err, size_t errlen)
         int64_t n;
         int rc = read_number(&p, end, &n);
         if (rc == -2)
-            return fail(err, errlen, "duration too large");
+            return sla_error(err, errlen, "duration too large");
         if (rc < 0)
-            return fail(err, errlen, "expected a number at '%.*s'", (int)(end - p), p);
+            return sla_error(err, errlen, "expected a number at '%.*s'", (int)(end - p), p);
         if (p < end && *p == '.')
-            return fail(err, errlen, "fractions are not supported; use a smaller unit");
+            return sla_error(err, errlen, "fractions are not supported; use a smaller unit");
         if (p == end)
-            return fail(err, errlen, "missing unit after %" PRId64 " (ms, s, m, h, d or rings)",
+            return sla_error(err, errlen, "missing unit after %" PRId64 " (ms, s, m, h, d or rings)",
                         n);
         if (is_rings_word(p, end)) {
             if (parts > 0)
-                return fail(err, errlen, "rings cannot be combined with other units");
+                return sla_error(err, errlen, "rings cannot be combined with other units");
             if (n > SPAN_MAX_RINGS)
-                return fail(err, errlen, "too many rings (at most %d)", SPAN_MAX_RINGS);
+                return sla_error(err, errlen, "too many rings (at most %d)", SPAN_MAX_RINGS);
             s.rings = (int32_t)n;
             *out = s;
             return 0;
@@ -137,27 +128,27 @@ int sla_span_parse(const char *text, sla_span *out, char *err, size_t errlen)
             if (strlen(units[i].name) == ulen && memcmp(units[i].name, u, ulen) == 0)
                 rank = i;
         if (ulen == 0)
-            return fail(err, errlen, "unexpected '%c' in duration", *u);
+            return sla_error(err, errlen, "unexpected '%c' in duration", *u);
         if (rank < 0)
-            return fail(err, errlen, "unknown unit '%.*s' (ms, s, m, h, d or rings)", (int)ulen,
+            return sla_error(err, errlen, "unknown unit '%.*s' (ms, s, m, h, d or rings)", (int)ulen,
                         u);
         if (rank < next_rank)
-            return fail(err, errlen, "unit '%s' repeated or out of order (write the largest first)",
+            return sla_error(err, errlen, "unit '%s' repeated or out of order (write the largest first)",
                         units[rank].name);
         next_rank = rank + 1;
         parts++;
 
         if (units[rank].ms == 0) {
             if (n > SLA_SPAN_MAX_MS / DAY_MS)
-                return fail(err, errlen, "duration too large (at most 10 years)");
+                return sla_error(err, errlen, "duration too large (at most 10 years)");
             s.days = (int32_t)n;
         } else {
             if (n > SLA_SPAN_MAX_MS / units[rank].ms)
-                return fail(err, errlen, "duration too large (at most 10 years)");
+                return sla_error(err, errlen, "duration too large (at most 10 years)");
             s.ms += n * units[rank].ms; /* both terms <= SLA_SPAN_MAX_MS: no overflow */
         }
         if (s.ms > SLA_SPAN_MAX_MS - (int64_t)s.days * DAY_MS)
-            return fail(err, errlen, "duration too large (at most 10 years)");
+            return sla_error(err, errlen, "duration too large (at most 10 years)");
     }
     *out = s;
     return 0;
@@ -184,7 +175,7 @@ int64_t sla_span_plain_ms(const sla_span *s, int64_t ring_ms)
 int sla_warn_parse(const char *text, int *percent, sla_span *before, char *err, size_t errlen)
 {
     if (!text)
-        return fail(err, errlen, "empty warn setting");
+        return sla_error(err, errlen, "empty warn setting");
     size_t len = strlen(text);
     while (len > 0 && is_blank(text[len - 1]))
         len--;
@@ -194,9 +185,9 @@ int sla_warn_parse(const char *text, int *percent, sla_span *before, char *err, 
             p++;
         int64_t n;
         if (read_number(&p, end, &n) != 0 || p != end)
-            return fail(err, errlen, "warn percentage must be a whole number, as in \"80%%\"");
+            return sla_error(err, errlen, "warn percentage must be a whole number, as in \"80%%\"");
         if (n < 1 || n > 99)
-            return fail(err, errlen, "warn percentage must be between 1%% and 99%%");
+            return sla_error(err, errlen, "warn percentage must be between 1%% and 99%%");
         *percent = (int)n;
         *before = (sla_span){0, 0, 0};
         return 0;
@@ -204,11 +195,11 @@ int sla_warn_parse(const char *text, int *percent, sla_span *before, char *err, 
     sla_span s;
     char why[128];
     if (sla_span_parse(text, &s, why, sizeof why) < 0)
-        return fail(err, errlen, "warn must be a percentage (\"80%%\") or a duration: %s", why);
+        return sla_error(err, errlen, "warn must be a percentage (\"80%%\") or a duration: %s", why);
     /* A warning at the deadline itself is the breach; it is a typo, not a
      * setting. */
     if (sla_span_is_zero(&s))
-        return fail(err, errlen, "warn of 0 before the deadline would fire with the breach");
+        return sla_error(err, errlen, "warn of 0 before the deadline would fire with the breach");
     *percent = 0;
     *before = s;
     return 0;
