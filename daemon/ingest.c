@@ -132,12 +132,15 @@ static void ingest_entry(const redisReply *entry, int64_t now)
                              sizeof reason);
     if (rc < 0) {
         ing.stats.dead++;
+        if (-rc < SLA_EVERR_COUNT_)
+            ing.stats.dead_by_reason[-rc]++;
         sla_debug("entry %.*s rejected: %s", (int)idr->len, idr->str, reason);
         if (store_stage_dead(idr->str, idr->len, sla_event_error_name(rc), reason, ing.fields, n) < 0) {
             sla_err("out of memory staging dead letter %.*s; left pending", (int)idr->len, idr->str);
             return;
         }
     } else {
+        ing.stats.by_type[ing.ev.type]++;
         switch (sla_engine_apply(ing.engine, &ing.ev, &id, now)) {
         case SLA_APPLIED: ing.stats.applied++; break;
         case SLA_APPLY_DUPLICATE: ing.stats.duplicates++; break;

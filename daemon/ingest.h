@@ -42,6 +42,8 @@ typedef struct ingest_stats {
     uint64_t broken;      /* entries without fields (trimmed), acknowledged only */
     uint64_t claimed;     /* entries taken over from other consumers */
     uint64_t batches;
+    uint64_t by_type[SLA_EV_TYPE_COUNT];    /* valid events read, by type */
+    uint64_t dead_by_reason[SLA_EVERR_COUNT_]; /* dead letters by -enum sla_event_error */
 } ingest_stats;
 
 int ingest_init(struct event_base *base, redis_link *reader, redis_link *command,

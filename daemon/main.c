@@ -9,12 +9,17 @@
  *   4. event loop     libevent base
  *   5. signals        evsignal: TERM/INT stop, HUP reload (nothing runs in
  *                     a signal handler; libevent turns signals into events)
- *   6. redis          two links: "reader" (only the blocking XREADGROUP)
- *                     and "command" (everything else)
+ *   6. redis          three links: "reader" (only the blocking XREADGROUP),
+ *                     "command" (everything else) and "deliver" (the
+ *                     outbox reads and their acknowledgements)
  *   7. store          builds the engine from the state hash once the
  *                     command link is up
  *   8. ingest         starts reading once the engine is loaded
+ *   8b. deliver       outbox to receivers, from its own consumer group
  *   9. timers         the engine's alarm, the systemd watchdog
+ *   9b. control, http counters and samples (stats), the control socket
+ *                     and /metrics; slactl reload runs main_reload(), the
+ *                     very path SIGHUP takes
  *  10. READY=1        when the consumer group is joined (state loaded)
  *
  * and everything is finished in the reverse order. main.c wires the
@@ -22,9 +27,10 @@
  * no decision of its own beyond the process's life.
  *
  * Shutdown (SIGTERM/SIGINT): stop reading, wait for the transaction in
- * flight (at most SLAD_STOP_WAIT_MS), close the connections, STOPPING=1,
+ * flight (at most SLAD_STOP_WAIT_MS) and for the webhook requests in flight
+ * (at most SLAD_DELIVER_GRACE_MS), close the connections, STOPPING=1,
  * exit 0. Entries read but not yet committed stay pending in Redis and are
- * read again at the next start.
+ * read again at the next start; so do undelivered outbox records.
  *
  * Reload (SIGHUP): a whole new configuration is loaded; on any error the
  * old one stays. Redis and stream settings are copied by their modules at
@@ -40,6 +46,9 @@
 
 #include <event2/event.h>
 
+#include "control.h"
+#include "deliver.h"
+#include "http.h"
 #include "ingest.h"
 #include "notify.h"
 #include "redis_link.h"
@@ -47,10 +56,12 @@
 #include "sla_engine.h"
 #include "sla_keys.h"
 #include "sla_log.h"
+#include "stats.h"
 #include "store.h"
 #include "wakeup.h"
 
 #define SLAD_STOP_WAIT_MS 5000
+#define SLAD_DELIVER_GRACE_MS 2000
 
 static struct {
     const char *config_path;
@@ -59,9 +70,10 @@ static struct {
     struct event_base *base;
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_timer;
-    redis_link *reader, *command;
+    redis_link *reader, *command, *deliver;
     int ready_sent;
     int stopping;
+    int stop_waiting;         /* modules still finishing their work in flight */
 } slad;
 
 static void usage(FILE *out)
@@ -104,7 +116,8 @@ static void main_on_joined(void *arg)
 
 static void main_on_idle(void *arg)
 {
-    event_base_loopbreak(slad.base);
+    if (--slad.stop_waiting <= 0)
+        event_base_loopbreak(slad.base);
 }
 
 static void main_on_stop_timeout(evutil_socket_t fd, short what, void *arg)
@@ -126,6 +139,8 @@ static void main_on_stop(evutil_socket_t sig, short what, void *arg)
     ingest_stop();
     struct timeval tv = {SLAD_STOP_WAIT_MS / 1000, (SLAD_STOP_WAIT_MS % 1000) * 1000};
     evtimer_add(slad.stop_timer, &tv);
+    slad.stop_waiting = 2;
+    deliver_stop(SLAD_DELIVER_GRACE_MS, main_on_idle, NULL);
     store_when_idle(main_on_idle, NULL);
 }
 
@@ -134,7 +149,7 @@ static int str_differ(const char *a, const char *b)
     return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
-/* 1 when settings copied at start (redis, stream) differ. */
+/* 1 when settings copied at start (redis, stream, control, http) differ. */
 static int restart_settings_differ(const sla_config *a, const sla_config *b)
 {
     return str_differ(a->redis.host, b->redis.host) || a->redis.port != b->redis.port ||
@@ -148,30 +163,42 @@ static int restart_settings_differ(const sla_config *a, const sla_config *b)
            a->stream.claim_idle_ms != b->stream.claim_idle_ms ||
            a->stream.limits.max_entry_bytes != b->stream.limits.max_entry_bytes ||
            a->stream.limits.max_fields != b->stream.limits.max_fields ||
-           a->stream.limits.max_value_bytes != b->stream.limits.max_value_bytes;
+           a->stream.limits.max_value_bytes != b->stream.limits.max_value_bytes ||
+           str_differ(a->control_socket, b->control_socket) ||
+           str_differ(a->http_listen, b->http_listen) ||
+           str_differ(a->delivery.group, b->delivery.group);
 }
 
-static void main_on_reload(evutil_socket_t sig, short what, void *arg)
+/* SIGHUP and slactl reload: 0 when applied, -1 with the reason in err. */
+static int main_reload(char *err, size_t errlen, void *arg)
 {
-    char err[1024];
     sla_config *fresh = NULL;
-    if (sla_config_load(slad.config_path, &fresh, err, sizeof err) < 0) {
+    if (sla_config_load(slad.config_path, &fresh, err, errlen) < 0) {
         sla_err("reload refused: %s", err);
-        return;
+        return -1;
     }
     notify_reloading();
     if (restart_settings_differ(slad.cfg, fresh))
-        sla_notice("redis and stream settings changed in %s: they take effect on restart",
-                   slad.config_path);
+        sla_notice("redis, stream, control, http or delivery.group settings changed in %s: "
+                   "they take effect on restart", slad.config_path);
     sla_log_set_level(fresh->log_level);
     sla_config *old = slad.cfg;
     slad.cfg = fresh;
     store_set_config(fresh, wakeup_now_ms());
+    deliver_set_config(fresh);
+    control_set_config(fresh);
     sla_config_free(old);
     if (slad.ready_sent)
         notify_ready();
     sla_notice("configuration reloaded from %s: %zu policies, %zu receivers, %zu calendars",
                slad.config_path, fresh->npolicies, fresh->nreceivers, fresh->ncalendars);
+    return 0;
+}
+
+static void main_on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    char err[1024];
+    main_reload(err, sizeof err, NULL);
 }
 
 static int signals_init(void)
@@ -286,7 +313,8 @@ int main(int argc, char **argv)
     /* 6. redis: connecting starts once everything is wired (step 9) */
     slad.reader = redis_link_new(slad.base, slad.cfg, "reader", ingest_on_link, NULL);
     slad.command = redis_link_new(slad.base, slad.cfg, "command", store_on_link, NULL);
-    if (slad.reader == NULL || slad.command == NULL) {
+    slad.deliver = redis_link_new(slad.base, slad.cfg, "deliver", deliver_on_link, NULL);
+    if (slad.reader == NULL || slad.command == NULL || slad.deliver == NULL) {
         sla_err("out of memory");
         goto out;
     }
@@ -301,14 +329,31 @@ int main(int argc, char **argv)
         sla_err("cannot initialise ingest");
         goto out;
     }
+    /* 8b. deliver */
+    if (deliver_init(slad.base, slad.deliver, &slad.keys, slad.cfg) < 0) {
+        sla_err("cannot initialise delivery");
+        goto out;
+    }
     /* 9. timers */
     if (wakeup_init(slad.base, store_tick, NULL) < 0 || notify_init(slad.base) < 0) {
         sla_err("cannot create timers");
         goto out;
     }
+    /* 9b. control and metrics */
+    redis_link *const links[] = {slad.reader, slad.command, slad.deliver};
+    control_links ctl_links = {slad.command, links, sizeof links / sizeof links[0]};
+    http_links web_links = {slad.command, links, sizeof links / sizeof links[0]};
+    if (stats_init(slad.base, slad.command, &slad.keys, slad.cfg->stream.group) < 0 ||
+        control_init(slad.base, slad.cfg, &slad.keys, &ctl_links, main_reload, NULL) < 0 ||
+        http_init(slad.base, slad.cfg, &web_links) < 0) {
+        sla_err("cannot start the control socket or the http listener");
+        goto out;
+    }
+    store_observe(stats_on_decision, NULL);
     notify_status("connecting to redis");
     redis_link_start(slad.command);
     redis_link_start(slad.reader);
+    redis_link_start(slad.deliver);
 
     /* 10. READY=1 comes from main_on_joined */
     if (event_base_dispatch(slad.base) < 0) {
@@ -320,10 +365,15 @@ int main(int argc, char **argv)
 out:
     if (rc == 0)
         log_totals();
+    http_finish();
+    control_finish();
+    stats_finish();
     notify_finish();
     wakeup_finish();
+    deliver_finish();
     ingest_finish();
     store_finish();
+    redis_link_free(slad.deliver);
     redis_link_free(slad.reader);
     redis_link_free(slad.command);
     signals_finish();

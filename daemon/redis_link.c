@@ -49,6 +49,7 @@ struct redis_link {
     int failing;           /* a loss was logged and no recovery yet */
     unsigned attempts;     /* failed attempts since the last success */
     int backoff_ms;
+    uint64_t connects;     /* times the link came up */
     struct event *connect_timer;
     struct event *retry_timer;
 
@@ -142,6 +143,7 @@ static void link_on_select(redisAsyncContext *ac, void *r, void *privdata)
     link->attempts = 0;
     link->backoff_ms = LINK_BACKOFF_MIN_MS;
     link->up = 1;
+    link->connects++;
     if (link->fn)
         link->fn(link, 1, link->arg);
 }
@@ -277,6 +279,11 @@ int redis_link_is_up(const redis_link *link)
 const char *redis_link_name(const redis_link *link)
 {
     return link->name;
+}
+
+uint64_t redis_link_reconnects(const redis_link *link)
+{
+    return link->connects > 1 ? link->connects - 1 : 0;
 }
 
 int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, int argc,

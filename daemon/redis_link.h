@@ -22,6 +22,7 @@
 #define REDIS_LINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 #include <hiredis/async.h>
@@ -48,6 +49,8 @@ void redis_link_start(redis_link *link);
 
 int redis_link_is_up(const redis_link *link);
 const char *redis_link_name(const redis_link *link);
+/* How many times the link came up again after its first connection. */
+uint64_t redis_link_reconnects(const redis_link *link);
 
 /*
  * Send one command (arguments binary-safe, borrowed only during the call).

@@ -80,7 +80,27 @@ static struct {
 
     sla_output out;
     store_stats stats;
+
+    /* store_sync() callers: waiting for the next flush, then riding the
+     * transaction in flight. */
+    struct store_sync { store_commit_fn *fn; void *arg; } syncs[2][STORE_MAX_SYNCS];
+    size_t nsyncs[2];
+    store_decision_fn *observe_fn;
+    void *observe_arg;
 } store;
+
+enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
+
+/* Call and forget the syncs of one list (the list may grow meanwhile). */
+static void store_call_syncs(int which, int ok)
+{
+    struct store_sync done[STORE_MAX_SYNCS];
+    size_t n = store.nsyncs[which];
+    memcpy(done, store.syncs[which], n * sizeof done[0]);
+    store.nsyncs[which] = 0;
+    for (size_t i = 0; i < n; i++)
+        done[i].fn(ok, done[i].arg);
+}
 
 static void store_flush(void);
 
@@ -214,6 +234,8 @@ static void store_fail(const char *why)
         fn1(0, arg1);
     if (fn2)
         fn2(0, arg2);
+    store_call_syncs(STORE_SYNC_INFLIGHT, 0);
+    store_call_syncs(STORE_SYNC_WAITING, 0);
     if (redis_link_is_up(store.link))
         store_schedule_reload();
     store_call_idle();
@@ -342,6 +364,7 @@ static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
     store.inflight_fn = NULL;
     if (fn)
         fn(1, arg);
+    store_call_syncs(STORE_SYNC_INFLIGHT, 1);
     if (store.engine && !store.inflight && (store.commit_waiting || store.tick_wanted))
         store_flush();
     store_call_idle();
@@ -449,12 +472,19 @@ static void store_flush(void)
     store.commit_waiting = 0;
     store.commit_fn = NULL;
     sla_output *o = &store.out;
+    memcpy(store.syncs[STORE_SYNC_INFLIGHT], store.syncs[STORE_SYNC_WAITING],
+           store.nsyncs[STORE_SYNC_WAITING] * sizeof store.syncs[0][0]);
+    store.nsyncs[STORE_SYNC_INFLIGHT] = store.nsyncs[STORE_SYNC_WAITING];
+    store.nsyncs[STORE_SYNC_WAITING] = 0;
     if (o->nupserts == 0 && o->nremoved == 0 && o->ndecisions == 0 && store.ndead == 0 &&
         store.nacks == 0) {
         if (fn)
             fn(1, arg);
+        store_call_syncs(STORE_SYNC_INFLIGHT, 1);
         return;
     }
+    for (size_t i = 0; store.observe_fn && i < o->ndecisions; i++)
+        store.observe_fn(&o->decisions[i], store.observe_arg);
 
     static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     static const size_t multi_len[] = {5}, exec_len[] = {4};
@@ -508,6 +538,26 @@ void store_tick(void *arg)
         return;
     }
     store_flush();
+}
+
+int store_sync(store_commit_fn *fn, void *arg)
+{
+    if (store.engine == NULL || store.loading) {
+        fn(0, arg);
+        return 0;
+    }
+    if (store.nsyncs[STORE_SYNC_WAITING] == STORE_MAX_SYNCS)
+        return -1;
+    store.syncs[STORE_SYNC_WAITING][store.nsyncs[STORE_SYNC_WAITING]++] =
+        (struct store_sync){fn, arg};
+    store_tick(NULL);
+    return 0;
+}
+
+void store_observe(store_decision_fn *fn, void *arg)
+{
+    store.observe_fn = fn;
+    store.observe_arg = arg;
 }
 
 void store_when_idle(store_idle_fn *fn, void *arg)

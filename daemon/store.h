@@ -92,6 +92,21 @@ void store_tick(void *arg);
 /* fn(arg) once no transaction is in flight or waiting (maybe at once). */
 void store_when_idle(store_idle_fn *fn, void *arg);
 
+/*
+ * fn(1, arg) once everything the engine holds now is durable (the next
+ * transaction committed, or at once when there is nothing to write);
+ * fn(0, arg) when that transaction failed or the engine is gone. At most
+ * STORE_MAX_SYNCS wait at a time; returns 0, or -1 (fn not called) when
+ * that many already wait.
+ */
+#define STORE_MAX_SYNCS 64
+int store_sync(store_commit_fn *fn, void *arg);
+
+/* Every decision written by a flush is shown to fn (borrowed for the call),
+ * for counters; fn NULL stops it. */
+typedef void store_decision_fn(const sla_decision *d, void *arg);
+void store_observe(store_decision_fn *fn, void *arg);
+
 void store_get_stats(store_stats *out);
 
 #endif

@@ -1326,6 +1326,17 @@ static const directive http_directives[] = {
     {0},
 };
 
+static const directive delivery_directives[] = {
+    {.name = "group", .parse = parse_word, .offset = CFG(delivery.group)},
+    MS_DIRECTIVE("connect_timeout", parse_int, delivery.connect_timeout_ms, 100, 300000),
+    MS_DIRECTIVE("timeout", parse_int, delivery.timeout_ms, 100, 600000),
+    MS_DIRECTIVE("budget", parse_int64, delivery.budget_ms, 1000, 30LL * 86400000),
+    MS_DIRECTIVE("backoff_base", parse_int, delivery.backoff_base_ms, 10, 3600000),
+    MS_DIRECTIVE("backoff_cap", parse_int, delivery.backoff_cap_ms, 10, 86400000),
+    NUM("max_in_flight", parse_int, CFG(delivery.max_in_flight), 1, 1000),
+    {0},
+};
+
 static const directive clocks_directives[] = {
     NUM("ring_seconds", parse_ring_seconds, CFG(ring_ms), 1, 60),
     {.name = "pausable", .parse = parse_pausable, .offset = CFG(pausable_mask)},
@@ -1346,6 +1357,7 @@ static const directive top_directives[] = {
     {.name = "stream", .parse = parse_section, .sub = stream_directives},
     {.name = "control", .parse = parse_section, .sub = control_directives},
     {.name = "http", .parse = parse_section, .sub = http_directives},
+    {.name = "delivery", .parse = parse_section, .sub = delivery_directives},
     {.name = "clocks", .parse = parse_section, .sub = clocks_directives},
     {.name = "revisit", .parse = parse_section, .sub = revisit_directives},
     {.name = "calendars", .parse = parse_calendars},
@@ -1371,6 +1383,12 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->stream.claim_idle_ms = 60000;
     cfg->stream.max_future_skew_ms = 300000;
     sla_event_limits_default(&cfg->stream.limits);
+    cfg->delivery.connect_timeout_ms = 5000;
+    cfg->delivery.timeout_ms = 10000;
+    cfg->delivery.budget_ms = 86400000;
+    cfg->delivery.backoff_base_ms = 1000;
+    cfg->delivery.backoff_cap_ms = 600000;
+    cfg->delivery.max_in_flight = 32;
     cfg->ring_ms = 5000;
     cfg->pausable_mask = 1u << SLA_METRIC_RESOLUTION | 1u << SLA_METRIC_PERIODIC_UPDATE;
     cfg->revisit[SLA_REVISIT_SATISFIED] = (sla_span){.days = 90};
@@ -1552,6 +1570,18 @@ int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen
             s = config_lookup(&lc, "stream.max_entry_bytes");
         rc = fail(&ld, s, "max_value_bytes is larger than max_entry_bytes");
     }
+    if (rc == 0 && ld.cfg->delivery.backoff_cap_ms < ld.cfg->delivery.backoff_base_ms) {
+        const config_setting_t *s = config_lookup(&lc, "delivery.backoff_cap");
+        if (!s)
+            s = config_lookup(&lc, "delivery.backoff_base");
+        rc = fail(&ld, s, "backoff_cap is smaller than backoff_base");
+    }
+    if (rc == 0 && !ld.cfg->delivery.group &&
+        asprintf(&ld.cfg->delivery.group, "%s-deliver", ld.cfg->stream.group) < 0) {
+        ld.cfg->delivery.group = NULL;
+        snprintf(ld.err, ld.errlen, "%s: out of memory", path);
+        rc = -1;
+    }
     config_destroy(&lc);
     free(ld.dir);
     if (rc < 0) {
@@ -1583,6 +1613,7 @@ void sla_config_free(sla_config *cfg)
     free(cfg->stream.consumer);
     free(cfg->control_socket);
     free(cfg->http_listen);
+    free(cfg->delivery.group);
     for (size_t i = 0; i < cfg->ncalendars; i++) {
         free(cfg->calendar_names[i]);
         if (cfg->calendars[i])

@@ -25,6 +25,8 @@
  *               max_future_skew; max_entry_bytes; max_fields; max_value_bytes; };
  *   control = { socket; };
  *   http    = { listen; };
+ *   delivery = { group; connect_timeout; timeout; budget; backoff_base;
+ *                backoff_cap; max_in_flight; };
  *   clocks  = { ring_seconds; pausable = [ "resolution", ... ]; };
  *   revisit = { satisfied; average; unsatisfied; };
  *   calendars = ( { name; timezone; hours = { mon = [ "09:00-12:00", ... ]; ... };
@@ -152,6 +154,16 @@ typedef struct sla_config {
 
     char *control_socket;  /* default "/run/slad/slad.sock" */
     char *http_listen;     /* default "127.0.0.1:9464"; "" disables */
+
+    struct {
+        char *group;            /* default "<stream.group>-deliver" (set after loading) */
+        int connect_timeout_ms; /* default 5000 */
+        int timeout_ms;         /* whole attempt, default 10000 */
+        int64_t budget_ms;      /* give up past fired_ms + budget, default 24 h */
+        int backoff_base_ms;    /* default 1000 */
+        int backoff_cap_ms;     /* >= backoff_base_ms, default 600000 */
+        int max_in_flight;      /* requests at once, default 32 */
+    } delivery;
 
     int64_t ring_ms;       /* clocks.ring_seconds * 1000, default 5000 */
     unsigned pausable_mask; /* bit (1u << metric); default resolution|periodic_update */

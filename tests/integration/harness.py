@@ -28,14 +28,18 @@ SOURCE_DIR = os.environ.get(
     "SLA_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD_DIR = os.environ.get("SLA_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 SLAD = os.path.join(BUILD_DIR, "slad")
+SLACTL = os.path.join(BUILD_DIR, "slactl")
 NORMS = os.path.join(SOURCE_DIR, "conf", "norms.conf")
+SINK = os.path.join(SOURCE_DIR, "tools", "webhook_sink.py")
 
 PREFIX = "sla:"
 EVENTS = PREFIX + "events"
 DEAD = PREFIX + "dead"
 STATE = PREFIX + "state"
 ESCALATIONS = PREFIX + "escalations"
+DELIVERIES_DEAD = PREFIX + "deliveries:dead"
 GROUP = "slad"
+DELIVER_GROUP = GROUP + "-deliver"
 
 # Used only while conf/norms.conf is not there: the chat norm (first reply
 # within 30 s, supervisor at once) and a catch-all, enough for these tests.
@@ -86,6 +90,76 @@ def wait_for(pred, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+class Sink:
+    """tools/webhook_sink.py on a loopback port, recording what it receives.
+
+    stop() and start() again keep the port, so a receiver can be "down for
+    a while" (connections refused) and come back at the same URL.
+    """
+
+    def __init__(self, directory, mode="ok", retry_after=2, port=0):
+        self.dir = directory
+        self.mode = mode
+        self.retry_after = retry_after
+        self.port = port
+        self.proc = None
+        self.start()
+
+    def start(self):
+        port_file = os.path.join(self.dir, "sink-%d.port" % id(self))
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        log = open(os.path.join(self.dir, "sink.log"), "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, SINK, "--port", str(self.port), "--port-file", port_file,
+             "--mode", self.mode, "--retry-after", str(self.retry_after), "--quiet"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+
+        def bound():
+            check(self.proc.poll() is None, "webhook_sink exited at start")
+            try:
+                with open(port_file) as f:
+                    return int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                return 0
+        self.port = wait_for(bound, 10, "webhook_sink to listen")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def _call(self, method, path):
+        import http.client
+        import json
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            c.request(method, path)
+            body = c.getresponse().read()
+        finally:
+            c.close()
+        return json.loads(body) if body else None
+
+    def requests(self, path=None):
+        """Recorded requests (dicts), optionally only those to paths starting with path."""
+        reqs = self._call("GET", "/requests") or []
+        return [r for r in reqs if path is None or r["path"].startswith(path)]
+
+    def set_mode(self, mode, path=None, count=None):
+        q = "mode=%s" % mode
+        if path:
+            q += "&path=%s" % path
+        if count:
+            q += "&count=%d" % count
+        self._call("POST", "/control?" + q)
+        self.mode = mode if path is None and count is None else self.mode
+
+
 class Env:
     """One private redis-server and one slad, in a temporary directory."""
 
@@ -99,6 +173,7 @@ class Env:
         self.slad_log = os.path.join(self.dir, "slad.stderr")
         self.config = os.path.join(self.dir, "slad.conf")
         self.r = None
+        self.sinks = []
 
     # --- redis ---------------------------------------------------------
 
@@ -136,10 +211,12 @@ class Env:
 
     # --- configuration -------------------------------------------------
 
-    def write_config(self, path=None, policies=None, extra="", **stream):
+    def write_config(self, path=None, policies=None, extra="", receivers=None, **stream):
         """Write a slad configuration; policies=None uses conf/norms.conf.
 
         Keyword arguments override stream settings (batch=10, claim_idle=1000).
+        receivers: the text of the receivers list's elements (default: the
+        four norm receivers, posting nowhere).
         """
         path = path or self.config
         settings = {"prefix": '"%s"' % PREFIX, "group": '"%s"' % GROUP,
@@ -147,9 +224,10 @@ class Env:
                     "claim_idle": 60000}
         settings.update(stream)
         stream_text = " ".join("%s = %s;" % kv for kv in settings.items())
-        receivers = ",\n".join(
-            '  { name = "%s"; format = "json"; url = "http://127.0.0.1:9/hooks/%s"; }' % (n, n)
-            for n in ("team_lead", "supervisor", "manager", "director"))
+        if receivers is None:
+            receivers = ",\n".join(
+                '  { name = "%s"; format = "json"; url = "http://127.0.0.1:9/hooks/%s"; }'
+                % (n, n) for n in ("team_lead", "supervisor", "manager", "director"))
         if policies is None and os.path.exists(NORMS):
             # Included by a relative name: libconfig resolves @include
             # against the including file's directory, also for absolute
@@ -301,11 +379,97 @@ receivers = (
     def escalations(self):
         return [f for _, f in self.stream(ESCALATIONS)]
 
+    # --- webhook receivers ---------------------------------------------
+
+    def start_sink(self, **kw):
+        """A webhook_sink.py in this Env's directory, stopped by close()."""
+        s = Sink(self.dir, **kw)
+        self.sinks.append(s)
+        return s
+
+    def write_secret(self, name, secret):
+        """A secret file (mode 0600) in this Env's directory; returns its path."""
+        path = os.path.join(self.dir, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+        return path
+
+    def dead_deliveries(self):
+        return [f for _, f in self.stream(DELIVERIES_DEAD)]
+
+    def deliver_group_info(self):
+        try:
+            groups = self.r.xinfo_groups(ESCALATIONS)
+        except redis.exceptions.ResponseError:
+            return None
+        for g in groups:
+            if g["name"] in (DELIVER_GROUP, DELIVER_GROUP.encode()):
+                return g
+        return None
+
+    def wait_delivered(self, timeout):
+        """Every outbox record read by the delivery group and acknowledged
+        (delivered, dead-lettered, or notifying nobody)."""
+        def settled():
+            g = self.deliver_group_info()
+            last = self.r.xinfo_stream(ESCALATIONS)["last-generated-id"]
+            return g is not None and g["last-delivered-id"] == last and g["pending"] == 0
+        wait_for(settled, timeout, "every outbox record delivered and acknowledged")
+
+    # --- slactl and http ----------------------------------------------
+
+    def control_socket(self):
+        """The control socket write_config() puts in the configuration."""
+        return os.path.join(self.dir, "slad.sock")
+
+    def slactl(self, *args, timeout=20, socket_path=None, user=None):
+        """Run build/slactl against this Env's slad (-s its socket).
+
+        Returns (exit status, stdout, stderr). user: run it as that uid
+        (setpriv), to test the daemon's peer check.
+        """
+        check(os.access(SLACTL, os.X_OK), "no slactl binary at %s" % SLACTL)
+        cmd = [SLACTL, "-s", socket_path or self.control_socket()] + list(args)
+        if user is not None:
+            cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), \
+            p.stderr.decode("utf-8", "replace")
+
+    def enable_http(self, path=None):
+        """Point http.listen of a written configuration at a free loopback
+        port; returns the port."""
+        path = path or self.config
+        port = free_port()
+        with open(path) as f:
+            text = f.read()
+        check('http = { listen = ""; };' in text, "configuration has the default http block")
+        with open(path, "w") as f:
+            f.write(text.replace('http = { listen = ""; };',
+                                 'http = { listen = "127.0.0.1:%d"; };' % port))
+        return port
+
+    @staticmethod
+    def http_get(port, path, timeout=5):
+        """GET http://127.0.0.1:port/path; returns (status, body as text)."""
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            c.request("GET", path)
+            resp = c.getresponse()
+            return resp.status, resp.read().decode("utf-8", "replace")
+        finally:
+            c.close()
+
     # --- cleanup -------------------------------------------------------
 
     def close(self, keep=False):
         try:
             self.kill_slad()
+            for s in self.sinks:
+                s.stop()
         finally:
             try:
                 if self.redis_proc is not None:

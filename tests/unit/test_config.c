@@ -666,6 +666,45 @@ static void test_secrets(void)
                  "1: redis.password_file: '/' is not a regular file");
 }
 
+/* The delivery group: defaults, durations, the derived group name, limits. */
+static void test_delivery(void)
+{
+    char err[1024];
+    sla_config *cfg = load("stream = { group = \"g1\"; };\n", err, sizeof err);
+    CHECK(cfg != NULL);
+    if (cfg) {
+        CHECK_STR(cfg->delivery.group, "g1-deliver");
+        CHECK_INT(cfg->delivery.connect_timeout_ms, 5000);
+        CHECK_INT(cfg->delivery.timeout_ms, 10000);
+        CHECK_INT(cfg->delivery.budget_ms, 86400000);
+        CHECK_INT(cfg->delivery.backoff_base_ms, 1000);
+        CHECK_INT(cfg->delivery.backoff_cap_ms, 600000);
+        CHECK_INT(cfg->delivery.max_in_flight, 32);
+        sla_config_free(cfg);
+    }
+    cfg = load("delivery = { group = \"out\"; connect_timeout = \"2s\"; timeout = 1500;\n"
+               "             budget = \"3d\"; backoff_base = \"200ms\"; backoff_cap = \"1m\";\n"
+               "             max_in_flight = 4; };\n", err, sizeof err);
+    CHECK(cfg != NULL);
+    if (cfg) {
+        CHECK_STR(cfg->delivery.group, "out");
+        CHECK_INT(cfg->delivery.connect_timeout_ms, 2000);
+        CHECK_INT(cfg->delivery.timeout_ms, 1500);
+        CHECK_INT(cfg->delivery.budget_ms, 3LL * 86400000);
+        CHECK_INT(cfg->delivery.backoff_base_ms, 200);
+        CHECK_INT(cfg->delivery.backoff_cap_ms, 60000);
+        CHECK_INT(cfg->delivery.max_in_flight, 4);
+        sla_config_free(cfg);
+    }
+    EXPECT_ERROR("delivery = { max_in_flight = 0; };\n",
+                 "1: delivery.max_in_flight: 0 is out of range 1..1000");
+    EXPECT_ERROR("delivery = { budget = \"500ms\"; };\n",
+                 "1: delivery.budget: 500 ms is out of range 1000..2592000000 ms");
+    EXPECT_ERROR("delivery = { backoff_base = \"2s\";\n backoff_cap = \"1s\"; };\n",
+                 "2: delivery.backoff_cap: backoff_cap is smaller than backoff_base");
+    EXPECT_ERROR("delivery = { retries = 3; };\n", "~delivery.retries");
+}
+
 static void test_calendars(void)
 {
     EXPECT_ERROR("calendars = ( { name = \"c\";\n  timezone = \"Mars/Olympus\";\n"
@@ -726,6 +765,7 @@ int main(void)
     test_receivers();
     test_secrets();
     test_calendars();
+    test_delivery();
 
     static const char *const files[] = {"t.conf",  "redis.pw", "a.secret", "policies.conf",
                                         "bad.conf", "s.key"};

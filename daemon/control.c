@@ -1,0 +1,914 @@
+/*
+ * control — control socket server. See control.h for the contract.
+ *
+ * Life of a client:
+ *
+ *   accept --peer check--> READING --whole request--> dispatch
+ *      |        |             |  (timeout, EOF: dropped)   |
+ *      |      refused     malformed                        +--> answered now
+ *      |        |             |                            +--> WAITING (redis,
+ *      |        v             v                            |    store sync)
+ *      |     error response queued ---> WRITING <----------+
+ *      |                                   |  (all written, error, timeout)
+ *      +-- over CONTROL_MAX_CLIENTS: closed v
+ *                                        freed
+ *
+ * A client is freed only from its own bufferevent callbacks or at
+ * control_finish(); answers that arrive later (a Redis reply, a store
+ * sync) find their client by id, never by pointer, so a client that went
+ * away meanwhile is simply not found and the answer is dropped.
+ *
+ * The peer check reads everything from the socket (SO_PEERCRED, and
+ * SO_PEERGROUPS for the peer's supplementary groups at connect time),
+ * never from the user database: no NSS lookup can block the loop, and it
+ * holds under systemd's PrivateUsers=, where the uids of other users read
+ * as "nobody" but the mapped group slad still reads as itself.
+ *
+ * Requests are decoded from the header first: a length over the limit is
+ * refused after four bytes, so a peer sending a megabyte of garbage costs
+ * four bytes of buffering and one error response.
+ *
+ * Replaying a dead delivery is one Lua script rather than a read followed
+ * by MULTI/EXEC: the record must be read, stripped of the delivery.*
+ * fields the delivery engine added, written back to the outbox and deleted
+ * from the dead stream atomically, and only a script can make the write
+ * depend on the record still being there (two concurrent replays of one
+ * record then move it once). Both keys share the partition's hash tag.
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "deliver.h"
+#include "ingest.h"
+#include "sla_attrs.h"
+#include "sla_ctlproto.h"
+#include "sla_engine.h"
+#include "sla_format.h"
+#include "sla_log.h"
+#include "sla_metric.h"
+#include "stats.h"
+#include "store.h"
+#include "wakeup.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+#define CONTROL_LIST_DEFAULT 100
+#define CONTROL_LIST_MAX 1000
+#define CONTROL_PEER_GROUPS 256
+
+typedef struct ctl_client {
+    struct ctl_client *next;
+    uint64_t id;
+    struct bufferevent *bev;
+    struct event *op_timer;
+    int answered;          /* the response is queued: close once written */
+    int acked;             /* ack: clocks acknowledged, for the answer */
+    long long dead_total;  /* deliveries --dead: XLEN, -1 unknown */
+} ctl_client;
+
+static struct {
+    struct event_base *base;
+    struct evconnlistener *listener;
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    gid_t gid;             /* the socket's group */
+    const sla_config *cfg;
+    int64_t loaded_ms;
+    int64_t started_ms;
+    const sla_keys *keys;
+    control_links links;
+    control_reload_fn *reload;
+    void *reload_arg;
+    ctl_client *clients;
+    size_t nclients;
+    uint64_t next_id;
+} ctl;
+
+/* --- clients ------------------------------------------------------------ */
+
+static ctl_client *ctl_find(uint64_t id)
+{
+    for (ctl_client *c = ctl.clients; c; c = c->next)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
+
+static void ctl_free(ctl_client *c)
+{
+    for (ctl_client **pp = &ctl.clients; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    ctl.nclients--;
+    if (c->op_timer)
+        event_free(c->op_timer);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+/* Queue resp (stolen) as the one response; the client closes once it is written. */
+static void ctl_reply(ctl_client *c, json_t *resp)
+{
+    if (c->answered) {
+        json_decref(resp);
+        return;
+    }
+    c->answered = 1;
+    evtimer_del(c->op_timer);
+    bufferevent_disable(c->bev, EV_READ);
+    unsigned char *frame = NULL;
+    size_t len = 0;
+    char err[256];
+    if (resp == NULL || sla_ctl_encode(resp, SLA_CTL_RESPONSE, &frame, &len, err, sizeof err) < 0) {
+        json_t *no = sla_ctl_response_error("cannot send the answer: %s",
+                                            resp ? err : "out of memory");
+        if (no == NULL || sla_ctl_encode(no, SLA_CTL_RESPONSE, &frame, &len, err, sizeof err) < 0)
+            frame = NULL;
+        json_decref(no);
+    }
+    json_decref(resp);
+    if (frame == NULL || bufferevent_write(c->bev, frame, len) < 0) {
+        free(frame);
+        ctl_free(c);
+        return;
+    }
+    free(frame);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void ctl_on_write(struct bufferevent *bev, void *arg)
+{
+    ctl_client *c = arg;
+    if (c->answered && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        ctl_free(c);
+}
+
+static void ctl_on_event(struct bufferevent *bev, short what, void *arg)
+{
+    ctl_client *c = arg;
+    if (what & BEV_EVENT_TIMEOUT)
+        sla_debug("control: client %" PRIu64 " timed out %s; dropped", c->id,
+                  (what & BEV_EVENT_READING) ? "sending its request" : "reading the answer");
+    ctl_free(c);
+}
+
+static void ctl_on_op_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    ctl_client *c = ctl_find((uint64_t)(uintptr_t)arg);
+    if (c)
+        ctl_reply(c, sla_ctl_response_error("no answer from redis within %d s",
+                                            CONTROL_OP_TIMEOUT_S));
+}
+
+/* The client waits for Redis or the store; it is answered by then. */
+static void ctl_wait(ctl_client *c)
+{
+    struct timeval tv = {CONTROL_OP_TIMEOUT_S, 0};
+    evtimer_add(c->op_timer, &tv);
+}
+
+/* --- helpers ------------------------------------------------------------ */
+
+static sla_engine *ctl_engine(ctl_client *c)
+{
+    sla_engine *e = store_engine();
+    if (e == NULL)
+        ctl_reply(c, sla_ctl_response_error("the state is being loaded from redis; try again"));
+    return e;
+}
+
+static const char *ctl_policy_name(int policy)
+{
+    return policy >= 0 && (size_t)policy < ctl.cfg->npolicies ? ctl.cfg->policies[policy].name
+                                                             : "";
+}
+
+/* Receivers of the ladder steps fired so far (each once, in ladder order). */
+static json_t *ctl_notified(int policy, int metric, int fired)
+{
+    json_t *out = json_array();
+    if (policy < 0 || (size_t)policy >= ctl.cfg->npolicies || metric < 0 ||
+        metric >= SLA_METRIC_COUNT || fired <= 0)
+        return out;
+    const sla_target *t = &ctl.cfg->policies[policy].metrics[metric];
+    size_t steps = (size_t)fired < t->nsteps ? (size_t)fired : t->nsteps;
+    for (size_t s = 0; s < steps; s++)
+        for (size_t i = 0; i < t->steps[s].nnotify; i++) {
+            int r = t->steps[s].notify[i];
+            if (r < 0 || (size_t)r >= ctl.cfg->nreceivers)
+                continue;
+            const char *name = ctl.cfg->receivers[r].name;
+            size_t k;
+            json_t *v;
+            int seen = 0;
+            json_array_foreach(out, k, v) seen |= strcmp(json_string_value(v), name) == 0;
+            if (!seen)
+                json_array_append_new(out, json_string(name));
+        }
+    return out;
+}
+
+static json_t *ctl_deadline(int64_t ms)
+{
+    return ms == INT64_MAX ? json_null() : json_integer(ms);
+}
+
+/* args.<name> as a bounded list size; -1 (after answering) when invalid. */
+static int ctl_limit(ctl_client *c, const json_t *args)
+{
+    const json_t *v = json_object_get(args, "limit");
+    if (v == NULL)
+        return CONTROL_LIST_DEFAULT;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+        json_integer_value(v) > CONTROL_LIST_MAX) {
+        ctl_reply(c, sla_ctl_response_error("limit must be an integer 1..%d", CONTROL_LIST_MAX));
+        return -1;
+    }
+    return (int)json_integer_value(v);
+}
+
+/* A required string argument, or NULL after answering. */
+static const char *ctl_string_arg(ctl_client *c, const json_t *args, const char *name)
+{
+    const json_t *v = json_object_get(args, name);
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        ctl_reply(c, sla_ctl_response_error("missing argument '%s'", name));
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* Flat field/value pairs of a stream entry as an object (strings). */
+static json_t *ctl_fields(const redisReply *list)
+{
+    json_t *o = json_object();
+    if (list->type != REDIS_REPLY_ARRAY)
+        return o;
+    for (size_t i = 0; i + 1 < list->elements; i += 2) {
+        const redisReply *k = list->element[i], *v = list->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(k->len < 127 ? k->len : 127), k->str);
+        json_object_set_new(o, key, sla_format_jstr(v->str));
+    }
+    return o;
+}
+
+/* --- commands ----------------------------------------------------------- */
+
+static void ctl_cmd_status(ctl_client *c, const json_t *args)
+{
+    int64_t now = wakeup_now_ms();
+    json_t *d = json_object();
+    json_object_set_new(d, "version", json_string(SLA_VERSION));
+    json_object_set_new(d, "pid", json_integer(getpid()));
+    json_object_set_new(d, "started_ms", json_integer(ctl.started_ms));
+    json_object_set_new(d, "uptime_ms", json_integer(now - ctl.started_ms));
+    json_object_set_new(d, "config",
+                        json_pack("{s:s, s:I}", "path", ctl.cfg->path ? ctl.cfg->path : "",
+                                  "loaded_ms", (json_int_t)ctl.loaded_ms));
+
+    json_t *links = json_array();
+    for (size_t i = 0; i < ctl.links.nall; i++) {
+        redis_link *l = ctl.links.all[i];
+        json_array_append_new(links, json_pack("{s:s, s:b, s:I}", "link", redis_link_name(l),
+                                               "up", redis_link_is_up(l), "reconnects",
+                                               (json_int_t)redis_link_reconnects(l)));
+    }
+    json_object_set_new(d, "redis", links);
+
+    stats_backlog bl;
+    stats_get_backlog(&bl);
+    json_object_set_new(d, "consumer",
+                        json_pack("{s:s, s:o, s:o}", "group", ctl.cfg->stream.group,
+                                  "lag", bl.lag >= 0 ? json_integer(bl.lag) : json_null(),
+                                  "pending", bl.pending >= 0 ? json_integer(bl.pending)
+                                                             : json_null()));
+    ingest_stats in;
+    ingest_get_stats(&in);
+    json_object_set_new(d, "events_per_second", json_real(stats_events_per_second()));
+    json_object_set_new(d, "events",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "read", (json_int_t)in.entries,
+                                  "applied", (json_int_t)in.applied, "duplicates",
+                                  (json_int_t)in.duplicates, "unknown_ticket",
+                                  (json_int_t)in.unknown_ticket, "dead", (json_int_t)in.dead));
+
+    sla_engine *e = store_engine();
+    json_object_set_new(d, "state", json_string(e ? "running" : "loading"));
+    if (e) {
+        sla_engine_stats es;
+        sla_engine_get_stats(e, &es);
+        json_object_set_new(d, "open_tickets", json_integer((json_int_t)es.open_tickets));
+        json_t *clocks = json_object();
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            json_object_set_new(clocks, sla_metric_name(m),
+                                json_integer((json_int_t)es.running_clocks[m]));
+        json_object_set_new(d, "running_clocks", clocks);
+    } else {
+        json_object_set_new(d, "open_tickets", json_null());
+        json_object_set_new(d, "running_clocks", json_null());
+    }
+    json_object_set_new(d, "decisions",
+                        json_pack("{s:I, s:I, s:I, s:I}", "warnings",
+                                  (json_int_t)stats_decisions_total(SLA_DECISION_WARNING),
+                                  "breaches",
+                                  (json_int_t)stats_decisions_total(SLA_DECISION_BREACH),
+                                  "escalations",
+                                  (json_int_t)stats_decisions_total(SLA_DECISION_ESCALATION),
+                                  "recovered",
+                                  (json_int_t)stats_decisions_total(SLA_DECISION_RECOVERED)));
+    deliver_stats ds;
+    deliver_get_stats(&ds);
+    json_object_set_new(d, "deliveries",
+                        json_pack("{s:I, s:I, s:I, s:I, s:o}", "pending", (json_int_t)ds.pending,
+                                  "retrying", (json_int_t)ds.retrying, "in_flight",
+                                  (json_int_t)ds.in_flight, "delivered",
+                                  (json_int_t)ds.delivered, "dead",
+                                  bl.deliveries_dead >= 0 ? json_integer(bl.deliveries_dead)
+                                                          : json_null()));
+    ctl_reply(c, sla_ctl_response_ok(d));
+}
+
+static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
+{
+    const char *id = ctl_string_arg(c, args, "id");
+    sla_engine *e = id ? ctl_engine(c) : NULL;
+    if (e == NULL)
+        return;
+    int64_t now = wakeup_now_ms();
+    sla_clock_info clocks[SLA_METRIC_COUNT];
+    const char *attrs;
+    size_t attrs_len;
+    int n = sla_engine_ticket_info(e, id, strlen(id), now, clocks, &attrs, &attrs_len);
+    if (n < 0) {
+        ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", id));
+        return;
+    }
+    json_t *a = json_object();
+    size_t pos = 0;
+    const char *k, *v;
+    while (sla_attrs_next(attrs, attrs_len, &pos, &k, &v))
+        json_object_set_new(a, k, sla_format_jstr(v));
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        const sla_clock_info *ci = &clocks[i];
+        json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:o, s:I, s:i, s:b, s:b, s:o}", "metric",
+                              sla_metric_name(ci->metric), "state", ci->state_name, "cycle",
+                              (int)ci->cycle, "policy", ci->policy_name, "deadline_ms",
+                              ctl_deadline(ci->deadline_ms), "elapsed_ms",
+                              (json_int_t)ci->elapsed_ms, "level", ci->fired, "warned",
+                              ci->warned, "acked", ci->acked, "notified",
+                              ctl_notified(ci->policy, ci->metric, ci->fired));
+        json_object_set_new(o, "remaining_ms", ci->deadline_ms == INT64_MAX
+                                                   ? json_null()
+                                                   : json_integer(ci->deadline_ms - now));
+        json_array_append_new(list, o);
+    }
+    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:o, s:I, s:o, s:o}", "ticket",
+                                               sla_format_jstr(id), "now_ms", (json_int_t)now,
+                                               "attrs", a, "clocks", list)));
+}
+
+/* due (breached = 0) and breached (1). */
+static void ctl_list(ctl_client *c, const json_t *args, int breached)
+{
+    int64_t within = -1;
+    const json_t *w = json_object_get(args, "within_ms");
+    if (!breached && w) {
+        if (!json_is_integer(w) || json_integer_value(w) < 0) {
+            ctl_reply(c, sla_ctl_response_error("within_ms must be a non-negative integer"));
+            return;
+        }
+        within = json_integer_value(w);
+    }
+    int limit = ctl_limit(c, args);
+    sla_engine *e = limit > 0 ? ctl_engine(c) : NULL;
+    if (e == NULL)
+        return;
+    sla_due_item *items = malloc((size_t)limit * sizeof *items);
+    if (items == NULL) {
+        ctl_reply(c, sla_ctl_response_error("out of memory"));
+        return;
+    }
+    int64_t now = wakeup_now_ms();
+    size_t total = sla_engine_list(e, now, within, breached, items, (size_t)limit);
+    size_t n = total < (size_t)limit ? total : (size_t)limit;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const sla_due_item *it = &items[i];
+        json_t *o = json_pack("{s:o, s:s, s:s, s:I, s:I, s:i, s:b}", "ticket",
+                              sla_format_jstr(it->ticket),
+                              "metric", sla_metric_name(it->metric), "policy",
+                              ctl_policy_name(it->policy), "deadline_ms",
+                              (json_int_t)it->deadline_ms, "remaining_ms",
+                              (json_int_t)(it->deadline_ms - now), "level", it->fired, "acked",
+                              it->acked);
+        if (breached)
+            json_object_set_new(o, "notified", ctl_notified(it->policy, it->metric, it->fired));
+        json_array_append_new(list, o);
+    }
+    free(items);
+    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:I, s:I, s:o}", "now_ms", (json_int_t)now,
+                                               "total", (json_int_t)total, "items", list)));
+}
+
+static void ctl_cmd_due(ctl_client *c, const json_t *args)
+{
+    ctl_list(c, args, 0);
+}
+
+static void ctl_cmd_breached(ctl_client *c, const json_t *args)
+{
+    ctl_list(c, args, 1);
+}
+
+static void ctl_on_acked(int ok, void *arg)
+{
+    ctl_client *c = ctl_find((uint64_t)(uintptr_t)arg);
+    if (c == NULL)
+        return;
+    if (!ok)
+        ctl_reply(c, sla_ctl_response_error("acknowledged in memory, but writing it to redis "
+                                            "failed; the state is being reloaded"));
+    else
+        ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b}", "acked", c->acked, "durable", 1)));
+}
+
+static void ctl_cmd_ack(ctl_client *c, const json_t *args)
+{
+    const char *ticket = ctl_string_arg(c, args, "ticket");
+    if (ticket == NULL)
+        return;
+    int metric = -1;
+    const json_t *m = json_object_get(args, "metric");
+    if (m && !json_is_null(m)) {
+        metric = json_is_string(m) ? sla_metric_from_name(json_string_value(m),
+                                                          json_string_length(m))
+                                   : -1;
+        if (metric < 0) {
+            ctl_reply(c, sla_ctl_response_error("unknown metric (one of first_response, "
+                                                "next_response, pickup, periodic_update, "
+                                                "resolution, follow_up, callback)"));
+            return;
+        }
+    }
+    sla_engine *e = ctl_engine(c);
+    if (e == NULL)
+        return;
+    int n = sla_engine_ack(e, ticket, strlen(ticket), metric, wakeup_now_ms());
+    if (n < 0) {
+        ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", ticket));
+        return;
+    }
+    sla_notice("control: ticket '%s': %d clock%s acknowledged", ticket, n, n == 1 ? "" : "s");
+    c->acked = n;
+    ctl_wait(c);
+    if (store_sync(ctl_on_acked, (void *)(uintptr_t)c->id) < 0)
+        ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b}", "acked", n, "durable", 0)));
+}
+
+/*
+ * The client a Redis reply belongs to, when it is still there and the
+ * reply is not an error; otherwise NULL (the client, if any, is answered).
+ */
+static ctl_client *ctl_redis_reply(const redisReply *reply, void *privdata)
+{
+    ctl_client *c = ctl_find((uint64_t)(uintptr_t)privdata);
+    if (c && (reply == NULL || reply->type == REDIS_REPLY_ERROR)) {
+        ctl_reply(c, sla_ctl_response_error("redis: %s", reply ? reply->str : "connection lost"));
+        return NULL;
+    }
+    return c;
+}
+
+static void ctl_on_dead_list(redisAsyncContext *ac, void *r, void *privdata)
+{
+    const redisReply *reply = r;
+    ctl_client *c = ctl_redis_reply(reply, privdata);
+    if (c == NULL)
+        return;
+    json_t *list = json_array();
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
+            e->element[0]->type != REDIS_REPLY_STRING)
+            continue;
+        json_t *o = ctl_fields(e->element[1]);
+        json_object_set_new(o, "entry", json_stringn(e->element[0]->str, e->element[0]->len));
+        json_array_append_new(list, o);
+    }
+    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:o, s:o}", "total",
+                                               c->dead_total >= 0 ? json_integer(c->dead_total)
+                                                                  : json_null(),
+                                               "items", list)));
+}
+
+/* XLEN, sent right before the XREVRANGE on the same connection. */
+static void ctl_on_dead_count(redisAsyncContext *ac, void *r, void *privdata)
+{
+    ctl_client *c = ctl_find((uint64_t)(uintptr_t)privdata);
+    const redisReply *reply = r;
+    if (c && reply && reply->type == REDIS_REPLY_INTEGER)
+        c->dead_total = reply->integer;
+}
+
+static void ctl_cmd_deliveries(ctl_client *c, const json_t *args)
+{
+    int limit = ctl_limit(c, args);
+    if (limit < 0)
+        return;
+    if (json_is_true(json_object_get(args, "dead"))) {
+        char count[16];
+        snprintf(count, sizeof count, "%d", limit);
+        const char *argv[] = {"XREVRANGE", ctl.keys->deliveries_dead, "+", "-", "COUNT", count};
+        size_t lens[6];
+        for (int i = 0; i < 6; i++)
+            lens[i] = strlen(argv[i]);
+        const char *xlen[] = {"XLEN", ctl.keys->deliveries_dead};
+        size_t xlen_lens[] = {4, lens[1]};
+        c->dead_total = -1;
+        void *id = (void *)(uintptr_t)c->id;
+        if (redis_link_command(ctl.links.command, ctl_on_dead_count, id, 2, xlen, xlen_lens) < 0 ||
+            redis_link_command(ctl.links.command, ctl_on_dead_list, id, 6, argv, lens) < 0) {
+            ctl_reply(c, sla_ctl_response_error("redis is not connected"));
+            return;
+        }
+        ctl_wait(c);
+        return;
+    }
+    deliver_item *items = malloc((size_t)limit * sizeof *items);
+    if (items == NULL) {
+        ctl_reply(c, sla_ctl_response_error("out of memory"));
+        return;
+    }
+    size_t total = deliver_list(items, (size_t)limit);
+    size_t n = total < (size_t)limit ? total : (size_t)limit;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const deliver_item *it = &items[i];
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:o, s:s, s:s, s:i, s:I, s:I, s:o}", "id",
+                            it->record_id ? it->record_id : "", "receiver",
+                            it->receiver ? it->receiver : "", "ticket",
+                            sla_format_jstr(it->ticket ? it->ticket : ""), "metric",
+                            it->metric ? it->metric : "",
+                            "kind", it->kind ? it->kind : "", "attempts", it->attempts,
+                            "next_attempt_ms", (json_int_t)it->next_attempt_ms, "last_status",
+                            (json_int_t)it->last_status, "last_error",
+                            sla_format_jstr(it->last_error ? it->last_error : "")));
+    }
+    free(items);
+    deliver_stats ds;
+    deliver_get_stats(&ds);
+    ctl_reply(c, sla_ctl_response_ok(json_pack(
+                     "{s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "pending",
+                     (json_int_t)ds.pending, "retrying", (json_int_t)ds.retrying, "in_flight",
+                     (json_int_t)ds.in_flight, "items", list)));
+}
+
+/* KEYS: dead stream, outbox. ARGV: a dead entry id, or a record id (esc_...). */
+static const char ctl_replay_script[] =
+    "local dead, outbox, want = KEYS[1], KEYS[2], ARGV[1]\n"
+    "local entry\n"
+    "if string.find(want, '^%d+%-%d+$') then\n"
+    "  entry = redis.call('XRANGE', dead, want, want)[1]\n"
+    "else\n"
+    "  for _, e in ipairs(redis.call('XREVRANGE', dead, '+', '-', 'COUNT', 10000)) do\n"
+    "    local f = e[2]\n"
+    "    for i = 1, #f, 2 do\n"
+    "      if f[i] == 'id' and f[i + 1] == want then entry = e end\n"
+    "    end\n"
+    "    if entry then break end\n"
+    "  end\n"
+    "end\n"
+    "if not entry then return false end\n"
+    "local keep, f = {}, entry[2]\n"
+    "for i = 1, #f, 2 do\n"
+    "  if string.sub(f[i], 1, 9) ~= 'delivery.' then\n"
+    "    keep[#keep + 1] = f[i]; keep[#keep + 1] = f[i + 1]\n"
+    "  end\n"
+    "end\n"
+    "if #keep == 0 then return redis.error_reply('the dead delivery holds no record') end\n"
+    "local added = redis.call('XADD', outbox, '*', unpack(keep))\n"
+    "redis.call('XDEL', dead, entry[1])\n"
+    "return {entry[1], added}\n";
+
+static void ctl_on_replayed(redisAsyncContext *ac, void *r, void *privdata)
+{
+    const redisReply *reply = r;
+    ctl_client *c = ctl_redis_reply(reply, privdata);
+    if (c == NULL)
+        return;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+        ctl_reply(c, sla_ctl_response_error("no such dead delivery"));
+        return;
+    }
+    sla_notice("control: dead delivery %s replayed as outbox entry %s", reply->element[0]->str,
+               reply->element[1]->str);
+    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:s, s:s}", "dead_entry", reply->element[0]->str,
+                                               "outbox_entry", reply->element[1]->str)));
+}
+
+static void ctl_cmd_replay(ctl_client *c, const json_t *args)
+{
+    const char *id = ctl_string_arg(c, args, "id");
+    if (id == NULL)
+        return;
+    const char *argv[] = {"EVAL", ctl_replay_script, "2", ctl.keys->deliveries_dead,
+                          ctl.keys->escalations, id};
+    size_t lens[6];
+    for (int i = 0; i < 6; i++)
+        lens[i] = strlen(argv[i]);
+    if (redis_link_command(ctl.links.command, ctl_on_replayed, (void *)(uintptr_t)c->id, 6, argv,
+                           lens) < 0) {
+        ctl_reply(c, sla_ctl_response_error("redis is not connected"));
+        return;
+    }
+    ctl_wait(c);
+}
+
+static void ctl_cmd_reload(ctl_client *c, const json_t *args)
+{
+    char err[1024];
+    if (ctl.reload(err, sizeof err, ctl.reload_arg) < 0) {
+        ctl_reply(c, sla_ctl_response_error("reload refused: %s", err));
+        return;
+    }
+    ctl_reply(c, sla_ctl_response_ok(json_pack(
+                     "{s:s, s:I, s:I, s:I, s:I}", "config", ctl.cfg->path ? ctl.cfg->path : "",
+                     "loaded_ms", (json_int_t)ctl.loaded_ms, "policies",
+                     (json_int_t)ctl.cfg->npolicies, "receivers", (json_int_t)ctl.cfg->nreceivers,
+                     "calendars", (json_int_t)ctl.cfg->ncalendars)));
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(ctl_client *c, const json_t *args);
+} ctl_commands[] = {
+    {"status", ctl_cmd_status},     {"ticket", ctl_cmd_ticket}, {"due", ctl_cmd_due},
+    {"breached", ctl_cmd_breached}, {"ack", ctl_cmd_ack},       {"deliveries", ctl_cmd_deliveries},
+    {"replay", ctl_cmd_replay},     {"reload", ctl_cmd_reload},
+};
+
+static void ctl_dispatch(ctl_client *c, const json_t *req)
+{
+    const char *cmd = sla_ctl_request_cmd(req);
+    json_t *args = sla_ctl_request_args(req);
+    json_t *none = NULL;
+    if (args == NULL)
+        args = none = json_object();
+    for (size_t i = 0; i < sizeof ctl_commands / sizeof ctl_commands[0]; i++)
+        if (strcmp(cmd, ctl_commands[i].name) == 0) {
+            sla_debug("control: client %" PRIu64 ": %s", c->id, cmd);
+            ctl_commands[i].fn(c, args);
+            json_decref(none);
+            return;
+        }
+    json_decref(none);
+    ctl_reply(c, sla_ctl_response_error("unknown command '%.64s'", cmd));
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+static void ctl_on_read(struct bufferevent *bev, void *arg)
+{
+    ctl_client *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t len = evbuffer_get_length(in);
+    unsigned char head[SLA_CTL_HEADER];
+    char err[256];
+    json_t *req = NULL;
+    if (c->answered || len < SLA_CTL_HEADER)
+        return;
+    /* The header alone decides whether to keep reading. */
+    evbuffer_copyout(in, head, sizeof head);
+    int rc = sla_ctl_decode(head, sizeof head, SLA_CTL_REQUEST, &req, err, sizeof err);
+    uint32_t n = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 |
+                 head[3];
+    if (rc == SLA_CTL_NEED_MORE) {
+        if (len < SLA_CTL_HEADER + (size_t)n)
+            return;
+        rc = sla_ctl_decode(evbuffer_pullup(in, (ev_ssize_t)len), len, SLA_CTL_REQUEST, &req,
+                            err, sizeof err);
+    }
+    if (rc == SLA_CTL_MALFORMED) {
+        sla_info("control: client %" PRIu64 ": malformed request: %s; dropped", c->id, err);
+        ctl_reply(c, sla_ctl_response_error("malformed request: %s", err));
+        return;
+    }
+    if (rc != SLA_CTL_MESSAGE)
+        return;
+    bufferevent_disable(bev, EV_READ);
+    ctl_dispatch(c, req);
+    json_decref(req);
+}
+
+/* --- accepting ---------------------------------------------------------- */
+
+/* 1 when the peer is root, slad's own user, or in the socket's group. */
+static int ctl_peer_allowed(evutil_socket_t fd, char *who, size_t wholen)
+{
+    struct ucred uc;
+    socklen_t len = sizeof uc;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+        snprintf(who, wholen, "unknown peer (%s)", strerror(errno));
+        return 0;
+    }
+    snprintf(who, wholen, "pid %ld uid %ld gid %ld", (long)uc.pid, (long)uc.uid, (long)uc.gid);
+    if (uc.uid == 0 || uc.uid == geteuid() || uc.gid == ctl.gid)
+        return 1;
+    gid_t groups[CONTROL_PEER_GROUPS];
+    len = sizeof groups;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+        return 0;
+    for (size_t i = 0; i < len / sizeof groups[0]; i++)
+        if (groups[i] == ctl.gid)
+            return 1;
+    return 0;
+}
+
+static void ctl_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+    if (ctl.nclients >= CONTROL_MAX_CLIENTS) {
+        sla_warning("control: %d clients already; connection refused", CONTROL_MAX_CLIENTS);
+        evutil_closesocket(fd);
+        return;
+    }
+    ctl_client *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = bufferevent_socket_new(ctl.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c == NULL || bev == NULL) {
+        free(c);
+        if (bev)
+            bufferevent_free(bev);
+        else
+            evutil_closesocket(fd);
+        sla_err("control: out of memory accepting a client");
+        return;
+    }
+    c->id = ++ctl.next_id;
+    c->bev = bev;
+    c->op_timer = evtimer_new(ctl.base, ctl_on_op_timeout, (void *)(uintptr_t)c->id);
+    c->next = ctl.clients;
+    ctl.clients = c;
+    ctl.nclients++;
+    if (c->op_timer == NULL) {
+        ctl_free(c);
+        return;
+    }
+    struct timeval rtv = {CONTROL_READ_TIMEOUT_S, 0}, wtv = {CONTROL_WRITE_TIMEOUT_S, 0};
+    bufferevent_set_timeouts(bev, &rtv, &wtv);
+    bufferevent_setcb(bev, ctl_on_read, ctl_on_write, ctl_on_event, c);
+    /* Never buffer more than one request's worth of input. */
+    bufferevent_setwatermark(bev, EV_READ, 0, SLA_CTL_HEADER + SLA_CTL_MAX_REQUEST + 1);
+    char who[96];
+    if (!ctl_peer_allowed(fd, who, sizeof who)) {
+        sla_notice("control: %s refused: not root, slad's user, or in the socket's group", who);
+        ctl_reply(c, sla_ctl_response_error("permission denied"));
+        return;
+    }
+    bufferevent_enable(bev, EV_READ);
+}
+
+static void ctl_on_accept_error(struct evconnlistener *l, void *arg)
+{
+    /* EMFILE and friends: say so and keep listening. */
+    sla_warning("control: accept: %s", strerror(errno));
+}
+
+/* --- life --------------------------------------------------------------- */
+
+/* A listening socket at path; refuses to replace anything but a dead socket. */
+static int ctl_listen_socket(const char *path)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sun.sun_path) {
+        sla_err("control.socket '%s' is longer than %zu bytes", path, sizeof sun.sun_path - 1);
+        return -1;
+    }
+    strcpy(sun.sun_path, path);
+    struct stat sb;
+    if (lstat(path, &sb) == 0) {
+        if (!S_ISSOCK(sb.st_mode)) {
+            sla_err("control.socket %s exists and is not a socket; not replacing it", path);
+            return -1;
+        }
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (probe >= 0 && (connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0 ||
+                           errno == EAGAIN)) {
+            close(probe);
+            sla_err("control.socket %s: another process is listening on it", path);
+            return -1;
+        }
+        if (probe >= 0)
+            close(probe);
+        if (unlink(path) < 0 && errno != ENOENT) {
+            sla_err("control.socket %s: cannot remove the stale socket: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        sla_err("control.socket: socket: %s", strerror(errno));
+        return -1;
+    }
+    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+        sla_err("control.socket %s: bind: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* Before listen(): nobody can connect while the mode is still the umask's. */
+    if (chmod(path, 0660) < 0 || stat(path, &sb) < 0 || listen(fd, 16) < 0) {
+        sla_err("control.socket %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    ctl.dev = sb.st_dev;
+    ctl.ino = sb.st_ino;
+    ctl.gid = sb.st_gid;
+    return fd;
+}
+
+int control_init(struct event_base *base, const sla_config *cfg, const sla_keys *keys,
+                 const control_links *links, control_reload_fn *reload, void *reload_arg)
+{
+    memset(&ctl, 0, sizeof ctl);
+    ctl.base = base;
+    ctl.cfg = cfg;
+    ctl.keys = keys;
+    ctl.links = *links;
+    ctl.reload = reload;
+    ctl.reload_arg = reload_arg;
+    ctl.started_ms = ctl.loaded_ms = wakeup_now_ms();
+    ctl.path = strdup(cfg->control_socket);
+    if (ctl.path == NULL)
+        return -1;
+    int fd = ctl_listen_socket(ctl.path);
+    if (fd < 0) {
+        free(ctl.path);
+        ctl.path = NULL;
+        return -1;
+    }
+    ctl.listener = evconnlistener_new(base, ctl_on_accept, NULL,
+                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+    if (ctl.listener == NULL) {
+        sla_err("control.socket %s: cannot listen on the event loop", ctl.path);
+        close(fd);
+        unlink(ctl.path);
+        free(ctl.path);
+        ctl.path = NULL;
+        return -1;
+    }
+    evconnlistener_set_error_cb(ctl.listener, ctl_on_accept_error);
+    struct group gr, *grp = NULL;
+    char buf[1024];
+    getgrgid_r(ctl.gid, &gr, buf, sizeof buf, &grp);
+    sla_info("control socket %s (mode 0660, group %s)", ctl.path,
+             grp ? grp->gr_name : "(unnamed)");
+    return 0;
+}
+
+void control_set_config(const sla_config *cfg)
+{
+    ctl.cfg = cfg;
+    ctl.loaded_ms = wakeup_now_ms();
+}
+
+void control_finish(void)
+{
+    while (ctl.clients)
+        ctl_free(ctl.clients);
+    if (ctl.listener)
+        evconnlistener_free(ctl.listener);
+    ctl.listener = NULL;
+    if (ctl.path) {
+        /* Only our own socket: a newer slad may have replaced it. */
+        struct stat sb;
+        if (lstat(ctl.path, &sb) == 0 && sb.st_dev == ctl.dev && sb.st_ino == ctl.ino)
+            unlink(ctl.path);
+        free(ctl.path);
+        ctl.path = NULL;
+    }
+}

@@ -1,0 +1,1307 @@
+/*
+ * deliver — outbox to receivers. See deliver.h for the contract.
+ *
+ * A record's life (one deliver_rec per outbox entry held in memory):
+ *
+ *   XREADGROUP --parse--> receiver ""?  ------------------------> XACK
+ *        |                unknown receiver? --------------------> dead
+ *        v
+ *      READY (in its receiver's queue) --limiter grants--> SENDING
+ *        ^                                                    |
+ *        |  timer (sla_backoff, Retry-After)                  | answer classified
+ *      WAITING <---------- retry -----------------------------+
+ *                                                             | delivered
+ *                           failed / past the budget ---------+--> DONE
+ *   DONE: dead:  MULTI  XADD <deliveries:dead> ...  XACK  EXEC
+ *         else:  XACK
+ *   and the record is freed once Redis confirmed the write.
+ *
+ * Reading: the escalations stream through the consumer group
+ * delivery.group (default "<stream.group>-deliver"; created at 0 with
+ * MKSTREAM, so records older than the group are delivered too): own
+ * pending entries first (after a
+ * start or a reconnect: what a previous run read but did not finish),
+ * then new ones, COUNT limited to the room left under DELIVER_MAX_HELD;
+ * nothing is read while full. Entries read again while still held (a
+ * reconnect re-reads pending ones) are recognised by id and skipped.
+ * The reads and the writes share one connection; a blocking read holds
+ * the writes queued behind it, so the block is kept short
+ * (DELIVER_BLOCK_MAX_MS) and guarded by a timer like ingest's.
+ *
+ * Sending: one libcurl multi handle driven by libevent (socket events and
+ * one timer, as CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION ask), no
+ * threads, nothing blocks. The multi handle keeps the connections alive
+ * between requests. At most max_in_flight requests run at once. Each
+ * request is built right before its attempt (the signatures carry the
+ * sending time). A receiver's limiter (sla_ratelimit) decides when it may
+ * get the next message; when a grant leaves the limiter with no further
+ * slot free now, every notice waiting for that receiver leaves in the same
+ * message, as one digest (sla_webhook_build_digest), so under a flood a
+ * receiver gets its rate of messages and every notice is in one of them.
+ *
+ * Retrying: sla_webhook_classify says what an answer means; a retry is
+ * planned by sla_backoff whose budget counts from the record's fired_ms,
+ * so a restart does not reset it. A Retry-After pauses the whole receiver.
+ *
+ * Shutdown: no new reads or attempts; requests in flight get a grace
+ * period, whatever they deliver is acknowledged, the rest stays pending
+ * in the outbox for the next start.
+ *
+ * Time: everything uses wakeup_now_ms() (wall clock), the clock fired_ms
+ * is written in.
+ *
+ * Ownership: the module owns its records, receivers' limiters, requests
+ * and curl handles; the configuration is borrowed until deliver_set_config()
+ * replaces it or deliver_finish().
+ */
+#include "deliver.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+
+#include "sla_backoff.h"
+#include "sla_log.h"
+#include "sla_outbox.h"
+#include "sla_ratelimit.h"
+#include "sla_webhook.h"
+#include "sla_webhook_response.h"
+#include "wakeup.h"
+
+#define DELIVER_MAX_HELD 10000      /* records in memory at most */
+#define DELIVER_BATCH 200           /* XREADGROUP COUNT at most */
+#define DELIVER_BLOCK_MAX_MS 1000   /* writes wait behind a blocking read */
+#define DELIVER_GUARD_EXTRA_MS 5000
+#define DELIVER_RETRY_MS 1000       /* after a Redis error */
+#define DELIVER_BODY_MAX 4096       /* response bytes kept */
+#define DELIVER_EXCERPT_MAX 1024    /* of which in a dead record */
+#define DELIVER_HASH_BUCKETS 4096
+
+enum deliver_phase {
+    DLV_READY = 0, /* in its receiver's queue */
+    DLV_WAITING,   /* its timer runs until the next attempt */
+    DLV_SENDING,   /* part of a request in flight */
+    DLV_DONE,      /* outcome known; its Redis write is pending or in flight */
+};
+
+typedef struct deliver_target deliver_target;
+
+typedef struct deliver_rec {
+    char entry[48];             /* outbox stream entry id */
+    sla_decision d;             /* owned (sla_outbox_release) */
+    deliver_target *target;
+    enum deliver_phase phase;
+    int writing;                /* DONE: the write is in flight */
+    int dead;                   /* DONE: to the dead stream, else acknowledged */
+    int attempts;
+    sla_backoff_state bo;
+    int64_t next_ms;            /* WAITING: when */
+    int64_t first_ms, last_ms;  /* attempts of this run, 0 = none */
+    long last_status;
+    char last_error[DELIVER_EXCERPT_MAX + 1]; /* response excerpt or curl error */
+    char reason[256];           /* classification, for people */
+    struct event *timer;        /* WAITING */
+    struct deliver_rec *qnext;  /* READY: receiver queue */
+    struct deliver_rec *hnext;  /* hash chain by entry */
+    struct deliver_rec *prev, *next; /* every held record, in order of arrival */
+} deliver_rec;
+
+struct deliver_target {
+    char *name;
+    int index;                  /* into cfg->receivers, -1 when unknown */
+    int rate_s, rate_m;
+    sla_ratelimit rl;
+    int64_t paused_until;       /* Retry-After */
+    deliver_rec *head, *tail;   /* READY queue */
+    size_t ready;
+    struct event *timer;        /* limiter or pause over */
+    uint64_t n_delivered, n_retry, n_failed, n_dead;
+    deliver_target *next;
+};
+
+typedef struct deliver_msg {
+    deliver_target *target;
+    deliver_rec **recs;
+    size_t n;
+    int format;
+    CURL *easy;
+    struct curl_slist *headers;
+    sla_webhook_request req;
+    char body[DELIVER_BODY_MAX];
+    size_t body_len;
+    char retry_after[64];
+    char errbuf[CURL_ERROR_SIZE];
+    struct deliver_msg *prev, *next;
+} deliver_msg;
+
+/* privdata of a write: found again by entry id, never by pointer. */
+typedef struct deliver_write {
+    uint64_t life;
+    int dead;               /* a dead-delivery transaction, else an XACK */
+    char entry[48];
+} deliver_write;
+
+static struct {
+    struct event_base *base;
+    redis_link *link;
+    const sla_config *cfg;
+    sla_keys keys;
+    char *group, *consumer;
+    int block_ms;
+    char block[16];
+    int connect_timeout_ms, timeout_ms, max_in_flight;
+    sla_backoff backoff;
+    uint64_t rng;
+    uint64_t life;              /* bumped by deliver_finish: late replies are ignored */
+    uintptr_t epoch;            /* of the reading connection */
+
+    int group_ok, reading, pending_phase;
+    char pending_from[48];
+    struct event *guard_timer, *retry_timer, *write_timer;
+
+    deliver_rec *buckets[DELIVER_HASH_BUCKETS];
+    deliver_rec *first, *last;
+    size_t held;
+    deliver_target *targets;
+    deliver_msg *msgs;
+    size_t in_flight;           /* requests */
+    size_t writes;              /* Redis writes in flight */
+
+    CURLM *multi;
+    struct event *curl_timer;
+
+    int stopping;
+    struct event *grace_timer;
+    deliver_done_fn *done_fn;
+    void *done_arg;
+
+    deliver_stats stats;
+} dlv;
+
+static void deliver_read(void);
+static void deliver_pump(void);
+static void deliver_flush_writes(void);
+
+/* Stopping: tell the caller once nothing is in flight any more. */
+static void deliver_maybe_done(void)
+{
+    if (!dlv.stopping || dlv.in_flight || dlv.writes || dlv.done_fn == NULL)
+        return;
+    deliver_done_fn *fn = dlv.done_fn;
+    dlv.done_fn = NULL;
+    if (dlv.grace_timer)
+        evtimer_del(dlv.grace_timer);
+    fn(dlv.done_arg);
+}
+
+static void deliver_arm(struct event *ev, int64_t ms)
+{
+    if (ms < 0)
+        ms = 0;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(ev, &tv);
+}
+
+/* --- records ------------------------------------------------------------ */
+
+static unsigned deliver_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % DELIVER_HASH_BUCKETS;
+}
+
+static deliver_rec *deliver_find(const char *entry)
+{
+    for (deliver_rec *r = dlv.buckets[deliver_hash(entry)]; r; r = r->hnext)
+        if (strcmp(r->entry, entry) == 0)
+            return r;
+    return NULL;
+}
+
+static void deliver_rec_free(deliver_rec *r)
+{
+    deliver_rec **pp = &dlv.buckets[deliver_hash(r->entry)];
+    while (*pp && *pp != r)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = r->hnext;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        dlv.first = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        dlv.last = r->prev;
+    dlv.held--;
+    if (r->timer)
+        event_free(r->timer);
+    sla_outbox_release(&r->d);
+    free(r);
+}
+
+static deliver_target *deliver_target_get(const char *name)
+{
+    for (deliver_target *t = dlv.targets; t; t = t->next)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}
+
+static void deliver_on_target_timer(evutil_socket_t fd, short what, void *arg)
+{
+    deliver_pump();
+}
+
+/* Point t at its receiver in dlv.cfg (or none), keeping the limiter when
+ * its limits did not change. */
+static void deliver_target_bind(deliver_target *t)
+{
+    t->index = sla_config_receiver_index(dlv.cfg, t->name);
+    int rs = 0, rm = 0;
+    if (t->index >= 0) {
+        rs = dlv.cfg->receivers[t->index].rate_per_second;
+        rm = dlv.cfg->receivers[t->index].rate_per_minute;
+    }
+    if (rs == t->rate_s && rm == t->rate_m)
+        return;
+    sla_ratelimit_release(&t->rl);
+    if (sla_ratelimit_init(&t->rl, rs, rm) < 0) {
+        sla_err("receiver %s: cannot set up its rate limit; sending unlimited", t->name);
+        sla_ratelimit_init(&t->rl, 0, 0);
+    }
+    t->rate_s = rs;
+    t->rate_m = rm;
+}
+
+/* The target named name, created on first use; NULL on OOM. */
+static deliver_target *deliver_target_for(const char *name)
+{
+    deliver_target *t = deliver_target_get(name);
+    if (t)
+        return t;
+    t = calloc(1, sizeof *t);
+    if (t == NULL || (t->name = strdup(name)) == NULL ||
+        (t->timer = evtimer_new(dlv.base, deliver_on_target_timer, t)) == NULL) {
+        if (t)
+            free(t->name);
+        free(t);
+        return NULL;
+    }
+    sla_ratelimit_init(&t->rl, 0, 0);
+    deliver_target_bind(t);
+    t->next = dlv.targets;
+    dlv.targets = t;
+    return t;
+}
+
+static void deliver_enqueue(deliver_rec *r)
+{
+    deliver_target *t = r->target;
+    r->phase = DLV_READY;
+    r->next_ms = 0;
+    r->qnext = NULL;
+    if (t->tail)
+        t->tail->qnext = r;
+    else
+        t->head = r;
+    t->tail = r;
+    t->ready++;
+}
+
+static deliver_rec *deliver_dequeue(deliver_target *t)
+{
+    deliver_rec *r = t->head;
+    if (r) {
+        t->head = r->qnext;
+        if (t->head == NULL)
+            t->tail = NULL;
+        r->qnext = NULL;
+        t->ready--;
+    }
+    return r;
+}
+
+/* The outcome is known: acknowledge (dead = 0) or dead-letter the record. */
+static void deliver_done(deliver_rec *r, int dead, const char *reason)
+{
+    r->phase = DLV_DONE;
+    r->dead = dead;
+    r->writing = 0;
+    if (reason)
+        snprintf(r->reason, sizeof r->reason, "%s", reason);
+    if (r->timer)
+        evtimer_del(r->timer);
+    if (dead) {
+        sla_warning("delivery %s (%s %s %s) to %s given up after %d attempts: %s%s%s",
+                    r->d.id, sla_decision_kind_name(r->d.kind), r->d.ticket,
+                    sla_metric_name(r->d.metric), r->d.receiver, r->attempts, r->reason,
+                    r->last_error[0] ? ": " : "", r->last_error);
+        if (r->target)
+            r->target->n_dead++;
+    }
+}
+
+/* --- Redis writes ------------------------------------------------------- */
+
+static void deliver_on_write(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    deliver_write *w = privdata;
+    const redisReply *reply = reply_;
+    if (w->life != dlv.life || dlv.link == NULL) {
+        free(w);
+        return;
+    }
+    dlv.writes--;
+    deliver_rec *r = deliver_find(w->entry);
+    int ok = reply != NULL && reply->type != REDIS_REPLY_ERROR &&
+             reply->type != REDIS_REPLY_NIL;
+    if (reply && !ok)
+        sla_err("writing the outcome of outbox entry %s: %s; retrying in %d ms", w->entry,
+                reply->type == REDIS_REPLY_ERROR ? reply->str : "transaction discarded",
+                DELIVER_RETRY_MS);
+    if (ok && w->dead)
+        dlv.stats.dead++;
+    free(w);
+    if (r && r->phase == DLV_DONE && r->writing) {
+        r->writing = 0;
+        if (ok) {
+            deliver_rec_free(r);
+        } else if (reply) {
+            if (!evtimer_pending(dlv.write_timer, NULL))
+                deliver_arm(dlv.write_timer, DELIVER_RETRY_MS);
+        }
+        /* reply == NULL: connection lost; written again when it is back. */
+    }
+    if (ok)
+        deliver_read(); /* room again */
+    deliver_maybe_done();
+}
+
+static int deliver_send(redisCallbackFn *fn, void *privdata, int argc, const char **argv,
+                        const size_t *lens)
+{
+    return redis_link_command(dlv.link, fn, privdata, argc, argv, lens);
+}
+
+static deliver_write *deliver_write_new(const char *entry, int dead)
+{
+    deliver_write *w = malloc(sizeof *w);
+    if (w) {
+        w->life = dlv.life;
+        w->dead = dead;
+        snprintf(w->entry, sizeof w->entry, "%s", entry);
+    }
+    return w;
+}
+
+/* XACK one outbox entry. Returns 0, or -1 when it could not be sent. */
+static int deliver_ack(const char *entry)
+{
+    deliver_write *w = deliver_write_new(entry, 0);
+    const char *argv[] = {"XACK", dlv.keys.escalations, dlv.group, entry};
+    size_t lens[] = {4, strlen(argv[1]), strlen(argv[2]), strlen(entry)};
+    if (w == NULL || deliver_send(deliver_on_write, w, 4, argv, lens) < 0) {
+        free(w);
+        return -1;
+    }
+    dlv.writes++;
+    return 0;
+}
+
+typedef struct deliver_outcome {
+    long status;
+    int attempts;
+    int64_t first_ms, last_ms;
+    const char *error, *reason;
+} deliver_outcome;
+
+/*
+ * MULTI; XADD <dead> * <fields> delivery.*; XACK; EXEC — the record and
+ * its outcome, and the outbox entry acknowledged, together.
+ */
+static int deliver_dead(const char *entry, const sla_field *fields, size_t n,
+                        const deliver_outcome *o)
+{
+    enum { EXTRA = 8 };
+    char nums[4][24];
+    snprintf(nums[0], sizeof nums[0], "%ld", o->status);
+    snprintf(nums[1], sizeof nums[1], "%d", o->attempts);
+    snprintf(nums[2], sizeof nums[2], "%" PRId64, o->first_ms);
+    snprintf(nums[3], sizeof nums[3], "%" PRId64, o->last_ms);
+    const char *extra[EXTRA][2] = {
+        {"delivery.status", nums[0]},   {"delivery.error", o->error},
+        {"delivery.reason", o->reason}, {"delivery.attempts", nums[1]},
+        {"delivery.first_ms", nums[2]}, {"delivery.last_ms", nums[3]},
+        {"delivery.entry", entry},      {"delivery.group", dlv.group},
+    };
+    size_t argc = 3 + 2 * (n + EXTRA);
+    const char **argv = malloc(argc * sizeof *argv);
+    size_t *lens = malloc(argc * sizeof *lens);
+    deliver_write *w = deliver_write_new(entry, 1);
+    int rc = -1;
+    if (argv == NULL || lens == NULL || w == NULL)
+        goto out;
+    argv[0] = "XADD";
+    argv[1] = dlv.keys.deliveries_dead;
+    argv[2] = "*";
+    for (size_t i = 0; i < 3; i++)
+        lens[i] = strlen(argv[i]);
+    size_t a = 3;
+    for (size_t i = 0; i < n; i++) {
+        argv[a] = fields[i].key;
+        lens[a++] = fields[i].key_len;
+        argv[a] = fields[i].val;
+        lens[a++] = fields[i].val_len;
+    }
+    for (size_t i = 0; i < EXTRA; i++)
+        for (size_t j = 0; j < 2; j++) {
+            argv[a] = extra[i][j];
+            lens[a++] = strlen(extra[i][j]);
+        }
+    static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+    static const size_t multi_len[] = {5}, exec_len[] = {4};
+    const char *ack[] = {"XACK", dlv.keys.escalations, dlv.group, entry};
+    size_t ack_len[] = {4, strlen(ack[1]), strlen(ack[2]), strlen(entry)};
+    rc = deliver_send(NULL, NULL, 1, multi, multi_len);
+    if (rc == 0)
+        rc = deliver_send(NULL, NULL, (int)argc, argv, lens);
+    if (rc == 0)
+        rc = deliver_send(NULL, NULL, 4, ack, ack_len);
+    if (rc == 0)
+        rc = deliver_send(deliver_on_write, w, 1, exec, exec_len);
+    if (rc == 0) {
+        w = NULL;
+        dlv.writes++;
+    } else if (redis_link_is_up(dlv.link)) {
+        /* A half-written MULTI must not stay open on the connection. */
+        redis_link_reset(dlv.link, "could not queue a dead-delivery transaction");
+    }
+out:
+    free(argv);
+    free(lens);
+    free(w);
+    return rc;
+}
+
+/* Write the outcome of r (link up). */
+static void deliver_write_rec(deliver_rec *r)
+{
+    if (!r->dead) {
+        r->writing = deliver_ack(r->entry) == 0;
+        return;
+    }
+    sla_field fields[SLA_DECISION_MAX_FIELDS];
+    char scratch[SLA_DECISION_SCRATCH];
+    size_t n = sla_decision_fields(&r->d, fields, SLA_DECISION_MAX_FIELDS, scratch,
+                                   sizeof scratch);
+    deliver_outcome o = {r->last_status, r->attempts, r->first_ms, r->last_ms, r->last_error,
+                         r->reason};
+    r->writing = deliver_dead(r->entry, fields, n, &o) == 0;
+}
+
+static void deliver_flush_writes(void)
+{
+    if (dlv.link == NULL || !redis_link_is_up(dlv.link))
+        return;
+    for (deliver_rec *r = dlv.first; r; r = r->next)
+        if (r->phase == DLV_DONE && !r->writing)
+            deliver_write_rec(r);
+}
+
+static void deliver_on_write_timer(evutil_socket_t fd, short what, void *arg)
+{
+    deliver_flush_writes();
+}
+
+/* --- HTTP: libcurl multi on libevent ------------------------------------ */
+
+static void deliver_check_done(void);
+
+static void deliver_on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    int running = 0;
+    curl_multi_socket_action(dlv.multi, fd, flags, &running);
+    deliver_check_done();
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch s as curl asks; the event is the socket's
+ * assigned pointer. */
+static int deliver_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct event *ev = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (ev)
+            event_free(ev);
+        return 0;
+    }
+    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
+                 (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    if (ev) {
+        event_del(ev);
+        event_assign(ev, dlv.base, s, kind, deliver_on_socket_event, NULL);
+    } else {
+        ev = event_new(dlv.base, s, kind, deliver_on_socket_event, NULL);
+        if (ev == NULL)
+            return -1;
+        curl_multi_assign(dlv.multi, s, ev);
+    }
+    event_add(ev, NULL);
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: one timer, re-armed as curl asks. */
+static int deliver_on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
+{
+    if (timeout_ms < 0)
+        evtimer_del(dlv.curl_timer);
+    else
+        deliver_arm(dlv.curl_timer, timeout_ms);
+    return 0;
+}
+
+static void deliver_on_curl_timer(evutil_socket_t fd, short what, void *arg)
+{
+    int running = 0;
+    curl_multi_socket_action(dlv.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    deliver_check_done();
+}
+
+static size_t deliver_on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    deliver_msg *m = arg;
+    size_t len = size * nmemb, room = sizeof m->body - m->body_len;
+    size_t take = len < room ? len : room;
+    memcpy(m->body + m->body_len, data, take);
+    m->body_len += take;
+    return len; /* the rest is read and dropped */
+}
+
+static size_t deliver_on_header(char *data, size_t size, size_t nitems, void *arg)
+{
+    deliver_msg *m = arg;
+    size_t len = size * nitems;
+    static const char name[] = "retry-after:";
+    if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        const char *v = data + sizeof name - 1, *end = data + len;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        snprintf(m->retry_after, sizeof m->retry_after, "%.*s", (int)(end - v), v);
+    }
+    return len;
+}
+
+static void deliver_msg_free(deliver_msg *m)
+{
+    if (m->easy) {
+        curl_multi_remove_handle(dlv.multi, m->easy);
+        curl_easy_cleanup(m->easy);
+    }
+    curl_slist_free_all(m->headers);
+    sla_webhook_request_release(&m->req);
+    free(m->recs);
+    free(m);
+}
+
+static int deliver_msg_start(deliver_msg *m)
+{
+    CURL *e = curl_easy_init();
+    if (e == NULL)
+        return -ENOMEM;
+    m->easy = e;
+    for (size_t i = 0; i < m->req.nheaders; i++) {
+        char line[1024];
+        snprintf(line, sizeof line, "%s: %s", m->req.headers[i].name, m->req.headers[i].value);
+        struct curl_slist *h = curl_slist_append(m->headers, line);
+        if (h == NULL)
+            return -ENOMEM;
+        m->headers = h;
+    }
+    struct curl_slist *h = curl_slist_append(m->headers, "Expect:"); /* no 100-continue wait */
+    if (h == NULL)
+        return -ENOMEM;
+    m->headers = h;
+    curl_easy_setopt(e, CURLOPT_URL, m->req.url);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, m->req.body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)m->req.body_len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, m->headers);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)dlv.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)dlv.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "slad/" SLA_VERSION);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, deliver_on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, m);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, deliver_on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, m);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, m->errbuf);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, m);
+    if (curl_multi_add_handle(dlv.multi, e) != CURLM_OK)
+        return -EIO;
+    return 0;
+}
+
+/* A printable excerpt of what the receiver answered. */
+static void deliver_excerpt(const deliver_msg *m, char *out, size_t len)
+{
+    size_t n = m->body_len < len - 1 ? m->body_len : len - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)m->body[i];
+        out[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    out[n] = '\0';
+}
+
+/* Retry r after a failed attempt, or give up past the budget. */
+static void deliver_retry(deliver_rec *r, int64_t now, int64_t retry_after_ms)
+{
+    int64_t next = 0;
+    int rc = sla_backoff_next(&dlv.backoff, &r->bo, now, retry_after_ms, &dlv.rng, &next);
+    if (rc != 0) {
+        if (r->target)
+            r->target->n_failed++;
+        deliver_done(r, 1, rc == SLA_BACKOFF_GIVE_UP ? "retry budget exhausted"
+                                                     : "unusable backoff settings");
+        return;
+    }
+    dlv.stats.retried++;
+    if (r->target)
+        r->target->n_retry++;
+    r->phase = DLV_WAITING;
+    r->next_ms = next;
+    deliver_arm(r->timer, next - now);
+    sla_info("delivery %s to %s: attempt %d failed (%s); next in %" PRId64 " ms", r->d.id,
+             r->d.receiver, r->attempts, r->reason, next - now);
+}
+
+/* The request of m finished: classify, then deliver, retry or give up each record. */
+static void deliver_msg_done(deliver_msg *m, CURLcode result)
+{
+    int64_t now = wakeup_now_ms();
+    long status = 0;
+    char error[DELIVER_EXCERPT_MAX + 1];
+    if (result == CURLE_OK) {
+        curl_easy_getinfo(m->easy, CURLINFO_RESPONSE_CODE, &status);
+        deliver_excerpt(m, error, sizeof error);
+    } else {
+        snprintf(error, sizeof error, "%s", m->errbuf[0] ? m->errbuf : curl_easy_strerror(result));
+    }
+    sla_delivery_result res;
+    if (sla_webhook_classify(m->format, status, m->body, m->body_len,
+                             m->retry_after[0] ? m->retry_after : NULL, now, &res) < 0) {
+        res.verdict = SLA_DELIVERY_FAILED;
+        snprintf(res.reason, sizeof res.reason, "unknown format");
+    }
+    deliver_target *t = m->target;
+    if (res.verdict == SLA_DELIVERY_RETRY_AFTER && res.retry_after_ms > 0)
+        t->paused_until = now + res.retry_after_ms;
+    if (res.verdict == SLA_DELIVERY_DELIVERED && m->n > 1)
+        dlv.stats.digests++;
+    for (size_t i = 0; i < m->n; i++) {
+        deliver_rec *r = m->recs[i];
+        r->last_status = status;
+        snprintf(r->last_error, sizeof r->last_error, "%s", error);
+        snprintf(r->reason, sizeof r->reason, "%s", res.reason);
+        switch (res.verdict) {
+        case SLA_DELIVERY_DELIVERED:
+            dlv.stats.delivered++;
+            t->n_delivered++;
+            r->last_error[0] = '\0';
+            deliver_done(r, 0, NULL);
+            sla_debug("delivery %s to %s: delivered (HTTP %ld, attempt %d)", r->d.id,
+                      r->d.receiver, status, r->attempts);
+            break;
+        case SLA_DELIVERY_FAILED:
+            dlv.stats.failed_final++;
+            t->n_failed++;
+            deliver_done(r, 1, res.reason);
+            break;
+        default:
+            if (t->index < 0)
+                deliver_done(r, 1, "unknown receiver");
+            else if (dlv.stopping) {
+                r->phase = DLV_WAITING; /* stays pending in the outbox */
+                r->next_ms = 0;
+            } else
+                deliver_retry(r, now, res.verdict == SLA_DELIVERY_RETRY_AFTER
+                                          ? res.retry_after_ms : -1);
+            break;
+        }
+    }
+}
+
+static void deliver_check_done(void)
+{
+    CURLMsg *msg;
+    int left = 0;
+    int finished = 0;
+    while ((msg = curl_multi_info_read(dlv.multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        deliver_msg *m = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&m);
+        CURLcode result = msg->data.result;
+        if (m == NULL)
+            continue;
+        deliver_msg_done(m, result);
+        if (m->prev)
+            m->prev->next = m->next;
+        else
+            dlv.msgs = m->next;
+        if (m->next)
+            m->next->prev = m->prev;
+        dlv.in_flight--;
+        deliver_msg_free(m);
+        finished = 1;
+    }
+    if (!finished)
+        return;
+    deliver_flush_writes();
+    if (dlv.stopping)
+        deliver_maybe_done();
+    else
+        deliver_pump();
+}
+
+/* --- sending ------------------------------------------------------------ */
+
+/* Send the first n ready records of t as one request (n > 1: a digest). */
+static void deliver_send_msg(deliver_target *t, size_t n, int64_t now)
+{
+    const sla_receiver *rc = &dlv.cfg->receivers[t->index];
+    deliver_msg *m = calloc(1, sizeof *m);
+    deliver_rec **recs = malloc(n * sizeof *recs);
+    const sla_decision **ds = malloc(n * sizeof *ds);
+    if (m == NULL || recs == NULL || ds == NULL) {
+        sla_err("out of memory sending to %s; trying again later", t->name);
+        free(m);
+        free(recs);
+        free(ds);
+        deliver_arm(t->timer, DELIVER_RETRY_MS);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        recs[i] = deliver_dequeue(t);
+        ds[i] = &recs[i]->d;
+    }
+    m->target = t;
+    m->recs = recs;
+    m->n = n;
+    m->format = rc->format;
+    sla_webhook_request_init(&m->req);
+    int err = n == 1 ? sla_webhook_build(ds[0], rc, now, &m->req)
+                     : sla_webhook_build_digest(ds, n, rc, now, &m->req);
+    free(ds);
+    if (err == 0)
+        err = deliver_msg_start(m);
+    for (size_t i = 0; i < n; i++) {
+        deliver_rec *r = recs[i];
+        r->phase = DLV_SENDING;
+        r->attempts++;
+        r->last_ms = now;
+        if (r->first_ms == 0)
+            r->first_ms = now;
+    }
+    if (err < 0) {
+        const char *why = err == -EINVAL ? "cannot build the request (check the receiver's "
+                                           "url, format and secret)"
+                                         : "cannot start the request";
+        for (size_t i = 0; i < n; i++) {
+            recs[i]->last_status = 0;
+            snprintf(recs[i]->last_error, sizeof recs[i]->last_error, "%s", why);
+            if (err == -EINVAL) {
+                dlv.stats.failed_final++;
+                t->n_failed++;
+                deliver_done(recs[i], 1, why);
+            } else {
+                snprintf(recs[i]->reason, sizeof recs[i]->reason, "%s", why);
+                deliver_retry(recs[i], now, -1);
+            }
+        }
+        deliver_msg_free(m);
+        return;
+    }
+    m->next = dlv.msgs;
+    if (dlv.msgs)
+        dlv.msgs->prev = m;
+    dlv.msgs = m;
+    dlv.in_flight++;
+}
+
+/*
+ * Start what may start: for each receiver with records ready, while a
+ * request slot is free and its limiter grants a send. A grant that leaves
+ * no further slot free now takes every waiting record along (a digest).
+ */
+static void deliver_pump(void)
+{
+    if (dlv.stopping || dlv.multi == NULL)
+        return;
+    int64_t now = wakeup_now_ms();
+    for (deliver_target *t = dlv.targets; t; t = t->next) {
+        if (t->ready == 0)
+            continue;
+        if (t->index < 0) {
+            deliver_rec *r;
+            while ((r = deliver_dequeue(t)) != NULL) {
+                snprintf(r->last_error, sizeof r->last_error, "unknown receiver");
+                deliver_done(r, 1, "unknown receiver");
+            }
+            continue;
+        }
+        if (t->paused_until > now) {
+            deliver_arm(t->timer, t->paused_until - now);
+            continue;
+        }
+        while (t->ready && dlv.in_flight < (size_t)dlv.max_in_flight) {
+            int64_t not_before = 0;
+            if (!sla_ratelimit_take(&t->rl, now, &not_before)) {
+                deliver_arm(t->timer, not_before - now);
+                break;
+            }
+            size_t n = 1;
+            if (t->ready > 1 && sla_ratelimit_next(&t->rl, now) > now)
+                n = t->ready < SLA_DIGEST_MAX_ITEMS ? t->ready : SLA_DIGEST_MAX_ITEMS;
+            deliver_send_msg(t, n, now);
+        }
+    }
+    deliver_flush_writes();
+}
+
+static void deliver_on_rec_timer(evutil_socket_t fd, short what, void *arg)
+{
+    deliver_rec *r = arg;
+    if (r->phase != DLV_WAITING || dlv.stopping)
+        return;
+    deliver_enqueue(r);
+    deliver_pump();
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+/* Take one outbox entry: hold it for delivery, or settle it at once. */
+static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *cap)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 1 ||
+        entry->element[0]->type != REDIS_REPLY_STRING ||
+        entry->element[0]->len >= sizeof ((deliver_rec *)0)->entry)
+        return;
+    const char *id = entry->element[0]->str;
+    if (deliver_find(id))
+        return; /* read again after a reconnect: already held */
+    const redisReply *list = entry->elements >= 2 ? entry->element[1] : NULL;
+    if (list == NULL || list->type != REDIS_REPLY_ARRAY || list->elements % 2) {
+        deliver_ack(id); /* trimmed away: nothing left to deliver */
+        return;
+    }
+    size_t n = list->elements / 2;
+    if (n > *cap) {
+        sla_field *f = realloc(*fields, n * sizeof *f);
+        if (f == NULL)
+            return; /* stays pending */
+        *fields = f;
+        *cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *k = list->element[2 * i], *v = list->element[2 * i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+            deliver_ack(id);
+            return;
+        }
+        (*fields)[i] = (sla_field){k->str, (size_t)k->len, v->str, (size_t)v->len};
+    }
+    deliver_rec *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return;
+    char err[128];
+    if (sla_outbox_parse(*fields, n, &r->d, err, sizeof err) < 0) {
+        free(r);
+        sla_warning("outbox entry %s is not an escalation record (%s): moved to %s", id, err,
+                    dlv.keys.deliveries_dead);
+        deliver_outcome o = {0, 0, 0, 0, err, "unreadable outbox record"};
+        deliver_dead(id, *fields, n, &o);
+        return;
+    }
+    if (r->d.receiver[0] == '\0') {
+        sla_outbox_release(&r->d);
+        free(r);
+        deliver_ack(id); /* notifies nobody */
+        return;
+    }
+    snprintf(r->entry, sizeof r->entry, "%s", id);
+    r->target = deliver_target_for(r->d.receiver);
+    r->timer = evtimer_new(dlv.base, deliver_on_rec_timer, r);
+    if (r->target == NULL || r->timer == NULL) {
+        if (r->timer)
+            event_free(r->timer);
+        sla_outbox_release(&r->d);
+        free(r);
+        return; /* stays pending */
+    }
+    sla_backoff_state_init(&r->bo, r->d.fired_ms);
+    unsigned b = deliver_hash(r->entry);
+    r->hnext = dlv.buckets[b];
+    dlv.buckets[b] = r;
+    r->prev = dlv.last;
+    if (dlv.last)
+        dlv.last->next = r;
+    else
+        dlv.first = r;
+    dlv.last = r;
+    dlv.held++;
+    if (r->target->index < 0) {
+        snprintf(r->last_error, sizeof r->last_error, "unknown receiver");
+        deliver_done(r, 1, "unknown receiver");
+        return;
+    }
+    deliver_enqueue(r);
+}
+
+static void deliver_restart_pending(void)
+{
+    dlv.pending_phase = 1;
+    strcpy(dlv.pending_from, "0");
+}
+
+static void deliver_on_read(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    if (dlv.link == NULL)
+        return;
+    evtimer_del(dlv.guard_timer);
+    if ((uintptr_t)privdata != dlv.epoch)
+        return;
+    dlv.reading = 0;
+    const redisReply *reply = reply_;
+    if (reply == NULL)
+        return; /* connection lost: the link reports it */
+    if (reply->type == REDIS_REPLY_ERROR) {
+        if (strncmp(reply->str, "NOGROUP", 7) == 0) {
+            sla_warning("delivery: consumer group gone (%s); creating it again", reply->str);
+            dlv.group_ok = 0;
+            deliver_restart_pending();
+            deliver_read();
+        } else {
+            sla_err("delivery XREADGROUP: %s; retrying in %d ms", reply->str, DELIVER_RETRY_MS);
+            deliver_arm(dlv.retry_timer, DELIVER_RETRY_MS);
+        }
+        return;
+    }
+    const redisReply *entries = NULL;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+        reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements == 2 &&
+        reply->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
+        entries = reply->element[0]->element[1];
+    if (entries == NULL || entries->elements == 0) {
+        if (dlv.pending_phase && entries != NULL)
+            dlv.pending_phase = 0;
+        deliver_read();
+        return;
+    }
+    if (dlv.pending_phase) {
+        const redisReply *last = entries->element[entries->elements - 1];
+        if (last->type == REDIS_REPLY_ARRAY && last->elements >= 1 &&
+            last->element[0]->type == REDIS_REPLY_STRING &&
+            last->element[0]->len < sizeof dlv.pending_from) {
+            memcpy(dlv.pending_from, last->element[0]->str, last->element[0]->len);
+            dlv.pending_from[last->element[0]->len] = '\0';
+        } else {
+            dlv.pending_phase = 0;
+        }
+    }
+    sla_field *fields = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < entries->elements; i++)
+        deliver_entry(entries->element[i], &fields, &cap);
+    free(fields);
+    deliver_pump();
+    deliver_read();
+}
+
+static void deliver_on_group(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    if (dlv.link == NULL || (uintptr_t)privdata != dlv.epoch)
+        return;
+    dlv.reading = 0;
+    const redisReply *reply = reply_;
+    if (reply == NULL)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
+        sla_err("XGROUP CREATE %s %s: %s; retrying in %d ms", dlv.keys.escalations, dlv.group,
+                reply->str, DELIVER_RETRY_MS);
+        deliver_arm(dlv.retry_timer, DELIVER_RETRY_MS);
+        return;
+    }
+    if (!dlv.group_ok)
+        sla_info("delivering from %s as %s/%s", dlv.keys.escalations, dlv.group, dlv.consumer);
+    dlv.group_ok = 1;
+    deliver_read();
+}
+
+static void deliver_request(redisCallbackFn *fn, int argc, const char **argv)
+{
+    size_t lens[16];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (redis_link_command(dlv.link, fn, (void *)dlv.epoch, argc, argv, lens) == 0)
+        dlv.reading = 1;
+}
+
+/* Issue the next read, if one may be issued. */
+static void deliver_read(void)
+{
+    if (dlv.link == NULL || dlv.stopping || dlv.reading || !redis_link_is_up(dlv.link) ||
+        evtimer_pending(dlv.retry_timer, NULL))
+        return;
+    if (!dlv.group_ok) {
+        const char *argv[] = {"XGROUP", "CREATE", dlv.keys.escalations, dlv.group, "0",
+                              "MKSTREAM"};
+        deliver_request(deliver_on_group, 6, argv);
+        return;
+    }
+    if (dlv.held >= DELIVER_MAX_HELD)
+        return; /* full: read again once records are settled */
+    size_t room = DELIVER_MAX_HELD - dlv.held;
+    char count[16];
+    snprintf(count, sizeof count, "%zu", room < DELIVER_BATCH ? room : DELIVER_BATCH);
+    if (dlv.pending_phase) {
+        const char *argv[] = {"XREADGROUP", "GROUP", dlv.group, dlv.consumer, "COUNT", count,
+                              "STREAMS", dlv.keys.escalations, dlv.pending_from};
+        deliver_request(deliver_on_read, 9, argv);
+        return;
+    }
+    const char *argv[] = {"XREADGROUP", "GROUP", dlv.group, dlv.consumer, "COUNT", count,
+                          "BLOCK", dlv.block, "STREAMS", dlv.keys.escalations, ">"};
+    deliver_request(deliver_on_read, 11, argv);
+    if (dlv.reading)
+        deliver_arm(dlv.guard_timer, dlv.block_ms + DELIVER_GUARD_EXTRA_MS);
+}
+
+static void deliver_on_guard(evutil_socket_t fd, short what, void *arg)
+{
+    char why[96];
+    snprintf(why, sizeof why, "no reply to XREADGROUP within %d ms",
+             dlv.block_ms + DELIVER_GUARD_EXTRA_MS);
+    redis_link_reset(dlv.link, why);
+}
+
+static void deliver_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    deliver_read();
+}
+
+/* --- life --------------------------------------------------------------- */
+
+void deliver_on_link(redis_link *link, int up, void *arg)
+{
+    if (dlv.link == NULL)
+        return;
+    if (up) {
+        deliver_flush_writes();
+        deliver_read();
+        return;
+    }
+    /* A read lost with the connection left its entries pending for us. */
+    evtimer_del(dlv.guard_timer);
+    dlv.epoch++;
+    dlv.reading = 0;
+    dlv.group_ok = 0;
+    deliver_restart_pending();
+}
+
+/* The settings that follow a reload (the group is fixed at start). */
+static void deliver_settings(const sla_config *cfg)
+{
+    dlv.connect_timeout_ms = cfg->delivery.connect_timeout_ms;
+    dlv.timeout_ms = cfg->delivery.timeout_ms;
+    dlv.max_in_flight = cfg->delivery.max_in_flight > 0 ? cfg->delivery.max_in_flight : 1;
+    dlv.backoff = (sla_backoff){cfg->delivery.backoff_base_ms, cfg->delivery.backoff_cap_ms,
+                                cfg->delivery.budget_ms, SLA_JITTER_FULL};
+}
+
+void deliver_set_config(const sla_config *cfg)
+{
+    dlv.cfg = cfg;
+    deliver_settings(cfg);
+    for (deliver_target *t = dlv.targets; t; t = t->next) {
+        deliver_target_bind(t);
+        t->paused_until = 0;
+    }
+    /* Records waiting for a receiver that is gone are settled now. */
+    for (deliver_rec *r = dlv.first; r; r = r->next)
+        if (r->phase == DLV_WAITING && r->target->index < 0 && !dlv.stopping) {
+            evtimer_del(r->timer);
+            deliver_enqueue(r);
+        }
+    deliver_pump();
+}
+
+int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys,
+                 const sla_config *cfg)
+{
+    memset(&dlv, 0, sizeof dlv);
+    dlv.base = base;
+    dlv.keys = *keys;
+    dlv.cfg = cfg;
+    dlv.life = 1;
+    deliver_settings(cfg);
+    dlv.group = strdup(cfg->delivery.group);
+    dlv.consumer = strdup(cfg->stream.consumer);
+    dlv.block_ms = cfg->stream.block_ms > 0 && cfg->stream.block_ms < DELIVER_BLOCK_MAX_MS
+                       ? cfg->stream.block_ms : DELIVER_BLOCK_MAX_MS;
+    snprintf(dlv.block, sizeof dlv.block, "%d", dlv.block_ms);
+    if (getentropy(&dlv.rng, sizeof dlv.rng) < 0)
+        dlv.rng = (uint64_t)wakeup_now_ms() ^ ((uint64_t)getpid() << 32);
+    deliver_restart_pending();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
+    dlv.multi = curl_multi_init();
+    dlv.guard_timer = evtimer_new(base, deliver_on_guard, NULL);
+    dlv.retry_timer = evtimer_new(base, deliver_on_retry, NULL);
+    dlv.write_timer = evtimer_new(base, deliver_on_write_timer, NULL);
+    dlv.curl_timer = evtimer_new(base, deliver_on_curl_timer, NULL);
+    if (dlv.group == NULL || dlv.consumer == NULL || dlv.multi == NULL ||
+        dlv.guard_timer == NULL || dlv.retry_timer == NULL || dlv.write_timer == NULL ||
+        dlv.curl_timer == NULL)
+        return -1;
+    curl_multi_setopt(dlv.multi, CURLMOPT_SOCKETFUNCTION, deliver_on_socket);
+    curl_multi_setopt(dlv.multi, CURLMOPT_TIMERFUNCTION, deliver_on_curl_timeout);
+    dlv.link = link;
+    return 0;
+}
+
+static void deliver_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    if (dlv.in_flight)
+        sla_warning("%zu deliveries still in flight at shutdown; they stay pending in %s",
+                    dlv.in_flight, dlv.keys.escalations);
+    deliver_done_fn *fn = dlv.done_fn;
+    dlv.done_fn = NULL;
+    if (fn)
+        fn(dlv.done_arg);
+}
+
+void deliver_stop(int grace_ms, deliver_done_fn *fn, void *arg)
+{
+    dlv.stopping = 1;
+    evtimer_del(dlv.retry_timer);
+    for (deliver_target *t = dlv.targets; t; t = t->next)
+        evtimer_del(t->timer);
+    for (deliver_rec *r = dlv.first; r; r = r->next)
+        if (r->timer)
+            evtimer_del(r->timer);
+    if (dlv.in_flight == 0 && dlv.writes == 0) {
+        if (fn)
+            fn(arg);
+        return;
+    }
+    dlv.done_fn = fn;
+    dlv.done_arg = arg;
+    if (dlv.grace_timer == NULL)
+        dlv.grace_timer = evtimer_new(dlv.base, deliver_on_grace, NULL);
+    if (dlv.grace_timer)
+        deliver_arm(dlv.grace_timer, grace_ms);
+}
+
+void deliver_finish(void)
+{
+    dlv.life++;
+    dlv.link = NULL;
+    while (dlv.msgs) {
+        deliver_msg *m = dlv.msgs;
+        dlv.msgs = m->next;
+        deliver_msg_free(m);
+    }
+    dlv.in_flight = 0;
+    while (dlv.first)
+        deliver_rec_free(dlv.first);
+    if (dlv.multi)
+        curl_multi_cleanup(dlv.multi);
+    dlv.multi = NULL;
+    while (dlv.targets) {
+        deliver_target *t = dlv.targets;
+        dlv.targets = t->next;
+        sla_ratelimit_release(&t->rl);
+        if (t->timer)
+            event_free(t->timer);
+        free(t->name);
+        free(t);
+    }
+    struct event **evs[] = {&dlv.guard_timer, &dlv.retry_timer, &dlv.write_timer,
+                            &dlv.curl_timer, &dlv.grace_timer};
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (*evs[i]) {
+            event_free(*evs[i]);
+            *evs[i] = NULL;
+        }
+    free(dlv.group);
+    free(dlv.consumer);
+    dlv.group = dlv.consumer = NULL;
+    curl_global_cleanup();
+}
+
+/* --- queries ------------------------------------------------------------ */
+
+size_t deliver_list(deliver_item *out, size_t max)
+{
+    size_t n = 0;
+    for (deliver_rec *r = dlv.first; r; r = r->next, n++) {
+        if (n >= max)
+            continue;
+        out[n] = (deliver_item){
+            .record_id = r->d.id,
+            .receiver = r->d.receiver,
+            .ticket = r->d.ticket,
+            .metric = sla_metric_name(r->d.metric),
+            .kind = sla_decision_kind_name(r->d.kind),
+            .attempts = r->attempts,
+            .next_attempt_ms = r->phase == DLV_WAITING ? r->next_ms : 0,
+            .last_status = r->last_status,
+            .last_error = r->last_error,
+        };
+    }
+    return n;
+}
+
+void deliver_get_stats(deliver_stats *out)
+{
+    *out = dlv.stats;
+    out->pending = out->retrying = out->in_flight = 0;
+    for (deliver_rec *r = dlv.first; r; r = r->next) {
+        if (r->phase == DLV_WAITING)
+            out->retrying++;
+        else if (r->phase == DLV_SENDING)
+            out->in_flight++;
+        else
+            out->pending++;
+    }
+}
+
+void deliver_foreach_result(void (*fn)(const char *receiver, const char *result,
+                                       uint64_t count, void *arg),
+                            void *arg)
+{
+    for (deliver_target *t = dlv.targets; t; t = t->next) {
+        fn(t->name, "delivered", t->n_delivered, arg);
+        fn(t->name, "retry", t->n_retry, arg);
+        fn(t->name, "failed", t->n_failed, arg);
+        fn(t->name, "dead", t->n_dead, arg);
+    }
+}

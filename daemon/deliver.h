@@ -1,0 +1,70 @@
+/*
+ * deliver — escalation records from the outbox stream to the receivers.
+ *
+ * Reads the escalations stream (the engine's outbox) through its own
+ * consumer group ("<group>-deliver") on its own Redis connection: first
+ * its own pending entries, then new ones. Each record is turned back into
+ * a decision (sla_outbox), and sent to its receiver with libcurl's multi
+ * interface driven by the event loop. An outbox entry is acknowledged only
+ * once it was delivered, dead-lettered, or needs no delivery (receiver
+ * ""), so deliveries survive restarts and the webhook-id (the record id)
+ * is the same on every attempt.
+ *
+ * Ownership: the configuration is borrowed from deliver_init() or
+ * deliver_set_config() until the next deliver_set_config() or
+ * deliver_finish(); items returned by deliver_list() are borrowed until
+ * control returns to the event loop.
+ */
+#ifndef DELIVER_H
+#define DELIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "redis_link.h"
+#include "sla_config.h"
+#include "sla_keys.h"
+
+typedef struct deliver_item {
+    const char *record_id;   /* the escalation id = webhook-id */
+    const char *receiver;
+    const char *ticket;
+    const char *metric;
+    const char *kind;
+    int attempts;
+    int64_t next_attempt_ms; /* 0 when in flight or ready now */
+    long last_status;        /* HTTP status of the last attempt, 0 none/network error */
+    const char *last_error;  /* "" when none */
+} deliver_item;
+
+/* Pending and retrying deliveries (borrowed until control returns to the event loop).
+ * Returns the total count; writes at most max. */
+size_t deliver_list(deliver_item *out, size_t max);
+
+typedef struct deliver_stats {
+    uint64_t delivered, retried, failed_final, dead, digests; /* totals */
+    size_t pending, retrying, in_flight;
+} deliver_stats;
+void deliver_get_stats(deliver_stats *out);
+
+/* Per-receiver counters for /metrics: calls fn for each (receiver, result, count), result in "delivered" "retry" "failed" "dead". */
+void deliver_foreach_result(void (*fn)(const char *receiver, const char *result, uint64_t count, void *arg), void *arg);
+
+/* Start delivering: link is delivery's own Redis connection (created with
+ * deliver_on_link as its state callback). Returns 0, or -1 on error. */
+int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys,
+                 const sla_config *cfg);
+/* The link's state callback (pass it to redis_link_new). */
+void deliver_on_link(redis_link *link, int up, void *arg);
+/* Receivers (and delivery settings) changed; cfg is borrowed (see above).
+ * A record whose receiver is gone goes to the dead deliveries. */
+void deliver_set_config(const sla_config *cfg);
+/* Shutdown: start no new attempts; done_fn is called once nothing is in
+ * flight any more or grace_ms passed (whichever is first). */
+typedef void deliver_done_fn(void *arg);
+void deliver_stop(int grace_ms, deliver_done_fn *done_fn, void *arg);
+void deliver_finish(void);
+
+#endif

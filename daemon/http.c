@@ -1,0 +1,354 @@
+/*
+ * http — metrics and health over evhttp. See http.h for the contract.
+ *
+ * The exposition is written straight into one evbuffer, family by family
+ * (HELP, TYPE, samples). Label values are escaped as the format asks
+ * (backslash, double quote, newline); metric and label names are fixed
+ * here, so they need no checking. Families whose source is missing right
+ * now (no engine while the state loads, no backlog answer yet) keep their
+ * HELP and TYPE and simply have no sample, which Prometheus reads as
+ * "absent" rather than as a zero that never happened.
+ *
+ * Counters come from modules that keep them for their whole life (ingest,
+ * stats, deliver, redis_link), never from the engine, whose counters
+ * restart when it is rebuilt from Redis.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "deliver.h"
+#include "ingest.h"
+#include "sla_engine.h"
+#include "sla_log.h"
+#include "sla_metric.h"
+#include "stats.h"
+#include "store.h"
+#include "wakeup.h"
+
+static struct {
+    struct evhttp *http;
+    http_links links;
+    double start_s;
+} hs;
+
+/* --- exposition --------------------------------------------------------- */
+
+static void http_family(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+    evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void http_label_value(struct evbuffer *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\')
+            evbuffer_add(b, "\\\\", 2);
+        else if (*v == '"')
+            evbuffer_add(b, "\\\"", 2);
+        else if (*v == '\n')
+            evbuffer_add(b, "\\n", 2);
+        else
+            evbuffer_add(b, v, 1);
+    }
+}
+
+/* One sample: name{k1="v1",k2="v2"} value; labels with a NULL key are left out. */
+static void http_sample(struct evbuffer *b, const char *name, const char *k1, const char *v1,
+                        const char *k2, const char *v2, double value)
+{
+    evbuffer_add_printf(b, "%s", name);
+    if (k1) {
+        evbuffer_add_printf(b, "{%s=\"", k1);
+        http_label_value(b, v1);
+        if (k2) {
+            evbuffer_add_printf(b, "\",%s=\"", k2);
+            http_label_value(b, v2);
+        }
+        evbuffer_add(b, "\"}", 2);
+    }
+    evbuffer_add_printf(b, " %.15g\n", value);
+}
+
+/* A family of one unlabelled sample. */
+static void http_single(struct evbuffer *b, const char *name, const char *type, const char *help,
+                        double value)
+{
+    http_family(b, name, type, help);
+    http_sample(b, name, NULL, NULL, NULL, NULL, value);
+}
+
+typedef struct http_kind_ctx {
+    struct evbuffer *b;
+    const char *name;
+    int kind;
+} http_kind_ctx;
+
+static void http_on_decision_count(int kind, int metric, const char *policy, uint64_t count,
+                                   void *arg)
+{
+    http_kind_ctx *k = arg;
+    if (kind == k->kind)
+        http_sample(k->b, k->name, "metric", sla_metric_name(metric), "policy", policy,
+                    (double)count);
+}
+
+static void http_on_delivery_count(const char *receiver, const char *result, uint64_t count,
+                                   void *arg)
+{
+    http_sample(arg, "slad_deliveries_total", "receiver", receiver, "result", result,
+                (double)count);
+}
+
+static void http_metrics(struct evbuffer *b)
+{
+    http_family(b, "slad_build_info", "gauge", "Version of the running slad (always 1).");
+    http_sample(b, "slad_build_info", "version", SLA_VERSION, NULL, NULL, 1);
+    http_single(b, "slad_up", "gauge", "1 while slad runs and serves metrics.", 1);
+    http_single(b, "process_start_time_seconds", "gauge",
+                "Start time of the process since the Unix epoch in seconds.", hs.start_s);
+
+    ingest_stats in;
+    ingest_get_stats(&in);
+    http_single(b, "slad_events_read_total", "counter",
+                "Entries read from the input stream, valid or not.", (double)in.entries);
+    http_family(b, "slad_events_ingested_total", "counter", "Valid ticket events read, by type.");
+    for (int t = 0; t < SLA_EV_TYPE_COUNT; t++)
+        http_sample(b, "slad_events_ingested_total", "type", sla_event_type_name(t), NULL, NULL,
+                    (double)in.by_type[t]);
+    http_family(b, "slad_events_dead_total", "counter",
+                "Entries sent to the dead-letter stream, by reason.");
+    for (int r = 1; r < SLA_EVERR_COUNT_; r++)
+        http_sample(b, "slad_events_dead_total", "reason", sla_event_error_name(-r), NULL, NULL,
+                    (double)in.dead_by_reason[r]);
+    http_single(b, "slad_events_duplicate_total", "counter",
+                "Events delivered again and applied only once.", (double)in.duplicates);
+    http_single(b, "slad_events_unknown_ticket_total", "counter",
+                "Events for a ticket slad does not know, ignored.", (double)in.unknown_ticket);
+
+    sla_engine *e = store_engine();
+    sla_engine_stats es;
+    if (e)
+        sla_engine_get_stats(e, &es);
+    http_family(b, "slad_open_tickets", "gauge", "Tickets open in the engine.");
+    if (e)
+        http_sample(b, "slad_open_tickets", NULL, NULL, NULL, NULL, (double)es.open_tickets);
+    http_family(b, "slad_running_clocks", "gauge", "SLA clocks running, by metric.");
+    for (int m = 0; e && m < SLA_METRIC_COUNT; m++)
+        http_sample(b, "slad_running_clocks", "metric", sla_metric_name(m), NULL, NULL,
+                    (double)es.running_clocks[m]);
+
+    static const struct {
+        const char *name;
+        int kind;
+        const char *help;
+    } kinds[] = {
+        {"slad_warnings_total", SLA_DECISION_WARNING, "Warnings recorded, by metric and policy."},
+        {"slad_breaches_total", SLA_DECISION_BREACH, "Breaches recorded, by metric and policy."},
+        {"slad_escalations_total", SLA_DECISION_ESCALATION,
+         "Escalations (levels 2 and up) recorded, by metric and policy."},
+        {"slad_recovered_total", SLA_DECISION_RECOVERED,
+         "Recovered notices recorded, by metric and policy."},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        http_family(b, kinds[i].name, "counter", kinds[i].help);
+        http_kind_ctx k = {b, kinds[i].name, kinds[i].kind};
+        stats_foreach_decision(http_on_decision_count, &k);
+    }
+
+    stats_lateness lt;
+    stats_get_lateness(&lt);
+    http_family(b, "slad_firing_lateness_seconds", "histogram",
+                "How much later than planned each decision fired.");
+    for (size_t i = 0; i < STATS_LATENESS_BUCKETS; i++) {
+        char le[32];
+        snprintf(le, sizeof le, "%g", stats_lateness_bounds[i]);
+        http_sample(b, "slad_firing_lateness_seconds_bucket", "le", le, NULL, NULL,
+                    (double)lt.buckets[i]);
+    }
+    http_sample(b, "slad_firing_lateness_seconds_bucket", "le", "+Inf", NULL, NULL,
+                (double)lt.count);
+    http_sample(b, "slad_firing_lateness_seconds_sum", NULL, NULL, NULL, NULL, lt.sum_seconds);
+    http_sample(b, "slad_firing_lateness_seconds_count", NULL, NULL, NULL, NULL,
+                (double)lt.count);
+
+    deliver_stats ds;
+    deliver_get_stats(&ds);
+    stats_backlog bl;
+    stats_get_backlog(&bl);
+    http_family(b, "slad_deliveries_total", "counter",
+                "Webhook delivery outcomes, by receiver and result.");
+    deliver_foreach_result(http_on_delivery_count, b);
+    http_single(b, "slad_delivery_retry_queue", "gauge",
+                "Deliveries waiting for a retry.", (double)ds.retrying);
+    http_single(b, "slad_deliveries_pending", "gauge",
+                "Deliveries read and not finished.", (double)ds.pending);
+    http_single(b, "slad_deliveries_in_flight", "gauge",
+                "HTTP requests to receivers running.", (double)ds.in_flight);
+    http_family(b, "slad_deliveries_dead", "gauge",
+                "Entries of the dead-deliveries stream (past their retry budget).");
+    if (bl.deliveries_dead >= 0)
+        http_sample(b, "slad_deliveries_dead", NULL, NULL, NULL, NULL,
+                    (double)bl.deliveries_dead);
+
+    http_family(b, "slad_redis_up", "gauge", "1 while the Redis connection is usable, by link.");
+    for (size_t i = 0; i < hs.links.nall; i++)
+        http_sample(b, "slad_redis_up", "link", redis_link_name(hs.links.all[i]), NULL, NULL,
+                    redis_link_is_up(hs.links.all[i]));
+    http_family(b, "slad_redis_reconnects_total", "counter",
+                "Times a Redis connection came back after being lost, by link.");
+    for (size_t i = 0; i < hs.links.nall; i++)
+        http_sample(b, "slad_redis_reconnects_total", "link", redis_link_name(hs.links.all[i]),
+                    NULL, NULL, (double)redis_link_reconnects(hs.links.all[i]));
+    http_family(b, "slad_consumer_lag", "gauge",
+                "Input entries not yet read by slad's consumer group.");
+    if (bl.lag >= 0)
+        http_sample(b, "slad_consumer_lag", NULL, NULL, NULL, NULL, (double)bl.lag);
+    http_family(b, "slad_consumer_pending", "gauge",
+                "Input entries read by the consumer group and not yet acknowledged.");
+    if (bl.pending >= 0)
+        http_sample(b, "slad_consumer_pending", NULL, NULL, NULL, NULL, (double)bl.pending);
+
+    store_stats ss;
+    store_get_stats(&ss);
+    http_single(b, "slad_store_transactions_total", "counter",
+                "State transactions committed to Redis.", (double)ss.transactions);
+    http_single(b, "slad_store_failures_total", "counter",
+                "Times the engine was dropped and rebuilt from Redis.", (double)ss.failures);
+}
+
+/* --- requests ----------------------------------------------------------- */
+
+static void http_send(struct evhttp_request *req, int code, const char *reason,
+                      const char *type, struct evbuffer *body)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    evhttp_send_reply(req, code, reason, body);
+}
+
+static void http_on_request(struct evhttp_request *req, void *arg)
+{
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    struct evbuffer *body = evbuffer_new();
+    if (body == NULL) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    if (path && strcmp(path, "/metrics") == 0) {
+        http_metrics(body);
+        http_send(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
+    } else if (path && strcmp(path, "/healthz") == 0) {
+        int64_t age = stats_loop_age_ms();
+        if (!redis_link_is_up(hs.links.command)) {
+            evbuffer_add_printf(body, "redis command connection is down\n");
+            http_send(req, 503, "Service Unavailable", "text/plain; charset=utf-8", body);
+        } else if (age > HTTP_HEALTH_MAX_AGE_MS) {
+            evbuffer_add_printf(body, "event loop stalled: last tick %lld ms ago\n",
+                                (long long)age);
+            http_send(req, 503, "Service Unavailable", "text/plain; charset=utf-8", body);
+        } else {
+            evbuffer_add_printf(body, "ok\n");
+            http_send(req, 200, "OK", "text/plain; charset=utf-8", body);
+        }
+    } else {
+        evbuffer_add_printf(body, "not found; try /metrics or /healthz\n");
+        http_send(req, 404, "Not Found", "text/plain; charset=utf-8", body);
+    }
+    evbuffer_free(body);
+}
+
+/* --- life --------------------------------------------------------------- */
+
+/* Split "HOST:PORT" / "[V6]:PORT" into host and port. */
+static int http_split(const char *listen, char *host, size_t hostlen, int *port)
+{
+    const char *colon;
+    size_t n;
+    if (listen[0] == '[') {
+        const char *end = strchr(listen, ']');
+        if (end == NULL || end[1] != ':')
+            return -1;
+        n = (size_t)(end - listen - 1);
+        if (n >= hostlen)
+            return -1;
+        memcpy(host, listen + 1, n);
+        colon = end + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (colon == NULL || (size_t)(colon - listen) >= hostlen)
+            return -1;
+        n = (size_t)(colon - listen);
+        memcpy(host, listen, n);
+    }
+    host[n] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || p < 0 || p > 65535)
+        return -1;
+    *port = (int)p;
+    return 0;
+}
+
+static int http_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return strcmp(host, "localhost") == 0;
+}
+
+int http_init(struct event_base *base, const sla_config *cfg, const http_links *links)
+{
+    memset(&hs, 0, sizeof hs);
+    hs.links = *links;
+    hs.start_s = (double)wakeup_now_ms() / 1000.0;
+    const char *listen = cfg->http_listen ? cfg->http_listen : "";
+    if (listen[0] == '\0') {
+        sla_info("http: disabled (http.listen is empty)");
+        return 0;
+    }
+    char host[256];
+    int port;
+    if (http_split(listen, host, sizeof host, &port) < 0) {
+        sla_err("http.listen '%s' is not HOST:PORT", listen);
+        return -1;
+    }
+    if (!http_is_loopback(host))
+        sla_warning("http.listen %s is not a loopback address: /metrics and /healthz are "
+                    "reachable from the network without authentication", listen);
+    hs.http = evhttp_new(base);
+    if (hs.http == NULL) {
+        sla_err("http: cannot create the server");
+        return -1;
+    }
+    evhttp_set_allowed_methods(hs.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_timeout(hs.http, HTTP_TIMEOUT_S);
+    evhttp_set_max_headers_size(hs.http, 16384);
+    evhttp_set_max_body_size(hs.http, 4096);
+    evhttp_set_gencb(hs.http, http_on_request, NULL);
+    if (evhttp_bind_socket_with_handle(hs.http, host, (ev_uint16_t)port) == NULL) {
+        sla_err("http.listen %s: cannot listen", listen);
+        evhttp_free(hs.http);
+        hs.http = NULL;
+        return -1;
+    }
+    sla_info("http: /metrics and /healthz on %s", listen);
+    return 0;
+}
+
+void http_finish(void)
+{
+    if (hs.http)
+        evhttp_free(hs.http);
+    hs.http = NULL;
+}

@@ -1,0 +1,46 @@
+/*
+ * http — /metrics and /healthz for Prometheus and load checks.
+ *
+ * An evhttp server on http.listen ("HOST:PORT" or "[V6]:PORT"; "" turns
+ * it off), loopback by default; another address works but is logged as a
+ * warning, since nothing here is authenticated. Only GET and HEAD:
+ *
+ *   /metrics  Prometheus text exposition format 0.0.4: ingest, engine,
+ *             decisions (stats), lateness histogram, deliveries, Redis
+ *             links and backlog; every family with HELP and TYPE
+ *   /healthz  200 "ok" when the Redis command connection is up and the
+ *             event loop ticked within HTTP_HEALTH_MAX_AGE_MS; else 503
+ *             with the reason
+ *   anything else: 404
+ *
+ * Every answer is built from numbers already in memory, so a scrape never
+ * waits for Redis. Connections time out after HTTP_TIMEOUT_S.
+ *
+ * Ownership: links are borrowed and must outlive http_finish(); the
+ * listen address is used at init only.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "redis_link.h"
+#include "sla_config.h"
+
+#define HTTP_TIMEOUT_S 10
+#define HTTP_HEALTH_MAX_AGE_MS 5000
+
+typedef struct http_links {
+    redis_link *command;     /* /healthz follows this one */
+    redis_link *const *all;  /* every link, for slad_redis_* */
+    size_t nall;
+} http_links;
+
+/* Listen on cfg->http_listen (nothing when ""). Returns 0, or -1 after
+ * logging why. */
+int http_init(struct event_base *base, const sla_config *cfg, const http_links *links);
+void http_finish(void);
+
+#endif

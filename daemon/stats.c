@@ -1,0 +1,271 @@
+/*
+ * stats — counters, samples and the polled backlog. See stats.h.
+ *
+ * The input rate is a ring of STATS_RING one-second samples of ingest's
+ * "entries read" counter: the rate is (newest - oldest) / their distance,
+ * so it needs no per-event work at all.
+ *
+ * Decision counters are a flat array searched linearly with a one-entry
+ * cache: there are at most (kinds x metrics x policies) of them, a few
+ * dozen in practice, and a burst of decisions is nearly always for the
+ * same (kind, metric, policy).
+ *
+ * The backlog poll sends its two commands together and takes the next
+ * turn only after both answered (or the link dropped them), so a slow
+ * Redis never accumulates polls. Replies carry a generation so that one
+ * arriving after stats_finish() is ignored.
+ */
+#include "stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ingest.h"
+#include "sla_log.h"
+#include "wakeup.h"
+
+#define STATS_RING 61 /* samples one second apart: one minute of history */
+
+const double stats_lateness_bounds[STATS_LATENESS_BUCKETS] = {
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+typedef struct stats_count {
+    int kind, metric;
+    char *policy;
+    uint64_t n;
+} stats_count;
+
+static struct {
+    struct event *tick;
+    redis_link *command;
+    const sla_keys *keys;
+    char *group;
+    uintptr_t generation;
+    int polls_out;         /* replies still awaited from the last poll */
+    int64_t last_poll_ms;
+
+    uint64_t ring[STATS_RING];
+    size_t ring_pos, ring_n;
+    int64_t last_tick_mono_ms;
+
+    stats_count *counts;
+    size_t ncounts, counts_cap, last_hit;
+    uint64_t totals[SLA_DECISION_RECOVERED + 1];
+    stats_lateness lateness;
+
+    stats_backlog backlog;
+} st;
+
+static int64_t stats_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- decisions ---------------------------------------------------------- */
+
+static stats_count *stats_find(int kind, int metric, const char *policy)
+{
+    if (st.last_hit < st.ncounts) {
+        stats_count *c = &st.counts[st.last_hit];
+        if (c->kind == kind && c->metric == metric && strcmp(c->policy, policy) == 0)
+            return c;
+    }
+    for (size_t i = 0; i < st.ncounts; i++) {
+        stats_count *c = &st.counts[i];
+        if (c->kind == kind && c->metric == metric && strcmp(c->policy, policy) == 0) {
+            st.last_hit = i;
+            return c;
+        }
+    }
+    if (st.ncounts == st.counts_cap) {
+        size_t cap = st.counts_cap ? st.counts_cap * 2 : 32;
+        stats_count *a = realloc(st.counts, cap * sizeof *a);
+        if (a == NULL)
+            return NULL;
+        st.counts = a;
+        st.counts_cap = cap;
+    }
+    char *copy = strdup(policy);
+    if (copy == NULL)
+        return NULL;
+    st.counts[st.ncounts] = (stats_count){kind, metric, copy, 0};
+    st.last_hit = st.ncounts;
+    return &st.counts[st.ncounts++];
+}
+
+void stats_on_decision(const sla_decision *d, void *arg)
+{
+    if (d->kind >= SLA_DECISION_WARNING && d->kind <= SLA_DECISION_RECOVERED)
+        st.totals[d->kind]++;
+    stats_count *c = stats_find((int)d->kind, d->metric, d->policy ? d->policy : "");
+    if (c)
+        c->n++;
+    double late = (double)(d->late_ms > 0 ? d->late_ms : 0) / 1000.0;
+    for (size_t i = 0; i < STATS_LATENESS_BUCKETS; i++)
+        if (late <= stats_lateness_bounds[i])
+            st.lateness.buckets[i]++;
+    st.lateness.count++;
+    st.lateness.sum_seconds += late;
+}
+
+void stats_foreach_decision(stats_decision_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < st.ncounts; i++)
+        fn(st.counts[i].kind, st.counts[i].metric, st.counts[i].policy, st.counts[i].n, arg);
+}
+
+uint64_t stats_decisions_total(int kind)
+{
+    return kind >= 0 && kind <= SLA_DECISION_RECOVERED ? st.totals[kind] : 0;
+}
+
+void stats_get_lateness(stats_lateness *out)
+{
+    *out = st.lateness;
+}
+
+/* --- the backlog poll --------------------------------------------------- */
+
+static int64_t reply_int(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return strtoll(r->str, NULL, 10);
+    return -1;
+}
+
+static void stats_on_groups(redisAsyncContext *ac, void *r, void *privdata)
+{
+    if ((uintptr_t)privdata != st.generation)
+        return;
+    st.polls_out--;
+    const redisReply *reply = r;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return; /* lost link, or no stream yet (ERR no such key) */
+    for (size_t g = 0; g < reply->elements; g++) {
+        const redisReply *grp = reply->element[g];
+        if (grp->type != REDIS_REPLY_ARRAY)
+            continue;
+        int64_t lag = -1, pending = -1;
+        int ours = 0;
+        for (size_t i = 0; i + 1 < grp->elements; i += 2) {
+            const redisReply *k = grp->element[i], *v = grp->element[i + 1];
+            if (k->type != REDIS_REPLY_STRING)
+                continue;
+            if (strcmp(k->str, "name") == 0)
+                ours = v->type == REDIS_REPLY_STRING && strcmp(v->str, st.group) == 0;
+            else if (strcmp(k->str, "lag") == 0)
+                lag = reply_int(v); /* nil when Redis cannot tell */
+            else if (strcmp(k->str, "pending") == 0)
+                pending = reply_int(v);
+        }
+        if (ours) {
+            st.backlog.lag = lag;
+            st.backlog.pending = pending;
+            st.backlog.polled_ms = wakeup_now_ms();
+        }
+    }
+}
+
+static void stats_on_xlen(redisAsyncContext *ac, void *r, void *privdata)
+{
+    if ((uintptr_t)privdata != st.generation)
+        return;
+    st.polls_out--;
+    const redisReply *reply = r;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        st.backlog.deliveries_dead = reply->integer;
+}
+
+static void stats_poll(void)
+{
+    if (st.polls_out > 0 || !redis_link_is_up(st.command))
+        return;
+    const char *groups[] = {"XINFO", "GROUPS", st.keys->events};
+    size_t groups_len[] = {5, 6, strlen(st.keys->events)};
+    const char *xlen[] = {"XLEN", st.keys->deliveries_dead};
+    size_t xlen_len[] = {4, strlen(st.keys->deliveries_dead)};
+    if (redis_link_command(st.command, stats_on_groups, (void *)st.generation, 3, groups,
+                           groups_len) == 0)
+        st.polls_out++;
+    if (redis_link_command(st.command, stats_on_xlen, (void *)st.generation, 2, xlen,
+                           xlen_len) == 0)
+        st.polls_out++;
+}
+
+/* --- the tick ----------------------------------------------------------- */
+
+static void stats_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    int64_t now = stats_mono_ms();
+    st.last_tick_mono_ms = now;
+    ingest_stats in;
+    ingest_get_stats(&in);
+    st.ring[st.ring_pos] = in.entries;
+    st.ring_pos = (st.ring_pos + 1) % STATS_RING;
+    if (st.ring_n < STATS_RING)
+        st.ring_n++;
+    if (now - st.last_poll_ms >= STATS_POLL_MS) {
+        st.last_poll_ms = now;
+        stats_poll();
+    }
+}
+
+double stats_events_per_second(void)
+{
+    if (st.ring_n < 2)
+        return 0;
+    size_t newest = (st.ring_pos + STATS_RING - 1) % STATS_RING;
+    size_t oldest = (st.ring_pos + STATS_RING - st.ring_n) % STATS_RING;
+    return (double)(st.ring[newest] - st.ring[oldest]) / (double)(st.ring_n - 1);
+}
+
+int64_t stats_loop_age_ms(void)
+{
+    return stats_mono_ms() - st.last_tick_mono_ms;
+}
+
+void stats_get_backlog(stats_backlog *out)
+{
+    *out = st.backlog;
+}
+
+/* --- life --------------------------------------------------------------- */
+
+int stats_init(struct event_base *base, redis_link *command, const sla_keys *keys,
+               const char *group)
+{
+    st.generation++;
+    st.command = command;
+    st.keys = keys;
+    st.group = strdup(group);
+    st.backlog = (stats_backlog){-1, -1, -1, 0};
+    st.last_tick_mono_ms = stats_mono_ms();
+    st.last_poll_ms = st.last_tick_mono_ms - STATS_POLL_MS;
+    st.tick = event_new(base, -1, EV_PERSIST, stats_on_tick, NULL);
+    if (st.group == NULL || st.tick == NULL)
+        return -1;
+    struct timeval one = {1, 0};
+    event_add(st.tick, &one);
+    return 0;
+}
+
+void stats_finish(void)
+{
+    st.generation++; /* replies still in flight are ignored */
+    st.polls_out = 0;
+    if (st.tick)
+        event_free(st.tick);
+    st.tick = NULL;
+    for (size_t i = 0; i < st.ncounts; i++)
+        free(st.counts[i].policy);
+    free(st.counts);
+    free(st.group);
+    st.counts = NULL;
+    st.group = NULL;
+    st.ncounts = st.counts_cap = st.last_hit = 0;
+}

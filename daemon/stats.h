@@ -1,0 +1,75 @@
+/*
+ * stats — the daemon's own counters and samples, kept for `slactl status`
+ * and /metrics.
+ *
+ * Three kinds of numbers live here, each fed by one source:
+ *
+ *   decisions   every decision a flush writes (store_observe), counted by
+ *               (kind, metric, policy), and its lateness in a histogram;
+ *               unlike the engine's counters these survive an engine
+ *               rebuild, so Prometheus counters never go back;
+ *   samples     once a second: the count of entries read (ingest), kept
+ *               for a minute to give the input rate, and the time of the
+ *               tick itself, the event loop's heartbeat for /healthz;
+ *   backlog     every STATS_POLL_MS, on the command link when it is up:
+ *               XINFO GROUPS of the input stream (the group's lag and
+ *               pending count) and XLEN of the dead deliveries.
+ *
+ * Readers only read; nothing here decides anything.
+ *
+ * Ownership: policy names are copied; the link and keys are borrowed and
+ * must outlive stats_finish().
+ */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "redis_link.h"
+#include "sla_engine.h"
+#include "sla_keys.h"
+
+#define STATS_POLL_MS 2000
+
+/* Upper bounds (seconds) of the lateness histogram; +Inf is implied. */
+#define STATS_LATENESS_BUCKETS 14
+extern const double stats_lateness_bounds[STATS_LATENESS_BUCKETS];
+
+typedef struct stats_backlog {
+    int64_t lag;           /* entries not yet delivered to the group; -1 unknown */
+    int64_t pending;       /* delivered, not acknowledged; -1 unknown */
+    int64_t deliveries_dead; /* XLEN of the dead deliveries; -1 unknown */
+    int64_t polled_ms;     /* wall time of the last answer; 0 never */
+} stats_backlog;
+
+typedef struct stats_lateness {
+    uint64_t buckets[STATS_LATENESS_BUCKETS]; /* cumulative counts, le bound */
+    uint64_t count;
+    double sum_seconds;
+} stats_lateness;
+
+int stats_init(struct event_base *base, redis_link *command, const sla_keys *keys,
+               const char *group);
+void stats_finish(void);
+
+/* The store's decision observer (pass to store_observe). */
+void stats_on_decision(const sla_decision *d, void *arg);
+
+/* fn for every (kind, metric, policy) counted so far. */
+typedef void stats_decision_fn(int kind, int metric, const char *policy, uint64_t count,
+                               void *arg);
+void stats_foreach_decision(stats_decision_fn *fn, void *arg);
+/* Totals of one kind (enum sla_decision_kind) over every metric and policy. */
+uint64_t stats_decisions_total(int kind);
+void stats_get_lateness(stats_lateness *out);
+
+/* Entries read per second over the last minute (or since the start). */
+double stats_events_per_second(void);
+/* Milliseconds since the once-a-second tick last ran (monotonic clock). */
+int64_t stats_loop_age_ms(void);
+void stats_get_backlog(stats_backlog *out);
+
+#endif

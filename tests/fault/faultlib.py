@@ -1,0 +1,278 @@
+"""Shared pieces of the fault-injection suite (tests/fault/test_*.py).
+
+Every scenario runs the same steady load against two slads, each with its
+own private redis-server: the "faulty" one, which the scenario kills,
+starves or reloads, and a "reference" one that is left alone. A producer
+thread writes each ticket's entries to both at the same moment, with the
+same fields, so both see the same event times at the same wall-clock
+times. When the load is over and every deadline has fallen due, the two
+must agree:
+
+  - the same set of escalation records, by id (the id is a hash of
+    ticket, metric, cycle, level and receiver), and no id twice;
+  - nothing pending in the consumer group (XPENDING);
+  - the same open tickets in sla:state (and as many as the plan implies).
+
+The load (policies below, in seconds so that the run stays short): each
+ticket is opened with a ts a random age in the past, so that its warning,
+breach and escalations fall due before, during or after the moment it is
+written; some tickets get a reply or a close written together with the
+opening. A ticket's entries go in one MULTI per Redis, so a Redis killed
+mid-write holds all of them or none, and an entry that meets a clock is
+never read much later than the deadline it meets. Ages of tickets that
+get a follow-up keep every action of the ticket at least MARGIN_S away
+from the follow-up's ts: the outcome then does not depend on how quickly
+slad reads the entries (a restart takes well under a second).
+
+Entries carry explicit ids ("<start ms>-<n>"): a producer whose XADD was
+cut by a dying Redis retries it, and an "equal or smaller" error means the
+first attempt landed.
+"""
+
+import collections
+import re
+import subprocess
+import os
+import random
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import redis  # noqa: E402
+
+# Re-exported for the test files: run_tests, TestFailure, check, now_ms, wait_for.
+from harness import (EVENTS, STATE, TestFailure, check, now_ms, run_tests,  # noqa: E402,F401
+                     wait_for)
+
+# Targets in seconds. fast: warn at 3 s, breach at 6 s (two receivers),
+# escalations at 9 s, 12 s and one repeat at 15 s. slow: breach at 10 s,
+# escalation at 14 s; resolution far away (never due during a run).
+POLICIES = """
+policies = (
+  { name = "fast";
+    match = { channel = "chat"; };
+    first_response = { target = "6s"; warn = "50%%"; warn_notify = [ "team_lead" ];
+      escalate = ( { after = "0s"; notify = [ "team_lead", "supervisor" ]; },
+                   { after = "3s"; notify = [ "manager" ]; },
+                   { after = "6s"; notify = [ "director" ]; repeat = "3s"; max_repeats = 1; } );
+    }; },
+  { name = "slow";%s
+    first_response = { target = "10s";
+      escalate = ( { after = "0s"; notify = [ "team_lead" ]; },
+                   { after = "4s"; notify = [ "manager" ]; } ); };
+    resolution = { target = "24h";
+      escalate = ( { after = "0s"; notify = [ "team_lead" ]; } ); }; }
+);
+"""
+
+# Seconds after the opening ts at which something fires, per channel.
+ACTIONS = {"chat": (3, 6, 9, 12, 15), "email": (10, 14)}
+LAST_ACTION_S = 15
+MARGIN_S = 3.0
+
+
+def policies(comment=""):
+    """The policy text; comment is put inside the second policy, so that a
+    reload with a different file applies the very same rules."""
+    return POLICIES % comment
+
+
+def plan_tickets(seed, count, prefix="t"):
+    """A seeded list of ticket plans: (id, channel, age_s, follow-up)."""
+    rng = random.Random(seed)
+    plans = []
+    for i in range(count):
+        channel = "chat" if rng.random() < 0.6 else "email"
+        follow = rng.choice((None, None, "agent.reply", "ticket.closed"))
+        if follow is None:
+            age = rng.uniform(0, 20)
+        else:
+            # an age that keeps every action MARGIN_S away from "now"
+            while True:
+                age = rng.uniform(0, 25)
+                if all(abs(age - a) >= MARGIN_S for a in ACTIONS[channel]):
+                    break
+        plans.append(("%s%d" % (prefix, i), channel, age, follow))
+    return plans
+
+
+def expected_open(plans):
+    return sum(1 for p in plans if p[3] != "ticket.closed")
+
+
+class Producer(threading.Thread):
+    """Writes the planned tickets at `rate` tickets per second to every
+    target (a list of Envs, reference first), until all are written."""
+
+    def __init__(self, envs, plans, rate):
+        super().__init__(daemon=True)
+        self.ports = [e.redis_port for e in envs]
+        self.plans = plans
+        self.rate = rate
+        self.base_ms = now_ms()
+        self.seq = 0
+        self.written = 0
+        self.retries = 0
+        self.error = None
+        self.done = threading.Event()
+        self.last_ts_ms = 0
+
+    def _client(self, port):
+        return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5,
+                           socket_connect_timeout=1)
+
+    def _write(self, client, entries):
+        """Entries (id, fields) in one MULTI; retried until they are in."""
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                pipe = client.pipeline(transaction=True)
+                for eid, fields in entries:
+                    pipe.xadd(EVENTS, fields, id=eid)
+                pipe.execute()
+                return
+            except redis.exceptions.ResponseError as e:
+                if "equal or smaller" in str(e):
+                    return  # the first attempt landed (MULTI: all of it)
+                raise
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                    redis.exceptions.BusyLoadingError):
+                self.retries += 1
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def run(self):
+        try:
+            clients = [self._client(p) for p in self.ports]
+            start = time.monotonic()
+            for i, (ticket, channel, age, follow) in enumerate(self.plans):
+                delay = start + i / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                now = now_ms()
+                entries = []
+                self.seq += 1
+                entries.append(("%d-%d" % (self.base_ms, self.seq),
+                                {"ticket": ticket, "type": "ticket.opened", "channel": channel,
+                                 "customer": "c%d" % (i % 97), "ts": str(now - int(age * 1000))}))
+                if follow:
+                    self.seq += 1
+                    entries.append(("%d-%d" % (self.base_ms, self.seq),
+                                    {"ticket": ticket, "type": follow, "ts": str(now)}))
+                for c in clients:
+                    self._write(c, entries)
+                self.written = i + 1
+                self.last_ts_ms = now
+        except Exception as e:  # reported by finish()
+            self.error = e
+        finally:
+            self.done.set()
+
+    def finish(self, timeout):
+        check(self.done.wait(timeout), "producer finished within %ds" % timeout)
+        if self.error is not None:
+            raise TestFailure("producer failed: %r" % (self.error,))
+
+
+def start_pair(make_env, name, aof=False, config_extra=""):
+    """A faulty Env (redis with AOF when aof) and a reference Env, both
+    configured with POLICIES and running slad."""
+    ref = make_env(name + "-ref")
+    faulty = make_env(name, aof=aof)
+    for e in (ref, faulty):
+        e.start_redis()
+        e.write_config(policies=policies(), extra=config_extra)
+        e.start_slad()
+    return faulty, ref
+
+
+def settle(producer, envs, timeout=60):
+    """Wait until every action of every ticket has fallen due (plus a
+    second) and each Env consumed everything."""
+    producer.finish(timeout)
+    due = producer.last_ts_ms + LAST_ACTION_S * 1000 + 1500
+    time.sleep(max(0, due - now_ms()) / 1000)
+    for e in envs:
+        e.wait_consumed(timeout)
+    time.sleep(0.5)  # a flush in progress lands
+
+
+def firings(env):
+    """Records of the escalations stream as {id: (ticket, metric, cycle,
+    level, receiver, kind)}, failing when an id appears twice."""
+    recs = env.escalations()
+    ids = collections.Counter(r["id"] for r in recs)
+    twice = [i for i, n in ids.items() if n > 1]
+    check(not twice, "%s: record ids written twice: %r" % (env.name, twice[:5]))
+    keys = collections.Counter((r["ticket"], r["metric"], r["cycle"], r["level"], r["receiver"])
+                               for r in recs if r["kind"] != "recovered")
+    twice = [k for k, n in keys.items() if n > 1]
+    check(not twice, "%s: (ticket, metric, cycle, level, receiver) fired twice: %r"
+          % (env.name, twice[:5]))
+    return {r["id"]: (r["ticket"], r["metric"], r["cycle"], r["level"], r["receiver"], r["kind"])
+            for r in recs}
+
+
+def check_invariants(faulty, ref, plans):
+    """The faulty run agrees with the reference run and with the plan."""
+    got, want = firings(faulty), firings(ref)
+    missing = sorted(want[i] for i in set(want) - set(got))
+    extra = sorted(got[i] for i in set(got) - set(want))
+    print("%s: %d records (reference %d), %d missing, %d extra"
+          % (faulty.name, len(got), len(want), len(missing), len(extra)))
+    check(not missing, "expected records missing: %d, e.g. %r" % (len(missing), missing[:5]))
+    check(not extra, "records the reference run did not make: %d, e.g. %r"
+          % (len(extra), extra[:5]))
+    kinds = collections.Counter(k[5] for k in want.values())
+    check(kinds["breach"] > 0 and kinds["escalation"] > 0 and kinds["warning"] > 0,
+          "the load made warnings, breaches and escalations: %r" % dict(kinds))
+    for e in (faulty, ref):
+        check(e.pending_count() == 0, "%s: nothing pending (XPENDING %d)"
+              % (e.name, e.pending_count()))
+    want_open = expected_open(plans)
+    for e in (faulty, ref):
+        check(e.r.hlen(STATE) == want_open, "%s: sla:state holds %d tickets, the plan leaves %d"
+              % (e.name, e.r.hlen(STATE), want_open))
+    return kinds
+
+
+def entries_read(env):
+    g = env.group_info()
+    return (g or {}).get("entries-read") or 0
+
+
+def start_redis_with_password(env, password):
+    """env's redis-server, as Env.start_redis() starts it, with requirepass."""
+    env.redis_proc = subprocess.Popen(
+        ["redis-server", "--port", str(env.redis_port), "--bind", "127.0.0.1",
+         "--dir", env.dir, "--save", "", "--appendonly", "no", "--requirepass", password,
+         "--logfile", os.path.join(env.dir, "redis.log"), "--daemonize", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.r = redis.Redis(host="127.0.0.1", port=env.redis_port, password=password,
+                        socket_timeout=10)
+
+    def up():
+        try:
+            return env.r.ping()
+        except redis.exceptions.RedisError:
+            check(env.redis_proc.poll() is None, "redis-server exited at start")
+            return False
+    wait_for(up, 10, "redis-server to answer PING")
+
+
+def use_redis_password(env, password_file, log_level=None):
+    """Edit env's written configuration: Redis password from password_file,
+    and log_level when given."""
+    with open(env.config) as f:
+        text = f.read()
+    text, n = re.subn(r"(redis = \{[^}]*)\};", r'\1 password_file = "%s"; };' % password_file,
+                      text, count=1)
+    check(n == 1, "redis section found in the written configuration")
+    if log_level:
+        text = re.sub(r'^log_level = "[a-z]+";', 'log_level = "%s";' % log_level, text,
+                      count=1, flags=re.M)
+    with open(env.config, "w") as f:
+        f.write(text)

@@ -1,0 +1,93 @@
+"""What slad does not guarantee, shown as it is (README, Reliability).
+
+- Redis MULTI/EXEC has no rollback: a command that fails inside EXEC
+  (here WRONGTYPE, on a key an operator replaced with a string) does not
+  undo the others. A dead letter is lost while the entry that caused it is
+  acknowledged; slad logs the failed command, reloads its state and goes
+  on.
+- A corrupt ticket record in sla:state (anyone with access to Redis can
+  write one) is skipped at load and counted, not fatal: the other tickets
+  load and fire. (tests/fuzz/fuzz_record.c feeds the engine arbitrary
+  records.)
+- A ticket id reused after ticket.closed starts again at cycle 1, so its
+  records repeat the record ids of the closed ticket's.
+"""
+
+import collections
+import os
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faultlib import check, now_ms, policies, run_tests, wait_for  # noqa: E402
+from harness import DEAD, ESCALATIONS, STATE  # noqa: E402
+
+
+def test_wrongtype_inside_exec_commits_the_rest(make_env):
+    env = make_env("wrongtype")
+    env.start_redis()
+    env.write_config(policies=policies())
+    env.start_slad()
+    env.r.set(DEAD, "an operator's string")
+    env.xadd({"ticket": "wt-1", "type": "no.such.type"})  # a dead letter
+    env.wait_log(r"WRONGTYPE", 10)
+    env.wait_consumed(10)
+    check(env.pending_count() == 0, "the entry was acknowledged (XACK committed)")
+    check(env.r.type(DEAD) == b"string", "the dead letter was not written")
+    # slad goes on: a good entry after it is applied and recorded.
+    env.xadd({"ticket": "wt-2", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - 7000)})
+    wait_for(lambda: any(e["ticket"] == "wt-2" for e in env.escalations()), 10,
+             "later entries still processed")
+    check(env.slad_alive(), "slad alive")
+    line = [l for l in env.log().splitlines() if "WRONGTYPE" in l][0]
+    print("logged: " + line)
+    check(env.stop_slad() == 0, "exits 0 on SIGTERM")
+
+
+def test_corrupt_state_skipped(make_env):
+    env = make_env("corrupt")
+    env.start_redis()
+    env.write_config(policies=policies())
+    env.start_slad()
+    env.xadd({"ticket": "good", "type": "ticket.opened", "channel": "email",
+              "ts": str(now_ms())})
+    env.wait_consumed(10)
+    time.sleep(0.3)
+    check(env.stop_slad() == 0, "exits 0 on SIGTERM")
+    env.r.hset(STATE, mapping={"bad-1": b"", "bad-2": b"\x01\xff\xff",
+                               "bad-3": b"\x07" + bytes(range(256))})
+    env.start_slad()
+    env.wait_log(r"state loaded: 1 tickets \(3 corrupt records skipped\)", 10,
+                 since_last_start=True)
+    # the good ticket is alive: its 10 s breach fires
+    wait_for(lambda: any(e["ticket"] == "good" and e["kind"] == "breach"
+                         for e in env.escalations()), 15, "the good ticket's breach")
+    check(env.slad_alive(), "slad alive")
+    check(env.stop_slad() == 0, "exits 0 on SIGTERM")
+
+
+def test_reused_ticket_id_repeats_record_ids(make_env):
+    env = make_env("reuse")
+    env.start_redis()
+    env.write_config(policies=policies())
+    env.start_slad()
+    for round_ in range(2):
+        env.xadd({"ticket": "again", "type": "ticket.opened", "channel": "chat",
+                  "ts": str(now_ms() - 6500)})
+        wait_for(lambda: sum(e["kind"] == "breach" for e in env.escalations())
+                 == 2 * (round_ + 1), 10, "breaches of round %d" % (round_ + 1))
+        env.xadd({"ticket": "again", "type": "ticket.closed"})
+        env.wait_consumed(10)
+    time.sleep(0.3)
+    ids = collections.Counter(e["id"] for _, e in env.stream(ESCALATIONS)
+                              if e["kind"] == "breach")
+    check(len(ids) == 2 and all(n == 2 for n in ids.values()),
+          "each breach id of the reused ticket appears twice: %r" % dict(ids))
+    check(env.stop_slad() == 0, "exits 0 on SIGTERM")
+
+
+if __name__ == "__main__":
+    run_tests([test_wrongtype_inside_exec_commits_the_rest, test_corrupt_state_skipped,
+               test_reused_ticket_id_repeats_record_ids], limit=60)

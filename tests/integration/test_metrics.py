@@ -1,0 +1,199 @@
+"""/metrics and /healthz of a live slad with a real Redis.
+
+The exposition must pass `promtool check metrics`, every family must have
+HELP and TYPE, and the counters must move as events flow: events ingested
+by type, dead letters by reason, breaches by metric and policy, the
+lateness histogram. /healthz is 200 while Redis is up and 503 (with the
+reason) once it is gone.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, now_ms, run_tests, wait_for  # noqa: E402
+
+POLICIES = """
+policies = (
+  { name = "chat-vip";
+    match = { channel = "chat"; tier = "vip"; };
+    first_response = { target = "30s";
+                       escalate = ( { after = "0s"; notify = [ "supervisor" ]; } ); }; },
+  { name = "chat";
+    match = { channel = "chat"; };
+    first_response = { target = "30s";
+                       escalate = ( { after = "0s"; notify = [ "supervisor" ]; } ); }; }
+);
+"""
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def unescape(v):
+    return re.sub(r'\\(.)', lambda m: {"n": "\n"}.get(m.group(1), m.group(1)), v)
+
+
+def parse(text):
+    """{(name, frozenset(labels)): value}, plus the families with HELP and TYPE."""
+    samples, helps, types = {}, set(), {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            helps.add(line.split()[2])
+        elif line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            m = SAMPLE.match(line)
+            check(m is not None, "unparsable sample line %r" % line)
+            labels = frozenset((k, unescape(v)) for k, v in LABEL.findall(m.group(3) or ""))
+            samples[(m.group(1), labels)] = float(m.group(4))
+    return samples, helps, types
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def scrape(env, port):
+    status, body = env.http_get(port, "/metrics")
+    check(status == 200, "/metrics answers 200, got %d" % status)
+    return body
+
+
+def promtool_check(env, body):
+    promtool = shutil.which("promtool")
+    check(promtool is not None, "promtool not found (tools/deps.sh installs prometheus)")
+    p = subprocess.run([promtool, "check", "metrics"], input=body.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    check(p.returncode == 0, "promtool check metrics failed:\n%s" % p.stdout.decode())
+
+
+def test_metrics_move(make_env):
+    env = make_env("metrics")
+    env.start_redis()
+    env.write_config(policies=POLICIES)
+    port = env.enable_http()
+    env.start_slad()
+    body = scrape(env, port)
+    promtool_check(env, body)
+    before, helps, types = parse(body)
+    for name, kind in (("slad_up", "gauge"), ("slad_build_info", "gauge"),
+                       ("process_start_time_seconds", "gauge"),
+                       ("slad_events_ingested_total", "counter"),
+                       ("slad_events_dead_total", "counter"),
+                       ("slad_events_duplicate_total", "counter"),
+                       ("slad_events_unknown_ticket_total", "counter"),
+                       ("slad_open_tickets", "gauge"), ("slad_running_clocks", "gauge"),
+                       ("slad_warnings_total", "counter"), ("slad_breaches_total", "counter"),
+                       ("slad_escalations_total", "counter"),
+                       ("slad_firing_lateness_seconds", "histogram"),
+                       ("slad_deliveries_total", "counter"),
+                       ("slad_delivery_retry_queue", "gauge"),
+                       ("slad_redis_reconnects_total", "counter"),
+                       ("slad_consumer_lag", "gauge")):
+        check(types.get(name) == kind, "%s has TYPE %s (got %r)" % (name, kind, types.get(name)))
+        check(name in helps, "%s has HELP" % name)
+    for (name, _), _ in before.items():
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        check(name in types or base in types, "sample %s belongs to a typed family" % name)
+    check(value(before, "slad_up") == 1, "slad_up 1")
+    from harness import SLAD
+    version = subprocess.run([SLAD, "--version"], stdout=subprocess.PIPE).stdout.split()[1]
+    check(value(before, "slad_build_info", version=version.decode()) == 1, "build info version")
+    check(value(before, "slad_open_tickets") == 0, "no tickets yet")
+
+    late_ts = str(now_ms() - 31000)
+    for i in range(3):
+        env.xadd({"ticket": "m-%d" % i, "type": "ticket.opened", "channel": "chat",
+                  "ts": late_ts})
+    env.xadd({"ticket": "vip-1", "type": "ticket.opened", "channel": "chat", "tier": "vip",
+              "ts": late_ts})
+    env.xadd({"ticket": "m-0", "type": "agent.reply"})
+    env.xadd({"ticket": "ghost", "type": "agent.reply"})
+    env.xadd({"ticket": "m-1", "type": "no.such.type"})
+    env.xadd({"type": "ticket.opened"})
+    env.wait_consumed(10)
+
+    def moved():
+        s, _, _ = parse(scrape(env, port))
+        return s if value(s, "slad_breaches_total", metric="first_response",
+                          policy="chat") >= 3 else None
+    after = wait_for(moved, 10, "breaches to be counted")
+    body = scrape(env, port)
+    promtool_check(env, body)
+    after, _, _ = parse(body)
+
+    def delta(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+    check(delta("slad_events_ingested_total", type="ticket.opened") == 4, "4 opened counted")
+    check(delta("slad_events_ingested_total", type="agent.reply") == 2, "2 replies counted")
+    check(delta("slad_events_dead_total", reason="unknown_type") == 1, "unknown_type dead")
+    check(delta("slad_events_dead_total", reason="no_ticket") == 1, "no_ticket dead")
+    check(delta("slad_events_unknown_ticket_total") == 1, "the ghost ticket counted")
+    check(delta("slad_events_read_total") == 8, "8 entries read")
+    check(value(after, "slad_breaches_total", metric="first_response", policy="chat") == 3,
+          "3 breaches under chat")
+    check(value(after, "slad_breaches_total", metric="first_response", policy="chat-vip") == 1,
+          "1 breach under chat-vip")
+    check(value(after, "slad_open_tickets") == 4, "4 open tickets")
+    check(value(after, "slad_running_clocks", metric="first_response") == 3,
+          "3 first_response clocks still running (one was met)")
+    count = value(after, "slad_firing_lateness_seconds_count")
+    check(count >= 4, "lateness observed for every decision (%s)" % count)
+    check(value(after, "slad_firing_lateness_seconds_bucket", le="+Inf") == count, "+Inf = count")
+    check(value(after, "slad_firing_lateness_seconds_bucket", le="0.5") == 0,
+          "they fired about 1 s late, none within 0.5 s")
+    check(value(after, "slad_firing_lateness_seconds_bucket", le="5") == count,
+          "all within 5 s")
+    check(value(after, "slad_redis_up", link="command") == 1, "command link up")
+    wait_for(lambda: value(parse(scrape(env, port))[0], "slad_consumer_lag") == 0 and
+             ("slad_consumer_lag", frozenset()) in parse(scrape(env, port))[0], 10,
+             "the consumer lag to be polled")
+
+    status, body = env.http_get(port, "/healthz")
+    check(status == 200 and body.strip() == "ok", "/healthz 200 ok: %d %r" % (status, body))
+    status, _ = env.http_get(port, "/nope")
+    check(status == 404, "404 elsewhere, got %d" % status)
+
+    env.stop_redis()
+
+    def unhealthy():
+        st, b = env.http_get(port, "/healthz")
+        return (st, b) if st == 503 else None
+    st, b = wait_for(unhealthy, 10, "/healthz to fail without redis")
+    check("redis" in b, "the reason names redis: %r" % b)
+    s, _, _ = parse(scrape(env, port))
+    check(value(s, "slad_redis_up", link="command") == 0, "slad_redis_up 0 without redis")
+    check(env.slad_alive(), "slad keeps running without redis")
+
+
+def test_disabled_and_reconnects(make_env):
+    env = make_env("metrics-reconnect")
+    env.start_redis()
+    env.write_config(policies=POLICIES)
+    port = env.enable_http()
+    env.start_slad()
+    env.stop_redis()
+    env.wait_log(r"redis command: connection lost", 10)
+    env.start_redis()
+
+    def reconnected():
+        s, _, _ = parse(scrape(env, port))
+        return value(s, "slad_redis_reconnects_total", link="command") >= 1
+    wait_for(reconnected, 20, "a reconnect of the command link to be counted")
+    st, _ = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(env.http_get(port, "/healthz")),
+                     15, "/healthz to recover")
+    env.stop_slad()
+    # http.listen "" (what write_config writes) listens nowhere.
+    env.write_config(policies=POLICIES)
+    env.start_slad()
+    env.wait_log(r"http: disabled", 5, since_last_start=True)
+
+
+if __name__ == "__main__":
+    run_tests([test_metrics_move, test_disabled_and_reconnects])

@@ -1,0 +1,417 @@
+"""slactl against a live slad and a real Redis: every command, human and --json.
+
+Also: exit status 2 when slad is down or the command line is wrong, the
+peer check of the control socket, and hostile clients (a megabyte of
+garbage, a client that never speaks, malformed requests) that must not
+stall other clients or the event loop.
+"""
+
+import json
+import os
+import socket
+import stat
+import struct
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (DELIVERIES_DEAD, SLACTL, check, now_ms,  # noqa: E402
+                     run_tests, wait_for)
+
+POLICIES = """
+policies = (
+  { name = "chat";
+    match = { channel = "chat"; };
+    first_response = { target = "30s";
+                       escalate = ( { after = "0s"; notify = [ "supervisor" ]; },
+                                    { after = "%s"; notify = [ "manager" ]; } ); }; }
+);
+"""
+TARGET_MS = 30000
+
+
+def records(env, ticket, level=None):
+    return [e for e in env.escalations() if e["ticket"] == ticket and
+            (level is None or int(e["level"]) == level)]
+
+
+def ok_json(env, *args):
+    rc, out, err = env.slactl("--json", *args)
+    check(rc == 0, "slactl --json %s: exit %d, stderr %r" % (" ".join(args), rc, err))
+    return json.loads(out)
+
+
+def ok_human(env, *args):
+    rc, out, err = env.slactl(*args)
+    check(rc == 0, "slactl %s: exit %d, stderr %r" % (" ".join(args), rc, err))
+    return out
+
+
+def start(make_env, name, ladder="4s"):
+    env = make_env(name)
+    env.start_redis()
+    env.write_config(policies=POLICIES % ladder)
+    env.start_slad()
+    return env
+
+
+def test_status_ticket_due_breached(make_env):
+    env = start(make_env, "slactl-query")
+    t0 = now_ms()
+    env.xadd({"ticket": "late-1", "type": "ticket.opened", "channel": "chat",
+              "customer": "c-17", "ts": str(t0 - TARGET_MS - 1000)})
+    env.xadd({"ticket": "soon-1", "type": "ticket.opened", "channel": "chat",
+              "ts": str(t0)})
+    wait_for(lambda: records(env, "late-1", 1), 10, "the breach of late-1")
+    env.wait_consumed(10)
+
+    st = ok_json(env, "status")
+    check(st["state"] == "running", "state running: %r" % st["state"])
+    check(st["open_tickets"] == 2, "2 open tickets: %r" % st["open_tickets"])
+    check(st["running_clocks"]["first_response"] == 2, "2 first_response clocks running")
+    check(st["decisions"]["breaches"] >= 1, "a breach counted")
+    check(st["events"]["read"] == 2, "2 events read: %r" % st["events"])
+    check(all(l["up"] for l in st["redis"]), "every redis link up: %r" % st["redis"])
+    check({l["link"] for l in st["redis"]} >= {"reader", "command"}, "links named")
+    check(st["config"]["path"] == env.config, "config path %r" % st["config"]["path"])
+    check(isinstance(st["uptime_ms"], int) and st["uptime_ms"] >= 0, "uptime")
+    check("version" in st and "deliveries" in st and "consumer" in st, "status sections")
+    out = ok_human(env, "status")
+    for word in ("slad", "config", "redis", "consumer", "tickets", "2 open", "deliveries"):
+        check(word in out, "human status mentions %r:\n%s" % (word, out))
+
+    tk = ok_json(env, "ticket", "late-1")
+    check(tk["ticket"] == "late-1" and tk["attrs"].get("customer") == "c-17",
+          "ticket attributes: %r" % tk)
+    fr = [c for c in tk["clocks"] if c["metric"] == "first_response"]
+    check(len(fr) == 1, "a first_response clock: %r" % tk["clocks"])
+    c = fr[0]
+    check(c["state"] == "running" and c["policy"] == "chat", "running under chat: %r" % c)
+    check(c["level"] >= 1 and c["notified"][0] == "supervisor", "breached, supervisor told: %r" % c)
+    check(c["deadline_ms"] == t0 - 1000 and c["remaining_ms"] < 0, "overdue deadline: %r" % c)
+    out = ok_human(env, "ticket", "late-1")
+    check("first_response" in out and "overdue" in out and "supervisor" in out,
+          "human ticket:\n%s" % out)
+    rc, _, err = env.slactl("ticket", "nope")
+    check(rc == 1 and "unknown ticket" in err, "unknown ticket: exit 1 (%d, %r)" % (rc, err))
+
+    due = ok_json(env, "due")
+    check([i["ticket"] for i in due["items"]] == ["soon-1"], "due lists soon-1: %r" % due)
+    check(0 < due["items"][0]["remaining_ms"] <= TARGET_MS, "due in the future")
+    check(due["items"][0]["level"] == 0, "not breached yet")
+    check(ok_json(env, "due", "--within", "1s")["items"] == [], "nothing due within 1 s")
+    check(len(ok_json(env, "due", "--within", "1m")["items"]) == 1, "soon-1 due within 1 m")
+    out = ok_human(env, "due")
+    check("soon-1" in out and "in " in out, "human due:\n%s" % out)
+
+    br = ok_json(env, "breached")
+    check([i["ticket"] for i in br["items"]] == ["late-1"], "breached lists late-1: %r" % br)
+    b = br["items"][0]
+    check(b["level"] >= 1 and b["metric"] == "first_response" and b["policy"] == "chat",
+          "level, metric, policy: %r" % b)
+    check("supervisor" in b["notified"], "notified: %r" % b)
+    out = ok_human(env, "breached")
+    check("late-1" in out and "supervisor" in out, "human breached:\n%s" % out)
+
+
+def test_ack_stops_the_ladder(make_env):
+    env = start(make_env, "slactl-ack", ladder="4s")
+    opened = now_ms() - TARGET_MS + 300  # breach in 0.3 s, level 2 four seconds later
+    for t in ("acked-1", "ignored-1"):
+        env.xadd({"ticket": t, "type": "ticket.opened", "channel": "chat", "ts": str(opened)})
+    wait_for(lambda: records(env, "acked-1", 1) and records(env, "ignored-1", 1), 10,
+             "both breaches")
+    br = ok_json(env, "breached")
+    check({i["ticket"] for i in br["items"]} == {"acked-1", "ignored-1"}, "both breached")
+    check(all(i["level"] == 1 for i in br["items"]), "level 1: %r" % br["items"])
+
+    rc, out, err = env.slactl("ack", "acked-1", "first_response")
+    check(rc == 0 and "1 clock acknowledged" in out, "ack: %d %r %r" % (rc, out, err))
+    tk = ok_json(env, "ticket", "acked-1")
+    check(tk["clocks"][0]["acked"] is True, "acked in ticket: %r" % tk["clocks"])
+    check(b"acked-1" in env.r.hkeys("sla:state"), "state written")
+    again = ok_json(env, "ack", "acked-1")
+    check(again["acked"] == 0, "nothing left to acknowledge: %r" % again)
+
+    rc, _, err = env.slactl("ack", "nope")
+    check(rc == 1 and "unknown ticket" in err, "ack unknown ticket: %d %r" % (rc, err))
+    rc, _, err = env.slactl("ack", "acked-1", "bogus_metric")
+    check(rc == 1 and "unknown metric" in err, "ack bad metric: %d %r" % (rc, err))
+
+    wait_for(lambda: records(env, "ignored-1", 2), 10, "level 2 of the ticket not acknowledged")
+    time.sleep(0.5)
+    check(not records(env, "acked-1", 2), "no level 2 after the acknowledgement")
+
+
+def test_deliveries_and_replay(make_env):
+    env = start(make_env, "slactl-deliveries")
+    env.xadd({"ticket": "d-1", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - TARGET_MS - 1000)})
+    wait_for(lambda: records(env, "d-1", 1), 10, "the breach of d-1")
+    # The receivers post to port 9, where nobody listens: the delivery retries.
+    dl = wait_for(lambda: (lambda d: d if d["items"] else None)(ok_json(env, "deliveries")),
+                  15, "the delivery to show up as waiting")
+    check(dl["pending"] + dl["retrying"] + dl["in_flight"] >= 1, "counted: %r" % dl)
+    item = dl["items"][0]
+    check(item["receiver"] == "supervisor" and item["ticket"] == "d-1", "item: %r" % item)
+    check(item["id"].startswith("esc_"), "record id: %r" % item)
+    out = ok_human(env, "deliveries")
+    check("supervisor" in out and "d-1" in out, "human deliveries:\n%s" % out)
+
+    check(ok_json(env, "deliveries", "--dead")["items"] == [], "no dead deliveries yet")
+    check("no dead deliveries" in ok_human(env, "deliveries", "--dead"), "human: none dead")
+    record = {"id": "esc_" + "d" * 32, "kind": "breach", "ticket": "d-2",
+              "metric": "first_response", "policy": "chat", "level": "1",
+              "receiver": "supervisor", "deadline_ms": str(now_ms() - 1000),
+              "fired_ms": str(now_ms()), "late_ms": "0", "cycle": "1", "channel": "chat"}
+    dead_fields = dict(record, **{"delivery.status": "500", "delivery.error": "HTTP 500",
+                                  "delivery.reason": "failed", "delivery.attempts": "9",
+                                  "delivery.entry": "1-1", "delivery.group": "slad-deliver"})
+    entry = env.r.xadd(DELIVERIES_DEAD, dead_fields).decode()
+    other = dict(record, id="esc_" + "e" * 32, ticket="d-3")
+    env.r.xadd(DELIVERIES_DEAD, dict(other, **{"delivery.reason": "failed"}))
+    dead = ok_json(env, "deliveries", "--dead")
+    check(dead["total"] == 2 and len(dead["items"]) == 2, "two dead: %r" % dead)
+    check(dead["items"][1]["entry"] == entry and dead["items"][1]["id"] == record["id"],
+          "newest first, with entry and id: %r" % dead["items"])
+    out = ok_human(env, "deliveries", "--dead")
+    check(entry in out and "failed: HTTP 500" in out, "human dead list:\n%s" % out)
+
+    before = len(env.escalations())
+    rc, out, err = env.slactl("replay", entry)
+    check(rc == 0 and entry in out, "replay by entry: %d %r %r" % (rc, out, err))
+    outbox = env.escalations()
+    check(len(outbox) == before + 1, "one record back in the outbox")
+    check(outbox[-1] == record, "the original record, same id, no delivery.* fields: %r"
+          % outbox[-1])
+    rc, _, err = env.slactl("replay", entry)
+    check(rc == 1 and "no such dead delivery" in err, "replayed once only: %d %r" % (rc, err))
+    r2 = ok_json(env, "replay", other["id"])
+    check(r2["outbox_entry"] and r2["dead_entry"], "replay by record id: %r" % r2)
+    check(env.r.xlen(DELIVERIES_DEAD) == 0, "dead stream empty")
+    check(env.escalations()[-1]["id"] == other["id"], "second record back")
+    rc, _, err = env.slactl("replay")
+    check(rc == 2, "replay without ID is a usage error (%d)" % rc)
+
+
+def test_reload(make_env):
+    env = start(make_env, "slactl-reload")
+    rc, out, err = env.slactl("reload")
+    check(rc == 0 and "configuration reloaded" in out, "reload: %d %r %r" % (rc, out, err))
+    data = ok_json(env, "reload")
+    check(data["policies"] == 1 and data["config"] == env.config, "reload data: %r" % data)
+
+    with open(env.config) as f:
+        good = f.read()
+    lines = good.splitlines()
+    lines.insert(2, 'clocks = { ring_seconds = "often"; };')
+    with open(env.config, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    rc, out, err = env.slactl("reload")
+    check(rc == 1, "broken file: exit 1 (%d)" % rc)
+    check("reload refused" in err and "slad.conf:3" in err, "the reason names file:line: %r" % err)
+    rc, _, err = env.slactl("--json", "reload")
+    check(rc == 1 and "slad.conf:3" in err, "--json refusal on stderr: %r" % err)
+    check(env.slad_alive(), "slad keeps running")
+    env.wait_log(r"<3>reload refused", 5)
+    with open(env.config, "w") as f:
+        f.write(good)
+    check(ok_json(env, "status")["state"] == "running", "still serving")
+
+
+def test_usage_and_daemon_down(make_env):
+    rc, out, _ = make_env("slactl-usage").slactl("--help")
+    check(rc == 0 and out.startswith("usage: slactl"), "--help: %d" % rc)
+    for cmd in ("status", "ticket", "due", "breached", "ack", "deliveries", "replay", "reload",
+                "--json", "--socket", "--config", "Exit status"):
+        check(cmd in out, "--help mentions %s" % cmd)
+    env = make_env("slactl-down")
+    for cmd, word in (("due", "--within"), ("deliveries", "--dead"), ("ack", "METRIC"),
+                      ("status", "status"), ("replay", "ID")):
+        rc, out, _ = env.slactl(cmd, "--help")
+        check(rc == 0 and out.startswith("usage:") and word in out,
+              "%s --help: %d %r" % (cmd, rc, out))
+    for args in (("bogus",), (), ("ticket",), ("ticket", "a", "b"), ("due", "--within", "x"),
+                 ("due", "--dead"), ("status", "--limit", "0")):
+        rc, _, err = env.slactl(*args)
+        check(rc == 2, "usage error %r: exit 2, got %d (%r)" % (args, rc, err))
+    rc, _, err = env.slactl("status")
+    check(rc == 2 and "cannot reach slad" in err, "no daemon: exit 2 (%d %r)" % (rc, err))
+
+    # -c reads the socket path from the configuration.
+    env.start_redis()
+    env.write_config(policies=POLICIES % "4s")
+    env.start_slad()
+    import subprocess
+    p = subprocess.run([SLACTL, "-c", env.config, "--json", "status"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=20)
+    check(p.returncode == 0 and json.loads(p.stdout)["state"] == "running", "-c CONFIG works")
+    bad = os.path.join(env.dir, "broken.conf")
+    with open(bad, "w") as f:
+        f.write("control = { socket = ; };\n")
+    p = subprocess.run([SLACTL, "-c", bad, "status"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=20)
+    check(p.returncode == 2 and b"broken.conf:1" in p.stderr,
+          "bad CONFIG: exit 2 naming file:line (%d %r)" % (p.returncode, p.stderr))
+    check(env.stop_slad() == 0, "slad stops")
+    check(not os.path.exists(env.control_socket()), "socket removed on exit")
+    rc, _, err = env.slactl("status")
+    check(rc == 2 and "cannot reach slad" in err, "stopped daemon: exit 2 (%d %r)" % (rc, err))
+
+
+def frame(payload):
+    return struct.pack(">I", len(payload)) + payload
+
+
+def read_response(sock, timeout=10):
+    """One response frame (decoded JSON), or None when closed first."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            chunk = b""
+        if not chunk:
+            break
+        data += chunk
+        if len(data) >= 4 and len(data) >= 4 + struct.unpack(">I", data[:4])[0]:
+            break
+    if len(data) < 4:
+        return None
+    return json.loads(data[4:4 + struct.unpack(">I", data[:4])[0]])
+
+
+def raw_request(env, payload):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(env.control_socket())
+    s.sendall(payload)
+    try:
+        return read_response(s)
+    finally:
+        s.close()
+
+
+def test_hostile_clients(make_env):
+    env = start(make_env, "slactl-hostile")
+    sock = env.control_socket()
+    mode = os.stat(sock).st_mode
+    check(stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o660, "socket mode 0660: %o" % mode)
+
+    # Malformed requests get an error response.
+    for payload, why in ((frame(b'{"v":1,"cmd":"sta'), "bad JSON"),
+                         (frame(b'{"v":2,"cmd":"status"}'), "unsupported protocol version"),
+                         (frame(b'{"v":1}'), "cmd"),
+                         (frame(b'[]'), "not a JSON object"),
+                         (struct.pack(">I", 0), "empty"),
+                         (struct.pack(">I", 2 << 20) + b"x" * 100, "over the limit"),
+                         (frame(b'{"v":1,"cmd":"status"}') + b"more", "after the message"),
+                         (frame(b'{"v":1,"cmd":"frobnicate"}'), "unknown command")):
+        resp = raw_request(env, payload)
+        check(resp is not None and resp["ok"] is False and why in resp["error"],
+              "%r -> error with %r, got %r" % (payload[:40], why, resp))
+
+    # A client that never speaks, and one that pours a megabyte of garbage.
+    idle = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(5)]
+    for s in idle:
+        s.connect(sock)
+    opened_idle = time.monotonic()
+    flood_done = threading.Event()
+
+    def flood():
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sock)
+        s.settimeout(10)
+        try:
+            s.sendall(os.urandom(1 << 20))
+        except OSError:
+            pass  # dropped by slad after the header: expected
+        finally:
+            s.close()
+            flood_done.set()
+    threading.Thread(target=flood, daemon=True).start()
+
+    # Meanwhile: status answers at once, and a breach fires on time.
+    opened = now_ms() - TARGET_MS + 1500
+    env.xadd({"ticket": "ontime-1", "type": "ticket.opened", "channel": "chat",
+              "ts": str(opened)})
+    for _ in range(5):
+        t = time.monotonic()
+        rc, out, err = env.slactl("--json", "status")
+        check(rc == 0 and json.loads(out)["state"] == "running", "status answers: %r" % err)
+        check(time.monotonic() - t < 2, "status answered within 2 s")
+    b = wait_for(lambda: records(env, "ontime-1", 1), 10, "the breach of ontime-1")[0]
+    late = int(b["fired_ms"]) - int(b["deadline_ms"])
+    check(0 <= late <= 200, "fired %d ms after its deadline (at most 200)" % late)
+    check(flood_done.wait(15), "the flooding client was dropped")
+
+    # The silent clients are dropped after the read timeout (5 s).
+    for s in idle:
+        s.settimeout(15)
+        check(s.recv(16) == b"", "an idle client is closed")
+        s.close()
+    waited = time.monotonic() - opened_idle
+    check(3 <= waited <= 12, "idle clients dropped after about 5 s (%.1f s)" % waited)
+    check(ok_json(env, "status")["state"] == "running", "still serving afterwards")
+    check(env.slad_alive(), "slad alive")
+
+
+def test_peer_check(make_env):
+    env = start(make_env, "slactl-peer")
+    # Open the file modes wide, so that only slad's own check stands in the way.
+    path = os.path.realpath(SLACTL)
+    parts = []
+    while path != "/":
+        parts.append(path)
+        path = os.path.dirname(path)
+    if not all(os.stat(p).st_mode & 0o001 for p in parts):
+        print("note: %s is not reachable by other users; peer check not exercised" % SLACTL)
+        return
+    os.chmod(env.dir, 0o711)
+    os.chmod(env.control_socket(), 0o666)
+    rc, out, err = env.slactl("status", user=65534)
+    check(rc == 1 and "permission denied" in err, "uid 65534 refused: %d %r %r" % (rc, out, err))
+    env.wait_log(r"<5>control: .*uid 65534.* refused", 5)
+    rc, _, _ = env.slactl("status")
+    check(rc == 0, "root still allowed")
+
+
+def test_socket_path(make_env):
+    env = make_env("slactl-path")
+    env.start_redis()
+    env.write_config(policies=POLICIES % "4s")
+    sock = env.control_socket()
+
+    def refused(why):
+        p = env.start_slad(wait_ready=False)
+        try:
+            p.wait(timeout=15)
+        except Exception:
+            raise AssertionError("slad did not refuse to start (%s)" % why)
+        check(p.returncode == 1, "exit 1 (%s), got %s" % (why, p.returncode))
+        check(why in env.log(since_last_start=True), "log says %r" % why)
+        env.slad_proc = None
+
+    with open(sock, "w") as f:
+        f.write("not a socket\n")
+    refused("exists and is not a socket")
+    check(open(sock).read() == "not a socket\n", "the file is left alone")
+    os.unlink(sock)
+
+    live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    live.bind(sock)
+    live.listen(1)
+    refused("another process is listening")
+    live.close()  # the file stays behind: a stale socket
+
+    check(stat.S_ISSOCK(os.stat(sock).st_mode), "a stale socket is left")
+    env.start_slad()
+    check(ok_json(env, "status")["state"] == "running", "stale socket replaced")
+
+
+if __name__ == "__main__":
+    run_tests([test_status_ticket_due_breached, test_ack_stops_the_ladder,
+               test_deliveries_and_replay, test_reload, test_usage_and_daemon_down,
+               test_hostile_clients, test_peer_check, test_socket_path])

@@ -1,0 +1,1825 @@
+/*
+ * slabench — slad's end-to-end figures, each beside a baseline or a
+ * target, measured in one run on one machine.
+ *
+ *   slabench [--smoke] [--entries N] [--open N] [--due N] [--deliveries N]
+ *            [--window MS] [--lead MS] [--slad PATH] [--norms PATH]
+ *            [--redis-server PATH] [--timeout S] [--keep] [--json-only]
+ *
+ * Everything runs inside a fresh temporary directory, nothing shared:
+ *
+ *   redis-server  listening only on DIR/redis.sock, --save "" --appendonly no
+ *   sink          a thread of slabench: HTTP/1.1 keep-alive on a free
+ *                 loopback port (epoll); answers every request
+ *                 "200 OK" with an empty body and counts them
+ *   slad          DIR/slad.conf: redis -> the private socket, stream.batch
+ *                 1000, http off, control socket in DIR, the receivers of
+ *                 conf/slad.conf posting to the sink, and the shipped
+ *                 norms (norms.conf linked next to it: libconfig 1.5
+ *                 includes relative names only)
+ *
+ * Phases, in order; each starts from what the one before left:
+ *
+ *   1. ingest    N entries of a realistic mix (tickets opened on every
+ *                channel, replies, updates, resolutions, closes) loaded
+ *                with pipelined XADD. The ceiling: a bare hiredis consumer
+ *                (group "bench-ceiling") reads them with XREADGROUP COUNT
+ *                1000 and acknowledges each batch with XACK. Then slad
+ *                (group "slad") reads the same entries; XINFO GROUPS,
+ *                polled every 0.5 ms, times it from its first read
+ *                until nothing is pending and the last delivered id is
+ *                the last entry. Both rates leave out the first batch, so
+ *                they count the same way.
+ *   2. memory    FLUSHALL; slad on an empty state: its RSS and Redis's
+ *                used_memory. Then N open tickets (email, general: 24 h
+ *                targets, nothing falls due) consumed, the event stream
+ *                trimmed, and both again.
+ *   3. restart   SIGTERM; time from spawning slad again to its "ready"
+ *                log line (the state hash read back, the group joined).
+ *   4. lateness  D chat tickets (first reply within 30 s) whose deadlines
+ *                are spread over a window starting a few seconds ahead;
+ *                after the window, fired_ms - deadline_ms of each breach
+ *                record (the decision), and the record's entry id time -
+ *                deadline_ms (when it was in Redis). Deliveries of those
+ *                breaches run meanwhile, as they would in production.
+ *   5. delivery  once the outbox is drained: X chat tickets already past
+ *                their deadline, so X breach records at once; the sink's
+ *                request rate from the first to the X-th request.
+ *
+ * Beside the ingest and restart figures it prints the CPU time slad, Redis
+ * and the bare consumer used (/proc/PID/stat): their sum against the wall
+ * time shows whether they worked in turn or side by side.
+ *
+ * A benchmark, not a test: it prints figures and never fails on them; it
+ * exits 1 only when a measurement could not be made (slad died, a wait
+ * timed out). Durations use CLOCK_MONOTONIC; ts, deadlines and fired_ms
+ * are wall-clock milliseconds, as slad writes them.
+ *
+ * Every wait is bounded in time. Every process slabench starts is stopped
+ * by the exit path (atexit: SIGTERM, then SIGKILL, then waitpid), after a
+ * fatal error too; SIGINT/SIGTERM/SIGHUP make the handler SIGKILL the
+ * children and the main loop exit through the same path; the children
+ * also die with slabench (PR_SET_PDEATHSIG).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#ifndef SLABENCH_SOURCE_DIR
+#define SLABENCH_SOURCE_DIR "."
+#endif
+
+#define BENCH_PREFIX "sla:"
+#define BENCH_EVENTS BENCH_PREFIX "events"
+#define BENCH_STATE BENCH_PREFIX "state"
+#define BENCH_ESCALATIONS BENCH_PREFIX "escalations"
+#define BENCH_GROUP "slad"
+#define BENCH_DELIVER_GROUP BENCH_GROUP "-deliver"
+#define BENCH_CEILING_GROUP "bench-ceiling"
+#define BENCH_BATCH 1000          /* XREADGROUP COUNT of both consumers */
+#define BENCH_CHAT_TARGET_MS 30000 /* norms.conf: chat, first reply within 30 s */
+#define BENCH_MAX_ARGS 32
+
+/* ------------------------------------------------------------------------ */
+/* options and results                                                      */
+
+static struct {
+    long entries, open, due, deliveries;
+    int lead_ms, window_ms;
+    int timeout_s;            /* base limit of every wait; sizes add to it */
+    const char *slad, *norms, *redis_server;
+    int keep, json_only, smoke;
+} opt = {
+    .entries = 1000000, .open = 1000000, .due = 100000, .deliveries = 100000,
+    .lead_ms = 5000, .window_ms = 10000, .timeout_s = 120,
+    .redis_server = "redis-server",
+};
+
+typedef struct stats3 {
+    long n;
+    int64_t p50, p99, max;
+} stats3;
+
+static struct {
+    char redis_version[32];
+    long cpus;
+    double loadavg;           /* 1-minute load average at the start */
+    long mix_opened[4], mix_events;
+    /* 1. ingest */
+    double ceiling_eps, slad_eps, ratio;
+    long ceiling_counted, slad_counted;
+    double ceiling_s, slad_s;
+    double ceiling_cpu_redis, ceiling_cpu_self; /* CPU seconds during the ceiling */
+    double slad_cpu_slad, slad_cpu_redis;       /* and during slad's ingest */
+    /* 2. memory */
+    long rss0_kb, rss1_kb, rss_restored_kb;
+    long long used0, used1, state_usage;
+    long long used_untrimmed;  /* used_memory with the open tickets' events still there */
+    double open_load_s;
+    /* 3. restart */
+    double restart_ms;
+    long restored, restore_load_ms;
+    double restart_cpu_slad, restart_cpu_redis;
+    /* 4. lateness */
+    stats3 fired, recorded;
+    long late_missing;
+    double due_ingest_ms;     /* from the first XADD to all consumed */
+    int due_ingested_in_time;
+    long window_deliveries;
+    /* 5. delivery */
+    int delivery_measured;
+    char delivery_note[320];
+    double delivery_rps, delivery_s, delivery_e2e_s;
+    long delivered;
+} res;
+
+/* ------------------------------------------------------------------------ */
+/* clocks, messages                                                         */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double secs_since(int64_t t0_ns)
+{
+    return (double)(mono_ns() - t0_ns) / 1e9;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("slabench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static _Noreturn void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("slabench: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1); /* the atexit handler stops the children */
+}
+
+/* The limit of a wait that handles n items: the base plus 1 s per 2,000. */
+static double budget_s(long n)
+{
+    return (double)opt.timeout_s + (double)n / 2000.0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* children: spawn, stop, clean up                                          */
+
+static volatile sig_atomic_t interrupted;
+static volatile pid_t child_redis = -1, child_slad = -1;
+static char dir[PATH_MAX];
+static char redis_sock[PATH_MAX + 64];
+static pid_t parent_pid;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+    if (child_slad > 0)
+        kill(child_slad, SIGKILL);
+    if (child_redis > 0)
+        kill(child_redis, SIGKILL);
+}
+
+static void check_interrupted(void)
+{
+    if (interrupted)
+        die("interrupted by signal %d", (int)interrupted);
+}
+
+/* fork + exec with stdout and stderr appended to log; the child dies with us. */
+static pid_t spawn(char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid > 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent_pid)
+        _exit(127);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0)
+        _exit(127);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    close(in);
+    close(out);
+    execvp(argv[0], argv);
+    dprintf(2, "slabench: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Signal, wait up to grace_ms, then SIGKILL; returns the wait status. */
+static int stop_child(volatile pid_t *pidp, int sig, int grace_ms)
+{
+    pid_t pid = *pidp;
+    int status = 0;
+    if (pid <= 0)
+        return 0;
+    kill(pid, sig);
+    int64_t until = mono_ns() + (int64_t)grace_ms * 1000000;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno == ECHILD))
+            break;
+        if (mono_ns() > until) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        sleep_us(5000);
+    }
+    *pidp = -1;
+    return status;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
+}
+
+static void cleanup(void)
+{
+    if (getpid() != parent_pid)
+        return;
+    stop_child(&child_slad, SIGTERM, 5000);
+    stop_child(&child_redis, SIGTERM, 3000);
+    if (dir[0] == '\0')
+        return;
+    if (opt.keep)
+        progress("kept %s", dir);
+    else
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* redis                                                                    */
+
+static redisContext *redis_open(int timeout_s)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectUnixWithTimeout(redis_sock, tv);
+    if (c == NULL || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    struct timeval cmd = {timeout_s, 0};
+    redisSetTimeout(c, cmd);
+    return c;
+}
+
+/* A command whose error reply is returned to the caller. */
+static redisReply *rcmd_any(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL) {
+        check_interrupted();
+        die("redis: %s (command \"%s\")", c->errstr, fmt);
+    }
+    return r;
+}
+
+/* A command that must succeed. */
+static redisReply *rcmd(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL) {
+        check_interrupted();
+        die("redis: %s (command \"%s\")", c->errstr, fmt);
+    }
+    if (r->type == REDIS_REPLY_ERROR)
+        die("redis: %s (command \"%s\")", r->str, fmt);
+    return r;
+}
+
+static long long reply_ll(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+        return strtoll(r->str, NULL, 10);
+    return -1;
+}
+
+/* A field of INFO's text ("used_memory:123"), as a number. */
+static long long info_field(redisContext *c, const char *section, const char *name)
+{
+    redisReply *r = rcmd(c, "INFO %s", section);
+    long long v = -1;
+    size_t nlen = strlen(name);
+    for (const char *p = r->str; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, nlen) == 0 && p[nlen] == ':') {
+            v = strtoll(p + nlen + 1, NULL, 10);
+            break;
+        }
+    freeReplyObject(r);
+    return v;
+}
+
+static void redis_start(void)
+{
+    char log[PATH_MAX + 64];
+    snprintf(redis_sock, sizeof redis_sock, "%s/redis.sock", dir);
+    snprintf(log, sizeof log, "%s/redis.log", dir);
+    char *argv[] = {(char *)opt.redis_server, "--port", "0", "--unixsocket", redis_sock,
+                    "--unixsocketperm", "700", "--dir", dir, "--save", "",
+                    "--appendonly", "no", "--daemonize", "no", "--logfile", log, NULL};
+    child_redis = spawn(argv, log);
+    int64_t t0 = mono_ns();
+    for (;;) {
+        check_interrupted();
+        int status;
+        if (waitpid(child_redis, &status, WNOHANG) == child_redis) {
+            child_redis = -1;
+            die("%s exited at start (see %s; is it installed?)", opt.redis_server, log);
+        }
+        redisContext *c = redis_open(5);
+        if (c) {
+            redisReply *r = redisCommand(c, "PING");
+            int ok = r && r->type == REDIS_REPLY_STATUS;
+            if (r)
+                freeReplyObject(r);
+            redisFree(c);
+            if (ok)
+                return;
+        }
+        if (secs_since(t0) > 10)
+            die("redis-server did not answer PING within 10 s (see %s)", log);
+        sleep_us(10000);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* pipelined loading                                                        */
+
+typedef struct gen_entry {
+    int argc;
+    const char *argv[BENCH_MAX_ARGS];
+    size_t lens[BENCH_MAX_ARGS];
+    char buf[1024];
+    size_t used;
+} gen_entry;
+
+static void ge_add(gen_entry *g, const char *s)
+{
+    g->argv[g->argc] = s;
+    g->lens[g->argc++] = strlen(s);
+}
+
+static void ge_addf(gen_entry *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ge_addf(gen_entry *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = g->buf + g->used;
+    int n = vsnprintf(p, sizeof g->buf - g->used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof g->buf - g->used)
+        die("generated entry too large");
+    g->used += (size_t)n + 1;
+    g->argv[g->argc] = p;
+    g->lens[g->argc++] = (size_t)n;
+}
+
+/* Fills the field/value pairs of entry i (after "XADD key *"). */
+typedef void gen_fn(void *state, long i, int64_t now_ms, gen_entry *g);
+
+/* XADD n entries, 1,000 per round trip; the last id into last_id. */
+static double load_entries(redisContext *c, long n, gen_fn *fn, void *state, char *last_id,
+                           size_t last_cap, const char *what)
+{
+    int64_t t0 = mono_ns();
+    double limit = budget_s(n);
+    gen_entry g;
+    for (long i = 0; i < n;) {
+        long chunk = n - i < 1000 ? n - i : 1000;
+        int64_t now = wall_ms();
+        for (long j = 0; j < chunk; j++) {
+            g.argc = 0;
+            g.used = 0;
+            ge_add(&g, "XADD");
+            ge_add(&g, BENCH_EVENTS);
+            ge_add(&g, "*");
+            fn(state, i + j, now, &g);
+            if (redisAppendCommandArgv(c, g.argc, g.argv, g.lens) != REDIS_OK)
+                die("redis: %s", c->errstr);
+        }
+        for (long j = 0; j < chunk; j++) {
+            redisReply *r;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK) {
+                check_interrupted();
+                die("redis: %s while loading %s", c->errstr, what);
+            }
+            if (r->type != REDIS_REPLY_STRING)
+                die("XADD: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            if (i + j == n - 1 && last_id)
+                snprintf(last_id, last_cap, "%s", r->str);
+            freeReplyObject(r);
+        }
+        i += chunk;
+        check_interrupted();
+        if (secs_since(t0) > limit)
+            die("loading %s took more than %.0f s", what, limit);
+    }
+    double s = secs_since(t0);
+    progress("%s: %ld entries loaded in %.2f s (%.0f XADD/s)", what, n, s, s > 0 ? n / s : 0.0);
+    return s;
+}
+
+/* --- the realistic mix ----------------------------------------------------
+ * A pool of ticket slots; each entry advances the script of a random slot
+ * by one event, and a finished script starts a new ticket there, so about
+ * "slots" tickets are open at a time and their events interleave. */
+
+enum { CH_CHAT, CH_EMAIL, CH_PHONE, CH_SOCIAL, CH_COUNT };
+static const char *const channel_names[CH_COUNT] = {"chat", "email", "phone", "social"};
+static const char *const scripts[CH_COUNT][8] = {
+    [CH_CHAT] = {"ticket.opened", "agent.reply", "customer.message", "agent.reply",
+                 "ticket.resolved", "ticket.closed", NULL},
+    [CH_EMAIL] = {"ticket.opened", "agent.reply", "ticket.updated", "agent.update",
+                  "ticket.resolved", "ticket.closed", NULL},
+    [CH_PHONE] = {"call.ringing", "call.answered", "agent.update", "ticket.resolved",
+                  "ticket.closed", NULL},
+    [CH_SOCIAL] = {"ticket.opened", "agent.reply", "customer.message", "agent.reply",
+                   "ticket.resolved", "ticket.closed", NULL},
+};
+static const char *const priorities[] = {"high", "medium", "low", "medium"};
+static const char *const email_categories[] = {"general", "technical", "complaint", "general"};
+static const char *const social_categories[] = {"general", "complaint", "general", "general"};
+
+typedef struct mix_slot {
+    long ticket;
+    int channel;
+    int step; /* next event of the script; -1: start a new ticket */
+} mix_slot;
+
+typedef struct mix_state {
+    mix_slot *slots;
+    long nslots;
+    long next_ticket;
+    uint64_t rng;
+} mix_state;
+
+static uint64_t rng_next(uint64_t *s)
+{
+    /* xorshift64*: deterministic, so runs load the same entries. */
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static void gen_mix(void *state, long i, int64_t now, gen_entry *g)
+{
+    mix_state *m = state;
+    mix_slot *s = &m->slots[rng_next(&m->rng) % (uint64_t)m->nslots];
+    if (s->step < 0) {
+        unsigned pick = (unsigned)(rng_next(&m->rng) % 100);
+        s->channel = pick < 40 ? CH_CHAT : pick < 65 ? CH_EMAIL : pick < 90 ? CH_PHONE : CH_SOCIAL;
+        s->ticket = m->next_ticket++;
+        s->step = 0;
+        res.mix_opened[s->channel]++;
+    }
+    const char *type = scripts[s->channel][s->step];
+    uint64_t r = rng_next(&m->rng);
+    ge_add(g, "ticket");
+    ge_addf(g, "M-%08ld", s->ticket);
+    ge_add(g, "type");
+    ge_add(g, type);
+    ge_add(g, "ts");
+    ge_addf(g, "%" PRId64, now);
+    if (s->step == 0) {
+        const char *category = s->channel == CH_EMAIL    ? email_categories[r % 4]
+                               : s->channel == CH_SOCIAL ? social_categories[r % 4]
+                                                         : "general";
+        ge_add(g, "channel");
+        ge_add(g, channel_names[s->channel]);
+        ge_add(g, "priority");
+        ge_add(g, priorities[(r >> 8) % 4]);
+        ge_add(g, "category");
+        ge_add(g, category);
+        ge_add(g, "customer");
+        ge_addf(g, "C%06ld", (long)((r >> 16) % 200000));
+        ge_add(g, "group");
+        ge_addf(g, "team-%02d", (int)((r >> 40) % 40));
+    } else if (strcmp(type, "agent.reply") == 0 || strcmp(type, "call.answered") == 0) {
+        ge_add(g, "assignee");
+        ge_addf(g, "agent-%03d", (int)((r >> 16) % 500));
+    } else if (strcmp(type, "ticket.updated") == 0) {
+        ge_add(g, "assignee");
+        ge_addf(g, "agent-%03d", (int)((r >> 16) % 500));
+        ge_add(g, "priority");
+        ge_add(g, priorities[(r >> 8) % 4]);
+    }
+    s->step++;
+    if (scripts[s->channel][s->step] == NULL)
+        s->step = -1;
+    res.mix_events++;
+}
+
+/* Tickets open far ahead of every deadline: email, general (24 h). */
+static void gen_open(void *state, long i, int64_t now, gen_entry *g)
+{
+    ge_add(g, "ticket");
+    ge_addf(g, "O-%08ld", i);
+    ge_add(g, "type");
+    ge_add(g, "ticket.opened");
+    ge_add(g, "ts");
+    ge_addf(g, "%" PRId64, now);
+    ge_add(g, "channel");
+    ge_add(g, "email");
+    ge_add(g, "category");
+    ge_add(g, "general");
+    ge_add(g, "customer");
+    ge_addf(g, "C%06ld", i % 200000);
+    ge_add(g, "group");
+    ge_addf(g, "team-%02ld", i % 40);
+    ge_add(g, "assignee");
+    ge_addf(g, "agent-%03ld", i % 500);
+}
+
+/* Chat tickets whose first-reply deadline is due_first + i * span / n. */
+typedef struct due_state {
+    const char *prefix;
+    int64_t first_deadline_ms;
+    int64_t span_ms;
+    long n;
+} due_state;
+
+static void gen_due(void *state, long i, int64_t now, gen_entry *g)
+{
+    const due_state *d = state;
+    int64_t deadline = d->first_deadline_ms + (d->n > 1 ? d->span_ms * i / (d->n - 1) : 0);
+    ge_add(g, "ticket");
+    ge_addf(g, "%s%07ld", d->prefix, i);
+    ge_add(g, "type");
+    ge_add(g, "ticket.opened");
+    ge_add(g, "ts");
+    ge_addf(g, "%" PRId64, deadline - BENCH_CHAT_TARGET_MS);
+    ge_add(g, "channel");
+    ge_add(g, "chat");
+    ge_add(g, "category");
+    ge_add(g, "general");
+    ge_add(g, "customer");
+    ge_addf(g, "C%06ld", i % 200000);
+    ge_add(g, "group");
+    ge_addf(g, "team-%02ld", i % 40);
+}
+
+/* ------------------------------------------------------------------------ */
+/* consumer groups                                                          */
+
+typedef struct group_info {
+    int found;
+    long long pending, entries_read, lag; /* -1: nil */
+    char last[48];
+} group_info;
+
+static void group_get(redisContext *c, const char *key, const char *group, group_info *gi)
+{
+    memset(gi, 0, sizeof *gi);
+    redisReply *r = rcmd_any(c, "XINFO GROUPS %s", key);
+    if (r->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(r); /* "no such key": not there yet */
+        return;
+    }
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *g = r->element[i];
+        if (g->type != REDIS_REPLY_ARRAY)
+            continue;
+        const redisReply *name = NULL;
+        for (size_t k = 0; k + 1 < g->elements; k += 2)
+            if (strcmp(g->element[k]->str, "name") == 0)
+                name = g->element[k + 1];
+        if (name == NULL || name->type != REDIS_REPLY_STRING || strcmp(name->str, group) != 0)
+            continue;
+        gi->found = 1;
+        gi->entries_read = gi->lag = -1;
+        for (size_t k = 0; k + 1 < g->elements; k += 2) {
+            const char *f = g->element[k]->str;
+            const redisReply *v = g->element[k + 1];
+            if (strcmp(f, "pending") == 0)
+                gi->pending = reply_ll(v);
+            else if (strcmp(f, "entries-read") == 0)
+                gi->entries_read = v->type == REDIS_REPLY_NIL ? -1 : reply_ll(v);
+            else if (strcmp(f, "lag") == 0)
+                gi->lag = v->type == REDIS_REPLY_NIL ? -1 : reply_ll(v);
+            else if (strcmp(f, "last-delivered-id") == 0 && v->type == REDIS_REPLY_STRING)
+                snprintf(gi->last, sizeof gi->last, "%s", v->str);
+        }
+        break;
+    }
+    freeReplyObject(r);
+}
+
+/* The id of the last entry of a stream ("" when empty). */
+static void stream_last_id(redisContext *c, const char *key, char *out, size_t cap)
+{
+    redisReply *r = rcmd(c, "XREVRANGE %s + - COUNT 1", key);
+    out[0] = '\0';
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->elements >= 1)
+        snprintf(out, cap, "%s", r->element[0]->element[0]->str);
+    freeReplyObject(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* slad                                                                     */
+
+static char slad_log[PATH_MAX + 64], slad_conf[PATH_MAX + 64];
+static off_t slad_log_mark;
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* Bytes of slad's log written since its last start (malloc'd, NUL-terminated). */
+static char *slad_log_since_start(void)
+{
+    FILE *f = fopen(slad_log, "r");
+    if (f == NULL)
+        return calloc(1, 1);
+    fseek(f, slad_log_mark, SEEK_SET);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            char *b = realloc(buf, cap * 2);
+            if (b == NULL)
+                break;
+            buf = b;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+static void slad_died(const char *while_doing)
+{
+    char *log = slad_log_since_start();
+    size_t len = log ? strlen(log) : 0;
+    fprintf(stderr, "slabench: slad's log (last lines):\n%s\n",
+            log ? log + (len > 3000 ? len - 3000 : 0) : "");
+    free(log);
+    die("slad exited while %s", while_doing);
+}
+
+static void slad_check_alive(const char *while_doing)
+{
+    int status;
+    if (child_slad > 0 && waitpid(child_slad, &status, WNOHANG) == child_slad) {
+        child_slad = -1;
+        slad_died(while_doing);
+    }
+    check_interrupted();
+}
+
+static void slad_write_config(int sink_port)
+{
+    snprintf(slad_conf, sizeof slad_conf, "%s/slad.conf", dir);
+    snprintf(slad_log, sizeof slad_log, "%s/slad.log", dir);
+    char link[PATH_MAX + 64], norms[PATH_MAX];
+    snprintf(link, sizeof link, "%s/norms.conf", dir);
+    if (realpath(opt.norms, norms) == NULL)
+        die("norms file %s: %s (give it with --norms)", opt.norms, strerror(errno));
+    if (symlink(norms, link) < 0)
+        die("symlink %s: %s", link, strerror(errno));
+    FILE *f = fopen(slad_conf, "w");
+    if (f == NULL)
+        die("%s: %s", slad_conf, strerror(errno));
+    fprintf(f,
+            "# Written by slabench: the private redis-server, the sink, the shipped norms.\n"
+            "log_level = \"info\";\n"
+            "redis = { unix_socket = \"%s\"; db = 0; connect_timeout = 2000; };\n"
+            "stream = { prefix = \"" BENCH_PREFIX "\"; group = \"" BENCH_GROUP "\";\n"
+            "           consumer = \"slad-bench\"; batch = %d; block = 2000; };\n"
+            "control = { socket = \"%s/slad.sock\"; };\n"
+            "http = { listen = \"\"; };\n"
+            "receivers = (\n",
+            redis_sock, BENCH_BATCH, dir);
+    static const char *const receivers[] = {"team_lead", "supervisor", "manager", "director"};
+    for (size_t i = 0; i < 4; i++)
+        fprintf(f,
+                "  { name = \"%s\"; format = \"json\"; "
+                "url = \"http://127.0.0.1:%d/hooks/%s\"; }%s\n",
+                receivers[i], sink_port, receivers[i], i < 3 ? "," : "");
+    fprintf(f, ");\n@include \"norms.conf\"\n");
+    if (fclose(f) != 0)
+        die("%s: %s", slad_conf, strerror(errno));
+
+    /* Fail early, with slad's own message, on a configuration it refuses. */
+    char check_log[PATH_MAX + 64];
+    snprintf(check_log, sizeof check_log, "%s/check-config.log", dir);
+    char *argv[] = {(char *)opt.slad, "--check-config", "-c", slad_conf, NULL};
+    pid_t pid = spawn(argv, check_log);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        FILE *l = fopen(check_log, "r");
+        char line[512];
+        while (l && fgets(line, sizeof line, l))
+            fputs(line, stderr);
+        if (l)
+            fclose(l);
+        die("%s --check-config -c %s failed", opt.slad, slad_conf);
+    }
+}
+
+/* Spawns slad; returns the monotonic time of the spawn. */
+static int64_t slad_start(void)
+{
+    slad_log_mark = file_size(slad_log);
+    char *argv[] = {(char *)opt.slad, "-c", slad_conf, NULL};
+    int64_t t = mono_ns();
+    child_slad = spawn(argv, slad_log);
+    return t;
+}
+
+/* Waits for slad's "ready" log line; returns when it was seen. */
+static int64_t slad_wait_ready(double limit_s)
+{
+    int64_t t0 = mono_ns();
+    FILE *f = fopen(slad_log, "r");
+    char line[2048];
+    off_t pos = slad_log_mark;
+    for (;;) {
+        if (f == NULL)
+            f = fopen(slad_log, "r");
+        if (f) {
+            clearerr(f);
+            fseeko(f, pos, SEEK_SET);
+            while (fgets(line, sizeof line, f)) {
+                size_t len = strlen(line);
+                if (len == 0 || line[len - 1] != '\n')
+                    break; /* a line still being written: read it again */
+                pos += (off_t)len;
+                if (strcmp(line, "<5>ready\n") == 0) {
+                    int64_t t = mono_ns();
+                    fclose(f);
+                    return t;
+                }
+            }
+        }
+        slad_check_alive("starting");
+        if (secs_since(t0) > limit_s) {
+            if (f)
+                fclose(f);
+            die("slad did not log \"ready\" within %.0f s (log %s)", limit_s, slad_log);
+        }
+        sleep_us(500);
+    }
+}
+
+/* slad's "state loaded: N tickets (...) in M ms" line since its start. */
+static void slad_state_loaded(long *tickets, long *ms)
+{
+    *tickets = *ms = -1;
+    char *log = slad_log_since_start();
+    const char *p = log ? strstr(log, "state loaded: ") : NULL;
+    if (p) {
+        *tickets = strtol(p + 14, NULL, 10);
+        const char *in = strstr(p, ") in ");
+        const char *eol = strchr(p, '\n');
+        if (in && (eol == NULL || in < eol))
+            *ms = strtol(in + 5, NULL, 10);
+    }
+    free(log);
+}
+
+static void slad_stop(void)
+{
+    if (child_slad <= 0)
+        return;
+    int status = stop_child(&child_slad, SIGTERM, 20000);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        progress("slad stopped with status %d", status);
+}
+
+static long slad_rss_kb(void)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)child_slad);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = atol(line + 6);
+    if (f)
+        fclose(f);
+    if (kb < 0)
+        die("cannot read VmRSS of slad (pid %d)", (int)child_slad);
+    return kb;
+}
+
+/* CPU seconds (user + system) a process has used so far; 0 when gone. */
+static double cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name (which may hold spaces): state is 3,
+     * utime 14, stime 15. */
+    const char *p = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                            &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * Polls the group every 500 us until it has read every entry up to
+ * last_id and nothing is pending. *t_first: when its first read was seen;
+ * *read_first: entries it had read by then. Returns the time of the end.
+ */
+static int64_t wait_consumed(redisContext *c, const char *key, const char *group,
+                             const char *last_id, long n, int64_t *t_first, long long *read_first,
+                             const char *what)
+{
+    int64_t t0 = mono_ns();
+    double limit = budget_s(n);
+    if (t_first)
+        *t_first = 0;
+    for (;;) {
+        group_info gi;
+        group_get(c, key, group, &gi);
+        int64_t now = mono_ns();
+        if (gi.found && t_first && *t_first == 0 &&
+            (gi.entries_read > 0 || strcmp(gi.last, "0-0") != 0)) {
+            *t_first = now;
+            *read_first = gi.entries_read > 0 ? gi.entries_read : 0;
+        }
+        if (gi.found && gi.pending == 0 && strcmp(gi.last, last_id) == 0)
+            return now;
+        slad_check_alive(what);
+        if (secs_since(t0) > limit)
+            die("%s: not consumed within %.0f s (group %s: pending %lld, last delivered %s, "
+                "last entry %s)", what, limit, group, gi.pending, gi.last, last_id);
+        sleep_us(500);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the sink: minimal HTTP/1.1 keep-alive server                             */
+
+#define SINK_MAX_REQUEST (1 << 20)
+
+static struct {
+    int port, lfd, epfd;
+    pthread_t thread;
+    int running;
+    atomic_int stop;
+    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t mark;     /* requests before the measured burst */
+    atomic_int_fast64_t first_ns;  /* the (mark + 1)-th request */
+    atomic_int_fast64_t last_ns;   /* the latest request */
+} sink;
+
+typedef struct sink_conn {
+    int fd;
+    char *in;
+    size_t len, cap;
+    int continued; /* "100 Continue" sent for the request being read */
+} sink_conn;
+
+static void sink_close(sink_conn *c)
+{
+    epoll_ctl(sink.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->in);
+    free(c);
+}
+
+static int send_all(int fd, const char *s, size_t n)
+{
+    /* Responses are a few dozen bytes into an empty socket buffer; a
+     * blocked send would mean a peer that does not read: drop it. */
+    while (n > 0) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Header line [p, p+len) is "name: ..." with a value containing want. */
+static int header_has(const char *p, size_t len, const char *name, const char *want)
+{
+    char line[512];
+    size_t nlen = strlen(name);
+    if (len < nlen || strncasecmp(p, name, nlen) != 0)
+        return 0;
+    if (want == NULL)
+        return 1;
+    size_t n = len < sizeof line - 1 ? len : sizeof line - 1;
+    memcpy(line, p, n);
+    line[n] = '\0';
+    return strcasestr(line + nlen, want) != NULL;
+}
+
+/* Handles the requests complete in c->in: 0 keep going, -1 close. */
+static int sink_requests(sink_conn *c)
+{
+    for (;;) {
+        char *hend = memmem(c->in, c->len, "\r\n\r\n", 4);
+        if (hend == NULL)
+            return c->len > SINK_MAX_REQUEST ? -1 : 0;
+        size_t hlen = (size_t)(hend - c->in) + 4;
+        long clen = 0;
+        int chunked = 0, expect = 0, close_after = 0;
+        const char *p = memchr(c->in, '\n', hlen);
+        p = p ? p + 1 : c->in + hlen;
+        while (p < c->in + hlen - 2) {
+            const char *eol = memchr(p, '\n', (size_t)(c->in + hlen - p));
+            size_t ll = (size_t)(eol - p);
+            if (header_has(p, ll, "content-length:", NULL))
+                clen = strtol(p + 15, NULL, 10);
+            else if (header_has(p, ll, "transfer-encoding:", "chunked"))
+                chunked = 1;
+            else if (header_has(p, ll, "expect:", "100-continue"))
+                expect = 1;
+            else if (header_has(p, ll, "connection:", "close"))
+                close_after = 1;
+            p = eol + 1;
+        }
+        if (clen < 0 || clen > SINK_MAX_REQUEST)
+            return -1;
+        size_t total = 0;
+        if (chunked) {
+            size_t pos = hlen;
+            for (;;) {
+                char *eol = memmem(c->in + pos, c->len - pos, "\r\n", 2);
+                if (eol == NULL)
+                    break;
+                unsigned long sz = strtoul(c->in + pos, NULL, 16);
+                pos = (size_t)(eol - c->in) + 2;
+                if (sz == 0) {
+                    /* No trailers from libcurl: the empty line ends it. */
+                    if (c->len >= pos + 2)
+                        total = pos + 2;
+                    break;
+                }
+                if (sz > SINK_MAX_REQUEST || c->len < pos + sz + 2)
+                    break;
+                pos += sz + 2;
+            }
+        } else if (c->len >= hlen + (size_t)clen) {
+            total = hlen + (size_t)clen;
+        }
+        if (total == 0) {
+            if (expect && !c->continued) {
+                c->continued = 1;
+                if (send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
+                    return -1;
+            }
+            return c->len > SINK_MAX_REQUEST ? -1 : 0;
+        }
+        static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        uint_fast64_t n = atomic_fetch_add(&sink.requests, 1) + 1;
+        int64_t now = mono_ns();
+        atomic_store(&sink.last_ns, now);
+        if (n == atomic_load(&sink.mark) + 1)
+            atomic_store(&sink.first_ns, now);
+        if (send_all(c->fd, ok, sizeof ok - 1) < 0)
+            return -1;
+        memmove(c->in, c->in + total, c->len - total);
+        c->len -= total;
+        c->continued = 0;
+        if (close_after)
+            return -1;
+    }
+}
+
+static void sink_readable(sink_conn *c)
+{
+    for (;;) {
+        if (c->cap - c->len < 16384) {
+            size_t cap = c->cap ? c->cap * 2 : 65536;
+            char *in = realloc(c->in, cap);
+            if (in == NULL) {
+                sink_close(c);
+                return;
+            }
+            c->in = in;
+            c->cap = cap;
+        }
+        ssize_t r = recv(c->fd, c->in + c->len, c->cap - c->len, 0);
+        if (r > 0) {
+            c->len += (size_t)r;
+            if (sink_requests(c) < 0) {
+                sink_close(c);
+                return;
+            }
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (r < 0 && errno == EINTR)
+            continue;
+        sink_close(c); /* peer closed, or an error */
+        return;
+    }
+}
+
+static void *sink_main(void *arg)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main thread's */
+    struct epoll_event evs[64];
+    while (!atomic_load(&sink.stop)) {
+        int n = epoll_wait(sink.epfd, evs, 64, 100);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == NULL) {
+                for (;;) {
+                    int fd = accept4(sink.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    if (fd < 0)
+                        break;
+                    int one = 1;
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    sink_conn *c = calloc(1, sizeof *c);
+                    if (c == NULL) {
+                        close(fd);
+                        continue;
+                    }
+                    c->fd = fd;
+                    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+                    if (epoll_ctl(sink.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        close(fd);
+                        free(c);
+                    }
+                }
+                continue;
+            }
+            sink_readable(evs[i].data.ptr);
+        }
+    }
+    return NULL;
+}
+
+static void sink_start(void)
+{
+    sink.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    if (sink.lfd < 0 || bind(sink.lfd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        listen(sink.lfd, 512) < 0 || getsockname(sink.lfd, (struct sockaddr *)&a, &alen) < 0)
+        die("sink: cannot listen on 127.0.0.1: %s", strerror(errno));
+    sink.port = ntohs(a.sin_port);
+    sink.epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (sink.epfd < 0 || epoll_ctl(sink.epfd, EPOLL_CTL_ADD, sink.lfd, &ev) < 0)
+        die("sink: epoll: %s", strerror(errno));
+    if (pthread_create(&sink.thread, NULL, sink_main, NULL) != 0)
+        die("sink: cannot start its thread");
+    sink.running = 1;
+}
+
+static void sink_finish(void)
+{
+    if (!sink.running)
+        return;
+    atomic_store(&sink.stop, 1);
+    pthread_join(sink.thread, NULL);
+    sink.running = 0;
+    close(sink.epfd);
+    close(sink.lfd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* phase 1: ingest, ceiling and slad                                        */
+
+static void phase_ingest(redisContext *c)
+{
+    mix_state m = {.nslots = opt.entries / 20 > 10000 ? 10000 : opt.entries / 20 + 1,
+                   .next_ticket = 1, .rng = 0x5eed5eed12345678ULL};
+    m.slots = calloc((size_t)m.nslots, sizeof *m.slots);
+    if (m.slots == NULL)
+        die("out of memory");
+    for (long i = 0; i < m.nslots; i++)
+        m.slots[i].step = -1;
+    char last_id[48];
+    load_entries(c, opt.entries, gen_mix, &m, last_id, sizeof last_id, "mixed events");
+    free(m.slots);
+
+    /* The ceiling: read and acknowledge, nothing else. */
+    freeReplyObject(rcmd(c, "XGROUP CREATE %s %s 0", BENCH_EVENTS, BENCH_CEILING_GROUP));
+    double redis_cpu0 = cpu_s(child_redis), self_cpu0 = cpu_s(getpid());
+    int64_t t0 = mono_ns(), t_first = 0;
+    long total = 0, first_batch = 0;
+    const char **argv = malloc((3 + BENCH_BATCH) * sizeof *argv);
+    size_t *lens = malloc((3 + BENCH_BATCH) * sizeof *lens);
+    if (argv == NULL || lens == NULL)
+        die("out of memory");
+    for (;;) {
+        redisReply *r = rcmd(c, "XREADGROUP GROUP %s ceiling COUNT %d STREAMS %s >",
+                             BENCH_CEILING_GROUP, BENCH_BATCH, BENCH_EVENTS);
+        const redisReply *entries = NULL;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+            entries = r->element[0]->element[1];
+        if (entries == NULL || entries->elements == 0) {
+            freeReplyObject(r);
+            break;
+        }
+        if (t_first == 0) {
+            t_first = mono_ns();
+            first_batch = (long)entries->elements;
+        }
+        argv[0] = "XACK";
+        argv[1] = BENCH_EVENTS;
+        argv[2] = BENCH_CEILING_GROUP;
+        for (size_t i = 0; i < entries->elements; i++) {
+            argv[3 + i] = entries->element[i]->element[0]->str;
+            lens[3 + i] = entries->element[i]->element[0]->len;
+        }
+        for (int i = 0; i < 3; i++)
+            lens[i] = strlen(argv[i]);
+        redisReply *a = redisCommandArgv(c, 3 + (int)entries->elements, argv, lens);
+        if (a == NULL || a->type != REDIS_REPLY_INTEGER ||
+            a->integer != (long long)entries->elements)
+            die("XACK of the ceiling consumer failed");
+        freeReplyObject(a);
+        total += (long)entries->elements;
+        freeReplyObject(r);
+        check_interrupted();
+        if (secs_since(t0) > budget_s(opt.entries))
+            die("the ceiling consumer did not finish within %.0f s", budget_s(opt.entries));
+    }
+    int64_t t_end = mono_ns();
+    res.ceiling_cpu_redis = cpu_s(child_redis) - redis_cpu0;
+    res.ceiling_cpu_self = cpu_s(getpid()) - self_cpu0;
+    free(argv);
+    free(lens);
+    if (total != opt.entries)
+        die("the ceiling consumer read %ld entries, not %ld", total, opt.entries);
+    res.ceiling_counted = total - first_batch;
+    res.ceiling_s = (double)(t_end - t_first) / 1e9;
+    res.ceiling_eps = res.ceiling_s > 0 ? res.ceiling_counted / res.ceiling_s : 0;
+    progress("ceiling: %ld entries in %.3f s: %.0f entries/s (CPU: redis %.2f s, consumer "
+             "%.2f s)", res.ceiling_counted, res.ceiling_s, res.ceiling_eps, res.ceiling_cpu_redis,
+             res.ceiling_cpu_self);
+
+    /* slad on the same entries. */
+    redis_cpu0 = cpu_s(child_redis);
+    slad_start();
+    slad_wait_ready(budget_s(0));
+    int64_t s_first;
+    long long read_first = 0;
+    int64_t s_end = wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, opt.entries, &s_first,
+                                  &read_first, "ingesting the mixed events");
+    /* From slad's spawn, so slightly more than the timed part. */
+    res.slad_cpu_slad = cpu_s(child_slad);
+    res.slad_cpu_redis = cpu_s(child_redis) - redis_cpu0;
+    res.slad_counted = opt.entries - (long)read_first;
+    res.slad_s = (double)(s_end - s_first) / 1e9;
+    res.slad_eps = res.slad_s > 0 ? res.slad_counted / res.slad_s : 0;
+    res.ratio = res.ceiling_eps > 0 ? res.slad_eps / res.ceiling_eps : 0;
+    progress("slad: %ld entries in %.3f s: %.0f entries/s (%.2f of the ceiling; CPU: slad "
+             "%.2f s, redis %.2f s)", res.slad_counted, res.slad_s, res.slad_eps, res.ratio,
+             res.slad_cpu_slad, res.slad_cpu_redis);
+    slad_stop();
+}
+
+/* ------------------------------------------------------------------------ */
+/* phases 2 and 3: memory at N open tickets, restart                        */
+
+static void phase_memory_restart(redisContext *c)
+{
+    freeReplyObject(rcmd(c, "FLUSHALL"));
+    slad_start();
+    slad_wait_ready(budget_s(0));
+    usleep(300000); /* let the delivery group be created too */
+    res.rss0_kb = slad_rss_kb();
+    res.used0 = info_field(c, "memory", "used_memory");
+
+    char last_id[48];
+    int64_t t0 = mono_ns();
+    load_entries(c, opt.open, gen_open, NULL, last_id, sizeof last_id, "open tickets");
+    wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, opt.open, NULL, NULL,
+                  "ingesting the open tickets");
+    res.open_load_s = secs_since(t0);
+    progress("open tickets: %ld loaded and consumed in %.1f s", opt.open, res.open_load_s);
+    /* The events are applied and acknowledged: only the state remains. */
+    res.used_untrimmed = info_field(c, "memory", "used_memory");
+    freeReplyObject(rcmd(c, "XTRIM %s MAXLEN 0", BENCH_EVENTS));
+    usleep(300000);
+    res.rss1_kb = slad_rss_kb();
+    res.used1 = info_field(c, "memory", "used_memory");
+    redisReply *u = rcmd(c, "MEMORY USAGE %s SAMPLES 0", BENCH_STATE);
+    res.state_usage = reply_ll(u);
+    freeReplyObject(u);
+    redisReply *hl = rcmd(c, "HLEN %s", BENCH_STATE);
+    if (hl->integer != opt.open)
+        die("%s holds %lld tickets, expected %ld", BENCH_STATE, hl->integer, opt.open);
+    freeReplyObject(hl);
+    progress("memory: slad RSS %ld -> %ld kB, redis used_memory %lld -> %lld", res.rss0_kb,
+             res.rss1_kb, res.used0, res.used1);
+
+    slad_stop();
+    double redis_cpu0 = cpu_s(child_redis);
+    int64_t spawn_ns = slad_start();
+    int64_t ready_ns = slad_wait_ready(budget_s(opt.open));
+    res.restart_ms = (double)(ready_ns - spawn_ns) / 1e6;
+    res.restart_cpu_slad = cpu_s(child_slad);
+    res.restart_cpu_redis = cpu_s(child_redis) - redis_cpu0;
+    slad_state_loaded(&res.restored, &res.restore_load_ms);
+    res.rss_restored_kb = slad_rss_kb();
+    progress("restart: ready %.0f ms after spawn (state of %ld tickets loaded in %ld ms; CPU: "
+             "slad %.2f s, redis %.2f s)", res.restart_ms, res.restored, res.restore_load_ms,
+             res.restart_cpu_slad, res.restart_cpu_redis);
+}
+
+/* ------------------------------------------------------------------------ */
+/* phase 4: firing lateness                                                 */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static stats3 stats_of(int64_t *v, long n)
+{
+    stats3 s = {.n = n};
+    if (n == 0)
+        return s;
+    qsort(v, (size_t)n, sizeof *v, cmp_i64);
+    long i50 = (n * 50 + 99) / 100 - 1, i99 = (n * 99 + 99) / 100 - 1;
+    s.p50 = v[i50 < 0 ? 0 : i50];
+    s.p99 = v[i99 < 0 ? 0 : i99];
+    s.max = v[n - 1];
+    return s;
+}
+
+/* Breach records of tickets named prefix*: lateness of the decision
+ * (fired_ms) and of the record (its entry id's time), in ms. */
+static long read_breaches(redisContext *c, const char *prefix, long expect, int64_t *fired,
+                          int64_t *recorded)
+{
+    char start[64] = "-";
+    long n = 0;
+    size_t plen = strlen(prefix);
+    for (int page = 0; page < 100000; page++) {
+        redisReply *r = rcmd(c, "XRANGE %s %s + COUNT 10000", BENCH_ESCALATIONS, start);
+        if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+            freeReplyObject(r);
+            break;
+        }
+        for (size_t i = 0; i < r->elements; i++) {
+            const redisReply *e = r->element[i];
+            const redisReply *fl = e->element[1];
+            const char *kind = "", *ticket = "";
+            int64_t deadline = 0, fired_ms = 0;
+            for (size_t k = 0; fl->type == REDIS_REPLY_ARRAY && k + 1 < fl->elements; k += 2) {
+                const char *f = fl->element[k]->str, *v = fl->element[k + 1]->str;
+                if (strcmp(f, "kind") == 0)
+                    kind = v;
+                else if (strcmp(f, "ticket") == 0)
+                    ticket = v;
+                else if (strcmp(f, "deadline_ms") == 0)
+                    deadline = strtoll(v, NULL, 10);
+                else if (strcmp(f, "fired_ms") == 0)
+                    fired_ms = strtoll(v, NULL, 10);
+            }
+            if (strcmp(kind, "breach") == 0 && strncmp(ticket, prefix, plen) == 0 && n < expect) {
+                fired[n] = fired_ms - deadline;
+                recorded[n] = strtoll(e->element[0]->str, NULL, 10) - deadline;
+                n++;
+            }
+        }
+        snprintf(start, sizeof start, "(%.60s", r->element[r->elements - 1]->element[0]->str);
+        freeReplyObject(r);
+    }
+    return n;
+}
+
+static long long stream_len(redisContext *c, const char *key)
+{
+    redisReply *r = rcmd(c, "XLEN %s", key);
+    long long n = r->integer;
+    freeReplyObject(r);
+    return n;
+}
+
+static void phase_lateness(redisContext *c)
+{
+    long long esc0 = stream_len(c, BENCH_ESCALATIONS);
+    uint64_t sink0 = atomic_load(&sink.requests);
+    due_state d = {.prefix = "D-", .n = opt.due, .span_ms = opt.window_ms};
+    int64_t t0 = mono_ns();
+    d.first_deadline_ms = wall_ms() + opt.lead_ms;
+    int64_t last_deadline = d.first_deadline_ms + d.span_ms;
+    char last_id[48];
+    load_entries(c, opt.due, gen_due, &d, last_id, sizeof last_id, "due tickets");
+    int64_t done = wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, opt.due, NULL, NULL,
+                                 "ingesting the due tickets");
+    res.due_ingest_ms = (double)(done - t0) / 1e6;
+    res.due_ingested_in_time = wall_ms() < d.first_deadline_ms;
+    progress("due tickets: %ld in slad %.0f ms after the first XADD; deadlines from %d ms to "
+             "%d ms after it%s", opt.due, res.due_ingest_ms, opt.lead_ms,
+             opt.lead_ms + opt.window_ms,
+             res.due_ingested_in_time ? "" : " (NOT all ingested before the first deadline: "
+                                             "raise --lead)");
+
+    /* Every breach recorded, or the limit. */
+    double limit = budget_s(opt.due);
+    long long want = esc0 + opt.due;
+    for (;;) {
+        slad_check_alive("firing the due tickets");
+        int64_t now = wall_ms();
+        if (now > last_deadline + 1000 && stream_len(c, BENCH_ESCALATIONS) >= want)
+            break;
+        if (now > last_deadline + (int64_t)(limit * 1000)) {
+            progress("only %lld of %ld breach records %.0f s after the last deadline",
+                     stream_len(c, BENCH_ESCALATIONS) - esc0, opt.due, limit);
+            break;
+        }
+        sleep_us(50000);
+    }
+    res.window_deliveries = (long)(atomic_load(&sink.requests) - sink0);
+    int64_t *fired = malloc((size_t)opt.due * sizeof *fired);
+    int64_t *recorded = malloc((size_t)opt.due * sizeof *recorded);
+    if (fired == NULL || recorded == NULL)
+        die("out of memory");
+    long n = read_breaches(c, "D-", opt.due, fired, recorded);
+    res.late_missing = opt.due - n;
+    res.fired = stats_of(fired, n);
+    res.recorded = stats_of(recorded, n);
+    free(fired);
+    free(recorded);
+    progress("lateness of %ld breaches: fired p50 %" PRId64 " p99 %" PRId64 " max %" PRId64
+             " ms; recorded p50 %" PRId64 " p99 %" PRId64 " max %" PRId64 " ms", n,
+             res.fired.p50, res.fired.p99, res.fired.max, res.recorded.p50, res.recorded.p99,
+             res.recorded.max);
+}
+
+/* ------------------------------------------------------------------------ */
+/* phase 5: delivery                                                        */
+
+/* 1 once the delivery group has read everything and has nothing pending. */
+static int outbox_drained(redisContext *c, group_info *gi)
+{
+    char last[48];
+    group_get(c, BENCH_ESCALATIONS, BENCH_DELIVER_GROUP, gi);
+    stream_last_id(c, BENCH_ESCALATIONS, last, sizeof last);
+    return gi->found && gi->pending == 0 && (last[0] == '\0' || strcmp(gi->last, last) == 0);
+}
+
+static void delivery_not_measured(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void delivery_not_measured(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res.delivery_note, sizeof res.delivery_note, fmt, ap);
+    va_end(ap);
+    res.delivery_measured = 0;
+    progress("delivery: not measured (%s)", res.delivery_note);
+}
+
+static void phase_delivery(redisContext *c)
+{
+    group_info gi;
+    group_get(c, BENCH_ESCALATIONS, BENCH_DELIVER_GROUP, &gi);
+    if (!gi.found) {
+        delivery_not_measured("slad has no delivery consumer group \"%s\" on %s",
+                              BENCH_DELIVER_GROUP, BENCH_ESCALATIONS);
+        return;
+    }
+    /* The breaches of the lateness phase first. */
+    int64_t t0 = mono_ns();
+    double limit = budget_s(opt.due);
+    uint64_t before = atomic_load(&sink.requests);
+    while (!outbox_drained(c, &gi)) {
+        slad_check_alive("delivering the breaches of the lateness phase");
+        if (secs_since(t0) > limit) {
+            delivery_not_measured("the outbox of the lateness phase was not drained within "
+                                  "%.0f s: %llu requests reached the sink, %lld records pending",
+                                  limit, (unsigned long long)(atomic_load(&sink.requests) - before),
+                                  gi.pending);
+            return;
+        }
+        if (secs_since(t0) > 30 && atomic_load(&sink.requests) == 0) {
+            delivery_not_measured("no webhook request reached the sink within 30 s of %lld "
+                                  "records in %s", stream_len(c, BENCH_ESCALATIONS),
+                                  BENCH_ESCALATIONS);
+            return;
+        }
+        sleep_us(20000);
+    }
+
+    /* The burst: every ticket already past its deadline. */
+    uint64_t mark = atomic_load(&sink.requests);
+    atomic_store(&sink.first_ns, 0);
+    atomic_store(&sink.mark, mark);
+    due_state d = {.prefix = "X-", .n = opt.deliveries, .span_ms = 0};
+    d.first_deadline_ms = wall_ms() - 30000;
+    int64_t start = mono_ns();
+    load_entries(c, opt.deliveries, gen_due, &d, NULL, 0, "past-due tickets");
+    limit = budget_s(opt.deliveries);
+    for (;;) {
+        uint64_t got = atomic_load(&sink.requests) - mark;
+        if (got >= (uint64_t)opt.deliveries)
+            break;
+        slad_check_alive("delivering the burst");
+        double waited = secs_since(start);
+        if (got == 0 && waited > 30) {
+            delivery_not_measured("no webhook request reached the sink within 30 s of %ld "
+                                  "breaches falling due at once", opt.deliveries);
+            return;
+        }
+        if (waited > limit) {
+            progress("delivery: only %llu of %ld requests within %.0f s", (unsigned long long)got,
+                     opt.deliveries, limit);
+            break;
+        }
+        sleep_us(1000);
+    }
+    res.delivered = (long)(atomic_load(&sink.requests) - mark);
+    int64_t first = atomic_load(&sink.first_ns), last = atomic_load(&sink.last_ns);
+    res.delivery_s = (double)(last - first) / 1e9;
+    res.delivery_e2e_s = (double)(last - start) / 1e9;
+    res.delivery_rps = res.delivery_s > 0 && res.delivered > 1
+                           ? (double)(res.delivered - 1) / res.delivery_s : 0;
+    res.delivery_measured = 1;
+    if (res.delivered < opt.deliveries)
+        snprintf(res.delivery_note, sizeof res.delivery_note, "%ld of %ld delivered in time",
+                 res.delivered, opt.deliveries);
+    progress("delivery: %ld requests in %.3f s: %.0f/s (%.2f s from the first XADD)",
+             res.delivered, res.delivery_s, res.delivery_rps, res.delivery_e2e_s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* report                                                                   */
+
+static double per_ticket(double after, double before, long n)
+{
+    return n > 0 ? (after - before) / (double)n : 0;
+}
+
+static const char *verdict(int ok)
+{
+    return ok ? "ok" : "MISSED";
+}
+
+static void row(const char *what, const char *value, const char *target, const char *v)
+{
+    printf("  %-50s %16s   %-10s %s\n", what, value, target, v);
+}
+
+static void report(void)
+{
+    double rss_b = per_ticket(res.rss1_kb * 1024.0, res.rss0_kb * 1024.0, opt.open);
+    double rss_r = per_ticket(res.rss_restored_kb * 1024.0, res.rss0_kb * 1024.0, opt.open);
+    double redis_b = per_ticket((double)res.used1, (double)res.used0, opt.open);
+    double usage_b = opt.open > 0 ? (double)res.state_usage / (double)opt.open : 0;
+    double stream_b = per_ticket((double)res.used_untrimmed, (double)res.used1, opt.open);
+    int ok_ratio = res.ratio >= 0.8;
+    int ok_p99 = res.fired.n > 0 && res.fired.p99 <= 10 && res.late_missing == 0;
+    int ok_max = res.fired.n > 0 && res.fired.max <= 50 && res.late_missing == 0;
+    int ok_rss = rss_b <= 200, ok_redis = redis_b <= 200;
+    int ok_restart = res.restart_ms <= 5000;
+    int ok_delivery = res.delivery_measured && res.delivery_rps >= 5000;
+
+    if (!opt.json_only) {
+        char v[64], w[96];
+        printf("\nslad end to end: %ld CPUs (load average %.2f at the start), redis %s, %s%s\n",
+               res.cpus, res.loadavg, res.redis_version, opt.smoke ? "smoke sizes, " : "",
+               opt.slad);
+        printf("  %ld mixed entries (tickets opened: %ld chat, %ld email, %ld phone, %ld social);"
+               " %ld open tickets; %ld due in %d ms; %ld deliveries\n\n",
+               opt.entries, res.mix_opened[CH_CHAT], res.mix_opened[CH_EMAIL],
+               res.mix_opened[CH_PHONE], res.mix_opened[CH_SOCIAL], opt.open, opt.due,
+               opt.window_ms, opt.deliveries);
+        row("figure", "value", "target", "");
+        row("--------------------------------------------------", "----------------",
+            "----------", "------");
+        snprintf(v, sizeof v, "%.0f /s", res.ceiling_eps);
+        row("ingest ceiling: bare XREADGROUP COUNT 1000 + XACK", v, "", "");
+        snprintf(v, sizeof v, "%.0f /s", res.slad_eps);
+        row("slad ingest, mixed events, batch 1000", v, "", "");
+        snprintf(v, sizeof v, "%.2f", res.ratio);
+        row("slad / ceiling", v, ">= 0.80", verdict(ok_ratio));
+        snprintf(v, sizeof v, "%.2f / %.2f", res.ceiling_cpu_redis / res.ceiling_s,
+                 res.ceiling_cpu_self / res.ceiling_s);
+        row("  ceiling: CPU of redis / consumer (cores)", v, "", "");
+        snprintf(v, sizeof v, "%.2f / %.2f", res.slad_cpu_redis / res.slad_s,
+                 res.slad_cpu_slad / res.slad_s);
+        row("  slad ingest: CPU of redis / slad (cores)", v, "", "");
+        snprintf(w, sizeof w, "firing lateness p50 (fired_ms - deadline_ms)");
+        snprintf(v, sizeof v, "%" PRId64 " ms", res.fired.p50);
+        row(w, v, "", "");
+        snprintf(v, sizeof v, "%" PRId64 " ms", res.fired.p99);
+        row("firing lateness p99", v, "<= 10 ms", verdict(ok_p99));
+        snprintf(v, sizeof v, "%" PRId64 " ms", res.fired.max);
+        row("firing lateness max", v, "<= 50 ms", verdict(ok_max));
+        snprintf(v, sizeof v, "%" PRId64 "/%" PRId64 "/%" PRId64 " ms", res.recorded.p50,
+                 res.recorded.p99, res.recorded.max);
+        row("in redis after the deadline p50/p99/max", v, "", "");
+        snprintf(v, sizeof v, "%ld of %ld", res.fired.n, opt.due);
+        row("breach records of the due tickets", v, "", res.late_missing ? "MISSING" : "");
+        snprintf(w, sizeof w, "slad RSS per open ticket (%ld open)", opt.open);
+        snprintf(v, sizeof v, "%.0f B", rss_b);
+        row(w, v, "<= 200 B", verdict(ok_rss));
+        snprintf(v, sizeof v, "%.0f B", rss_r);
+        row("slad RSS per open ticket after restart", v, "", "");
+        snprintf(v, sizeof v, "%.0f B", redis_b);
+        row("redis used_memory per open ticket", v, "<= 200 B", verdict(ok_redis));
+        snprintf(v, sizeof v, "%.0f B", usage_b);
+        row("redis MEMORY USAGE sla:state per ticket", v, "", "");
+        snprintf(v, sizeof v, "%.0f B", stream_b);
+        row("redis per event kept in sla:events (untrimmed)", v, "", "");
+        snprintf(w, sizeof w, "restart: spawn to ready (%ld tickets)", res.restored);
+        snprintf(v, sizeof v, "%.0f ms", res.restart_ms);
+        row(w, v, "<= 5000 ms", verdict(ok_restart));
+        snprintf(v, sizeof v, "%ld ms", res.restore_load_ms);
+        row("  of which reading the state (slad's log)", v, "", "");
+        snprintf(v, sizeof v, "%.2f / %.2f s", res.restart_cpu_redis, res.restart_cpu_slad);
+        row("  restart: CPU of redis / slad", v, "", "");
+        if (res.delivery_measured) {
+            snprintf(v, sizeof v, "%.0f /s", res.delivery_rps);
+            row("webhook deliveries to a keep-alive sink", v, ">= 5000 /s", verdict(ok_delivery));
+            if (res.delivery_note[0])
+                printf("  (%s)\n", res.delivery_note);
+        } else {
+            printf("  delivery: not measured (%s)\n", res.delivery_note);
+        }
+        printf("\n");
+    }
+    printf("JSON: {\"cpus\":%ld,\"loadavg\":%.2f,\"redis\":\"%s\",\"smoke\":%s,"
+           "\"entries\":%ld,\"open\":%ld,"
+           "\"due\":%ld,\"window_ms\":%d,\"deliveries\":%ld,"
+           "\"ceiling_eps\":%.0f,\"ingest_eps\":%.0f,\"ingest_ratio\":%.3f,"
+           "\"ceiling_cpu_s\":{\"redis\":%.2f,\"consumer\":%.2f,\"wall\":%.3f},"
+           "\"ingest_cpu_s\":{\"redis\":%.2f,\"slad\":%.2f,\"wall\":%.3f},"
+           "\"lateness_ms\":{\"n\":%ld,\"missing\":%ld,\"p50\":%" PRId64 ",\"p99\":%" PRId64
+           ",\"max\":%" PRId64 "},"
+           "\"recorded_ms\":{\"p50\":%" PRId64 ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "},"
+           "\"due_ingested_before_deadlines\":%s,"
+           "\"rss_bytes_per_ticket\":%.1f,\"rss_bytes_per_ticket_restored\":%.1f,"
+           "\"redis_bytes_per_ticket\":%.1f,\"redis_usage_bytes_per_ticket\":%.1f,"
+           "\"redis_bytes_per_event_kept\":%.1f,"
+           "\"restart_ready_ms\":%.0f,\"restart_state_load_ms\":%ld,\"restored\":%ld,"
+           "\"restart_cpu_s\":{\"redis\":%.2f,\"slad\":%.2f},",
+           res.cpus, res.loadavg, res.redis_version, opt.smoke ? "true" : "false", opt.entries,
+           opt.open,
+           opt.due, opt.window_ms, opt.deliveries, res.ceiling_eps, res.slad_eps, res.ratio,
+           res.ceiling_cpu_redis, res.ceiling_cpu_self, res.ceiling_s, res.slad_cpu_redis,
+           res.slad_cpu_slad, res.slad_s,
+           res.fired.n, res.late_missing, res.fired.p50, res.fired.p99, res.fired.max,
+           res.recorded.p50, res.recorded.p99, res.recorded.max,
+           res.due_ingested_in_time ? "true" : "false", rss_b, rss_r, redis_b, usage_b, stream_b,
+           res.restart_ms, res.restore_load_ms, res.restored, res.restart_cpu_redis,
+           res.restart_cpu_slad);
+    if (res.delivery_measured)
+        printf("\"deliveries_per_s\":%.0f,\"delivered\":%ld,", res.delivery_rps, res.delivered);
+    else
+        printf("\"deliveries_per_s\":null,\"delivery_note\":\"%s\",", res.delivery_note);
+    printf("\"targets_met\":{\"ingest_ratio\":%s,\"lateness_p99\":%s,\"lateness_max\":%s,"
+           "\"rss\":%s,\"redis\":%s,\"restart\":%s,\"delivery\":%s}}\n",
+           ok_ratio ? "true" : "false", ok_p99 ? "true" : "false", ok_max ? "true" : "false",
+           ok_rss ? "true" : "false", ok_redis ? "true" : "false", ok_restart ? "true" : "false",
+           res.delivery_measured ? (ok_delivery ? "true" : "false") : "null");
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                     */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: slabench [options]\n"
+            "\n"
+            "Measures slad end to end against a private redis-server: ingest rate against a\n"
+            "bare consumer, firing lateness, memory per open ticket, restart time, webhook\n"
+            "deliveries per second. Prints a table and one line \"JSON: {...}\".\n"
+            "\n"
+            "  --smoke            small sizes, for CI (seconds, not minutes)\n"
+            "  --entries N        mixed entries for the ingest figures (1000000)\n"
+            "  --open N           open tickets for memory and restart (1000000)\n"
+            "  --due N            tickets falling due in the lateness window (100000)\n"
+            "  --window MS        width of that window (10000)\n"
+            "  --lead MS          from loading the due tickets to the first deadline (5000)\n"
+            "  --deliveries N     breaches delivered at once for the delivery rate (100000)\n"
+            "  --slad PATH        the daemon (slad next to slabench)\n"
+            "  --norms PATH       norms.conf to include (%s/conf/norms.conf)\n"
+            "  --redis-server P   redis-server to run (from PATH)\n"
+            "  --timeout S        base limit of every wait, in seconds (120)\n"
+            "  --keep             keep the temporary directory (logs, configuration)\n"
+            "  --json-only        print only the JSON line on stdout\n",
+            SLABENCH_SOURCE_DIR);
+}
+
+static long parse_count(const char *s, const char *name, long min)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < min || v > 100000000)
+        die("%s: '%s' is not a number from %ld to 100000000", name, s, min);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_SMOKE = 256, O_ENTRIES, O_OPEN, O_DUE, O_WINDOW, O_LEAD, O_DELIV, O_SLAD, O_NORMS,
+           O_REDIS, O_TIMEOUT, O_KEEP, O_JSON };
+    static const struct option options[] = {
+        {"smoke", no_argument, NULL, O_SMOKE},
+        {"entries", required_argument, NULL, O_ENTRIES},
+        {"open", required_argument, NULL, O_OPEN},
+        {"due", required_argument, NULL, O_DUE},
+        {"window", required_argument, NULL, O_WINDOW},
+        {"lead", required_argument, NULL, O_LEAD},
+        {"deliveries", required_argument, NULL, O_DELIV},
+        {"slad", required_argument, NULL, O_SLAD},
+        {"norms", required_argument, NULL, O_NORMS},
+        {"redis-server", required_argument, NULL, O_REDIS},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"keep", no_argument, NULL, O_KEEP},
+        {"json-only", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    /* First pass: --smoke sets the sizes the other options then override. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--smoke") == 0) {
+            opt.smoke = 1;
+            opt.entries = 20000;
+            opt.open = 10000;
+            opt.due = 2000;
+            opt.deliveries = 2000;
+            opt.lead_ms = 2000;
+            opt.window_ms = 2000;
+        }
+    int o;
+    while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (o) {
+        case O_SMOKE: break;
+        case O_ENTRIES: opt.entries = parse_count(optarg, "--entries", 2000); break;
+        case O_OPEN: opt.open = parse_count(optarg, "--open", 1); break;
+        case O_DUE: opt.due = parse_count(optarg, "--due", 1); break;
+        case O_WINDOW: opt.window_ms = (int)parse_count(optarg, "--window", 0); break;
+        case O_LEAD: opt.lead_ms = (int)parse_count(optarg, "--lead", 0); break;
+        case O_DELIV: opt.deliveries = parse_count(optarg, "--deliveries", 2); break;
+        case O_SLAD: opt.slad = optarg; break;
+        case O_NORMS: opt.norms = optarg; break;
+        case O_REDIS: opt.redis_server = optarg; break;
+        case O_TIMEOUT: opt.timeout_s = (int)parse_count(optarg, "--timeout", 1); break;
+        case O_KEEP: opt.keep = 1; break;
+        case O_JSON: opt.json_only = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    static char slad_default[PATH_MAX + 64];
+    if (opt.slad == NULL) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+            die("cannot find slabench's own path; give --slad");
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        *slash = '\0';
+        snprintf(slad_default, sizeof slad_default, "%s/slad", self);
+        opt.slad = slad_default;
+    }
+    if (access(opt.slad, X_OK) != 0)
+        die("no slad at %s (build it, or give --slad)", opt.slad);
+    static char norms_default[PATH_MAX];
+    if (opt.norms == NULL) {
+        snprintf(norms_default, sizeof norms_default, "%s/conf/norms.conf", SLABENCH_SOURCE_DIR);
+        opt.norms = norms_default;
+    }
+
+    parent_pid = getpid();
+    res.cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la == NULL || fscanf(la, "%lf", &res.loadavg) != 1)
+        res.loadavg = -1;
+    if (la)
+        fclose(la);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/slabench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        dir[0] = '\0';
+        die("mkdtemp: %s", strerror(errno));
+    }
+    atexit(cleanup);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    progress("working in %s", dir);
+    redis_start();
+    redisContext *c = redis_open(120);
+    if (c == NULL)
+        die("cannot connect to %s", redis_sock);
+    redisReply *v = rcmd(c, "INFO server");
+    const char *rv = strstr(v->str, "redis_version:");
+    if (rv)
+        sscanf(rv + 14, "%31[^\r\n]", res.redis_version);
+    freeReplyObject(v);
+    sink_start();
+    slad_write_config(sink.port);
+
+    phase_ingest(c);
+    phase_memory_restart(c);
+    phase_lateness(c);
+    phase_delivery(c);
+    slad_stop();
+
+    report();
+    redisFree(c);
+    sink_finish();
+    return 0;
+}

@@ -1,0 +1,839 @@
+/*
+ * slactl — ask a running slad questions over its control socket.
+ *
+ *   slactl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARGS]
+ *
+ * One command is one exchange of lib/sla_ctlproto: connect, send the
+ * request, read the one response, print it. The daemon does all the work;
+ * this program only parses the command line, turns arguments into the
+ * request's args, and turns the response's data into tables (or prints it
+ * as JSON with --json, for scripts).
+ *
+ * Exit status: 0 the daemon answered ok; 1 the daemon said no (ok:false,
+ * the reason on stderr); 2 slad could not be reached or answered something
+ * unreadable, or the command line (or CONFIG) is wrong.
+ *
+ * Human output: times relative to now ("in 4m12s", "overdue 1h03m") and
+ * absolute ones in local RFC 3339; anything that came from the daemon is
+ * printed with control characters replaced, so a ticket attribute cannot
+ * move the cursor. Nothing secret ever crosses the socket.
+ *
+ * With -c, only the setting control.socket is read from CONFIG (with
+ * libconfig, @include resolved next to the file): operators need not be
+ * able to read the secret files a full load would open.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libconfig.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sla_ctlproto.h"
+#include "sla_duration.h"
+
+#define SLACTL_DEFAULT_SOCKET "/run/slad/slad.sock"
+#define SLACTL_TIMEOUT_S 15
+#define SLACTL_MAX_COLS 10
+
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_TROUBLE = 2 };
+
+static struct {
+    const char *socket;
+    int json;
+    int64_t now_ms;
+} opt;
+
+/* --- messages ----------------------------------------------------------- */
+
+static int die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("slactl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nTry 'slactl --help'.\n", stderr);
+    va_end(ap);
+    return EXIT_TROUBLE;
+}
+
+static const char usage_text[] =
+    "usage: slactl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARGS]\n"
+    "\n"
+    "Ask the running slad questions over its control socket.\n"
+    "\n"
+    "Commands:\n"
+    "  status                  the daemon: uptime, Redis links, backlog, counters\n"
+    "  ticket ID               one ticket: attributes and every SLA clock\n"
+    "  due [--within D]        running clocks not yet breached, soonest first\n"
+    "  breached                clocks past their deadline, with level and who was told\n"
+    "  ack TICKET [METRIC]     acknowledge a breach: its further levels stop\n"
+    "  deliveries [--dead]     webhook deliveries pending and retrying, or dead\n"
+    "  replay ID               send a dead delivery again (same webhook-id)\n"
+    "  reload                  reload the configuration, as SIGHUP does\n"
+    "\n"
+    "Options:\n"
+    "  -s, --socket SOCKET     control socket (default " SLACTL_DEFAULT_SOCKET ")\n"
+    "  -c, --config CONFIG     read the socket path (control.socket) from CONFIG\n"
+    "      --json              print the daemon's answer as JSON, for scripts\n"
+    "  -h, --help              this help; 'slactl COMMAND --help' for one command\n"
+    "\n"
+    "Exit status: 0 done, 1 slad refused (reason on stderr), 2 slad unreachable\n"
+    "or a usage error.\n";
+
+typedef struct slactl_cmd slactl_cmd;
+typedef int slactl_print_fn(json_t *data);
+
+struct slactl_cmd {
+    const char *name;
+    const char *synopsis;
+    const char *help;
+    int min_args, max_args;  /* positional arguments */
+    slactl_print_fn *print;
+};
+
+/* --- text helpers ------------------------------------------------------- */
+
+/* s with control characters replaced by '?', into buf. */
+static const char *clean(const char *s, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; s && *s && i + 1 < len; s++)
+        buf[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+    buf[i] = '\0';
+    return buf;
+}
+
+/* Display width of UTF-8 text: code points, not bytes. */
+static size_t text_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static int64_t jint(const json_t *o, const char *key)
+{
+    return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+/* Local RFC 3339 with offset: "2026-11-25T21:03:04+01:00". */
+static const char *local_time(int64_t ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char zone[8];
+    if (localtime_r(&t, &tm) == NULL || strftime(zone, sizeof zone, "%z", &tm) != 5) {
+        snprintf(buf, len, "%lld", (long long)ms);
+        return buf;
+    }
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, "%.3s:%.2s", zone, zone + 3);
+    return buf;
+}
+
+/* "in 4m12s" / "overdue 1h03m" for a deadline relative to now. */
+static const char *relative(int64_t remaining_ms, char *buf, size_t len)
+{
+    char d[32];
+    sla_ms_format(remaining_ms < 0 ? -remaining_ms : remaining_ms, d, sizeof d);
+    snprintf(buf, len, "%s %s", remaining_ms < 0 ? "overdue" : "in", d);
+    return buf;
+}
+
+/* Comma-separated strings of a JSON array. */
+static const char *join(const json_t *arr, char *buf, size_t len)
+{
+    size_t i, n = 0;
+    json_t *v;
+    buf[0] = '\0';
+    json_array_foreach(arr, i, v) {
+        int w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", json_string_value(v) ?
+                                                                 json_string_value(v) : "");
+        if (w < 0 || (size_t)w >= len - n)
+            break;
+        n += (size_t)w;
+    }
+    if (buf[0] == '\0')
+        snprintf(buf, len, "-");
+    return buf;
+}
+
+/* --- tables ------------------------------------------------------------- */
+
+typedef struct table {
+    size_t ncols, nrows, cap;
+    char **cells;            /* nrows x ncols, owned */
+    size_t width[SLACTL_MAX_COLS];
+} table;
+
+static void table_row(table *t, ...)
+{
+    if (t->nrows == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->cells = realloc(t->cells, t->cap * t->ncols * sizeof *t->cells);
+        if (t->cells == NULL) {
+            fputs("slactl: out of memory\n", stderr);
+            exit(EXIT_TROUBLE);
+        }
+    }
+    va_list ap;
+    va_start(ap, t);
+    for (size_t c = 0; c < t->ncols; c++) {
+        char buf[512];
+        const char *s = va_arg(ap, const char *);
+        char *cell = strdup(clean(s ? s : "", buf, sizeof buf));
+        if (cell == NULL)
+            exit(EXIT_TROUBLE);
+        t->cells[t->nrows * t->ncols + c] = cell;
+        size_t w = text_width(cell);
+        if (w > t->width[c])
+            t->width[c] = w;
+    }
+    va_end(ap);
+    t->nrows++;
+}
+
+static void table_discard(table *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    t->cells = NULL;
+    t->nrows = t->cap = 0;
+}
+
+/* Print and free the table; the last column is not padded. */
+static void table_print(table *t)
+{
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *cell = t->cells[r * t->ncols + c];
+            if (c + 1 == t->ncols)
+                printf("%s\n", cell);
+            else
+                printf("%s%*s  ", cell, (int)(t->width[c] - text_width(cell)), "");
+        }
+    }
+    table_discard(t);
+}
+
+/* A list's table (header row first), or `empty` when it has no rows. */
+static int print_list_table(table *t, const json_t *data, const char *empty)
+{
+    size_t shown = t->nrows - 1;
+    if (shown == 0) {
+        printf("%s\n", empty);
+        table_discard(t);
+        return EXIT_OK;
+    }
+    table_print(t);
+    int64_t total = jint(data, "total");
+    if (total > (int64_t)shown)
+        printf("(%zu of %lld shown)\n", shown, (long long)total);
+    return EXIT_OK;
+}
+
+/* --- printers ----------------------------------------------------------- */
+
+static int print_status(json_t *d)
+{
+    char a[256], b[256], line[1024];
+    table t = {.ncols = 2};
+    int64_t started = jint(d, "started_ms");
+    sla_ms_format(jint(d, "uptime_ms"), b, sizeof b);
+    snprintf(line, sizeof line, "%s, pid %lld, up %s (since %s)", jstr(d, "version"),
+             (long long)jint(d, "pid"), b, local_time(started, a, sizeof a));
+    table_row(&t, "slad", line);
+    const json_t *cfg = json_object_get(d, "config");
+    snprintf(line, sizeof line, "%s (loaded %s)", jstr(cfg, "path"),
+             local_time(jint(cfg, "loaded_ms"), a, sizeof a));
+    table_row(&t, "config", line);
+    table_row(&t, "state", jstr(d, "state"));
+
+    size_t i, n = 0;
+    json_t *l;
+    line[0] = '\0';
+    json_array_foreach(json_object_get(d, "redis"), i, l) {
+        int w = snprintf(line + n, sizeof line - n, "%s%s %s (%lld reconnects)", i ? ", " : "",
+                         jstr(l, "link"), json_is_true(json_object_get(l, "up")) ? "up" : "DOWN",
+                         (long long)jint(l, "reconnects"));
+        if (w < 0 || (size_t)w >= sizeof line - n)
+            break;
+        n += (size_t)w;
+    }
+    table_row(&t, "redis", line);
+
+    const json_t *c = json_object_get(d, "consumer");
+    const json_t *lag = json_object_get(c, "lag"), *pend = json_object_get(c, "pending");
+    snprintf(a, sizeof a, "%lld", (long long)json_integer_value(lag));
+    snprintf(b, sizeof b, "%lld", (long long)json_integer_value(pend));
+    snprintf(line, sizeof line, "group %s: lag %s, pending %s", jstr(c, "group"),
+             json_is_integer(lag) ? a : "unknown", json_is_integer(pend) ? b : "unknown");
+    table_row(&t, "consumer", line);
+
+    const json_t *ev = json_object_get(d, "events");
+    snprintf(line, sizeof line,
+             "%.1f/s over the last minute; %lld read, %lld dead, %lld duplicates, %lld for "
+             "unknown tickets",
+             json_number_value(json_object_get(d, "events_per_second")),
+             (long long)jint(ev, "read"), (long long)jint(ev, "dead"),
+             (long long)jint(ev, "duplicates"), (long long)jint(ev, "unknown_ticket"));
+    table_row(&t, "events", line);
+
+    const json_t *open = json_object_get(d, "open_tickets");
+    if (json_is_integer(open)) {
+        snprintf(line, sizeof line, "%lld open", (long long)json_integer_value(open));
+        table_row(&t, "tickets", line);
+        const char *k;
+        json_t *v;
+        n = 0;
+        line[0] = '\0';
+        json_object_foreach(json_object_get(d, "running_clocks"), k, v) {
+            if (json_integer_value(v) == 0)
+                continue;
+            int w = snprintf(line + n, sizeof line - n, "%s%s %lld", n ? ", " : "", k,
+                             (long long)json_integer_value(v));
+            if (w < 0 || (size_t)w >= sizeof line - n)
+                break;
+            n += (size_t)w;
+        }
+        table_row(&t, "clocks", n ? line : "none running");
+    } else {
+        table_row(&t, "tickets", "unknown (state loading)");
+    }
+    const json_t *dec = json_object_get(d, "decisions");
+    snprintf(line, sizeof line, "%lld warnings, %lld breaches, %lld escalations, %lld recovered",
+             (long long)jint(dec, "warnings"), (long long)jint(dec, "breaches"),
+             (long long)jint(dec, "escalations"), (long long)jint(dec, "recovered"));
+    table_row(&t, "decisions", line);
+    const json_t *dl = json_object_get(d, "deliveries");
+    const json_t *dead = json_object_get(dl, "dead");
+    snprintf(a, sizeof a, "%lld", (long long)json_integer_value(dead));
+    snprintf(line, sizeof line,
+             "%lld pending, %lld retrying, %lld in flight, %lld delivered, %s dead",
+             (long long)jint(dl, "pending"), (long long)jint(dl, "retrying"),
+             (long long)jint(dl, "in_flight"), (long long)jint(dl, "delivered"),
+             json_is_integer(dead) ? a : "unknown");
+    table_row(&t, "deliveries", line);
+    table_print(&t);
+    return EXIT_OK;
+}
+
+static int print_ticket(json_t *d)
+{
+    char a[128], b[64], e[512];
+    printf("ticket %s\n", clean(jstr(d, "ticket"), e, sizeof e));
+    table t = {.ncols = 2};
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(d, "attrs"), k, v) {
+        snprintf(a, sizeof a, "  %s", k);
+        table_row(&t, a, json_string_value(v));
+    }
+    table_print(&t);
+    table tc = {.ncols = 9};
+    table_row(&tc, "METRIC", "STATE", "POLICY", "DEADLINE", "DUE", "ELAPSED", "LEVEL", "ACKED",
+              "NOTIFIED");
+    size_t i;
+    json_array_foreach(json_object_get(d, "clocks"), i, v) {
+        const json_t *dl = json_object_get(v, "deadline_ms");
+        char lvl[16], el[32];
+        snprintf(lvl, sizeof lvl, "%lld", (long long)jint(v, "level"));
+        sla_ms_format(jint(v, "elapsed_ms"), el, sizeof el);
+        table_row(&tc, jstr(v, "metric"), jstr(v, "state"), jstr(v, "policy"),
+                  json_is_integer(dl) ? local_time(json_integer_value(dl), a, sizeof a) : "-",
+                  json_is_integer(dl) ? relative(jint(v, "remaining_ms"), b, sizeof b) : "-", el,
+                  lvl, json_is_true(json_object_get(v, "acked")) ? "yes" : "no",
+                  join(json_object_get(v, "notified"), e, sizeof e));
+    }
+    if (tc.nrows == 1) {
+        printf("no clock has started\n");
+        table_discard(&tc);
+    } else {
+        table_print(&tc);
+    }
+    return EXIT_OK;
+}
+
+static int print_list(json_t *d, int breached)
+{
+    table t = {.ncols = breached ? 8 : 7};
+    if (breached)
+        table_row(&t, "TICKET", "METRIC", "POLICY", "DEADLINE", "OVERDUE", "LEVEL", "ACKED",
+                  "NOTIFIED");
+    else
+        table_row(&t, "TICKET", "METRIC", "POLICY", "DEADLINE", "DUE", "LEVEL", "ACKED");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(d, "items"), i, v) {
+        char a[64], b[64], lvl[16], e[512];
+        snprintf(lvl, sizeof lvl, "%lld", (long long)jint(v, "level"));
+        local_time(jint(v, "deadline_ms"), a, sizeof a);
+        if (breached) {
+            sla_ms_format(-jint(v, "remaining_ms"), b, sizeof b);
+            table_row(&t, jstr(v, "ticket"), jstr(v, "metric"), jstr(v, "policy"), a, b, lvl,
+                      json_is_true(json_object_get(v, "acked")) ? "yes" : "no",
+                      join(json_object_get(v, "notified"), e, sizeof e));
+        } else {
+            table_row(&t, jstr(v, "ticket"), jstr(v, "metric"), jstr(v, "policy"), a,
+                      relative(jint(v, "remaining_ms"), b, sizeof b), lvl,
+                      json_is_true(json_object_get(v, "acked")) ? "yes" : "no");
+        }
+    }
+    return print_list_table(&t, d, breached ? "no clock is past its deadline" : "no clock is due");
+}
+
+static int print_due(json_t *d)
+{
+    return print_list(d, 0);
+}
+
+static int print_breached(json_t *d)
+{
+    return print_list(d, 1);
+}
+
+static int print_ack(json_t *d)
+{
+    long long n = (long long)jint(d, "acked");
+    printf("%lld clock%s acknowledged%s\n", n, n == 1 ? "" : "s",
+           json_is_true(json_object_get(d, "durable")) ? "" : " (not yet written to redis)");
+    return EXIT_OK;
+}
+
+static int print_deliveries(json_t *d)
+{
+    json_t *items = json_object_get(d, "items");
+    size_t i;
+    json_t *v;
+    int dead = json_object_get(d, "pending") == NULL;
+    table t = {.ncols = 8};
+    if (dead)
+        table_row(&t, "ENTRY", "ID", "RECEIVER", "TICKET", "METRIC", "KIND", "ATTEMPTS", "REASON");
+    else
+        table_row(&t, "ID", "RECEIVER", "TICKET", "METRIC", "KIND", "ATTEMPTS", "NEXT",
+                  "LAST ERROR");
+    json_array_foreach(items, i, v) {
+        char a[64], e[300];
+        if (dead) {
+            snprintf(e, sizeof e, "%s%s%s", jstr(v, "delivery.reason"),
+                     jstr(v, "delivery.error")[0] ? ": " : "", jstr(v, "delivery.error"));
+            table_row(&t, jstr(v, "entry"), jstr(v, "id"), jstr(v, "receiver"), jstr(v, "ticket"),
+                      jstr(v, "metric"), jstr(v, "kind"), jstr(v, "delivery.attempts"), e);
+        } else {
+            char n[16];
+            snprintf(n, sizeof n, "%lld", (long long)jint(v, "attempts"));
+            int64_t next = jint(v, "next_attempt_ms");
+            if (next > 0)
+                relative(next - opt.now_ms, a, sizeof a);
+            else
+                snprintf(a, sizeof a, "now");
+            int64_t st = jint(v, "last_status");
+            if (st)
+                snprintf(e, sizeof e, "HTTP %lld %s", (long long)st, jstr(v, "last_error"));
+            else
+                snprintf(e, sizeof e, "%s", jstr(v, "last_error")[0] ? jstr(v, "last_error") : "-");
+            table_row(&t, jstr(v, "id"), jstr(v, "receiver"), jstr(v, "ticket"),
+                      jstr(v, "metric"), jstr(v, "kind"), n, a, e);
+        }
+    }
+    if (!dead)
+        printf("%lld pending, %lld retrying, %lld in flight\n", (long long)jint(d, "pending"),
+               (long long)jint(d, "retrying"), (long long)jint(d, "in_flight"));
+    return print_list_table(&t, d, dead ? "no dead deliveries" : "nothing waiting for delivery");
+}
+
+static int print_replay(json_t *d)
+{
+    printf("dead delivery %s replayed as outbox entry %s\n", jstr(d, "dead_entry"),
+           jstr(d, "outbox_entry"));
+    return EXIT_OK;
+}
+
+static int print_reload(json_t *d)
+{
+    char e[512];
+    printf("configuration reloaded from %s: %lld policies, %lld receivers, %lld calendars\n",
+           clean(jstr(d, "config"), e, sizeof e), (long long)jint(d, "policies"),
+           (long long)jint(d, "receivers"), (long long)jint(d, "calendars"));
+    return EXIT_OK;
+}
+
+static const slactl_cmd commands[] = {
+    {"status", "status",
+     "Show the daemon: version, uptime, configuration file and when it was loaded,\n"
+     "the Redis links, the consumer group's lag, the input rate over the last\n"
+     "minute, open tickets, running clocks by metric, decisions so far and the\n"
+     "deliveries pending, retrying and dead.\n",
+     0, 0, print_status},
+    {"ticket", "ticket ID",
+     "Show one ticket: its attributes, and for every clock that started its\n"
+     "metric, state, policy, deadline (and how long until or since), level\n"
+     "reached (1 breach, 2 and up escalations), whether it was acknowledged and\n"
+     "who was notified.\n",
+     1, 1, print_ticket},
+    {"due", "due [--within D] [--limit N]",
+     "List running clocks not yet breached, soonest deadline first.\n"
+     "  --within D   only those due within D (\"10m\", \"2h\", \"1h30m\")\n"
+     "  --limit N    at most N (default 100, at most 1000)\n",
+     0, 0, print_due},
+    {"breached", "breached [--limit N]",
+     "List clocks past their deadline and not met, with the level reached and\n"
+     "the receivers notified.\n"
+     "  --limit N    at most N (default 100, at most 1000)\n",
+     0, 0, print_breached},
+    {"ack", "ack TICKET [METRIC]",
+     "Acknowledge the breaches of TICKET (of one METRIC, or all): the further\n"
+     "levels of their ladders stop. Answers once the acknowledgement is\n"
+     "written to Redis. METRIC: first_response, next_response, pickup,\n"
+     "periodic_update, resolution, follow_up, callback.\n",
+     1, 2, print_ack},
+    {"deliveries", "deliveries [--dead] [--limit N]",
+     "List webhook deliveries waiting (pending or retrying), or with --dead the\n"
+     "ones past their retry budget, newest first.\n"
+     "  --dead       the dead deliveries (ENTRY is the id replay takes)\n"
+     "  --limit N    at most N (default 100, at most 1000)\n",
+     0, 0, print_deliveries},
+    {"replay", "replay ID",
+     "Move one dead delivery back into the outbox, to be delivered again with\n"
+     "the same webhook-id. ID is its ENTRY from 'deliveries --dead', or the\n"
+     "record's id (esc_...).\n",
+     1, 1, print_replay},
+    {"reload", "reload",
+     "Reload the configuration file, exactly as SIGHUP does. A file with an\n"
+     "error is refused (exit 1, with the error) and the running configuration\n"
+     "stays.\n",
+     0, 0, print_reload},
+};
+
+/* --- the exchange ------------------------------------------------------- */
+
+static int connect_socket(const char *path)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sun.sun_path) {
+        fprintf(stderr, "slactl: socket path too long: %s\n", path);
+        return -1;
+    }
+    strcpy(sun.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        fprintf(stderr, "slactl: socket: %s\n", strerror(errno));
+        return -1;
+    }
+    struct timeval tv = {SLACTL_TIMEOUT_S, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+        fprintf(stderr, "slactl: cannot reach slad at %s: %s\n", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Send req (stolen) and read the response into *resp. 0 or -1 (said why). */
+static int exchange(json_t *req, json_t **resp)
+{
+    unsigned char *frame;
+    size_t len;
+    char err[256];
+    int rc = sla_ctl_encode(req, SLA_CTL_REQUEST, &frame, &len, err, sizeof err);
+    json_decref(req);
+    if (rc < 0) {
+        fprintf(stderr, "slactl: %s\n", err);
+        return -1;
+    }
+    int fd = connect_socket(opt.socket);
+    if (fd < 0) {
+        free(frame);
+        return -1;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = send(fd, frame + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+            break; /* refused before the request was read: its answer may be waiting */
+        if (w <= 0) {
+            fprintf(stderr, "slactl: sending to %s: %s\n", opt.socket, strerror(errno));
+            free(frame);
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    free(frame);
+
+    size_t cap = 4096, have = 0;
+    unsigned char *buf = malloc(cap);
+    rc = SLA_CTL_NEED_MORE;
+    while (buf && rc == SLA_CTL_NEED_MORE) {
+        if (have == cap) {
+            cap *= 2;
+            if (cap > SLA_CTL_HEADER + SLA_CTL_MAX_RESPONSE + 1)
+                cap = SLA_CTL_HEADER + SLA_CTL_MAX_RESPONSE + 1;
+            unsigned char *nb = realloc(buf, cap);
+            if (nb == NULL)
+                break;
+            buf = nb;
+        }
+        ssize_t r = recv(fd, buf + have, cap - have, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                fprintf(stderr, "slactl: slad closed the connection before answering\n");
+            else if (errno == EAGAIN || errno == EWOULDBLOCK)
+                fprintf(stderr, "slactl: no answer from slad within %d s\n", SLACTL_TIMEOUT_S);
+            else
+                fprintf(stderr, "slactl: reading from %s: %s\n", opt.socket, strerror(errno));
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        have += (size_t)r;
+        rc = sla_ctl_decode(buf, have, SLA_CTL_RESPONSE, resp, err, sizeof err);
+    }
+    close(fd);
+    free(buf);
+    if (rc != SLA_CTL_MESSAGE) {
+        fprintf(stderr, "slactl: unreadable answer from slad: %s\n",
+                rc == SLA_CTL_MALFORMED ? err : "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* --- command line ------------------------------------------------------- */
+
+/* control.socket from a configuration file, without loading the rest. */
+static int socket_from_config(const char *path, char **out)
+{
+    config_t cf;
+    config_init(&cf);
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return -1;
+    config_set_include_dir(&cf, dirname(copy));
+    int rc = -1;
+    const char *sock = SLACTL_DEFAULT_SOCKET;
+    if (config_read_file(&cf, path) != CONFIG_TRUE) {
+        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+            fprintf(stderr, "slactl: %s: cannot read: %s\n", path, strerror(errno));
+        else
+            fprintf(stderr, "slactl: %s:%d: %s\n",
+                    config_error_file(&cf) ? config_error_file(&cf) : path,
+                    config_error_line(&cf), config_error_text(&cf));
+    } else {
+        config_lookup_string(&cf, "control.socket", &sock);
+        *out = strdup(sock);
+        rc = *out ? 0 : -1;
+    }
+    config_destroy(&cf);
+    free(copy);
+    return rc;
+}
+
+static void command_help(const slactl_cmd *c, FILE *f)
+{
+    fprintf(f, "usage: slactl [-s SOCKET | -c CONFIG] [--json] %s\n\n%s", c->synopsis, c->help);
+}
+
+/* Parse the command's own options and arguments into a request. */
+static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **req)
+{
+    enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD };
+    static const struct option options[] = {
+        {"within", required_argument, NULL, OPT_WITHIN},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"dead", no_argument, NULL, OPT_DEAD},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    json_t *args = json_object();
+    int o;
+    optind = 1;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+        int allowed = (o == OPT_WITHIN && strcmp(c->name, "due") == 0) ||
+                      (o == OPT_DEAD && strcmp(c->name, "deliveries") == 0) ||
+                      (o == OPT_LIMIT && (strcmp(c->name, "due") == 0 ||
+                                          strcmp(c->name, "breached") == 0 ||
+                                          strcmp(c->name, "deliveries") == 0)) ||
+                      o == 'h';
+        if (!allowed) {
+            json_decref(args);
+            return die_usage("%s: unknown option '%s'", c->name, argv[optind - 1]);
+        }
+        if (o == 'h') {
+            command_help(c, stdout);
+            json_decref(args);
+            *req = NULL;
+            return EXIT_OK;
+        }
+        if (o == OPT_WITHIN) {
+            sla_span span;
+            char err[128];
+            if (sla_span_parse(optarg, &span, err, sizeof err) < 0 || span.rings) {
+                json_decref(args);
+                return die_usage("due: bad duration '%s' for --within", optarg);
+            }
+            json_object_set_new(args, "within_ms", json_integer(sla_span_plain_ms(&span, 0)));
+        } else if (o == OPT_LIMIT) {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end != '\0' || n < 1 || n > 1000) {
+                json_decref(args);
+                return die_usage("%s: --limit takes a number 1..1000", c->name);
+            }
+            json_object_set_new(args, "limit", json_integer(n));
+        } else if (o == OPT_DEAD) {
+            json_object_set_new(args, "dead", json_true());
+        }
+    }
+    int npos = argc - optind;
+    if (npos < c->min_args || npos > c->max_args) {
+        json_decref(args);
+        fprintf(stderr, "slactl: %s: wrong number of arguments\n", c->name);
+        command_help(c, stderr);
+        return EXIT_TROUBLE;
+    }
+    char **pos = argv + optind;
+    for (int i = 0; i < npos; i++) {
+        json_t *utf8 = json_string(pos[i]);
+        if (utf8 == NULL) {
+            json_decref(args);
+            return die_usage("%s: argument is not valid UTF-8", c->name);
+        }
+        json_decref(utf8);
+    }
+    if (strcmp(c->name, "ticket") == 0 || strcmp(c->name, "replay") == 0) {
+        json_object_set_new(args, "id", json_string(pos[0]));
+    } else if (strcmp(c->name, "ack") == 0) {
+        json_object_set_new(args, "ticket", json_string(pos[0]));
+        if (npos > 1)
+            json_object_set_new(args, "metric", json_string(pos[1]));
+    }
+    *req = sla_ctl_request_new(c->name, args);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"socket", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    char *from_config = NULL;
+    int o;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "+s:c:h", options, NULL)) != -1) {
+        switch (o) {
+        case 's': opt.socket = optarg; break;
+        case 'c': config = optarg; break;
+        case 'j': opt.json = 1; break;
+        case 'h': fputs(usage_text, stdout); return EXIT_OK;
+        case '?':
+        default:
+            if (optopt && strchr("sc", optopt))
+                return die_usage("option -%c needs an argument", optopt);
+            return die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (opt.socket && config)
+        return die_usage("-s and -c exclude each other");
+    if (optind >= argc)
+        return die_usage("no command given");
+    const char *name = argv[optind];
+    const slactl_cmd *cmd = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            cmd = &commands[i];
+    if (cmd == NULL)
+        return die_usage("unknown command '%s'", name);
+
+    /* --json may also come after the command. */
+    int cargc = 0;
+    char **cargv = calloc((size_t)(argc - optind) + 1, sizeof *cargv);
+    if (cargv == NULL)
+        return EXIT_TROUBLE;
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            opt.json = 1;
+        else
+            cargv[cargc++] = argv[i];
+    }
+    json_t *req = NULL;
+    int rc = build_request(cmd, cargc, cargv, &req);
+    free(cargv);
+    if (rc != EXIT_OK || req == NULL)
+        return rc;
+
+    if (config) {
+        if (socket_from_config(config, &from_config) < 0) {
+            json_decref(req);
+            return EXIT_TROUBLE;
+        }
+        opt.socket = from_config;
+    }
+    if (opt.socket == NULL)
+        opt.socket = SLACTL_DEFAULT_SOCKET;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    opt.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+
+    json_t *resp = NULL;
+    if (exchange(req, &resp) < 0) {
+        free(from_config);
+        return EXIT_TROUBLE;
+    }
+    free(from_config);
+    if (!sla_ctl_response_is_ok(resp)) {
+        char e[1024];
+        fprintf(stderr, "slactl: %s\n",
+                clean(sla_ctl_response_error_text(resp), e, sizeof e));
+        json_decref(resp);
+        return EXIT_REFUSED;
+    }
+    json_t *data = sla_ctl_response_data(resp);
+    if (opt.json) {
+        char *text = json_dumps(data, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        if (text) {
+            puts(text);
+            free(text);
+        }
+        rc = EXIT_OK;
+    } else {
+        rc = cmd->print(data);
+    }
+    json_decref(resp);
+    if (fflush(stdout) != 0)
+        rc = EXIT_TROUBLE;
+    return rc;
+}
