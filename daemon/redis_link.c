@@ -108,31 +108,37 @@ static void link_on_disconnect(const redisAsyncContext *ac, int status)
     link_lost(link, status == REDIS_OK ? "closed" : (ac->errstr[0] ? ac->errstr : "error"));
 }
 
-static void link_on_auth(redisAsyncContext *ac, void *r, void *privdata)
+/*
+ * 1 when the reply to a handshake command (AUTH, SELECT) lets the
+ * handshake go on; an error reply resets the link with `what` and the
+ * server's reason (never the password: only the reply is quoted).
+ */
+static int link_handshake_ok(redis_link *link, redisAsyncContext *ac, const redisReply *reply,
+                             const char *what)
 {
-    redis_link *link = privdata;
-    redisReply *reply = r;
     if (reply == NULL || link->ac != ac)
-        return;
+        return 0;
     if (reply->type == REDIS_REPLY_ERROR) {
         char why[256];
-        snprintf(why, sizeof why, "AUTH refused: %.200s", reply->str);
+        snprintf(why, sizeof why, "%s refused: %.200s", what, reply->str);
         redis_link_reset(link, why);
+        return 0;
     }
+    return 1;
+}
+
+static void link_on_auth(redisAsyncContext *ac, void *r, void *privdata)
+{
+    link_handshake_ok(privdata, ac, r, "AUTH");
 }
 
 static void link_on_select(redisAsyncContext *ac, void *r, void *privdata)
 {
     redis_link *link = privdata;
-    redisReply *reply = r;
-    if (reply == NULL || link->ac != ac)
+    char what[32];
+    snprintf(what, sizeof what, "SELECT %d", link->db);
+    if (!link_handshake_ok(link, ac, r, what))
         return;
-    if (reply->type == REDIS_REPLY_ERROR) {
-        char why[256];
-        snprintf(why, sizeof why, "SELECT %d refused: %.200s", link->db, reply->str);
-        redis_link_reset(link, why);
-        return;
-    }
     evtimer_del(link->connect_timer);
     if (link->failing)
         sla_notice("redis %s: reconnected after %u failed attempt%s", link->name, link->attempts,

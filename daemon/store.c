@@ -34,9 +34,6 @@
 #define STORE_SCAN_COUNT "1000"
 #define STORE_RELOAD_MIN_MS 100
 #define STORE_RELOAD_MAX_MS 5000
-/* id kind ticket metric policy level receiver deadline_ms fired_ms late_ms
- * cycle, then the attributes. */
-#define STORE_DECISION_FIELDS (16 + SLA_EVENT_MAX_FIELDS)
 
 /* One staged command, its arguments copied into one allocation. */
 typedef struct store_cmd {
@@ -425,11 +422,11 @@ static const char *item_ack(size_t i, size_t part, size_t *len)
 
 static int store_send_decision(const sla_decision *d)
 {
-    sla_field fields[STORE_DECISION_FIELDS];
+    sla_field fields[SLA_DECISION_MAX_FIELDS];
     char scratch[512];
-    size_t n = sla_decision_fields(d, fields, STORE_DECISION_FIELDS, scratch, sizeof scratch);
-    const char *argv[3 + 2 * STORE_DECISION_FIELDS];
-    size_t lens[3 + 2 * STORE_DECISION_FIELDS];
+    size_t n = sla_decision_fields(d, fields, SLA_DECISION_MAX_FIELDS, scratch, sizeof scratch);
+    const char *argv[3 + 2 * SLA_DECISION_MAX_FIELDS];
+    size_t lens[3 + 2 * SLA_DECISION_MAX_FIELDS];
     argv[0] = "XADD";
     lens[0] = 4;
     argv[1] = store.keys.escalations;

@@ -160,7 +160,7 @@ size_t sla_decision_fields(const sla_decision *d, sla_field *fields, size_t max,
     while (sla_attrs_next(d->attrs, d->attrs_len, &pos, &k, &v)) {
         /* An attribute never shadows a record field of the same name. */
         int reserved = 0;
-        for (size_t i = 0; i < 11 && i < n; i++)
+        for (size_t i = 0; i < SLA_DECISION_FIXED_FIELDS && i < n; i++)
             if (strcmp(fields[i].key, k) == 0)
                 reserved = 1;
         if (!reserved)
@@ -886,6 +886,23 @@ static int opens_ticket(enum sla_event_type type)
            type == SLA_EV_CALL_RINGING;
 }
 
+/*
+ * Stop the further ladder levels of every breached live clock of metric
+ * (-1: all). Returns how many clocks were newly acknowledged.
+ */
+static int ticket_ack(sla_ticket *t, int metric)
+{
+    int n = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        sla_clock *c = tclock(t, m);
+        if ((metric < 0 || metric == m) && is_live(c) && c->fired > 0 && !c->acked) {
+            c->acked = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
 /* pol: the ticket's policies, resolved by the caller when policy_needed(). */
 static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int64_t ts,
                          int64_t now, const unsigned char pol[SLA_METRIC_COUNT])
@@ -965,10 +982,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         clock_meet(e, t, SLA_METRIC_CALLBACK, ts, now);
         break;
     case SLA_EV_ESCALATION_ACK:
-        for (int m = 0; m < SLA_METRIC_COUNT; m++)
-            if ((ev->metric < 0 || ev->metric == m) && is_live(tclock(t, m)) &&
-                tclock(t, m)->fired > 0)
-                tclock(t, m)->acked = 1;
+        ticket_ack(t, ev->metric);
         break;
     case SLA_EV_TICKET_CLOSED:
     case SLA_EV_TYPE_COUNT:
@@ -1096,14 +1110,7 @@ int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, in
     if (!t)
         return -1;
     ticket_run(e, t, now_ms, now_ms);
-    int n = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        sla_clock *c = tclock(t, m);
-        if ((metric < 0 || metric == m) && is_live(c) && c->fired > 0 && !c->acked) {
-            c->acked = 1;
-            n++;
-        }
-    }
+    int n = ticket_ack(t, metric);
     mark_dirty(e, t);
     ticket_reschedule(e, t);
     return n;

@@ -94,7 +94,8 @@ void sla_output_clear(sla_output *out);
  * written to fields (at most max), borrowing from d and scratch.
  */
 /* Room sla_decision_fields() needs: fixed fields plus every attribute. */
-#define SLA_DECISION_MAX_FIELDS (11 + SLA_EVENT_MAX_FIELDS)
+#define SLA_DECISION_FIXED_FIELDS 11
+#define SLA_DECISION_MAX_FIELDS (SLA_DECISION_FIXED_FIELDS + SLA_EVENT_MAX_FIELDS)
 #define SLA_DECISION_SCRATCH 256
 
 size_t sla_decision_fields(const sla_decision *d, sla_field *fields, size_t max, char *scratch,
