@@ -1459,7 +1459,8 @@ static int check_includes(loader *ld, const char *file, const char *shown, int d
     char *line = NULL;
     size_t cap = 0;
     int rc = 0;
-    for (int lineno = 1; rc == 0 && getline(&line, &cap, f) >= 0; lineno++) {
+    ssize_t len;
+    for (int lineno = 1; rc == 0 && (len = getline(&line, &cap, f)) >= 0; lineno++) {
         const char *p = line + strspn(line, " \t");
         if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
             continue;
@@ -1468,9 +1469,27 @@ static int check_includes(loader *ld, const char *file, const char *shown, int d
             continue;
         char name[1024];
         size_t n = 0;
-        for (; *p && *p != '"' && n < sizeof name - 1; p++)
+        int nul = memchr(line, '\0', (size_t)len) != NULL;
+        for (; *p && *p != '"' && n < sizeof name - 1; p++) {
+            unsigned hex;
+            size_t digits = p[0] == '\\' && p[1] == 'x' ? strspn(p + 2, "0123456789abcdefABCDEF") : 0;
+            if (digits > 0 && sscanf(p + 2, "%2x", &hex) == 1) { /* libconfig's \xHH */
+                nul |= hex == 0;
+                name[n++] = (char)hex;
+                p += 1 + (digits < 2 ? digits : 2);
+                continue;
+            }
             name[n++] = (*p == '\\' && p[1]) ? *++p : *p;
+        }
         name[n] = '\0';
+        if (nul) {
+            /* libconfig would cut the name at the NUL: maybe down to the
+             * include directory itself. */
+            snprintf(ld->err, ld->errlen, "%s:%d: cannot include: NUL byte in the line", shown,
+                     lineno);
+            rc = -1;
+            break;
+        }
         char full[4096];
         snprintf(full, sizeof full, "%s%s%s", ld->dir ? ld->dir : "", ld->dir ? "/" : "", name);
         struct stat st;

@@ -409,6 +409,23 @@ static void test_syntax_errors(void)
     EXPECT_ERROR("log_level = \"info\";\n  @include \"sub\"\n",
                  "2: cannot include 'sub': not a regular file");
     EXPECT_ERROR("@include \"\"\n", "1: cannot include '': not a regular file");
+    /* a NUL byte in the name would make libconfig include the directory */
+    {
+        static const char nul_line[] = "@include \"\\\0x\"\n";
+        char path[512];
+        snprintf(path, sizeof path, "%s/t.conf", dir);
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (f) {
+            fwrite(nul_line, 1, sizeof nul_line - 1, f);
+            fclose(f);
+        }
+        c = (sla_config *)1;
+        CHECK_INT(sla_config_load(main_path, &c, err, sizeof err), -1);
+        CHECK(c == NULL);
+        snprintf(want, sizeof want, "%s:1: cannot include: NUL byte in the line", main_path);
+        CHECK_STR(err, want);
+    }
     CHECK_INT(sla_config_load(sub, &c, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s: cannot open: not a regular file", sub);
     CHECK_STR(err, want);
