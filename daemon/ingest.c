@@ -8,9 +8,14 @@
  *   XREADGROUP ... STREAMS <events> <last id>      own pending, until empty
  *   XREADGROUP ... BLOCK <block> STREAMS <events> >
  *
- * and nothing while a batch is being committed: processing is strict
- * alternation (read, apply, commit, read), which bounds memory to one
- * batch and makes "acknowledged" mean "its effects are in Redis".
+ * The next batch is asked for as soon as one has been applied and handed
+ * to the store, so Redis reads the next batch while it commits this one,
+ * and slad applies that batch while Redis works: at most STORE_MAX_COMMITS
+ * (2) batches are applied and not yet durable. That bounds memory to two
+ * batches, and "acknowledged" still means "its effects are in Redis": the
+ * XACK of an entry is in the transaction that stores its effects. A batch
+ * applied but not committed when the engine is dropped is lost with it,
+ * and its entries, still pending, are read again.
  *
  * Replies carry the epoch they were asked in; the epoch changes whenever
  * the engine is dropped or resumed, and a reply from an older epoch is not
@@ -53,7 +58,7 @@ static struct {
     int stopping;
     int group_ok;        /* XGROUP CREATE done on this reader connection */
     int inflight;        /* a read, claim or group request awaits its reply */
-    int committing;
+    int uncommitted;     /* batches applied whose commit is not reported */
     int pending_phase;   /* reading own pending entries */
     char pending_from[48];
     int claim_due;
@@ -156,7 +161,7 @@ static void ingest_on_committed(int ok, void *arg)
 {
     if ((uintptr_t)arg != ing.epoch)
         return;
-    ing.committing = 0;
+    ing.uncommitted--;
     if (ok)
         ingest_next();
     /* else: the store drops the engine; ingest_resume() restarts reading. */
@@ -169,8 +174,10 @@ static void ingest_batch(const redisReply *entries)
     for (size_t i = 0; i < entries->elements; i++)
         ingest_entry(entries->element[i], now);
     ing.stats.batches++;
-    ing.committing = 1;
+    ing.uncommitted++;
     store_commit(ingest_on_committed, (void *)ing.epoch);
+    /* Read the next batch while this one is being committed. */
+    ingest_next();
 }
 
 /* --- replies ------------------------------------------------------------ */
@@ -311,7 +318,8 @@ static void ingest_send(redis_link *link, redisCallbackFn *fn, int argc, const c
 
 static void ingest_next(void)
 {
-    if (ing.engine == NULL || ing.stopping || ing.inflight || ing.committing ||
+    if (ing.engine == NULL || ing.stopping || ing.inflight ||
+        ing.uncommitted >= STORE_MAX_COMMITS ||
         !redis_link_is_up(ing.reader) || evtimer_pending(ing.retry_timer, NULL))
         return;
     if (!ing.group_ok) {
@@ -382,7 +390,7 @@ void ingest_resume(sla_engine *engine)
 {
     ing.engine = engine;
     ing.epoch++;
-    ing.committing = 0;
+    ing.uncommitted = 0;
     ingest_restart_pending();
     ingest_next();
 }
@@ -391,7 +399,7 @@ void ingest_suspend(void)
 {
     ing.engine = NULL;
     ing.epoch++;
-    ing.committing = 0;
+    ing.uncommitted = 0;
 }
 
 void ingest_stop(void)

@@ -7,7 +7,8 @@
  * engine rebuild), then new ones. Every entry of a batch is parsed; valid
  * ones go to the engine, invalid ones become dead letters, and all are
  * staged for acknowledgement; then the batch is committed through the
- * store, and the next batch is read only once that commit is durable.
+ * store, and the next batch is read while that commit is in flight (at
+ * most two batches applied and not yet durable).
  * Entries left pending by a dead consumer are taken over periodically with
  * XAUTOCLAIM (on the command link) and handled the same way.
  *

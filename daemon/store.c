@@ -16,8 +16,8 @@
  * close a ticket and open it again under the same id; the engine then
  * reports it both removed and changed, and the later state must win.
  *
- * Memory is bounded by the batch: the caller stages at most one batch of
- * entries before committing, and the engine's output is collected into one
+ * Memory is bounded by the batch: the caller stages one batch of entries
+ * before each commit and keeps at most STORE_MAX_COMMITS unreported, and the engine's output is collected into one
  * sla_output that is cleared when the transaction has been sent (hiredis
  * has copied the arguments by then).
  */
@@ -60,11 +60,7 @@ static struct {
     int reload_delay_ms;
 
     int inflight;          /* a MULTI/EXEC awaits its reply */
-    store_commit_fn *inflight_fn;
-    void *inflight_arg;
-    int commit_waiting;    /* a commit waits for the one in flight */
-    store_commit_fn *commit_fn;
-    void *commit_arg;
+    int commit_waiting;    /* staged entries wait for the one in flight */
     int tick_wanted;       /* the alarm went off during a transaction */
 
     store_idle_fn *idle_fn;
@@ -78,9 +74,12 @@ static struct {
     sla_output out;
     store_stats stats;
 
-    /* store_sync() callers: waiting for the next flush, then riding the
-     * transaction in flight. */
-    struct store_sync { store_commit_fn *fn; void *arg; } syncs[2][STORE_MAX_SYNCS];
+    /* store_commit() and store_sync() callers: waiting for the next flush,
+     * then riding the transaction in flight. STORE_MAX_SYNCS are for
+     * store_sync(); STORE_MAX_COMMITS more for commits, which never fail
+     * for want of room. */
+    struct store_sync { store_commit_fn *fn; void *arg; }
+        syncs[2][STORE_MAX_SYNCS + STORE_MAX_COMMITS];
     size_t nsyncs[2];
     store_decision_fn *observe_fn;
     void *observe_arg;
@@ -91,7 +90,7 @@ enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
 /* Call and forget the syncs of one list (the list may grow meanwhile). */
 static void store_call_syncs(int which, int ok)
 {
-    struct store_sync done[STORE_MAX_SYNCS];
+    struct store_sync done[STORE_MAX_SYNCS + STORE_MAX_COMMITS];
     size_t n = store.nsyncs[which];
     memcpy(done, store.syncs[which], n * sizeof done[0]);
     store.nsyncs[which] = 0;
@@ -219,18 +218,10 @@ static void store_fail(const char *why)
     wakeup_disarm();
     store.tick_wanted = 0;
 
-    store_commit_fn *fn1 = store.inflight ? store.inflight_fn : NULL;
-    void *arg1 = store.inflight_arg;
-    store_commit_fn *fn2 = store.commit_waiting ? store.commit_fn : NULL;
-    void *arg2 = store.commit_arg;
     store.inflight = 0;
     store.commit_waiting = 0;
     if (had_engine && store.state_fn)
         store.state_fn(0, store.state_arg);
-    if (fn1)
-        fn1(0, arg1);
-    if (fn2)
-        fn2(0, arg2);
     store_call_syncs(STORE_SYNC_INFLIGHT, 0);
     store_call_syncs(STORE_SYNC_WAITING, 0);
     if (redis_link_is_up(store.link))
@@ -356,11 +347,6 @@ static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
     }
     store.stats.transactions++;
     store.inflight = 0;
-    store_commit_fn *fn = store.inflight_fn;
-    void *arg = store.inflight_arg;
-    store.inflight_fn = NULL;
-    if (fn)
-        fn(1, arg);
     store_call_syncs(STORE_SYNC_INFLIGHT, 1);
     if (store.engine && !store.inflight && (store.commit_waiting || store.tick_wanted))
         store_flush();
@@ -464,10 +450,7 @@ static void store_flush(void)
     sla_engine_collect(store.engine, &store.out);
     wakeup_arm(sla_engine_next_wakeup(store.engine));
 
-    store_commit_fn *fn = commit ? store.commit_fn : NULL;
-    void *arg = store.commit_arg;
     store.commit_waiting = 0;
-    store.commit_fn = NULL;
     sla_output *o = &store.out;
     memcpy(store.syncs[STORE_SYNC_INFLIGHT], store.syncs[STORE_SYNC_WAITING],
            store.nsyncs[STORE_SYNC_WAITING] * sizeof store.syncs[0][0]);
@@ -475,8 +458,6 @@ static void store_flush(void)
     store.nsyncs[STORE_SYNC_WAITING] = 0;
     if (o->nupserts == 0 && o->nremoved == 0 && o->ndecisions == 0 && store.ndead == 0 &&
         store.nacks == 0) {
-        if (fn)
-            fn(1, arg);
         store_call_syncs(STORE_SYNC_INFLIGHT, 1);
         return;
     }
@@ -503,8 +484,6 @@ static void store_flush(void)
     sla_output_clear(&store.out);
     store_unstage();
     store.inflight = 1;
-    store.inflight_fn = fn;
-    store.inflight_arg = arg;
     if (rc < 0) {
         /* A half-written MULTI must not stay open on the connection. */
         redis_link_reset(store.link, "could not queue the transaction");
@@ -520,9 +499,17 @@ void store_commit(store_commit_fn *fn, void *arg)
         fn(0, arg);
         return;
     }
+    size_t *n = &store.nsyncs[STORE_SYNC_WAITING];
+    if (*n == STORE_MAX_SYNCS + STORE_MAX_COMMITS) {
+        /* More commits outstanding than the caller promised: a bug. */
+        sla_err("more than %d commits waiting; dropping the engine", STORE_MAX_COMMITS);
+        store_unstage();
+        fn(0, arg);
+        store_fail("too many commits waiting");
+        return;
+    }
+    store.syncs[STORE_SYNC_WAITING][(*n)++] = (struct store_sync){fn, arg};
     store.commit_waiting = 1;
-    store.commit_fn = fn;
-    store.commit_arg = arg;
     store_flush();
 }
 
@@ -543,7 +530,7 @@ int store_sync(store_commit_fn *fn, void *arg)
         fn(0, arg);
         return 0;
     }
-    if (store.nsyncs[STORE_SYNC_WAITING] == STORE_MAX_SYNCS)
+    if (store.nsyncs[STORE_SYNC_WAITING] >= STORE_MAX_SYNCS)
         return -1;
     store.syncs[STORE_SYNC_WAITING][store.nsyncs[STORE_SYNC_WAITING]++] =
         (struct store_sync){fn, arg};

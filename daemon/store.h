@@ -22,8 +22,8 @@
  *   XACK  <events> <group> id ...        (every staged entry)
  *   EXEC
  *
- * Only one transaction is ever in flight; a commit or an alarm arriving
- * meanwhile waits for EXEC's reply. The same flush serves the batch path
+ * Only one transaction is ever in flight; commits and alarms arriving
+ * meanwhile wait for EXEC's reply and then go out together. The same flush serves the batch path
  * (store_commit) and the alarm path (store_tick).
  *
  * Ownership: staged data is copied; the configuration is borrowed (it must
@@ -83,7 +83,13 @@ int store_stage_dead(const char *id, size_t id_len, const char *reason, const ch
 /* Stage the acknowledgement of entry id. Returns 0 or -1 (OOM). */
 int store_stage_ack(const char *id, size_t id_len);
 
-/* Make everything staged durable, with the engine's output; fn reports. */
+/*
+ * Make everything staged durable, with the engine's output; fn reports.
+ * A commit made while a transaction is in flight waits for it, and commits
+ * waiting together are written in one transaction (each fn is called). A
+ * caller keeps at most STORE_MAX_COMMITS commits unreported at a time.
+ */
+#define STORE_MAX_COMMITS 2
 void store_commit(store_commit_fn *fn, void *arg);
 
 /* The engine's alarm: advance and flush what came out. */
