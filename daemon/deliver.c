@@ -67,6 +67,7 @@
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
+#include "priority.h"
 #include "sla_backoff.h"
 #include "sla_log.h"
 #include "sla_outbox.h"
@@ -186,10 +187,21 @@ static struct {
 } dlv;
 
 static void deliver_read(void);
+
 static void deliver_pump(void);
 static void deliver_flush_writes(void);
 
 /* Stopping: tell the caller once nothing is in flight any more. */
+/* Every event of delivery runs at the loop's lowest priority (priority.h). */
+static struct event *deliver_event_new(evutil_socket_t fd, short what, event_callback_fn cb,
+                                       void *arg)
+{
+    struct event *ev = event_new(dlv.base, fd, what, cb, arg);
+    if (ev)
+        event_priority_set(ev, SLAD_PRIORITY_BULK);
+    return ev;
+}
+
 static void deliver_maybe_done(void)
 {
     if (!dlv.stopping || dlv.in_flight || dlv.writes || dlv.done_fn == NULL)
@@ -291,7 +303,7 @@ static deliver_target *deliver_target_for(const char *name)
         return t;
     t = calloc(1, sizeof *t);
     if (t == NULL || (t->name = strdup(name)) == NULL ||
-        (t->timer = evtimer_new(dlv.base, deliver_on_target_timer, t)) == NULL) {
+        (t->timer = deliver_event_new(-1, 0, deliver_on_target_timer, t)) == NULL) {
         if (t)
             free(t->name);
         free(t);
@@ -550,8 +562,9 @@ static int deliver_on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
     if (ev) {
         event_del(ev);
         event_assign(ev, dlv.base, s, kind, deliver_on_socket_event, NULL);
+        event_priority_set(ev, SLAD_PRIORITY_BULK);
     } else {
-        ev = event_new(dlv.base, s, kind, deliver_on_socket_event, NULL);
+        ev = deliver_event_new(s, kind, deliver_on_socket_event, NULL);
         if (ev == NULL)
             return -1;
         curl_multi_assign(dlv.multi, s, ev);
@@ -948,7 +961,7 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
     }
     snprintf(r->entry, sizeof r->entry, "%s", id);
     r->target = deliver_target_for(r->d.receiver);
-    r->timer = evtimer_new(dlv.base, deliver_on_rec_timer, r);
+    r->timer = deliver_event_new(-1, 0, deliver_on_rec_timer, r);
     if (r->target == NULL || r->timer == NULL) {
         if (r->timer)
             event_free(r->timer);
@@ -1173,10 +1186,10 @@ int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return -1;
     dlv.multi = curl_multi_init();
-    dlv.guard_timer = evtimer_new(base, deliver_on_guard, NULL);
-    dlv.retry_timer = evtimer_new(base, deliver_on_retry, NULL);
-    dlv.write_timer = evtimer_new(base, deliver_on_write_timer, NULL);
-    dlv.curl_timer = evtimer_new(base, deliver_on_curl_timer, NULL);
+    dlv.guard_timer = deliver_event_new(-1, 0, deliver_on_guard, NULL);
+    dlv.retry_timer = deliver_event_new(-1, 0, deliver_on_retry, NULL);
+    dlv.write_timer = deliver_event_new(-1, 0, deliver_on_write_timer, NULL);
+    dlv.curl_timer = deliver_event_new(-1, 0, deliver_on_curl_timer, NULL);
     if (dlv.group == NULL || dlv.consumer == NULL || dlv.multi == NULL ||
         dlv.guard_timer == NULL || dlv.retry_timer == NULL || dlv.write_timer == NULL ||
         dlv.curl_timer == NULL)
@@ -1215,7 +1228,7 @@ void deliver_stop(int grace_ms, deliver_done_fn *fn, void *arg)
     dlv.done_fn = fn;
     dlv.done_arg = arg;
     if (dlv.grace_timer == NULL)
-        dlv.grace_timer = evtimer_new(dlv.base, deliver_on_grace, NULL);
+        dlv.grace_timer = deliver_event_new(-1, 0, deliver_on_grace, NULL);
     if (dlv.grace_timer)
         deliver_arm(dlv.grace_timer, grace_ms);
 }

@@ -51,7 +51,9 @@
 #include "http.h"
 #include "ingest.h"
 #include "notify.h"
+#include "priority.h"
 #include "redis_link.h"
+#include "reply_arena.h"
 #include "sla_config.h"
 #include "sla_engine.h"
 #include "sla_keys.h"
@@ -201,6 +203,23 @@ static void main_on_reload(evutil_socket_t sig, short what, void *arg)
     main_reload(err, sizeof err, NULL);
 }
 
+/* The loop with the priorities of priority.h and a bounded dispatch slice. */
+static struct event_base *main_event_base(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (cfg == NULL)
+        return NULL;
+    struct timeval slice = {0, SLAD_DISPATCH_SLICE_US};
+    event_config_set_max_dispatch_interval(cfg, &slice, -1, SLAD_PRIORITY_NORMAL);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (base && event_base_priority_init(base, SLAD_PRIORITIES) < 0) {
+        event_base_free(base);
+        return NULL;
+    }
+    return base;
+}
+
 static int signals_init(void)
 {
     signal(SIGPIPE, SIG_IGN); /* a peer closing a socket is an error return, not death */
@@ -300,7 +319,7 @@ int main(int argc, char **argv)
 
     int rc = 1;
     /* 4. event loop */
-    slad.base = event_base_new();
+    slad.base = main_event_base();
     if (slad.base == NULL) {
         sla_err("cannot create the event loop");
         goto out;
@@ -318,6 +337,7 @@ int main(int argc, char **argv)
         sla_err("out of memory");
         goto out;
     }
+    redis_link_set_priority(slad.deliver, SLAD_PRIORITY_BULK);
     /* 7. store and state */
     if (store_init(slad.base, slad.command, &slad.keys, slad.cfg, main_on_store_state, NULL) < 0) {
         sla_err("cannot initialise the store");
@@ -376,6 +396,7 @@ out:
     redis_link_free(slad.deliver);
     redis_link_free(slad.reader);
     redis_link_free(slad.command);
+    reply_arena_release();
     signals_finish();
     if (slad.base)
         event_base_free(slad.base);

@@ -29,6 +29,8 @@
 
 #include <hiredis/adapters/libevent.h>
 
+#include "priority.h"
+#include "reply_arena.h"
 #include "sla_log.h"
 
 #define LINK_BACKOFF_MIN_MS 100
@@ -43,6 +45,7 @@ struct redis_link {
     char *password;     /* NULL: no AUTH; never logged */
     int db;
     int connect_timeout_ms;
+    int priority;          /* of the connection's events (priority.h) */
 
     redisAsyncContext *ac; /* NULL while down; owned */
     int up;
@@ -183,11 +186,15 @@ static void link_connect(redis_link *link)
         return;
     }
     ac->data = link;
+    reply_arena_attach(ac);
     if (redisLibeventAttach(ac, link->base) != REDIS_OK) {
         redisAsyncFree(ac);
         link_lost(link, "cannot attach to the event loop");
         return;
     }
+    redisLibeventEvents *events = ac->ev.data; /* the adapter's, not yet active */
+    event_priority_set(events->rev, link->priority);
+    event_priority_set(events->wev, link->priority);
     redisAsyncSetConnectCallback(ac, link_on_connect);
     redisAsyncSetDisconnectCallback(ac, link_on_disconnect);
     link->ac = ac;
@@ -233,6 +240,7 @@ redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const
     link->connect_timeout_ms = cfg->redis.connect_timeout_ms > 0 ? cfg->redis.connect_timeout_ms
                                                                  : 2000;
     link->backoff_ms = LINK_BACKOFF_MIN_MS;
+    link->priority = SLAD_PRIORITY_NORMAL;
     link->fn = fn;
     link->arg = arg;
     link->connect_timer = evtimer_new(base, link_on_connect_timeout, link);
@@ -275,6 +283,11 @@ void redis_link_start(redis_link *link)
 {
     if (link->ac == NULL && !evtimer_pending(link->retry_timer, NULL))
         link_connect(link);
+}
+
+void redis_link_set_priority(redis_link *link, int priority)
+{
+    link->priority = priority;
 }
 
 int redis_link_is_up(const redis_link *link)

@@ -47,6 +47,9 @@ void redis_link_free(redis_link *link);
 /* Begin connecting. */
 void redis_link_start(redis_link *link);
 
+/* The event-loop priority of the link's socket events (priority.h), from
+ * its next connection on; SLAD_PRIORITY_NORMAL unless set. */
+void redis_link_set_priority(redis_link *link, int priority);
 int redis_link_is_up(const redis_link *link);
 const char *redis_link_name(const redis_link *link);
 /* How many times the link came up again after its first connection. */

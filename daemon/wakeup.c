@@ -5,12 +5,13 @@
  * counts it on its monotonic clock. A wall-clock step while armed shifts
  * the firing by the step, which the engine tolerates: it fires whatever is
  * due at the time it is advanced, and the alarm is re-armed after every
- * advance.
+ * advance. The alarm has the loop's most urgent priority (priority.h).
  */
 #include "wakeup.h"
 
 #include <time.h>
 
+#include "priority.h"
 #include "sla_log.h"
 
 static struct event *wakeup_event;
@@ -35,6 +36,7 @@ int wakeup_init(struct event_base *base, wakeup_fn *fn, void *arg)
     wakeup_event = evtimer_new(base, wakeup_on_timer, NULL);
     if (wakeup_event == NULL)
         return -1;
+    event_priority_set(wakeup_event, SLAD_PRIORITY_ALARM);
     wakeup_callback = fn;
     wakeup_arg = arg;
     return 0;
