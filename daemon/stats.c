@@ -2,8 +2,8 @@
  * stats — counters, samples and the polled backlog. See stats.h.
  *
  * The input rate is a ring of STATS_RING one-second samples of ingest's
- * "entries read" counter: the rate is (newest - oldest) / their distance,
- * so it needs no per-event work at all.
+ * "entries read" counter, the first taken at start: the rate is (newest -
+ * oldest) / their distance, so it needs no per-event work at all.
  *
  * Decision counters are a flat array searched linearly with a one-entry
  * cache: there are at most (kinds x metrics x policies) of them, a few
@@ -246,6 +246,13 @@ int stats_init(struct event_base *base, redis_link *command, const sla_keys *key
     st.backlog = (stats_backlog){-1, -1, -1, 0};
     st.last_tick_mono_ms = stats_mono_ms();
     st.last_poll_ms = st.last_tick_mono_ms - STATS_POLL_MS;
+    /* The first sample is the counter at start, so that entries read
+     * before the first tick count in the rate. */
+    ingest_stats in;
+    ingest_get_stats(&in);
+    st.ring[0] = in.entries;
+    st.ring_pos = 1;
+    st.ring_n = 1;
     st.tick = event_new(base, -1, EV_PERSIST, stats_on_tick, NULL);
     if (st.group == NULL || st.tick == NULL)
         return -1;

@@ -73,6 +73,9 @@ def test_status_ticket_due_breached(make_env):
     check(st["running_clocks"]["first_response"] == 2, "2 first_response clocks running")
     check(st["decisions"]["breaches"] >= 1, "a breach counted")
     check(st["events"]["read"] == 2, "2 events read: %r" % st["events"])
+    # the rate counts from start: 2 events in the last minute, whenever read
+    wait_for(lambda: ok_json(env, "status")["events_per_second"] > 0, 5,
+             "a non-zero input rate")
     check(all(l["up"] for l in st["redis"]), "every redis link up: %r" % st["redis"])
     check({l["link"] for l in st["redis"]} >= {"reader", "command"}, "links named")
     check(st["config"]["path"] == env.config, "config path %r" % st["config"]["path"])
