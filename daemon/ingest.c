@@ -8,13 +8,16 @@
  *   XREADGROUP ... STREAMS <events> <last id>      own pending, until empty
  *   XREADGROUP ... BLOCK <block> STREAMS <events> >
  *
- * The next batch is asked for as soon as one has been applied and handed
- * to the store, so Redis reads the next batch while it commits this one,
- * and slad applies that batch while Redis works: at most STORE_MAX_COMMITS
- * (2) batches are applied and not yet durable. That bounds memory to two
- * batches, and "acknowledged" still means "its effects are in Redis": the
- * XACK of an entry is in the transaction that stores its effects. A batch
- * applied but not committed when the engine is dropped is lost with it,
+ * The next batch is asked for as soon as a batch arrives, before it is
+ * applied, so Redis reads the next batch and commits earlier ones while
+ * slad applies this one. At most STORE_MAX_COMMITS (3) batches are applied
+ * and not yet durable: no read is sent while that many are. A depth of two
+ * still left Redis idle while slad applied a batch (measured with
+ * slabench); three keeps a read queued behind each commit. That bounds
+ * memory to three batches, and "acknowledged" still means "its effects
+ * are in Redis": the XACK of an entry is in the transaction that stores
+ * its effects. A batch applied but not committed when the engine is
+ * dropped is lost with it,
  * and its entries, still pending, are read again.
  *
  * Replies carry the epoch they were asked in; the epoch changes whenever
@@ -170,14 +173,15 @@ static void ingest_on_committed(int ok, void *arg)
 /* Apply every entry of an array reply and commit them as one batch. */
 static void ingest_batch(const redisReply *entries)
 {
+    /* Ask for the next batch first (unless STORE_MAX_COMMITS would then
+     * wait for their commits): Redis reads it while this one is applied. */
+    ing.uncommitted++;
+    ingest_next();
     int64_t now = wakeup_now_ms();
     for (size_t i = 0; i < entries->elements; i++)
         ingest_entry(entries->element[i], now);
     ing.stats.batches++;
-    ing.uncommitted++;
     store_commit(ingest_on_committed, (void *)ing.epoch);
-    /* Read the next batch while this one is being committed. */
-    ingest_next();
 }
 
 /* --- replies ------------------------------------------------------------ */
@@ -307,13 +311,16 @@ static void ingest_on_claim(redisAsyncContext *ac, void *r, void *privdata)
 
 /* --- requests ----------------------------------------------------------- */
 
+/* Send now: ingest_batch() asks for the next batch before it applies one. */
 static void ingest_send(redis_link *link, redisCallbackFn *fn, int argc, const char **argv)
 {
     size_t lens[16];
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if (redis_link_command(link, fn, (void *)ing.epoch, argc, argv, lens) == 0)
+    if (redis_link_command(link, fn, (void *)ing.epoch, argc, argv, lens) == 0) {
         ing.inflight = 1;
+        redis_link_flush(link);
+    }
 }
 
 static void ingest_next(void)

@@ -8,7 +8,7 @@
  * ones go to the engine, invalid ones become dead letters, and all are
  * staged for acknowledgement; then the batch is committed through the
  * store, and the next batch is read while that commit is in flight (at
- * most two batches applied and not yet durable).
+ * most STORE_MAX_COMMITS batches applied and not yet durable).
  * Entries left pending by a dead consumer are taken over periodically with
  * XAUTOCLAIM (on the command link) and handled the same way.
  *

@@ -313,6 +313,12 @@ int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, in
     return redisAsyncCommandArgv(link->ac, fn, privdata, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
 }
 
+void redis_link_flush(redis_link *link)
+{
+    if (link->up && link->ac)
+        redisAsyncHandleWrite(link->ac);
+}
+
 void redis_link_reset(redis_link *link, const char *why)
 {
     redisAsyncContext *ac = link->ac;

@@ -47,6 +47,13 @@ void redis_link_free(redis_link *link);
 /* Begin connecting. */
 void redis_link_start(redis_link *link);
 
+/*
+ * Write the commands queued so far to the socket now, instead of when the
+ * loop next sees the socket writable (after the running callback and
+ * maybe others): for a request whose answer the caller will wait for.
+ */
+void redis_link_flush(redis_link *link);
+
 /* The event-loop priority of the link's socket events (priority.h), from
  * its next connection on; SLAD_PRIORITY_NORMAL unless set. */
 void redis_link_set_priority(redis_link *link, int priority);

@@ -17,8 +17,8 @@
  * reports it both removed and changed, and the later state must win.
  *
  * Memory is bounded by the batch: the caller stages one batch of entries
- * before each commit and keeps at most STORE_MAX_COMMITS unreported, and the engine's output is collected into one
- * sla_output that is cleared when the transaction has been sent (hiredis
+ * before each commit and keeps at most STORE_MAX_COMMITS unreported, and
+ * the engine's output is collected into one sla_output that is cleared when the transaction has been sent (hiredis
  * has copied the arguments by then).
  */
 #include "store.h"
@@ -254,6 +254,15 @@ static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
         store_fail("HSCAN: unexpected reply");
         return;
     }
+    /* Ask for the next page first: Redis scans it while this one is restored. */
+    const char *cursor = reply->element[0]->str;
+    int last = strcmp(cursor, "0") == 0;
+    if (!last) {
+        uintptr_t generation = store.generation;
+        store_load_page(cursor);
+        if (generation != store.generation || !store.loading)
+            return; /* the request failed: the engine is gone */
+    }
     int64_t now = wakeup_now_ms();
     redisReply *pairs = reply->element[1];
     for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
@@ -269,11 +278,8 @@ static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
                         f->str);
         }
     }
-    const char *cursor = reply->element[0]->str;
-    if (strcmp(cursor, "0") != 0) {
-        store_load_page(cursor);
+    if (!last)
         return;
-    }
     store.loading = 0;
     store.reload_delay_ms = STORE_RELOAD_MIN_MS;
     store.stats.loads++;
@@ -480,6 +486,8 @@ static void store_flush(void)
     if (rc == 0)
         rc = redis_link_command(store.link, store_on_exec, (void *)store.generation, 1, exec,
                                 exec_len);
+    if (rc == 0)
+        redis_link_flush(store.link);
     store.stats.decisions += o->ndecisions;
     sla_output_clear(&store.out);
     store_unstage();

@@ -89,7 +89,7 @@ int store_stage_ack(const char *id, size_t id_len);
  * waiting together are written in one transaction (each fn is called). A
  * caller keeps at most STORE_MAX_COMMITS commits unreported at a time.
  */
-#define STORE_MAX_COMMITS 2
+#define STORE_MAX_COMMITS 3
 void store_commit(store_commit_fn *fn, void *arg);
 
 /* The engine's alarm: advance and flush what came out. */
