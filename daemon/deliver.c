@@ -110,6 +110,8 @@ typedef struct deliver_rec {
     char reason[256];           /* classification, for people */
     struct event *timer;        /* WAITING */
     struct deliver_rec *qnext;  /* READY: receiver queue */
+    struct deliver_rec *wnext;  /* DONE, not writing: the write queue */
+    int wqueued;                /* in the write queue */
     struct deliver_rec *hnext;  /* hash chain by entry */
     struct deliver_rec *prev, *next; /* every held record, in order of arrival */
 } deliver_rec;
@@ -169,6 +171,7 @@ static struct {
 
     deliver_rec *buckets[DELIVER_HASH_BUCKETS];
     deliver_rec *first, *last;
+    deliver_rec *wq_head, *wq_tail; /* DONE records whose write is not in flight */
     size_t held;
     deliver_target *targets;
     deliver_msg *msgs;
@@ -191,7 +194,6 @@ static void deliver_read(void);
 static void deliver_pump(void);
 static void deliver_flush_writes(void);
 
-/* Stopping: tell the caller once nothing is in flight any more. */
 /* Every event of delivery runs at the loop's lowest priority (priority.h). */
 static struct event *deliver_event_new(evutil_socket_t fd, short what, event_callback_fn cb,
                                        void *arg)
@@ -202,6 +204,7 @@ static struct event *deliver_event_new(evutil_socket_t fd, short what, event_cal
     return ev;
 }
 
+/* Stopping: tell the caller once nothing is in flight any more. */
 static void deliver_maybe_done(void)
 {
     if (!dlv.stopping || dlv.in_flight || dlv.writes || dlv.done_fn == NULL)
@@ -343,6 +346,20 @@ static deliver_rec *deliver_dequeue(deliver_target *t)
     return r;
 }
 
+/* r's outcome is to be written (again): deliver_flush_writes() takes it. */
+static void deliver_queue_write(deliver_rec *r)
+{
+    if (r->wqueued)
+        return;
+    r->wqueued = 1;
+    r->wnext = NULL;
+    if (dlv.wq_tail)
+        dlv.wq_tail->wnext = r;
+    else
+        dlv.wq_head = r;
+    dlv.wq_tail = r;
+}
+
 /* The outcome is known: acknowledge (dead = 0) or dead-letter the record. */
 static void deliver_done(deliver_rec *r, int dead, const char *reason)
 {
@@ -361,6 +378,7 @@ static void deliver_done(deliver_rec *r, int dead, const char *reason)
         if (r->target)
             r->target->n_dead++;
     }
+    deliver_queue_write(r);
 }
 
 /* --- Redis writes ------------------------------------------------------- */
@@ -388,11 +406,12 @@ static void deliver_on_write(redisAsyncContext *ac, void *reply_, void *privdata
         r->writing = 0;
         if (ok) {
             deliver_rec_free(r);
-        } else if (reply) {
-            if (!evtimer_pending(dlv.write_timer, NULL))
+        } else {
+            deliver_queue_write(r);
+            if (reply && !evtimer_pending(dlv.write_timer, NULL))
                 deliver_arm(dlv.write_timer, DELIVER_RETRY_MS);
+            /* reply == NULL: connection lost; written again when it is back. */
         }
-        /* reply == NULL: connection lost; written again when it is back. */
     }
     if (ok)
         deliver_read(); /* room again */
@@ -521,13 +540,23 @@ static void deliver_write_rec(deliver_rec *r)
     r->writing = deliver_dead(r->entry, fields, n, &o) == 0;
 }
 
+/* Write every queued outcome; what cannot be sent now stays queued. */
 static void deliver_flush_writes(void)
 {
     if (dlv.link == NULL || !redis_link_is_up(dlv.link))
         return;
-    for (deliver_rec *r = dlv.first; r; r = r->next)
-        if (r->phase == DLV_DONE && !r->writing)
+    deliver_rec *r = dlv.wq_head;
+    dlv.wq_head = dlv.wq_tail = NULL;
+    while (r) {
+        deliver_rec *next = r->wnext;
+        r->wqueued = 0;
+        if (r->phase == DLV_DONE && !r->writing) {
             deliver_write_rec(r);
+            if (!r->writing)
+                deliver_queue_write(r);
+        }
+        r = next;
+    }
 }
 
 static void deliver_on_write_timer(evutil_socket_t fd, short what, void *arg)
@@ -1245,6 +1274,7 @@ void deliver_finish(void)
     dlv.in_flight = 0;
     while (dlv.first)
         deliver_rec_free(dlv.first);
+    dlv.wq_head = dlv.wq_tail = NULL;
     if (dlv.multi)
         curl_multi_cleanup(dlv.multi);
     dlv.multi = NULL;
