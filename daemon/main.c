@@ -211,6 +211,8 @@ static struct event_base *main_event_base(void)
         return NULL;
     struct timeval slice = {0, SLAD_DISPATCH_SLICE_US};
     event_config_set_max_dispatch_interval(cfg, &slice, -1, SLAD_PRIORITY_NORMAL);
+    /* Timers to the microsecond (timerfd) rather than epoll's millisecond. */
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
     struct event_base *base = event_base_new_with_config(cfg);
     event_config_free(cfg);
     if (base && event_base_priority_init(base, SLAD_PRIORITIES) < 0) {

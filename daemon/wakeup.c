@@ -58,10 +58,15 @@ void wakeup_arm(int64_t at_ms)
         evtimer_del(wakeup_event);
         return;
     }
-    int64_t delay = at_ms - wakeup_now_ms();
-    if (delay < 0)
-        delay = 0;
-    struct timeval tv = {(time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000};
+    /* In microseconds: a delay rounded to whole milliseconds of "now"
+     * could wake the engine just before at_ms, with nothing due yet. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    int64_t delay_us = at_ms > INT64_MAX / 1000 ? INT64_MAX / 2 : at_ms * 1000 - now_us;
+    if (delay_us < 0)
+        delay_us = 0;
+    struct timeval tv = {(time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000)};
     evtimer_add(wakeup_event, &tv);
 }
 
