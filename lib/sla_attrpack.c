@@ -1,25 +1,37 @@
 /*
  * sla_attrpack — compact attribute storage. See sla_attrpack.h.
+ *
+ * sla_attrpack_merge() follows sla_attrs_merge() step by step, with keys
+ * compared by name whether they are coded or spelled out, so the result is
+ * what packing the plain merge gives: a spelled-out well-known key (only a
+ * hand-made record has one) comes out coded, as packing would code it. The
+ * plain size of the result is counted along the way to refuse exactly what
+ * sla_attrs_merge() refuses.
  */
 #include "sla_attrpack.h"
 
 #include <string.h>
-
-#include "sla_attrs.h"
 
 static const char *const known[] = {
     NULL, "channel", "priority", "category", "tier", "group",
     "assignee", "customer", "subject", "url",
 };
 #define NKNOWN ((int)(sizeof known / sizeof known[0]))
+static const unsigned char known_len[NKNOWN] = {0, 7, 8, 8, 4, 5, 8, 8, 7, 3};
 
-static int code_of(const char *key, size_t len)
+_Static_assert(NKNOWN == SLA_ATTRPACK_CODES, "SLA_ATTRPACK_CODES is the number of codes");
+
+int sla_attrpack_code(const char *key, size_t len)
 {
+    if (len < 3 || len > 8)
+        return 0;
     for (int c = 1; c < NKNOWN; c++)
-        if (strlen(known[c]) == len && memcmp(known[c], key, len) == 0)
+        if (known_len[c] == len && key[0] == known[c][0] && memcmp(known[c], key, len) == 0)
             return c;
     return 0;
 }
+
+static int code_of(const char *key, size_t len) { return sla_attrpack_code(key, len); }
 
 size_t sla_attrpack_size(const char *plain, size_t len)
 {
@@ -112,6 +124,186 @@ int sla_attrpack_valid(const char *p, size_t len)
                 return 0; /* unterminated, or an empty key */
             pos = (size_t)(end - p) + 1;
         }
+    }
+    return 1;
+}
+
+/* --------------------------------------------------------------- merging */
+
+/* One pair of the compact form, with lengths. */
+typedef struct pair {
+    int code;          /* 0: key spelled out */
+    const char *key;   /* the name, NUL-terminated */
+    size_t klen;
+    const char *val;   /* NUL-terminated */
+    size_t vlen;
+} pair;
+
+static int next_pair(const char *p, size_t len, size_t *pos, pair *e)
+{
+    if (*pos >= len)
+        return 0;
+    e->code = (unsigned char)p[(*pos)++];
+    if (e->code) {
+        e->key = known[e->code];
+        e->klen = known_len[e->code];
+    } else {
+        e->key = p + *pos;
+        e->klen = strlen(e->key);
+        *pos += e->klen + 1;
+    }
+    e->val = p + *pos;
+    e->vlen = strlen(e->val);
+    *pos += e->vlen + 1;
+    return 1;
+}
+
+static int same_key(const sla_field *f, const char *key, size_t klen)
+{
+    return f->key_len == klen && (klen == 0 || (f->key[0] == key[0] &&
+                                                memcmp(f->key, key, klen) == 0));
+}
+
+/* The last field named key (sla_attrs_merge: the last occurrence wins). */
+static const sla_field *last_field(const sla_field *fields, size_t n, const char *key,
+                                   size_t klen)
+{
+    for (size_t i = n; i-- > 0;)
+        if (same_key(&fields[i], key, klen))
+            return &fields[i];
+    return NULL;
+}
+
+static int packed_has(const char *packed, size_t len, const char *key, size_t klen)
+{
+    size_t pos = 0;
+    pair e;
+    while (next_pair(packed, len, &pos, &e))
+        if (e.klen == klen && memcmp(e.key, key, klen) == 0)
+            return 1;
+    return 0;
+}
+
+/* A field sla_attrs_merge could not keep well-formed (never from sla_event_parse). */
+static int has_nul(const sla_field *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memchr(fields[i].key, '\0', fields[i].key_len) ||
+            memchr(fields[i].val, '\0', fields[i].val_len))
+            return 1;
+    return 0;
+}
+
+/* sla_attrs_merge drops a new key this long (it copies keys to a 256-byte buffer). */
+#define NEW_KEY_MAX 255
+
+typedef struct writer {
+    char *out;
+    size_t cap, len;   /* compact bytes */
+    size_t plain;      /* bytes of the plain form so far */
+} writer;
+
+/* Append a pair; c is the code packing gives key (code_of). */
+static int put(writer *w, int c, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    w->plain += klen + vlen + 2;
+    if (w->plain > SLA_ATTRS_MAX)
+        return -1;
+    size_t need = 1 + (c ? 0 : klen + 1) + vlen + 1;
+    if (need > w->cap - w->len)
+        return -1;
+    char *o = w->out + w->len;
+    *o++ = (char)c;
+    if (!c) {
+        memcpy(o, key, klen);
+        o += klen;
+        *o++ = '\0';
+    }
+    memcpy(o, val, vlen);
+    o[vlen] = '\0';
+    w->len += need;
+    return 0;
+}
+
+int sla_attrpack_merge(const char *packed, size_t len, const sla_field *fields, size_t n,
+                       char *out, size_t out_cap, size_t *out_len)
+{
+    if (has_nul(fields, n))
+        return -1;
+    writer w = {out, out_cap, 0, 0};
+    /* Fields naming a key packed has, marked while passing its pairs. */
+    unsigned char named[SLA_EVENT_MAX_FIELDS];
+    int marks = n <= SLA_EVENT_MAX_FIELDS;
+    if (marks)
+        memset(named, 0, n);
+
+    /* Existing keys first, in their order, with new values where given. */
+    size_t pos = 0;
+    pair e;
+    while (next_pair(packed, len, &pos, &e)) {
+        const sla_field *f = NULL;
+        for (size_t i = n; i-- > 0;)
+            if (same_key(&fields[i], e.key, e.klen)) {
+                f = f ? f : &fields[i]; /* the last one */
+                if (marks)
+                    named[i] = 1;
+            }
+        const char *val = f ? f->val : e.val;
+        size_t vlen = f ? f->val_len : e.vlen;
+        int c = e.code ? e.code : code_of(e.key, e.klen);
+        if (vlen && put(&w, c, e.key, e.klen, val, vlen) < 0)
+            return -1;
+    }
+    /* Then new keys, in input order, each once, with its last value. */
+    for (size_t i = 0; i < n; i++) {
+        const sla_field *f = &fields[i];
+        if (f->key_len > NEW_KEY_MAX ||
+            (marks ? named[i] : packed_has(packed, len, f->key, f->key_len)))
+            continue;
+        size_t j = 0;
+        while (j < i && !same_key(&fields[j], f->key, f->key_len))
+            j++;
+        if (j < i)
+            continue; /* an earlier occurrence decided this key */
+        const sla_field *last = last_field(fields + i, n - i, f->key, f->key_len);
+        if (last->val_len &&
+            put(&w, code_of(f->key, f->key_len), f->key, f->key_len, last->val, last->val_len) < 0)
+            return -1;
+    }
+    *out_len = w.len;
+    return 0;
+}
+
+int sla_attrpack_merge_unchanged(const char *packed, size_t len, const sla_field *fields,
+                                 size_t n)
+{
+    if (n > SLA_EVENT_MAX_FIELDS || has_nul(fields, n))
+        return 0;
+    unsigned char named[SLA_EVENT_MAX_FIELDS]; /* field i names a key packed has */
+    memset(named, 0, n);
+    size_t plain = 0, pos = 0;
+    pair e;
+    while (next_pair(packed, len, &pos, &e)) {
+        const sla_field *f = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (same_key(&fields[i], e.key, e.klen)) {
+                named[i] = 1;
+                f = &fields[i];
+            }
+        if (f ? f->val_len != e.vlen || memcmp(f->val, e.val, e.vlen) != 0 : e.vlen == 0)
+            return 0; /* a new value, or a removal */
+        if (e.vlen == 0 || (!e.code && code_of(e.key, e.klen)))
+            return 0; /* removed; or a spelled-out well-known key, which would be coded */
+        plain += e.klen + e.vlen + 2;
+    }
+    if (plain > SLA_ATTRS_MAX)
+        return 0; /* refused */
+    for (size_t i = 0; i < n; i++) {
+        const sla_field *f = &fields[i];
+        if (named[i] || f->key_len > NEW_KEY_MAX)
+            continue;
+        if (last_field(fields + i, n - i, f->key, f->key_len)->val_len)
+            return 0; /* a new key */
     }
     return 1;
 }

@@ -12,13 +12,37 @@
  * "channel\0chat\0priority\0high\0" (27 bytes) becomes 12 bytes. The compact
  * form is also what the durable record holds. Conversions are exact both
  * ways and keep the order of the pairs.
+ *
+ * A well-known key shrinks by its length, a label grows by its code byte,
+ * so a pair of p >= 2 plain bytes takes at most p + 1 compact bytes: the
+ * compact form of a plain form of at most SLA_ATTRS_MAX bytes fits in
+ * SLA_ATTRPACK_MAX bytes.
+ *
+ * sla_attrpack_merge() merges an event's fields straight into the compact
+ * form, with exactly the result of expanding, sla_attrs_merge() and packing
+ * again, but without the round trip or any allocation; and
+ * sla_attrpack_merge_unchanged() tells, reading only, when that merge
+ * would give the same bytes back (the common case: an event repeating
+ * attributes the ticket already has).
  */
 #ifndef SLA_ATTRPACK_H
 #define SLA_ATTRPACK_H
 
 #include <stddef.h>
 
-/* Bytes the compact form of plain[0..len) takes (never more than len). */
+#include "sla_attrs.h"
+#include "sla_event.h"
+
+/* Code bytes: 0 introduces a spelled-out key, 1..SLA_ATTRPACK_CODES-1 a well-known one. */
+#define SLA_ATTRPACK_CODES 10
+
+/* Bound on the compact size of any plain form of at most SLA_ATTRS_MAX bytes. */
+#define SLA_ATTRPACK_MAX (SLA_ATTRS_MAX + SLA_ATTRS_MAX / 2 + 1)
+
+/* The code of key[0..len): 1..SLA_ATTRPACK_CODES-1 for a well-known key, else 0. */
+int sla_attrpack_code(const char *key, size_t len);
+
+/* Bytes the compact form of plain[0..len) takes (see above for the bound). */
 size_t sla_attrpack_size(const char *plain, size_t len);
 /* Write the compact form of plain into out (sla_attrpack_size bytes). */
 void sla_attrpack_pack(const char *plain, size_t len, char *out);
@@ -33,5 +57,29 @@ const char *sla_attrpack_get(const char *packed, size_t len, const char *key, si
 
 /* 1 when packed[0..len) is a well-formed compact form (stored records). */
 int sla_attrpack_valid(const char *packed, size_t len);
+
+/*
+ * Merge fields[0..n) into the compact attributes packed[0..len): the same
+ * bytes, and the same refusal, as expanding packed, sla_attrs_merge() and
+ * packing the result (keys keep their place, new keys follow in input
+ * order, the last occurrence of a key wins, an empty value removes it).
+ * Writes the result to out (out_cap bytes; SLA_ATTRPACK_MAX always
+ * suffices) and sets *out_len. Returns 0, or -1 when the merge is refused:
+ * the plain result would exceed SLA_ATTRS_MAX, it would not fit out_cap,
+ * or a key or value holds a NUL byte (sla_event_parse never lets one
+ * through; sla_attrs_merge would produce a malformed buffer). packed must
+ * be well-formed (sla_attrpack_valid) and must not overlap out.
+ */
+int sla_attrpack_merge(const char *packed, size_t len, const sla_field *fields, size_t n,
+                       char *out, size_t out_cap, size_t *out_len);
+
+/*
+ * 1 when sla_attrpack_merge(packed, len, fields, n) would succeed and give
+ * packed back byte for byte; 0 when it would change it or be refused, and
+ * for more than SLA_EVENT_MAX_FIELDS fields (not examined). Reads only.
+ * Cost: O(pairs * n) comparisons of short keys.
+ */
+int sla_attrpack_merge_unchanged(const char *packed, size_t len, const sla_field *fields,
+                                 size_t n);
 
 #endif

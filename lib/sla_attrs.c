@@ -1,8 +1,11 @@
 /*
  * sla_attrs — packed attribute buffers. See sla_attrs.h.
  *
- * Merging rebuilds the buffer in a scratch area sized for the worst case
- * and copies it back, so a failed merge leaves the old buffer intact.
+ * Merging rebuilds the buffer in a scratch area and copies it back, so a
+ * failed merge leaves the old buffer intact. The scratch area is sized for
+ * the usual worst case (the old buffer plus every field) and grows, up to
+ * SLA_ATTRS_MAX, when a key the buffer holds more than once (only a
+ * hand-made stored record has that) takes a longer value at each place.
  */
 #include "sla_attrs.h"
 
@@ -46,12 +49,29 @@ static int already_in(const char *out, size_t out_len, const char *key, size_t k
     return sla_attrs_get(out, out_len, key, key_len) != NULL;
 }
 
+/* Room for `need` more bytes after len in *out: 0, or -1 when the result
+ * would exceed SLA_ATTRS_MAX or memory runs out. */
+static int reserve(char **out, size_t *cap, size_t len, size_t need)
+{
+    if (need <= *cap - len)
+        return 0;
+    if (need > SLA_ATTRS_MAX - len)
+        return -1;
+    char *bigger = realloc(*out, SLA_ATTRS_MAX);
+    if (!bigger)
+        return -1;
+    *out = bigger;
+    *cap = SLA_ATTRS_MAX;
+    return 0;
+}
+
 int sla_attrs_merge(char **buf, size_t *buf_len, const sla_field *fields, size_t n)
 {
     size_t worst = *buf_len;
     for (size_t i = 0; i < n; i++)
         worst += fields[i].key_len + fields[i].val_len + 2;
-    char *out = malloc(worst ? worst : 1);
+    size_t cap = worst < SLA_ATTRS_MAX ? worst : SLA_ATTRS_MAX;
+    char *out = malloc(cap ? cap : 1);
     if (!out)
         return -1;
     size_t len = 0;
@@ -66,6 +86,10 @@ int sla_attrs_merge(char **buf, size_t *buf_len, const sla_field *fields, size_t
         if (vlen == 0)
             continue;
         size_t klen = strlen(k);
+        if (reserve(&out, &cap, len, klen + vlen + 2) < 0) {
+            free(out);
+            return -1;
+        }
         memcpy(out + len, k, klen + 1);
         len += klen + 1;
         memcpy(out + len, val, vlen);
@@ -87,6 +111,10 @@ int sla_attrs_merge(char **buf, size_t *buf_len, const sla_field *fields, size_t
         const sla_field *last = find_field(fields, n, keybuf);
         if (last->val_len == 0)
             continue;
+        if (reserve(&out, &cap, len, f->key_len + last->val_len + 2) < 0) {
+            free(out);
+            return -1;
+        }
         memcpy(out + len, f->key, f->key_len);
         len += f->key_len;
         out[len++] = '\0';

@@ -22,6 +22,13 @@
  * of all its clocks; when it pops, ticket_run() performs every action due
  * and re-arms it. Cost per pop: O(clocks), calendar arithmetic included.
  *
+ * Policies and attributes. The configuration's policies are compiled into
+ * an sla_matcher (built again by set_config): one walk of a ticket's
+ * compact attributes per resolution, and a cache keyed by the values the
+ * conditions look at. An event's attributes merge straight into the
+ * compact form in the scratch buffer (sla_attrpack_merge, no allocation);
+ * one that repeats what the ticket has is recognised without merging.
+ *
  * Durability. Every change marks the ticket dirty (an O(1) list with a
  * back-index in the ticket); decisions are buffered; collect() hands both
  * out together, so the caller can write decisions and the ticket states
@@ -37,6 +44,7 @@
 #include "sla_attrpack.h"
 #include "sla_attrs.h"
 #include "sla_calendar.h"
+#include "sla_matcher.h"
 #include "sla_policy.h"
 #include "sla_record.h"
 #include "sla_ticket.h"
@@ -64,7 +72,10 @@ struct sla_engine {
     sla_ticket **dirty;        /* tickets changed since the last collect */
     size_t ndirty, dirty_cap;
     sla_output pending;        /* decisions and removals since the last collect */
-    char *scratch;             /* SLA_ATTRS_MAX bytes: plain attributes for queries */
+    sla_matcher *matcher;      /* cfg's policies compiled; NULL (out of memory in
+                                  set_config): sla_policy_resolve, the same rules */
+    char *scratch;             /* SLA_ATTRPACK_MAX bytes: plain attributes for
+                                  queries, merged compact attributes in apply */
     sla_engine_stats stats;
 };
 
@@ -769,35 +780,42 @@ static void ticket_close(sla_engine *e, sla_ticket *t)
     ticket_free(e, t);
 }
 
-/*
- * The compact attributes `packed` with the event's merged in, as a new
- * allocation the caller frees, or NULL when the merge is refused (over
- * SLA_ATTRS_MAX: the event's attributes are then ignored).
- */
-static char *attrs_merged(const char *packed, size_t len, const sla_event *ev, size_t *out_len)
+/* For each metric the index of the policy supplying it (sla_policy_resolve). */
+static void resolve(const sla_engine *e, const char *attrs, size_t len,
+                    unsigned char out[SLA_METRIC_COUNT])
 {
-    size_t plen = sla_attrpack_plain_size(packed, len);
-    char *plain = malloc(plen + 1);
-    if (!plain)
-        abort();
-    sla_attrpack_expand(packed, len, plain);
-    if (sla_attrs_merge(&plain, &plen, ev->attrs, ev->nattrs) < 0) {
-        free(plain);
-        return NULL;
-    }
-    *out_len = sla_attrpack_size(plain, plen);
-    char *out = malloc(*out_len + 1);
-    if (!out)
-        abort();
-    sla_attrpack_pack(plain, plen, out);
-    free(plain);
-    return out;
+    if (e->matcher)
+        sla_matcher_resolve(e->matcher, attrs, len, out);
+    else
+        sla_policy_resolve(e->cfg, attrs, len, out);
 }
 
 static void ticket_policies(const sla_engine *e, const sla_ticket *t,
                             unsigned char out[SLA_METRIC_COUNT])
 {
-    sla_policy_resolve(e->cfg, sla_ticket_attrs(t), t->attrs_len, out);
+    resolve(e, sla_ticket_attrs(t), t->attrs_len, out);
+}
+
+/*
+ * The event's attributes merged into the compact attributes packed[0..len)
+ * (sla_attrs_merge's rules, sla_attrpack_merge): 1 with *out (the engine's
+ * scratch) and *out_len set when that changes them; 0 when it does not or
+ * is refused (over SLA_ATTRS_MAX: the event's attributes are then ignored).
+ * An event repeating what the ticket has is recognised without writing.
+ */
+static int attrs_merged(sla_engine *e, const char *packed, size_t len, const sla_event *ev,
+                        const char **out, size_t *out_len)
+{
+    if (!ev->nattrs || sla_attrpack_merge_unchanged(packed, len, ev->attrs, ev->nattrs))
+        return 0;
+    size_t mlen;
+    if (sla_attrpack_merge(packed, len, ev->attrs, ev->nattrs, e->scratch, SLA_ATTRPACK_MAX,
+                           &mlen) < 0 ||
+        (mlen == len && memcmp(e->scratch, packed, len) == 0))
+        return 0;
+    *out = e->scratch;
+    *out_len = mlen;
+    return 1;
 }
 
 /*
@@ -999,9 +1017,11 @@ sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms)
         return NULL;
     e->cfg = cfg;
     e->wheel = sla_timerwheel_new(now_ms);
-    e->scratch = malloc(SLA_ATTRS_MAX + 1);
-    if (!e->wheel || !e->scratch || sla_tickettable_init(&e->tickets) < 0) {
+    e->matcher = sla_matcher_new(cfg);
+    e->scratch = malloc(SLA_ATTRPACK_MAX);
+    if (!e->wheel || !e->matcher || !e->scratch || sla_tickettable_init(&e->tickets) < 0) {
         sla_timerwheel_free(e->wheel);
+        sla_matcher_free(e->matcher);
         free(e->scratch);
         free(e);
         return NULL;
@@ -1022,6 +1042,7 @@ void sla_engine_free(sla_engine *e)
     sla_timerwheel_free(e->wheel);
     sla_output_clear(&e->pending);
     free(e->dirty);
+    sla_matcher_free(e->matcher);
     free(e->scratch);
     free(e);
 }
@@ -1040,15 +1061,13 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             e->stats.unknown_ticket++;
             return SLA_APPLY_UNKNOWN_TICKET;
         }
+        const char *a = "";
         size_t alen = 0;
-        char *attrs = attrs_merged("", 0, ev, &alen);
-        const char *a = attrs ? attrs : "";
-        alen = attrs ? alen : 0;
+        attrs_merged(e, "", 0, ev, &a, &alen);
         unsigned char pol[SLA_METRIC_COUNT];
-        sla_policy_resolve(e->cfg, a, alen, pol);
+        resolve(e, a, alen, pol);
         t = ticket_new(e, ev->ticket, ev->ticket_len, a, alen,
                        mask_of(pol) & starts_mask(ev->type));
-        free(attrs);
         ticket_open_clocks(e, t, ts, pol);
         if (ev->type == SLA_EV_CALL_RINGING)
             apply_effect(e, t, ev, ts, now_ms, pol);
@@ -1073,23 +1092,17 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
          * take memory only once they run).
          */
         const char *attrs = sla_ticket_attrs(t);
-        size_t alen = t->attrs_len, mlen = 0;
-        char *merged = ev->nattrs ? attrs_merged(attrs, alen, ev, &mlen) : NULL;
-        int changed = merged && (mlen != alen || memcmp(merged, attrs, mlen) != 0);
-        if (changed) {
-            attrs = merged;
-            alen = mlen;
-        }
+        size_t alen = t->attrs_len;
+        int changed = attrs_merged(e, attrs, alen, ev, &attrs, &alen);
         unsigned char pol[SLA_METRIC_COUNT];
         if (changed || policy_needed(ev->type))
-            sla_policy_resolve(e->cfg, attrs, alen, pol);
+            resolve(e, attrs, alen, pol);
         else
             memset(pol, SLA_POLICY_NONE, sizeof pol);
         unsigned mask = mask_of(pol) & starts_mask(ev->type);
         if (ev->type == SLA_EV_CALLBACK_SCHEDULED)
             mask |= 1u << SLA_METRIC_CALLBACK; /* a promise even without a policy */
         t = ticket_reshape(e, t, mask, attrs, alen);
-        free(merged);
         if (changed)
             ticket_rematch(e, t, pol);
         apply_effect(e, t, ev, ts, now_ms, pol);
@@ -1205,6 +1218,8 @@ void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
 {
     (void)now_ms;
     e->cfg = cfg;
+    sla_matcher_free(e->matcher);
+    e->matcher = sla_matcher_new(cfg); /* NULL on OOM: resolve() uses the reference */
     size_t pos = 0;
     sla_ticket *t;
     while ((t = sla_tickettable_next(&e->tickets, &pos))) {

@@ -3,6 +3,8 @@
  *
  * Cost: O(policies * conditions * attributes) per resolve, all in cache;
  * it runs when a ticket opens, changes or is restored, never per timer.
+ * The engine resolves with sla_matcher, a compiled and cached form of the
+ * same rules; this is the reference it is tested against.
  */
 #include "sla_policy.h"
 
@@ -12,7 +14,7 @@
 
 #include "sla_attrpack.h"
 
-static int parse_number(const char *s, double *out)
+int sla_policy_number(const char *s, double *out)
 {
     if (!*s)
         return -1;
@@ -23,6 +25,17 @@ static int parse_number(const char *s, double *out)
         return -1;
     *out = v;
     return 0;
+}
+
+int sla_policy_compare(enum sla_match_op op, double x, double number)
+{
+    switch (op) {
+    case SLA_MATCH_GT: return x > number;
+    case SLA_MATCH_GE: return x >= number;
+    case SLA_MATCH_LT: return x < number;
+    case SLA_MATCH_LE: return x <= number;
+    default: return 0;
+    }
 }
 
 static int condition_holds(const sla_match *c, const char *attrs, size_t attrs_len)
@@ -37,15 +50,7 @@ static int condition_holds(const sla_match *c, const char *attrs, size_t attrs_l
         return 0;
     }
     double x;
-    if (parse_number(v, &x) < 0)
-        return 0;
-    switch (c->op) {
-    case SLA_MATCH_GT: return x > c->number;
-    case SLA_MATCH_GE: return x >= c->number;
-    case SLA_MATCH_LT: return x < c->number;
-    case SLA_MATCH_LE: return x <= c->number;
-    default: return 0;
-    }
+    return sla_policy_number(v, &x) == 0 && sla_policy_compare(c->op, x, c->number);
 }
 
 int sla_policy_matches(const sla_policy *p, const char *attrs, size_t attrs_len)

@@ -17,6 +17,15 @@
 
 #define SLA_POLICY_NONE 255
 
+/*
+ * The rule for numeric conditions: 0 with *out set when all of s parses as
+ * a number (strtod, without ERANGE, not NaN); -1 otherwise, "" included.
+ */
+int sla_policy_number(const char *s, double *out);
+
+/* 1 when x compares to number as a numeric condition's op asks (>, >=, <, <=). */
+int sla_policy_compare(enum sla_match_op op, double x, double number);
+
 /* 1 when policy p matches the compact attributes (sla_attrpack). */
 int sla_policy_matches(const sla_policy *p, const char *attrs, size_t attrs_len);
 

@@ -4,7 +4,12 @@
  * Loads a configuration (default: the shipped conf/slad.conf), opens N
  * tickets with a realistic mix of channels and attributes, then measures:
  *   - apply: ns per event (open, reply, update) against a baseline of
- *     parsing the same entries alone (the floor any engine pays);
+ *     parsing the same entries alone (the floor any engine pays); then
+ *     ticket.updated carrying the opening's attributes again (nothing
+ *     changes: the common case of producers that resend every attribute)
+ *     and carrying a new assignee (a change: merge, re-match, reallocate);
+ *     each also as process CPU time, steadier than wall time on a shared
+ *     machine;
  *   - memory: RSS growth per open ticket, and the size of the durable
  *     record per ticket;
  *   - fire: ns per decision when a window of deadlines falls due;
@@ -26,6 +31,13 @@ static double now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -67,6 +79,18 @@ static void make_open(entry *e, size_t i)
     FIELD(e, "category", categories[i % 4]);
     FIELD(e, "assignee", e->assignee);
     FIELD(e, "customer", e->customer);
+}
+
+/* ticket.updated with the opening's attributes, the assignee replaced by
+ * `assignee` when not NULL. */
+static void make_update(entry *e, size_t i, const char *assignee)
+{
+    make_open(e, i);
+    e->f[1] = (sla_field){"type", 4, "ticket.updated", 14};
+    if (assignee) {
+        snprintf(e->assignee, sizeof e->assignee, "%s-%zu", assignee, i % 500);
+        e->f[5].val_len = strlen(e->assignee);
+    }
 }
 
 static void make_simple(entry *e, size_t i, const char *type)
@@ -118,6 +142,7 @@ int main(int argc, char **argv)
     sla_engine *eng = sla_engine_new(cfg, t0);
     sla_output out;
     sla_output_init(&out);
+    double c = cpu_ns();
     a = now_ns();
     for (size_t i = 0; i < n; i++) {
         make_open(&e, i);
@@ -131,6 +156,7 @@ int main(int argc, char **argv)
         }
     }
     double open_ns = (now_ns() - a) / (double)n;
+    double open_cpu = (cpu_ns() - c) / (double)n;
     sla_engine_collect(eng, &out);
     sla_output_clear(&out);
     long rss1 = rss_kb();
@@ -139,6 +165,7 @@ int main(int argc, char **argv)
      * the records to measure a restart's restore below. */
     size_t rec_bytes = 0, recs = 0;
     sla_upsert *saved = calloc(n, sizeof *saved);
+    c = cpu_ns();
     a = now_ns();
     for (size_t i = 0; i < n; i++) {
         make_simple(&e, i, i % 2 ? "agent.reply" : "agent.update");
@@ -161,6 +188,29 @@ int main(int argc, char **argv)
         }
     }
     double reply_ns = (now_ns() - a) / (double)n;
+    double reply_cpu = (cpu_ns() - c) / (double)n;
+
+    /* Updates carrying attributes: the same again, then a new assignee. */
+    double upd_ns[2], upd_cpu[2];
+    for (int k = 0; k < 2; k++) {
+        c = cpu_ns();
+        a = now_ns();
+        for (size_t i = 0; i < n; i++) {
+            make_update(&e, i, k ? "agent-b" : NULL);
+            int64_t ts = t0 + (int64_t)(i * 3600000 / n) + 2000 + k;
+            sla_event_parse(ev, e.f, e.n, ts, &cfg->stream.limits, reason, sizeof reason);
+            sla_streamid id = {(uint64_t)ts, (2 + (uint64_t)k) * n + i};
+            sla_engine_apply(eng, ev, &id, ts);
+            if (i % 1000 == 999) {
+                sla_engine_collect(eng, &out);
+                sla_output_clear(&out);
+            }
+        }
+        upd_ns[k] = (now_ns() - a) / (double)n;
+        upd_cpu[k] = (cpu_ns() - c) / (double)n;
+        sla_engine_collect(eng, &out);
+        sla_output_clear(&out);
+    }
 
     /* Fire: everything due up to now (the hour of tickets ages). */
     a = now_ns();
@@ -196,8 +246,12 @@ int main(int argc, char **argv)
 
     printf("tickets            %zu open, %zu running clocks\n", (size_t)st.open_tickets, running);
     printf("parse (baseline)   %8.0f ns/event\n", parse_ns);
-    printf("open ticket        %8.0f ns/event   (%.2fx parse)\n", open_ns, open_ns / parse_ns);
-    printf("reply/update       %8.0f ns/event   (%.2fx parse)\n", reply_ns, reply_ns / parse_ns);
+    printf("open ticket        %8.0f ns/event   (%.2fx parse; CPU %.0f ns)\n", open_ns,
+           open_ns / parse_ns, open_cpu);
+    printf("reply/update       %8.0f ns/event   (%.2fx parse; CPU %.0f ns)\n", reply_ns,
+           reply_ns / parse_ns, reply_cpu);
+    printf("update, same attrs %8.0f ns/event   (CPU %.0f ns)\n", upd_ns[0], upd_cpu[0]);
+    printf("update, new assignee %6.0f ns/event   (CPU %.0f ns)\n", upd_ns[1], upd_cpu[1]);
     printf("fire               %8.0f ns/decision over %zu decisions (simulated day)\n",
            decisions ? fire_total / (double)decisions : 0.0, decisions);
     printf("RSS                %8.1f bytes/open ticket (%ld MB for %zu)\n",
@@ -207,9 +261,12 @@ int main(int argc, char **argv)
     printf("restore            %8.0f ns/ticket (%.2f s for %zu)\n", restore_ns,
            restore_ns * (double)nsaved / 1e9, nsaved);
     printf("JSON: {\"tickets\":%zu,\"parse_ns\":%.0f,\"open_ns\":%.0f,\"reply_ns\":%.0f,"
+           "\"open_cpu_ns\":%.0f,\"reply_cpu_ns\":%.0f,\"update_same_ns\":%.0f,"
+           "\"update_same_cpu_ns\":%.0f,\"update_change_ns\":%.0f,\"update_change_cpu_ns\":%.0f,"
            "\"fire_ns\":%.0f,\"rss_bytes_per_ticket\":%.1f,\"record_bytes\":%.1f,"
            "\"restore_ns\":%.0f}\n",
-           n, parse_ns, open_ns, reply_ns, decisions ? fire_total / (double)decisions : 0.0,
+           n, parse_ns, open_ns, reply_ns, open_cpu, reply_cpu, upd_ns[0], upd_cpu[0], upd_ns[1],
+           upd_cpu[1], decisions ? fire_total / (double)decisions : 0.0,
            (double)(rss1 - rss0) * 1024.0 / (double)n, recs ? (double)rec_bytes / (double)recs : 0.0,
            restore_ns);
 
