@@ -2,13 +2,14 @@
  * ingest — ticket events from the input stream into the engine.
  *
  * Reads the input stream through the consumer group on the reader link
- * (dedicated to the blocking XREADGROUP), one batch at a time: the
- * consumer's own pending entries first (after a start, a reconnect or an
- * engine rebuild), then new ones. Every entry of a batch is parsed; valid
- * ones go to the engine, invalid ones become dead letters, and all are
- * staged for acknowledgement; then the batch is committed through the
- * store, and the next batch is read while that commit is in flight (at
- * most STORE_MAX_COMMITS batches applied and not yet durable).
+ * (dedicated to the blocking XREADGROUP), in batches: the consumer's own
+ * pending entries first (after a start, a reconnect or an engine rebuild),
+ * then new ones. Every entry of a batch is parsed; valid ones go to the
+ * engine, invalid ones become dead letters, and all are staged for
+ * acknowledgement; then the batch is committed through the store. The
+ * read of the next batch is sent before a batch is applied, so reads,
+ * applying and commits overlap, with at most STORE_MAX_COMMITS batches
+ * applied and not yet durable.
  * Entries left pending by a dead consumer are taken over periodically with
  * XAUTOCLAIM (on the command link) and handled the same way.
  *
