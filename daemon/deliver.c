@@ -18,15 +18,18 @@
  *
  * Reading: the escalations stream through the consumer group
  * delivery.group (default "<stream.group>-deliver"; created at 0 with
- * MKSTREAM, so records older than the group are delivered too): own
- * pending entries first (after a
- * start or a reconnect: what a previous run read but did not finish),
- * then new ones, COUNT limited to the room left under DELIVER_MAX_HELD;
- * nothing is read while full. Entries read again while still held (a
- * reconnect re-reads pending ones) are recognised by id and skipped.
- * The reads and the writes share one connection; a blocking read holds
- * the writes queued behind it, so the block is kept short
- * (DELIVER_BLOCK_MAX_MS) and guarded by a timer like ingest's.
+ * MKSTREAM, so records older than the group are delivered too), with the
+ * same stream_reader as ingest: own pending entries first (after a start
+ * or a reconnect: what a previous run read but did not finish), then new
+ * ones, and every stream.claim_idle / 2 the entries another consumer of
+ * the group (dead, or this one under an earlier name) left pending longer
+ * than stream.claim_idle. COUNT is limited to the room left under
+ * DELIVER_MAX_HELD; nothing is read while full. Entries read again while
+ * still held (a reconnect re-reads pending ones, a takeover may return
+ * this consumer's own records waiting for a retry) are recognised by id
+ * and skipped. The reads and the writes share one connection; a blocking
+ * read holds the writes queued behind it, so the block is kept short
+ * (DELIVER_BLOCK_MAX_MS).
  *
  * Sending: one libcurl multi handle driven by libevent (socket events and
  * one timer, as CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION ask), no
@@ -74,12 +77,12 @@
 #include "sla_ratelimit.h"
 #include "sla_webhook.h"
 #include "sla_webhook_response.h"
+#include "stream_reader.h"
 #include "wakeup.h"
 
 #define DELIVER_MAX_HELD 10000      /* records in memory at most */
 #define DELIVER_BATCH 200           /* XREADGROUP COUNT at most */
 #define DELIVER_BLOCK_MAX_MS 1000   /* writes wait behind a blocking read */
-#define DELIVER_GUARD_EXTRA_MS 5000
 #define DELIVER_RETRY_MS 1000       /* after a Redis error */
 #define DELIVER_BODY_MAX 4096       /* response bytes kept */
 #define DELIVER_EXCERPT_MAX 1024    /* of which in a dead record */
@@ -156,18 +159,14 @@ static struct {
     redis_link *link;
     const sla_config *cfg;
     sla_keys keys;
-    char *group, *consumer;
-    int block_ms;
-    char block[16];
+    char *group;
+    stream_reader *reader;      /* the outbox, through delivery.group */
     int connect_timeout_ms, timeout_ms, max_in_flight;
     sla_backoff backoff;
     uint64_t rng;
     uint64_t life;              /* bumped by deliver_finish: late replies are ignored */
-    uintptr_t epoch;            /* of the reading connection */
 
-    int group_ok, reading, pending_phase;
-    char pending_from[48];
-    struct event *guard_timer, *retry_timer, *write_timer;
+    struct event *write_timer;
 
     deliver_rec *buckets[DELIVER_HASH_BUCKETS];
     deliver_rec *first, *last;
@@ -1017,57 +1016,9 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
     deliver_enqueue(r);
 }
 
-static void deliver_restart_pending(void)
+/* The reader's batch: hold each new record, then send what may go. */
+static void deliver_on_batch(const redisReply *entries, int claimed, void *arg)
 {
-    dlv.pending_phase = 1;
-    strcpy(dlv.pending_from, "0");
-}
-
-static void deliver_on_read(redisAsyncContext *ac, void *reply_, void *privdata)
-{
-    if (dlv.link == NULL)
-        return;
-    evtimer_del(dlv.guard_timer);
-    if ((uintptr_t)privdata != dlv.epoch)
-        return;
-    dlv.reading = 0;
-    const redisReply *reply = reply_;
-    if (reply == NULL)
-        return; /* connection lost: the link reports it */
-    if (reply->type == REDIS_REPLY_ERROR) {
-        if (strncmp(reply->str, "NOGROUP", 7) == 0) {
-            sla_warning("delivery: consumer group gone (%s); creating it again", reply->str);
-            dlv.group_ok = 0;
-            deliver_restart_pending();
-            deliver_read();
-        } else {
-            sla_err("delivery XREADGROUP: %s; retrying in %d ms", reply->str, DELIVER_RETRY_MS);
-            deliver_arm(dlv.retry_timer, DELIVER_RETRY_MS);
-        }
-        return;
-    }
-    const redisReply *entries = NULL;
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
-        reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements == 2 &&
-        reply->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
-        entries = reply->element[0]->element[1];
-    if (entries == NULL || entries->elements == 0) {
-        if (dlv.pending_phase && entries != NULL)
-            dlv.pending_phase = 0;
-        deliver_read();
-        return;
-    }
-    if (dlv.pending_phase) {
-        const redisReply *last = entries->element[entries->elements - 1];
-        if (last->type == REDIS_REPLY_ARRAY && last->elements >= 1 &&
-            last->element[0]->type == REDIS_REPLY_STRING &&
-            last->element[0]->len < sizeof dlv.pending_from) {
-            memcpy(dlv.pending_from, last->element[0]->str, last->element[0]->len);
-            dlv.pending_from[last->element[0]->len] = '\0';
-        } else {
-            dlv.pending_phase = 0;
-        }
-    }
     sla_field *fields = NULL;
     size_t cap = 0;
     for (size_t i = 0; i < entries->elements; i++)
@@ -1077,76 +1028,18 @@ static void deliver_on_read(redisAsyncContext *ac, void *reply_, void *privdata)
     deliver_read();
 }
 
-static void deliver_on_group(redisAsyncContext *ac, void *reply_, void *privdata)
+static void deliver_on_ready(int joined, void *arg)
 {
-    if (dlv.link == NULL || (uintptr_t)privdata != dlv.epoch)
-        return;
-    dlv.reading = 0;
-    const redisReply *reply = reply_;
-    if (reply == NULL)
-        return;
-    if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
-        sla_err("XGROUP CREATE %s %s: %s; retrying in %d ms", dlv.keys.escalations, dlv.group,
-                reply->str, DELIVER_RETRY_MS);
-        deliver_arm(dlv.retry_timer, DELIVER_RETRY_MS);
-        return;
-    }
-    if (!dlv.group_ok)
-        sla_info("delivering from %s as %s/%s", dlv.keys.escalations, dlv.group, dlv.consumer);
-    dlv.group_ok = 1;
     deliver_read();
 }
 
-static void deliver_request(redisCallbackFn *fn, int argc, const char **argv)
-{
-    size_t lens[16];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    if (redis_link_command(dlv.link, fn, (void *)dlv.epoch, argc, argv, lens) == 0)
-        dlv.reading = 1;
-}
-
-/* Issue the next read, if one may be issued. */
+/* Ask for more records, if there is room for them. */
 static void deliver_read(void)
 {
-    if (dlv.link == NULL || dlv.stopping || dlv.reading || !redis_link_is_up(dlv.link) ||
-        evtimer_pending(dlv.retry_timer, NULL))
-        return;
-    if (!dlv.group_ok) {
-        const char *argv[] = {"XGROUP", "CREATE", dlv.keys.escalations, dlv.group, "0",
-                              "MKSTREAM"};
-        deliver_request(deliver_on_group, 6, argv);
-        return;
-    }
-    if (dlv.held >= DELIVER_MAX_HELD)
+    if (dlv.reader == NULL || dlv.stopping || dlv.held >= DELIVER_MAX_HELD)
         return; /* full: read again once records are settled */
     size_t room = DELIVER_MAX_HELD - dlv.held;
-    char count[16];
-    snprintf(count, sizeof count, "%zu", room < DELIVER_BATCH ? room : DELIVER_BATCH);
-    if (dlv.pending_phase) {
-        const char *argv[] = {"XREADGROUP", "GROUP", dlv.group, dlv.consumer, "COUNT", count,
-                              "STREAMS", dlv.keys.escalations, dlv.pending_from};
-        deliver_request(deliver_on_read, 9, argv);
-        return;
-    }
-    const char *argv[] = {"XREADGROUP", "GROUP", dlv.group, dlv.consumer, "COUNT", count,
-                          "BLOCK", dlv.block, "STREAMS", dlv.keys.escalations, ">"};
-    deliver_request(deliver_on_read, 11, argv);
-    if (dlv.reading)
-        deliver_arm(dlv.guard_timer, dlv.block_ms + DELIVER_GUARD_EXTRA_MS);
-}
-
-static void deliver_on_guard(evutil_socket_t fd, short what, void *arg)
-{
-    char why[96];
-    snprintf(why, sizeof why, "no reply to XREADGROUP within %d ms",
-             dlv.block_ms + DELIVER_GUARD_EXTRA_MS);
-    redis_link_reset(dlv.link, why);
-}
-
-static void deliver_on_retry(evutil_socket_t fd, short what, void *arg)
-{
-    deliver_read();
+    stream_reader_read(dlv.reader, room < DELIVER_BATCH ? room : DELIVER_BATCH);
 }
 
 /* --- life --------------------------------------------------------------- */
@@ -1160,12 +1053,7 @@ void deliver_on_link(redis_link *link, int up, void *arg)
         deliver_read();
         return;
     }
-    /* A read lost with the connection left its entries pending for us. */
-    evtimer_del(dlv.guard_timer);
-    dlv.epoch++;
-    dlv.reading = 0;
-    dlv.group_ok = 0;
-    deliver_restart_pending();
+    stream_reader_link_down(dlv.reader);
 }
 
 /* The settings that follow a reload (the group is fixed at start). */
@@ -1205,23 +1093,28 @@ int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys
     dlv.life = 1;
     deliver_settings(cfg);
     dlv.group = strdup(cfg->delivery.group);
-    dlv.consumer = strdup(cfg->stream.consumer);
-    dlv.block_ms = cfg->stream.block_ms > 0 && cfg->stream.block_ms < DELIVER_BLOCK_MAX_MS
-                       ? cfg->stream.block_ms : DELIVER_BLOCK_MAX_MS;
-    snprintf(dlv.block, sizeof dlv.block, "%d", dlv.block_ms);
     if (getentropy(&dlv.rng, sizeof dlv.rng) < 0)
         dlv.rng = (uint64_t)wakeup_now_ms() ^ ((uint64_t)getpid() << 32);
-    deliver_restart_pending();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return -1;
     dlv.multi = curl_multi_init();
-    dlv.guard_timer = deliver_event_new(-1, 0, deliver_on_guard, NULL);
-    dlv.retry_timer = deliver_event_new(-1, 0, deliver_on_retry, NULL);
     dlv.write_timer = deliver_event_new(-1, 0, deliver_on_write_timer, NULL);
     dlv.curl_timer = deliver_event_new(-1, 0, deliver_on_curl_timer, NULL);
-    if (dlv.group == NULL || dlv.consumer == NULL || dlv.multi == NULL ||
-        dlv.guard_timer == NULL || dlv.retry_timer == NULL || dlv.write_timer == NULL ||
-        dlv.curl_timer == NULL)
+    stream_reader_config rc = {
+        .what = "delivery",
+        .stream = keys->escalations,
+        .group = cfg->delivery.group,
+        .consumer = cfg->stream.consumer,
+        .link = link,
+        .claim_link = link,
+        .block_ms = cfg->stream.block_ms > 0 && cfg->stream.block_ms < DELIVER_BLOCK_MAX_MS
+                        ? cfg->stream.block_ms : DELIVER_BLOCK_MAX_MS,
+        .claim_idle_ms = cfg->stream.claim_idle_ms > 0 ? cfg->stream.claim_idle_ms : 60000,
+        .priority = SLAD_PRIORITY_BULK,
+    };
+    dlv.reader = stream_reader_new(base, &rc, deliver_on_batch, deliver_on_ready, NULL);
+    if (dlv.group == NULL || dlv.multi == NULL || dlv.write_timer == NULL ||
+        dlv.curl_timer == NULL || dlv.reader == NULL)
         return -1;
     curl_multi_setopt(dlv.multi, CURLMOPT_SOCKETFUNCTION, deliver_on_socket);
     curl_multi_setopt(dlv.multi, CURLMOPT_TIMERFUNCTION, deliver_on_curl_timeout);
@@ -1243,7 +1136,6 @@ static void deliver_on_grace(evutil_socket_t fd, short what, void *arg)
 void deliver_stop(int grace_ms, deliver_done_fn *fn, void *arg)
 {
     dlv.stopping = 1;
-    evtimer_del(dlv.retry_timer);
     for (deliver_target *t = dlv.targets; t; t = t->next)
         evtimer_del(t->timer);
     for (deliver_rec *r = dlv.first; r; r = r->next)
@@ -1266,6 +1158,8 @@ void deliver_finish(void)
 {
     dlv.life++;
     dlv.link = NULL;
+    stream_reader_free(dlv.reader);
+    dlv.reader = NULL;
     while (dlv.msgs) {
         deliver_msg *m = dlv.msgs;
         dlv.msgs = m->next;
@@ -1287,16 +1181,14 @@ void deliver_finish(void)
         free(t->name);
         free(t);
     }
-    struct event **evs[] = {&dlv.guard_timer, &dlv.retry_timer, &dlv.write_timer,
-                            &dlv.curl_timer, &dlv.grace_timer};
+    struct event **evs[] = {&dlv.write_timer, &dlv.curl_timer, &dlv.grace_timer};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (*evs[i]) {
             event_free(*evs[i]);
             *evs[i] = NULL;
         }
     free(dlv.group);
-    free(dlv.consumer);
-    dlv.group = dlv.consumer = NULL;
+    dlv.group = NULL;
     curl_global_cleanup();
 }
 

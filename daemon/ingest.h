@@ -11,10 +11,8 @@
  * applying and commits overlap, with at most STORE_MAX_COMMITS batches
  * applied and not yet durable.
  * Entries left pending by a dead consumer are taken over periodically with
- * XAUTOCLAIM (on the command link) and handled the same way.
- *
- * A blocking read is guarded by a timer (block + 5 s): no reply by then
- * means the reader connection is dead, and it is reset.
+ * XAUTOCLAIM (on the command link) and handled the same way. The reading
+ * itself, and the guard of the blocking read, are stream_reader's.
  *
  * Ownership: settings are copied at ingest_init (stream settings take
  * effect on restart); the engine is borrowed between ingest_resume() and

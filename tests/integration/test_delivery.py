@@ -18,8 +18,8 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (DELIVERIES_DEAD, ESCALATIONS, check, now_ms, run_tests,  # noqa: E402
-                     wait_for)
+from harness import (DELIVER_GROUP, DELIVERIES_DEAD, ESCALATIONS, check,  # noqa: E402
+                     now_ms, run_tests, wait_for)
 
 TARGET_MS = 30000
 SECRET = "whsec_" + base64.b64encode(b"slad delivery test key 0123456").decode()
@@ -296,9 +296,33 @@ def test_history_empty_and_unreadable(make_env):
     check(dead[0]["delivery.error"] == "no kind", "error names the field: %r" % dead[0])
 
 
+
+def test_takeover_from_renamed_consumer(make_env):
+    """A record left pending by another consumer of the delivery group (a
+    slad that died, or this one under an earlier name) is taken over once
+    idle for stream.claim_idle, and delivered."""
+    env, sink = setup(make_env, "dlv-takeover", ONE_STEP, names=("lead",))
+    env.write_config(policies=ONE_STEP, receivers=receivers(sink, ("lead",)), claim_idle=1000)
+    rid = "esc_" + "4" * 32
+    env.r.xgroup_create(ESCALATIONS, DELIVER_GROUP, id="0", mkstream=True)
+    env.r.xadd(ESCALATIONS, {"id": rid, "kind": "breach", "ticket": "orphan-1",
+                             "metric": "first_response", "policy": "one", "level": "1",
+                             "receiver": "lead", "deadline_ms": str(now_ms() - 1000),
+                             "fired_ms": str(now_ms()), "late_ms": "0", "cycle": "1",
+                             "channel": "chat"})
+    env.r.xreadgroup(DELIVER_GROUP, "slad-earlier-name", {ESCALATIONS: ">"})
+    check(deliver_pending(env) == 1, "the record is pending for the other consumer")
+    env.start_slad()
+    wait_for(lambda: [r for r in sink.requests() if r["headers"].get("webhook-id") == rid], 10,
+             "the orphaned record delivered")
+    env.wait_delivered(10)
+    check("took over 1 pending entries" in env.log(), "the takeover is logged")
+
+
 if __name__ == "__main__":
     run_tests([test_ladder_signed_and_acked, test_receiver_down_then_back,
                test_500_forever_goes_dead, test_final_failure_goes_dead_at_once,
                test_sigkill_redelivers_same_id, test_sigterm_leaves_undelivered_pending,
                test_ratelimit_digest, test_reload_unknown_receiver,
-               test_history_empty_and_unreadable], limit=90)
+               test_history_empty_and_unreadable, test_takeover_from_renamed_consumer],
+              limit=90)
