@@ -96,11 +96,11 @@ static stats_count *stats_find(int kind, int metric, const char *policy)
     return &st.counts[st.ncounts++];
 }
 
-void stats_on_decision(const sla_decision *d, void *arg)
+void stats_on_decision(const store_decision_note *d, void *arg)
 {
     if (d->kind >= SLA_DECISION_WARNING && d->kind <= SLA_DECISION_RECOVERED)
         st.totals[d->kind]++;
-    stats_count *c = stats_find((int)d->kind, d->metric, d->policy ? d->policy : "");
+    stats_count *c = stats_find((int)d->kind, d->metric, d->policy);
     if (c)
         c->n++;
     double late = (double)(d->late_ms > 0 ? d->late_ms : 0) / 1000.0;

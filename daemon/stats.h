@@ -4,7 +4,7 @@
  *
  * Three kinds of numbers live here, each fed by one source:
  *
- *   decisions   every decision a flush writes (store_observe), counted by
+ *   decisions   every decision committed to Redis (store_observe), counted by
  *               (kind, metric, policy), and its lateness in a histogram;
  *               unlike the engine's counters these survive an engine
  *               rebuild, so Prometheus counters never go back;
@@ -31,6 +31,7 @@
 #include "redis_link.h"
 #include "sla_engine.h"
 #include "sla_keys.h"
+#include "store.h"
 
 #define STATS_POLL_MS 2000
 
@@ -56,7 +57,7 @@ int stats_init(struct event_base *base, redis_link *command, const sla_keys *key
 void stats_finish(void);
 
 /* The store's decision observer (pass to store_observe). */
-void stats_on_decision(const sla_decision *d, void *arg);
+void stats_on_decision(const store_decision_note *d, void *arg);
 
 /* fn for every (kind, metric, policy) counted so far. */
 typedef void stats_decision_fn(int kind, int metric, const char *policy, uint64_t count,

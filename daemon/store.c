@@ -83,6 +83,12 @@ static struct {
     size_t nsyncs[2];
     store_decision_fn *observe_fn;
     void *observe_arg;
+    /* The decisions of the transaction in flight, shown to observe_fn
+     * when it commits; policy names copied. */
+    store_decision_note *notes;
+    size_t nnotes, notes_cap;
+    size_t inflight_decisions;
+    size_t notes_first;    /* index of the first decision's XADD in EXEC's reply */
 } store;
 
 enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
@@ -99,6 +105,56 @@ static void store_call_syncs(int which, int ok)
 }
 
 static void store_flush(void);
+
+static void store_drop_notes(void)
+{
+    for (size_t i = 0; i < store.nnotes; i++)
+        free((char *)store.notes[i].policy);
+    store.nnotes = 0;
+}
+
+/* Keep what the counters need of o's decisions until EXEC answers. */
+static void store_keep_notes(const sla_output *o)
+{
+    store_drop_notes();
+    store.inflight_decisions = o->ndecisions;
+    if (store.observe_fn == NULL || o->ndecisions == 0)
+        return;
+    if (o->ndecisions > store.notes_cap) {
+        store_decision_note *n = realloc(store.notes, o->ndecisions * sizeof *n);
+        if (n == NULL) {
+            sla_err("out of memory keeping %zu decisions for the counters", o->ndecisions);
+            return;
+        }
+        store.notes = n;
+        store.notes_cap = o->ndecisions;
+    }
+    for (size_t i = 0; i < o->ndecisions; i++) {
+        const sla_decision *d = &o->decisions[i];
+        store.notes[store.nnotes++] = (store_decision_note){
+            d->kind, d->metric, strdup(d->policy ? d->policy : ""), d->late_ms};
+    }
+}
+
+/*
+ * The transaction ran: the counters may count its decisions. exec is EXEC's
+ * reply when some of its commands failed (Redis has no rollback: the others
+ * stand), NULL when all succeeded; a decision whose XADD failed is not
+ * counted.
+ */
+static void store_show_notes(const redisReply *exec)
+{
+    for (size_t i = 0; i < store.inflight_decisions; i++) {
+        size_t e = store.notes_first + i;
+        if (exec && (e >= exec->elements || exec->element[e]->type == REDIS_REPLY_ERROR))
+            continue;
+        store.stats.decisions++;
+        if (store.observe_fn && i < store.nnotes && store.notes[i].policy)
+            store.observe_fn(&store.notes[i], store.observe_arg);
+    }
+    store.inflight_decisions = 0;
+    store_drop_notes();
+}
 
 /* --- staging ------------------------------------------------------------ */
 
@@ -215,6 +271,8 @@ static void store_fail(const char *why)
     store.loading = 0;
     sla_output_clear(&store.out);
     store_unstage();
+    store_drop_notes();
+    store.inflight_decisions = 0;
     wakeup_disarm();
     store.tick_wanted = 0;
 
@@ -348,11 +406,19 @@ static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
         return;
     char why[320];
     if (!exec_reply_ok(r, why, sizeof why)) {
+        /* Commands that failed inside EXEC undo nothing: what the others
+         * wrote stands, the decisions' records included. A transaction
+         * lost with its connection is unknown: if it did not commit, the
+         * rebuilt engine decides again and those decisions count then. */
+        const redisReply *reply = r;
+        if (reply && reply->type == REDIS_REPLY_ARRAY)
+            store_show_notes(reply);
         store_fail(why);
         return;
     }
     store.stats.transactions++;
     store.inflight = 0;
+    store_show_notes(NULL);
     store_call_syncs(STORE_SYNC_INFLIGHT, 1);
     if (store.engine && !store.inflight && (store.commit_waiting || store.tick_wanted))
         store_flush();
@@ -467,8 +533,8 @@ static void store_flush(void)
         store_call_syncs(STORE_SYNC_INFLIGHT, 1);
         return;
     }
-    for (size_t i = 0; store.observe_fn && i < o->ndecisions; i++)
-        store.observe_fn(&o->decisions[i], store.observe_arg);
+    store_keep_notes(o);
+    store.notes_first = (o->nremoved ? 1 : 0) + (o->nupserts ? 1 : 0);
 
     static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     static const size_t multi_len[] = {5}, exec_len[] = {4};
@@ -488,7 +554,6 @@ static void store_flush(void)
                                 exec_len);
     if (rc == 0)
         redis_link_flush(store.link);
-    store.stats.decisions += o->ndecisions;
     sla_output_clear(&store.out);
     store_unstage();
     store.inflight = 1;
@@ -632,6 +697,10 @@ void store_finish(void)
     store.commit_waiting = 0;
     sla_output_clear(&store.out);
     store_unstage();
+    store_drop_notes();
+    free(store.notes);
+    store.notes = NULL;
+    store.notes_cap = 0;
     free(store.dead);
     free(store.acks);
     free(store.group);

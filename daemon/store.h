@@ -108,9 +108,17 @@ void store_when_idle(store_idle_fn *fn, void *arg);
 #define STORE_MAX_SYNCS 64
 int store_sync(store_commit_fn *fn, void *arg);
 
-/* Every decision written by a flush is shown to fn (borrowed for the call),
- * for counters; fn NULL stops it. */
-typedef void store_decision_fn(const sla_decision *d, void *arg);
+/* What the counters learn of one decision; policy borrowed for the call. */
+typedef struct store_decision_note {
+    enum sla_decision_kind kind;
+    int metric;
+    const char *policy;
+    int64_t late_ms;
+} store_decision_note;
+/* Every decision is shown to fn once its transaction committed (a
+ * transaction that failed is written again by the rebuilt engine, and
+ * shown then); fn NULL stops it. */
+typedef void store_decision_fn(const store_decision_note *d, void *arg);
 void store_observe(store_decision_fn *fn, void *arg);
 
 void store_get_stats(store_stats *out);

@@ -11,17 +11,26 @@
   records.)
 - A ticket id reused after ticket.closed starts again at cycle 1, so its
   records repeat the record ids of the closed ticket's.
+
+And one thing it does: the decision counters (slactl status, /metrics)
+count what was committed, not what was attempted. A transaction that
+Redis refuses as a whole (EXECABORT, here an ACL that forbids sla:dead)
+is tried again and again by rebuilt engines; its decisions count once,
+when it finally commits.
 """
 
 import collections
+import json
 import os
 import sys
 import time
 
+import redis
+
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import check, now_ms, policies, run_tests, wait_for  # noqa: E402
-from harness import DEAD, ESCALATIONS, STATE  # noqa: E402
+from harness import DEAD, ESCALATIONS, EVENTS, STATE  # noqa: E402
 
 
 def test_wrongtype_inside_exec_commits_the_rest(make_env):
@@ -44,6 +53,40 @@ def test_wrongtype_inside_exec_commits_the_rest(make_env):
     line = [l for l in env.log().splitlines() if "WRONGTYPE" in l][0]
     print("logged: " + line)
     check(env.stop_slad() == 0, "exits 0 on SIGTERM")
+
+
+def test_counters_count_commits(make_env):
+    env = make_env("counters")
+    env.start_redis()
+    env.write_config(policies=policies())
+    env.start_slad()
+    # every key of slad's but sla:dead (sla:deliveries:dead stays allowed)
+    env.r.execute_command("ACL", "SETUSER", "default", "resetkeys", "~sla:[^d]*", "~sla:de[^a]*")
+    refused = None
+    try:
+        env.r.xadd(DEAD, {"x": "1"})
+    except redis.exceptions.ResponseError as e:  # NoPermissionError
+        refused = str(e)
+    check(refused is not None and "permission" in refused.lower(),
+          "the ACL refuses sla:dead: %r" % refused)
+    pipe = env.r.pipeline(transaction=True)  # one batch: a dead letter and a warning due
+    pipe.xadd(EVENTS, {"ticket": "ctr-bad", "type": "no.such.type"})
+    pipe.xadd(EVENTS, {"ticket": "ctr-1", "type": "ticket.opened", "channel": "chat",
+                       "ts": str(now_ms() - 4000)})
+    pipe.execute()
+    wait_for(lambda: env.log().count("engine dropped") >= 3, 20,
+             "three refused transactions (EXECABORT)")
+    check(not env.escalations(), "nothing recorded while refused")
+    env.r.execute_command("ACL", "SETUSER", "default", "allkeys")
+    wait_for(lambda: any(e["kind"] == "warning" for e in env.escalations()), 20,
+             "the warning recorded once the ACL is lifted")
+    env.wait_consumed(10)
+    rc, out, err = env.slactl("--json", "status")
+    check(rc == 0, "slactl status: %r" % err)
+    warnings = json.loads(out)["decisions"]["warnings"]
+    recorded = sum(1 for e in env.escalations() if e["kind"] == "warning")
+    check(recorded == 1 and warnings == 1,
+          "one warning recorded and counted (%d recorded, %d counted)" % (recorded, warnings))
 
 
 def test_corrupt_state_skipped(make_env):
@@ -89,5 +132,5 @@ def test_reused_ticket_id_repeats_record_ids(make_env):
 
 
 if __name__ == "__main__":
-    run_tests([test_wrongtype_inside_exec_commits_the_rest, test_corrupt_state_skipped,
-               test_reused_ticket_id_repeats_record_ids], limit=60)
+    run_tests([test_wrongtype_inside_exec_commits_the_rest, test_counters_count_commits,
+               test_corrupt_state_skipped, test_reused_ticket_id_repeats_record_ids], limit=60)
