@@ -18,8 +18,14 @@
  *
  * Memory is bounded by the batch: the caller stages one batch of entries
  * before each commit and keeps at most STORE_MAX_COMMITS unreported, and
- * the engine's output is collected into one sla_output that is cleared when the transaction has been sent (hiredis
- * has copied the arguments by then).
+ * the engine's output is collected into one sla_output that is cleared
+ * when the transaction has been sent (hiredis has copied the arguments by
+ * then).
+ *
+ * The decision counters (store_observe) learn a transaction's decisions
+ * when its EXEC answers, not when it is sent: a transaction that is
+ * refused is written again by the rebuilt engine, and counting at sending
+ * time counted its decisions once per try.
  */
 #include "store.h"
 
