@@ -4,6 +4,7 @@
  * (sla_attrpack_merge, sla_attrpack_merge_unchanged) gives byte for byte
  * what expanding, sla_attrs_merge and packing give, on random inputs.
  */
+#include "attrpack_gen.h"
 #include "check.h"
 
 #include <stdlib.h>
@@ -11,15 +12,8 @@
 #include "sla_attrpack.h"
 #include "sla_attrs.h"
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return n ? (uint32_t)((rng >> 16) % n) : 0;
-}
+#define TEST_RNG_SEED 0x2545f4914f6cdd1dull
+#include "test_rng.h"
 
 static char long_key[300], big_value[9000];
 
@@ -56,16 +50,7 @@ static size_t random_packed(char *out)
         if (plain + strlen(k) + strlen(v) + 2 > limit)
             continue;
         plain += strlen(k) + strlen(v) + 2;
-        int code = sla_attrpack_code(k, strlen(k));
-        if (code && rnd(10) == 0)
-            code = 0;
-        out[len++] = (char)code;
-        if (!code) {
-            memcpy(out + len, k, strlen(k) + 1);
-            len += strlen(k) + 1;
-        }
-        memcpy(out + len, v, strlen(v) + 1);
-        len += strlen(v) + 1;
+        len = attrpack_put_pair(out, len, k, v, rnd(10) == 0);
     }
     return len;
 }

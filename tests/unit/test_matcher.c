@@ -13,6 +13,7 @@
  * well-known keys spelled out instead of coded (as a hand-made record may
  * hold them).
  */
+#include "attrpack_gen.h"
 #include "check.h"
 #include "engine_fixture.h"
 
@@ -23,15 +24,7 @@
 #include "sla_matcher.h"
 #include "sla_policy.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return n ? (uint32_t)((rng >> 16) % n) : 0;
-}
+#include "test_rng.h"
 
 /* ------------------------------------------------------------ string pools */
 
@@ -161,16 +154,7 @@ static void pools_from_config(const sla_config *cfg, pool *fields, pool *values)
 /* Append one pair in compact form; a well-known key is sometimes spelled out. */
 static size_t put_pair(char *out, size_t len, const char *key, const char *val)
 {
-    int code = sla_attrpack_code(key, strlen(key));
-    if (code && rnd(8) == 0)
-        code = 0;
-    out[len++] = (char)code;
-    if (!code) {
-        memcpy(out + len, key, strlen(key) + 1);
-        len += strlen(key) + 1;
-    }
-    memcpy(out + len, val, strlen(val) + 1);
-    return len + strlen(val) + 1;
+    return attrpack_put_pair(out, len, key, val, rnd(8) == 0);
 }
 
 static size_t random_attrs(char *out, const pool *fields, const pool *keys, const pool *values)
