@@ -31,15 +31,13 @@ int sla_attrpack_code(const char *key, size_t len)
     return 0;
 }
 
-static int code_of(const char *key, size_t len) { return sla_attrpack_code(key, len); }
-
 size_t sla_attrpack_size(const char *plain, size_t len)
 {
     size_t pos = 0, n = 0;
     const char *k, *v;
     while (sla_attrs_next(plain, len, &pos, &k, &v)) {
         size_t klen = strlen(k);
-        n += 1 + (code_of(k, klen) ? 0 : klen + 1) + strlen(v) + 1;
+        n += 1 + (sla_attrpack_code(k, klen) ? 0 : klen + 1) + strlen(v) + 1;
     }
     return n;
 }
@@ -50,7 +48,7 @@ void sla_attrpack_pack(const char *plain, size_t len, char *out)
     const char *k, *v;
     while (sla_attrs_next(plain, len, &pos, &k, &v)) {
         size_t klen = strlen(k), vlen = strlen(v);
-        int c = code_of(k, klen);
+        int c = sla_attrpack_code(k, klen);
         *out++ = (char)c;
         if (!c) {
             memcpy(out, k, klen + 1);
@@ -61,52 +59,53 @@ void sla_attrpack_pack(const char *plain, size_t len, char *out)
     }
 }
 
-/* Iterate the compact form: key (name), value; 0 at the end. */
-static int next(const char *p, size_t len, size_t *pos, const char **key, const char **val)
+int sla_attrpack_next(const char *p, size_t len, size_t *pos, sla_attrpack_pair *e)
 {
     if (*pos >= len)
         return 0;
-    unsigned char c = (unsigned char)p[(*pos)++];
-    if (c) {
-        *key = known[c];
+    e->code = (unsigned char)p[(*pos)++];
+    if (e->code) {
+        e->key = known[e->code];
+        e->key_len = known_len[e->code];
     } else {
-        *key = p + *pos;
-        *pos += strlen(*key) + 1;
+        e->key = p + *pos;
+        e->key_len = strlen(e->key);
+        *pos += e->key_len + 1;
     }
-    *val = p + *pos;
-    *pos += strlen(*val) + 1;
+    e->val = p + *pos;
+    e->val_len = strlen(e->val);
+    *pos += e->val_len + 1;
     return 1;
 }
 
 size_t sla_attrpack_plain_size(const char *packed, size_t len)
 {
     size_t pos = 0, n = 0;
-    const char *k, *v;
-    while (next(packed, len, &pos, &k, &v))
-        n += strlen(k) + strlen(v) + 2;
+    sla_attrpack_pair e;
+    while (sla_attrpack_next(packed, len, &pos, &e))
+        n += e.key_len + e.val_len + 2;
     return n;
 }
 
 void sla_attrpack_expand(const char *packed, size_t len, char *out)
 {
     size_t pos = 0;
-    const char *k, *v;
-    while (next(packed, len, &pos, &k, &v)) {
-        size_t klen = strlen(k), vlen = strlen(v);
-        memcpy(out, k, klen + 1);
-        out += klen + 1;
-        memcpy(out, v, vlen + 1);
-        out += vlen + 1;
+    sla_attrpack_pair e;
+    while (sla_attrpack_next(packed, len, &pos, &e)) {
+        memcpy(out, e.key, e.key_len + 1);
+        out += e.key_len + 1;
+        memcpy(out, e.val, e.val_len + 1);
+        out += e.val_len + 1;
     }
 }
 
 const char *sla_attrpack_get(const char *packed, size_t len, const char *key, size_t key_len)
 {
     size_t pos = 0;
-    const char *k, *v;
-    while (next(packed, len, &pos, &k, &v))
-        if (strncmp(k, key, key_len) == 0 && k[key_len] == '\0')
-            return v;
+    sla_attrpack_pair e;
+    while (sla_attrpack_next(packed, len, &pos, &e))
+        if (e.key_len == key_len && memcmp(e.key, key, key_len) == 0)
+            return e.val;
     return NULL;
 }
 
@@ -130,34 +129,6 @@ int sla_attrpack_valid(const char *p, size_t len)
 
 /* --------------------------------------------------------------- merging */
 
-/* One pair of the compact form, with lengths. */
-typedef struct pair {
-    int code;          /* 0: key spelled out */
-    const char *key;   /* the name, NUL-terminated */
-    size_t klen;
-    const char *val;   /* NUL-terminated */
-    size_t vlen;
-} pair;
-
-static int next_pair(const char *p, size_t len, size_t *pos, pair *e)
-{
-    if (*pos >= len)
-        return 0;
-    e->code = (unsigned char)p[(*pos)++];
-    if (e->code) {
-        e->key = known[e->code];
-        e->klen = known_len[e->code];
-    } else {
-        e->key = p + *pos;
-        e->klen = strlen(e->key);
-        *pos += e->klen + 1;
-    }
-    e->val = p + *pos;
-    e->vlen = strlen(e->val);
-    *pos += e->vlen + 1;
-    return 1;
-}
-
 static int same_key(const sla_field *f, const char *key, size_t klen)
 {
     return f->key_len == klen && (klen == 0 || (f->key[0] == key[0] &&
@@ -177,9 +148,9 @@ static const sla_field *last_field(const sla_field *fields, size_t n, const char
 static int packed_has(const char *packed, size_t len, const char *key, size_t klen)
 {
     size_t pos = 0;
-    pair e;
-    while (next_pair(packed, len, &pos, &e))
-        if (e.klen == klen && memcmp(e.key, key, klen) == 0)
+    sla_attrpack_pair e;
+    while (sla_attrpack_next(packed, len, &pos, &e))
+        if (e.key_len == klen && memcmp(e.key, key, klen) == 0)
             return 1;
     return 0;
 }
@@ -239,19 +210,19 @@ int sla_attrpack_merge(const char *packed, size_t len, const sla_field *fields, 
 
     /* Existing keys first, in their order, with new values where given. */
     size_t pos = 0;
-    pair e;
-    while (next_pair(packed, len, &pos, &e)) {
+    sla_attrpack_pair e;
+    while (sla_attrpack_next(packed, len, &pos, &e)) {
         const sla_field *f = NULL;
         for (size_t i = n; i-- > 0;)
-            if (same_key(&fields[i], e.key, e.klen)) {
+            if (same_key(&fields[i], e.key, e.key_len)) {
                 f = f ? f : &fields[i]; /* the last one */
                 if (marks)
                     named[i] = 1;
             }
         const char *val = f ? f->val : e.val;
-        size_t vlen = f ? f->val_len : e.vlen;
-        int c = e.code ? e.code : code_of(e.key, e.klen);
-        if (vlen && put(&w, c, e.key, e.klen, val, vlen) < 0)
+        size_t vlen = f ? f->val_len : e.val_len;
+        int c = e.code ? e.code : sla_attrpack_code(e.key, e.key_len);
+        if (vlen && put(&w, c, e.key, e.key_len, val, vlen) < 0)
             return -1;
     }
     /* Then new keys, in input order, each once, with its last value. */
@@ -267,7 +238,7 @@ int sla_attrpack_merge(const char *packed, size_t len, const sla_field *fields, 
             continue; /* an earlier occurrence decided this key */
         const sla_field *last = last_field(fields + i, n - i, f->key, f->key_len);
         if (last->val_len &&
-            put(&w, code_of(f->key, f->key_len), f->key, f->key_len, last->val, last->val_len) < 0)
+            put(&w, sla_attrpack_code(f->key, f->key_len), f->key, f->key_len, last->val, last->val_len) < 0)
             return -1;
     }
     *out_len = w.len;
@@ -282,19 +253,19 @@ int sla_attrpack_merge_unchanged(const char *packed, size_t len, const sla_field
     unsigned char named[SLA_EVENT_MAX_FIELDS]; /* field i names a key packed has */
     memset(named, 0, n);
     size_t plain = 0, pos = 0;
-    pair e;
-    while (next_pair(packed, len, &pos, &e)) {
+    sla_attrpack_pair e;
+    while (sla_attrpack_next(packed, len, &pos, &e)) {
         const sla_field *f = NULL;
         for (size_t i = 0; i < n; i++)
-            if (same_key(&fields[i], e.key, e.klen)) {
+            if (same_key(&fields[i], e.key, e.key_len)) {
                 named[i] = 1;
                 f = &fields[i];
             }
-        if (f ? f->val_len != e.vlen || memcmp(f->val, e.val, e.vlen) != 0 : e.vlen == 0)
+        if (f ? f->val_len != e.val_len || memcmp(f->val, e.val, e.val_len) != 0 : e.val_len == 0)
             return 0; /* a new value, or a removal */
-        if (e.vlen == 0 || (!e.code && code_of(e.key, e.klen)))
+        if (e.val_len == 0 || (!e.code && sla_attrpack_code(e.key, e.key_len)))
             return 0; /* removed; or a spelled-out well-known key, which would be coded */
-        plain += e.klen + e.vlen + 2;
+        plain += e.key_len + e.val_len + 2;
     }
     if (plain > SLA_ATTRS_MAX)
         return 0; /* refused */

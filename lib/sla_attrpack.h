@@ -52,6 +52,19 @@ size_t sla_attrpack_plain_size(const char *packed, size_t len);
 /* Write the plain form into out (sla_attrpack_plain_size bytes). */
 void sla_attrpack_expand(const char *packed, size_t len, char *out);
 
+/* One pair of the compact form; key and val NUL-terminated, borrowed. */
+typedef struct sla_attrpack_pair {
+    int code;          /* 0: the key is spelled out in the form */
+    const char *key;   /* its name, a well-known key's too */
+    size_t key_len;
+    const char *val;
+    size_t val_len;
+} sla_attrpack_pair;
+
+/* The pair at *pos of the (well-formed) compact form packed[0..len),
+ * *pos advanced past it: 1, or 0 at the end. Start with *pos = 0. */
+int sla_attrpack_next(const char *packed, size_t len, size_t *pos, sla_attrpack_pair *out);
+
 /* The value of key in the compact form, NUL-terminated in packed, or NULL. */
 const char *sla_attrpack_get(const char *packed, size_t len, const char *key, size_t key_len);
 

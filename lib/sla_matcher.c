@@ -230,24 +230,16 @@ static void project(sla_matcher *m, const char *attrs, size_t len)
 {
     memset(m->val, 0, m->nfields * sizeof *m->val);
     size_t found = 0, pos = 0;
-    while (pos < len && found < m->nfields) {
-        unsigned c = (unsigned char)attrs[pos++];
+    sla_attrpack_pair e;
+    while (found < m->nfields && sla_attrpack_next(attrs, len, &pos, &e)) {
         int f = -1;
-        if (c) {
-            f = c < SLA_ATTRPACK_CODES ? m->by_code[c] : -1;
-        } else {
-            const char *key = attrs + pos;
-            size_t klen = strlen(key);
-            pos += klen + 1;
-            if (m->len_bits & len_bit(klen))
-                f = field_lookup(m, key, klen);
-        }
-        const char *v = attrs + pos;
-        size_t vlen = strlen(v);
-        pos += vlen + 1;
+        if (e.code)
+            f = e.code < SLA_ATTRPACK_CODES ? m->by_code[e.code] : -1;
+        else if (m->len_bits & len_bit(e.key_len))
+            f = field_lookup(m, e.key, e.key_len);
         if (f >= 0 && !m->val[f]) {
-            m->val[f] = v;
-            m->vlen[f] = vlen;
+            m->val[f] = e.val;
+            m->vlen[f] = e.val_len;
             m->num_state[f] = 0;
             found++;
         }
