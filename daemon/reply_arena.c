@@ -63,8 +63,6 @@ static struct {
     arena_chunk *head, *cur;
     arena_chunk *big;
     size_t alive;
-    size_t bytes;
-    size_t rewinds;
 } ra;
 
 static arena_chunk *arena_chunk_new(size_t size)
@@ -93,8 +91,8 @@ static void *arena_alloc(size_t n)
         return b->data;
     }
     if (ra.cur == NULL) {
-        if (ra.head == NULL && (ra.head = arena_chunk_new(REPLY_ARENA_CHUNK)) != NULL)
-            ra.bytes += REPLY_ARENA_CHUNK;
+        if (ra.head == NULL)
+            ra.head = arena_chunk_new(REPLY_ARENA_CHUNK);
         ra.cur = ra.head;
         if (ra.cur == NULL)
             return NULL;
@@ -104,7 +102,6 @@ static void *arena_alloc(size_t n)
             ra.cur->next = arena_chunk_new(REPLY_ARENA_CHUNK);
             if (ra.cur->next == NULL)
                 return NULL;
-            ra.bytes += REPLY_ARENA_CHUNK;
         }
         ra.cur = ra.cur->next;
     }
@@ -123,7 +120,6 @@ static void arena_rewind(void)
         arena_chunk *c = *link;
         if (kept + c->size > REPLY_ARENA_KEEP) {
             *link = c->next;
-            ra.bytes -= c->size;
             free(c);
             continue;
         }
@@ -138,7 +134,6 @@ static void arena_rewind(void)
         free(b);
     }
     ra.cur = ra.head;
-    ra.rewinds++;
 }
 
 /* A new object of the task's reply, attached to its parent array. */
@@ -224,13 +219,6 @@ void reply_arena_attach(redisAsyncContext *ac)
     ac->c.reader->maxbuf = 0;
 }
 
-void reply_arena_get_stats(reply_arena_stats *out)
-{
-    out->replies_alive = ra.alive;
-    out->chunk_bytes = ra.bytes;
-    out->rewinds = ra.rewinds;
-}
-
 void reply_arena_release(void)
 {
     if (ra.alive)
@@ -246,5 +234,4 @@ void reply_arena_release(void)
         free(b);
     }
     ra.cur = NULL;
-    ra.bytes = 0;
 }

@@ -36,14 +36,6 @@
 /* Use the region for the replies of ac (call right after connecting). */
 void reply_arena_attach(redisAsyncContext *ac);
 
-typedef struct reply_arena_stats {
-    size_t replies_alive;  /* roots created and not yet freed */
-    size_t chunk_bytes;    /* held in chunks, in use or kept for reuse */
-    size_t rewinds;        /* times the region emptied */
-} reply_arena_stats;
-
-void reply_arena_get_stats(reply_arena_stats *out);
-
 /* Free every chunk; only when no reply is alive (at exit). */
 void reply_arena_release(void);
 

@@ -44,7 +44,6 @@ struct stream_reader {
     char pending_from[READER_ID_MAX];
     int claim_due;
     char claim_cursor[READER_ID_MAX];
-    size_t claimed;
 
     struct event *guard_timer, *retry_timer, *claim_timer;
 };
@@ -194,7 +193,6 @@ static void reader_on_claim(redisAsyncContext *ac, void *reply_, void *privdata)
         r->ready(0, r->arg);
         return;
     }
-    r->claimed += entries->elements;
     sla_info("%s: took over %zu pending entries idle for more than %d ms", r->what,
              entries->elements, r->claim_idle_ms);
     r->batch(entries, 1, r->arg);
@@ -284,11 +282,6 @@ void stream_reader_link_down(stream_reader *r)
     r->epoch++;
     r->group_ok = 0;
     reader_restart_pending(r);
-}
-
-size_t stream_reader_claimed(const stream_reader *r)
-{
-    return r->claimed;
 }
 
 static struct event *reader_timer(struct event_base *base, int persist, int priority,

@@ -81,7 +81,4 @@ void stream_reader_restart(stream_reader *r);
 /* The read link was lost: join again when it is back, pending first. */
 void stream_reader_link_down(stream_reader *r);
 
-/* Entries taken over from other consumers so far. */
-size_t stream_reader_claimed(const stream_reader *r);
-
 #endif
