@@ -18,6 +18,14 @@
  * dropping the engine restarts the reader, so replies still in flight are
  * not applied and own pending entries are read from the start.
  *
+ * The watermark: after each batch the store learns the last entry applied
+ * in stream order and whether the reader found the end of the stream
+ * (store_input_progress, sla_watermark.h), so that the engine fires a
+ * deadline only once every entry that reached Redis before it has been
+ * applied. Entries taken over from another consumer do not move it; a
+ * restart or a lost reader connection stops the engine following the wall
+ * clock until a read finds the end again.
+ *
  * An entry is borrowed straight from the hiredis reply as sla_field[] and
  * parsed in place; nothing of it is kept after the reply callback except
  * what the store copies for dead letters and acknowledgements.
@@ -56,6 +64,7 @@ static struct {
 } ing;
 
 static void ingest_next(void);
+static void ingest_report_position(void);
 
 /* --- one entry ---------------------------------------------------------- */
 
@@ -81,8 +90,11 @@ static int ingest_fields(const redisReply *list, size_t *n)
     return 0;
 }
 
-/* Parse, apply or dead-letter, and stage the acknowledgement of one entry. */
-static void ingest_entry(const redisReply *entry, int64_t now)
+/*
+ * Parse, apply or dead-letter, and stage the acknowledgement of one entry.
+ * *last is set to its id when it has one.
+ */
+static void ingest_entry(const redisReply *entry, int64_t now, sla_streamid *last, int *have_last)
 {
     ing.stats.entries++;
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 1 ||
@@ -98,8 +110,14 @@ static void ingest_entry(const redisReply *entry, int64_t now)
         /* Trimmed away (nil field list) or otherwise unreadable. */
         ing.stats.broken++;
         store_stage_ack(idr->str, idr->len);
+        if (sla_streamid_parse(idr->str, idr->len, &id) == 0) {
+            *last = id;
+            *have_last = 1;
+        }
         return;
     }
+    *last = id;
+    *have_last = 1;
     char reason[256];
     reason[0] = '\0';
     int rc = sla_event_parse(&ing.ev, ing.fields, n, (int64_t)id.ms, &ing.limits, reason,
@@ -141,6 +159,7 @@ static void ingest_on_batch(const redisReply *entries, int claimed, void *arg)
 {
     if (ing.engine == NULL || ing.stopping) {
         stream_reader_restart(ing.reader); /* left pending: read them again */
+        ingest_report_position();
         return;
     }
     if (claimed)
@@ -150,10 +169,27 @@ static void ingest_on_batch(const redisReply *entries, int claimed, void *arg)
     ing.uncommitted++;
     ingest_next();
     int64_t now = wakeup_now_ms();
+    sla_streamid last;
+    int have_last = 0;
     for (size_t i = 0; i < entries->elements; i++)
-        ingest_entry(entries->element[i], now);
+        ingest_entry(entries->element[i], now, &last, &have_last);
     ing.stats.batches++;
+    /* Taken-over entries are older than the stream position: they say
+     * nothing of what else reached Redis. */
+    store_input_progress(have_last && !claimed ? &last : NULL, stream_reader_at_end(ing.reader));
     store_commit(ingest_on_committed, (void *)ing.epoch);
+}
+
+/* The reader's state as the store's watermark sees it; a read that found
+ * the end with nothing new lets the engine follow the wall clock now. */
+static void ingest_report_position(void)
+{
+    int64_t horizon;
+    int was_at_end, at_end = ing.reader && stream_reader_at_end(ing.reader);
+    store_get_input(&horizon, &was_at_end);
+    store_input_progress(NULL, at_end);
+    if (at_end && !was_at_end && ing.engine)
+        store_tick(NULL);
 }
 
 static void ingest_on_ready(int joined, void *arg)
@@ -163,6 +199,7 @@ static void ingest_on_ready(int joined, void *arg)
         if (ing.joined_fn)
             ing.joined_fn(ing.joined_arg);
     }
+    ingest_report_position();
     ingest_next();
 }
 
@@ -180,10 +217,12 @@ void ingest_on_link(redis_link *link, int up, void *arg)
 {
     if (ing.reader == NULL)
         return;
-    if (up)
+    if (up) {
         ingest_next();
-    else
+    } else {
         stream_reader_link_down(ing.reader);
+        ingest_report_position();
+    }
 }
 
 void ingest_resume(sla_engine *engine)
@@ -193,6 +232,7 @@ void ingest_resume(sla_engine *engine)
     ing.uncommitted = 0;
     if (ing.reader)
         stream_reader_restart(ing.reader);
+    ingest_report_position();
     ingest_next();
 }
 
@@ -203,6 +243,7 @@ void ingest_suspend(void)
     ing.uncommitted = 0;
     if (ing.reader)
         stream_reader_restart(ing.reader);
+    ingest_report_position();
 }
 
 void ingest_stop(void)

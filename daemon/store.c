@@ -22,6 +22,14 @@
  * when the transaction has been sent (hiredis has copied the arguments by
  * then).
  *
+ * Firing follows the input (sla_watermark.h): each flush advances the
+ * engine to the watermark's horizon, the wall clock only while the input
+ * reader is at the end of the stream. The alarm is armed only then; while
+ * the reader catches up, each committed batch moves the horizon. A new
+ * engine starts at time 0 and with a fresh watermark, so that nothing it
+ * restored fires before the entries not yet applied to that state have
+ * been read again.
+ *
  * The decision counters (store_observe) learn a transaction's decisions
  * when its EXEC answers, not when it is sent: a transaction that is
  * refused is written again by the rebuilt engine, and counting at sending
@@ -35,6 +43,7 @@
 
 #include "sla_log.h"
 #include "sla_streamid.h"
+#include "sla_watermark.h"
 #include "wakeup.h"
 
 #define STORE_SCAN_COUNT "1000"
@@ -58,6 +67,7 @@ static struct {
     void *state_arg;
 
     sla_engine *engine;    /* owned; NULL while not loaded */
+    sla_watermark input;   /* how far the engine may fire (sla_watermark.h) */
     uintptr_t generation;  /* bumped whenever the engine is dropped */
     int loading;
     int64_t load_started_ms;
@@ -65,6 +75,7 @@ static struct {
     struct event *reload_timer;
     int reload_delay_ms;
 
+    int64_t horizon_ms;    /* the engine's horizon at the last flush */
     int inflight;          /* a MULTI/EXEC awaits its reply */
     int commit_waiting;    /* staged entries wait for the one in flight */
     int tick_wanted;       /* the alarm went off during a transaction */
@@ -274,6 +285,7 @@ static void store_fail(const char *why)
     if (store.engine)
         sla_engine_free(store.engine);
     store.engine = NULL;
+    sla_watermark_init(&store.input);
     store.loading = 0;
     sla_output_clear(&store.out);
     store_unstage();
@@ -353,7 +365,8 @@ static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
              " ms", store.load_restored, store.load_corrupt, wakeup_now_ms() - store.load_started_ms);
     if (store.state_fn)
         store.state_fn(1, store.state_arg);
-    /* Whatever came due while the daemon was away fires now. */
+    /* Whatever came due while the daemon was away fires as the input is
+     * read again (the watermark), not before: nothing fires here yet. */
     if (store.engine)
         store_flush();
 }
@@ -362,7 +375,8 @@ static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
 static void store_load_page(const char *cursor)
 {
     if (cursor == NULL) {
-        store.engine = sla_engine_new(store.cfg, wakeup_now_ms());
+        store.engine = sla_engine_new(store.cfg, 0);
+        sla_watermark_init(&store.input);
         if (store.engine == NULL) {
             sla_err("out of memory creating the engine");
             store_schedule_reload();
@@ -524,9 +538,12 @@ static void store_flush(void)
     }
     store.tick_wanted = 0;
     int64_t now = wakeup_now_ms();
-    sla_engine_advance(store.engine, now);
+    store.horizon_ms = sla_watermark_horizon(&store.input, now);
+    sla_engine_advance_to(store.engine, store.horizon_ms, now);
     sla_engine_collect(store.engine, &store.out);
-    wakeup_arm(sla_engine_next_wakeup(store.engine));
+    /* While the input catches up, batches move the horizon, not the alarm. */
+    wakeup_arm(sla_watermark_at_end(&store.input) ? sla_engine_next_wakeup(store.engine)
+                                                  : INT64_MAX);
 
     store.commit_waiting = 0;
     sla_output *o = &store.out;
@@ -590,6 +607,19 @@ void store_commit(store_commit_fn *fn, void *arg)
     store.syncs[STORE_SYNC_WAITING][(*n)++] = (struct store_sync){fn, arg};
     store.commit_waiting = 1;
     store_flush();
+}
+
+void store_input_progress(const sla_streamid *applied, int at_end)
+{
+    if (applied)
+        sla_watermark_applied(&store.input, applied);
+    sla_watermark_set_at_end(&store.input, at_end);
+}
+
+void store_get_input(int64_t *horizon_ms, int *at_end)
+{
+    *horizon_ms = store.engine && !store.loading ? store.horizon_ms : INT64_MIN;
+    *at_end = sla_watermark_at_end(&store.input);
 }
 
 void store_tick(void *arg)
@@ -678,6 +708,8 @@ int store_init(struct event_base *base, redis_link *command, const sla_keys *key
     store.state_fn = fn;
     store.state_arg = arg;
     store.reload_delay_ms = STORE_RELOAD_MIN_MS;
+    sla_watermark_init(&store.input);
+    store.horizon_ms = INT64_MIN;
     store.reload_timer = evtimer_new(base, store_on_reload_timer, NULL);
     sla_output_init(&store.out);
     if (store.group == NULL || store.reload_timer == NULL)

@@ -10,7 +10,9 @@
  * the entries that were not acknowledged are read again (the engine then
  * applies each once).
  *
- * A step ("flush") is: advance the engine to now, collect what it decided,
+ * A step ("flush") is: advance the engine to the input's horizon (the wall
+ * clock once the input reader is at the end of the stream, before that the
+ * time of the entries applied; store_input_progress), collect what it decided,
  * and write all of it together with what the caller staged (dead letters,
  * acknowledgements) in one MULTI/EXEC on the command connection:
  *
@@ -91,6 +93,20 @@ int store_stage_ack(const char *id, size_t id_len);
  */
 #define STORE_MAX_COMMITS 3
 void store_commit(store_commit_fn *fn, void *arg);
+
+/*
+ * The input's position (sla_watermark.h): applied, when not NULL, is the
+ * last entry applied in stream order (new entries, or own pending ones
+ * replayed; not entries taken over from another consumer); at_end says
+ * whether the input reader's last read found the end of the stream. Every
+ * flush advances the engine to the horizon this gives, and the alarm runs
+ * only while at_end. Takes effect at the next flush (store_commit or
+ * store_tick); a new engine starts with nothing applied.
+ */
+void store_input_progress(const sla_streamid *applied, int at_end);
+/* The horizon of the last flush (INT64_MIN while none or loading) and
+ * whether the engine follows the wall clock. */
+void store_get_input(int64_t *horizon_ms, int *at_end);
 
 /* The engine's alarm: advance and flush what came out. */
 void store_tick(void *arg);

@@ -42,6 +42,9 @@ struct stream_reader {
     int joined_once;
     int pending_phase;
     char pending_from[READER_ID_MAX];
+    int req_new;           /* the read in flight asks for new entries (">") */
+    size_t req_count;      /* and at most this many */
+    int at_end;            /* the last read of new entries found the end */
     int claim_due;
     char claim_cursor[READER_ID_MAX];
 
@@ -73,6 +76,7 @@ static void reader_destroy(stream_reader *r)
 
 static void reader_restart_pending(stream_reader *r)
 {
+    r->at_end = 0;
     r->pending_phase = 1;
     strcpy(r->pending_from, "0");
 }
@@ -152,6 +156,10 @@ static void reader_on_read(redisAsyncContext *ac, void *reply_, void *privdata)
         reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements == 2 &&
         reply->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
         entries = reply->element[0]->element[1];
+    /* A read of new entries that brought fewer than it asked for (none:
+     * nil or an empty list) saw the end of the stream when Redis ran it. */
+    if (r->req_new)
+        r->at_end = entries == NULL || entries->elements < r->req_count;
     if (entries == NULL || entries->elements == 0) {
         if (r->pending_phase && entries != NULL) {
             r->pending_phase = 0;
@@ -207,6 +215,7 @@ static int reader_send(stream_reader *r, redis_link *link, redisCallbackFn *fn, 
     if (redis_link_command(link, fn, r, argc, argv, lens) < 0)
         return 0;
     r->inflight = 1;
+    r->req_new = 0;
     r->req_epoch = r->epoch;
     redis_link_flush(link);
     return 1;
@@ -236,11 +245,22 @@ int stream_reader_read(stream_reader *r, size_t count)
                               "STREAMS", r->stream, r->pending_from};
         return reader_send(r, r->link, reader_on_read, 9, argv);
     }
-    const char *argv[] = {"XREADGROUP", "GROUP", r->group, r->consumer, "COUNT", n,
-                          "BLOCK", r->block, "STREAMS", r->stream, ">"};
-    if (!reader_send(r, r->link, reader_on_read, 11, argv))
-        return 0;
-    reader_arm(r->guard_timer, r->block_ms + READER_GUARD_EXTRA_MS);
+    /* Until a read has found the end of the stream, do not block: an
+     * empty answer then says at once that the reader caught up. */
+    if (!r->at_end) {
+        const char *argv[] = {"XREADGROUP", "GROUP", r->group, r->consumer, "COUNT", n,
+                              "STREAMS", r->stream, ">"};
+        if (!reader_send(r, r->link, reader_on_read, 9, argv))
+            return 0;
+    } else {
+        const char *argv[] = {"XREADGROUP", "GROUP", r->group, r->consumer, "COUNT", n,
+                              "BLOCK", r->block, "STREAMS", r->stream, ">"};
+        if (!reader_send(r, r->link, reader_on_read, 11, argv))
+            return 0;
+        reader_arm(r->guard_timer, r->block_ms + READER_GUARD_EXTRA_MS);
+    }
+    r->req_new = 1;
+    r->req_count = count > 0 ? count : 1;
     return 1;
 }
 
@@ -267,6 +287,11 @@ static void reader_on_claim_timer(evutil_socket_t fd, short what, void *arg)
         strcpy(r->claim_cursor, "0-0");
     }
     r->ready(0, r->arg);
+}
+
+int stream_reader_at_end(const stream_reader *r)
+{
+    return r->at_end;
 }
 
 void stream_reader_restart(stream_reader *r)

@@ -11,9 +11,12 @@
  *                                                 cursor is back at 0-0
  *   XREADGROUP ... COUNT n STREAMS <stream> <id>  own pending entries,
  *                                                 from 0, until none left
- *   XREADGROUP ... COUNT n BLOCK b STREAMS <stream> >
+ *   XREADGROUP ... COUNT n [BLOCK b] STREAMS <stream> >
  *
- * and nothing while a request is in flight. Entries come to the owner's
+ * and nothing while a request is in flight. A read of new entries blocks
+ * only once an earlier one found the end of the stream (it brought fewer
+ * entries than it asked for); after a start, a restart, a lost connection
+ * or a full read it does not, so that catching up is seen at once. Entries come to the owner's
  * batch function (the reply's entry array, borrowed for the call; the
  * reader is ready for the next request when it is called, so the owner may
  * ask for the next batch before it handles this one). Whenever the reader
@@ -74,6 +77,14 @@ void stream_reader_free(stream_reader *r);
 /* Send the next request (count entries at most) unless one is in flight or
  * a retry is pending. Returns 1 when a request is in flight afterwards. */
 int stream_reader_read(stream_reader *r, size_t count);
+
+/*
+ * Whether the last read of new entries found the end of the stream, with
+ * no restart or lost connection since: everything that reached the stream
+ * before Redis ran that read has been handed over. Updated before the
+ * batch function of that read's entries is called.
+ */
+int stream_reader_at_end(const stream_reader *r);
 
 /* Ignore the replies in flight; read own pending entries from the start. */
 void stream_reader_restart(stream_reader *r);

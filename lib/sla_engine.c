@@ -1122,28 +1122,32 @@ int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, in
     sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
     if (!t)
         return -1;
-    ticket_run(e, t, now_ms, now_ms);
+    /* Only what the engine has been advanced to may fire (the horizon). */
+    int64_t horizon = sla_timerwheel_now(e->wheel);
+    ticket_run(e, t, horizon < now_ms ? horizon : now_ms, now_ms);
     int n = ticket_ack(t, metric);
     mark_dirty(e, t);
     ticket_reschedule(e, t);
     return n;
 }
 
-void sla_engine_advance(sla_engine *e, int64_t now_ms)
+void sla_engine_advance_to(sla_engine *e, int64_t upto_ms, int64_t now_ms)
 {
-    sla_timerwheel_advance(e->wheel, now_ms);
+    sla_timerwheel_advance(e->wheel, upto_ms < now_ms ? upto_ms : now_ms);
     /* The wheel never goes back: if the wall clock did, what the wheel
      * holds as due is still due, or it would be popped forever. */
-    int64_t wheel_now = sla_timerwheel_now(e->wheel);
-    if (now_ms < wheel_now)
-        now_ms = wheel_now;
+    int64_t horizon = sla_timerwheel_now(e->wheel);
+    if (now_ms < horizon)
+        now_ms = horizon;
     sla_timer *tm;
     while ((tm = sla_timerwheel_pop(e->wheel))) {
         sla_ticket *t = TICKET_OF_TIMER(tm);
-        ticket_run(e, t, now_ms, now_ms);
+        ticket_run(e, t, horizon, now_ms);
         ticket_reschedule(e, t);
     }
 }
+
+void sla_engine_advance(sla_engine *e, int64_t now_ms) { sla_engine_advance_to(e, now_ms, now_ms); }
 
 int64_t sla_engine_next_wakeup(const sla_engine *e) { return sla_timerwheel_next(e->wheel); }
 
@@ -1306,7 +1310,9 @@ size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, i
             int64_t deadline = clock_deadline(e, c, m, NULL);
             if (deadline == INT64_MAX)
                 continue;
-            int is_breached = deadline <= now_ms;
+            /* Breached means recorded as breached: a deadline past but not
+             * yet fired waits for input still unread (sla_watermark.h). */
+            int is_breached = c->fired > 0;
             if (breached != is_breached)
                 continue;
             if (!breached && within_ms >= 0 && deadline > now_ms + within_ms)

@@ -121,7 +121,13 @@ typedef struct sla_engine_stats {
     uint64_t running_clocks[SLA_METRIC_COUNT];
 } sla_engine_stats;
 
-/* A new engine at time now_ms using cfg (borrowed). NULL on OOM. */
+/*
+ * A new engine using cfg (borrowed), its time at now_ms: nothing fires
+ * until it is advanced, and whatever a restored ticket had due at or
+ * before now_ms fires at the first advance. A daemon that restores state
+ * and then catches up on its input starts it at 0, so that only its
+ * advances (to the input's watermark) decide what is due. NULL on OOM.
+ */
 sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms);
 void sla_engine_free(sla_engine *e);
 
@@ -135,11 +141,21 @@ void sla_engine_free(sla_engine *e);
 int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *entry,
                      int64_t now_ms);
 
-/* Acknowledge a breach (slactl ack): metric -1 = every clock. Returns the
- * number of clocks acknowledged, -1 for an unknown ticket. */
+/* Acknowledge a breach (slactl ack): metric -1 = every clock. What of the
+ * ticket fell due up to the engine's horizon (its last advance) fires
+ * first. Returns the number of clocks acknowledged, -1 for an unknown
+ * ticket. */
 int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, int64_t now_ms);
 
-/* Fire everything due at or before now_ms. */
+/*
+ * Fire everything due at or before upto_ms (the horizon: how far the input
+ * has been applied, sla_watermark.h; clamped to now_ms), with fired_ms =
+ * now_ms. The horizon never goes back: an earlier upto_ms than a previous
+ * one fires nothing new.
+ */
+void sla_engine_advance_to(sla_engine *e, int64_t upto_ms, int64_t now_ms);
+/* sla_engine_advance_to(e, now_ms, now_ms): for callers whose input is
+ * always applied up to now (tests, benchmarks). */
 void sla_engine_advance(sla_engine *e, int64_t now_ms);
 
 /* When advance should next be called; INT64_MAX when nothing is pending. */
@@ -209,9 +225,11 @@ typedef struct sla_due_item {
 } sla_due_item;
 
 /*
- * Running clocks, soonest deadline first: with breached == 0 those not yet
- * breached whose deadline is within `within_ms` of now (any when < 0);
- * with breached == 1 those past their deadline and not met. Writes at most
+ * Running clocks, soonest deadline first: with breached == 0 those whose
+ * breach is not recorded yet and whose deadline is within `within_ms` of
+ * now (any when < 0; a deadline past but not yet fired, while input is
+ * caught up, is listed here, overdue); with breached == 1 those whose
+ * breach was recorded and that are not met. Writes at most
  * max items and returns how many matched in total (which may exceed max).
  * Cost: one pass over every open ticket (about 20 ms per million).
  */
