@@ -29,6 +29,9 @@ static int window_init(sla_ratelimit_window *w, int limit, int64_t period_ms)
 
 int sla_ratelimit_init(sla_ratelimit *rl, int per_second, int per_minute)
 {
+    /* Both windows are known empty before either can fail: the release
+     * below frees what rl holds, never what the caller's memory held. */
+    memset(rl, 0, sizeof(*rl));
     int err = window_init(&rl->second, per_second, 1000);
     if (!err)
         err = window_init(&rl->minute, per_minute, 60000);

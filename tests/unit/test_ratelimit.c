@@ -86,7 +86,14 @@ static void test_both_windows(void)
 static void test_bad_limits(void)
 {
     sla_ratelimit rl;
+    /* The caller's memory is garbage before init, as an uninitialised
+     * stack variable is: a refused first window must not free it. */
+    memset(&rl, 0xa5, sizeof rl);
     CHECK_INT(sla_ratelimit_init(&rl, -1, 0), -EINVAL);
+    CHECK(rl.second.sent == NULL && rl.minute.sent == NULL);
+    memset(&rl, 0xa5, sizeof rl);
+    CHECK_INT(sla_ratelimit_init(&rl, SLA_RATELIMIT_MAX + 1, 5), -EINVAL);
+    CHECK(rl.second.sent == NULL && rl.minute.sent == NULL);
     CHECK_INT(sla_ratelimit_init(&rl, 0, SLA_RATELIMIT_MAX + 1), -EINVAL);
     CHECK_INT(sla_ratelimit_init(&rl, 1, SLA_RATELIMIT_MAX), 0);
     sla_ratelimit_release(&rl);
