@@ -14,13 +14,17 @@
  * now) and re-matching a policy (a new target) are O(1) updates followed by
  * one reschedule.
  *
+ * The deadline is the last instant at which the promise is kept: a clock
+ * met at or before it is met on time.
+ *
  * Actions. A running clock's next action is, in order, its warning (once
- * per cycle), then ladder firing number `fired` at deadline + step delay
- * (the last step repeating every `repeat` up to max_repeats), unless
- * acknowledged. Firing k is level k + 1 of the record: 1 is the breach,
- * 2.. escalations. The ticket's single timer sits at the earliest action
- * of all its clocks; when it pops, ticket_run() performs every action due
- * and re-arms it. Cost per pop: O(clocks), calendar arithmetic included.
+ * per cycle), then ladder firing number `fired` at deadline + step delay,
+ * at least 1 ms after the deadline (the last step repeating every `repeat`
+ * up to max_repeats), unless acknowledged. Firing k is level k + 1 of the
+ * record: 1 is the breach, 2.. escalations. The ticket's single timer sits
+ * at the earliest action of all its clocks; when it pops, ticket_run()
+ * performs every action due and re-arms it. Cost per pop: O(clocks),
+ * calendar arithmetic included.
  *
  * Policies and attributes. The configuration's policies are compiled into
  * an sla_matcher (built again by set_config): one walk of a ticket's
@@ -308,6 +312,16 @@ static const sla_step *firing_step(const sla_target *tg, int k, int64_t *delay)
     return last;
 }
 
+/*
+ * When a ladder firing `delay` after the deadline is due. The deadline is
+ * the last instant at which the promise is kept (a reply at the deadline
+ * is on time), so even a step with no delay fires 1 ms after it.
+ */
+static int64_t firing_due(int64_t deadline, int64_t delay)
+{
+    return deadline + (delay > 0 ? delay : 1);
+}
+
 /* Is firing k possible at all? (A ladderless target fires once: the breach.) */
 static int firing_exists(const sla_target *tg, int k, int64_t *delay)
 {
@@ -363,8 +377,8 @@ static int64_t clock_next_action(const sla_engine *e, const sla_clock *c, int m,
         }
     }
     int64_t delay;
-    if (!c->acked && firing_exists(tg, c->fired, &delay) && deadline + delay < best) {
-        best = deadline + delay;
+    if (!c->acked && firing_exists(tg, c->fired, &delay) && firing_due(deadline, delay) < best) {
+        best = firing_due(deadline, delay);
         *what = ACT_FIRE;
     }
     return best;
@@ -1306,7 +1320,7 @@ size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, i
             int64_t deadline = clock_deadline(e, c, m, NULL);
             if (deadline == INT64_MAX)
                 continue;
-            int is_breached = deadline <= now_ms;
+            int is_breached = deadline < now_ms;
             if (breached != is_breached)
                 continue;
             if (!breached && within_ms >= 0 && deadline > now_ms + within_ms)
