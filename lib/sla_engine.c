@@ -5,14 +5,16 @@
  * Clocks. Each ticket has one sla_clock per metric (sla_ticket.h). A
  * running clock's deadline is derived, never stored:
  *
- *   wall clock:  deadline = resume + target - elapsed
+ *   wall clock:  deadline = resume + max(0, target - elapsed)
  *   calendar:    T = business length of the target measured from resume
- *                deadline = calendar_add(resume, T - elapsed)
+ *                deadline = calendar_add(resume, max(0, T - elapsed))
  *   absolute:    deadline = resume (callback `due`, abandoned call)
  *
  * so pausing (elapsed += business time since resume), resuming (resume =
  * now) and re-matching a policy (a new target) are O(1) updates followed by
- * one reschedule.
+ * one reschedule. A clock resumed after its target ran out has no time
+ * left: its deadline is the resume (or the next working instant), and
+ * its ladder continues from there, not from a deadline in the past.
  *
  * The deadline is the last instant at which the promise is kept: a clock
  * met at or before it is met on time.
@@ -278,7 +280,7 @@ static int64_t clock_deadline(const sla_engine *e, const sla_clock *c, int m,
         int64_t total = sla_span_plain_ms(span, e->cfg->ring_ms);
         if (business_total)
             *business_total = total;
-        return resume + total - elapsed;
+        return resume + (total > elapsed ? total - elapsed : 0);
     }
     int64_t end = sla_calendar_deadline(cal, resume, span, e->cfg->ring_ms);
     if (end == INT64_MAX)

@@ -366,6 +366,21 @@ static void test_future_ts_clamped(void)
     fx_release(&fx);
 }
 
+/* The clock of metric m of ticket id as the control socket sees it; 0 if none. */
+static int clock_info(const fixture *fx, const char *id, int m, int64_t now, sla_clock_info *out)
+{
+    sla_clock_info ci[SLA_METRIC_COUNT];
+    const char *attrs;
+    size_t alen;
+    int n = sla_engine_ticket_info(fx->eng, id, strlen(id), now, ci, &attrs, &alen);
+    for (int i = 0; i < n; i++)
+        if (ci[i].metric == m) {
+            *out = ci[i];
+            return 1;
+        }
+    return 0;
+}
+
 /* Persist, crash, restore: nothing fired twice, nothing lost. */
 static void test_restore_exactly_once(void)
 {
@@ -620,6 +635,72 @@ static void test_deadline_is_inclusive(void)
     fx_release(&fx);
 }
 
+/*
+ * A clock resumed after its target ran out has no time left: its
+ * deadline is the resume (wall clock) or the first working instant from
+ * it (calendar), and its ladder continues from there.
+ */
+static void test_resumed_past_target(void)
+{
+    static const char conf[] =
+        "calendars = ( { name = \"office\"; timezone = \"UTC\";\n"
+        "  hours = { mon = [\"09:00-18:00\"]; tue = [\"09:00-18:00\"]; wed = [\"09:00-18:00\"];\n"
+        "            thu = [\"09:00-18:00\"]; fri = [\"09:00-18:00\"]; }; } );\n"
+        "policies = (\n"
+        "  { name = \"office\"; match = { hours = \"office\"; };\n"
+        "    resolution = { target = \"1h\"; calendar = \"office\";\n"
+        "      escalate = ( { notify = [ \"team_lead\" ]; }, { after = \"30m\"; notify = [ \"manager\" ]; } ); }; },\n"
+        "  { name = \"plain\";\n"
+        "    resolution = { target = \"1h\";\n"
+        "      escalate = ( { notify = [ \"team_lead\" ]; }, { after = \"30m\"; notify = [ \"manager\" ]; } ); }; } );\n";
+    /* Both run from Monday 09:00, breach at 10:00, pause at 10:10 (70 min
+     * of a 60 min target elapsed) and resume at 12:00. */
+    const int64_t H9 = T0 + 9 * HOUR;
+    fixture fx;
+    CHECK(fx_init(&fx, conf, T0) == 0);
+    fx_event(&fx, H9, "ticket", "W", "type", "ticket.opened", NULL);
+    fx_event(&fx, H9, "ticket", "O", "type", "ticket.opened", "hours", "office", NULL);
+    fx_run_until(&fx, H9 + HOUR + 1);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 2);
+    fx_event(&fx, H9 + 70 * MIN, "ticket", "W", "type", "ticket.pending", NULL);
+    fx_event(&fx, H9 + 70 * MIN, "ticket", "O", "type", "ticket.pending", NULL);
+    fx_run_until(&fx, H9 + 3 * HOUR);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
+    fx_event(&fx, H9 + 3 * HOUR, "ticket", "W", "type", "ticket.resumed", NULL);
+    fx_event(&fx, H9 + 3 * HOUR, "ticket", "O", "type", "ticket.resumed", NULL);
+    sla_clock_info ci;
+    CHECK(clock_info(&fx, "W", SLA_METRIC_RESOLUTION, H9 + 3 * HOUR, &ci) &&
+          ci.deadline_ms == H9 + 3 * HOUR && ci.elapsed_ms == 70 * MIN);
+    CHECK(clock_info(&fx, "O", SLA_METRIC_RESOLUTION, H9 + 3 * HOUR, &ci) &&
+          ci.deadline_ms == H9 + 3 * HOUR);
+    /* The manager: 30 min after the resume for both, not 10 min earlier
+     * (the deadline that the 10 min over the target would put in the past). */
+    fx_run_until(&fx, H9 + 3 * HOUR + 30 * MIN - 1);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
+    fx_run_until(&fx, H9 + 3 * HOUR + 30 * MIN);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_RESOLUTION, NULL), 2);
+    for (int i = 0; i < 2; i++) {
+        const sla_decision *d = fx_find(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_RESOLUTION, i);
+        CHECK(d && d->level == 2 && d->deadline_ms == H9 + 3 * HOUR && d->late_ms == 0);
+    }
+    fx_release(&fx);
+
+    /* Resumed outside working hours: the calendar's deadline is the next
+     * opening (Tuesday 09:00), the wall clock's the resume itself. */
+    CHECK(fx_init(&fx, conf, T0) == 0);
+    fx_event(&fx, H9, "ticket", "W", "type", "ticket.opened", NULL);
+    fx_event(&fx, H9, "ticket", "O", "type", "ticket.opened", "hours", "office", NULL);
+    fx_event(&fx, H9 + 70 * MIN, "ticket", "W", "type", "ticket.pending", NULL);
+    fx_event(&fx, H9 + 70 * MIN, "ticket", "O", "type", "ticket.pending", NULL);
+    fx_event(&fx, T0 + 20 * HOUR, "ticket", "W", "type", "ticket.resumed", NULL);
+    fx_event(&fx, T0 + 20 * HOUR, "ticket", "O", "type", "ticket.resumed", NULL);
+    CHECK(clock_info(&fx, "W", SLA_METRIC_RESOLUTION, T0 + 20 * HOUR, &ci) &&
+          ci.deadline_ms == T0 + 20 * HOUR);
+    CHECK(clock_info(&fx, "O", SLA_METRIC_RESOLUTION, T0 + 20 * HOUR, &ci) &&
+          ci.deadline_ms == T0 + DAY + 9 * HOUR);
+    fx_release(&fx);
+}
+
 int main(void)
 {
     test_queries_and_clock_backwards();
@@ -639,5 +720,6 @@ int main(void)
     test_reload_changes_targets();
     test_business_calendar();
     test_deadline_is_inclusive();
+    test_resumed_past_target();
     return CHECK_DONE();
 }
