@@ -717,6 +717,7 @@ static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id
     if (old) {
         t->last_ms = old->last_ms;
         t->last_seq = old->last_seq;
+        t->resolved = old->resolved;
         t->dirty_pos = old->dirty_pos;
     }
     return t;
@@ -858,20 +859,39 @@ static void ticket_open_clocks(sla_engine *e, sla_ticket *t, int64_t ts,
     clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol);
 }
 
-/* agent.reply / agent.update: a new update period starts now. */
+/*
+ * Is a ticket.pending in force? The pending event pauses the pausable
+ * clocks and ticket.resumed (or reopened, for resolution) runs them again,
+ * so a paused pausable clock is the trace it leaves.
+ */
+static int ticket_pending(const sla_engine *e, const sla_ticket *t)
+{
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        if ((e->cfg->pausable_mask & (1u << m)) && tclock(t, m)->state == SLA_CLOCK_PAUSED)
+            return 1;
+    return 0;
+}
+
+/*
+ * agent.reply, agent.update, ticket.reopened: periodic_update runs while
+ * the ticket is not resolved, and a new update period starts now, whatever
+ * became of the last one (stopped by a resolution since reopened, or never
+ * started because no policy defined the metric then). Paused at once while
+ * a ticket.pending is in force.
+ */
 static void restart_periodic(sla_engine *e, sla_ticket *t, int64_t ts,
                              const unsigned char pol[SLA_METRIC_COUNT])
 {
-    sla_clock *c = tclock(t, SLA_METRIC_PERIODIC_UPDATE);
-    if (!is_live(c))
+    if (t->resolved)
         return;
-    int paused = c->state == SLA_CLOCK_PAUSED;
-    if (!clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol)) {
-        clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
+    int m = SLA_METRIC_PERIODIC_UPDATE;
+    int pending = ticket_pending(e, t);
+    if (!clock_start(e, t, m, ts, SLA_TARGET_POLICY, pol)) {
+        clock_stop(e, t, m);
         return;
     }
-    if (paused)
-        clock_pause(e, t, SLA_METRIC_PERIODIC_UPDATE, ts);
+    if (pending && (e->cfg->pausable_mask & (1u << m)))
+        clock_pause(e, t, m, ts);
 }
 
 static enum sla_target_source revisit_source(int satisfaction)
@@ -888,7 +908,7 @@ static unsigned starts_mask(enum sla_event_type type);
 /* Whether applying an event of this type consults the ticket's policies. */
 static int policy_needed(enum sla_event_type type)
 {
-    return starts_mask(type) != 0 || type == SLA_EV_AGENT_REPLY || type == SLA_EV_AGENT_UPDATE;
+    return starts_mask(type) != 0;
 }
 
 /* The metrics an event of this type may start (they need a clock slot). */
@@ -904,6 +924,10 @@ static unsigned starts_mask(enum sla_event_type type)
     case SLA_EV_CALL_RINGING:
         return 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_RESOLUTION |
                1u << SLA_METRIC_PERIODIC_UPDATE | 1u << SLA_METRIC_PICKUP;
+    case SLA_EV_AGENT_REPLY:
+    case SLA_EV_AGENT_UPDATE:
+    case SLA_EV_TICKET_REOPENED:
+        return 1u << SLA_METRIC_PERIODIC_UPDATE;
     case SLA_EV_TICKET_RESOLVED:
     case SLA_EV_FOLLOWUP_DONE:
         return 1u << SLA_METRIC_FOLLOW_UP;
@@ -990,6 +1014,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
                 clock_resume(e, t, m, ts);
         break;
     case SLA_EV_TICKET_RESOLVED:
+        t->resolved = 1;
         clock_meet(e, t, SLA_METRIC_RESOLUTION, ts, now);
         clock_stop(e, t, SLA_METRIC_FIRST_RESPONSE);
         clock_stop(e, t, SLA_METRIC_NEXT_RESPONSE);
@@ -999,9 +1024,11 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         }
         break;
     case SLA_EV_TICKET_REOPENED:
+        t->resolved = 0;
         if (tclock(t, SLA_METRIC_RESOLUTION)->state == SLA_CLOCK_MET)
             clock_resume(e, t, SLA_METRIC_RESOLUTION, ts);
         clock_stop(e, t, SLA_METRIC_FOLLOW_UP);
+        restart_periodic(e, t, ts, pol);
         break;
     case SLA_EV_FOLLOWUP_DONE:
         clock_meet(e, t, SLA_METRIC_FOLLOW_UP, ts, now);
@@ -1214,6 +1241,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     sla_ticket *t = ticket_new(e, ticket, len, v.attrs, v.attrs_len, mask);
     t->last_ms = v.last_ms;
     t->last_seq = v.last_seq;
+    t->resolved = (uint8_t)v.resolved;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         if (t->slot[m] == SLA_SLOT_NONE)
             continue;

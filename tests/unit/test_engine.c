@@ -381,6 +381,22 @@ static int clock_info(const fixture *fx, const char *id, int m, int64_t now, sla
     return 0;
 }
 
+/* A new engine on the same configuration, restored from the durable state
+ * collected so far (the last upsert of each ticket wins; no ticket may have
+ * been closed); fx's old engine is freed and its output forgotten. */
+static void restart_from_state(fixture *fx, int64_t now)
+{
+    sla_engine *e2 = sla_engine_new(fx->cfg, now);
+    for (size_t i = 0; i < fx->out.nupserts; i++) {
+        const sla_upsert *u = &fx->out.upserts[i];
+        CHECK_INT(sla_engine_restore(e2, u->ticket, u->ticket_len, u->record, u->record_len, now),
+                  0);
+    }
+    fx_take(fx);
+    sla_engine_free(fx->eng);
+    fx->eng = e2;
+}
+
 /* Persist, crash, restore: nothing fired twice, nothing lost. */
 static void test_restore_exactly_once(void)
 {
@@ -396,19 +412,10 @@ static void test_restore_exactly_once(void)
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, "S1"), 1);
 
     /* The durable state is the last upsert of each ticket. */
-    sla_engine *e2 = sla_engine_new(fx.cfg, T0 + 31 * SEC);
-    for (size_t i = 0; i < fx.out.nupserts; i++) {
-        const sla_upsert *u = &fx.out.upserts[i];
-        CHECK_INT(sla_engine_restore(e2, u->ticket, u->ticket_len, u->record, u->record_len,
-                                     T0 + 31 * SEC),
-                  0);
-    }
+    restart_from_state(&fx, T0 + 31 * SEC);
     sla_engine_stats st;
-    sla_engine_get_stats(e2, &st);
+    sla_engine_get_stats(fx.eng, &st);
     CHECK_INT(st.open_tickets, 3);
-    fx_take(&fx);
-    sla_engine_free(fx.eng);
-    fx.eng = e2;
     /* Down for 20 minutes: level 2 (15 min after the deadline) fires at
      * start, late; level 1 and the warning are not repeated. */
     fx_advance(&fx, T0 + 20 * MIN);
@@ -557,6 +564,87 @@ static void test_queries_and_clock_backwards(void)
              TS(T0), NULL);
     fx_advance(&fx, T0 + 20 * SEC);
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, "Q4"), 1);
+    fx_release(&fx);
+}
+
+/*
+ * periodic_update runs while the ticket is not resolved: ticket.reopened
+ * starts a new period, and so do agent.reply / agent.update even when the
+ * clock was stopped; on a resolved ticket they start nothing.
+ */
+static void test_periodic_update_while_open(void)
+{
+    static const char conf[] =
+        "policies = (\n"
+        "  { name = \"complex\"; match = { complex = \"true\"; };\n"
+        "    periodic_update = { target = \"4h\"; escalate = ( { notify = [ \"team_lead\" ]; } ); }; },\n"
+        "  { name = \"general\";\n"
+        "    resolution = { target = \"24h\"; escalate = ( { notify = [ \"manager\" ]; } ); }; } );\n";
+    const int64_t H10 = T0 + 10 * HOUR;
+    fixture fx;
+    CHECK(fx_init(&fx, conf, T0) == 0);
+    sla_clock_info ci;
+
+    /* Opened 10:00, resolved 10:01, reopened 10:02, updated 10:03. */
+    fx_event(&fx, H10, "ticket", "G1", "type", "ticket.opened", "complex", "true", NULL);
+    fx_event(&fx, H10 + MIN, "ticket", "G1", "type", "ticket.resolved", NULL);
+    CHECK(clock_info(&fx, "G1", SLA_METRIC_PERIODIC_UPDATE, H10 + MIN, &ci) &&
+          strcmp(ci.state_name, "stopped") == 0);
+    fx_event(&fx, H10 + 2 * MIN, "ticket", "G1", "type", "ticket.reopened", NULL);
+    CHECK(clock_info(&fx, "G1", SLA_METRIC_PERIODIC_UPDATE, H10 + 2 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 2 &&
+          ci.deadline_ms == H10 + 2 * MIN + 4 * HOUR);
+    fx_event(&fx, H10 + 3 * MIN, "ticket", "G1", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G1", SLA_METRIC_PERIODIC_UPDATE, H10 + 3 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 3 &&
+          ci.deadline_ms == H10 + 3 * MIN + 4 * HOUR);
+    fx_run_until(&fx, H10 + 4 * HOUR + 3 * MIN);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PERIODIC_UPDATE, NULL), 0);
+    fx_run_until(&fx, H10 + 4 * HOUR + 3 * MIN + 1);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PERIODIC_UPDATE, 0);
+    CHECK(d && d->cycle == 3 && d->deadline_ms == H10 + 4 * HOUR + 3 * MIN &&
+          strcmp(d->receiver, "team_lead") == 0);
+    fx_take(&fx);
+
+    /* An update or a reply on a resolved ticket starts nothing, also after
+     * a restart from the durable state. */
+    int64_t t = H10 + DAY;
+    fx_event(&fx, t, "ticket", "G2", "type", "ticket.opened", "complex", "true", NULL);
+    fx_event(&fx, t + MIN, "ticket", "G2", "type", "ticket.resolved", NULL);
+    fx_event(&fx, t + 2 * MIN, "ticket", "G2", "type", "agent.update", NULL);
+    fx_event(&fx, t + 3 * MIN, "ticket", "G2", "type", "agent.reply", NULL);
+    CHECK(clock_info(&fx, "G2", SLA_METRIC_PERIODIC_UPDATE, t + 3 * MIN, &ci) &&
+          strcmp(ci.state_name, "stopped") == 0 && ci.cycle == 1);
+    restart_from_state(&fx, t + 4 * MIN);
+    fx_event(&fx, t + 5 * MIN, "ticket", "G2", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G2", SLA_METRIC_PERIODIC_UPDATE, t + 5 * MIN, &ci) &&
+          strcmp(ci.state_name, "stopped") == 0 && ci.cycle == 1);
+    /* ...until it is reopened, which the restored engine knows too. */
+    fx_event(&fx, t + 6 * MIN, "ticket", "G2", "type", "ticket.reopened", NULL);
+    CHECK(clock_info(&fx, "G2", SLA_METRIC_PERIODIC_UPDATE, t + 6 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 2);
+
+    /* A ticket that became complex after opening gets its first period
+     * from the next update, not from the re-match itself. */
+    t += DAY;
+    fx_event(&fx, t, "ticket", "G3", "type", "ticket.opened", NULL);
+    fx_event(&fx, t + MIN, "ticket", "G3", "type", "ticket.updated", "complex", "true", NULL);
+    CHECK(!clock_info(&fx, "G3", SLA_METRIC_PERIODIC_UPDATE, t + MIN, &ci));
+    fx_event(&fx, t + 2 * MIN, "ticket", "G3", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G3", SLA_METRIC_PERIODIC_UPDATE, t + 2 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 1 &&
+          ci.deadline_ms == t + 2 * MIN + 4 * HOUR);
+
+    /* While a ticket.pending is in force the new period starts paused. */
+    t += DAY;
+    fx_event(&fx, t, "ticket", "G4", "type", "ticket.opened", "complex", "true", NULL);
+    fx_event(&fx, t + MIN, "ticket", "G4", "type", "ticket.pending", NULL);
+    fx_event(&fx, t + 2 * MIN, "ticket", "G4", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G4", SLA_METRIC_PERIODIC_UPDATE, t + 2 * MIN, &ci) &&
+          strcmp(ci.state_name, "paused") == 0 && ci.cycle == 2 && ci.elapsed_ms == 0);
+    fx_event(&fx, t + HOUR, "ticket", "G4", "type", "ticket.resumed", NULL);
+    CHECK(clock_info(&fx, "G4", SLA_METRIC_PERIODIC_UPDATE, t + HOUR, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.deadline_ms == t + 5 * HOUR);
     fx_release(&fx);
 }
 
@@ -719,6 +807,7 @@ int main(void)
     test_decision_fields();
     test_reload_changes_targets();
     test_business_calendar();
+    test_periodic_update_while_open();
     test_deadline_is_inclusive();
     test_resumed_past_target();
     return CHECK_DONE();
