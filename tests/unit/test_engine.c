@@ -723,6 +723,20 @@ static void test_deadline_is_inclusive(void)
     fx_release(&fx);
 }
 
+/* Open the wall-clock ticket W and the business-hours ticket O at `at`. */
+static void open_w_and_o(fixture *fx, int64_t at)
+{
+    fx_event(fx, at, "ticket", "W", "type", "ticket.opened", NULL);
+    fx_event(fx, at, "ticket", "O", "type", "ticket.opened", "hours", "office", NULL);
+}
+
+/* The same event for W and O. */
+static void w_and_o(fixture *fx, int64_t at, const char *type)
+{
+    fx_event(fx, at, "ticket", "W", "type", type, NULL);
+    fx_event(fx, at, "ticket", "O", "type", type, NULL);
+}
+
 /*
  * A clock resumed after its target ran out has no time left: its
  * deadline is the resume (wall clock) or the first working instant from
@@ -746,16 +760,13 @@ static void test_resumed_past_target(void)
     const int64_t H9 = T0 + 9 * HOUR;
     fixture fx;
     CHECK(fx_init(&fx, conf, T0) == 0);
-    fx_event(&fx, H9, "ticket", "W", "type", "ticket.opened", NULL);
-    fx_event(&fx, H9, "ticket", "O", "type", "ticket.opened", "hours", "office", NULL);
+    open_w_and_o(&fx, H9);
     fx_run_until(&fx, H9 + HOUR + 1);
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 2);
-    fx_event(&fx, H9 + 70 * MIN, "ticket", "W", "type", "ticket.pending", NULL);
-    fx_event(&fx, H9 + 70 * MIN, "ticket", "O", "type", "ticket.pending", NULL);
+    w_and_o(&fx, H9 + 70 * MIN, "ticket.pending");
     fx_run_until(&fx, H9 + 3 * HOUR);
     CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
-    fx_event(&fx, H9 + 3 * HOUR, "ticket", "W", "type", "ticket.resumed", NULL);
-    fx_event(&fx, H9 + 3 * HOUR, "ticket", "O", "type", "ticket.resumed", NULL);
+    w_and_o(&fx, H9 + 3 * HOUR, "ticket.resumed");
     sla_clock_info ci;
     CHECK(clock_info(&fx, "W", SLA_METRIC_RESOLUTION, H9 + 3 * HOUR, &ci) &&
           ci.deadline_ms == H9 + 3 * HOUR && ci.elapsed_ms == 70 * MIN);
@@ -776,12 +787,9 @@ static void test_resumed_past_target(void)
     /* Resumed outside working hours: the calendar's deadline is the next
      * opening (Tuesday 09:00), the wall clock's the resume itself. */
     CHECK(fx_init(&fx, conf, T0) == 0);
-    fx_event(&fx, H9, "ticket", "W", "type", "ticket.opened", NULL);
-    fx_event(&fx, H9, "ticket", "O", "type", "ticket.opened", "hours", "office", NULL);
-    fx_event(&fx, H9 + 70 * MIN, "ticket", "W", "type", "ticket.pending", NULL);
-    fx_event(&fx, H9 + 70 * MIN, "ticket", "O", "type", "ticket.pending", NULL);
-    fx_event(&fx, T0 + 20 * HOUR, "ticket", "W", "type", "ticket.resumed", NULL);
-    fx_event(&fx, T0 + 20 * HOUR, "ticket", "O", "type", "ticket.resumed", NULL);
+    open_w_and_o(&fx, H9);
+    w_and_o(&fx, H9 + 70 * MIN, "ticket.pending");
+    w_and_o(&fx, T0 + 20 * HOUR, "ticket.resumed");
     CHECK(clock_info(&fx, "W", SLA_METRIC_RESOLUTION, T0 + 20 * HOUR, &ci) &&
           ci.deadline_ms == T0 + 20 * HOUR);
     CHECK(clock_info(&fx, "O", SLA_METRIC_RESOLUTION, T0 + 20 * HOUR, &ci) &&
