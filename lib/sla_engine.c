@@ -5,22 +5,28 @@
  * Clocks. Each ticket has one sla_clock per metric (sla_ticket.h). A
  * running clock's deadline is derived, never stored:
  *
- *   wall clock:  deadline = resume + target - elapsed
+ *   wall clock:  deadline = resume + max(0, target - elapsed)
  *   calendar:    T = business length of the target measured from resume
- *                deadline = calendar_add(resume, T - elapsed)
+ *                deadline = calendar_add(resume, max(0, T - elapsed))
  *   absolute:    deadline = resume (callback `due`, abandoned call)
  *
  * so pausing (elapsed += business time since resume), resuming (resume =
  * now) and re-matching a policy (a new target) are O(1) updates followed by
- * one reschedule.
+ * one reschedule. A clock resumed after its target ran out has no time
+ * left: its deadline is the resume (or the next working instant), and
+ * its ladder continues from there, not from a deadline in the past.
+ *
+ * The deadline is the last instant at which the promise is kept: a clock
+ * met at or before it is met on time.
  *
  * Actions. A running clock's next action is, in order, its warning (once
- * per cycle), then ladder firing number `fired` at deadline + step delay
- * (the last step repeating every `repeat` up to max_repeats), unless
- * acknowledged. Firing k is level k + 1 of the record: 1 is the breach,
- * 2.. escalations. The ticket's single timer sits at the earliest action
- * of all its clocks; when it pops, ticket_run() performs every action due
- * and re-arms it. Cost per pop: O(clocks), calendar arithmetic included.
+ * per cycle), then ladder firing number `fired` at deadline + step delay,
+ * at least 1 ms after the deadline (the last step repeating every `repeat`
+ * up to max_repeats), unless acknowledged. Firing k is level k + 1 of the
+ * record: 1 is the breach, 2.. escalations. The ticket's single timer sits
+ * at the earliest action of all its clocks; when it pops, ticket_run()
+ * performs every action due and re-arms it. Cost per pop: O(clocks),
+ * calendar arithmetic included.
  *
  * Policies and attributes. The configuration's policies are compiled into
  * an sla_matcher (built again by set_config): one walk of a ticket's
@@ -274,7 +280,7 @@ static int64_t clock_deadline(const sla_engine *e, const sla_clock *c, int m,
         int64_t total = sla_span_plain_ms(span, e->cfg->ring_ms);
         if (business_total)
             *business_total = total;
-        return resume + total - elapsed;
+        return resume + (total > elapsed ? total - elapsed : 0);
     }
     int64_t end = sla_calendar_deadline(cal, resume, span, e->cfg->ring_ms);
     if (end == INT64_MAX)
@@ -306,6 +312,16 @@ static const sla_step *firing_step(const sla_target *tg, int k, int64_t *delay)
         return NULL;
     *delay = sla_span_plain_ms(&last->after, 0) + rep * sla_span_plain_ms(&last->repeat, 0);
     return last;
+}
+
+/*
+ * When a ladder firing `delay` after the deadline is due. The deadline is
+ * the last instant at which the promise is kept (a reply at the deadline
+ * is on time), so even a step with no delay fires 1 ms after it.
+ */
+static int64_t firing_due(int64_t deadline, int64_t delay)
+{
+    return deadline + (delay > 0 ? delay : 1);
 }
 
 /* Is firing k possible at all? (A ladderless target fires once: the breach.) */
@@ -363,8 +379,8 @@ static int64_t clock_next_action(const sla_engine *e, const sla_clock *c, int m,
         }
     }
     int64_t delay;
-    if (!c->acked && firing_exists(tg, c->fired, &delay) && deadline + delay < best) {
-        best = deadline + delay;
+    if (!c->acked && firing_exists(tg, c->fired, &delay) && firing_due(deadline, delay) < best) {
+        best = firing_due(deadline, delay);
         *what = ACT_FIRE;
     }
     return best;
@@ -701,6 +717,7 @@ static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id
     if (old) {
         t->last_ms = old->last_ms;
         t->last_seq = old->last_seq;
+        t->resolved = old->resolved;
         t->dirty_pos = old->dirty_pos;
     }
     return t;
@@ -842,20 +859,39 @@ static void ticket_open_clocks(sla_engine *e, sla_ticket *t, int64_t ts,
     clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol);
 }
 
-/* agent.reply / agent.update: a new update period starts now. */
+/*
+ * Is a ticket.pending in force? The pending event pauses the pausable
+ * clocks and ticket.resumed (or reopened, for resolution) runs them again,
+ * so a paused pausable clock is the trace it leaves.
+ */
+static int ticket_pending(const sla_engine *e, const sla_ticket *t)
+{
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        if ((e->cfg->pausable_mask & (1u << m)) && tclock(t, m)->state == SLA_CLOCK_PAUSED)
+            return 1;
+    return 0;
+}
+
+/*
+ * agent.reply, agent.update, ticket.reopened: periodic_update runs while
+ * the ticket is not resolved, and a new update period starts now, whatever
+ * became of the last one (stopped by a resolution since reopened, or never
+ * started because no policy defined the metric then). Paused at once while
+ * a ticket.pending is in force.
+ */
 static void restart_periodic(sla_engine *e, sla_ticket *t, int64_t ts,
                              const unsigned char pol[SLA_METRIC_COUNT])
 {
-    sla_clock *c = tclock(t, SLA_METRIC_PERIODIC_UPDATE);
-    if (!is_live(c))
+    if (t->resolved)
         return;
-    int paused = c->state == SLA_CLOCK_PAUSED;
-    if (!clock_start(e, t, SLA_METRIC_PERIODIC_UPDATE, ts, SLA_TARGET_POLICY, pol)) {
-        clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
+    int m = SLA_METRIC_PERIODIC_UPDATE;
+    int pending = ticket_pending(e, t);
+    if (!clock_start(e, t, m, ts, SLA_TARGET_POLICY, pol)) {
+        clock_stop(e, t, m);
         return;
     }
-    if (paused)
-        clock_pause(e, t, SLA_METRIC_PERIODIC_UPDATE, ts);
+    if (pending && (e->cfg->pausable_mask & (1u << m)))
+        clock_pause(e, t, m, ts);
 }
 
 static enum sla_target_source revisit_source(int satisfaction)
@@ -872,7 +908,7 @@ static unsigned starts_mask(enum sla_event_type type);
 /* Whether applying an event of this type consults the ticket's policies. */
 static int policy_needed(enum sla_event_type type)
 {
-    return starts_mask(type) != 0 || type == SLA_EV_AGENT_REPLY || type == SLA_EV_AGENT_UPDATE;
+    return starts_mask(type) != 0;
 }
 
 /* The metrics an event of this type may start (they need a clock slot). */
@@ -888,6 +924,10 @@ static unsigned starts_mask(enum sla_event_type type)
     case SLA_EV_CALL_RINGING:
         return 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_RESOLUTION |
                1u << SLA_METRIC_PERIODIC_UPDATE | 1u << SLA_METRIC_PICKUP;
+    case SLA_EV_AGENT_REPLY:
+    case SLA_EV_AGENT_UPDATE:
+    case SLA_EV_TICKET_REOPENED:
+        return 1u << SLA_METRIC_PERIODIC_UPDATE;
     case SLA_EV_TICKET_RESOLVED:
     case SLA_EV_FOLLOWUP_DONE:
         return 1u << SLA_METRIC_FOLLOW_UP;
@@ -974,6 +1014,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
                 clock_resume(e, t, m, ts);
         break;
     case SLA_EV_TICKET_RESOLVED:
+        t->resolved = 1;
         clock_meet(e, t, SLA_METRIC_RESOLUTION, ts, now);
         clock_stop(e, t, SLA_METRIC_FIRST_RESPONSE);
         clock_stop(e, t, SLA_METRIC_NEXT_RESPONSE);
@@ -983,9 +1024,11 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         }
         break;
     case SLA_EV_TICKET_REOPENED:
+        t->resolved = 0;
         if (tclock(t, SLA_METRIC_RESOLUTION)->state == SLA_CLOCK_MET)
             clock_resume(e, t, SLA_METRIC_RESOLUTION, ts);
         clock_stop(e, t, SLA_METRIC_FOLLOW_UP);
+        restart_periodic(e, t, ts, pol);
         break;
     case SLA_EV_FOLLOWUP_DONE:
         clock_meet(e, t, SLA_METRIC_FOLLOW_UP, ts, now);
@@ -1202,6 +1245,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     sla_ticket *t = ticket_new(e, ticket, len, v.attrs, v.attrs_len, mask);
     t->last_ms = v.last_ms;
     t->last_seq = v.last_seq;
+    t->resolved = (uint8_t)v.resolved;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         if (t->slot[m] == SLA_SLOT_NONE)
             continue;

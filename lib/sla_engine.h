@@ -21,7 +21,9 @@
  * Event time: clocks start at the event's ts. Before an event is applied
  * to a ticket, every action of that ticket due at or before the event's ts
  * fires first ("catch-up"), so a reply that came after the deadline still
- * produces the breach it deserves, marked late.
+ * produces the breach it deserves, marked late. The deadline itself is the
+ * last instant of the promise: the breach is due 1 ms after it, so a reply
+ * at the deadline is on time.
  *
  * Ownership: the engine borrows the configuration (it must outlive the
  * engine or be replaced with sla_engine_set_config first) and owns its
@@ -59,7 +61,7 @@ typedef struct sla_decision {
     char *receiver;         /* owned; "" when the step notifies nobody */
     int64_t deadline_ms;
     int64_t fired_ms;       /* when the engine decided (its `now`) */
-    int64_t late_ms;        /* fired_ms - (deadline_ms + step delay), >= 0 */
+    int64_t late_ms;        /* fired_ms - (deadline_ms + max(step delay, 1 ms)), >= 0 */
     char *attrs;            /* owned packed "key\0value\0" pairs */
     size_t attrs_len;
 } sla_decision;

@@ -7,7 +7,8 @@
 
 #include "sla_attrpack.h"
 
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2
+#define RECORD_RESOLVED 0x01 /* ticket flag */
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
 {
@@ -37,7 +38,7 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
 
 size_t sla_record_max_size(const sla_ticket *t)
 {
-    return 1 + 2 * 10 + 10 + t->attrs_len + 1 + SLA_METRIC_COUNT * (3 * 10 + 3);
+    return 1 + 2 * 10 + 10 + t->attrs_len + 2 + SLA_METRIC_COUNT * (3 * 10 + 3);
 }
 
 size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
@@ -50,6 +51,7 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
     if (t->attrs_len)
         memcpy(p, sla_ticket_attrs(t), t->attrs_len);
     p += t->attrs_len;
+    *p++ = t->resolved ? RECORD_RESOLVED : 0;
     unsigned char mask = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
         if (t->slot[m] != SLA_SLOT_NONE && t->clocks[t->slot[m]].state != SLA_CLOCK_IDLE)
@@ -73,7 +75,10 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
 {
     const unsigned char *p = rec, *end = rec + len;
     uint64_t v, alen;
-    if (p >= end || *p++ != RECORD_VERSION)
+    if (p >= end)
+        return -1;
+    unsigned version = *p++;
+    if (version != 1 && version != RECORD_VERSION)
         return -1;
     if (get_varint(&p, end, &t->last_ms) < 0 || get_varint(&p, end, &t->last_seq) < 0)
         return -1;
@@ -84,6 +89,12 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
     t->attrs = (const char *)p;
     t->attrs_len = (size_t)alen;
     p += alen;
+    unsigned ticket_flags = 0;
+    if (version >= 2) {
+        if (p >= end || (*p & ~RECORD_RESOLVED))
+            return -1;
+        ticket_flags = *p++;
+    }
     if (p >= end)
         return -1;
     unsigned char mask = *p++;
@@ -115,5 +126,7 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
         c->source = flags >> 2;
         c->fired = fired;
     }
+    t->resolved = version >= 2 ? (ticket_flags & RECORD_RESOLVED) != 0
+                               : t->clocks[SLA_METRIC_RESOLUTION].state == SLA_CLOCK_MET;
     return p == end ? 0 : -1;
 }

@@ -7,9 +7,10 @@
  * for each clock that ever started, its times, cycle, state and ladder
  * progress. Policies are not stored: they are re-matched on load.
  *
- *   u8 version (1)
+ *   u8 version (2)
  *   varint last_ms, varint last_seq
  *   varint attrs_len, attrs bytes (compact, sla_attrpack)
+ *   u8 ticket flags (bit 0: resolved)
  *   u8 clock mask (bit m: clock m follows)
  *   per clock: varint resume_ms, varint cycle, varint elapsed_ms,
  *              u8 state, u8 flags (warned | acked << 1 | source << 2),
@@ -17,6 +18,9 @@
  *
  * Varints are LEB128, so the format is independent of the host's byte
  * order; a typical chat ticket encodes in about 40 bytes plus attributes.
+ * Version 1 had no ticket flags; such a record is still read, its ticket
+ * resolved when its resolution clock is met (which only ticket.resolved
+ * does).
  */
 #ifndef SLA_RECORD_H
 #define SLA_RECORD_H
@@ -31,6 +35,7 @@ typedef struct sla_record_view {
     uint64_t last_ms, last_seq;
     const char *attrs;   /* compact attributes (sla_attrpack), borrowed from the record */
     size_t attrs_len;
+    int resolved;        /* sla_ticket.resolved */
     sla_clock clocks[SLA_METRIC_COUNT];
 } sla_record_view;
 

@@ -4,11 +4,11 @@
  * Layout, chosen for a million open tickets in well under 256 MB:
  *
  *   sla_ticket: one allocation
- *   +-----------+---------+------------+----------------+--------+-------------+
- *   | timer 24B | last id | sizes, pos | slot[7] (1B ea)| clocks | id | attrs  |
- *   +-----------+---------+------------+----------------+--------+-------------+
- *                                                         16B each, only for the
- *                                                         metrics this ticket uses
+ *   +-----------+---------+------------+-------------------+--------+-------------+
+ *   | timer 24B | last id | sizes, pos | slot[7], resolved | clocks | id | attrs  |
+ *   +-----------+---------+------------+-------------------+--------+-------------+
+ *                                                            16B each, only for the
+ *                                                            metrics this ticket uses
  *
  * A ticket holds clocks only for the metrics some policy defines for it (a
  * chat ticket has no pickup clock), and its attributes in compact form; the
@@ -71,6 +71,7 @@ typedef struct sla_ticket {
     uint8_t id_len;
     uint8_t nclocks;
     uint8_t slot[SLA_METRIC_COUNT]; /* index into clocks[] per metric, or SLA_SLOT_NONE */
+    uint8_t resolved;         /* between ticket.resolved and ticket.reopened */
     sla_clock clocks[];       /* nclocks clocks, then the id and '\0', then the attributes */
 } sla_ticket;
 

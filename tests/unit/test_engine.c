@@ -61,14 +61,14 @@ static void test_chat_first_response_breach(void)
     CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
     fx_run_until(&fx, T0 + 24000); /* 80% of 30 s */
     CHECK_INT(fx_count(&fx, SLA_DECISION_WARNING, SLA_METRIC_FIRST_RESPONSE, "C1"), 1);
-    fx_run_until(&fx, T0 + 29999);
-    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, NULL), 0);
     fx_run_until(&fx, T0 + 30000);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, NULL), 0);
+    fx_run_until(&fx, T0 + 30001);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
     CHECK(d != NULL);
     if (d) {
         CHECK_INT(d->deadline_ms, T0 + 30000);
-        CHECK_INT(d->fired_ms, T0 + 30000);
+        CHECK_INT(d->fired_ms, T0 + 30001); /* the deadline itself is still on time */
         CHECK_INT(d->late_ms, 0);
         CHECK_INT(d->level, 1);
         CHECK_STR(d->receiver, "team_lead");
@@ -119,7 +119,7 @@ static void test_reply_in_time_and_late(void)
     CHECK(d != NULL);
     if (d) {
         CHECK_INT(d->deadline_ms, now - 30 * SEC);
-        CHECK_INT(d->late_ms, 30 * SEC);
+        CHECK_INT(d->late_ms, 30 * SEC - 1); /* it was due 1 ms after the deadline */
         CHECK_STR(d->ticket, "B");
     }
     CHECK_INT(fx_count(&fx, SLA_DECISION_WARNING, SLA_METRIC_FIRST_RESPONSE, "B"), 1);
@@ -159,16 +159,16 @@ static void test_next_response_and_periodic(void)
     fx_event(&fx, T0 + 10 * MIN, "ticket", "N", "type", "customer.message", NULL);
     /* A second message does not restart it. */
     fx_event(&fx, T0 + 10 * MIN + 30 * SEC, "ticket", "N", "type", "customer.message", NULL);
-    fx_run_until(&fx, T0 + 11 * MIN - 1);
-    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_NEXT_RESPONSE, NULL), 0);
     fx_run_until(&fx, T0 + 11 * MIN);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_NEXT_RESPONSE, NULL), 0);
+    fx_run_until(&fx, T0 + 11 * MIN + 1);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_NEXT_RESPONSE, 0);
     CHECK(d && d->deadline_ms == T0 + 11 * MIN && d->cycle == 1);
     /* The reply at +5 s restarted periodic_update (4 h); agent.update again. */
     fx_event(&fx, T0 + 3 * HOUR, "ticket", "N", "type", "agent.update", NULL);
-    fx_run_until(&fx, T0 + 7 * HOUR - 1);
-    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PERIODIC_UPDATE, NULL), 0);
     fx_run_until(&fx, T0 + 7 * HOUR);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PERIODIC_UPDATE, NULL), 0);
+    fx_run_until(&fx, T0 + 7 * HOUR + 1);
     d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PERIODIC_UPDATE, 0);
     CHECK(d && d->deadline_ms == T0 + 7 * HOUR && d->cycle == 3);
     fx_release(&fx);
@@ -186,7 +186,7 @@ static void test_pickup(void)
     CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PICKUP, NULL), 0);
 
     fx_event(&fx, T0 + 2 * MIN, "ticket", "P2", "type", "call.ringing", "channel", "phone", NULL);
-    fx_run_until(&fx, T0 + 2 * MIN + 15 * SEC);
+    fx_run_until(&fx, T0 + 2 * MIN + 15 * SEC + 1);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PICKUP, 0);
     CHECK(d && d->deadline_ms == T0 + 2 * MIN + 15 * SEC && strcmp(d->receiver, "supervisor") == 0);
 
@@ -200,7 +200,7 @@ static void test_pickup(void)
     CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PICKUP, NULL), 1);
     /* A new ring is a new cycle. */
     fx_event(&fx, T0 + HOUR, "ticket", "P3", "type", "call.ringing", NULL);
-    fx_run_until(&fx, T0 + HOUR + 15 * SEC);
+    fx_run_until(&fx, T0 + HOUR + 15 * SEC + 1);
     d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PICKUP, 1);
     CHECK(d && d->cycle == 2);
     fx_release(&fx);
@@ -214,9 +214,9 @@ static void test_pause_resume_reopen(void)
     fx_event(&fx, T0, "ticket", "R", "type", "ticket.opened", NULL);
     fx_event(&fx, T0 + 2 * HOUR, "ticket", "R", "type", "ticket.pending", NULL);
     fx_event(&fx, T0 + 30 * HOUR, "ticket", "R", "type", "ticket.resumed", NULL);
-    fx_run_until(&fx, T0 + 30 * HOUR + 22 * HOUR - 1);
+    fx_run_until(&fx, T0 + 30 * HOUR + 22 * HOUR);
     CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, NULL), 0);
-    fx_run_until(&fx, T0 + 52 * HOUR);
+    fx_run_until(&fx, T0 + 52 * HOUR + 1);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, 0);
     CHECK(d && d->deadline_ms == T0 + 52 * HOUR);
     fx_release(&fx);
@@ -225,14 +225,14 @@ static void test_pause_resume_reopen(void)
     fx_event(&fx, T0, "ticket", "Q", "type", "ticket.opened", "category", "complaint", NULL);
     fx_event(&fx, T0 + 20 * HOUR, "ticket", "Q", "type", "ticket.resolved", NULL);
     /* Complaint follow-up within 2 h of resolution... */
-    fx_run_until(&fx, T0 + 22 * HOUR);
+    fx_run_until(&fx, T0 + 22 * HOUR + 1);
     d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FOLLOW_UP, 0);
     CHECK(d && d->deadline_ms == T0 + 22 * HOUR && strcmp(d->policy, "complaint") == 0);
     /* ...reopened: resolution resumes with its 20 h elapsed, follow-up stops. */
     fx_event(&fx, T0 + 30 * HOUR, "ticket", "Q", "type", "ticket.reopened", NULL);
-    fx_run_until(&fx, T0 + 34 * HOUR - 1);
-    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, NULL), 0);
     fx_run_until(&fx, T0 + 34 * HOUR);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, NULL), 0);
+    fx_run_until(&fx, T0 + 34 * HOUR + 1);
     d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, 0);
     CHECK(d && d->deadline_ms == T0 + 34 * HOUR && d->cycle == 1);
     CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FOLLOW_UP, NULL), 1);
@@ -251,9 +251,9 @@ static void test_followup_revisits(void)
         fx_event(&fx, T0 + HOUR, "ticket", "F", "type", "ticket.resolved", NULL);
         fx_event(&fx, T0 + 2 * HOUR, "ticket", "F", "type", "followup.done", "satisfaction",
                  cases[i].sat, NULL);
-        fx_run_until(&fx, T0 + 2 * HOUR + cases[i].after - 1);
-        CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FOLLOW_UP, NULL), 0);
         fx_run_until(&fx, T0 + 2 * HOUR + cases[i].after);
+        CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FOLLOW_UP, NULL), 0);
+        fx_run_until(&fx, T0 + 2 * HOUR + cases[i].after + 1);
         const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FOLLOW_UP, 0);
         CHECK(d && d->cycle == 2 && d->deadline_ms == T0 + 2 * HOUR + cases[i].after);
         fx_release(&fx);
@@ -267,9 +267,9 @@ static void test_callback(void)
     fx_event(&fx, T0, "ticket", "CB", "type", "ticket.opened", "category", "complaint", NULL);
     fx_event(&fx, T0 + MIN, "ticket", "CB", "type", "callback.scheduled", "due", TS(T0 + HOUR),
              NULL);
-    fx_run_until(&fx, T0 + HOUR - 1);
-    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_CALLBACK, NULL), 0);
     fx_run_until(&fx, T0 + HOUR);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_CALLBACK, NULL), 0);
+    fx_run_until(&fx, T0 + HOUR + 1);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_CALLBACK, 0);
     CHECK(d && d->deadline_ms == T0 + HOUR && strcmp(d->receiver, "team_lead") == 0);
     /* Done in time: nothing. */
@@ -293,7 +293,7 @@ static void test_rematch_priority(void)
              NULL);
     fx_advance(&fx, T0 + 20 * MIN);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
-    CHECK(d && d->deadline_ms == T0 + 15 * MIN && d->late_ms == 5 * MIN &&
+    CHECK(d && d->deadline_ms == T0 + 15 * MIN && d->late_ms == 5 * MIN - 1 &&
           strcmp(d->policy, "high") == 0);
     fx_release(&fx);
 
@@ -302,7 +302,7 @@ static void test_rematch_priority(void)
     fx_event(&fx, T0, "ticket", "M1", "type", "ticket.opened", "amount", "1000", NULL);
     fx_event(&fx, T0, "ticket", "M2", "type", "ticket.opened", "amount", "1000.5", NULL);
     fx_event(&fx, T0, "ticket", "M3", "type", "ticket.opened", "amount", "lots", NULL);
-    fx_run_until(&fx, T0 + 24 * HOUR);
+    fx_run_until(&fx, T0 + 24 * HOUR + 1);
     const sla_decision *d1 = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, 0);
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 3);
     int important = 0;
@@ -358,12 +358,43 @@ static void test_future_ts_clamped(void)
     /* A ts a day ahead (more than the 5 min default skew) counts from now. */
     fx_event(&fx, T0, "ticket", "Z", "type", "ticket.opened", "channel", "chat", "ts",
              TS(T0 + DAY), NULL);
-    fx_run_until(&fx, T0 + 30 * SEC);
+    fx_run_until(&fx, T0 + 30 * SEC + 1);
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, NULL), 1);
     sla_engine_stats st;
     sla_engine_get_stats(fx.eng, &st);
     CHECK_INT(st.ts_clamped, 1);
     fx_release(&fx);
+}
+
+/* The clock of metric m of ticket id as the control socket sees it; 0 if none. */
+static int clock_info(const fixture *fx, const char *id, int m, int64_t now, sla_clock_info *out)
+{
+    sla_clock_info ci[SLA_METRIC_COUNT];
+    const char *attrs;
+    size_t alen;
+    int n = sla_engine_ticket_info(fx->eng, id, strlen(id), now, ci, &attrs, &alen);
+    for (int i = 0; i < n; i++)
+        if (ci[i].metric == m) {
+            *out = ci[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* A new engine on the same configuration, restored from the durable state
+ * collected so far (the last upsert of each ticket wins; no ticket may have
+ * been closed); fx's old engine is freed and its output forgotten. */
+static void restart_from_state(fixture *fx, int64_t now)
+{
+    sla_engine *e2 = sla_engine_new(fx->cfg, now);
+    for (size_t i = 0; i < fx->out.nupserts; i++) {
+        const sla_upsert *u = &fx->out.upserts[i];
+        CHECK_INT(sla_engine_restore(e2, u->ticket, u->ticket_len, u->record, u->record_len, now),
+                  0);
+    }
+    fx_take(fx);
+    sla_engine_free(fx->eng);
+    fx->eng = e2;
 }
 
 /* Persist, crash, restore: nothing fired twice, nothing lost. */
@@ -381,19 +412,10 @@ static void test_restore_exactly_once(void)
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, "S1"), 1);
 
     /* The durable state is the last upsert of each ticket. */
-    sla_engine *e2 = sla_engine_new(fx.cfg, T0 + 31 * SEC);
-    for (size_t i = 0; i < fx.out.nupserts; i++) {
-        const sla_upsert *u = &fx.out.upserts[i];
-        CHECK_INT(sla_engine_restore(e2, u->ticket, u->ticket_len, u->record, u->record_len,
-                                     T0 + 31 * SEC),
-                  0);
-    }
+    restart_from_state(&fx, T0 + 31 * SEC);
     sla_engine_stats st;
-    sla_engine_get_stats(e2, &st);
+    sla_engine_get_stats(fx.eng, &st);
     CHECK_INT(st.open_tickets, 3);
-    fx_take(&fx);
-    sla_engine_free(fx.eng);
-    fx.eng = e2;
     /* Down for 20 minutes: level 2 (15 min after the deadline) fires at
      * start, late; level 1 and the warning are not repeated. */
     fx_advance(&fx, T0 + 20 * MIN);
@@ -407,7 +429,7 @@ static void test_restore_exactly_once(void)
     CHECK_INT(fx_count(&fx, -1, SLA_METRIC_RESOLUTION, "S3"), 0);
     /* The paused S3 resumed 24 h - 1 min before ... */
     fx_event(&fx, T0 + 10 * DAY, "ticket", "S3", "type", "ticket.resumed", NULL);
-    fx_run_until(&fx, T0 + 10 * DAY + 24 * HOUR - MIN);
+    fx_run_until(&fx, T0 + 10 * DAY + 24 * HOUR - MIN + 1);
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, "S3"), 1);
 
     /* A corrupt record is refused. */
@@ -424,7 +446,7 @@ static void test_decision_fields(void)
     CHECK(fx_init(&fx, base_policies, T0) == 0);
     fx_event(&fx, T0, "ticket", "T-9", "type", "ticket.opened", "channel", "chat", "assignee",
              "ann", "level", "spoof", NULL);
-    fx_run_until(&fx, T0 + 30 * SEC);
+    fx_run_until(&fx, T0 + 30 * SEC + 1);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, -1, 0);
     CHECK(d != NULL);
     if (!d) {
@@ -466,9 +488,9 @@ static void test_reload_changes_targets(void)
     sla_engine_set_config(fx.eng, cfg2, T0 + 10 * SEC);
     sla_config_free(fx.cfg);
     fx.cfg = cfg2;
-    fx_run_until(&fx, T0 + 2 * MIN - 1);
-    CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
     fx_run_until(&fx, T0 + 2 * MIN);
+    CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
+    fx_run_until(&fx, T0 + 2 * MIN + 1);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
     CHECK(d && strcmp(d->policy, "chat2") == 0 && strcmp(d->receiver, "manager") == 0);
     /* resolution is no longer defined by any policy: it stopped. */
@@ -493,7 +515,7 @@ static void test_business_calendar(void)
                   T0) == 0);
     /* Opened Monday 16:00: 2 h Monday, 2 h Tuesday -> Tuesday 11:00. */
     fx_event(&fx, T0 + 16 * HOUR, "ticket", "B1", "type", "ticket.opened", NULL);
-    fx_run_until(&fx, T0 + DAY + 11 * HOUR);
+    fx_run_until(&fx, T0 + DAY + 11 * HOUR + 1);
     const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
     CHECK(d && d->deadline_ms == T0 + DAY + 11 * HOUR);
     /* 3 business days from Monday 16:00 (6 business hours into a day with a
@@ -545,6 +567,236 @@ static void test_queries_and_clock_backwards(void)
     fx_release(&fx);
 }
 
+/*
+ * periodic_update runs while the ticket is not resolved: ticket.reopened
+ * starts a new period, and so do agent.reply / agent.update even when the
+ * clock was stopped; on a resolved ticket they start nothing.
+ */
+static void test_periodic_update_while_open(void)
+{
+    static const char conf[] =
+        "policies = (\n"
+        "  { name = \"complex\"; match = { complex = \"true\"; };\n"
+        "    periodic_update = { target = \"4h\"; escalate = ( { notify = [ \"team_lead\" ]; } ); }; },\n"
+        "  { name = \"general\";\n"
+        "    resolution = { target = \"24h\"; escalate = ( { notify = [ \"manager\" ]; } ); }; } );\n";
+    const int64_t H10 = T0 + 10 * HOUR;
+    fixture fx;
+    CHECK(fx_init(&fx, conf, T0) == 0);
+    sla_clock_info ci;
+
+    /* Opened 10:00, resolved 10:01, reopened 10:02, updated 10:03. */
+    fx_event(&fx, H10, "ticket", "G1", "type", "ticket.opened", "complex", "true", NULL);
+    fx_event(&fx, H10 + MIN, "ticket", "G1", "type", "ticket.resolved", NULL);
+    CHECK(clock_info(&fx, "G1", SLA_METRIC_PERIODIC_UPDATE, H10 + MIN, &ci) &&
+          strcmp(ci.state_name, "stopped") == 0);
+    fx_event(&fx, H10 + 2 * MIN, "ticket", "G1", "type", "ticket.reopened", NULL);
+    CHECK(clock_info(&fx, "G1", SLA_METRIC_PERIODIC_UPDATE, H10 + 2 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 2 &&
+          ci.deadline_ms == H10 + 2 * MIN + 4 * HOUR);
+    fx_event(&fx, H10 + 3 * MIN, "ticket", "G1", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G1", SLA_METRIC_PERIODIC_UPDATE, H10 + 3 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 3 &&
+          ci.deadline_ms == H10 + 3 * MIN + 4 * HOUR);
+    fx_run_until(&fx, H10 + 4 * HOUR + 3 * MIN);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_PERIODIC_UPDATE, NULL), 0);
+    fx_run_until(&fx, H10 + 4 * HOUR + 3 * MIN + 1);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_PERIODIC_UPDATE, 0);
+    CHECK(d && d->cycle == 3 && d->deadline_ms == H10 + 4 * HOUR + 3 * MIN &&
+          strcmp(d->receiver, "team_lead") == 0);
+    fx_take(&fx);
+
+    /* An update or a reply on a resolved ticket starts nothing, also after
+     * a restart from the durable state. */
+    int64_t t = H10 + DAY;
+    fx_event(&fx, t, "ticket", "G2", "type", "ticket.opened", "complex", "true", NULL);
+    fx_event(&fx, t + MIN, "ticket", "G2", "type", "ticket.resolved", NULL);
+    fx_event(&fx, t + 2 * MIN, "ticket", "G2", "type", "agent.update", NULL);
+    fx_event(&fx, t + 3 * MIN, "ticket", "G2", "type", "agent.reply", NULL);
+    CHECK(clock_info(&fx, "G2", SLA_METRIC_PERIODIC_UPDATE, t + 3 * MIN, &ci) &&
+          strcmp(ci.state_name, "stopped") == 0 && ci.cycle == 1);
+    restart_from_state(&fx, t + 4 * MIN);
+    fx_event(&fx, t + 5 * MIN, "ticket", "G2", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G2", SLA_METRIC_PERIODIC_UPDATE, t + 5 * MIN, &ci) &&
+          strcmp(ci.state_name, "stopped") == 0 && ci.cycle == 1);
+    /* ...until it is reopened, which the restored engine knows too. */
+    fx_event(&fx, t + 6 * MIN, "ticket", "G2", "type", "ticket.reopened", NULL);
+    CHECK(clock_info(&fx, "G2", SLA_METRIC_PERIODIC_UPDATE, t + 6 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 2);
+
+    /* A ticket that became complex after opening gets its first period
+     * from the next update, not from the re-match itself. */
+    t += DAY;
+    fx_event(&fx, t, "ticket", "G3", "type", "ticket.opened", NULL);
+    fx_event(&fx, t + MIN, "ticket", "G3", "type", "ticket.updated", "complex", "true", NULL);
+    CHECK(!clock_info(&fx, "G3", SLA_METRIC_PERIODIC_UPDATE, t + MIN, &ci));
+    fx_event(&fx, t + 2 * MIN, "ticket", "G3", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G3", SLA_METRIC_PERIODIC_UPDATE, t + 2 * MIN, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.cycle == 1 &&
+          ci.deadline_ms == t + 2 * MIN + 4 * HOUR);
+
+    /* While a ticket.pending is in force the new period starts paused. */
+    t += DAY;
+    fx_event(&fx, t, "ticket", "G4", "type", "ticket.opened", "complex", "true", NULL);
+    fx_event(&fx, t + MIN, "ticket", "G4", "type", "ticket.pending", NULL);
+    fx_event(&fx, t + 2 * MIN, "ticket", "G4", "type", "agent.update", NULL);
+    CHECK(clock_info(&fx, "G4", SLA_METRIC_PERIODIC_UPDATE, t + 2 * MIN, &ci) &&
+          strcmp(ci.state_name, "paused") == 0 && ci.cycle == 2 && ci.elapsed_ms == 0);
+    fx_event(&fx, t + HOUR, "ticket", "G4", "type", "ticket.resumed", NULL);
+    CHECK(clock_info(&fx, "G4", SLA_METRIC_PERIODIC_UPDATE, t + HOUR, &ci) &&
+          strcmp(ci.state_name, "running") == 0 && ci.deadline_ms == t + 5 * HOUR);
+    fx_release(&fx);
+}
+
+/*
+ * The deadline is the last instant at which the promise is kept: a reply
+ * exactly at it is on time, the breach is due 1 ms later, and later steps
+ * at deadline + after.
+ */
+static void test_deadline_is_inclusive(void)
+{
+    static const char conf[] =
+        "policies = ( { name = \"general\";\n"
+        "  first_response = { target = \"30m\"; recovered = true;\n"
+        "    escalate = ( { notify = [ \"team_lead\" ]; }, { after = \"15m\"; notify = [ \"manager\" ]; } ); };\n"
+        "  callback = { escalate = ( { notify = [ \"supervisor\" ]; } ); }; } );\n";
+    const int64_t H10 = T0 + 10 * HOUR;
+    fixture fx;
+    CHECK(fx_init(&fx, conf, T0) == 0);
+
+    /* Opened 10:00:00.000, reply 10:30:00.000: met on time. */
+    fx_event(&fx, H10, "ticket", "A", "type", "ticket.opened", NULL);
+    fx_run_until(&fx, H10 + 30 * MIN);
+    fx_event(&fx, H10 + 30 * MIN, "ticket", "A", "type", "agent.reply", NULL);
+    fx_run_until(&fx, H10 + 2 * HOUR);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FIRST_RESPONSE, "A"), 0);
+
+    /* The same, both events read long after the fact (catch-up). */
+    int64_t later = H10 + 3 * HOUR;
+    fx_event(&fx, later, "ticket", "B", "type", "ticket.opened", "ts", TS(H10), NULL);
+    fx_event(&fx, later, "ticket", "B", "type", "agent.reply", "ts", TS(H10 + 30 * MIN), NULL);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_FIRST_RESPONSE, "B"), 0);
+    /* One millisecond later is late: the breach, then the recovery. */
+    fx_event(&fx, later, "ticket", "B2", "type", "ticket.opened", "ts", TS(H10), NULL);
+    fx_event(&fx, later, "ticket", "B2", "type", "agent.reply", "ts", TS(H10 + 30 * MIN + 1),
+             NULL);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && strcmp(d->ticket, "B2") == 0 && d->deadline_ms == H10 + 30 * MIN &&
+          d->fired_ms == later && d->late_ms == later - (H10 + 30 * MIN + 1));
+    CHECK_INT(fx_count(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, "B2"), 1);
+    fx_take(&fx);
+
+    /* Nobody replies: nothing at the deadline, the breach 1 ms after it
+     * (on time, late_ms 0), the manager exactly 15 min after the deadline. */
+    int64_t t = H10 + DAY;
+    fx_event(&fx, t, "ticket", "C", "type", "ticket.opened", NULL);
+    fx_run_until(&fx, t + 30 * MIN);
+    CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
+    sla_due_item items[1];
+    CHECK_INT(sla_engine_list(fx.eng, t + 30 * MIN, -1, 1, items, 1), 0);
+    CHECK_INT(sla_engine_list(fx.eng, t + 30 * MIN, 0, 0, items, 1), 1);
+    fx_run_until(&fx, t + 30 * MIN + 1);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && d->deadline_ms == t + 30 * MIN && d->fired_ms == t + 30 * MIN + 1 &&
+          d->late_ms == 0);
+    CHECK_INT(sla_engine_list(fx.eng, t + 30 * MIN + 1, -1, 1, items, 1), 1);
+    fx_run_until(&fx, t + 45 * MIN - 1);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
+    fx_run_until(&fx, t + 45 * MIN);
+    d = fx_find(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && d->level == 2 && d->deadline_ms == t + 30 * MIN && d->late_ms == 0);
+    fx_take(&fx);
+
+    /* An absolute deadline: callback.done exactly at `due` is on time. */
+    t += DAY;
+    fx_event(&fx, t, "ticket", "D", "type", "ticket.opened", NULL);
+    fx_event(&fx, t, "ticket", "D", "type", "callback.scheduled", "due", TS(t + HOUR), NULL);
+    fx_run_until(&fx, t + HOUR);
+    fx_event(&fx, t + HOUR, "ticket", "D", "type", "callback.done", NULL);
+    fx_event(&fx, t, "ticket", "E", "type", "ticket.opened", NULL);
+    fx_event(&fx, t, "ticket", "E", "type", "callback.scheduled", "due", TS(t + HOUR), NULL);
+    fx_run_until(&fx, t + 3 * HOUR);
+    CHECK_INT(fx_count(&fx, -1, SLA_METRIC_CALLBACK, "D"), 0);
+    d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_CALLBACK, 0);
+    CHECK(d && strcmp(d->ticket, "E") == 0 && d->deadline_ms == t + HOUR &&
+          d->fired_ms == t + HOUR + 1 && d->late_ms == 0);
+    fx_release(&fx);
+}
+
+/* Open the wall-clock ticket W and the business-hours ticket O at `at`. */
+static void open_w_and_o(fixture *fx, int64_t at)
+{
+    fx_event(fx, at, "ticket", "W", "type", "ticket.opened", NULL);
+    fx_event(fx, at, "ticket", "O", "type", "ticket.opened", "hours", "office", NULL);
+}
+
+/* The same event for W and O. */
+static void w_and_o(fixture *fx, int64_t at, const char *type)
+{
+    fx_event(fx, at, "ticket", "W", "type", type, NULL);
+    fx_event(fx, at, "ticket", "O", "type", type, NULL);
+}
+
+/*
+ * A clock resumed after its target ran out has no time left: its
+ * deadline is the resume (wall clock) or the first working instant from
+ * it (calendar), and its ladder continues from there.
+ */
+static void test_resumed_past_target(void)
+{
+    static const char conf[] =
+        "calendars = ( { name = \"office\"; timezone = \"UTC\";\n"
+        "  hours = { mon = [\"09:00-18:00\"]; tue = [\"09:00-18:00\"]; wed = [\"09:00-18:00\"];\n"
+        "            thu = [\"09:00-18:00\"]; fri = [\"09:00-18:00\"]; }; } );\n"
+        "policies = (\n"
+        "  { name = \"office\"; match = { hours = \"office\"; };\n"
+        "    resolution = { target = \"1h\"; calendar = \"office\";\n"
+        "      escalate = ( { notify = [ \"team_lead\" ]; }, { after = \"30m\"; notify = [ \"manager\" ]; } ); }; },\n"
+        "  { name = \"plain\";\n"
+        "    resolution = { target = \"1h\";\n"
+        "      escalate = ( { notify = [ \"team_lead\" ]; }, { after = \"30m\"; notify = [ \"manager\" ]; } ); }; } );\n";
+    /* Both run from Monday 09:00, breach at 10:00, pause at 10:10 (70 min
+     * of a 60 min target elapsed) and resume at 12:00. */
+    const int64_t H9 = T0 + 9 * HOUR;
+    fixture fx;
+    CHECK(fx_init(&fx, conf, T0) == 0);
+    open_w_and_o(&fx, H9);
+    fx_run_until(&fx, H9 + HOUR + 1);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 2);
+    w_and_o(&fx, H9 + 70 * MIN, "ticket.pending");
+    fx_run_until(&fx, H9 + 3 * HOUR);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
+    w_and_o(&fx, H9 + 3 * HOUR, "ticket.resumed");
+    sla_clock_info ci;
+    CHECK(clock_info(&fx, "W", SLA_METRIC_RESOLUTION, H9 + 3 * HOUR, &ci) &&
+          ci.deadline_ms == H9 + 3 * HOUR && ci.elapsed_ms == 70 * MIN);
+    CHECK(clock_info(&fx, "O", SLA_METRIC_RESOLUTION, H9 + 3 * HOUR, &ci) &&
+          ci.deadline_ms == H9 + 3 * HOUR);
+    /* The manager: 30 min after the resume for both, not 10 min earlier
+     * (the deadline that the 10 min over the target would put in the past). */
+    fx_run_until(&fx, H9 + 3 * HOUR + 30 * MIN - 1);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
+    fx_run_until(&fx, H9 + 3 * HOUR + 30 * MIN);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_RESOLUTION, NULL), 2);
+    for (int i = 0; i < 2; i++) {
+        const sla_decision *d = fx_find(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_RESOLUTION, i);
+        CHECK(d && d->level == 2 && d->deadline_ms == H9 + 3 * HOUR && d->late_ms == 0);
+    }
+    fx_release(&fx);
+
+    /* Resumed outside working hours: the calendar's deadline is the next
+     * opening (Tuesday 09:00), the wall clock's the resume itself. */
+    CHECK(fx_init(&fx, conf, T0) == 0);
+    open_w_and_o(&fx, H9);
+    w_and_o(&fx, H9 + 70 * MIN, "ticket.pending");
+    w_and_o(&fx, T0 + 20 * HOUR, "ticket.resumed");
+    CHECK(clock_info(&fx, "W", SLA_METRIC_RESOLUTION, T0 + 20 * HOUR, &ci) &&
+          ci.deadline_ms == T0 + 20 * HOUR);
+    CHECK(clock_info(&fx, "O", SLA_METRIC_RESOLUTION, T0 + 20 * HOUR, &ci) &&
+          ci.deadline_ms == T0 + DAY + 9 * HOUR);
+    fx_release(&fx);
+}
+
 int main(void)
 {
     test_queries_and_clock_backwards();
@@ -563,5 +815,8 @@ int main(void)
     test_decision_fields();
     test_reload_changes_targets();
     test_business_calendar();
+    test_periodic_update_while_open();
+    test_deadline_is_inclusive();
+    test_resumed_past_target();
     return CHECK_DONE();
 }

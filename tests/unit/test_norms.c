@@ -25,8 +25,9 @@ static const sla_decision *breach_of(fixture *fx, const char *ticket, int metric
     return NULL;
 }
 
-/* The breach of metric on ticket is due exactly at `deadline`, from `policy`,
- * to `receiver` (the first notified), and not a millisecond earlier. */
+/* The breach of metric on ticket has the deadline `deadline` (the last
+ * instant of the promise, so the breach fires 1 ms after it and not a
+ * millisecond earlier), from `policy`, to `receiver` (the first notified). */
 static void expect_deadline(const char *what, const char *ticket, int metric, int64_t deadline,
                             const char *policy, const char *receiver, const char *attr_k,
                             const char *attr_v, const char *attr2_k, const char *attr2_v)
@@ -40,9 +41,9 @@ static void expect_deadline(const char *what, const char *ticket, int metric, in
         OPEN(&fx, ticket, T0 + HOUR, attr_k, attr_v, attr2_k, attr2_v);
     else
         OPEN(&fx, ticket, T0 + HOUR, attr_k, attr_v);
-    fx_run_until(&fx, deadline - 1);
-    int early = breach_of(&fx, ticket, metric) != NULL;
     fx_run_until(&fx, deadline);
+    int early = breach_of(&fx, ticket, metric) != NULL;
+    fx_run_until(&fx, deadline + 1);
     const sla_decision *d = breach_of(&fx, ticket, metric);
     int ok = !early && d && d->deadline_ms == deadline && strcmp(d->policy, policy) == 0 &&
              strcmp(d->receiver, receiver) == 0;
@@ -125,9 +126,9 @@ int main(void)
     fixture fx;
     CHECK(fx_init_path(&fx, conf_path, T0) == 0);
     fx_event(&fx, open, "ticket", "p", "type", "call.ringing", "channel", "phone", NULL);
-    fx_run_until(&fx, open + 15 * SEC - 1);
-    CHECK(breach_of(&fx, "p", SLA_METRIC_PICKUP) == NULL);
     fx_run_until(&fx, open + 15 * SEC);
+    CHECK(breach_of(&fx, "p", SLA_METRIC_PICKUP) == NULL);
+    fx_run_until(&fx, open + 15 * SEC + 1);
     const sla_decision *d = breach_of(&fx, "p", SLA_METRIC_PICKUP);
     CHECK(d && d->deadline_ms == open + 15 * SEC && strcmp(d->receiver, "supervisor") == 0);
     fx_release(&fx);
@@ -151,7 +152,7 @@ int main(void)
         CHECK(fx_init_path(&fx, conf_path, T0) == 0);
         OPEN(&fx, "f", open, follow[i].k, follow[i].v);
         fx_event(&fx, open + MIN, "ticket", "f", "type", "ticket.resolved", NULL);
-        fx_run_until(&fx, open + MIN + follow[i].after);
+        fx_run_until(&fx, open + MIN + follow[i].after + 1);
         d = breach_of(&fx, "f", SLA_METRIC_FOLLOW_UP);
         int ok = d && d->deadline_ms == open + MIN + follow[i].after &&
                  strcmp(d->policy, follow[i].policy) == 0;
@@ -171,9 +172,9 @@ int main(void)
         fx_event(&fx, open + MIN, "ticket", "r", "type", "ticket.resolved", NULL);
         fx_event(&fx, open + HOUR, "ticket", "r", "type", "followup.done", "satisfaction",
                  revisit[i].sat, NULL);
-        fx_run_until(&fx, open + HOUR + revisit[i].after - 1);
-        CHECK(breach_of(&fx, "r", SLA_METRIC_FOLLOW_UP) == NULL);
         fx_run_until(&fx, open + HOUR + revisit[i].after);
+        CHECK(breach_of(&fx, "r", SLA_METRIC_FOLLOW_UP) == NULL);
+        fx_run_until(&fx, open + HOUR + revisit[i].after + 1);
         d = breach_of(&fx, "r", SLA_METRIC_FOLLOW_UP);
         CHECK(d && d->cycle == 2 && d->deadline_ms == open + HOUR + revisit[i].after);
         fx_release(&fx);

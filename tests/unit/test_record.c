@@ -32,6 +32,7 @@ static sla_ticket *sample(void)
     t->slot[SLA_METRIC_CALLBACK] = 2;
     t->last_ms = 1767571200123ULL;
     t->last_seq = 7;
+    t->resolved = 1;
     sla_clock *c = &t->clocks[0];
     c->state = SLA_CLOCK_RUNNING;
     c->resume_ms = 1767571200000ULL;
@@ -65,6 +66,7 @@ int main(void)
     CHECK_INT(sla_record_decode(buf, n, &back), 0);
     CHECK_INT(back.last_ms, t->last_ms);
     CHECK_INT(back.last_seq, t->last_seq);
+    CHECK_INT(back.resolved, 1);
     CHECK_INT(back.attrs_len, t->attrs_len);
     CHECK(memcmp(back.attrs, sla_ticket_attrs(t), back.attrs_len) == 0);
     CHECK_STR(sla_attrpack_get(back.attrs, back.attrs_len, "amount", 6), "1200");
@@ -83,7 +85,9 @@ int main(void)
     memcpy(bad, buf, n);
     bad[n] = 0;
     CHECK_INT(sla_record_decode(bad, n + 1, &back), -1);
-    bad[0] = 2;
+    bad[0] = 3;
+    CHECK_INT(sla_record_decode(bad, n, &back), -1);
+    bad[0] = 0;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
     memcpy(bad, buf, n);
     bad[n - 3] = 7; /* state of the last clock */
@@ -94,17 +98,37 @@ int main(void)
     unsigned char unterminated[] = {1, 0, 0, 2, 'a', 'b', 0};
     CHECK_INT(sla_record_decode(unterminated, sizeof unterminated, &back), -1);
     /* A clock mask naming a metric that does not exist. */
-    unsigned char mask[] = {1, 0, 0, 0, 0x80};
+    unsigned char mask[] = {2, 0, 0, 0, 0, 0x80};
     CHECK_INT(sla_record_decode(mask, sizeof mask, &back), -1);
+    /* Ticket flags this version does not know. */
+    unsigned char flags[] = {2, 0, 0, 0, 0x02, 0};
+    CHECK_INT(sla_record_decode(flags, sizeof flags, &back), -1);
+    flags[4] = 0x01;
+    CHECK_INT(sla_record_decode(flags, sizeof flags, &back), 0);
+    CHECK_INT(back.resolved, 1);
     /* A varint that never ends. */
     unsigned char endless[12] = {1};
     memset(endless + 1, 0xff, 11);
     CHECK_INT(sla_record_decode(endless, sizeof endless, &back), -1);
     /* The minimal record: no attributes, no clocks. */
-    unsigned char minimal[] = {1, 5, 0, 0, 0};
+    unsigned char minimal[] = {2, 5, 0, 0, 0, 0};
     CHECK_INT(sla_record_decode(minimal, sizeof minimal, &back), 0);
     CHECK_INT(back.last_ms, 5);
     CHECK_INT(back.attrs_len, 0);
+    CHECK_INT(back.resolved, 0);
+
+    /* Version 1 (no ticket flags) is still read: a met resolution clock
+     * means the ticket was resolved, any other state that it was not. */
+    unsigned char v1[] = {1, 5, 0, 0, 1u << SLA_METRIC_RESOLUTION, 0, 1, 0, SLA_CLOCK_MET, 0, 0};
+    CHECK_INT(sla_record_decode(v1, sizeof v1, &back), 0);
+    CHECK_INT(back.clocks[SLA_METRIC_RESOLUTION].cycle, 1);
+    CHECK_INT(back.resolved, 1);
+    v1[8] = SLA_CLOCK_RUNNING;
+    CHECK_INT(sla_record_decode(v1, sizeof v1, &back), 0);
+    CHECK_INT(back.resolved, 0);
+    unsigned char v1_minimal[] = {1, 5, 0, 0, 0};
+    CHECK_INT(sla_record_decode(v1_minimal, sizeof v1_minimal, &back), 0);
+    CHECK_INT(back.resolved, 0);
 
     free(t);
     return CHECK_DONE();
