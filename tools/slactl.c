@@ -292,6 +292,19 @@ static int print_status(json_t *d)
              json_is_integer(lag) ? a : "unknown", json_is_integer(pend) ? b : "unknown");
     table_row(&t, "consumer", line);
 
+    const json_t *fi = json_object_get(d, "firing");
+    if (json_is_true(json_object_get(fi, "caught_up"))) {
+        snprintf(line, sizeof line, "on time (input caught up)");
+    } else if (json_is_integer(json_object_get(fi, "horizon_ms"))) {
+        char when[48], behind[32];
+        sla_ms_format(jint(fi, "behind_ms"), behind, sizeof behind);
+        snprintf(line, sizeof line, "catching up: deadlines fired up to %s (%s behind)",
+                 local_time(jint(fi, "horizon_ms"), when, sizeof when), behind);
+    } else {
+        snprintf(line, sizeof line, "waiting for the input (nothing read yet)");
+    }
+    table_row(&t, "firing", line);
+
     const json_t *ev = json_object_get(d, "events");
     snprintf(line, sizeof line,
              "%.1f/s over the last minute; %lld read, %lld dead, %lld duplicates, %lld for "
@@ -483,8 +496,9 @@ static int print_reload(json_t *d)
 static const slactl_cmd commands[] = {
     {"status", "status",
      "Show the daemon: version, uptime, configuration file and when it was loaded,\n"
-     "the Redis links, the consumer group's lag, the input rate over the last\n"
-     "minute, open tickets, running clocks by metric, decisions so far and the\n"
+     "the Redis links, the consumer group's lag, whether deadlines fire on time\n"
+     "or how far behind while the input is caught up on, the input rate over the\n"
+     "last minute, open tickets, running clocks by metric, decisions so far and the\n"
      "deliveries pending, retrying and dead.\n",
      0, 0, print_status},
     {"ticket", "ticket ID",

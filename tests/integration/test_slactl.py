@@ -81,8 +81,13 @@ def test_status_ticket_due_breached(make_env):
     check(st["config"]["path"] == env.config, "config path %r" % st["config"]["path"])
     check(isinstance(st["uptime_ms"], int) and st["uptime_ms"] >= 0, "uptime")
     check("version" in st and "deliveries" in st and "consumer" in st, "status sections")
+    # Caught up with its input: firing follows the wall clock.
+    check(st["firing"]["caught_up"] is True and st["firing"]["behind_ms"] == 0,
+          "firing caught up: %r" % st["firing"])
+    check(abs(st["firing"]["horizon_ms"] - now_ms()) < 60000, "horizon near now: %r" % st["firing"])
     out = ok_human(env, "status")
-    for word in ("slad", "config", "redis", "consumer", "tickets", "2 open", "deliveries"):
+    for word in ("slad", "config", "redis", "consumer", "tickets", "2 open", "deliveries",
+                 "on time (input caught up)"):
         check(word in out, "human status mentions %r:\n%s" % (word, out))
 
     tk = ok_json(env, "ticket", "late-1")
