@@ -31,6 +31,7 @@ first attempt landed.
 
 import collections
 import re
+import signal
 import subprocess
 import os
 import random
@@ -177,14 +178,15 @@ class Producer(threading.Thread):
             raise TestFailure("producer failed: %r" % (self.error,))
 
 
-def start_pair(make_env, name, aof=False, config_extra=""):
+def start_pair(make_env, name, aof=False, config_extra="", policy_text=None, **stream):
     """A faulty Env (redis with AOF when aof) and a reference Env, both
-    configured with POLICIES and running slad."""
+    configured alike (POLICIES unless policy_text; stream settings as
+    Env.write_config takes them) and running slad."""
     ref = make_env(name + "-ref")
     faulty = make_env(name, aof=aof)
     for e in (ref, faulty):
         e.start_redis()
-        e.write_config(policies=policies(), extra=config_extra)
+        e.write_config(policies=policy_text or policies(), extra=config_extra, **stream)
         e.start_slad()
     return faulty, ref
 
@@ -216,13 +218,22 @@ def firings(env):
             for r in recs}
 
 
-def check_invariants(faulty, ref, plans):
-    """The faulty run agrees with the reference run and with the plan."""
-    got, want = firings(faulty), firings(ref)
+def record_differences(name, got, want):
+    """(missing, extra) between the firings() of a faulty run (got) and
+    of the reference (want): the reference's records the faulty run did
+    not make, and its records the reference did not make, by id, as
+    sorted tuples; printed as a summary line."""
     missing = sorted(want[i] for i in set(want) - set(got))
     extra = sorted(got[i] for i in set(got) - set(want))
     print("%s: %d records (reference %d), %d missing, %d extra"
-          % (faulty.name, len(got), len(want), len(missing), len(extra)))
+          % (name, len(got), len(want), len(missing), len(extra)))
+    return missing, extra
+
+
+def check_invariants(faulty, ref, plans):
+    """The faulty run agrees with the reference run and with the plan."""
+    want = firings(ref)
+    missing, extra = record_differences(faulty.name, firings(faulty), want)
     check(not missing, "expected records missing: %d, e.g. %r" % (len(missing), missing[:5]))
     check(not extra, "records the reference run did not make: %d, e.g. %r"
           % (len(extra), extra[:5]))
@@ -237,6 +248,92 @@ def check_invariants(faulty, ref, plans):
         check(e.r.hlen(STATE) == want_open, "%s: sla:state holds %d tickets, the plan leaves %d"
               % (e.name, e.r.hlen(STATE), want_open))
     return kinds
+
+
+def write_entries(envs, entries, transaction=False):
+    """XADD entries (field dicts, in this order) to the events stream of
+    every Env, ids assigned by Redis ("*", so an id's time is when the
+    entry reached that Redis), in one pipeline per Env: one MULTI when
+    transaction. Returns the ids per Env, as str."""
+    out = []
+    for e in envs:
+        pipe = e.r.pipeline(transaction=transaction)
+        for fields in entries:
+            pipe.xadd(EVENTS, fields)
+        out.append([i.decode() if isinstance(i, bytes) else i for i in pipe.execute()])
+    return out
+
+
+def parse_id(eid):
+    """A stream id ("ms-seq", str or bytes) as a comparable (ms, seq)."""
+    if isinstance(eid, bytes):
+        eid = eid.decode()
+    ms, _, seq = eid.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def group_position(env):
+    """(last-delivered id as (ms, seq), entries pending) of slad's group."""
+    g = env.group_info()
+    check(g is not None, "%s: slad's consumer group exists" % env.name)
+    return parse_id(g["last-delivered-id"]), g["pending"]
+
+
+def pause_slad_when(env, condition, timeout, interval=0.002):
+    """Stop env's slad (SIGSTOP) at the first moment condition() holds:
+    condition is evaluated with slad stopped, so what it reads cannot
+    change behind it but for requests slad had already sent. Returns
+    condition's value with slad left stopped, or None (slad running) when
+    it did not hold within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check(env.slad_alive(), "%s: slad alive" % env.name)
+        env.signal_slad(signal.SIGSTOP)
+        value = condition()
+        if value:
+            return value
+        env.signal_slad(signal.SIGCONT)
+        time.sleep(interval)
+    return None
+
+
+def pause_slad_idle(env, readers=2, attempts=100):
+    """Stop env's slad (SIGSTOP) while its stream readers (ingest and
+    delivery) wait in a blocking XREADGROUP, and answer those reads
+    "nothing new" (CLIENT UNBLOCK: the reply of a BLOCK that timed out).
+    slad then holds a reply saying the stream had nothing new, from before
+    whatever is written next, and sends no read until continued. Fails
+    when the readers are never found waiting."""
+    for _ in range(attempts):
+        check(env.slad_alive(), "%s: slad alive" % env.name)
+        env.signal_slad(signal.SIGSTOP)
+        blocked = [c["id"] for c in env.r.client_list()
+                   if c.get("cmd") == "xreadgroup" and "b" in c.get("flags", "")]
+        if len(blocked) == readers:
+            check(all(env.r.client_unblock(int(i)) for i in blocked),
+                  "%s: blocked reads answered" % env.name)
+            return
+        env.signal_slad(signal.SIGCONT)
+        time.sleep(0.02)
+    raise TestFailure("%s: slad's %d stream readers never found waiting in XREADGROUP"
+                      % (env.name, readers))
+
+
+def kill_redis(env):
+    """SIGKILL env's redis-server; env.start_redis() starts it again on
+    the same port and directory (it reloads its append-only file)."""
+    env.redis_proc.kill()
+    env.redis_proc.wait()
+    env.redis_proc = None
+
+
+def freeze_redis(env):
+    """SIGSTOP env's redis-server: connections stay open, nothing answers."""
+    env.redis_proc.send_signal(signal.SIGSTOP)
+
+
+def thaw_redis(env):
+    env.redis_proc.send_signal(signal.SIGCONT)
 
 
 def entries_read(env):

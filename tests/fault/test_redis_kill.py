@@ -16,18 +16,12 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (Producer, check, check_invariants, plan_tickets, run_tests,  # noqa: E402
-                      settle, start_pair)
+from faultlib import (Producer, check, check_invariants, kill_redis, plan_tickets,  # noqa: E402
+                      run_tests, settle, start_pair)
 
 SEED = int(os.environ.get("SLA_FAULT_SEED", "20260102"))
 REDIS_KILLS = 3
 RATE = 60
-
-
-def kill_redis(env):
-    env.redis_proc.kill()
-    env.redis_proc.wait()
-    env.redis_proc = None
 
 
 def test_redis_sigkill_under_load(make_env):
