@@ -305,16 +305,13 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
                                                              : json_null()));
     /* How far deadlines have been fired: the wall clock once the input is
      * caught up, the time of the entries applied while it catches up. */
-    int64_t horizon;
-    int at_end;
-    store_get_input(&horizon, &at_end);
+    int64_t horizon, behind;
+    store_get_input(&horizon, &behind);
     json_object_set_new(d, "firing",
-                        json_pack("{s:b, s:o, s:I}", "caught_up", at_end, "horizon_ms",
+                        json_pack("{s:b, s:o, s:I}", "caught_up",
+                                  horizon != INT64_MIN && behind == 0, "horizon_ms",
                                   horizon != INT64_MIN ? json_integer(horizon) : json_null(),
-                                  "behind_ms",
-                                  (json_int_t)(at_end || horizon == INT64_MIN
-                                                   ? 0
-                                                   : (now > horizon ? now - horizon : 0))));
+                                  "behind_ms", (json_int_t)behind));
     ingest_stats in;
     ingest_get_stats(&in);
     json_object_set_new(d, "events_per_second", json_real(stats_events_per_second()));

@@ -215,10 +215,8 @@ static void http_metrics(struct evbuffer *b)
     if (bl.pending >= 0)
         http_sample(b, "slad_consumer_pending", NULL, NULL, NULL, NULL, (double)bl.pending);
 
-    int64_t horizon;
-    int at_end;
-    store_get_input(&horizon, &at_end);
-    int64_t behind = at_end || horizon == INT64_MIN ? 0 : wakeup_now_ms() - horizon;
+    int64_t horizon, behind;
+    store_get_input(&horizon, &behind);
     http_single(b, "slad_firing_behind_seconds", "gauge",
                 "How far behind the wall clock deadlines are fired while the input is read "
                 "again (0 once caught up).", behind > 0 ? (double)behind / 1000.0 : 0.0);

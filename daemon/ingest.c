@@ -18,13 +18,21 @@
  * dropping the engine restarts the reader, so replies still in flight are
  * not applied and own pending entries are read from the start.
  *
- * The watermark: after each batch the store learns the last entry applied
- * in stream order and whether the reader found the end of the stream
- * (store_input_progress, sla_watermark.h), so that the engine fires a
- * deadline only once every entry that reached Redis before it has been
- * applied. Entries taken over from another consumer do not move it; a
- * restart or a lost reader connection stops the engine following the wall
- * clock until a read finds the end again.
+ * The watermark (sla_watermark.h): the engine fires a deadline only once
+ * every entry that reached Redis before it has been applied. After each
+ * batch the store learns the last entry applied in stream order (entries
+ * taken over from another consumer do not count). When a flush leaves
+ * something due beyond that, the store calls ingest_on_behind(), and once
+ * the reader's last read found the end of the stream, ingest asks Redis
+ * (XINFO GROUPS on the command link) whether anything is unread: when the
+ * group has no entry left to deliver (lag 0) and everything delivered has
+ * been applied (the last applied id is at least the group's last
+ * delivered id, or nothing is pending at all), the request's sending time
+ * is confirmed and the store flushes again. So an idle or caught-up slad
+ * fires one round trip after a deadline, and a slad that was paused, or
+ * whose Redis froze, fires nothing until Redis answers. One such request
+ * is in flight at most; an answer that confirms nothing is asked again
+ * after PROBE_RETRY_MS while something stays due.
  *
  * An entry is borrowed straight from the hiredis reply as sla_field[] and
  * parsed in place; nothing of it is kept after the reply callback except
@@ -44,8 +52,12 @@
 #include "stream_reader.h"
 #include "wakeup.h"
 
+#define PROBE_RETRY_MS 5
+
 static struct {
     stream_reader *reader;
+    redis_link *command;
+    char *events, *group;
     size_t batch;
     sla_event_limits limits;
     ingest_joined_fn *joined_fn;
@@ -56,6 +68,12 @@ static struct {
     uintptr_t epoch;     /* of commits: changes when the engine does */
     int stopping;
     int uncommitted;     /* batches applied whose commit is not reported */
+    sla_streamid applied; /* the last entry applied in stream order to this engine */
+    int have_applied;
+    int probing;         /* an XINFO GROUPS is in flight */
+    uintptr_t probe_epoch;
+    int64_t probe_sent_ms;
+    struct event *probe_retry;
 
     sla_field *fields;
     size_t fields_cap;
@@ -64,7 +82,6 @@ static struct {
 } ing;
 
 static void ingest_next(void);
-static void ingest_report_position(void);
 
 /* --- one entry ---------------------------------------------------------- */
 
@@ -159,7 +176,6 @@ static void ingest_on_batch(const redisReply *entries, int claimed, void *arg)
 {
     if (ing.engine == NULL || ing.stopping) {
         stream_reader_restart(ing.reader); /* left pending: read them again */
-        ingest_report_position();
         return;
     }
     if (claimed)
@@ -176,20 +192,13 @@ static void ingest_on_batch(const redisReply *entries, int claimed, void *arg)
     ing.stats.batches++;
     /* Taken-over entries are older than the stream position: they say
      * nothing of what else reached Redis. */
-    store_input_progress(have_last && !claimed ? &last : NULL, stream_reader_at_end(ing.reader));
+    if (have_last && !claimed) {
+        store_input_applied(&last);
+        if (!ing.have_applied || sla_streamid_cmp(&last, &ing.applied) > 0)
+            ing.applied = last;
+        ing.have_applied = 1;
+    }
     store_commit(ingest_on_committed, (void *)ing.epoch);
-}
-
-/* The reader's state as the store's watermark sees it; a read that found
- * the end with nothing new lets the engine follow the wall clock now. */
-static void ingest_report_position(void)
-{
-    int64_t horizon;
-    int was_at_end, at_end = ing.reader && stream_reader_at_end(ing.reader);
-    store_get_input(&horizon, &was_at_end);
-    store_input_progress(NULL, at_end);
-    if (at_end && !was_at_end && ing.engine)
-        store_tick(NULL);
 }
 
 static void ingest_on_ready(int joined, void *arg)
@@ -199,8 +208,90 @@ static void ingest_on_ready(int joined, void *arg)
         if (ing.joined_fn)
             ing.joined_fn(ing.joined_arg);
     }
-    ingest_report_position();
+    /* A read that found the end: what is due may be confirmed now. */
+    if (ing.engine && stream_reader_at_end(ing.reader))
+        store_tick(NULL);
     ingest_next();
+}
+
+/* --- the position probe ------------------------------------------------ */
+
+/* The group `name` in an XINFO GROUPS reply: its lag (-1 unknown), pending
+ * count and last delivered id. Returns 0, or -1 when it is not there. */
+static int probe_parse(const redisReply *r, const char *name, long long *lag,
+                       long long *pending, sla_streamid *last)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+        return -1;
+    for (size_t g = 0; g < r->elements; g++) {
+        const redisReply *grp = r->element[g];
+        if (grp->type != REDIS_REPLY_ARRAY)
+            continue;
+        int named = 0, have_last = 0;
+        *lag = -1;
+        *pending = -1;
+        for (size_t i = 0; i + 1 < grp->elements; i += 2) {
+            const redisReply *k = grp->element[i], *v = grp->element[i + 1];
+            if (k->type != REDIS_REPLY_STRING)
+                continue;
+            if (strcmp(k->str, "name") == 0)
+                named = v->type == REDIS_REPLY_STRING && strcmp(v->str, name) == 0;
+            else if (strcmp(k->str, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
+                *lag = v->integer;
+            else if (strcmp(k->str, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
+                *pending = v->integer;
+            else if (strcmp(k->str, "last-delivered-id") == 0 && v->type == REDIS_REPLY_STRING)
+                have_last = sla_streamid_parse(v->str, (size_t)v->len, last) == 0;
+        }
+        if (named)
+            return have_last && *pending >= 0 ? 0 : -1;
+    }
+    return -1;
+}
+
+static void ingest_on_probe(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    ing.probing = 0;
+    if ((uintptr_t)privdata != ing.probe_epoch || ing.probe_epoch != ing.epoch ||
+        ing.engine == NULL || reply == NULL)
+        return; /* a newer engine or a lost link: its own flushes ask again */
+    long long lag, pending;
+    sla_streamid delivered;
+    if (probe_parse(reply, ing.group, &lag, &pending, &delivered) == 0 && lag == 0 &&
+        (pending == 0 ||
+         (ing.have_applied && sla_streamid_cmp(&ing.applied, &delivered) >= 0))) {
+        /* Nothing reached the stream before the request that is not applied. */
+        store_input_confirmed(ing.probe_sent_ms);
+        store_tick(NULL);
+        return;
+    }
+    /* Entries on their way, a commit not yet acknowledged, or a lag Redis
+     * cannot tell: ask again shortly while something stays due. */
+    struct timeval tv = {0, PROBE_RETRY_MS * 1000};
+    evtimer_add(ing.probe_retry, &tv);
+}
+
+static void ingest_on_probe_retry(evutil_socket_t fd, short what, void *arg)
+{
+    store_tick(NULL); /* flushes; if still held back, ingest_on_behind asks */
+}
+
+/* The store's behind function: something is due beyond the horizon. */
+static void ingest_on_behind(void *arg)
+{
+    /* Until a read found the end of the stream, batches move the horizon. */
+    if (ing.engine == NULL || ing.stopping || ing.probing || ing.reader == NULL ||
+        !stream_reader_at_end(ing.reader) || evtimer_pending(ing.probe_retry, NULL) ||
+        !redis_link_is_up(ing.command))
+        return;
+    const char *argv[] = {"XINFO", "GROUPS", ing.events};
+    size_t lens[] = {5, 6, strlen(ing.events)};
+    ing.probe_epoch = ing.epoch;
+    ing.probe_sent_ms = wakeup_now_ms();
+    if (redis_link_command(ing.command, ingest_on_probe, (void *)ing.epoch, 3, argv, lens) < 0)
+        return;
+    ing.probing = 1;
+    redis_link_flush(ing.command);
 }
 
 static void ingest_next(void)
@@ -221,7 +312,6 @@ void ingest_on_link(redis_link *link, int up, void *arg)
         ingest_next();
     } else {
         stream_reader_link_down(ing.reader);
-        ingest_report_position();
     }
 }
 
@@ -230,9 +320,9 @@ void ingest_resume(sla_engine *engine)
     ing.engine = engine;
     ing.epoch++;
     ing.uncommitted = 0;
+    ing.have_applied = 0;
     if (ing.reader)
         stream_reader_restart(ing.reader);
-    ingest_report_position();
     ingest_next();
 }
 
@@ -241,9 +331,9 @@ void ingest_suspend(void)
     ing.engine = NULL;
     ing.epoch++;
     ing.uncommitted = 0;
+    ing.have_applied = 0;
     if (ing.reader)
         stream_reader_restart(ing.reader);
-    ingest_report_position();
 }
 
 void ingest_stop(void)
@@ -257,6 +347,14 @@ int ingest_init(struct event_base *base, redis_link *reader, redis_link *command
                 const sla_keys *keys, const sla_config *cfg, ingest_joined_fn *fn, void *arg)
 {
     memset(&ing, 0, sizeof ing);
+    ing.command = command;
+    ing.events = strdup(keys->events);
+    ing.group = strdup(cfg->stream.group);
+    ing.probe_retry = evtimer_new(base, ingest_on_probe_retry, NULL);
+    if (ing.events == NULL || ing.group == NULL || ing.probe_retry == NULL)
+        return -1;
+    event_priority_set(ing.probe_retry, SLAD_PRIORITY_NORMAL);
+    store_on_behind(ingest_on_behind, NULL);
     ing.batch = cfg->stream.batch > 0 ? (size_t)cfg->stream.batch : 500;
     ing.limits = cfg->stream.limits;
     ing.joined_fn = fn;
@@ -278,6 +376,13 @@ int ingest_init(struct event_base *base, redis_link *reader, redis_link *command
 
 void ingest_finish(void)
 {
+    store_on_behind(NULL, NULL);
+    if (ing.probe_retry)
+        event_free(ing.probe_retry);
+    ing.probe_retry = NULL;
+    free(ing.events);
+    free(ing.group);
+    ing.events = ing.group = NULL;
     stream_reader_free(ing.reader);
     ing.reader = NULL;
     ing.engine = NULL;

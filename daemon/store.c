@@ -23,12 +23,14 @@
  * then).
  *
  * Firing follows the input (sla_watermark.h): each flush advances the
- * engine to the watermark's horizon, the wall clock only while the input
- * reader is at the end of the stream. The alarm is armed only then; while
- * the reader catches up, each committed batch moves the horizon. A new
- * engine starts at time 0 and with a fresh watermark, so that nothing it
- * restored fires before the entries not yet applied to that state have
- * been read again.
+ * engine to the watermark's horizon. When that leaves something due (the
+ * engine's next wakeup is not after now), the alarm is not armed (it would
+ * only spin) and the behind function asks the input's owner to move the
+ * horizon: by applying more entries (each commit flushes again) or by
+ * asking Redis to confirm that nothing is unread (store_input_confirmed,
+ * then store_tick). A new engine starts at time 0 and with a fresh
+ * watermark, so that nothing it restored fires before the entries not yet
+ * applied to that state have been read again.
  *
  * The decision counters (store_observe) learn a transaction's decisions
  * when its EXEC answers, not when it is sent: a transaction that is
@@ -76,6 +78,9 @@ static struct {
     int reload_delay_ms;
 
     int64_t horizon_ms;    /* the engine's horizon at the last flush */
+    int held_back;         /* that flush left something due beyond it */
+    store_behind_fn *behind_fn;
+    void *behind_arg;
     int inflight;          /* a MULTI/EXEC awaits its reply */
     int commit_waiting;    /* staged entries wait for the one in flight */
     int tick_wanted;       /* the alarm went off during a transaction */
@@ -286,6 +291,7 @@ static void store_fail(const char *why)
         sla_engine_free(store.engine);
     store.engine = NULL;
     sla_watermark_init(&store.input);
+    store.held_back = 0;
     store.loading = 0;
     sla_output_clear(&store.out);
     store_unstage();
@@ -541,9 +547,13 @@ static void store_flush(void)
     store.horizon_ms = sla_watermark_horizon(&store.input, now);
     sla_engine_advance_to(store.engine, store.horizon_ms, now);
     sla_engine_collect(store.engine, &store.out);
-    /* While the input catches up, batches move the horizon, not the alarm. */
-    wakeup_arm(sla_watermark_at_end(&store.input) ? sla_engine_next_wakeup(store.engine)
-                                                  : INT64_MAX);
+    int64_t next = sla_engine_next_wakeup(store.engine);
+    /* Due but held back by the input: the input moves the horizon (and
+     * flushes again), not the alarm. */
+    store.held_back = next <= now;
+    wakeup_arm(store.held_back ? INT64_MAX : next);
+    if (store.held_back && store.behind_fn)
+        store.behind_fn(store.behind_arg);
 
     store.commit_waiting = 0;
     sla_output *o = &store.out;
@@ -609,17 +619,31 @@ void store_commit(store_commit_fn *fn, void *arg)
     store_flush();
 }
 
-void store_input_progress(const sla_streamid *applied, int at_end)
+void store_input_applied(const sla_streamid *last)
 {
-    if (applied)
-        sla_watermark_applied(&store.input, applied);
-    sla_watermark_set_at_end(&store.input, at_end);
+    sla_watermark_applied(&store.input, last);
 }
 
-void store_get_input(int64_t *horizon_ms, int *at_end)
+void store_input_confirmed(int64_t at_ms)
 {
-    *horizon_ms = store.engine && !store.loading ? store.horizon_ms : INT64_MIN;
-    *at_end = sla_watermark_at_end(&store.input);
+    sla_watermark_confirmed(&store.input, at_ms);
+}
+
+void store_on_behind(store_behind_fn *fn, void *arg)
+{
+    store.behind_fn = fn;
+    store.behind_arg = arg;
+}
+
+void store_get_input(int64_t *horizon_ms, int64_t *behind_ms)
+{
+    int ready = store.engine && !store.loading;
+    *horizon_ms = ready ? store.horizon_ms : INT64_MIN;
+    int64_t now = wakeup_now_ms();
+    *behind_ms = ready && store.held_back && store.horizon_ms != INT64_MIN &&
+                         now > store.horizon_ms
+                     ? now - store.horizon_ms
+                     : 0;
 }
 
 void store_tick(void *arg)

@@ -95,18 +95,29 @@ int store_stage_ack(const char *id, size_t id_len);
 void store_commit(store_commit_fn *fn, void *arg);
 
 /*
- * The input's position (sla_watermark.h): applied, when not NULL, is the
- * last entry applied in stream order (new entries, or own pending ones
- * replayed; not entries taken over from another consumer); at_end says
- * whether the input reader's last read found the end of the stream. Every
- * flush advances the engine to the horizon this gives, and the alarm runs
- * only while at_end. Takes effect at the next flush (store_commit or
- * store_tick); a new engine starts with nothing applied.
+ * The input's position (sla_watermark.h), which every flush advances the
+ * engine to. store_input_applied: `last` is the last entry applied in
+ * stream order (new entries, or own pending ones replayed; not entries
+ * taken over from another consumer). store_input_confirmed: Redis answered
+ * a request sent at at_ms that nothing in the stream was left unapplied.
+ * Both take effect at the next flush (store_commit or store_tick); a new
+ * engine starts with neither.
  */
-void store_input_progress(const sla_streamid *applied, int at_end);
-/* The horizon of the last flush (INT64_MIN while none or loading) and
- * whether the engine follows the wall clock. */
-void store_get_input(int64_t *horizon_ms, int *at_end);
+void store_input_applied(const sla_streamid *last);
+void store_input_confirmed(int64_t at_ms);
+
+/*
+ * fn(arg) after a flush that left something due beyond the horizon: the
+ * input's owner moves it (applies more entries, or confirms its position
+ * and calls store_tick). The alarm is not armed meanwhile.
+ */
+typedef void store_behind_fn(void *arg);
+void store_on_behind(store_behind_fn *fn, void *arg);
+
+/* The horizon of the last flush (INT64_MIN while none or loading) and how
+ * far behind the wall clock firing is held while the input catches up
+ * (0 when nothing due is held back). */
+void store_get_input(int64_t *horizon_ms, int64_t *behind_ms);
 
 /* The engine's alarm: advance and flush what came out. */
 void store_tick(void *arg);

@@ -6,8 +6,8 @@
 void sla_watermark_init(sla_watermark *w)
 {
     w->applied_ms = INT64_MIN;
+    w->confirmed_ms = INT64_MIN;
     w->reached_ms = INT64_MIN;
-    w->at_end = 0;
 }
 
 void sla_watermark_applied(sla_watermark *w, const sla_streamid *last)
@@ -18,14 +18,17 @@ void sla_watermark_applied(sla_watermark *w, const sla_streamid *last)
         w->applied_ms = ms - 1;
 }
 
-void sla_watermark_set_at_end(sla_watermark *w, int at_end)
+void sla_watermark_confirmed(sla_watermark *w, int64_t at_ms)
 {
-    w->at_end = at_end != 0;
+    if (at_ms > w->confirmed_ms)
+        w->confirmed_ms = at_ms;
 }
 
 int64_t sla_watermark_horizon(sla_watermark *w, int64_t now_ms)
 {
-    int64_t h = w->at_end || w->applied_ms > now_ms ? now_ms : w->applied_ms;
+    int64_t h = w->applied_ms > w->confirmed_ms ? w->applied_ms : w->confirmed_ms;
+    if (h > now_ms)
+        h = now_ms;
     if (h > w->reached_ms)
         w->reached_ms = h;
     return w->reached_ms;

@@ -4,34 +4,31 @@
  * A deadline D fires only once every stream entry that reached Redis at or
  * before D has been applied. The stream itself tells when an entry reached
  * Redis: its id's millisecond part is Redis's clock at the XADD, and ids
- * only grow. So the input reader reports two things:
+ * only grow. Two kinds of evidence move the horizon:
  *
- *   - the id of the last entry it applied, in stream order (a batch of new
- *     entries, or the consumer's own pending entries replayed from the
- *     start): every entry with an id time before that millisecond has been
- *     applied, so deadlines up to last.ms - 1 may fire;
- *   - whether its last read of new entries found the end of the stream
- *     (fewer entries than it asked for): then nothing reached Redis that
- *     it has not applied, the blocking read that follows delivers the next
- *     entry as soon as it arrives, and the engine may follow the wall clock.
+ *   - applied: the id of the last entry applied in stream order (a batch
+ *     of new entries, or the consumer's own pending entries replayed from
+ *     the start). Every entry with an id time before that millisecond has
+ *     been applied, so deadlines up to last.ms - 1 may fire. This carries
+ *     the engine through a backlog, batch by batch, in stream time.
+ *   - confirmed: a time T at which Redis itself said that nothing in the
+ *     stream was unread by this consumer (the group's last delivered id is
+ *     the newest entry, and slad has applied it), asked with a request
+ *     sent at T, so the answer holds from T on. This lets the engine
+ *     follow the wall clock when the input is idle or caught up: when a
+ *     deadline is due beyond the horizon, the daemon asks again, and the
+ *     deadline fires one round trip later.
  *
- *   horizon(now) = at_end ? now : min(now, applied)
+ *   horizon(now) = min(now, max(applied, confirmed))
  *
- * While the reader lags (after a start, a reconnect, behind a backlog or a
- * burst larger than one read), the engine advances with the entries it
- * applies, in stream time; what falls due meanwhile fires late (late_ms),
- * never ahead of an entry that would have met it. Entries taken over from
- * another consumer (XAUTOCLAIM) are older than the stream position and do
- * not move the watermark.
+ * Neither "the last read was short" nor "a blocking read is waiting" is
+ * evidence: slad may have been paused since, or Redis frozen with the
+ * read still unsent, while entries that reached Redis before the deadline
+ * sit unread. What falls due while slad catches up fires late (late_ms),
+ * never ahead of an entry that would have met it.
  *
- * The horizon never goes back: a full read after a read that found the end
- * keeps the wall-clock time already reached (what fired then was fired by
- * the rule above, with nothing unread).
- *
- * What the rule cannot see: an entry in transit between Redis and slad at
- * the instant its deadline passes (well under a millisecond on one host)
- * loses that race like an entry that arrived after the deadline. Redis's
- * and slad's clocks are assumed to agree (one host, or NTP).
+ * The horizon never goes back. Redis's and slad's clocks are assumed to
+ * agree (one host, or NTP).
  *
  * Pure value type; no allocation.
  */
@@ -43,27 +40,22 @@
 #include "sla_streamid.h"
 
 typedef struct sla_watermark {
-    int64_t applied_ms; /* deadlines up to this may fire; INT64_MIN: none yet */
-    int64_t reached_ms; /* the highest horizon handed out (never goes back) */
-    int at_end;         /* the last read of new entries found the end */
+    int64_t applied_ms;   /* deadlines up to this may fire; INT64_MIN: none yet */
+    int64_t confirmed_ms; /* Redis said nothing was unread from then on */
+    int64_t reached_ms;   /* the highest horizon handed out (never goes back) */
 } sla_watermark;
 
-/* Nothing applied, not at the end: nothing may fire. */
+/* Nothing applied or confirmed: nothing may fire. */
 void sla_watermark_init(sla_watermark *w);
 
 /* Entries up to and including `last` were applied in stream order. */
 void sla_watermark_applied(sla_watermark *w, const sla_streamid *last);
 
-/*
- * The reader's last read of new entries found the end of the stream (1),
- * or the reader restarted, lost its connection or read a full batch (0).
- */
-void sla_watermark_set_at_end(sla_watermark *w, int at_end);
+/* Redis answered a request sent at at_ms: every entry in the stream then
+ * had been applied. */
+void sla_watermark_confirmed(sla_watermark *w, int64_t at_ms);
 
 /* How far the engine may fire at wall-clock time now_ms (never back). */
 int64_t sla_watermark_horizon(sla_watermark *w, int64_t now_ms);
-
-/* Whether the horizon follows the wall clock (for the alarm and status). */
-static inline int sla_watermark_at_end(const sla_watermark *w) { return w->at_end; }
 
 #endif

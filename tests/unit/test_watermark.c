@@ -17,7 +17,6 @@ static void test_rule(void)
     sla_watermark_init(&w);
     /* Nothing read yet: nothing may fire, whatever the wall clock says. */
     CHECK(sla_watermark_horizon(&w, T0) < 0);
-    CHECK(!sla_watermark_at_end(&w));
 
     /* Entries up to 1000-5 applied: entries of ms 1000 with a higher
      * sequence may still be unread, so the horizon is 999. */
@@ -33,19 +32,21 @@ static void test_rule(void)
     sla_watermark_applied(&w, &id);
     CHECK_INT(sla_watermark_horizon(&w, 5000), 5000);
 
-    /* At the end of the stream the engine follows the wall clock. */
-    sla_watermark_set_at_end(&w, 1);
-    CHECK(sla_watermark_at_end(&w));
+    /* Redis confirmed at 20000 that nothing was unread: the wall clock up
+     * to then, not beyond (a pause or a frozen Redis since proves nothing). */
+    sla_watermark_confirmed(&w, 20000);
     CHECK_INT(sla_watermark_horizon(&w, 20000), 20000);
-    /* A full read after that: back to the entries' time, but the horizon
-     * already reached is kept. */
-    sla_watermark_set_at_end(&w, 0);
+    CHECK_INT(sla_watermark_horizon(&w, 90000), 20000);
+    /* An older confirmation, or entries behind it, never lower it. */
+    sla_watermark_confirmed(&w, 15000);
     id = (sla_streamid){15000, 0};
     sla_watermark_applied(&w, &id);
-    CHECK_INT(sla_watermark_horizon(&w, 30000), 20000);
+    CHECK_INT(sla_watermark_horizon(&w, 90000), 20000);
     id = (sla_streamid){25000, 3};
     sla_watermark_applied(&w, &id);
-    CHECK_INT(sla_watermark_horizon(&w, 30000), 24999);
+    CHECK_INT(sla_watermark_horizon(&w, 90000), 24999);
+    /* A wall clock stepping back keeps what was reached. */
+    CHECK_INT(sla_watermark_horizon(&w, 10000), 24999);
 }
 
 static const char chat_config[] =
@@ -97,15 +98,13 @@ static int backlog_run(size_t batch, int follow_watermark, int *unanswered)
         sla_watermark_applied(&w, &id);
         int last_of_batch = (i + 1) % batch == 0 || i + 1 == n;
         if (last_of_batch) {
-            /* The read that brought this batch was full unless it was the last. */
-            sla_watermark_set_at_end(&w, i + 1 == n && (n % batch) != 0);
             int64_t upto = follow_watermark ? sla_watermark_horizon(&w, wall) : wall;
             sla_engine_advance_to(fx.eng, upto, wall);
             sla_engine_collect(fx.eng, &fx.out);
         }
     }
-    /* Caught up: the next (empty) read finds the end. */
-    sla_watermark_set_at_end(&w, 1);
+    /* Caught up: Redis confirms nothing is left unread. */
+    sla_watermark_confirmed(&w, wall);
     sla_engine_advance_to(fx.eng, follow_watermark ? sla_watermark_horizon(&w, wall) : wall, wall);
     sla_engine_collect(fx.eng, &fx.out);
     char last[16];
