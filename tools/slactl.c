@@ -15,8 +15,12 @@
  *
  * Human output: times relative to now ("in 4m12s", "overdue 1h03m") and
  * absolute ones in local RFC 3339; anything that came from the daemon is
- * printed with control characters replaced, so a ticket attribute cannot
- * move the cursor. Nothing secret ever crosses the socket.
+ * printed with control characters and broken UTF-8 replaced, so a ticket
+ * attribute cannot move the cursor and the output is always valid UTF-8.
+ * Tables are aligned by terminal columns (lib/sla_textwidth: CJK takes
+ * two), and wherever text is shortened (a cell over SLACTL_CELL_WIDTH
+ * columns, a line over its buffer) it is cut after a whole character and
+ * ends in "…". Nothing secret ever crosses the socket.
  *
  * With -c, only the setting control.socket is read from CONFIG (with
  * libconfig, @include resolved next to the file): operators need not be
