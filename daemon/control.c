@@ -59,6 +59,7 @@
 #include "sla_format.h"
 #include "sla_log.h"
 #include "sla_metric.h"
+#include "sla_textwidth.h"
 #include "stats.h"
 #include "store.h"
 #include "wakeup.h"
@@ -78,6 +79,8 @@ typedef struct ctl_client {
     struct event *op_timer;
     int answered;          /* the response is queued: close once written */
     int acked;             /* ack: clocks acknowledged, for the answer */
+    char by[SLA_CTL_BY_MAX + 1]; /* ack: who acknowledged, for the answer */
+    unsigned long uid;     /* the peer's uid (SO_PEERCRED) */
     long long dead_total;  /* deliveries --dead: XLEN, -1 unknown */
 } ctl_client;
 
@@ -256,7 +259,40 @@ static const char *ctl_string_arg(ctl_client *c, const json_t *args, const char 
     return json_string_value(v);
 }
 
-/* Flat field/value pairs of a stream entry as an object (strings). */
+/*
+ * The fields of an escalation record (and of the delivery.* outcome added
+ * to a dead one) that hold integers: JSON numbers in the answer.
+ */
+static const char *const ctl_numeric_fields[] = {
+    "level",           "deadline_ms",        "fired_ms",          "late_ms",
+    "cycle",           "delivery.status",    "delivery.attempts", "delivery.first_ms",
+    "delivery.last_ms",
+};
+
+/* value as a JSON integer when key is numeric and value a plain decimal, else NULL. */
+static json_t *ctl_field_number(const char *key, const char *value)
+{
+    size_t i, n = sizeof ctl_numeric_fields / sizeof ctl_numeric_fields[0];
+    for (i = 0; i < n && strcmp(key, ctl_numeric_fields[i]) != 0; i++)
+        ;
+    if (i == n)
+        return NULL;
+    const char *p = value + (value[0] == '-');
+    if (p[0] < '0' || p[0] > '9' || (p[0] == '0' && p[1] != '\0'))
+        return NULL; /* also refuses "", "+1", " 1" and "007": left as written */
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || *end != '\0')
+        return NULL;
+    return json_integer((json_int_t)v);
+}
+
+/*
+ * Flat field/value pairs of a stream entry as an object: strings, but the
+ * integer fields of a record as numbers when they read as integers (a
+ * record written by hand may not; its value is then kept as a string).
+ */
 static json_t *ctl_fields(const redisReply *list)
 {
     json_t *o = json_object();
@@ -267,8 +303,11 @@ static json_t *ctl_fields(const redisReply *list)
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
             continue;
         char key[128];
-        snprintf(key, sizeof key, "%.*s", (int)(k->len < 127 ? k->len : 127), k->str);
-        json_object_set_new(o, key, sla_format_jstr(v->str));
+        size_t klen = sla_utf8_cut(k->str, k->len, sizeof key - 1);
+        memcpy(key, k->str, klen);
+        key[klen] = '\0';
+        json_t *num = ctl_field_number(key, v->str);
+        json_object_set_new(o, key, num ? num : sla_format_jstr(v->str));
     }
     return o;
 }
@@ -459,7 +498,8 @@ static void ctl_on_acked(int ok, void *arg)
         ctl_reply(c, sla_ctl_response_error("acknowledged in memory, but writing it to redis "
                                             "failed; the state is being reloaded"));
     else
-        ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b}", "acked", c->acked, "durable", 1)));
+        ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b, s:s}", "acked", c->acked,
+                                                   "durable", 1, "by", c->by)));
 }
 
 static void ctl_cmd_ack(ctl_client *c, const json_t *args)
@@ -480,6 +520,22 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
             return;
         }
     }
+    /* Who: as the client says (slactl sends the login name), else the peer's uid. */
+    const json_t *by = json_object_get(args, "by");
+    if (by && !json_is_null(by)) {
+        char err[96];
+        if (!json_is_string(by)) {
+            ctl_reply(c, sla_ctl_response_error("\"by\" is not a string"));
+            return;
+        }
+        if (sla_ctl_check_by(json_string_value(by), json_string_length(by), err, sizeof err) < 0) {
+            ctl_reply(c, sla_ctl_response_error("%s", err));
+            return;
+        }
+        memcpy(c->by, json_string_value(by), json_string_length(by) + 1);
+    } else {
+        snprintf(c->by, sizeof c->by, "uid %lu", c->uid);
+    }
     sla_engine *e = ctl_engine(c);
     if (e == NULL)
         return;
@@ -488,11 +544,13 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
         ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", ticket));
         return;
     }
-    sla_notice("control: ticket '%s': %d clock%s acknowledged", ticket, n, n == 1 ? "" : "s");
+    sla_info("control: ticket '%s' acknowledged by %s (%d clock%s)", ticket, c->by, n,
+             n == 1 ? "" : "s");
     c->acked = n;
     ctl_wait(c);
     if (store_sync(ctl_on_acked, (void *)(uintptr_t)c->id) < 0)
-        ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b}", "acked", n, "durable", 0)));
+        ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b, s:s}", "acked", n, "durable", 0,
+                                                   "by", c->by)));
 }
 
 /*
@@ -695,7 +753,8 @@ static void ctl_dispatch(ctl_client *c, const json_t *req)
             return;
         }
     json_decref(none);
-    ctl_reply(c, sla_ctl_response_error("unknown command '%.64s'", cmd));
+    ctl_reply(c, sla_ctl_response_error("unknown command '%.*s'",
+                                        (int)sla_utf8_cut(cmd, strlen(cmd), 64), cmd));
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -735,8 +794,8 @@ static void ctl_on_read(struct bufferevent *bev, void *arg)
 
 /* --- accepting ---------------------------------------------------------- */
 
-/* 1 when the peer is root, slad's own user, or in the socket's group. */
-static int ctl_peer_allowed(evutil_socket_t fd, char *who, size_t wholen)
+/* 1 when the peer is root, slad's own user, or in the socket's group; *uid is the peer's. */
+static int ctl_peer_allowed(evutil_socket_t fd, char *who, size_t wholen, unsigned long *uid)
 {
     struct ucred uc;
     socklen_t len = sizeof uc;
@@ -744,6 +803,7 @@ static int ctl_peer_allowed(evutil_socket_t fd, char *who, size_t wholen)
         snprintf(who, wholen, "unknown peer (%s)", strerror(errno));
         return 0;
     }
+    *uid = (unsigned long)uc.uid;
     snprintf(who, wholen, "pid %ld uid %ld gid %ld", (long)uc.pid, (long)uc.uid, (long)uc.gid);
     if (uc.uid == 0 || uc.uid == geteuid() || uc.gid == ctl.gid)
         return 1;
@@ -792,7 +852,7 @@ static void ctl_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
     /* Never buffer more than one request's worth of input. */
     bufferevent_setwatermark(bev, EV_READ, 0, SLA_CTL_HEADER + SLA_CTL_MAX_REQUEST + 1);
     char who[96];
-    if (!ctl_peer_allowed(fd, who, sizeof who)) {
+    if (!ctl_peer_allowed(fd, who, sizeof who, &c->uid)) {
         sla_notice("control: %s refused: not root, slad's user, or in the socket's group", who);
         ctl_reply(c, sla_ctl_response_error("permission denied"));
         return;

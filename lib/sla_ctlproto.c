@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sla_textwidth.h"
+
 static int ctl_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -161,12 +163,33 @@ json_t *sla_ctl_response_ok(json_t *data)
 
 json_t *sla_ctl_response_error(const char *fmt, ...)
 {
-    char text[1024];
+    char text[1024 + 8], fit[1024 + 8];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    return json_pack("{s:i, s:b, s:s}", "v", SLA_CTL_VERSION, "ok", 0, "error", text);
+    /* Longer than the buffer: the fit below cuts it at 1 KiB with "…". */
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+    sla_text_fit(text, len, SLA_TEXT_UNLIMITED, fit, 1024);
+    return json_pack("{s:i, s:b, s:s}", "v", SLA_CTL_VERSION, "ok", 0, "error", fit);
+}
+
+int sla_ctl_check_by(const char *by, size_t len, char *err, size_t errlen)
+{
+    if (len == 0)
+        return ctl_fail(err, errlen, "\"by\" is empty");
+    if (len > SLA_CTL_BY_MAX)
+        return ctl_fail(err, errlen, "\"by\" is longer than %d bytes", SLA_CTL_BY_MAX);
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = sla_utf8_next(by + i, len - i, &cp);
+        if (n == 0)
+            return ctl_fail(err, errlen, "\"by\" is not valid UTF-8");
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+            return ctl_fail(err, errlen, "\"by\" holds a control character");
+        i += n;
+    }
+    return 0;
 }
 
 const char *sla_ctl_request_cmd(const json_t *msg)

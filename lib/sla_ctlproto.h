@@ -40,6 +40,8 @@
 #define SLA_CTL_HEADER 4
 #define SLA_CTL_MAX_REQUEST (64u * 1024u)
 #define SLA_CTL_MAX_RESPONSE (1024u * 1024u)
+/* The longest "by" of an ack request (who acknowledged), in bytes. */
+#define SLA_CTL_BY_MAX 128
 
 /* What a frame is expected to carry: selects the size limit and checks. */
 enum sla_ctl_kind { SLA_CTL_REQUEST = 0, SLA_CTL_RESPONSE = 1 };
@@ -73,8 +75,20 @@ int sla_ctl_encode(const json_t *msg, enum sla_ctl_kind kind, unsigned char **fr
 json_t *sla_ctl_request_new(const char *cmd, json_t *args);
 /* A new response {"v":1,"ok":true,"data":data}; steals data (NULL: null). */
 json_t *sla_ctl_response_ok(json_t *data);
-/* A new response {"v":1,"ok":false,"error":"<formatted>"}. */
+/*
+ * A new response {"v":1,"ok":false,"error":"<formatted>"}. The text is
+ * made valid UTF-8 (a byte of a broken sequence becomes '?') and, when
+ * over 1 KiB, cut after a whole character with "…", so that arguments
+ * quoted in a refusal can never make it unsendable.
+ */
 json_t *sla_ctl_response_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Whether by[0..len) may name who acknowledges (args "by" of ack): 1 to
+ * SLA_CTL_BY_MAX bytes of valid UTF-8 without control characters (C0,
+ * DEL, C1), since it goes into log lines. 0, or -1 with the reason in err.
+ */
+int sla_ctl_check_by(const char *by, size_t len, char *err, size_t errlen);
 
 /* Accessors on checked messages (borrowed from msg). */
 const char *sla_ctl_request_cmd(const json_t *msg);

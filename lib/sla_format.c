@@ -16,6 +16,7 @@
 
 #include "sla_attrs.h"
 #include "sla_metric.h"
+#include "sla_textwidth.h"
 #include "sla_timefmt.h"
 
 /* ---- buffer ------------------------------------------------------------ */
@@ -100,30 +101,8 @@ void sla_format_buf_release(sla_format_buf *b)
 /* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 when invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t len)
 {
-    unsigned c = s[0];
-    size_t n;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, min = 0x10000;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    unsigned cp = c & (0x7F >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
+    uint32_t cp;
+    return sla_utf8_next((const char *)s, len, &cp);
 }
 
 void sla_format_buf_add_clean(sla_format_buf *b, const char *s, size_t len, int flags,

@@ -42,7 +42,14 @@ while (($# > 0)); do
     shift
 done
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal, and not when NO_COLOR is set
+# (no-color.org): piped into a file or a CI log, the output stays plain text.
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+    BOLD=$'\033[1m' PLAIN=$'\033[0m'
+else
+    BOLD="" PLAIN=""
+fi
+say() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 die() { echo "demo.sh: $*" >&2; exit 1; }
 
 # --- clean-up: stop what we started, newest first, then remove the folder ---

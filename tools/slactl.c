@@ -15,8 +15,12 @@
  *
  * Human output: times relative to now ("in 4m12s", "overdue 1h03m") and
  * absolute ones in local RFC 3339; anything that came from the daemon is
- * printed with control characters replaced, so a ticket attribute cannot
- * move the cursor. Nothing secret ever crosses the socket.
+ * printed with control characters and broken UTF-8 replaced, so a ticket
+ * attribute cannot move the cursor and the output is always valid UTF-8.
+ * Tables are aligned by terminal columns (lib/sla_textwidth: CJK takes
+ * two), and wherever text is shortened (a cell over SLACTL_CELL_WIDTH
+ * columns, a line over its buffer) it is cut after a whole character and
+ * ends in "…". Nothing secret ever crosses the socket.
  *
  * With -c, only the setting control.socket is read from CONFIG (with
  * libconfig, @include resolved next to the file): operators need not be
@@ -26,6 +30,7 @@
 #include <getopt.h>
 #include <libconfig.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,10 +46,14 @@
 
 #include "sla_ctlproto.h"
 #include "sla_duration.h"
+#include "sla_textwidth.h"
 
 #define SLACTL_DEFAULT_SOCKET "/run/slad/slad.sock"
 #define SLACTL_TIMEOUT_S 15
 #define SLACTL_MAX_COLS 10
+/* A table cell is cut at this many columns: ticket ids (at most 128
+ * bytes) never are, long attribute values such as a subject are. */
+#define SLACTL_CELL_WIDTH 128
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_TROUBLE = 2 };
 
@@ -79,7 +88,8 @@ static const char usage_text[] =
     "  ticket ID               one ticket: attributes and every SLA clock\n"
     "  due [--within D]        running clocks not yet breached, soonest first\n"
     "  breached                clocks past their deadline, with level and who was told\n"
-    "  ack TICKET [METRIC]     acknowledge a breach: its further levels stop\n"
+    "  ack TICKET [METRIC] [--by NAME]\n"
+    "                          acknowledge a breach: its further levels stop\n"
     "  deliveries [--dead]     webhook deliveries pending and retrying, or dead\n"
     "  replay ID               send a dead delivery again (same webhook-id)\n"
     "  reload                  reload the configuration, as SIGHUP does\n"
@@ -106,30 +116,77 @@ struct slactl_cmd {
 
 /* --- text helpers ------------------------------------------------------- */
 
-/* s with control characters replaced by '?', into buf. */
-static const char *clean(const char *s, char *buf, size_t len)
+/*
+ * s for the terminal, into buf: controls and invalid UTF-8 replaced by
+ * '?', cut after a whole character with "…" when wider than max_width
+ * columns or longer than buf.
+ */
+static const char *clean_fit(const char *s, size_t max_width, char *buf, size_t len)
 {
-    size_t i = 0;
-    for (; s && *s && i + 1 < len; s++)
-        buf[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-    buf[i] = '\0';
+    sla_text_fit(s ? s : "", s ? strlen(s) : 0, max_width, buf, len);
     return buf;
 }
 
-/* Display width of UTF-8 text: code points, not bytes. */
+static const char *clean(const char *s, char *buf, size_t len)
+{
+    return clean_fit(s, SLA_TEXT_UNLIMITED, buf, len);
+}
+
+/* Terminal columns of UTF-8 text (cleaned: controls are already '?'). */
 static size_t text_width(const char *s)
 {
-    size_t w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            w++;
-    return w;
+    return sla_text_width(s, strlen(s));
 }
+
+/*
+ * Append formatted text at buf[*n] (the end of what buf holds); when it
+ * does not fit, buf is cut after its last whole character with "…" and *n
+ * set to len, so that later appends add nothing. Returns buf.
+ */
+static const char *appendf(char *buf, size_t len, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static const char *appendf(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+    if (*n >= len)
+        return buf;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *n, len - *n, fmt, ap);
+    va_end(ap);
+    if (w >= 0 && (size_t)w < len - *n) {
+        *n += (size_t)w;
+        return buf;
+    }
+    static const char ellipsis[] = "\xE2\x80\xA6";
+    size_t keep = len > sizeof ellipsis ? sla_utf8_cut(buf, strlen(buf), len - sizeof ellipsis)
+                                        : 0;
+    if (len >= sizeof ellipsis)
+        memcpy(buf + keep, ellipsis, sizeof ellipsis);
+    else
+        buf[keep] = '\0';
+    *n = len;
+    return buf;
+}
+
+/* snprintf that cuts on a character boundary, with "…" when cut. */
+#define formatf(buf, len, ...) appendf((buf), (len), &(size_t){0}, __VA_ARGS__)
 
 static const char *jstr(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     return s ? s : "";
+}
+
+/* A string or integer member as text ("" when neither), in buf. */
+static const char *jtext(const json_t *o, const char *key, char *buf, size_t len)
+{
+    const json_t *v = json_object_get(o, key);
+    if (json_is_integer(v))
+        snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    else
+        formatf(buf, len, "%s", json_is_string(v) ? json_string_value(v) : "");
+    return buf;
 }
 
 static int64_t jint(const json_t *o, const char *key)
@@ -168,11 +225,8 @@ static const char *join(const json_t *arr, char *buf, size_t len)
     json_t *v;
     buf[0] = '\0';
     json_array_foreach(arr, i, v) {
-        int w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", json_string_value(v) ?
-                                                                 json_string_value(v) : "");
-        if (w < 0 || (size_t)w >= len - n)
-            break;
-        n += (size_t)w;
+        const char *s = json_string_value(v);
+        appendf(buf, len, &n, "%s%s", i ? "," : "", s ? s : "");
     }
     if (buf[0] == '\0')
         snprintf(buf, len, "-");
@@ -200,9 +254,9 @@ static void table_row(table *t, ...)
     va_list ap;
     va_start(ap, t);
     for (size_t c = 0; c < t->ncols; c++) {
-        char buf[512];
+        char buf[SLACTL_CELL_WIDTH * 4 + 64];
         const char *s = va_arg(ap, const char *);
-        char *cell = strdup(clean(s ? s : "", buf, sizeof buf));
+        char *cell = strdup(clean_fit(s, SLACTL_CELL_WIDTH, buf, sizeof buf));
         if (cell == NULL)
             exit(EXIT_TROUBLE);
         t->cells[t->nrows * t->ncols + c] = cell;
@@ -262,11 +316,11 @@ static int print_status(json_t *d)
     table t = {.ncols = 2};
     int64_t started = jint(d, "started_ms");
     sla_ms_format(jint(d, "uptime_ms"), b, sizeof b);
-    snprintf(line, sizeof line, "%s, pid %lld, up %s (since %s)", jstr(d, "version"),
+    formatf(line, sizeof line, "%s, pid %lld, up %s (since %s)", jstr(d, "version"),
              (long long)jint(d, "pid"), b, local_time(started, a, sizeof a));
     table_row(&t, "slad", line);
     const json_t *cfg = json_object_get(d, "config");
-    snprintf(line, sizeof line, "%s (loaded %s)", jstr(cfg, "path"),
+    formatf(line, sizeof line, "%s (loaded %s)", jstr(cfg, "path"),
              local_time(jint(cfg, "loaded_ms"), a, sizeof a));
     table_row(&t, "config", line);
     table_row(&t, "state", jstr(d, "state"));
@@ -275,12 +329,9 @@ static int print_status(json_t *d)
     json_t *l;
     line[0] = '\0';
     json_array_foreach(json_object_get(d, "redis"), i, l) {
-        int w = snprintf(line + n, sizeof line - n, "%s%s %s (%lld reconnects)", i ? ", " : "",
-                         jstr(l, "link"), json_is_true(json_object_get(l, "up")) ? "up" : "DOWN",
-                         (long long)jint(l, "reconnects"));
-        if (w < 0 || (size_t)w >= sizeof line - n)
-            break;
-        n += (size_t)w;
+        appendf(line, sizeof line, &n, "%s%s %s (%lld reconnects)", i ? ", " : "",
+                jstr(l, "link"), json_is_true(json_object_get(l, "up")) ? "up" : "DOWN",
+                (long long)jint(l, "reconnects"));
     }
     table_row(&t, "redis", line);
 
@@ -288,7 +339,7 @@ static int print_status(json_t *d)
     const json_t *lag = json_object_get(c, "lag"), *pend = json_object_get(c, "pending");
     snprintf(a, sizeof a, "%lld", (long long)json_integer_value(lag));
     snprintf(b, sizeof b, "%lld", (long long)json_integer_value(pend));
-    snprintf(line, sizeof line, "group %s: lag %s, pending %s", jstr(c, "group"),
+    formatf(line, sizeof line, "group %s: lag %s, pending %s", jstr(c, "group"),
              json_is_integer(lag) ? a : "unknown", json_is_integer(pend) ? b : "unknown");
     table_row(&t, "consumer", line);
 
@@ -325,11 +376,8 @@ static int print_status(json_t *d)
         json_object_foreach(json_object_get(d, "running_clocks"), k, v) {
             if (json_integer_value(v) == 0)
                 continue;
-            int w = snprintf(line + n, sizeof line - n, "%s%s %lld", n ? ", " : "", k,
-                             (long long)json_integer_value(v));
-            if (w < 0 || (size_t)w >= sizeof line - n)
-                break;
-            n += (size_t)w;
+            appendf(line, sizeof line, &n, "%s%s %lld", n ? ", " : "", k,
+                    (long long)json_integer_value(v));
         }
         table_row(&t, "clocks", n ? line : "none running");
     } else {
@@ -361,7 +409,7 @@ static int print_ticket(json_t *d)
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(d, "attrs"), k, v) {
-        snprintf(a, sizeof a, "  %s", k);
+        formatf(a, sizeof a, "  %s", k);
         table_row(&t, a, json_string_value(v));
     }
     table_print(&t);
@@ -430,7 +478,9 @@ static int print_breached(json_t *d)
 static int print_ack(json_t *d)
 {
     long long n = (long long)jint(d, "acked");
-    printf("%lld clock%s acknowledged%s\n", n, n == 1 ? "" : "s",
+    char by[512];
+    clean(jstr(d, "by"), by, sizeof by);
+    printf("%lld clock%s acknowledged%s%s%s\n", n, n == 1 ? "" : "s", by[0] ? " by " : "", by,
            json_is_true(json_object_get(d, "durable")) ? "" : " (not yet written to redis)");
     return EXIT_OK;
 }
@@ -450,10 +500,12 @@ static int print_deliveries(json_t *d)
     json_array_foreach(items, i, v) {
         char a[64], e[300];
         if (dead) {
-            snprintf(e, sizeof e, "%s%s%s", jstr(v, "delivery.reason"),
+            char n[32];
+            formatf(e, sizeof e, "%s%s%s", jstr(v, "delivery.reason"),
                      jstr(v, "delivery.error")[0] ? ": " : "", jstr(v, "delivery.error"));
             table_row(&t, jstr(v, "entry"), jstr(v, "id"), jstr(v, "receiver"), jstr(v, "ticket"),
-                      jstr(v, "metric"), jstr(v, "kind"), jstr(v, "delivery.attempts"), e);
+                      jstr(v, "metric"), jstr(v, "kind"),
+                      jtext(v, "delivery.attempts", n, sizeof n), e);
         } else {
             char n[16];
             snprintf(n, sizeof n, "%lld", (long long)jint(v, "attempts"));
@@ -464,9 +516,9 @@ static int print_deliveries(json_t *d)
                 snprintf(a, sizeof a, "now");
             int64_t st = jint(v, "last_status");
             if (st)
-                snprintf(e, sizeof e, "HTTP %lld %s", (long long)st, jstr(v, "last_error"));
+                formatf(e, sizeof e, "HTTP %lld %s", (long long)st, jstr(v, "last_error"));
             else
-                snprintf(e, sizeof e, "%s", jstr(v, "last_error")[0] ? jstr(v, "last_error") : "-");
+                formatf(e, sizeof e, "%s", jstr(v, "last_error")[0] ? jstr(v, "last_error") : "-");
             table_row(&t, jstr(v, "id"), jstr(v, "receiver"), jstr(v, "ticket"),
                       jstr(v, "metric"), jstr(v, "kind"), n, a, e);
         }
@@ -517,11 +569,13 @@ static const slactl_cmd commands[] = {
      "the receivers notified.\n"
      "  --limit N    at most N (default 100, at most 1000)\n",
      0, 0, print_breached},
-    {"ack", "ack TICKET [METRIC]",
+    {"ack", "ack TICKET [METRIC] [--by NAME]",
      "Acknowledge the breaches of TICKET (of one METRIC, or all): the further\n"
      "levels of their ladders stop. Answers once the acknowledgement is\n"
      "written to Redis. METRIC: first_response, next_response, pickup,\n"
-     "periodic_update, resolution, follow_up, callback.\n",
+     "periodic_update, resolution, follow_up, callback.\n"
+     "  --by NAME    who acknowledges, for slad's log (default: your login name;\n"
+     "               at most 128 bytes, no control characters)\n",
      1, 2, print_ack},
     {"deliveries", "deliveries [--dead] [--limit N]",
      "List webhook deliveries waiting (pending or retrying), or with --dead the\n"
@@ -675,24 +729,43 @@ static void command_help(const slactl_cmd *c, FILE *f)
     fprintf(f, "usage: slactl [-s SOCKET | -c CONFIG] [--json] %s\n\n%s", c->synopsis, c->help);
 }
 
+/*
+ * Who runs slactl, for ack: the login name of the real uid from the user
+ * database, or "uid N" when it has none (or the name is not UTF-8).
+ */
+static json_t *login_name(void)
+{
+    uid_t uid = getuid();
+    struct passwd *pw = getpwuid(uid);
+    json_t *name = pw && pw->pw_name && pw->pw_name[0] ? json_string(pw->pw_name) : NULL;
+    if (name == NULL) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "uid %lu", (unsigned long)uid);
+        name = json_string(buf);
+    }
+    return name;
+}
+
 /* Parse the command's own options and arguments into a request. */
 static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **req)
 {
-    enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD };
+    enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD, OPT_BY };
     static const struct option options[] = {
         {"within", required_argument, NULL, OPT_WITHIN},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"dead", no_argument, NULL, OPT_DEAD},
+        {"by", required_argument, NULL, OPT_BY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     json_t *args = json_object();
     int o;
-    optind = 1;
+    optind = 0; /* 0: glibc starts afresh, permuting (options may follow the arguments) */
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         int allowed = (o == OPT_WITHIN && strcmp(c->name, "due") == 0) ||
                       (o == OPT_DEAD && strcmp(c->name, "deliveries") == 0) ||
+                      (o == OPT_BY && strcmp(c->name, "ack") == 0) ||
                       (o == OPT_LIMIT && (strcmp(c->name, "due") == 0 ||
                                           strcmp(c->name, "breached") == 0 ||
                                           strcmp(c->name, "deliveries") == 0)) ||
@@ -725,6 +798,14 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
             json_object_set_new(args, "limit", json_integer(n));
         } else if (o == OPT_DEAD) {
             json_object_set_new(args, "dead", json_true());
+        } else if (o == OPT_BY) {
+            json_t *by = json_string(optarg);
+            if (by == NULL || optarg[0] == '\0') {
+                json_decref(by);
+                json_decref(args);
+                return die_usage("ack: --by takes a name in UTF-8");
+            }
+            json_object_set_new(args, "by", by);
         }
     }
     int npos = argc - optind;
@@ -749,6 +830,8 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
         json_object_set_new(args, "ticket", json_string(pos[0]));
         if (npos > 1)
             json_object_set_new(args, "metric", json_string(pos[1]));
+        if (json_object_get(args, "by") == NULL)
+            json_object_set_new(args, "by", login_name());
     }
     *req = sla_ctl_request_new(c->name, args);
     return EXIT_OK;

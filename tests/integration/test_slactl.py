@@ -8,12 +8,15 @@ stall other clients or the event loop.
 
 import json
 import os
+import pwd
+import re
 import socket
 import stat
 import struct
 import sys
 import threading
 import time
+import unicodedata
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +50,36 @@ def ok_human(env, *args):
     rc, out, err = env.slactl(*args)
     check(rc == 0, "slactl %s: exit %d, stderr %r" % (" ".join(args), rc, err))
     return out
+
+
+def display_width(text):
+    """Terminal columns: East Asian Wide/Fullwidth 2, combining marks 0."""
+    w = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return w
+
+
+def cell_columns(line):
+    """Display columns where the cells of a table line start (cells are
+    separated by two or more spaces)."""
+    return [display_width(line[:m.end()]) for m in re.finditer(r" {2,}", line)]
+
+
+def check_aligned(out, what, rows):
+    """Every line of the table (header first, `rows` lines after it) starts
+    its cells at the same display columns, and the output is valid UTF-8."""
+    check("\ufffd" not in out, "%s: valid UTF-8:\n%s" % (what, out))
+    lines = out.splitlines()
+    table = lines[:rows + 1]
+    check(len(table) == rows + 1, "%s: a header and %d rows:\n%s" % (what, rows, out))
+    starts = cell_columns(table[0])
+    for line in table[1:]:
+        check(cell_columns(line) == starts,
+              "%s: cells start at columns %r, the header's at %r:\n%s"
+              % (what, cell_columns(line), starts, out))
 
 
 def start(make_env, name, ladder="4s"):
@@ -143,6 +176,31 @@ def test_ack_stops_the_ladder(make_env):
     again = ok_json(env, "ack", "acked-1")
     check(again["acked"] == 0, "nothing left to acknowledge: %r" % again)
 
+    login = pwd.getpwuid(os.getuid()).pw_name
+    check(("by %s" % login) in out, "by the login name by default: %r" % out)
+    env.wait_log(r"<6>control: ticket 'acked-1' acknowledged by %s \(1 clock\)" % re.escape(login),
+                 5)
+    check(again["by"] == login, "by in the answer: %r" % again)
+    rc, out, err = env.slactl("ack", "ignored-1", "callback", "--by", "\u5f20\u4e09 (night shift)")
+    check(rc == 0 and "0 clocks acknowledged by \u5f20\u4e09 (night shift)" in out,
+          "ack --by after the arguments: %d %r %r" % (rc, out, err))
+    env.wait_log(r"acknowledged by \u5f20\u4e09 \(night shift\) \(0 clocks\)", 5)
+    for bad, why in (("eve\nmallory", "control character"), ("x\x1b[2J", "control character"),
+                     ("\u0085x", "control character"), ("a" * 129, "longer than 128 bytes"),
+                     ("\u5f20" * 43, "longer than 128 bytes")):
+        rc, _, err = env.slactl("ack", "ignored-1", "--by", bad)
+        check(rc == 1 and why in err, "--by %r refused: %d %r" % (bad[:20], rc, err))
+    check(env.slactl("ack", "ignored-1", "callback", "--by", "\u5f20" * 42)[0] == 0,
+          "126 bytes of name accepted")
+    resp = raw_request(env, frame(json.dumps(
+        {"v": 1, "cmd": "ack", "args": {"ticket": "ignored-1", "metric": "callback"}}).encode()))
+    check(resp["ok"] and resp["data"]["by"] == "uid %d" % os.getuid(),
+          "without by: the peer's uid: %r" % resp)
+    resp = raw_request(env, frame(json.dumps(
+        {"v": 1, "cmd": "ack", "args": {"ticket": "ignored-1", "by": 7}}).encode()))
+    check(not resp["ok"] and "not a string" in resp["error"], "by not a string: %r" % resp)
+    check(not records(env, "ignored-1", 2), "the refusals acknowledged nothing")
+
     rc, _, err = env.slactl("ack", "nope")
     check(rc == 1 and "unknown ticket" in err, "ack unknown ticket: %d %r" % (rc, err))
     rc, _, err = env.slactl("ack", "acked-1", "bogus_metric")
@@ -182,6 +240,12 @@ def test_deliveries_and_replay(make_env):
     env.r.xadd(DELIVERIES_DEAD, dict(other, **{"delivery.reason": "failed"}))
     dead = ok_json(env, "deliveries", "--dead")
     check(dead["total"] == 2 and len(dead["items"]) == 2, "two dead: %r" % dead)
+    d = dead["items"][1]
+    for field in ("level", "deadline_ms", "fired_ms", "late_ms", "cycle", "delivery.status",
+                  "delivery.attempts"):
+        check(type(d[field]) is int and d[field] == int(dead_fields[field]),
+              "%s is a JSON number: %r" % (field, d[field]))
+    check(d["delivery.entry"] == "1-1" and d["ticket"] == "d-2", "strings stay strings: %r" % d)
     check(dead["items"][1]["entry"] == entry and dead["items"][1]["id"] == record["id"],
           "newest first, with entry and id: %r" % dead["items"])
     out = ok_human(env, "deliveries", "--dead")
@@ -202,6 +266,70 @@ def test_deliveries_and_replay(make_env):
     check(env.escalations()[-1]["id"] == other["id"], "second record back")
     rc, _, err = env.slactl("replay")
     check(rc == 2, "replay without ID is a usage error (%d)" % rc)
+
+
+SUBJECT = "\u5ba2\u6237\u6295\u8bc9\uff1a\u9000\u6b3e\u672a\u5230\u8d26\uff0c\u8bf7\u5c3d\u5feb\u5904\u7406"
+TICKET_ZH = "\u5de5\u5355-\u7532\u4e59\u4e19"  # 工单-甲乙丙
+
+
+def test_chinese_tickets(make_env):
+    """Chinese ticket ids and subjects: tables aligned by display width,
+    long text cut on a character with an ellipsis, valid UTF-8 throughout."""
+    env = start(make_env, "slactl-zh", ladder="1h")
+    t0 = now_ms()
+    long_subject = ("\u9000\u6b3e\u95ee\u9898 refund \u3002" * 40)  # 720 columns, 920 bytes
+    for ticket, ts, subject in ((TICKET_ZH, t0 - TARGET_MS - 1000, SUBJECT),
+                                ("T-2", t0 - TARGET_MS - 2000, "printer"),
+                                ("\u5de5\u5355-\u4e01", t0, SUBJECT),
+                                ("T-3", t0, "ok"),
+                                ("\u5de5\u5355-\u957f", t0, long_subject)):
+        env.xadd({"ticket": ticket, "type": "ticket.opened", "channel": "chat", "ts": str(ts),
+                  "subject": subject})
+    wait_for(lambda: records(env, TICKET_ZH, 1) and records(env, "T-2", 1), 10, "the breaches")
+    env.wait_consumed(10)
+
+    out = ok_human(env, "due")
+    check(TICKET_ZH not in out and "\u5de5\u5355-\u4e01" in out, "due:\n%s" % out)
+    check_aligned(out, "due", 3)
+    out = ok_human(env, "breached")
+    check(TICKET_ZH in out and "T-2" in out, "breached:\n%s" % out)
+    check_aligned(out, "breached", 2)
+
+    out = ok_human(env, "ticket", TICKET_ZH)
+    check(out.startswith("ticket %s\n" % TICKET_ZH), "ticket header:\n%s" % out)
+    check(("subject  " + SUBJECT) in out, "the subject whole:\n%s" % out)
+    clocks = out[out.index("METRIC"):]
+    check_aligned(clocks, "ticket clocks", 1)
+
+    raw = env.slactl("ticket", "\u5de5\u5355-\u957f")[1]
+    check("\ufffd" not in raw, "long subject: valid UTF-8:\n%s" % raw)
+    line = [l for l in raw.splitlines() if l.startswith("  subject")][0]
+    value = line[line.index("  ", 2):].strip()
+    check(value.endswith("\u2026") and long_subject.startswith(value[:-1]),
+          "cut with an ellipsis, on a character: %r" % value)
+    check(120 <= display_width(value) <= 128, "cut at 128 columns: %d" % display_width(value))
+    full = ok_json(env, "ticket", "\u5de5\u5355-\u957f")["attrs"]["subject"]
+    check(full == long_subject, "--json keeps the whole subject")
+
+    # The deliveries (to port 9: retrying) list tickets in a middle column.
+    dl = wait_for(lambda: (lambda d: d if {TICKET_ZH, "T-2"} <= {i["ticket"] for i in d["items"]}
+                           else None)(ok_json(env, "deliveries")), 15, "both deliveries waiting")
+    rows = len(dl["items"])
+    out = ok_human(env, "deliveries")
+    table = out[out.index("ID"):]
+    check_aligned(table, "deliveries", rows)
+
+    # ack by a Chinese name.
+    rc, out, err = env.slactl("ack", TICKET_ZH, "--by", "\u5f20\u4e09")
+    check(rc == 0 and out == "1 clock acknowledged by \u5f20\u4e09\n", "ack: %d %r %r" % (rc, out, err))
+    env.wait_log(r"<6>control: ticket '%s' acknowledged by \u5f20\u4e09 \(1 clock\)" % TICKET_ZH, 5)
+
+    # A refusal quoting a long Chinese argument still arrives, cut on a character.
+    rc, _, err = env.slactl("ticket", "\u5de5" * 400)
+    check(rc == 1 and "unknown ticket" in err and "\ufffd" not in err and err.rstrip().endswith("\u2026"),
+          "long unknown ticket: %d %r" % (rc, err[:80]))
+    resp = raw_request(env, frame(json.dumps({"v": 1, "cmd": "\u5de5" * 30}).encode()))
+    check(resp["error"] == "unknown command '%s'" % ("\u5de5" * 21), "command cut: %r" % resp)
 
 
 def test_reload(make_env):
@@ -421,5 +549,5 @@ def test_socket_path(make_env):
 
 if __name__ == "__main__":
     run_tests([test_status_ticket_due_breached, test_ack_stops_the_ladder,
-               test_deliveries_and_replay, test_reload, test_usage_and_daemon_down,
+               test_deliveries_and_replay, test_chinese_tickets, test_reload, test_usage_and_daemon_down,
                test_hostile_clients, test_peer_check, test_socket_path])

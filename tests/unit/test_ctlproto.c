@@ -246,8 +246,56 @@ static void test_malformed_messages(void)
     CHECK_INT((long long)strlen(tiny), 3);
 }
 
+/* A refusal quoting a long Chinese argument is still a valid message. */
+static void test_error_text_cut_on_characters(void)
+{
+    char arg[2048] = "";
+    for (int i = 0; i < 400; i++)
+        strcat(arg, "\xE5\xB7\xA5"); /* 工, 1200 bytes in all */
+    json_t *no = sla_ctl_response_error("unknown ticket '%s'", arg);
+    CHECK(no != NULL);
+    const char *text = sla_ctl_response_error_text(no);
+    size_t len = strlen(text);
+    CHECK(len <= 1023 && len > 1000);
+    CHECK(len >= 3 && strcmp(text + len - 3, "\xE2\x80\xA6") == 0); /* ends in "…" */
+    CHECK(strncmp(text, "unknown ticket '\xE5\xB7\xA5", 19) == 0);
+    unsigned char *frame;
+    size_t flen;
+    char err[128];
+    CHECK_INT(sla_ctl_encode(no, SLA_CTL_RESPONSE, &frame, &flen, err, sizeof err), 0);
+    free(frame);
+    json_decref(no);
+
+    /* Broken UTF-8 in an argument: '?' instead of a refusal nobody can send. */
+    no = sla_ctl_response_error("unknown command '%s'", "st\xE5\xB7");
+    CHECK(no != NULL);
+    CHECK_STR(sla_ctl_response_error_text(no), "unknown command 'st?" "?'");
+    json_decref(no);
+}
+
+static void test_check_by(void)
+{
+    char err[128], name[SLA_CTL_BY_MAX + 2];
+    CHECK_INT(sla_ctl_check_by("alice", 5, err, sizeof err), 0);
+    CHECK_INT(sla_ctl_check_by("\xE5\xBC\xA0\xE4\xB8\x89", 6, err, sizeof err), 0); /* 张三 */
+    CHECK_INT(sla_ctl_check_by("", 0, err, sizeof err), -1);
+    CHECK_INT(sla_ctl_check_by("a\nb", 3, err, sizeof err), -1);
+    CHECK(strstr(err, "control character") != NULL);
+    CHECK_INT(sla_ctl_check_by("a\x1b[2J", 5, err, sizeof err), -1);
+    CHECK_INT(sla_ctl_check_by("a\x7f", 2, err, sizeof err), -1);
+    CHECK_INT(sla_ctl_check_by("a\xC2\x9B", 3, err, sizeof err), -1); /* C1 CSI */
+    CHECK_INT(sla_ctl_check_by("a\0b", 3, err, sizeof err), -1);
+    CHECK_INT(sla_ctl_check_by("a\xFF", 2, err, sizeof err), -1);
+    memset(name, 'x', sizeof name);
+    CHECK_INT(sla_ctl_check_by(name, SLA_CTL_BY_MAX, err, sizeof err), 0);
+    CHECK_INT(sla_ctl_check_by(name, SLA_CTL_BY_MAX + 1, err, sizeof err), -1);
+    CHECK(strstr(err, "128 bytes") != NULL);
+}
+
 int main(void)
 {
+    test_error_text_cut_on_characters();
+    test_check_by();
     test_request_round_trip();
     test_response_round_trip();
     test_limits();
