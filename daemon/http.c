@@ -197,10 +197,19 @@ static void http_metrics(struct evbuffer *b)
         http_sample(b, "slad_deliveries_dead", NULL, NULL, NULL, NULL,
                     (double)bl.deliveries_dead);
 
-    http_family(b, "slad_redis_up", "gauge", "1 while the Redis connection is usable, by link.");
-    for (size_t i = 0; i < hs.links.nall; i++)
-        http_sample(b, "slad_redis_up", "link", redis_link_name(hs.links.all[i]), NULL, NULL,
-                    redis_link_is_up(hs.links.all[i]));
+    http_family(b, "slad_redis_up", "gauge",
+                "1 while the Redis connection is usable, by link (the command connection: "
+                "and answering within 1 s).");
+    for (size_t i = 0; i < hs.links.nall; i++) {
+        redis_link *l = hs.links.all[i];
+        int up = redis_link_is_up(l) &&
+                 (l != hs.links.command ||
+                  redis_link_reply_wait_ms(l) <= HTTP_HEALTH_REDIS_WAIT_MS);
+        http_sample(b, "slad_redis_up", "link", redis_link_name(l), NULL, NULL, up);
+    }
+    http_single(b, "slad_redis_reply_wait_seconds", "gauge",
+                "How long the oldest unanswered command of the command connection has waited.",
+                (double)redis_link_reply_wait_ms(hs.links.command) / 1000.0);
     http_family(b, "slad_redis_reconnects_total", "counter",
                 "Times a Redis connection came back after being lost, by link.");
     for (size_t i = 0; i < hs.links.nall; i++)
@@ -252,8 +261,13 @@ static void http_on_request(struct evhttp_request *req, void *arg)
         http_send(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
     } else if (path && strcmp(path, "/healthz") == 0) {
         int64_t age = stats_loop_age_ms();
+        int64_t wait = redis_link_reply_wait_ms(hs.links.command);
         if (!redis_link_is_up(hs.links.command)) {
             evbuffer_add_printf(body, "redis command connection is down\n");
+            http_send(req, 503, "Service Unavailable", "text/plain; charset=utf-8", body);
+        } else if (wait > HTTP_HEALTH_REDIS_WAIT_MS) {
+            evbuffer_add_printf(body, "redis is not answering: no reply for %lld ms on the "
+                                "command connection\n", (long long)wait);
             http_send(req, 503, "Service Unavailable", "text/plain; charset=utf-8", body);
         } else if (age > HTTP_HEALTH_MAX_AGE_MS) {
             evbuffer_add_printf(body, "event loop stalled: last tick %lld ms ago\n",

@@ -8,9 +8,10 @@
  *   /metrics  Prometheus text exposition format 0.0.4: ingest, engine,
  *             decisions (stats), lateness histogram, deliveries, Redis
  *             links and backlog; every family with HELP and TYPE
- *   /healthz  200 "ok" when the Redis command connection is up and the
- *             event loop ticked within HTTP_HEALTH_MAX_AGE_MS; else 503
- *             with the reason
+ *   /healthz  200 "ok" when the Redis command connection is up, its
+ *             oldest command has waited at most HTTP_HEALTH_REDIS_WAIT_MS
+ *             for a reply, and the event loop ticked within
+ *             HTTP_HEALTH_MAX_AGE_MS; else 503 with the reason
  *   anything else: 404
  *
  * Every answer is built from numbers already in memory, so a scrape never
@@ -31,6 +32,8 @@
 
 #define HTTP_TIMEOUT_S 10
 #define HTTP_HEALTH_MAX_AGE_MS 5000
+/* The command connection is unhealthy when a reply has waited this long. */
+#define HTTP_HEALTH_REDIS_WAIT_MS 1000
 
 typedef struct http_links {
     redis_link *command;     /* /healthz follows this one */

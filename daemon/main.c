@@ -340,6 +340,9 @@ int main(int argc, char **argv)
         goto out;
     }
     redis_link_set_priority(slad.deliver, SLAD_PRIORITY_BULK);
+    /* The reader and deliver links wait in blocking reads on purpose
+     * (stream_reader guards those); the command link never should. */
+    redis_link_set_reply_timeout(slad.command, slad.cfg->redis.reply_timeout_ms);
     /* 7. store and state */
     if (store_init(slad.base, slad.command, &slad.keys, slad.cfg, main_on_store_state, NULL) < 0) {
         sla_err("cannot initialise the store");

@@ -13,6 +13,17 @@
  * so hiredis's disconnect callback for a context the link already gave up
  * is recognised (ac != link->ac) and ignored: every loss is handled once.
  *
+ * Reply deadline. hiredis 0.14 has no reply timeout, and a Redis that is
+ * stopped (SIGSTOP) or wedged keeps its connections open: commands would
+ * wait for ever. Every command sent through redis_link_command() goes
+ * through one reply function of the link, which keeps the owner's
+ * callback and the sending time in a ring in sending order (hiredis
+ * answers a connection's commands in that order, lost ones with NULL), so
+ * the age of the oldest unanswered command is always known. A link with a
+ * reply deadline (redis_link_set_reply_timeout; not the links whose
+ * blocking reads wait on purpose, which stream_reader guards) is reset
+ * when that age passes it, and the age is shown to /healthz and /metrics.
+ *
  * hiredis facts this relies on (0.14): a failed connect calls the connect
  * callback with REDIS_ERR and then frees the context itself; a lost
  * established connection runs every pending reply callback with a NULL
@@ -21,6 +32,7 @@
  */
 #include "redis_link.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -35,6 +47,14 @@
 
 #define LINK_BACKOFF_MIN_MS 100
 #define LINK_BACKOFF_MAX_MS 10000
+#define LINK_WATCH_MS 250
+
+/* A command sent and not answered yet. */
+typedef struct link_pending {
+    redisCallbackFn *fn;
+    void *privdata;
+    int64_t sent_ms; /* monotonic */
+} link_pending;
 
 struct redis_link {
     struct event_base *base;
@@ -58,7 +78,80 @@ struct redis_link {
 
     redis_link_state_fn *fn;
     void *arg;
+
+    link_pending *ring;    /* unanswered commands, oldest at ring_head */
+    size_t ring_cap, ring_head, ring_count;
+    int reply_timeout_ms;  /* 0: none */
+    struct event *watch_timer;
 };
+
+static int64_t link_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int link_ring_push(redis_link *link, redisCallbackFn *fn, void *privdata)
+{
+    if (link->ring_count == link->ring_cap) {
+        size_t cap = link->ring_cap ? link->ring_cap * 2 : 64;
+        link_pending *r = malloc(cap * sizeof *r);
+        if (r == NULL)
+            return -1;
+        for (size_t i = 0; i < link->ring_count; i++)
+            r[i] = link->ring[(link->ring_head + i) % link->ring_cap];
+        free(link->ring);
+        link->ring = r;
+        link->ring_cap = cap;
+        link->ring_head = 0;
+    }
+    link->ring[(link->ring_head + link->ring_count) % link->ring_cap] =
+        (link_pending){fn, privdata, link_mono_ms()};
+    link->ring_count++;
+    return 0;
+}
+
+/* Every reply of a command sent by redis_link_command, in sending order. */
+static void link_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redis_link *link = privdata;
+    if (link->ring_count == 0)
+        return; /* cannot happen: one entry per command sent */
+    link_pending p = link->ring[link->ring_head];
+    link->ring_head = (link->ring_head + 1) % link->ring_cap;
+    link->ring_count--;
+    if (p.fn)
+        p.fn(ac, reply, p.privdata);
+}
+
+int64_t redis_link_reply_wait_ms(const redis_link *link)
+{
+    if (link->ring_count == 0 || !link->up)
+        return 0;
+    int64_t age = link_mono_ms() - link->ring[link->ring_head].sent_ms;
+    return age > 0 ? age : 0;
+}
+
+static void link_on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    redis_link *link = arg;
+    int64_t wait = redis_link_reply_wait_ms(link);
+    if (link->reply_timeout_ms > 0 && wait > link->reply_timeout_ms) {
+        char why[96];
+        snprintf(why, sizeof why, "no reply within %d ms", link->reply_timeout_ms);
+        redis_link_reset(link, why);
+    }
+}
+
+void redis_link_set_reply_timeout(redis_link *link, int ms)
+{
+    link->reply_timeout_ms = ms > 0 ? ms : 0;
+    if (link->reply_timeout_ms && link->watch_timer) {
+        struct timeval tv = {0, LINK_WATCH_MS * 1000};
+        evtimer_add(link->watch_timer, &tv);
+    }
+}
 
 static void link_connect(redis_link *link);
 
@@ -245,8 +338,11 @@ redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const
     link->arg = arg;
     link->connect_timer = evtimer_new(base, link_on_connect_timeout, link);
     link->retry_timer = evtimer_new(base, link_on_retry, link);
+    link->watch_timer = event_new(base, -1, EV_PERSIST, link_on_watch, link);
+    if (link->watch_timer)
+        event_priority_set(link->watch_timer, SLAD_PRIORITY_NORMAL);
     if (link->name == NULL || link->host == NULL || link->connect_timer == NULL ||
-        link->retry_timer == NULL || (cfg->redis.password && link->password == NULL) ||
+        link->retry_timer == NULL || link->watch_timer == NULL || (cfg->redis.password && link->password == NULL) ||
         (cfg->redis.unix_socket && cfg->redis.unix_socket[0] && link->unix_socket == NULL)) {
         redis_link_free(link);
         return NULL;
@@ -269,6 +365,9 @@ void redis_link_free(redis_link *link)
         event_free(link->connect_timer);
     if (link->retry_timer)
         event_free(link->retry_timer);
+    if (link->watch_timer)
+        event_free(link->watch_timer);
+    free(link->ring); /* drained: freeing the context answered every command */
     if (link->password) {
         explicit_bzero(link->password, strlen(link->password));
         free(link->password);
@@ -308,9 +407,13 @@ uint64_t redis_link_reconnects(const redis_link *link)
 int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, int argc,
                        const char **argv, const size_t *argvlen)
 {
-    if (!link->up || link->ac == NULL)
+    if (!link->up || link->ac == NULL || link_ring_push(link, fn, privdata) < 0)
         return -1;
-    return redisAsyncCommandArgv(link->ac, fn, privdata, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
+    if (redisAsyncCommandArgv(link->ac, link_on_reply, link, argc, argv, argvlen) != REDIS_OK) {
+        link->ring_count--; /* not sent: forget the newest entry */
+        return -1;
+    }
+    return 0;
 }
 
 void redis_link_flush(redis_link *link)

@@ -71,6 +71,16 @@ int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, in
                        const char **argv, const size_t *argvlen);
 
 /*
+ * A reply deadline (ms; 0: none, the default): when the oldest command of
+ * the link has waited longer for its reply, the link is reset as if lost
+ * (its replies arrive as NULL) and reconnects. Not for links whose
+ * blocking reads wait on purpose.
+ */
+void redis_link_set_reply_timeout(redis_link *link, int ms);
+/* How long the oldest unanswered command has waited (ms; 0 when none). */
+int64_t redis_link_reply_wait_ms(const redis_link *link);
+
+/*
  * Drop the connection now (why is logged) and reconnect after the backoff:
  * used when the owner no longer trusts the connection, e.g. a blocking read
  * that never answered. Safe to call from a reply callback of this link.

@@ -1299,6 +1299,7 @@ static const directive redis_directives[] = {
     {.name = "password_file", .parse = parse_secret, .offset = CFG(redis.password)},
     NUM("db", parse_int, CFG(redis.db), 0, 4095),
     MS_DIRECTIVE("connect_timeout", parse_int, redis.connect_timeout_ms, 100, 60000),
+    MS_DIRECTIVE("reply_timeout", parse_int, redis.reply_timeout_ms, 500, 300000),
     {0},
 };
 
@@ -1378,6 +1379,7 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->log_level = LOG_INFO;
     cfg->redis.port = 6379;
     cfg->redis.connect_timeout_ms = 2000;
+    cfg->redis.reply_timeout_ms = 5000;
     cfg->stream.batch = 500;
     cfg->stream.block_ms = 2000;
     cfg->stream.claim_idle_ms = 60000;

@@ -139,6 +139,7 @@ typedef struct sla_config {
         char *password;    /* contents of password_file; NULL if none */
         int db;            /* default 0 */
         int connect_timeout_ms; /* default 2000 */
+        int reply_timeout_ms;   /* command connection: reset when a reply waits longer; 5000 */
     } redis;
 
     struct {

@@ -264,12 +264,14 @@ class Env:
 
     # --- configuration -------------------------------------------------
 
-    def write_config(self, path=None, policies=None, extra="", receivers=None, **stream):
+    def write_config(self, path=None, policies=None, extra="", receivers=None, redis_extra="",
+                     **stream):
         """Write a slad configuration; policies=None uses conf/norms.conf.
 
         Keyword arguments override stream settings (batch=10, claim_idle=1000).
         receivers: the text of the receivers list's elements (default: the
-        four norm receivers, posting nowhere).
+        four norm receivers, posting nowhere). redis_extra: more settings of
+        the redis group ('reply_timeout = "1s";').
         """
         path = path or self.config
         settings = {"prefix": '"%s"' % PREFIX, "group": '"%s"' % GROUP,
@@ -294,7 +296,7 @@ class Env:
         else:
             norms = policies
         text = """log_level = "info";
-redis = { host = "127.0.0.1"; port = %d; db = 0; connect_timeout = 1000; };
+redis = { host = "127.0.0.1"; port = %d; db = 0; connect_timeout = 1000; %s };
 stream = { %s };
 control = { socket = "%s"; };
 http = { listen = ""; };
@@ -303,7 +305,7 @@ receivers = (
 );
 %s
 %s
-""" % (self.redis_port, stream_text, os.path.join(self.dir, "slad.sock"), receivers,
+""" % (self.redis_port, redis_extra, stream_text, os.path.join(self.dir, "slad.sock"), receivers,
             extra, norms)
         with open(path, "w") as f:
             f.write(text)

@@ -10,8 +10,10 @@ reason) once it is gone.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -195,5 +197,43 @@ def test_disabled_and_reconnects(make_env):
     env.wait_log(r"http: disabled", 5, since_last_start=True)
 
 
+def test_frozen_redis(make_env):
+    """A Redis that stops answering (SIGSTOP) with its connections open:
+    /healthz says so within about a second, slad_redis_up{command} is 0,
+    slactl ack fails after the reply deadline instead of hanging, and all
+    comes back after SIGCONT."""
+    env = make_env("metrics-frozen")
+    env.start_redis()
+    env.write_config(policies=POLICIES, redis_extra='reply_timeout = "1500ms";')
+    port = env.enable_http()
+    env.start_slad()
+    env.xadd({"ticket": "F-1", "type": "ticket.opened", "channel": "chat"})
+    env.wait_consumed(10)
+    check(env.http_get(port, "/healthz")[0] == 200, "healthy before the freeze")
+    env.redis_proc.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        rc, _, err = env.slactl("ack", "F-1", timeout=20)
+        took = time.monotonic() - t0
+        check(rc == 1 and "redis" in err.lower(), "ack refused, naming redis: %d %r" % (rc, err))
+        check(took < 6, "ack answered within the reply deadline and a margin: %.1f s" % took)
+        # The deadline reset the link; a command sent by the next flush or
+        # poll waits again: health reports whichever is true now.
+        def unhealthy():
+            st, b = env.http_get(port, "/healthz")
+            return (st, b) if st == 503 else None
+        st, body = wait_for(unhealthy, 5, "/healthz to report the frozen redis")
+        check("redis" in body, "the reason names redis: %r" % body)
+        s, _, _ = parse(scrape(env, port))
+        check(value(s, "slad_redis_up", link="command") == 0, "slad_redis_up{command} 0")
+        env.wait_log(r"redis command: .*no reply within 1500 ms", 10)
+    finally:
+        env.redis_proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: env.http_get(port, "/healthz")[0] == 200, 15, "/healthz to recover")
+    rc, out, err = env.slactl("ack", "F-1")
+    check(rc == 0, "ack works again: %d %r %r" % (rc, out, err))
+    check(env.slad_alive(), "slad kept running")
+
+
 if __name__ == "__main__":
-    run_tests([test_metrics_move, test_disabled_and_reconnects])
+    run_tests([test_metrics_move, test_disabled_and_reconnects, test_frozen_redis])
