@@ -3,11 +3,11 @@
 #
 #   tools/bench/perf_phase.sh PHASE OUT.data [slabench options...]
 #
-# PHASE is ingest, restart, lateness or delivery. Runs build/slabench (or
-# $SLABENCH) with the given options, follows its progress lines on stderr,
-# and records `perf record -g` of the slad process from the start to the end
-# of that phase (PERF_OPTS replaces "-g -F 999", e.g. "--call-graph dwarf
-# -F 499"). Then:
+# PHASE is ingest, restart, lateness, delivery or catchup. Runs
+# build/slabench (or $SLABENCH) with the given options, follows its progress
+# lines on stderr, and records `perf record -g` of the slad process from the
+# start to the end of that phase (PERF_OPTS replaces "-g -F 999", e.g.
+# "--call-graph dwarf -F 499"). Then:
 #
 #   perf report -i OUT.data --no-children --percent-limit 1 --stdio
 #
@@ -32,6 +32,7 @@ ingest)   start='^slabench: ceiling:';          stop='^slabench: slad:' ;;
 restart)  start='^slabench: memory:';           stop='^slabench: restart:' ;;
 lateness) start='^slabench: due tickets: .* in slad'; stop='^slabench: lateness of' ;;
 delivery) start='^slabench: past-due tickets:'; stop='^slabench: delivery:' ;;
+catchup)  start='^slabench: catch-up: slad started'; stop='^slabench: catch-up: ready' ;;
 *) echo "perf_phase.sh: unknown phase '$phase'" >&2; exit 2 ;;
 esac
 
