@@ -10,7 +10,24 @@
 #include "sla_attrs.h"
 #include "sla_record.h"
 
-/* A ticket with three clocks (first_response, resolution, callback). */
+/* Append a breach memo (sla_ticket.h layout) at p; returns the end. */
+static char *put_memo(char *p, int64_t deadline, uint32_t recoveries, const char *const *names,
+                      unsigned n)
+{
+    memcpy(p, &deadline, 8);
+    memcpy(p + 8, &recoveries, 4);
+    p[12] = (char)n;
+    p += SLA_MEMO_HEAD;
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = strlen(names[i]) + 1;
+        memcpy(p, names[i], len);
+        p += len;
+    }
+    return p;
+}
+
+/* A ticket with three clocks (first_response, resolution, callback), a
+ * generation, and memos for the two that fired. */
 static sla_ticket *sample(void)
 {
     sla_field f[] = {{"channel", 7, "chat", 4}, {"subject", 7, "\xe9\x80\x80\xe6\xac\xbe", 6},
@@ -19,7 +36,7 @@ static sla_ticket *sample(void)
     size_t plen = 0;
     sla_attrs_merge(&plain, &plen, f, 3);
     size_t alen = sla_attrpack_size(plain, plen);
-    sla_ticket *t = calloc(1, sla_ticket_size(3, 3, alen));
+    sla_ticket *t = calloc(1, sla_ticket_size(3, 3, alen) + 2 * SLA_MEMO_HEAD + 64);
     t->nclocks = 3;
     t->id_len = 3;
     t->attrs_len = (uint16_t)alen;
@@ -32,6 +49,7 @@ static sla_ticket *sample(void)
     t->slot[SLA_METRIC_CALLBACK] = 2;
     t->last_ms = 1767571200123ULL;
     t->last_seq = 7;
+    t->generation = (1ULL << 48) - 1;
     sla_clock *c = &t->clocks[0];
     c->state = SLA_CLOCK_RUNNING;
     c->resume_ms = 1767571200000ULL;
@@ -48,10 +66,15 @@ static sla_ticket *sample(void)
     c->resume_ms = (1ULL << 48) - 1;
     c->cycle = 65535;
     c->fired = 255;
+    static const char *const told[] = {"team_lead", "manager.2"};
+    char *p = sla_ticket_memos(t);
+    p = put_memo(p, 1767571230000LL, 3, told, 2);
+    put_memo(p, -1, UINT32_MAX, NULL, 0);
+    t->memo_mask = 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_CALLBACK;
     return t;
 }
 
-int main(void)
+static void test_round_trip(void)
 {
     sla_ticket *t = sample();
     unsigned char buf[512];
@@ -59,12 +82,15 @@ int main(void)
     size_t n = sla_record_encode(t, buf);
     CHECK(n > 0 && n <= sla_record_max_size(t));
     printf("sample record: %zu bytes (%u of attributes)\n", n, (unsigned)t->attrs_len);
+    CHECK_INT(buf[0], 2);
 
     sla_record_view back;
     memset(&back, 0, sizeof back);
     CHECK_INT(sla_record_decode(buf, n, &back), 0);
+    CHECK_INT(back.version, 2);
     CHECK_INT(back.last_ms, t->last_ms);
     CHECK_INT(back.last_seq, t->last_seq);
+    CHECK_INT(back.generation, t->generation);
     CHECK_INT(back.attrs_len, t->attrs_len);
     CHECK(memcmp(back.attrs, sla_ticket_attrs(t), back.attrs_len) == 0);
     CHECK_STR(sla_attrpack_get(back.attrs, back.attrs_len, "amount", 6), "1200");
@@ -72,40 +98,107 @@ int main(void)
     CHECK(memcmp(&back.clocks[SLA_METRIC_RESOLUTION], &t->clocks[1], sizeof(sla_clock)) == 0);
     CHECK(memcmp(&back.clocks[SLA_METRIC_CALLBACK], &t->clocks[2], sizeof(sla_clock)) == 0);
     CHECK_INT(back.clocks[SLA_METRIC_PICKUP].state, SLA_CLOCK_IDLE);
+    CHECK_INT(back.memo_mask, t->memo_mask);
+    const sla_record_memo *mm = &back.memos[SLA_METRIC_FIRST_RESPONSE];
+    CHECK_INT(mm->deadline_ms, 1767571230000LL);
+    CHECK_INT(mm->recoveries, 3);
+    CHECK(mm->nreceivers == 2 && mm->name_len[0] == 9 && memcmp(mm->names[0], "team_lead", 9) == 0 &&
+          mm->name_len[1] == 9 && memcmp(mm->names[1], "manager.2", 9) == 0);
+    mm = &back.memos[SLA_METRIC_CALLBACK];
+    CHECK(mm->deadline_ms == -1 && mm->recoveries == UINT32_MAX && mm->nreceivers == 0);
 
-    /* Every truncation is refused. */
+    /* Every truncation is refused, and so are trailing bytes. */
     int accepted = 0;
     for (size_t cut = 0; cut < n; cut++)
         accepted += sla_record_decode(buf, cut, &back) == 0;
     CHECK_INT(accepted, 0);
-    /* Trailing bytes, unknown version, bad state, bad attribute framing. */
-    unsigned char bad[600];
-    memcpy(bad, buf, n);
-    bad[n] = 0;
-    CHECK_INT(sla_record_decode(bad, n + 1, &back), -1);
-    bad[0] = 2;
-    CHECK_INT(sla_record_decode(bad, n, &back), -1);
-    memcpy(bad, buf, n);
-    bad[n - 3] = 7; /* state of the last clock */
-    CHECK_INT(sla_record_decode(bad, n, &back), -1);
+    buf[n] = 0;
+    CHECK_INT(sla_record_decode(buf, n + 1, &back), -1);
+    free(t);
+}
+
+static int decodes(const unsigned char *rec, size_t len)
+{
+    sla_record_view v;
+    return sla_record_decode(rec, len, &v) == 0;
+}
+#define DECODES(a) decodes(a, sizeof a)
+
+static void test_refused(void)
+{
+    /* Unknown versions. */
+    unsigned char v0[] = {0, 5, 0, 0, 0}, v3[] = {3, 5, 0, 0, 0, 0, 0};
+    CHECK(!DECODES(v0) && !DECODES(v3));
+    /* The minimal records: no attributes, no clocks (and, in v2, no memos). */
+    unsigned char min1[] = {1, 5, 0, 0, 0}, min2[] = {2, 5, 0, 9, 0, 0, 0};
+    sla_record_view v;
+    CHECK_INT(sla_record_decode(min1, sizeof min1, &v), 0);
+    CHECK(v.version == 1 && v.last_ms == 5 && v.attrs_len == 0 && v.generation == 0 &&
+          v.memo_mask == 0);
+    CHECK_INT(sla_record_decode(min2, sizeof min2, &v), 0);
+    CHECK(v.version == 2 && v.generation == 9);
+    /* A generation past 48 bits. */
+    unsigned char gen[] = {2, 5, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0, 0};
+    CHECK(!DECODES(gen));
     /* Attributes that are not well-formed compact pairs. */
     unsigned char odd[] = {1, 0, 0, 3, 0, 'a', 0, 0};
-    CHECK_INT(sla_record_decode(odd, sizeof odd, &back), -1);
+    CHECK(!DECODES(odd));
     unsigned char unterminated[] = {1, 0, 0, 2, 'a', 'b', 0};
-    CHECK_INT(sla_record_decode(unterminated, sizeof unterminated, &back), -1);
+    CHECK(!DECODES(unterminated));
     /* A clock mask naming a metric that does not exist. */
     unsigned char mask[] = {1, 0, 0, 0, 0x80};
-    CHECK_INT(sla_record_decode(mask, sizeof mask, &back), -1);
+    CHECK(!DECODES(mask));
     /* A varint that never ends. */
     unsigned char endless[12] = {1};
     memset(endless + 1, 0xff, 11);
-    CHECK_INT(sla_record_decode(endless, sizeof endless, &back), -1);
-    /* The minimal record: no attributes, no clocks. */
-    unsigned char minimal[] = {1, 5, 0, 0, 0};
-    CHECK_INT(sla_record_decode(minimal, sizeof minimal, &back), 0);
-    CHECK_INT(back.last_ms, 5);
-    CHECK_INT(back.attrs_len, 0);
+    CHECK(!DECODES(endless));
 
-    free(t);
+    /* One clock (first_response: resume 0, cycle 1, elapsed 0, running,
+     * no flags, fired 1) and its memo: deadline 16, 0 recoveries, "abc". */
+#define HEAD 2, 5, 0, 1, 0, 0x01, 0, 1, 0, 1, 0
+    unsigned char good[] = {HEAD, 1, 0x01, 16, 0, 1, 3, 'a', 'b', 'c'};
+    CHECK(DECODES(good));
+    CHECK_INT(sla_record_decode(good, sizeof good, &v), 0);
+    CHECK(v.memo_mask == 1 && v.memos[0].deadline_ms == 16 && v.memos[0].nreceivers == 1);
+    unsigned char badstate[] = {2, 5, 0, 1, 0, 0x01, 0, 1, 0, 7, 0, 1, 0};
+    CHECK(!DECODES(badstate));
+    unsigned char notfired[] = {HEAD, 0, 0x01, 16, 0, 0};
+    CHECK(!DECODES(notfired));
+    unsigned char absent[] = {HEAD, 1, 0x03, 16, 0, 0, 16, 0, 0};
+    CHECK(!DECODES(absent));
+    unsigned char memohigh[] = {HEAD, 1, 0x81, 16, 0, 0};
+    CHECK(!DECODES(memohigh));
+    unsigned char recov[] = {HEAD, 1, 0x01, 16, 0x80, 0x80, 0x80, 0x80, 0x10, 0};
+    CHECK(!DECODES(recov));
+    unsigned char emptyname[] = {HEAD, 1, 0x01, 16, 0, 1, 0};
+    CHECK(!DECODES(emptyname));
+    unsigned char badchar[] = {HEAD, 1, 0x01, 16, 0, 1, 2, 'a', 0x1f};
+    CHECK(!DECODES(badchar));
+    unsigned char twice[] = {HEAD, 1, 0x01, 16, 0, 2, 1, 'a', 1, 'a'};
+    CHECK(!DECODES(twice));
+    unsigned char overlong[] = {HEAD, 1, 0x01, 16, 0, 1, 5, 'a', 'b'};
+    CHECK(!DECODES(overlong));
+    /* At most SLA_MEMO_MAX_RECEIVERS names, each at most 64 bytes. */
+    unsigned char many[16 + 2 * 17] = {HEAD, 1, 0x01, 16, 0, 17};
+    size_t at = 16;
+    for (int i = 0; i < 17; i++) {
+        many[at++] = 1;
+        many[at++] = (unsigned char)('a' + i);
+    }
+    CHECK(!decodes(many, at));
+    many[15] = 16;
+    CHECK(decodes(many, at - 2));
+    unsigned char longname[17 + 65] = {HEAD, 1, 0x01, 16, 0, 1, 65};
+    memset(longname + 17, 'x', 65);
+    CHECK(!DECODES(longname));
+    longname[16] = 64;
+    CHECK(decodes(longname, sizeof longname - 1));
+#undef HEAD
+}
+
+int main(void)
+{
+    test_round_trip();
+    test_refused();
     return CHECK_DONE();
 }
