@@ -1,8 +1,10 @@
 /*
- * test_record — the durable ticket record: round trips, and every way a
- * stored record can be corrupt is refused rather than trusted.
+ * test_record — the durable ticket record: round trips, every way a stored
+ * record can be corrupt is refused rather than trusted, and records of the
+ * previous version still load and keep their decision ids.
  */
 #include "check.h"
+#include "engine_fixture.h"
 
 #include <stdlib.h>
 
@@ -196,9 +198,111 @@ static void test_refused(void)
 #undef HEAD
 }
 
+/*
+ * Version-1 records as the previous encoder wrote them for ticket "V-1"
+ * (chat, subject "late") of v1_policies: opened at T0, and after its
+ * first_response breach at T0 + 30 s. The ids below are what that engine
+ * decided from them (breach, escalation to manager at T0 + 90 s, a reply
+ * at T0 + 3 min: recovered to both).
+ */
+static const char v1_policies[] =
+    "policies = ( { name = \"chat\"; match = { channel = \"chat\"; };\n"
+    "  first_response = { target = \"30s\"; recovered = true;\n"
+    "    escalate = ( { after = \"0s\"; notify = [ \"team_lead\" ]; },\n"
+    "                 { after = \"1m\"; notify = [ \"manager\" ]; } ); };\n"
+    "  resolution = { target = \"1h\"; escalate = ( { notify = [ \"team_lead\" ]; } ); }; } );\n";
+static const unsigned char v1_opened[] = {
+    0x01, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x0c, 0x01, 0x63, 0x68, 0x61, 0x74, 0x00,
+    0x08, 0x6c, 0x61, 0x74, 0x65, 0x00, 0x11, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00,
+    0x01, 0x00, 0x00, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00, 0x01, 0x00, 0x00};
+static const unsigned char v1_breached[] = {
+    0x01, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x0c, 0x01, 0x63, 0x68, 0x61, 0x74, 0x00,
+    0x08, 0x6c, 0x61, 0x74, 0x65, 0x00, 0x11, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00,
+    0x01, 0x00, 0x01, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00, 0x01, 0x00, 0x00};
+#define V1_BREACH "esc_d733e3f14cb4eec3da0c171e07eb1fc6"
+#define V1_ESCALATION "esc_e903b9c6396a9cce5c97967e81deb5ee"
+#define V1_RECOVERED_LEAD "esc_43544325632e112a45594b169b788ea4"
+#define V1_RECOVERED_MANAGER "esc_09d2df7ee1f9e688ae9248cf5ae99ff4"
+
+/* Restore rec as V-1 into a fresh engine at `at`, run it to the reply. */
+static void run_restored(fixture *fx, const unsigned char *rec, size_t len, int64_t at)
+{
+    fx_take(fx);
+    sla_engine_free(fx->eng);
+    fx->eng = sla_engine_new(fx->cfg, at);
+    fx->seq = 100;
+    CHECK_INT(sla_engine_restore(fx->eng, "V-1", 3, rec, len, at), 0);
+    fx_run_until(fx, T0 + 2 * MIN);
+    fx_event(fx, T0 + 3 * MIN, "ticket", "V-1", "type", "agent.reply", NULL);
+}
+
+static int has_id(const fixture *fx, const char *id)
+{
+    for (size_t i = 0; i < fx->out.ndecisions; i++)
+        if (strcmp(fx->out.decisions[i].id, id) == 0)
+            return 1;
+    return 0;
+}
+
+/* The latest collected record of V-1, copied into buf; its length. */
+static size_t last_record(const fixture *fx, unsigned char *buf, size_t cap)
+{
+    for (size_t i = fx->out.nupserts; i-- > 0;)
+        if (fx->out.upserts[i].record_len <= cap) {
+            memcpy(buf, fx->out.upserts[i].record, fx->out.upserts[i].record_len);
+            return fx->out.upserts[i].record_len;
+        }
+    return 0;
+}
+
+static void test_version1(void)
+{
+    sla_record_view v;
+    CHECK_INT(sla_record_decode(v1_breached, sizeof v1_breached, &v), 0);
+    CHECK(v.version == 1 && v.generation == 0 && v.memo_mask == 0 &&
+          v.clocks[SLA_METRIC_FIRST_RESPONSE].fired == 1);
+
+    fixture fx;
+    CHECK(fx_init(&fx, v1_policies, T0) == 0);
+    /* From the opened state: every id as before. */
+    run_restored(&fx, v1_opened, sizeof v1_opened, T0);
+    CHECK_INT(fx.out.ndecisions, 4);
+    CHECK(has_id(&fx, V1_BREACH) && has_id(&fx, V1_ESCALATION) && has_id(&fx, V1_RECOVERED_LEAD) &&
+          has_id(&fx, V1_RECOVERED_MANAGER));
+    /* From the breached state: its memo is rebuilt from the ladder, so the
+     * recovered notices still reach the team lead told of the breach. */
+    run_restored(&fx, v1_breached, sizeof v1_breached, T0 + 31 * SEC);
+    CHECK_INT(fx.out.ndecisions, 3);
+    CHECK(has_id(&fx, V1_ESCALATION) && has_id(&fx, V1_RECOVERED_LEAD) &&
+          has_id(&fx, V1_RECOVERED_MANAGER));
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && d->deadline_ms == T0 + 30 * SEC);
+
+    /* Written again, the ticket is a version-2 record with generation 0
+     * and the rebuilt memo, and keeps its ids. */
+    fx_take(&fx);
+    sla_engine_free(fx.eng);
+    fx.eng = sla_engine_new(fx.cfg, T0 + 31 * SEC);
+    CHECK_INT(sla_engine_restore(fx.eng, "V-1", 3, v1_breached, sizeof v1_breached, T0 + 31 * SEC),
+              0);
+    fx_event(&fx, T0 + 40 * SEC, "ticket", "V-1", "type", "agent.update", NULL);
+    unsigned char v2[512];
+    size_t n = last_record(&fx, v2, sizeof v2);
+    CHECK_INT(sla_record_decode(v2, n, &v), 0);
+    CHECK(v.version == 2 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
+    CHECK(v.memos[0].deadline_ms == T0 + 30 * SEC && v.memos[0].nreceivers == 1 &&
+          v.memos[0].name_len[0] == 9 && memcmp(v.memos[0].names[0], "team_lead", 9) == 0);
+    run_restored(&fx, v2, n, T0 + 40 * SEC);
+    CHECK_INT(fx.out.ndecisions, 3);
+    CHECK(has_id(&fx, V1_ESCALATION) && has_id(&fx, V1_RECOVERED_LEAD) &&
+          has_id(&fx, V1_RECOVERED_MANAGER));
+    fx_release(&fx);
+}
+
 int main(void)
 {
     test_round_trip();
     test_refused();
+    test_version1();
     return CHECK_DONE();
 }
