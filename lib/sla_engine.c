@@ -38,6 +38,11 @@
  * memo created or grown reallocates the ticket, so ticket_run(), do_fire()
  * and apply_effect() return the ticket's address, which callers must use.
  *
+ * Lives. A ticket's generation (the ts of the event that opened it) enters
+ * every decision id, so a ticket id reused after ticket.closed decides new
+ * ids; a ticket restored from a version-1 record has none and keeps the
+ * ids it had.
+ *
  * Durability. Every change marks the ticket dirty (an O(1) list with a
  * back-index in the ticket); decisions are buffered; collect() hands both
  * out together, so the caller can write decisions and the ticket states
@@ -394,7 +399,7 @@ static char *id_part(char *p, const char *end, const char *text)
     return p + n + 1;
 }
 
-static char *id_number(char *p, const char *end, unsigned long v)
+static char *id_number(char *p, const char *end, uint64_t v)
 {
     char digits[24];
     int n = 0;
@@ -411,7 +416,7 @@ static char *id_number(char *p, const char *end, unsigned long v)
 }
 
 /* A number marked with a one-letter tag, so that optional fields differ. */
-static char *id_tagged(char *p, const char *end, char tag, unsigned long v)
+static char *id_tagged(char *p, const char *end, char tag, uint64_t v)
 {
     if (end - p < 2)
         return p;
@@ -422,13 +427,15 @@ static char *id_tagged(char *p, const char *end, char tag, unsigned long v)
 /*
  * The stable id of a decision: "esc_" and the first 128 bits of SHA-256
  * over (ticket, metric, cycle, level, receiver, recovered?), fields
- * separated by 0x1f, which none of them may contain, followed by a
- * tagged field present only when non-zero, so that the ids decided before
- * it existed stay the same:
+ * separated by 0x1f, which none of them may contain, followed by two
+ * tagged fields present only when non-zero, so that the ids decided before
+ * they existed stay the same:
  *   "r<n>"  the recovery: the n-th recovered notice of this cycle after
- *           the first (a clock met, reopened, met again).
+ *           the first (a clock met, reopened, met again);
+ *   "g<ms>" the ticket's generation (sla_ticket.h): a ticket id opened
+ *           again after ticket.closed is a new life with new ids.
  */
-static void decision_id(sla_decision *d, uint32_t recovery)
+static void decision_id(sla_decision *d, uint64_t generation, uint32_t recovery)
 {
     static const char hex[] = "0123456789abcdef";
     char buf[SLA_TICKET_MAX_LEN + 256];
@@ -441,6 +448,8 @@ static void decision_id(sla_decision *d, uint32_t recovery)
     p = id_part(p, end, d->kind == SLA_DECISION_RECOVERED ? "recovered" : "");
     if (recovery)
         p = id_tagged(p, end, 'r', recovery);
+    if (generation)
+        p = id_tagged(p, end, 'g', generation);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_Digest(buf, (size_t)(p - buf - 1), md, &mdlen, EVP_sha256(), NULL);
@@ -479,7 +488,7 @@ static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind
         abort();
     sla_attrpack_expand(sla_ticket_attrs(t), t->attrs_len, d->attrs);
     d->attrs[d->attrs_len] = '\0';
-    decision_id(d, recovery);
+    decision_id(d, t->generation, recovery);
     switch (kind) {
     case SLA_DECISION_WARNING: e->stats.warnings[m]++; break;
     case SLA_DECISION_BREACH: e->stats.breaches[m]++; break;
@@ -1210,6 +1219,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         resolve(e, a, alen, pol);
         t = ticket_new(e, ev->ticket, ev->ticket_len, a, alen,
                        mask_of(pol) & starts_mask(ev->type), 0);
+        t->generation = (uint64_t)clamp48(ts); /* a new life of this id */
         ticket_open_clocks(e, t, ts, pol);
         if (ev->type == SLA_EV_CALL_RINGING)
             t = apply_effect(e, t, ev, ts, now_ms, pol);

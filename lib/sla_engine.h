@@ -13,14 +13,15 @@
  *   collect() --> { decisions, changed ticket records, removed tickets }
  *
  * Exactly-once: every ladder firing of a clock is identified by (ticket,
- * metric, cycle, level) and recorded in the ticket's state as fired in the
- * same output as the decision itself; the caller writes both in one atomic
- * step, so a restarted engine restored from that state never fires it
- * again, and one restored from an older state fires it (once) again. A
- * recovered notice goes to the receivers the clock's breach memo
- * remembers, with the breach's deadline; each recovery of a cycle is
- * counted in the memo, so a clock met, reopened and met again sends
- * notices with new ids.
+ * generation, metric, cycle, level) and recorded in the ticket's state as
+ * fired in the same output as the decision itself; the caller writes both
+ * in one atomic step, so a restarted engine restored from that state never
+ * fires it again, and one restored from an older state fires it (once)
+ * again. The generation is the ts of the event that opened the ticket, so a
+ * ticket id opened again after ticket.closed decides new ids. A recovered
+ * notice goes to the receivers the clock's breach memo remembers, with the
+ * breach's deadline; each recovery of a cycle is counted in the memo, so a
+ * clock met, reopened and met again sends notices with new ids.
  *
  * Event time: clocks start at the event's ts. Before an event is applied
  * to a ticket, every action of that ticket due at or before the event's ts

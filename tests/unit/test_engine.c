@@ -670,6 +670,48 @@ static void test_recovered_twice_two_ids(void)
     fx_release(&fx);
 }
 
+/* A ticket id opened again after ticket.closed: a new life, new ids. */
+static void test_reused_ticket_id_new_ids(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    char first[48] = "";
+    for (int life = 0; life < 2; life++) {
+        int64_t open = T0 + life * HOUR;
+        fx_take(&fx);
+        fx_event(&fx, open, "ticket", "again", "type", "ticket.opened", "channel", "chat", NULL);
+        fx_run_until(&fx, open + 30 * SEC);
+        const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+        CHECK(d && d->cycle == 1);
+        if (!d)
+            break;
+        if (life == 0)
+            snprintf(first, sizeof first, "%s", d->id);
+        else
+            CHECK(strcmp(first, d->id) != 0);
+        fx_event(&fx, open + MIN, "ticket", "again", "type", "ticket.closed", NULL);
+    }
+    fx_release(&fx);
+
+    /* The life is told by the opening event's ts, not by the stream entry
+     * that carried it: two daemons reading the same events through
+     * different streams decide the same ids. */
+    char ids[2][48] = {"", ""};
+    for (int run = 0; run < 2; run++) {
+        CHECK(fx_init(&fx, base_policies, T0) == 0);
+        fx.seq = (uint64_t)run * 1000;
+        fx_event(&fx, T0 + run * 7, "ticket", "same", "type", "ticket.opened", "channel", "chat",
+                 "ts", TS(T0), NULL);
+        fx_run_until(&fx, T0 + 31 * SEC);
+        const sla_decision *d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
+        CHECK(d != NULL);
+        if (d)
+            snprintf(ids[run], sizeof ids[run], "%s", d->id);
+        fx_release(&fx);
+    }
+    CHECK(ids[0][0] && strcmp(ids[0], ids[1]) == 0);
+}
+
 int main(void)
 {
     test_queries_and_clock_backwards();
@@ -691,5 +733,6 @@ int main(void)
     test_recovered_after_rematch();
     test_recovered_carries_breach_deadline();
     test_recovered_twice_two_ids();
+    test_reused_ticket_id_new_ids();
     return CHECK_DONE();
 }
