@@ -92,6 +92,8 @@ struct sla_engine {
                                   set_config): sla_policy_resolve, the same rules */
     char *scratch;             /* SLA_ATTRPACK_MAX bytes: plain attributes for
                                   queries, merged compact attributes in apply */
+    EVP_MD *sha256;            /* decision ids: fetched at the first, not per id */
+    EVP_MD_CTX *digest;
     sla_engine_stats stats;
 };
 
@@ -435,7 +437,7 @@ static char *id_tagged(char *p, const char *end, char tag, uint64_t v)
  *   "g<ms>" the ticket's generation (sla_ticket.h): a ticket id opened
  *           again after ticket.closed is a new life with new ids.
  */
-static void decision_id(sla_decision *d, uint64_t generation, uint32_t recovery)
+static void decision_id(sla_engine *e, sla_decision *d, uint64_t generation, uint32_t recovery)
 {
     static const char hex[] = "0123456789abcdef";
     char buf[SLA_TICKET_MAX_LEN + 256];
@@ -452,7 +454,14 @@ static void decision_id(sla_decision *d, uint64_t generation, uint32_t recovery)
         p = id_tagged(p, end, 'g', generation);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    EVP_Digest(buf, (size_t)(p - buf - 1), md, &mdlen, EVP_sha256(), NULL);
+    if (!e->sha256)
+        e->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!e->digest)
+        e->digest = EVP_MD_CTX_new();
+    if (!e->sha256 || !e->digest || !EVP_DigestInit_ex(e->digest, e->sha256, NULL) ||
+        !EVP_DigestUpdate(e->digest, buf, (size_t)(p - buf - 1)) ||
+        !EVP_DigestFinal_ex(e->digest, md, &mdlen))
+        abort(); /* out of memory, or no SHA-256: no id, no decision */
     memcpy(d->id, "esc_", 4);
     for (int i = 0; i < 16; i++) {
         d->id[4 + 2 * i] = hex[md[i] >> 4];
@@ -488,7 +497,7 @@ static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind
         abort();
     sla_attrpack_expand(sla_ticket_attrs(t), t->attrs_len, d->attrs);
     d->attrs[d->attrs_len] = '\0';
-    decision_id(d, t->generation, recovery);
+    decision_id(e, d, t->generation, recovery);
     switch (kind) {
     case SLA_DECISION_WARNING: e->stats.warnings[m]++; break;
     case SLA_DECISION_BREACH: e->stats.breaches[m]++; break;
@@ -1195,6 +1204,8 @@ void sla_engine_free(sla_engine *e)
     free(e->dirty);
     sla_matcher_free(e->matcher);
     free(e->scratch);
+    EVP_MD_CTX_free(e->digest);
+    EVP_MD_free(e->sha256);
     free(e);
 }
 
