@@ -67,6 +67,13 @@
 
 _Static_assert(SLA_NOTIFIED_MAX == SLA_MEMO_MAX_RECEIVERS, "a clock's notified list is its memo");
 
+/*
+ * For the functions that may move a ticket (a memo grew): a caller that
+ * drops the address they return keeps using freed memory, so the compiler
+ * is asked to refuse that.
+ */
+#define MOVES_TICKET __attribute__((warn_unused_result))
+
 #define TICKET_OF_TIMER(tm) ((sla_ticket *)((char *)(tm) - offsetof(sla_ticket, timer)))
 #define MAX_FIRINGS 255
 
@@ -534,13 +541,13 @@ static void do_warn(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64
                 at, now);
 }
 
-static sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m, int64_t deadline,
-                             const int *rcv, size_t nrcv);
+static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
+                                          int64_t deadline, const int *rcv, size_t nrcv);
 
 /* Ladder firing number `fired` of clock m. Returns t, which may have moved
  * (its memo grew). */
-static sla_ticket *do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
-                           int64_t now)
+static MOVES_TICKET sla_ticket *do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline,
+                                        int64_t at, int64_t now)
 {
     sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
@@ -580,7 +587,8 @@ static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t now)
 
 /* Perform every action of t due at or before upto. Returns t, which may
  * have moved (do_fire). */
-static sla_ticket *ticket_run(sla_engine *e, sla_ticket *t, int64_t upto, int64_t now)
+static MOVES_TICKET sla_ticket *ticket_run(sla_engine *e, sla_ticket *t, int64_t upto,
+                                           int64_t now)
 {
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         for (int guard = 0; guard < 2 * MAX_FIRINGS + 2; guard++) {
@@ -807,8 +815,8 @@ static void ticket_moved(sla_engine *e, uintptr_t was, sla_ticket *n, int pendin
  * allocation when either changes (timer, index and dirty list follow).
  * Returns the ticket's address, which may be new: callers must use it.
  */
-static sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, unsigned mask, const char *attrs,
-                                  size_t attrs_len)
+static MOVES_TICKET sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, unsigned mask,
+                                               const char *attrs, size_t attrs_len)
 {
     unsigned have = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
@@ -830,7 +838,8 @@ static sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, unsigned mask, c
  * with realloc, which often extends the allocation in place. Returns the
  * ticket's address.
  */
-static sla_ticket *ticket_memo_gap(sla_engine *e, sla_ticket *t, size_t at, size_t grow)
+static MOVES_TICKET sla_ticket *ticket_memo_gap(sla_engine *e, sla_ticket *t, size_t at,
+                                                size_t grow)
 {
     size_t used = sla_ticket_memo_offset(t, SLA_METRIC_COUNT);
     size_t size = sla_ticket_size(t->nclocks, t->id_len, t->attrs_len) + used;
@@ -860,8 +869,8 @@ static int memo_names_have(const char *names, unsigned n, const char *name)
  * creates the memo with the breach's deadline. Returns t, moved when the
  * memo was created or grew.
  */
-static sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m, int64_t deadline,
-                             const int *rcv, size_t nrcv)
+static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
+                                          int64_t deadline, const int *rcv, size_t nrcv)
 {
     sla_memo mm = {0};
     int have = sla_ticket_memo(t, m, &mm);
@@ -1081,8 +1090,9 @@ static int ticket_ack(sla_ticket *t, int metric)
 
 /* pol: the ticket's policies, resolved by the caller when policy_needed().
  * Returns t, which may have moved (do_fire). */
-static sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int64_t ts,
-                                int64_t now, const unsigned char pol[SLA_METRIC_COUNT])
+static MOVES_TICKET sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev,
+                                             int64_t ts, int64_t now,
+                                             const unsigned char pol[SLA_METRIC_COUNT])
 {
     sla_clock *c;
     switch (ev->type) {
@@ -1346,7 +1356,7 @@ void sla_engine_collect(sla_engine *e, sla_output *out)
  * ladder (whom `recovered` went to then) and the current deadline (0 for a
  * clock not running, whose breach deadline is not known any more).
  */
-static sla_ticket *memo_rebuild(sla_engine *e, sla_ticket *t, int m)
+static MOVES_TICKET sla_ticket *memo_rebuild(sla_engine *e, sla_ticket *t, int m)
 {
     const sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
