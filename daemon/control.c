@@ -204,29 +204,26 @@ static const char *ctl_policy_name(int policy)
                                                              : "";
 }
 
-/* Receivers of the ladder steps fired so far (each once, in ladder order). */
-static json_t *ctl_notified(int policy, int metric, int fired)
+/* The receivers told of a clock's breach, as the engine remembers them. */
+static json_t *ctl_notified(const sla_clock_info *ci)
 {
     json_t *out = json_array();
-    if (policy < 0 || (size_t)policy >= ctl.cfg->npolicies || metric < 0 ||
-        metric >= SLA_METRIC_COUNT || fired <= 0)
-        return out;
-    const sla_target *t = &ctl.cfg->policies[policy].metrics[metric];
-    size_t steps = (size_t)fired < t->nsteps ? (size_t)fired : t->nsteps;
-    for (size_t s = 0; s < steps; s++)
-        for (size_t i = 0; i < t->steps[s].nnotify; i++) {
-            int r = t->steps[s].notify[i];
-            if (r < 0 || (size_t)r >= ctl.cfg->nreceivers)
-                continue;
-            const char *name = ctl.cfg->receivers[r].name;
-            size_t k;
-            json_t *v;
-            int seen = 0;
-            json_array_foreach(out, k, v) seen |= strcmp(json_string_value(v), name) == 0;
-            if (!seen)
-                json_array_append_new(out, json_string(name));
-        }
+    for (int i = 0; i < ci->nnotified; i++)
+        json_array_append_new(out, json_string(ci->notified[i]));
     return out;
+}
+
+/* The same for clock `metric` of ticket id (the `breached` list). */
+static json_t *ctl_ticket_notified(sla_engine *e, const char *id, int metric, int64_t now)
+{
+    sla_clock_info clocks[SLA_METRIC_COUNT];
+    const char *attrs;
+    size_t attrs_len;
+    int n = sla_engine_ticket_info(e, id, strlen(id), now, clocks, &attrs, &attrs_len);
+    for (int i = 0; i < n; i++)
+        if (clocks[i].metric == metric)
+            return ctl_notified(&clocks[i]);
+    return json_array();
 }
 
 static json_t *ctl_deadline(int64_t ms)
@@ -424,8 +421,7 @@ static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
                               (int)ci->cycle, "policy", ci->policy_name, "deadline_ms",
                               ctl_deadline(ci->deadline_ms), "elapsed_ms",
                               (json_int_t)ci->elapsed_ms, "level", ci->fired, "warned",
-                              ci->warned, "acked", ci->acked, "notified",
-                              ctl_notified(ci->policy, ci->metric, ci->fired));
+                              ci->warned, "acked", ci->acked, "notified", ctl_notified(ci));
         json_object_set_new(o, "remaining_ms", ci->deadline_ms == INT64_MAX
                                                    ? json_null()
                                                    : json_integer(ci->deadline_ms - now));
@@ -471,7 +467,8 @@ static void ctl_list(ctl_client *c, const json_t *args, int breached)
                               (json_int_t)(it->deadline_ms - now), "level", it->fired, "acked",
                               it->acked);
         if (breached)
-            json_object_set_new(o, "notified", ctl_notified(it->policy, it->metric, it->fired));
+            json_object_set_new(o, "notified",
+                                ctl_ticket_notified(e, it->ticket, it->metric, now));
         json_array_append_new(list, o);
     }
     free(items);

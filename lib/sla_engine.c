@@ -35,6 +35,20 @@
  * compact form in the scratch buffer (sla_attrpack_merge, no allocation);
  * one that repeats what the ticket has is recognised without merging.
  *
+ * Who hears of a recovery. A clock's first firing of a cycle leaves a
+ * breach memo in the ticket's allocation (sla_ticket.h): the breach's
+ * deadline and, by name, whom it and the escalations after it told. A
+ * `recovered` notice goes to them, with that deadline, however the
+ * ticket's policy or the configuration changed since; the memo counts the
+ * recoveries so that each has ids of its own, and a new cycle clears it. A
+ * memo created or grown reallocates the ticket, so ticket_run(), do_fire()
+ * and apply_effect() return the ticket's address, which callers must use.
+ *
+ * Lives. A ticket's generation (the ts of the event that opened it) enters
+ * every decision id, so a ticket id reused after ticket.closed decides new
+ * ids; a ticket restored from a version-1 record has none and keeps the
+ * ids it had.
+ *
  * Durability. Every change marks the ticket dirty (an O(1) list with a
  * back-index in the ticket); decisions are buffered; collect() hands both
  * out together, so the caller can write decisions and the ticket states
@@ -56,6 +70,15 @@
 #include "sla_ticket.h"
 #include "sla_tickettable.h"
 #include "sla_timerwheel.h"
+
+_Static_assert(SLA_NOTIFIED_MAX == SLA_MEMO_MAX_RECEIVERS, "a clock's notified list is its memo");
+
+/*
+ * For the functions that may move a ticket (a memo grew): a caller that
+ * drops the address they return keeps using freed memory, so the compiler
+ * is asked to refuse that.
+ */
+#define MOVES_TICKET __attribute__((warn_unused_result))
 
 #define TICKET_OF_TIMER(tm) ((sla_ticket *)((char *)(tm) - offsetof(sla_ticket, timer)))
 #define MAX_FIRINGS 255
@@ -82,6 +105,8 @@ struct sla_engine {
                                   set_config): sla_policy_resolve, the same rules */
     char *scratch;             /* SLA_ATTRPACK_MAX bytes: plain attributes for
                                   queries, merged compact attributes in apply */
+    EVP_MD *sha256;            /* decision ids: fetched at the first, not per id */
+    EVP_MD_CTX *digest;
     sla_engine_stats stats;
 };
 
@@ -399,7 +424,7 @@ static char *id_part(char *p, const char *end, const char *text)
     return p + n + 1;
 }
 
-static char *id_number(char *p, const char *end, unsigned long v)
+static char *id_number(char *p, const char *end, uint64_t v)
 {
     char digits[24];
     int n = 0;
@@ -415,12 +440,27 @@ static char *id_number(char *p, const char *end, unsigned long v)
     return p;
 }
 
+/* A number marked with a one-letter tag, so that optional fields differ. */
+static char *id_tagged(char *p, const char *end, char tag, uint64_t v)
+{
+    if (end - p < 2)
+        return p;
+    *p++ = tag;
+    return id_number(p, end, v);
+}
+
 /*
  * The stable id of a decision: "esc_" and the first 128 bits of SHA-256
  * over (ticket, metric, cycle, level, receiver, recovered?), fields
- * separated by 0x1f, which none of them may contain.
+ * separated by 0x1f, which none of them may contain, followed by two
+ * tagged fields present only when non-zero, so that the ids decided before
+ * they existed stay the same:
+ *   "r<n>"  the recovery: the n-th recovered notice of this cycle after
+ *           the first (a clock met, reopened, met again);
+ *   "g<ms>" the ticket's generation (sla_ticket.h): a ticket id opened
+ *           again after ticket.closed is a new life with new ids.
  */
-static void decision_id(sla_decision *d)
+static void decision_id(sla_engine *e, sla_decision *d, uint64_t generation, uint32_t recovery)
 {
     static const char hex[] = "0123456789abcdef";
     char buf[SLA_TICKET_MAX_LEN + 256];
@@ -431,9 +471,20 @@ static void decision_id(sla_decision *d)
     p = id_number(p, end, (unsigned long)d->level);
     p = id_part(p, end, d->receiver);
     p = id_part(p, end, d->kind == SLA_DECISION_RECOVERED ? "recovered" : "");
+    if (recovery)
+        p = id_tagged(p, end, 'r', recovery);
+    if (generation)
+        p = id_tagged(p, end, 'g', generation);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    EVP_Digest(buf, (size_t)(p - buf - 1), md, &mdlen, EVP_sha256(), NULL);
+    if (!e->sha256)
+        e->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!e->digest)
+        e->digest = EVP_MD_CTX_new();
+    if (!e->sha256 || !e->digest || !EVP_DigestInit_ex(e->digest, e->sha256, NULL) ||
+        !EVP_DigestUpdate(e->digest, buf, (size_t)(p - buf - 1)) ||
+        !EVP_DigestFinal_ex(e->digest, md, &mdlen))
+        abort(); /* out of memory, or no SHA-256: no id, no decision */
     memcpy(d->id, "esc_", 4);
     for (int i = 0; i < 16; i++) {
         d->id[4 + 2 * i] = hex[md[i] >> 4];
@@ -442,9 +493,10 @@ static void decision_id(sla_decision *d)
     d->id[36] = '\0';
 }
 
+/* One decision into the pending output; recovery: see decision_id(). */
 static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind, int m,
                  const sla_clock *c, int level, const char *receiver, int64_t deadline,
-                 int64_t action_at, int64_t now)
+                 int64_t action_at, int64_t now, uint32_t recovery)
 {
     sla_output *o = &e->pending;
     o->decisions =
@@ -468,7 +520,7 @@ static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind
         abort();
     sla_attrpack_expand(sla_ticket_attrs(t), t->attrs_len, d->attrs);
     d->attrs[d->attrs_len] = '\0';
-    decision_id(d);
+    decision_id(e, d, t->generation, recovery);
     switch (kind) {
     case SLA_DECISION_WARNING: e->stats.warnings[m]++; break;
     case SLA_DECISION_BREACH: e->stats.breaches[m]++; break;
@@ -487,11 +539,11 @@ static void emit_to(sla_engine *e, const sla_ticket *t, enum sla_decision_kind k
                     int64_t action_at, int64_t now)
 {
     if (nrcv == 0) {
-        emit(e, t, kind, m, c, level, "", deadline, action_at, now);
+        emit(e, t, kind, m, c, level, "", deadline, action_at, now, 0);
         return;
     }
     for (size_t i = 0; i < nrcv; i++)
-        emit(e, t, kind, m, c, level, receiver_name(e, rcv[i]), deadline, action_at, now);
+        emit(e, t, kind, m, c, level, receiver_name(e, rcv[i]), deadline, action_at, now, 0);
 }
 
 static void do_warn(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
@@ -505,8 +557,13 @@ static void do_warn(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64
                 at, now);
 }
 
-static void do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
-                    int64_t now)
+static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
+                                          int64_t deadline, const int *rcv, size_t nrcv);
+
+/* Ladder firing number `fired` of clock m. Returns t, which may have moved
+ * (its memo grew). */
+static MOVES_TICKET sla_ticket *do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline,
+                                        int64_t at, int64_t now)
 {
     sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
@@ -517,36 +574,37 @@ static void do_fire(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64
     enum sla_decision_kind kind = k == 0 ? SLA_DECISION_BREACH : SLA_DECISION_ESCALATION;
     emit_to(e, t, kind, m, c, k + 1, st ? st->notify : NULL, st ? st->nnotify : 0, deadline,
             at, now);
+    return memo_note(e, t, m, deadline, st ? st->notify : NULL, st ? st->nnotify : 0);
 }
 
-/* Everyone notified of this cycle's breach hears it was met after all. */
-static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t now)
+/*
+ * Everyone told of this cycle's breach hears it was met after all, with
+ * the breach's deadline, as the clock's memo remembers them; nobody told
+ * (a ladder without receivers) is one notice for receiver "". Each
+ * recovery of a cycle counts in the memo and so has ids of its own.
+ */
+static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t now)
 {
     sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
-    if (!tg || !tg->recovered || c->fired == 0)
+    sla_memo mm;
+    if (!tg || !tg->recovered || c->fired == 0 || !sla_ticket_memo(t, m, &mm))
         return;
-    int seen[64] = {0};
-    int any = 0;
-    for (int k = 0; k < c->fired; k++) {
-        int64_t delay;
-        const sla_step *st = firing_step(tg, k, &delay);
-        for (size_t i = 0; st && i < st->nnotify; i++) {
-            int r = st->notify[i];
-            if (r >= 0 && r < 64 && !seen[r]) {
-                seen[r] = 1;
-                any = 1;
-                emit(e, t, SLA_DECISION_RECOVERED, m, c, c->fired, receiver_name(e, r), deadline,
-                     now, now);
-            }
-        }
-    }
-    if (!any)
-        emit(e, t, SLA_DECISION_RECOVERED, m, c, c->fired, "", deadline, now, now);
+    const char *name = mm.receivers;
+    for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
+        emit(e, t, SLA_DECISION_RECOVERED, m, c, c->fired, name, mm.deadline_ms, now, now,
+             mm.recoveries);
+    if (mm.nreceivers == 0)
+        emit(e, t, SLA_DECISION_RECOVERED, m, c, c->fired, "", mm.deadline_ms, now, now,
+             mm.recoveries);
+    uint32_t next = mm.recoveries + (mm.recoveries < UINT32_MAX);
+    memcpy(sla_ticket_memos(t) + sla_ticket_memo_offset(t, m) + 8, &next, sizeof next);
 }
 
-/* Perform every action of t due at or before upto. */
-static void ticket_run(sla_engine *e, sla_ticket *t, int64_t upto, int64_t now)
+/* Perform every action of t due at or before upto. Returns t, which may
+ * have moved (do_fire). */
+static MOVES_TICKET sla_ticket *ticket_run(sla_engine *e, sla_ticket *t, int64_t upto,
+                                           int64_t now)
 {
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         for (int guard = 0; guard < 2 * MAX_FIRINGS + 2; guard++) {
@@ -558,10 +616,11 @@ static void ticket_run(sla_engine *e, sla_ticket *t, int64_t upto, int64_t now)
             if (what == ACT_WARN)
                 do_warn(e, t, m, deadline, at, now);
             else
-                do_fire(e, t, m, deadline, at, now);
+                t = do_fire(e, t, m, deadline, at, now);
             mark_dirty(e, t);
         }
     }
+    return t;
 }
 
 static void ticket_reschedule(sla_engine *e, sla_ticket *t)
@@ -605,6 +664,18 @@ static int64_t clamp48(int64_t ms)
     return ms;
 }
 
+/* A new cycle forgets the last one's memo, in place (no move). */
+static void memo_clear(sla_ticket *t, int m)
+{
+    sla_memo mm;
+    if (!sla_ticket_memo(t, m, &mm))
+        return;
+    char *base = sla_ticket_memos(t);
+    size_t off = sla_ticket_memo_offset(t, m), used = sla_ticket_memo_offset(t, SLA_METRIC_COUNT);
+    memmove(base + off, base + off + mm.size, used - off - mm.size);
+    t->memo_mask &= (uint8_t)~(1u << m);
+}
+
 /*
  * Start a new cycle of clock m at ts. A policy-driven clock starts only
  * when some policy defines the metric for this ticket. Returns 1 if started.
@@ -618,6 +689,7 @@ static int clock_start(sla_engine *e, sla_ticket *t, int m, int64_t ts,
     if (src != SLA_TARGET_ABSOLUTE && policies[m] == SLA_POLICY_NONE)
         return 0;
     set_state(e, c, m, SLA_CLOCK_RUNNING);
+    memo_clear(t, m);
     c->cycle = c->cycle + 1;
     c->resume_ms = (uint64_t)clamp48(ts);
     c->elapsed_ms = 0;
@@ -654,10 +726,9 @@ static void clock_meet(sla_engine *e, sla_ticket *t, int m, int64_t ts, int64_t 
     sla_clock *c = tclock(t, m);
     if (!is_live(c))
         return;
-    int64_t deadline = c->state == SLA_CLOCK_RUNNING ? clock_deadline(e, c, m, NULL) : 0;
     clock_pause(e, t, m, ts);
     set_state(e, c, m, SLA_CLOCK_MET);
-    do_recovered(e, t, m, deadline, now);
+    do_recovered(e, t, m, now);
 }
 
 static void clock_stop(sla_engine *e, sla_ticket *t, int m)
@@ -681,10 +752,12 @@ static unsigned mask_of(const unsigned char pol[SLA_METRIC_COUNT])
 
 /*
  * A new ticket record with clock slots for `mask` and for every slot `old`
- * has (whose clocks are copied), the id and the compact attributes.
+ * has (whose clocks, generation and memos are copied), the id, the compact
+ * attributes, and memo_room bytes of room after the memos.
  */
 static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id_len,
-                                unsigned mask, const char *attrs, size_t attrs_len)
+                                unsigned mask, const char *attrs, size_t attrs_len,
+                                size_t memo_room)
 {
     int n = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
@@ -692,7 +765,8 @@ static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id
             mask |= 1u << m;
         n += (mask >> m) & 1;
     }
-    sla_ticket *t = calloc(1, sla_ticket_size((size_t)n, id_len, attrs_len));
+    size_t memos = old ? sla_ticket_memo_offset(old, SLA_METRIC_COUNT) : 0;
+    sla_ticket *t = calloc(1, sla_ticket_size((size_t)n, id_len, attrs_len) + memos + memo_room);
     if (!t)
         abort();
     sla_timer_init(&t->timer);
@@ -718,15 +792,19 @@ static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id
         t->last_ms = old->last_ms;
         t->last_seq = old->last_seq;
         t->resolved = old->resolved;
+        t->generation = old->generation;
         t->dirty_pos = old->dirty_pos;
+        t->memo_mask = old->memo_mask;
+        if (memos)
+            memcpy(sla_ticket_memos(t), sla_ticket_memos(old), memos);
     }
     return t;
 }
 
 static sla_ticket *ticket_new(sla_engine *e, const char *id, size_t len, const char *attrs,
-                              size_t attrs_len, unsigned mask)
+                              size_t attrs_len, unsigned mask, size_t memo_room)
 {
-    sla_ticket *t = ticket_alloc(NULL, id, len, mask, attrs, attrs_len);
+    sla_ticket *t = ticket_alloc(NULL, id, len, mask, attrs, attrs_len, memo_room);
     if (sla_tickettable_insert(&e->tickets, t) < 0)
         abort();
     e->stats.open_tickets++;
@@ -734,12 +812,28 @@ static sla_ticket *ticket_new(sla_engine *e, const char *id, size_t len, const c
 }
 
 /*
+ * The ticket that lived at address `was` lives at n now, its timer not
+ * pending (the wheel links to the address): the index and the dirty list
+ * follow, and the timer is scheduled again when `pending`.
+ */
+static void ticket_moved(sla_engine *e, uintptr_t was, sla_ticket *n, int pending, int64_t when)
+{
+    if ((uintptr_t)n != was) {
+        sla_tickettable_moved(&e->tickets, was, n);
+        if (n->dirty_pos)
+            e->dirty[n->dirty_pos - 1] = n;
+    }
+    if (pending)
+        sla_timerwheel_schedule(e->wheel, &n->timer, when);
+}
+
+/*
  * Give t slots for `mask` and these attributes, moving it to a new
  * allocation when either changes (timer, index and dirty list follow).
  * Returns the ticket's address, which may be new: callers must use it.
  */
-static sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, unsigned mask, const char *attrs,
-                                  size_t attrs_len)
+static MOVES_TICKET sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, unsigned mask,
+                                               const char *attrs, size_t attrs_len)
 {
     unsigned have = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
@@ -748,17 +842,90 @@ static sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, unsigned mask, c
     if (!(mask & ~have) && attrs_len == t->attrs_len &&
         (attrs_len == 0 || memcmp(attrs, sla_ticket_attrs(t), attrs_len) == 0))
         return t;
-    sla_ticket *n = ticket_alloc(t, sla_ticket_id(t), t->id_len, mask, attrs, attrs_len);
-    if (sla_timer_pending(&t->timer)) {
-        int64_t when = t->timer.when;
-        sla_timerwheel_cancel(e->wheel, &t->timer);
-        sla_timerwheel_schedule(e->wheel, &n->timer, when);
-    }
-    sla_tickettable_replace(&e->tickets, t, n);
-    if (t->dirty_pos)
-        e->dirty[t->dirty_pos - 1] = n;
+    sla_ticket *n = ticket_alloc(t, sla_ticket_id(t), t->id_len, mask, attrs, attrs_len, 0);
+    int pending = sla_timer_pending(&t->timer);
+    sla_timerwheel_cancel(e->wheel, &t->timer);
+    ticket_moved(e, (uintptr_t)t, n, pending, t->timer.when);
     free(t);
     return n;
+}
+
+/*
+ * Grow t's memos by `grow` bytes, a gap opened at offset `at` of them,
+ * with realloc, which often extends the allocation in place. Returns the
+ * ticket's address.
+ */
+static MOVES_TICKET sla_ticket *ticket_memo_gap(sla_engine *e, sla_ticket *t, size_t at,
+                                                size_t grow)
+{
+    size_t used = sla_ticket_memo_offset(t, SLA_METRIC_COUNT);
+    size_t size = sla_ticket_size(t->nclocks, t->id_len, t->attrs_len) + used;
+    int pending = sla_timer_pending(&t->timer);
+    sla_timerwheel_cancel(e->wheel, &t->timer);
+    uintptr_t was = (uintptr_t)t;
+    sla_ticket *n = realloc(t, size + grow);
+    if (!n)
+        abort();
+    ticket_moved(e, was, n, pending, n->timer.when);
+    char *memos = sla_ticket_memos(n);
+    memmove(memos + at + grow, memos + at, used - at);
+    return n;
+}
+
+static int memo_names_have(const char *names, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++, names += strlen(names) + 1)
+        if (strcmp(names, name) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Note in clock m's memo that a firing told these receivers (by name, each
+ * once, at most SLA_MEMO_MAX_RECEIVERS); the first firing of a cycle
+ * creates the memo with the breach's deadline. Returns t, moved when the
+ * memo was created or grew.
+ */
+static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
+                                          int64_t deadline, const int *rcv, size_t nrcv)
+{
+    sla_memo mm = {0};
+    int have = sla_ticket_memo(t, m, &mm);
+    const char *add[SLA_MEMO_MAX_RECEIVERS];
+    unsigned nadd = 0;
+    size_t bytes = have ? 0 : SLA_MEMO_HEAD;
+    for (size_t i = 0; i < nrcv && mm.nreceivers + nadd < SLA_MEMO_MAX_RECEIVERS; i++) {
+        const char *name = receiver_name(e, rcv[i]);
+        int dup = !*name || memo_names_have(mm.receivers, mm.nreceivers, name);
+        for (unsigned j = 0; j < nadd && !dup; j++)
+            dup = strcmp(add[j], name) == 0;
+        if (dup)
+            continue;
+        add[nadd++] = name;
+        bytes += strlen(name) + 1;
+    }
+    if (have && nadd == 0)
+        return t;
+    size_t off = sla_ticket_memo_offset(t, m);
+    size_t at = have ? off + mm.size : off;
+    t = ticket_memo_gap(e, t, at, bytes);
+    char *memo = sla_ticket_memos(t) + off;
+    if (!have) {
+        uint32_t none = 0;
+        memcpy(memo, &deadline, 8);
+        memcpy(memo + 8, &none, 4);
+        memo[12] = 0;
+        at += SLA_MEMO_HEAD;
+        t->memo_mask |= (uint8_t)(1u << m);
+    }
+    char *w = sla_ticket_memos(t) + at;
+    for (unsigned i = 0; i < nadd; i++) {
+        size_t len = strlen(add[i]) + 1;
+        memcpy(w, add[i], len);
+        w += len;
+    }
+    memo[12] = (char)(mm.nreceivers + nadd);
+    return t;
 }
 
 static void ticket_free(sla_engine *e, sla_ticket *t)
@@ -961,9 +1128,11 @@ static int ticket_ack(sla_ticket *t, int metric)
     return n;
 }
 
-/* pol: the ticket's policies, resolved by the caller when policy_needed(). */
-static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int64_t ts,
-                         int64_t now, const unsigned char pol[SLA_METRIC_COUNT])
+/* pol: the ticket's policies, resolved by the caller when policy_needed().
+ * Returns t, which may have moved (do_fire). */
+static MOVES_TICKET sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev,
+                                             int64_t ts, int64_t now,
+                                             const unsigned char pol[SLA_METRIC_COUNT])
 {
     sla_clock *c;
     switch (ev->type) {
@@ -999,7 +1168,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
         c = tclock(t, SLA_METRIC_PICKUP);
         if (c->state == SLA_CLOCK_RUNNING) {
             if (c->fired == 0)
-                do_fire(e, t, SLA_METRIC_PICKUP, ts, ts, now);
+                t = do_fire(e, t, SLA_METRIC_PICKUP, ts, ts, now);
             clock_stop(e, t, SLA_METRIC_PICKUP);
         }
         break;
@@ -1049,6 +1218,7 @@ static void apply_effect(sla_engine *e, sla_ticket *t, const sla_event *ev, int6
     case SLA_EV_TYPE_COUNT:
         break;
     }
+    return t;
 }
 
 /* ------------------------------------------------------------------ public */
@@ -1087,6 +1257,8 @@ void sla_engine_free(sla_engine *e)
     free(e->dirty);
     sla_matcher_free(e->matcher);
     free(e->scratch);
+    EVP_MD_CTX_free(e->digest);
+    EVP_MD_free(e->sha256);
     free(e);
 }
 
@@ -1110,10 +1282,11 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         unsigned char pol[SLA_METRIC_COUNT];
         resolve(e, a, alen, pol);
         t = ticket_new(e, ev->ticket, ev->ticket_len, a, alen,
-                       mask_of(pol) & starts_mask(ev->type));
+                       mask_of(pol) & starts_mask(ev->type), 0);
+        t->generation = (uint64_t)clamp48(ts); /* a new life of this id */
         ticket_open_clocks(e, t, ts, pol);
         if (ev->type == SLA_EV_CALL_RINGING)
-            apply_effect(e, t, ev, ts, now_ms, pol);
+            t = apply_effect(e, t, ev, ts, now_ms, pol);
     } else {
         if (entry && (entry->ms < t->last_ms ||
                       (entry->ms == t->last_ms && entry->seq <= t->last_seq))) {
@@ -1121,7 +1294,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             return SLA_APPLY_DUPLICATE;
         }
         /* Whatever fell due before this event happened comes first. */
-        ticket_run(e, t, ts < now_ms ? ts : now_ms, now_ms);
+        t = ticket_run(e, t, ts < now_ms ? ts : now_ms, now_ms);
         if (ev->type == SLA_EV_TICKET_CLOSED) {
             e->stats.events[ev->type]++;
             ticket_close(e, t);
@@ -1148,7 +1321,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         t = ticket_reshape(e, t, mask, attrs, alen);
         if (changed)
             ticket_rematch(e, t, pol);
-        apply_effect(e, t, ev, ts, now_ms, pol);
+        t = apply_effect(e, t, ev, ts, now_ms, pol);
     }
     e->stats.events[ev->type]++;
     if (entry) {
@@ -1167,7 +1340,7 @@ int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, in
         return -1;
     /* Only what the engine has been advanced to may fire (the horizon). */
     int64_t horizon = sla_timerwheel_now(e->wheel);
-    ticket_run(e, t, horizon < now_ms ? horizon : now_ms, now_ms);
+    t = ticket_run(e, t, horizon < now_ms ? horizon : now_ms, now_ms);
     int n = ticket_ack(t, metric);
     mark_dirty(e, t);
     ticket_reschedule(e, t);
@@ -1184,8 +1357,7 @@ void sla_engine_advance_to(sla_engine *e, int64_t upto_ms, int64_t now_ms)
         now_ms = horizon;
     sla_timer *tm;
     while ((tm = sla_timerwheel_pop(e->wheel))) {
-        sla_ticket *t = TICKET_OF_TIMER(tm);
-        ticket_run(e, t, horizon, now_ms);
+        sla_ticket *t = ticket_run(e, TICKET_OF_TIMER(tm), horizon, now_ms);
         ticket_reschedule(e, t);
     }
 }
@@ -1225,6 +1397,30 @@ void sla_engine_collect(sla_engine *e, sla_output *out)
     p->nremoved = 0;
 }
 
+/*
+ * The memo of a clock restored from a version-1 record, which fired before
+ * memos were kept: the receivers of the steps fired so far in its current
+ * ladder (whom `recovered` went to then) and the current deadline (0 for a
+ * clock not running, whose breach deadline is not known any more).
+ */
+static MOVES_TICKET sla_ticket *memo_rebuild(sla_engine *e, sla_ticket *t, int m)
+{
+    const sla_clock *c = tclock(t, m);
+    const sla_target *tg = clock_target(e, c, m);
+    int fired = c->fired;
+    int64_t deadline = c->state == SLA_CLOCK_RUNNING ? clock_deadline(e, c, m, NULL) : 0;
+    if (deadline == INT64_MAX)
+        deadline = 0;
+    t = memo_note(e, t, m, deadline, NULL, 0);
+    for (int k = 0; k < fired; k++) {
+        int64_t delay;
+        const sla_step *st = firing_step(tg, k, &delay);
+        if (st)
+            t = memo_note(e, t, m, deadline, st->notify, st->nnotify);
+    }
+    return t;
+}
+
 int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsigned char *rec,
                        size_t rec_len, int64_t now_ms)
 {
@@ -1239,13 +1435,37 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     if (old)
         ticket_free(e, old);
     unsigned mask = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+    size_t memo_bytes = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         if (v.clocks[m].state != SLA_CLOCK_IDLE)
             mask |= 1u << m;
-    sla_ticket *t = ticket_new(e, ticket, len, v.attrs, v.attrs_len, mask);
+        if (v.memo_mask & (1u << m)) {
+            memo_bytes += SLA_MEMO_HEAD;
+            for (unsigned i = 0; i < v.memos[m].nreceivers; i++)
+                memo_bytes += v.memos[m].name_len[i] + 1u;
+        }
+    }
+    sla_ticket *t = ticket_new(e, ticket, len, v.attrs, v.attrs_len, mask, memo_bytes);
     t->last_ms = v.last_ms;
     t->last_seq = v.last_seq;
     t->resolved = (uint8_t)v.resolved;
+    t->generation = v.generation;
+    char *w = sla_ticket_memos(t);
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        const sla_record_memo *rm = &v.memos[m];
+        if (!(v.memo_mask & (1u << m)))
+            continue;
+        memcpy(w, &rm->deadline_ms, 8);
+        memcpy(w + 8, &rm->recoveries, 4);
+        w[12] = (char)rm->nreceivers;
+        w += SLA_MEMO_HEAD;
+        for (unsigned i = 0; i < rm->nreceivers; i++) {
+            memcpy(w, rm->names[i], rm->name_len[i]);
+            w[rm->name_len[i]] = '\0';
+            w += rm->name_len[i] + 1;
+        }
+    }
+    t->memo_mask = (uint8_t)v.memo_mask;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         if (t->slot[m] == SLA_SLOT_NONE)
             continue;
@@ -1258,6 +1478,9 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     unsigned char pol[SLA_METRIC_COUNT];
     ticket_policies(e, t, pol);
     ticket_rematch(e, t, pol);
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        if (tclock(t, m)->fired > 0 && !(t->memo_mask & (1u << m)))
+            t = memo_rebuild(e, t, m);
     ticket_reschedule(e, t);
     return 0;
 }
@@ -1323,6 +1546,13 @@ int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, 
         ci->fired = c->fired;
         ci->warned = c->warned;
         ci->acked = c->acked;
+        sla_memo mm;
+        if (sla_ticket_memo(t, m, &mm)) {
+            const char *name = mm.receivers;
+            for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
+                ci->notified[i] = name;
+            ci->nnotified = (int)mm.nreceivers;
+        }
     }
     return n;
 }

@@ -13,10 +13,15 @@
  *   collect() --> { decisions, changed ticket records, removed tickets }
  *
  * Exactly-once: every ladder firing of a clock is identified by (ticket,
- * metric, cycle, level) and recorded in the ticket's state as fired in the
- * same output as the decision itself; the caller writes both in one atomic
- * step, so a restarted engine restored from that state never fires it
- * again, and one restored from an older state fires it (once) again.
+ * generation, metric, cycle, level) and recorded in the ticket's state as
+ * fired in the same output as the decision itself; the caller writes both
+ * in one atomic step, so a restarted engine restored from that state never
+ * fires it again, and one restored from an older state fires it (once)
+ * again. The generation is the ts of the event that opened the ticket, so a
+ * ticket id opened again after ticket.closed decides new ids. A recovered
+ * notice goes to the receivers the clock's breach memo remembers, with the
+ * breach's deadline; each recovery of a cycle is counted in the memo, so a
+ * clock met, reopened and met again sends notices with new ids.
  *
  * Event time: clocks start at the event's ts. Before an event is applied
  * to a ticket, every action of that ticket due at or before the event's ts
@@ -195,6 +200,8 @@ void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out);
  * engine (apply, advance, restore, set_config, free).
  */
 
+#define SLA_NOTIFIED_MAX 16
+
 typedef struct sla_clock_info {
     int metric;
     int state;            /* enum sla_clock_state (sla_ticket.h): 1 running, 2 paused, 3 met, 4 stopped */
@@ -206,6 +213,11 @@ typedef struct sla_clock_info {
     int64_t elapsed_ms;   /* business time accrued so far */
     int fired;            /* ladder firings this cycle: 0 none, 1 breach, 2.. escalations */
     int warned, acked;
+    /* Receivers told of this cycle's breach and escalations, as they were
+     * told (by name, each once, in the order told, at most
+     * SLA_NOTIFIED_MAX: later ones are not remembered); borrowed. */
+    const char *notified[SLA_NOTIFIED_MAX];
+    int nnotified;
 } sla_clock_info;
 
 /*

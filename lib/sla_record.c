@@ -7,8 +7,9 @@
 
 #include "sla_attrpack.h"
 
-#define RECORD_VERSION 2
+#define RECORD_VERSION 3
 #define RECORD_RESOLVED 0x01 /* ticket flag */
+#define RECEIVER_NAME_MAX 64 /* sla_config: 1..64 bytes of [A-Za-z0-9_.-] */
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
 {
@@ -38,7 +39,10 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
 
 size_t sla_record_max_size(const sla_ticket *t)
 {
-    return 1 + 2 * 10 + 10 + t->attrs_len + 2 + SLA_METRIC_COUNT * (3 * 10 + 3);
+    /* A memo encodes in at most 3 bytes more than it occupies in memory
+     * (varints of 10 and 5 bytes for 8 and 4; a length byte per NUL). */
+    return 1 + 3 * 10 + 10 + t->attrs_len + 2 + SLA_METRIC_COUNT * (3 * 10 + 3) + 1 +
+           sla_ticket_memo_offset(t, SLA_METRIC_COUNT) + SLA_METRIC_COUNT * 3;
 }
 
 size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
@@ -47,6 +51,7 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
     *p++ = RECORD_VERSION;
     p = put_varint(p, t->last_ms);
     p = put_varint(p, t->last_seq);
+    p = put_varint(p, t->generation);
     p = put_varint(p, t->attrs_len);
     if (t->attrs_len)
         memcpy(p, sla_ticket_attrs(t), t->attrs_len);
@@ -68,19 +73,78 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
         *p++ = (unsigned char)(c->warned | c->acked << 1 | c->source << 2);
         *p++ = (unsigned char)c->fired;
     }
+    *p++ = t->memo_mask;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        sla_memo mm;
+        if (!sla_ticket_memo(t, m, &mm))
+            continue;
+        p = put_varint(p, (uint64_t)mm.deadline_ms);
+        p = put_varint(p, mm.recoveries);
+        *p++ = (unsigned char)mm.nreceivers;
+        const char *name = mm.receivers;
+        for (unsigned i = 0; i < mm.nreceivers; i++) {
+            size_t len = strlen(name);
+            *p++ = (unsigned char)len;
+            memcpy(p, name, len);
+            p += len;
+            name += len + 1;
+        }
+    }
     return (size_t)(p - buf);
+}
+
+static int receiver_name_valid(const unsigned char *s, size_t len)
+{
+    static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+    if (len == 0 || len > RECEIVER_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!memchr(ok, s[i], sizeof ok - 1))
+            return 0;
+    return 1;
+}
+
+static int decode_memo(const unsigned char **pp, const unsigned char *end, sla_record_memo *mm)
+{
+    const unsigned char *p = *pp;
+    uint64_t v;
+    if (get_varint(&p, end, &v) < 0)
+        return -1;
+    mm->deadline_ms = (int64_t)v;
+    if (get_varint(&p, end, &v) < 0 || v >> 32)
+        return -1;
+    mm->recoveries = (uint32_t)v;
+    if (p >= end || *p > SLA_MEMO_MAX_RECEIVERS)
+        return -1;
+    mm->nreceivers = *p++;
+    for (unsigned i = 0; i < mm->nreceivers; i++) {
+        if (p >= end)
+            return -1;
+        size_t len = *p++;
+        if (len > (size_t)(end - p) || !receiver_name_valid(p, len))
+            return -1;
+        for (unsigned j = 0; j < i; j++)
+            if (mm->name_len[j] == len && memcmp(mm->names[j], p, len) == 0)
+                return -1;
+        mm->names[i] = (const char *)p;
+        mm->name_len[i] = (uint8_t)len;
+        p += len;
+    }
+    *pp = p;
+    return 0;
 }
 
 int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
 {
     const unsigned char *p = rec, *end = rec + len;
     uint64_t v, alen;
-    if (p >= end)
+    if (p >= end || *p < 1 || *p > RECORD_VERSION)
         return -1;
-    unsigned version = *p++;
-    if (version != 1 && version != RECORD_VERSION)
-        return -1;
+    t->version = *p++;
     if (get_varint(&p, end, &t->last_ms) < 0 || get_varint(&p, end, &t->last_seq) < 0)
+        return -1;
+    t->generation = 0;
+    if (t->version >= 3 && (get_varint(&p, end, &t->generation) < 0 || t->generation >> 48))
         return -1;
     if (get_varint(&p, end, &alen) < 0 || alen > (uint64_t)(end - p))
         return -1;
@@ -90,7 +154,7 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
     t->attrs_len = (size_t)alen;
     p += alen;
     unsigned ticket_flags = 0;
-    if (version >= 2) {
+    if (t->version >= 2) {
         if (p >= end || (*p & ~RECORD_RESOLVED))
             return -1;
         ticket_flags = *p++;
@@ -126,7 +190,22 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
         c->source = flags >> 2;
         c->fired = fired;
     }
-    t->resolved = version >= 2 ? (ticket_flags & RECORD_RESOLVED) != 0
+    t->resolved = t->version >= 2 ? (ticket_flags & RECORD_RESOLVED) != 0
                                : t->clocks[SLA_METRIC_RESOLUTION].state == SLA_CLOCK_MET;
+    t->memo_mask = 0;
+    if (t->version >= 3) {
+        if (p >= end)
+            return -1;
+        unsigned memos = *p++;
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            if ((memos & (1u << m)) && t->clocks[m].fired == 0)
+                return -1; /* absent (IDLE, fired 0) or not breached */
+        if (memos >> SLA_METRIC_COUNT)
+            return -1;
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            if ((memos & (1u << m)) && decode_memo(&p, end, &t->memos[m]) < 0)
+                return -1;
+        t->memo_mask = memos;
+    }
     return p == end ? 0 : -1;
 }

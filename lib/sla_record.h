@@ -3,24 +3,39 @@
  *
  * The record is what slad keeps in Redis (hash `sla:state`, field = ticket
  * id) so that a restarted daemon rebuilds every clock. It holds exactly
- * what cannot be recomputed: the last applied entry id, the attributes and,
- * for each clock that ever started, its times, cycle, state and ladder
- * progress. Policies are not stored: they are re-matched on load.
+ * what cannot be recomputed: the last applied entry id, the ticket's
+ * generation, the attributes, for each clock that ever started its times,
+ * cycle, state and ladder progress, and for each clock that breached in its
+ * current cycle its breach memo (sla_ticket.h). Policies are not stored:
+ * they are re-matched on load.
  *
- *   u8 version (2)
+ *   u8 version (3)
  *   varint last_ms, varint last_seq
+ *   varint generation (< 2^48)                                    [v3]
  *   varint attrs_len, attrs bytes (compact, sla_attrpack)
- *   u8 ticket flags (bit 0: resolved)
+ *   u8 ticket flags (bit 0: resolved)                             [v2]
  *   u8 clock mask (bit m: clock m follows)
  *   per clock: varint resume_ms, varint cycle, varint elapsed_ms,
  *              u8 state, u8 flags (warned | acked << 1 | source << 2),
  *              u8 fired
+ *   u8 memo mask (bit m: the memo of clock m follows; only clocks     [v3]
+ *                 present with fired > 0)
+ *   per memo: varint deadline_ms (two's complement, 64 bits),         [v3]
+ *             varint recoveries (< 2^32),
+ *             u8 n (<= SLA_MEMO_MAX_RECEIVERS),
+ *             n times: u8 len (1..64), len bytes of [A-Za-z0-9_.-]
+ *             (a receiver name; the n names distinct)
+ *
+ * Versions 1 and 2 lack the fields marked with a later version; they still
+ * decode, with generation 0 and no memos, so a daemon upgraded in place
+ * keeps its tickets and, with generation 0, their decision ids. Version 1
+ * had no ticket flags: its ticket is resolved when its resolution clock
+ * is met (which only ticket.resolved does). The encoder writes version 3
+ * only.
  *
  * Varints are LEB128, so the format is independent of the host's byte
- * order; a typical chat ticket encodes in about 40 bytes plus attributes.
- * Version 1 had no ticket flags; such a record is still read, its ticket
- * resolved when its resolution clock is met (which only ticket.resolved
- * does).
+ * order; a typical chat ticket encodes in about 45 bytes plus attributes,
+ * a breached clock adds about 10 bytes plus its receivers' names.
  */
 #ifndef SLA_RECORD_H
 #define SLA_RECORD_H
@@ -30,13 +45,26 @@
 
 #include "sla_ticket.h"
 
+/* A decoded breach memo; names are borrowed from the record. */
+typedef struct sla_record_memo {
+    int64_t deadline_ms;
+    uint32_t recoveries;
+    unsigned nreceivers;
+    const char *names[SLA_MEMO_MAX_RECEIVERS]; /* not NUL-terminated */
+    uint8_t name_len[SLA_MEMO_MAX_RECEIVERS];
+} sla_record_memo;
+
 /* A decoded record: clocks by metric (state IDLE for those absent). */
 typedef struct sla_record_view {
+    unsigned version;    /* 1, 2 or 3 */
     uint64_t last_ms, last_seq;
+    uint64_t generation; /* 0 in version 1 */
     const char *attrs;   /* compact attributes (sla_attrpack), borrowed from the record */
     size_t attrs_len;
     int resolved;        /* sla_ticket.resolved */
     sla_clock clocks[SLA_METRIC_COUNT];
+    unsigned memo_mask;  /* bit m: memos[m] holds clock m's memo */
+    sla_record_memo memos[SLA_METRIC_COUNT];
 } sla_record_view;
 
 /* Upper bound of the encoded size of t. */
@@ -48,7 +76,8 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf);
 /*
  * Decode rec into *out (attrs point into rec). Returns 0, or -1 when the
  * record is truncated, has trailing bytes, an unknown version, malformed
- * attributes or out-of-range values.
+ * attributes, out-of-range values, or a memo of a clock that is absent or
+ * has not fired.
  */
 int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *out);
 

@@ -4,20 +4,47 @@
  * Layout, chosen for a million open tickets in well under 256 MB:
  *
  *   sla_ticket: one allocation
- *   +-----------+---------+------------+-------------------+--------+-------------+
- *   | timer 24B | last id | sizes, pos | slot[7], resolved | clocks | id | attrs  |
- *   +-----------+---------+------------+-------------------+--------+-------------+
- *                                                            16B each, only for the
- *                                                            metrics this ticket uses
+ *   +-----------+---------+------------+------------+----------------+--------+----+-------+-------+
+ *   | timer 24B | last id | generation | sizes, pos | slot[7], flags | clocks | id | attrs | memos |
+ *   +-----------+---------+------------+------------+----------------+--------+----+-------+-------+
+ *                                                                     16B each          only for clocks
+ *                                                                     for the metrics   that breached
+ *                                                                     this ticket uses  this cycle
  *
  * A ticket holds clocks only for the metrics some policy defines for it (a
  * chat ticket has no pickup clock), and its attributes in compact form; the
- * engine reallocates it, rarely, when its attributes or policies change.
- * One timer per ticket, scheduled at the earliest pending action of any of
- * its clocks (warning, breach, next ladder level), so a ticket costs one
- * wheel entry however many clocks run. A clock packs its times into bit
- * fields: 48 bits of ms since the epoch reach the year 10889; 40 bits of
- * elapsed business ms reach 34 years.
+ * engine reallocates it, rarely, when its attributes or policies change or
+ * when a breach or escalation tells someone new. One timer per ticket,
+ * scheduled at the earliest pending action of any of its clocks (warning,
+ * breach, next ladder level), so a ticket costs one wheel entry however
+ * many clocks run. A clock packs its times into bit fields: 48 bits of ms
+ * since the epoch reach the year 10889; 40 bits of elapsed business ms
+ * reach 34 years.
+ *
+ * Generation: the `ts` (ms, after the future-skew clamp) of the event that
+ * opened this life of the ticket. A ticket id opened again after
+ * ticket.closed starts a new life, whose decision ids differ from the
+ * closed one's. 0 for a ticket restored from a version-1 record (written
+ * before generations existed): its ids stay what they were.
+ *
+ * Breach memos. A clock that has fired (breach, escalations) in its
+ * current cycle keeps a memo of what its `recovered` notice needs, which
+ * cannot be recomputed later (a re-match or a reload changes the ladder):
+ *
+ *   int64 deadline_ms   the breach's deadline (the first firing of the cycle)
+ *   u32   recoveries    recovered notices this cycle has sent so far
+ *   u8    n             receivers told of the breach and its escalations,
+ *   n names             by name (a reload re-indexes receivers), each
+ *                       NUL-terminated, de-duplicated, in the order told,
+ *                       at most SLA_MEMO_MAX_RECEIVERS (later ones are not
+ *                       remembered)
+ *
+ * in host byte order, unaligned (read with memcpy). The memos follow the
+ * attributes in metric order; bit m of memo_mask says whether clock m has
+ * one. They belong to the ticket's allocation: a memo is created or grown
+ * by moving the ticket to a larger allocation, and cleared (a new cycle) in
+ * place, leaving the bytes after the last memo unused until the ticket next
+ * moves. An ordinary ticket, which never breached, carries none.
  *
  * A clock's deadline is never stored: it follows from (resume_ms,
  * elapsed_ms, the target of its policy) and is recomputed when needed, so
@@ -27,6 +54,7 @@
 #define SLA_TICKET_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "sla_metric.h"
 #include "sla_timerwheel.h"
@@ -66,13 +94,15 @@ typedef struct sla_ticket {
     sla_timer timer;          /* at the earliest pending action */
     uint64_t last_ms;         /* id of the last stream entry applied */
     uint64_t last_seq;
+    uint64_t generation;      /* ts that opened this life of the ticket; 0 = unknown */
     uint32_t dirty_pos;       /* 1 + index in the engine's dirty list, 0 = clean */
     uint16_t attrs_len;       /* compact attributes (sla_attrpack) after the id */
     uint8_t id_len;
     uint8_t nclocks;
     uint8_t slot[SLA_METRIC_COUNT]; /* index into clocks[] per metric, or SLA_SLOT_NONE */
-    uint8_t resolved;         /* between ticket.resolved and ticket.reopened */
-    sla_clock clocks[];       /* nclocks clocks, then the id and '\0', then the attributes */
+    uint8_t resolved : 1;     /* between ticket.resolved and ticket.reopened */
+    uint8_t memo_mask : 7;    /* bit m: clock m has a breach memo */
+    sla_clock clocks[];       /* nclocks clocks, the id and '\0', the attributes, the memos */
 } sla_ticket;
 
 /* The ticket id, NUL-terminated, inside the ticket's allocation. */
@@ -87,10 +117,67 @@ static inline char *sla_ticket_attrs(const sla_ticket *t)
     return sla_ticket_id(t) + t->id_len + 1;
 }
 
-/* Bytes a ticket with these sizes occupies. */
+/* Bytes a ticket with these sizes occupies, its memos not counted. */
 static inline size_t sla_ticket_size(size_t nclocks, size_t id_len, size_t attrs_len)
 {
     return sizeof(sla_ticket) + nclocks * sizeof(sla_clock) + id_len + 1 + attrs_len;
+}
+
+/* ------------------------------------------------------------ breach memos */
+
+#define SLA_MEMO_MAX_RECEIVERS 16
+#define SLA_MEMO_HEAD 13 /* deadline, recoveries, n */
+
+/* One memo, read from its bytes. */
+typedef struct sla_memo {
+    int64_t deadline_ms;
+    uint32_t recoveries;
+    unsigned nreceivers;
+    const char *receivers; /* nreceivers NUL-terminated names, back to back */
+    size_t size;           /* bytes of the whole memo */
+} sla_memo;
+
+/* The first memo's bytes (after the attributes). */
+static inline char *sla_ticket_memos(const sla_ticket *t)
+{
+    return sla_ticket_attrs(t) + t->attrs_len;
+}
+
+static inline sla_memo sla_memo_read(const char *p)
+{
+    sla_memo mm;
+    memcpy(&mm.deadline_ms, p, 8);
+    memcpy(&mm.recoveries, p + 8, 4);
+    mm.nreceivers = (unsigned char)p[12];
+    mm.receivers = p + SLA_MEMO_HEAD;
+    const char *q = mm.receivers;
+    for (unsigned i = 0; i < mm.nreceivers; i++)
+        q += strlen(q) + 1;
+    mm.size = (size_t)(q - p);
+    return mm;
+}
+
+/*
+ * Offset (from sla_ticket_memos) of clock m's memo, or of where it would
+ * go; with metric = SLA_METRIC_COUNT, the bytes all memos occupy.
+ */
+static inline size_t sla_ticket_memo_offset(const sla_ticket *t, int metric)
+{
+    const char *base = sla_ticket_memos(t);
+    size_t off = 0;
+    for (int m = 0; m < metric; m++)
+        if (t->memo_mask & (1u << m))
+            off += sla_memo_read(base + off).size;
+    return off;
+}
+
+/* Clock m's memo into *out: 1, or 0 when it has none. */
+static inline int sla_ticket_memo(const sla_ticket *t, int m, sla_memo *out)
+{
+    if (!(t->memo_mask & (1u << m)))
+        return 0;
+    *out = sla_memo_read(sla_ticket_memos(t) + sla_ticket_memo_offset(t, m));
+    return 1;
 }
 
 #endif

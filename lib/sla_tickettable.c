@@ -108,9 +108,14 @@ void sla_tickettable_remove(sla_tickettable *tt, const sla_ticket *t)
 
 void sla_tickettable_replace(sla_tickettable *tt, const sla_ticket *old, sla_ticket *t)
 {
-    for (size_t i = hash_id(sla_ticket_id(old), old->id_len) & tt->mask; tt->slots[i];
+    sla_tickettable_moved(tt, (uintptr_t)old, t);
+}
+
+void sla_tickettable_moved(sla_tickettable *tt, uintptr_t was, sla_ticket *t)
+{
+    for (size_t i = hash_id(sla_ticket_id(t), t->id_len) & tt->mask; tt->slots[i];
          i = (i + 1) & tt->mask)
-        if (tt->slots[i] == old) {
+        if ((uintptr_t)tt->slots[i] == was) {
             tt->slots[i] = t;
             return;
         }

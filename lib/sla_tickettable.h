@@ -31,6 +31,9 @@ void sla_tickettable_remove(sla_tickettable *tt, const sla_ticket *t);
 
 /* Put t where old was (same id; old is being reallocated). */
 void sla_tickettable_replace(sla_tickettable *tt, const sla_ticket *old, sla_ticket *t);
+/* The same after realloc() moved the ticket from address `was` (only
+ * compared, so the old block may be gone). */
+void sla_tickettable_moved(sla_tickettable *tt, uintptr_t was, sla_ticket *t);
 
 /* Iterate: *pos starts at 0; returns the next ticket or NULL at the end. */
 sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos);

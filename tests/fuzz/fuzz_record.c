@@ -21,9 +21,11 @@
  *   - after advance(t), next_wakeup() > t: nothing due is left behind;
  *   - every decision has a stable id "esc_" + 32 hex digits, level >= 0,
  *     late_ms >= 0, a known metric, and no (ticket, metric, cycle, level,
- *     receiver) fires twice within a run (exactly-once);
+ *     receiver) fires twice within a run (exactly-once); no two decisions
+ *     of a run share an id (recovered notices included);
  *   - every upsert decodes and restores into a second engine, whose view
- *     of the ticket (clock states, cycles, ladder progress) is the same.
+ *     of the ticket (clock states, cycles, ladder progress, who was told
+ *     of each breach) is the same.
  *
  * The configuration is loaded once (it is read-only for the engine) from
  * $SLA_SOURCE_DIR/conf/slad.conf, else from the source tree this file was
@@ -83,6 +85,8 @@ struct firing {
 struct run {
     struct firing seen[MAX_SEEN];
     size_t nseen;
+    char ids[MAX_SEEN][40];
+    size_t nids;
 };
 
 static int is_hex(char c)
@@ -104,6 +108,11 @@ static void check_decision(struct run *run, const sla_decision *d)
     char scratch[SLA_DECISION_SCRATCH];
     size_t n = sla_decision_fields(d, fields, SLA_DECISION_MAX_FIELDS, scratch, sizeof scratch);
     REQUIRE(n >= 11 && n <= SLA_DECISION_MAX_FIELDS);
+
+    for (size_t i = 0; i < run->nids; i++)
+        REQUIRE(strcmp(run->ids[i], d->id) != 0);
+    if (run->nids < MAX_SEEN)
+        strcpy(run->ids[run->nids++], d->id);
 
     if (d->kind == SLA_DECISION_RECOVERED)
         return; /* a notice, not a ladder firing */
@@ -140,7 +149,9 @@ static void check_same_ticket(const sla_engine *a, const sla_engine *b, const ch
                 ca[i].cycle == cb[i].cycle && ca[i].fired == cb[i].fired &&
                 ca[i].warned == cb[i].warned && ca[i].acked == cb[i].acked &&
                 ca[i].policy == cb[i].policy && ca[i].elapsed_ms == cb[i].elapsed_ms &&
-                ca[i].deadline_ms == cb[i].deadline_ms);
+                ca[i].deadline_ms == cb[i].deadline_ms && ca[i].nnotified == cb[i].nnotified);
+        for (int k = 0; k < ca[i].nnotified; k++)
+            REQUIRE(strcmp(ca[i].notified[k], cb[i].notified[k]) == 0);
     }
 }
 
@@ -220,6 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sla_engine *e = sla_engine_new(cfg, NOW_MS);
     REQUIRE(e);
     run.nseen = 0;
+    run.nids = 0;
     uint64_t open = 0;
 
     restore(e, "whole", data, size, &open);

@@ -25,6 +25,10 @@ from harness import (DELIVERIES_DEAD, SLACTL, check, now_ms,  # noqa: E402
 
 POLICIES = """
 policies = (
+  { name = "gold";
+    match = { tier = "gold"; };
+    first_response = { target = "10m";
+                       escalate = ( { after = "5m"; notify = [ "director" ]; } ); }; },
   { name = "chat";
     match = { channel = "chat"; };
     first_response = { target = "30s";
@@ -155,6 +159,15 @@ def test_status_ticket_due_breached(make_env):
     check("supervisor" in b["notified"], "notified: %r" % b)
     out = ok_human(env, "breached")
     check("late-1" in out and "supervisor" in out, "human breached:\n%s" % out)
+
+    # Re-matched to a policy whose ladder names the director: slactl still
+    # says who was told, not who that ladder would tell.
+    env.xadd({"ticket": "late-1", "type": "ticket.updated", "tier": "gold"})
+    env.wait_consumed(10)
+    c = [c for c in ok_json(env, "ticket", "late-1")["clocks"]
+         if c["metric"] == "first_response"][0]
+    check(c["policy"] == "gold" and c["notified"][:1] == ["supervisor"] and
+          "director" not in c["notified"], "notified as told, after a re-match: %r" % c)
 
 
 def test_ack_stops_the_ladder(make_env):
@@ -337,7 +350,7 @@ def test_reload(make_env):
     rc, out, err = env.slactl("reload")
     check(rc == 0 and "configuration reloaded" in out, "reload: %d %r %r" % (rc, out, err))
     data = ok_json(env, "reload")
-    check(data["policies"] == 1 and data["config"] == env.config, "reload data: %r" % data)
+    check(data["policies"] == 2 and data["config"] == env.config, "reload data: %r" % data)
 
     with open(env.config) as f:
         good = f.read()

@@ -1,8 +1,10 @@
 /*
- * test_record — the durable ticket record: round trips, and every way a
- * stored record can be corrupt is refused rather than trusted.
+ * test_record — the durable ticket record: round trips, every way a stored
+ * record can be corrupt is refused rather than trusted, and records of the
+ * previous version still load and keep their decision ids.
  */
 #include "check.h"
+#include "engine_fixture.h"
 
 #include <stdlib.h>
 
@@ -10,7 +12,24 @@
 #include "sla_attrs.h"
 #include "sla_record.h"
 
-/* A ticket with three clocks (first_response, resolution, callback). */
+/* Append a breach memo (sla_ticket.h layout) at p; returns the end. */
+static char *put_memo(char *p, int64_t deadline, uint32_t recoveries, const char *const *names,
+                      unsigned n)
+{
+    memcpy(p, &deadline, 8);
+    memcpy(p + 8, &recoveries, 4);
+    p[12] = (char)n;
+    p += SLA_MEMO_HEAD;
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = strlen(names[i]) + 1;
+        memcpy(p, names[i], len);
+        p += len;
+    }
+    return p;
+}
+
+/* A ticket with three clocks (first_response, resolution, callback), a
+ * generation, and memos for the two that fired. */
 static sla_ticket *sample(void)
 {
     sla_field f[] = {{"channel", 7, "chat", 4}, {"subject", 7, "\xe9\x80\x80\xe6\xac\xbe", 6},
@@ -19,7 +38,7 @@ static sla_ticket *sample(void)
     size_t plen = 0;
     sla_attrs_merge(&plain, &plen, f, 3);
     size_t alen = sla_attrpack_size(plain, plen);
-    sla_ticket *t = calloc(1, sla_ticket_size(3, 3, alen));
+    sla_ticket *t = calloc(1, sla_ticket_size(3, 3, alen) + 2 * SLA_MEMO_HEAD + 64);
     t->nclocks = 3;
     t->id_len = 3;
     t->attrs_len = (uint16_t)alen;
@@ -33,6 +52,7 @@ static sla_ticket *sample(void)
     t->last_ms = 1767571200123ULL;
     t->last_seq = 7;
     t->resolved = 1;
+    t->generation = (1ULL << 48) - 1;
     sla_clock *c = &t->clocks[0];
     c->state = SLA_CLOCK_RUNNING;
     c->resume_ms = 1767571200000ULL;
@@ -49,10 +69,15 @@ static sla_ticket *sample(void)
     c->resume_ms = (1ULL << 48) - 1;
     c->cycle = 65535;
     c->fired = 255;
+    static const char *const told[] = {"team_lead", "manager.2"};
+    char *p = sla_ticket_memos(t);
+    p = put_memo(p, 1767571230000LL, 3, told, 2);
+    put_memo(p, -1, UINT32_MAX, NULL, 0);
+    t->memo_mask = 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_CALLBACK;
     return t;
 }
 
-int main(void)
+static void test_round_trip(void)
 {
     sla_ticket *t = sample();
     unsigned char buf[512];
@@ -60,13 +85,16 @@ int main(void)
     size_t n = sla_record_encode(t, buf);
     CHECK(n > 0 && n <= sla_record_max_size(t));
     printf("sample record: %zu bytes (%u of attributes)\n", n, (unsigned)t->attrs_len);
+    CHECK_INT(buf[0], 3);
 
     sla_record_view back;
     memset(&back, 0, sizeof back);
     CHECK_INT(sla_record_decode(buf, n, &back), 0);
+    CHECK_INT(back.version, 3);
     CHECK_INT(back.last_ms, t->last_ms);
     CHECK_INT(back.last_seq, t->last_seq);
     CHECK_INT(back.resolved, 1);
+    CHECK_INT(back.generation, t->generation);
     CHECK_INT(back.attrs_len, t->attrs_len);
     CHECK(memcmp(back.attrs, sla_ticket_attrs(t), back.attrs_len) == 0);
     CHECK_STR(sla_attrpack_get(back.attrs, back.attrs_len, "amount", 6), "1200");
@@ -74,62 +102,236 @@ int main(void)
     CHECK(memcmp(&back.clocks[SLA_METRIC_RESOLUTION], &t->clocks[1], sizeof(sla_clock)) == 0);
     CHECK(memcmp(&back.clocks[SLA_METRIC_CALLBACK], &t->clocks[2], sizeof(sla_clock)) == 0);
     CHECK_INT(back.clocks[SLA_METRIC_PICKUP].state, SLA_CLOCK_IDLE);
+    CHECK_INT(back.memo_mask, t->memo_mask);
+    const sla_record_memo *mm = &back.memos[SLA_METRIC_FIRST_RESPONSE];
+    CHECK_INT(mm->deadline_ms, 1767571230000LL);
+    CHECK_INT(mm->recoveries, 3);
+    CHECK(mm->nreceivers == 2 && mm->name_len[0] == 9 && memcmp(mm->names[0], "team_lead", 9) == 0 &&
+          mm->name_len[1] == 9 && memcmp(mm->names[1], "manager.2", 9) == 0);
+    mm = &back.memos[SLA_METRIC_CALLBACK];
+    CHECK(mm->deadline_ms == -1 && mm->recoveries == UINT32_MAX && mm->nreceivers == 0);
 
-    /* Every truncation is refused. */
+    /* Every truncation is refused, and so are trailing bytes. */
     int accepted = 0;
     for (size_t cut = 0; cut < n; cut++)
         accepted += sla_record_decode(buf, cut, &back) == 0;
     CHECK_INT(accepted, 0);
-    /* Trailing bytes, unknown version, bad state, bad attribute framing. */
+    /* Trailing bytes, an unknown version. */
     unsigned char bad[600];
     memcpy(bad, buf, n);
     bad[n] = 0;
     CHECK_INT(sla_record_decode(bad, n + 1, &back), -1);
-    bad[0] = 3;
+    bad[0] = 4;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
     bad[0] = 0;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
-    memcpy(bad, buf, n);
-    bad[n - 3] = 7; /* state of the last clock */
-    CHECK_INT(sla_record_decode(bad, n, &back), -1);
+    free(t);
+}
+
+static int decodes(const unsigned char *rec, size_t len)
+{
+    sla_record_view v;
+    return sla_record_decode(rec, len, &v) == 0;
+}
+#define DECODES(a) decodes(a, sizeof a)
+
+static void test_refused(void)
+{
+    /* Unknown versions. */
+    unsigned char v0[] = {0, 5, 0, 0, 0}, v4[] = {4, 5, 0, 0, 0, 0, 0, 0};
+    CHECK(!DECODES(v0) && !DECODES(v4));
+    /* The minimal records: no attributes, no clocks (v2: no ticket flags
+     * set; v3: generation 9 and no memos). */
+    unsigned char min1[] = {1, 5, 0, 0, 0}, min2[] = {2, 5, 0, 0, 0, 0},
+                  min3[] = {3, 5, 0, 9, 0, 0, 0, 0};
+    sla_record_view v;
+    CHECK_INT(sla_record_decode(min1, sizeof min1, &v), 0);
+    CHECK(v.version == 1 && v.last_ms == 5 && v.attrs_len == 0 && v.generation == 0 &&
+          v.memo_mask == 0 && !v.resolved);
+    CHECK_INT(sla_record_decode(min2, sizeof min2, &v), 0);
+    CHECK(v.version == 2 && v.generation == 0 && v.memo_mask == 0 && !v.resolved);
+    CHECK_INT(sla_record_decode(min3, sizeof min3, &v), 0);
+    CHECK(v.version == 3 && v.generation == 9 && !v.resolved);
+    /* A generation past 48 bits. */
+    unsigned char gen[] = {3, 5, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0, 0, 0};
+    CHECK(!DECODES(gen));
     /* Attributes that are not well-formed compact pairs. */
     unsigned char odd[] = {1, 0, 0, 3, 0, 'a', 0, 0};
-    CHECK_INT(sla_record_decode(odd, sizeof odd, &back), -1);
+    CHECK(!DECODES(odd));
     unsigned char unterminated[] = {1, 0, 0, 2, 'a', 'b', 0};
-    CHECK_INT(sla_record_decode(unterminated, sizeof unterminated, &back), -1);
+    CHECK(!DECODES(unterminated));
     /* A clock mask naming a metric that does not exist. */
-    unsigned char mask[] = {2, 0, 0, 0, 0, 0x80};
-    CHECK_INT(sla_record_decode(mask, sizeof mask, &back), -1);
+    unsigned char mask[] = {1, 0, 0, 0, 0x80};
+    CHECK(!DECODES(mask));
     /* Ticket flags this version does not know. */
     unsigned char flags[] = {2, 0, 0, 0, 0x02, 0};
-    CHECK_INT(sla_record_decode(flags, sizeof flags, &back), -1);
+    CHECK(!DECODES(flags));
     flags[4] = 0x01;
-    CHECK_INT(sla_record_decode(flags, sizeof flags, &back), 0);
-    CHECK_INT(back.resolved, 1);
+    CHECK_INT(sla_record_decode(flags, sizeof flags, &v), 0);
+    CHECK_INT(v.resolved, 1);
     /* A varint that never ends. */
     unsigned char endless[12] = {1};
     memset(endless + 1, 0xff, 11);
-    CHECK_INT(sla_record_decode(endless, sizeof endless, &back), -1);
-    /* The minimal record: no attributes, no clocks. */
-    unsigned char minimal[] = {2, 5, 0, 0, 0, 0};
-    CHECK_INT(sla_record_decode(minimal, sizeof minimal, &back), 0);
-    CHECK_INT(back.last_ms, 5);
-    CHECK_INT(back.attrs_len, 0);
-    CHECK_INT(back.resolved, 0);
+    CHECK(!DECODES(endless));
 
     /* Version 1 (no ticket flags) is still read: a met resolution clock
      * means the ticket was resolved, any other state that it was not. */
     unsigned char v1[] = {1, 5, 0, 0, 1u << SLA_METRIC_RESOLUTION, 0, 1, 0, SLA_CLOCK_MET, 0, 0};
-    CHECK_INT(sla_record_decode(v1, sizeof v1, &back), 0);
-    CHECK_INT(back.clocks[SLA_METRIC_RESOLUTION].cycle, 1);
-    CHECK_INT(back.resolved, 1);
+    CHECK_INT(sla_record_decode(v1, sizeof v1, &v), 0);
+    CHECK_INT(v.clocks[SLA_METRIC_RESOLUTION].cycle, 1);
+    CHECK_INT(v.resolved, 1);
     v1[8] = SLA_CLOCK_RUNNING;
-    CHECK_INT(sla_record_decode(v1, sizeof v1, &back), 0);
-    CHECK_INT(back.resolved, 0);
-    unsigned char v1_minimal[] = {1, 5, 0, 0, 0};
-    CHECK_INT(sla_record_decode(v1_minimal, sizeof v1_minimal, &back), 0);
-    CHECK_INT(back.resolved, 0);
+    CHECK_INT(sla_record_decode(v1, sizeof v1, &v), 0);
+    CHECK_INT(v.resolved, 0);
 
-    free(t);
+    /* One clock (first_response: resume 0, cycle 1, elapsed 0, running,
+     * no flags, fired 1) and its memo: deadline 16, 0 recoveries, "abc". */
+#define HEAD 3, 5, 0, 1, 0, 0, 0x01, 0, 1, 0, 1, 0
+    unsigned char good[] = {HEAD, 1, 0x01, 16, 0, 1, 3, 'a', 'b', 'c'};
+    CHECK(DECODES(good));
+    CHECK_INT(sla_record_decode(good, sizeof good, &v), 0);
+    CHECK(v.memo_mask == 1 && v.memos[0].deadline_ms == 16 && v.memos[0].nreceivers == 1);
+    unsigned char badstate[] = {3, 5, 0, 1, 0, 0, 0x01, 0, 1, 0, 7, 0, 1, 0};
+    CHECK(!DECODES(badstate));
+    unsigned char notfired[] = {HEAD, 0, 0x01, 16, 0, 0};
+    CHECK(!DECODES(notfired));
+    unsigned char absent[] = {HEAD, 1, 0x03, 16, 0, 0, 16, 0, 0};
+    CHECK(!DECODES(absent));
+    unsigned char memohigh[] = {HEAD, 1, 0x81, 16, 0, 0};
+    CHECK(!DECODES(memohigh));
+    unsigned char recov[] = {HEAD, 1, 0x01, 16, 0x80, 0x80, 0x80, 0x80, 0x10, 0};
+    CHECK(!DECODES(recov));
+    unsigned char emptyname[] = {HEAD, 1, 0x01, 16, 0, 1, 0};
+    CHECK(!DECODES(emptyname));
+    unsigned char badchar[] = {HEAD, 1, 0x01, 16, 0, 1, 2, 'a', 0x1f};
+    CHECK(!DECODES(badchar));
+    unsigned char twice[] = {HEAD, 1, 0x01, 16, 0, 2, 1, 'a', 1, 'a'};
+    CHECK(!DECODES(twice));
+    unsigned char overlong[] = {HEAD, 1, 0x01, 16, 0, 1, 5, 'a', 'b'};
+    CHECK(!DECODES(overlong));
+    /* At most SLA_MEMO_MAX_RECEIVERS names, each at most 64 bytes. */
+    unsigned char many[17 + 2 * 17] = {HEAD, 1, 0x01, 16, 0, 17};
+    size_t at = 17;
+    for (int i = 0; i < 17; i++) {
+        many[at++] = 1;
+        many[at++] = (unsigned char)('a' + i);
+    }
+    CHECK(!decodes(many, at));
+    many[16] = 16;
+    CHECK(decodes(many, at - 2));
+    unsigned char longname[18 + 65] = {HEAD, 1, 0x01, 16, 0, 1, 65};
+    memset(longname + 18, 'x', 65);
+    CHECK(!DECODES(longname));
+    longname[17] = 64;
+    CHECK(decodes(longname, sizeof longname - 1));
+#undef HEAD
+}
+
+/*
+ * Version-1 records as the previous encoder wrote them for ticket "V-1"
+ * (chat, subject "late") of v1_policies: opened at T0, and after its
+ * first_response breach at T0 + 30 s. The ids below are what that engine
+ * decided from them (breach, escalation to manager at T0 + 90 s, a reply
+ * at T0 + 3 min: recovered to both).
+ */
+static const char v1_policies[] =
+    "policies = ( { name = \"chat\"; match = { channel = \"chat\"; };\n"
+    "  first_response = { target = \"30s\"; recovered = true;\n"
+    "    escalate = ( { after = \"0s\"; notify = [ \"team_lead\" ]; },\n"
+    "                 { after = \"1m\"; notify = [ \"manager\" ]; } ); };\n"
+    "  resolution = { target = \"1h\"; escalate = ( { notify = [ \"team_lead\" ]; } ); }; } );\n";
+static const unsigned char v1_opened[] = {
+    0x01, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x0c, 0x01, 0x63, 0x68, 0x61, 0x74, 0x00,
+    0x08, 0x6c, 0x61, 0x74, 0x65, 0x00, 0x11, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00,
+    0x01, 0x00, 0x00, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00, 0x01, 0x00, 0x00};
+static const unsigned char v1_breached[] = {
+    0x01, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x0c, 0x01, 0x63, 0x68, 0x61, 0x74, 0x00,
+    0x08, 0x6c, 0x61, 0x74, 0x65, 0x00, 0x11, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00,
+    0x01, 0x00, 0x01, 0x80, 0xb0, 0xd0, 0xdb, 0xb8, 0x33, 0x01, 0x00, 0x01, 0x00, 0x00};
+#define V1_BREACH "esc_d733e3f14cb4eec3da0c171e07eb1fc6"
+#define V1_ESCALATION "esc_e903b9c6396a9cce5c97967e81deb5ee"
+#define V1_RECOVERED_LEAD "esc_43544325632e112a45594b169b788ea4"
+#define V1_RECOVERED_MANAGER "esc_09d2df7ee1f9e688ae9248cf5ae99ff4"
+
+/* Restore rec as V-1 into a fresh engine at `at`, run it to the reply. */
+static void run_restored(fixture *fx, const unsigned char *rec, size_t len, int64_t at)
+{
+    fx_take(fx);
+    sla_engine_free(fx->eng);
+    fx->eng = sla_engine_new(fx->cfg, at);
+    fx->seq = 100;
+    CHECK_INT(sla_engine_restore(fx->eng, "V-1", 3, rec, len, at), 0);
+    fx_run_until(fx, T0 + 2 * MIN);
+    fx_event(fx, T0 + 3 * MIN, "ticket", "V-1", "type", "agent.reply", NULL);
+}
+
+static int has_id(const fixture *fx, const char *id)
+{
+    for (size_t i = 0; i < fx->out.ndecisions; i++)
+        if (strcmp(fx->out.decisions[i].id, id) == 0)
+            return 1;
+    return 0;
+}
+
+/* The latest collected record of V-1, copied into buf; its length. */
+static size_t last_record(const fixture *fx, unsigned char *buf, size_t cap)
+{
+    for (size_t i = fx->out.nupserts; i-- > 0;)
+        if (fx->out.upserts[i].record_len <= cap) {
+            memcpy(buf, fx->out.upserts[i].record, fx->out.upserts[i].record_len);
+            return fx->out.upserts[i].record_len;
+        }
+    return 0;
+}
+
+static void test_version1(void)
+{
+    sla_record_view v;
+    CHECK_INT(sla_record_decode(v1_breached, sizeof v1_breached, &v), 0);
+    CHECK(v.version == 1 && v.generation == 0 && v.memo_mask == 0 &&
+          v.clocks[SLA_METRIC_FIRST_RESPONSE].fired == 1);
+
+    fixture fx;
+    CHECK(fx_init(&fx, v1_policies, T0) == 0);
+    /* From the opened state: every id as before. */
+    run_restored(&fx, v1_opened, sizeof v1_opened, T0);
+    CHECK_INT(fx.out.ndecisions, 4);
+    CHECK(has_id(&fx, V1_BREACH) && has_id(&fx, V1_ESCALATION) && has_id(&fx, V1_RECOVERED_LEAD) &&
+          has_id(&fx, V1_RECOVERED_MANAGER));
+    /* From the breached state: its memo is rebuilt from the ladder, so the
+     * recovered notices still reach the team lead told of the breach. */
+    run_restored(&fx, v1_breached, sizeof v1_breached, T0 + 31 * SEC);
+    CHECK_INT(fx.out.ndecisions, 3);
+    CHECK(has_id(&fx, V1_ESCALATION) && has_id(&fx, V1_RECOVERED_LEAD) &&
+          has_id(&fx, V1_RECOVERED_MANAGER));
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && d->deadline_ms == T0 + 30 * SEC);
+
+    /* Written again, the ticket is a version-2 record with generation 0
+     * and the rebuilt memo, and keeps its ids. */
+    fx_take(&fx);
+    sla_engine_free(fx.eng);
+    fx.eng = sla_engine_new(fx.cfg, T0 + 31 * SEC);
+    CHECK_INT(sla_engine_restore(fx.eng, "V-1", 3, v1_breached, sizeof v1_breached, T0 + 31 * SEC),
+              0);
+    fx_event(&fx, T0 + 40 * SEC, "ticket", "V-1", "type", "agent.update", NULL);
+    unsigned char v3[512];
+    size_t n = last_record(&fx, v3, sizeof v3);
+    CHECK_INT(sla_record_decode(v3, n, &v), 0);
+    CHECK(v.version == 3 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
+    CHECK(v.memos[0].deadline_ms == T0 + 30 * SEC && v.memos[0].nreceivers == 1 &&
+          v.memos[0].name_len[0] == 9 && memcmp(v.memos[0].names[0], "team_lead", 9) == 0);
+    run_restored(&fx, v3, n, T0 + 40 * SEC);
+    CHECK_INT(fx.out.ndecisions, 3);
+    CHECK(has_id(&fx, V1_ESCALATION) && has_id(&fx, V1_RECOVERED_LEAD) &&
+          has_id(&fx, V1_RECOVERED_MANAGER));
+    fx_release(&fx);
+}
+
+int main(void)
+{
+    test_round_trip();
+    test_refused();
+    test_version1();
     return CHECK_DONE();
 }
