@@ -51,6 +51,8 @@
 #include <unistd.h>
 
 #include "sla_log.h"
+#include "sla_webhook.h"
+#include "sla_webhook_sign.h"
 
 #define SECRET_MAX_BYTES 4096
 #define NAME_MAX_BYTES 64
@@ -885,6 +887,18 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
         r->line = config_setting_source_line(e);
         if (parse_group(ld, e, receiver_directives, r) < 0)
             return -1;
+        /* The same check the signing code makes, so that a secret that
+         * would make every delivery dead is refused here instead. */
+        if (r->secret && sla_webhook_check_secret(r) < 0) {
+            const config_setting_t *sf = config_setting_get_member(e, "secret_file");
+            if (r->format == SLA_FORMAT_JSON)
+                return fail(ld, sf,
+                            "receiver '%s': secret is not a Standard Webhooks key ('whsec_' "
+                            "and the base64 of 1-%d bytes)",
+                            quote(qb, r->name), SLA_SIGN_MAX_KEY);
+            return fail(ld, sf, "receiver '%s': secret is longer than %d bytes",
+                        quote(qb, r->name), SLA_SIGN_MAX_PLAIN);
+        }
         if (r->rate_per_second < 0)
             r->rate_per_second = formats[r->format].rate_per_second;
         if (r->rate_per_minute < 0)

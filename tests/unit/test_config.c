@@ -637,17 +637,93 @@ static void test_receivers(void)
                  "2: receivers.[1].name: receiver 'a' is defined twice");
 }
 
+/*
+ * A secret the receiver's format can never sign with is refused at load,
+ * naming the file, line and receiver, and never quoting the secret.
+ */
+static void test_secret_formats(void)
+{
+    static const char json[] =
+        "receivers = (\n"
+        "  { name = \"ok\"; url = \"http://a/\"; },\n"
+        "  { name = \"hd\"; url = \"http://b/\";\n"
+        "    secret_file = \"s.key\"; } );\n";
+    static const char want_json[] =
+        "4: receivers.[1].secret_file: receiver 'hd': secret is not a Standard Webhooks key "
+        "('whsec_' and the base64 of 1-256 bytes)";
+    char err[1024];
+
+    /* Not base64: '-', whitespace, the URL-safe alphabet, bits left over. */
+    static const char *const bad[] = {"whsec_do-not-print-me", "whsec_", "do not print",
+                                      "whsec_abc_def", "whsec_abd", "whsec_ YWJj"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file("s.key", 0600, bad[i]);
+        if (EXPECT_ERROR(json, want_json) < 0)
+            fprintf(stderr, "  secret #%zu\n", i);
+        sla_config *c = load(json, err, sizeof err);
+        CHECK(c == NULL && (i == 1 || strstr(err, bad[i]) == NULL)); /* #1 is the prefix */
+        sla_config_free(c);
+    }
+    /* Longer than 256 bytes once decoded. */
+    char big[400] = "whsec_";
+    memset(big + 6, 'A', 348);
+    big[354] = '\0';
+    write_file("s.key", 0600, big);
+    EXPECT_ERROR(json, want_json);
+
+    /* Good ones, with and without the prefix and padding. */
+    static const char *const good[] = {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "c2xhZA==",
+                                       "whsec_c2xhZA"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        write_file("s.key", 0600, good[i]);
+        sla_config *c = load(json, err, sizeof err);
+        CHECK(c != NULL);
+        if (c)
+            CHECK_STR(c->receivers[1].secret, good[i]);
+        else
+            fprintf(stderr, "  secret #%zu: %s\n", i, err);
+        sla_config_free(c);
+    }
+
+    /* DingTalk and Feishu sign with any string of at most 490 bytes. */
+    static const char *const plain[] = {"dingtalk", "feishu"};
+    for (size_t i = 0; i < 2; i++) {
+        char text[512], want[256], secret[600];
+        snprintf(text, sizeof text,
+                 "receivers = ( { name = \"bot\"; url = \"http://a/\"; format = \"%s\";\n"
+                 "                secret_file = \"s.key\"; } );\n",
+                 plain[i]);
+        memset(secret, 'S', 490);
+        secret[490] = '\0';
+        write_file("s.key", 0600, secret);
+        sla_config *c = load(text, err, sizeof err);
+        CHECK(c != NULL);
+        sla_config_free(c);
+        write_file("s.key", 0600, "SEC-not base64 at all!");
+        c = load(text, err, sizeof err);
+        CHECK(c != NULL);
+        sla_config_free(c);
+        secret[490] = 'S';
+        secret[491] = '\0';
+        write_file("s.key", 0600, secret);
+        snprintf(want, sizeof want,
+                 "2: receivers.[0].secret_file: receiver 'bot': secret is longer than 490 bytes");
+        EXPECT_ERROR(text, want);
+    }
+}
+
 static void test_secrets(void)
 {
     static const char secret[] = "do-not-print-me";
     char text[256], err[1024];
     snprintf(text, sizeof text,
-             "receivers = ( { name = \"a\"; url = \"http://a/\"; secret_file = \"s.key\"; } );\n");
+             "receivers = ( { name = \"a\"; url = \"http://a/\"; format = \"dingtalk\";\n"
+             "                secret_file = \"s.key\"; } );\n");
 
     write_file("s.key", 0644, "do-not-print-me\n");
     sla_config *c = load(text, err, sizeof err);
     CHECK(c == NULL);
-    CHECK(strstr(err, "1: receivers.[0].secret_file: secret file is readable by others") != NULL);
+    CHECK(strstr(err, "2: receivers.[0].secret_file: secret file is readable by others") != NULL);
     CHECK(strstr(err, secret) == NULL);
     sla_config_free(c);
 
@@ -659,14 +735,14 @@ static void test_secrets(void)
     sla_config_free(c);
 
     write_file("s.key", 0600, "\n");
-    EXPECT_ERROR(text, "1: receivers.[0].secret_file: secret file is empty");
+    EXPECT_ERROR(text, "2: receivers.[0].secret_file: secret file is empty");
 
     char *big = malloc(5000);
     memset(big, 'k', 4999);
     big[4999] = '\0';
     write_file("s.key", 0600, big);
     free(big);
-    EXPECT_ERROR(text, "1: receivers.[0].secret_file: secret file is larger than 4 KiB");
+    EXPECT_ERROR(text, "2: receivers.[0].secret_file: secret file is larger than 4 KiB");
 
     write_file("s.key", 0600, "line one\nline two\n");
     c = load(text, err, sizeof err);
@@ -674,6 +750,8 @@ static void test_secrets(void)
     if (c)
         CHECK_STR(c->receivers[0].secret, "line one\nline two");
     sla_config_free(c);
+
+    test_secret_formats();
 
     char want[600];
     snprintf(want, sizeof want, "~1: redis.password_file: cannot open '%s/nope.pw': No such file",
