@@ -166,6 +166,7 @@ static int restart_settings_differ(const sla_config *a, const sla_config *b)
            a->stream.limits.max_entry_bytes != b->stream.limits.max_entry_bytes ||
            a->stream.limits.max_fields != b->stream.limits.max_fields ||
            a->stream.limits.max_value_bytes != b->stream.limits.max_value_bytes ||
+           a->stream.limits.max_past_age_ms != b->stream.limits.max_past_age_ms ||
            str_differ(a->control_socket, b->control_socket) ||
            str_differ(a->http_listen, b->http_listen) ||
            str_differ(a->delivery.group, b->delivery.group);

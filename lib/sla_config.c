@@ -1324,6 +1324,8 @@ static const directive stream_directives[] = {
     MS_DIRECTIVE("block", parse_int, stream.block_ms, 100, 60000),
     MS_DIRECTIVE("claim_idle", parse_int, stream.claim_idle_ms, 1000, 86400000),
     MS_DIRECTIVE("max_future_skew", parse_int64, stream.max_future_skew_ms, 0, 7LL * 86400000),
+    MS_DIRECTIVE("max_past_age", parse_int64, stream.limits.max_past_age_ms, 3600000,
+                 3660LL * 86400000),
     NUM("max_entry_bytes", parse_size, CFG(stream.limits.max_entry_bytes), 1024, 16 << 20),
     NUM("max_fields", parse_size, CFG(stream.limits.max_fields), 4, SLA_EVENT_MAX_FIELDS),
     NUM("max_value_bytes", parse_size, CFG(stream.limits.max_value_bytes), 64, 16 << 20),

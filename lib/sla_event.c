@@ -33,6 +33,7 @@
  */
 #include "sla_event.h"
 
+#include "sla_duration.h"
 #include "sla_metric.h"
 #include "sla_timefmt.h"
 
@@ -129,6 +130,8 @@ typedef struct parse_ctx {
     sla_event *ev;
     char *reason;
     size_t reason_len;
+    int64_t id_ms;       /* the entry id's time: the reference for max_past_ms */
+    int64_t max_past_ms; /* 0 = no bound */
 } parse_ctx;
 
 static int take_ts(parse_ctx *c, const sla_field *f);
@@ -255,6 +258,7 @@ void sla_event_limits_default(sla_event_limits *lim)
     lim->max_entry_bytes = 65536;
     lim->max_fields = 64;
     lim->max_value_bytes = 8192;
+    lim->max_past_age_ms = INT64_C(30) * 86400000;
 }
 
 /* --- reserved field values ------------------------------------------------- */
@@ -269,6 +273,17 @@ static int take_time(parse_ctx *c, const sla_field *f, int64_t *out, int code)
         return fail(c->reason, c->reason_len, code,
                     "%.*s '%s' is neither integer milliseconds nor RFC 3339", (int)f->key_len,
                     f->key, q);
+    }
+    /* id_ms >= 0 and the bound is at most years: no overflow. */
+    if (c->max_past_ms > 0 && *out < c->id_ms - c->max_past_ms) {
+        char ago[32], lim[32];
+        quote(q, f->val, f->val_len);
+        sla_ms_format(c->id_ms - *out, ago, sizeof ago);
+        sla_ms_format(c->max_past_ms, lim, sizeof lim);
+        return fail(c->reason, c->reason_len, code,
+                    "%.*s '%s' is %s before the entry reached the stream, more than "
+                    "stream.max_past_age (%s)",
+                    (int)f->key_len, f->key, q, ago, lim);
     }
     return 0;
 }
@@ -441,7 +456,7 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
                     const sla_event_limits *lim, char *reason, size_t reason_len)
 {
     sla_event_limits defaults;
-    parse_ctx c = {ev, reason, reason_len};
+    parse_ctx c = {ev, reason, reason_len, id_ms, 0};
     int at[F_COUNT];
     size_t attr_pos[F_COUNT];
     char q[QUOTE_BUF];
@@ -451,6 +466,7 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
         sla_event_limits_default(&defaults);
         lim = &defaults;
     }
+    c.max_past_ms = lim->max_past_age_ms > 0 && id_ms >= 0 ? lim->max_past_age_ms : 0;
     if (reason && reason_len)
         reason[0] = '\0';
     ev->type = SLA_EV_TICKET_OPENED;

@@ -13,8 +13,10 @@
  *   - `ticket` is present, 1..128 bytes, no control characters (< 0x20,
  *     0x7f);
  *   - `type` is present and one of the known types;
- *   - `ts` when present is integer ms or RFC 3339 (sla_timefmt);
- *   - `due` is required by and only meaningful for callback.scheduled;
+ *   - `ts` when present is integer ms or RFC 3339 (sla_timefmt), not
+ *     earlier than limits.max_past_age_ms before the entry id's time;
+ *   - `due` is required by and only meaningful for callback.scheduled, and
+ *     bounded in the past like `ts`;
  *   - `satisfaction`, when present on followup.done, is an integer 1..5;
  *   - `metric` on escalation.ack, when present, names a metric;
  *   - every value is at most limits.max_value_bytes and has no control
@@ -79,6 +81,13 @@ typedef struct sla_event_limits {
     size_t max_entry_bytes; /* default 65536 */
     size_t max_fields;      /* default 64, at most SLA_EVENT_MAX_FIELDS */
     size_t max_value_bytes; /* default 8192 */
+    /*
+     * `ts` and `due` earlier than the entry id's time minus this are
+     * refused (bad_ts / bad_due); 0 = no bound. Measured from the id, not
+     * from a clock, so that every replay of an entry decides the same.
+     * Default 30 days.
+     */
+    int64_t max_past_age_ms;
 } sla_event_limits;
 
 #define SLA_EVENT_MAX_FIELDS 256

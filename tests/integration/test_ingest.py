@@ -21,6 +21,10 @@ BAD_KINDS = [
     ("no_ticket", lambda i: {"type": "ticket.opened", "channel": "email", "n": str(i)}),
     ("unknown_type", lambda i: {"ticket": "bad-%d" % i, "type": "ticket.exploded"}),
     ("bad_ts", lambda i: {"ticket": "bad-%d" % i, "type": "ticket.opened", "ts": "yesterday"}),
+    # Older than stream.max_past_age (30 days) before the entry reached Redis.
+    ("bad_ts", lambda i: {"ticket": "old-%d" % i, "type": "ticket.opened", "ts": "0"}),
+    ("bad_due", lambda i: {"ticket": "T1", "type": "callback.scheduled",
+                           "due": "1970-01-01T00:00:00Z"}),
     ("oversize", lambda i: {"ticket": "bad-%d" % i, "type": "ticket.opened",
                             "subject": "x" * 9000}),
     ("bad_satisfaction", lambda i: {"ticket": "bad-%d" % i, "type": "followup.done",

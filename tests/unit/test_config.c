@@ -107,6 +107,7 @@ static void test_minimal(void)
     CHECK_INT(c->stream.block_ms, 2000);
     CHECK_INT(c->stream.claim_idle_ms, 60000);
     CHECK_INT(c->stream.max_future_skew_ms, 300000);
+    CHECK_INT(c->stream.limits.max_past_age_ms, INT64_C(30) * 86400000);
     CHECK_INT(c->stream.limits.max_entry_bytes, 65536);
     CHECK_INT(c->stream.limits.max_fields, 64);
     CHECK_INT(c->stream.limits.max_value_bytes, 8192);
@@ -129,7 +130,7 @@ static const char full_conf[] =
     "          password_file = \"redis.pw\"; db = 3; connect_timeout = \"1500ms\"; };\n"
     "stream = { prefix = \"{p0}:\"; group = \"g\"; consumer = \"c-1\"; batch = 10; block = \"1s\";\n"
     "           claim_idle = 30000; max_future_skew = \"1m\"; max_entry_bytes = 4096;\n"
-    "           max_fields = 16; max_value_bytes = 1024; };\n"
+    "           max_fields = 16; max_value_bytes = 1024; max_past_age = \"7d\"; };\n"
     "control = { socket = \"/tmp/slad.sock\"; };\n"
     "http = { listen = \"\"; };\n"
     "clocks = { ring_seconds = 6; pausable = [ \"resolution\" ]; };\n"
@@ -192,6 +193,7 @@ static void test_full(void)
     CHECK_INT(c->stream.block_ms, 1000);
     CHECK_INT(c->stream.claim_idle_ms, 30000);
     CHECK_INT(c->stream.max_future_skew_ms, 60000);
+    CHECK_INT(c->stream.limits.max_past_age_ms, INT64_C(7) * 86400000);
     CHECK_INT(c->stream.limits.max_entry_bytes, 4096);
     CHECK_INT(c->stream.limits.max_fields, 16);
     CHECK_INT(c->stream.limits.max_value_bytes, 1024);
