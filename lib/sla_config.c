@@ -44,6 +44,7 @@
 #include <libconfig.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1367,6 +1368,29 @@ static const directive revisit_directives[] = {
 };
 
 /* Table order is load order: what policies refer to comes before them. */
+#define RULE(f) offsetof(sla_retention_rule, f)
+static const directive retention_rule_directives[] = {
+    {.name = "max_age", .parse = parse_int64, .offset = RULE(max_age_ms), .flags = D_DURATION,
+     .min = 0, .max = 3660LL * 86400000},
+    NUM("max_count", parse_int64, RULE(max_count), 0, 2000000000),
+    {0},
+};
+#undef RULE
+
+static const directive retention_directives[] = {
+    MS_DIRECTIVE("interval", parse_int64, retention.interval_ms, 1000, 86400000),
+    NUM("step", parse_int, CFG(retention.step), 100, 1000000),
+    {.name = "events", .parse = parse_section, .offset = CFG(retention.events),
+     .sub = retention_rule_directives},
+    {.name = "escalations", .parse = parse_section, .offset = CFG(retention.escalations),
+     .sub = retention_rule_directives},
+    {.name = "dead", .parse = parse_section, .offset = CFG(retention.dead),
+     .sub = retention_rule_directives},
+    {.name = "deliveries_dead", .parse = parse_section, .offset = CFG(retention.deliveries_dead),
+     .sub = retention_rule_directives},
+    {0},
+};
+
 static const directive top_directives[] = {
     {.name = "log_level", .parse = parse_log_level, .offset = CFG(log_level)},
     {.name = "redis", .parse = parse_section, .sub = redis_directives},
@@ -1374,6 +1398,7 @@ static const directive top_directives[] = {
     {.name = "control", .parse = parse_section, .sub = control_directives},
     {.name = "http", .parse = parse_section, .sub = http_directives},
     {.name = "delivery", .parse = parse_section, .sub = delivery_directives},
+    {.name = "retention", .parse = parse_section, .sub = retention_directives},
     {.name = "clocks", .parse = parse_section, .sub = clocks_directives},
     {.name = "revisit", .parse = parse_section, .sub = revisit_directives},
     {.name = "calendars", .parse = parse_calendars},
@@ -1405,6 +1430,12 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->delivery.backoff_base_ms = 1000;
     cfg->delivery.backoff_cap_ms = 600000;
     cfg->delivery.max_in_flight = 32;
+    cfg->retention.interval_ms = 60000;
+    cfg->retention.step = 10000;
+    cfg->retention.events = (sla_retention_rule){7LL * 86400000, 10000000};
+    cfg->retention.escalations = (sla_retention_rule){30LL * 86400000, 1000000};
+    cfg->retention.dead = (sla_retention_rule){30LL * 86400000, 10000};
+    cfg->retention.deliveries_dead = (sla_retention_rule){30LL * 86400000, 100000};
     cfg->ring_ms = 5000;
     cfg->pausable_mask = 1u << SLA_METRIC_RESOLUTION | 1u << SLA_METRIC_PERIODIC_UPDATE;
     cfg->revisit[SLA_REVISIT_SATISFIED] = (sla_span){.days = 90};

@@ -763,6 +763,51 @@ static void test_secrets(void)
                  "1: redis.password_file: '/' is not a regular file");
 }
 
+/* Stream retention: defaults for a real deployment, durations, counts, 0 = off. */
+static void test_retention(void)
+{
+    char err[1024];
+    sla_config *c = load("", err, sizeof err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(c->retention.interval_ms, 60000);
+        CHECK_INT(c->retention.step, 10000);
+        CHECK_INT(c->retention.events.max_age_ms, INT64_C(7) * 86400000);
+        CHECK_INT(c->retention.events.max_count, 10000000);
+        CHECK_INT(c->retention.escalations.max_age_ms, INT64_C(30) * 86400000);
+        CHECK_INT(c->retention.escalations.max_count, 1000000);
+        CHECK_INT(c->retention.dead.max_age_ms, INT64_C(30) * 86400000);
+        CHECK_INT(c->retention.dead.max_count, 10000);
+        CHECK_INT(c->retention.deliveries_dead.max_age_ms, INT64_C(30) * 86400000);
+        CHECK_INT(c->retention.deliveries_dead.max_count, 100000);
+    }
+    sla_config_free(c);
+    c = load("retention = { interval = \"10s\"; step = 500;\n"
+             "  events = { max_age = \"2d\"; max_count = 0; };\n"
+             "  dead = { max_age = 0; max_count = 50; }; };\n",
+             err, sizeof err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(c->retention.interval_ms, 10000);
+        CHECK_INT(c->retention.step, 500);
+        CHECK_INT(c->retention.events.max_age_ms, INT64_C(2) * 86400000);
+        CHECK_INT(c->retention.events.max_count, 0);
+        CHECK_INT(c->retention.dead.max_age_ms, 0);
+        CHECK_INT(c->retention.dead.max_count, 50);
+        CHECK_INT(c->retention.escalations.max_count, 1000000); /* untouched */
+    } else {
+        fprintf(stderr, "  %s\n", err);
+    }
+    sla_config_free(c);
+    EXPECT_ERROR("retention = { events = { max_age = \"soon\"; }; };\n",
+                 "~1: retention.events.max_age: ");
+    EXPECT_ERROR("retention = { dead = { max_count = -1; }; };\n",
+                 "~1: retention.dead.max_count: ");
+    EXPECT_ERROR("retention = { events = { max_len = 5; }; };\n",
+                 "1: retention.events.max_len: unknown setting");
+    EXPECT_ERROR("retention = { step = 5; };\n", "~1: retention.step: ");
+}
+
 /* The delivery group: defaults, durations, the derived group name, limits. */
 static void test_delivery(void)
 {
@@ -861,6 +906,7 @@ int main(void)
     test_policies();
     test_receivers();
     test_secrets();
+    test_retention();
     test_calendars();
     test_delivery();
 
