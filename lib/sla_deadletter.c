@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NOTE_QUOTE_MAX 40
-
 size_t sla_utf8_cut(const char *s, size_t len, size_t max)
 {
     if (len <= max)
@@ -55,32 +53,6 @@ static void note_add(note_buf *nb, const char *piece)
     nb->used += plen;
 }
 
-/* s[0..len) escaped for the note: at most NOTE_QUOTE_MAX bytes, "..." when cut. */
-static void note_quote(char out[NOTE_QUOTE_MAX * 4 + 4], const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = len > NOTE_QUOTE_MAX ? NOTE_QUOTE_MAX : len, o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\\' || c == '\'') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c >= 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    if (len > n) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
 size_t sla_dead_excerpt(const sla_field *fields, size_t n, size_t total,
                         const sla_event_limits *lim, sla_field *out, char *note,
                         size_t note_len)
@@ -114,8 +86,8 @@ size_t sla_dead_excerpt(const sla_field *fields, size_t n, size_t total,
         used += klen + vlen;
         out[i] = (sla_field){f->key, klen, f->val, vlen};
         if (cut_key || cut_val) {
-            char q[NOTE_QUOTE_MAX * 4 + 4], piece[NOTE_QUOTE_MAX * 4 + 64];
-            note_quote(q, f->key, f->key_len);
+            char q[SLA_EVENT_QUOTE_SIZE], piece[SLA_EVENT_QUOTE_SIZE + 64];
+            sla_event_quote(q, f->key, f->key_len);
             snprintf(piece, sizeof piece, "%s'%s' (%s%zu bytes)", ncut ? ", " : "cut ", q,
                      cut_val ? "" : "name of ", cut_val ? f->val_len : f->key_len);
             note_add(&nb, piece);

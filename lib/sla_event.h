@@ -129,6 +129,13 @@ void sla_event_limits_default(sla_event_limits *lim);
 int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id_ms,
                     const sla_event_limits *lim, char *reason, size_t reason_len);
 
+/*
+ * s[0..len) as reasons quote input: escaped (\\, \', other bytes outside
+ * 0x20..0x7e as \xNN), cut at 40 bytes followed by "...", NUL-terminated.
+ */
+#define SLA_EVENT_QUOTE_SIZE (40 * 4 + sizeof "..." + 1)
+void sla_event_quote(char out[SLA_EVENT_QUOTE_SIZE], const char *s, size_t len);
+
 /* "ticket.opened" ...; NULL when out of range. */
 const char *sla_event_type_name(int type);
 /* "oversize" ... for an enum sla_event_error; "none" for 0. */
