@@ -5,31 +5,15 @@
  * One pass over the fields kept: each name and value is either kept whole
  * or cut to an excerpt, deciding in input order so that the first fields,
  * which usually say what the entry was (ticket, type), are the ones kept
- * whole. The work per field is constant (the UTF-8 cut looks at most at
- * four bytes), never proportional to the size of a value.
+ * whole. The work per field is bounded by the excerpt (sla_utf8_cut walks
+ * at most SLA_DEAD_EXCERPT bytes), never proportional to the size of a value.
  */
 #include "sla_deadletter.h"
 
 #include <stdio.h>
 #include <string.h>
 
-size_t sla_utf8_cut(const char *s, size_t len, size_t max)
-{
-    if (len <= max)
-        return len;
-    size_t cut = max;
-    /* Back over at most three continuation bytes to the sequence's lead. */
-    size_t back = 0;
-    while (back < 3 && cut - back > 0 && ((unsigned char)s[cut - back] & 0xc0) == 0x80)
-        back++;
-    if (back == 0)
-        return cut; /* s[cut] starts a character (or is not UTF-8) */
-    unsigned char lead = (unsigned char)s[cut - back];
-    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
-    if (need > back) /* the sequence at cut - back runs past the cut */
-        return cut - back;
-    return cut;
-}
+#include "sla_textwidth.h"
 
 /* The note being written; once full, it ends with "..." and takes no more. */
 typedef struct note_buf {

@@ -39,13 +39,7 @@
 /* Room the note needs; a longer one is cut with "...". */
 #define SLA_DEAD_NOTE_SIZE 1024
 
-/*
- * Length of the longest prefix of s[0..len) of at most max bytes that does
- * not end inside a UTF-8 sequence: a cut never leaves a lead byte without
- * its continuation bytes. Bytes that are not UTF-8 are taken as single
- * bytes.
- */
-size_t sla_utf8_cut(const char *s, size_t len, size_t max);
+/* Excerpts are cut on a character boundary by sla_utf8_cut (sla_textwidth.h). */
 
 /*
  * Bound fields[0..n) of an entry that has total fields in all (total >= n:

@@ -3,6 +3,7 @@
  * cuts, excerpts of oversize names and values, dropped fields, the note.
  */
 #include "sla_deadletter.h"
+#include "sla_textwidth.h"
 
 #include <stdlib.h>
 #include <string.h>
