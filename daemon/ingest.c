@@ -76,6 +76,7 @@ static struct {
     sla_streamid applied; /* the last entry applied in stream order to this engine */
     int have_applied;
     int probing;         /* an XINFO GROUPS is in flight */
+    int lag_unknown_logged;
     uintptr_t probe_epoch;
     int64_t probe_sent_ms;
     struct event *probe_retry;
@@ -281,15 +282,21 @@ static void ingest_on_probe(redisAsyncContext *ac, void *reply, void *privdata)
     if ((uintptr_t)privdata != ing.probe_epoch || ing.probe_epoch != ing.epoch ||
         ing.engine == NULL || reply == NULL)
         return; /* a newer engine or a lost link: its own flushes ask again */
-    long long lag, pending;
+    long long lag = 0, pending = -1;
     sla_streamid delivered;
-    if (probe_parse(reply, ing.group, &lag, &pending, &delivered) == 0 && lag == 0 &&
+    int parsed = probe_parse(reply, ing.group, &lag, &pending, &delivered) == 0;
+    if (parsed && lag == 0 &&
         (pending == 0 ||
          (ing.have_applied && sla_streamid_cmp(&ing.applied, &delivered) >= 0))) {
         /* Nothing reached the stream before the request that is not applied. */
         store_input_confirmed(ing.probe_sent_ms);
         store_tick(NULL);
         return;
+    }
+    if (parsed && lag < 0 && !ing.lag_unknown_logged) {
+        sla_warning("ingest: redis cannot tell the lag of group %s (entries deleted with XDEL?); "
+                    "deadlines fire as the entries before them are read", ing.group);
+        ing.lag_unknown_logged = 1;
     }
     /* Entries on their way, a commit not yet acknowledged, or a lag Redis
      * cannot tell: ask again shortly while something stays due. */
