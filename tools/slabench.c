@@ -2146,7 +2146,7 @@ static void usage(FILE *out)
             "no breach of a call answered in time). Prints a table and one line\n"
             "\"JSON: {...}\". The catch-up phase waits for the 15 s pickup deadlines.\n"
             "\n"
-            "  --smoke            small sizes, for CI (about 25 s, 16 of them waiting for\n"
+            "  --smoke            small sizes, for CI (about 30 s, 16 of them waiting for\n"
             "                     the catch-up phase's deadlines)\n"
             "  --entries N        mixed entries for the ingest figures (1000000)\n"
             "  --open N           open tickets for memory and restart (1000000)\n"
