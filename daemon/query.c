@@ -28,9 +28,6 @@ struct query {
     void *arg;
 };
 
-static size_t running;
-static uint64_t slices;
-
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -43,7 +40,6 @@ static void query_free(query *q)
     event_free(q->ev);
     sla_listquery_free(q->lq);
     free(q);
-    running--;
 }
 
 /* The next slice after the loop has polled once: a zero timeout rather
@@ -59,7 +55,6 @@ static void query_on_slice(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     query *q = arg;
-    slices++;
     sla_engine *e = store_engine();
     if (e == NULL || store_engine_serial() != q->serial) {
         q->done(NULL, NULL, "the state was reloaded from redis while the query ran; try again",
@@ -99,7 +94,6 @@ query *query_start(struct event_base *base, int breached, int64_t now_ms, int64_
     q->serial = store_engine_serial();
     q->done = done;
     q->arg = arg;
-    running++;
     query_next_slice(q);
     return q;
 }
@@ -109,6 +103,3 @@ void query_cancel(query *q)
     if (q)
         query_free(q);
 }
-
-size_t query_running(void) { return running; }
-uint64_t query_slices_total(void) { return slices; }

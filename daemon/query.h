@@ -49,8 +49,4 @@ query *query_start(struct event_base *base, int breached, int64_t now_ms, int64_
 /* Stop a query whose done has not been called yet; done will not be. */
 void query_cancel(query *q);
 
-/* Queries running now, and slices run in all (for tests and metrics). */
-size_t query_running(void);
-uint64_t query_slices_total(void);
-
 #endif
