@@ -94,7 +94,7 @@ static json_t *alert(const sla_am_alert *a, const sla_receiver *rc, int64_t now_
     sla_format_rfc3339(d->deadline_ms, deadline, sizeof(deadline));
     sla_format_title(d, &summary);
     sla_format_text(d, SLA_MARKUP_PLAIN, &text);
-    if (why && a->state != SLA_AM_MET) { /* a recovered notice says so itself */
+    if (why && d->kind != SLA_DECISION_RECOVERED) { /* a recovered notice says so itself */
         sla_format_buf_printf(&summary, " (%s)", why);
         sla_format_buf_printf(&text, "\nResolved: %s", why);
     }
