@@ -46,6 +46,12 @@
  * planned by sla_backoff whose budget counts from the record's fired_ms,
  * so a restart does not reset it. A Retry-After pauses the whole receiver.
  *
+ * One-shot posts (deliver_post): a message that is not an outbox record
+ * (an Alertmanager alert sent again to keep it alive, daemon/alerts.c)
+ * goes through the same multi handle and request slots, once, without
+ * retries, rate limit or dead letter; whoever posts it sends it again
+ * anyway. Records delivered are shown to the observer (deliver_observe).
+ *
  * Shutdown: no new reads or attempts; requests in flight get a grace
  * period, whatever they deliver is acknowledged, the rest stays pending
  * in the outbox for the next start.
@@ -71,6 +77,7 @@
 #include <hiredis/hiredis.h>
 
 #include "priority.h"
+#include "sla_alertmanager.h"
 #include "sla_backoff.h"
 #include "sla_deadletter.h"
 #include "sla_log.h"
@@ -130,13 +137,14 @@ struct deliver_target {
     size_t ready;
     struct event *timer;        /* limiter or pause over */
     uint64_t n_delivered, n_retry, n_failed, n_dead;
+    int post_failing;           /* the last one-shot post failed */
     deliver_target *next;
 };
 
 typedef struct deliver_msg {
     deliver_target *target;
     deliver_rec **recs;
-    size_t n;
+    size_t n;                   /* 0: a one-shot post (deliver_post) */
     int format;
     CURL *easy;
     struct curl_slist *headers;
@@ -185,6 +193,8 @@ static struct {
     struct event *grace_timer;
     deliver_done_fn *done_fn;
     void *done_arg;
+    deliver_observe_fn *observe_fn;
+    void *observe_arg;
 
     deliver_stats stats;
 } dlv;
@@ -755,6 +765,16 @@ static void deliver_msg_done(deliver_msg *m, CURLcode result)
     deliver_target *t = m->target;
     if (res.verdict == SLA_DELIVERY_RETRY_AFTER && res.retry_after_ms > 0)
         t->paused_until = now + res.retry_after_ms;
+    if (m->n == 0) { /* a one-shot post: nothing to settle, it is sent again anyway */
+        int failing = res.verdict != SLA_DELIVERY_DELIVERED;
+        if (failing && !t->post_failing)
+            sla_warning("receiver %s: alerts sent again fail (%s); trying at the next interval",
+                        t->name, res.reason);
+        else if (!failing && t->post_failing)
+            sla_info("receiver %s: alerts sent again are accepted again", t->name);
+        t->post_failing = failing;
+        return;
+    }
     if (res.verdict == SLA_DELIVERY_DELIVERED && m->n > 1)
         dlv.stats.digests++;
     for (size_t i = 0; i < m->n; i++) {
@@ -767,6 +787,8 @@ static void deliver_msg_done(deliver_msg *m, CURLcode result)
             dlv.stats.delivered++;
             t->n_delivered++;
             r->last_error[0] = '\0';
+            if (dlv.observe_fn)
+                dlv.observe_fn(&r->d, dlv.observe_arg);
             deliver_done(r, 0, NULL);
             sla_debug("delivery %s to %s: delivered (HTTP %ld, attempt %d)", r->d.id,
                       r->d.receiver, status, r->attempts);
@@ -825,6 +847,22 @@ static void deliver_check_done(void)
 
 /* --- sending ------------------------------------------------------------ */
 
+/* The alerts of decisions ds[0..n-1], as sla_webhook_build would make
+ * them, and with the runbook of each one's policy. */
+static int deliver_build_alerts(const sla_decision **ds, size_t n, const sla_receiver *rc,
+                                int64_t now, sla_webhook_request *req)
+{
+    sla_am_alert *as = calloc(n, sizeof *as);
+    if (as == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        as[i] = (sla_am_alert){ds[i], sla_am_state_of(ds[i]),
+                               sla_am_policy_runbook(dlv.cfg, ds[i]->policy)};
+    int err = sla_am_build(as, n, rc, now, req);
+    free(as);
+    return err;
+}
+
 /* Send the first n ready records of t as one request (n > 1: a digest). */
 static void deliver_send_msg(deliver_target *t, size_t n, int64_t now)
 {
@@ -849,7 +887,11 @@ static void deliver_send_msg(deliver_target *t, size_t n, int64_t now)
     m->n = n;
     m->format = rc->format;
     sla_webhook_request_init(&m->req);
-    int err = n == 1 ? sla_webhook_build(ds[0], rc, now, &m->req)
+    int err;
+    if (rc->format == SLA_FORMAT_ALERTMANAGER) /* with the policy's runbook */
+        err = deliver_build_alerts(ds, n, rc, now, &m->req);
+    else
+        err = n == 1 ? sla_webhook_build(ds[0], rc, now, &m->req)
                      : sla_webhook_build_digest(ds, n, rc, now, &m->req);
     free(ds);
     if (err == 0)
@@ -926,6 +968,50 @@ static void deliver_pump(void)
         }
     }
     deliver_flush_writes();
+}
+
+int deliver_can_post(const char *receiver)
+{
+    if (dlv.stopping || dlv.multi == NULL)
+        return -EBUSY;
+    if (sla_config_receiver_index(dlv.cfg, receiver) < 0)
+        return -ENOENT;
+    deliver_target *t = deliver_target_get(receiver);
+    if (dlv.in_flight >= (size_t)dlv.max_in_flight ||
+        (t && t->paused_until > wakeup_now_ms()))
+        return -EBUSY;
+    return 0;
+}
+
+int deliver_post(const char *receiver, sla_webhook_request *req)
+{
+    int err = deliver_can_post(receiver);
+    deliver_target *t = err ? NULL : deliver_target_for(receiver);
+    deliver_msg *m = t ? calloc(1, sizeof *m) : NULL;
+    if (m == NULL) {
+        sla_webhook_request_release(req);
+        return err ? err : -ENOMEM;
+    }
+    m->target = t;
+    m->format = dlv.cfg->receivers[t->index].format;
+    m->req = *req;
+    sla_webhook_request_init(req);
+    if ((err = deliver_msg_start(m)) < 0) {
+        deliver_msg_free(m);
+        return err;
+    }
+    m->next = dlv.msgs;
+    if (dlv.msgs)
+        dlv.msgs->prev = m;
+    dlv.msgs = m;
+    dlv.in_flight++;
+    return 0;
+}
+
+void deliver_observe(deliver_observe_fn *fn, void *arg)
+{
+    dlv.observe_fn = fn;
+    dlv.observe_arg = arg;
 }
 
 static void deliver_on_rec_timer(evutil_socket_t fd, short what, void *arg)

@@ -25,7 +25,9 @@
 
 #include "redis_link.h"
 #include "sla_config.h"
+#include "sla_engine.h"
 #include "sla_keys.h"
+#include "sla_webhook.h"
 
 typedef struct deliver_item {
     const char *record_id;   /* the escalation id = webhook-id */
@@ -66,5 +68,21 @@ void deliver_set_config(const sla_config *cfg);
 typedef void deliver_done_fn(void *arg);
 void deliver_stop(int grace_ms, deliver_done_fn *done_fn, void *arg);
 void deliver_finish(void);
+
+/*
+ * One-shot posts: req (its url, headers and body built for the receiver)
+ * is sent once to receiver, without retries, rate limit or dead letter,
+ * for messages that are sent again anyway (alerts kept alive). req is
+ * taken (left empty) in every case. 0 when started; -EBUSY when every
+ * request slot is in use, the receiver asked for a pause (Retry-After) or
+ * delivery stops; -ENOENT for an unknown receiver. deliver_can_post() says
+ * the same without sending.
+ */
+int deliver_can_post(const char *receiver);
+int deliver_post(const char *receiver, sla_webhook_request *req);
+
+/* fn sees each record once it was delivered (borrowed for the call); NULL stops it. */
+typedef void deliver_observe_fn(const sla_decision *d, void *arg);
+void deliver_observe(deliver_observe_fn *fn, void *arg);
 
 #endif

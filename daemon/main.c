@@ -16,6 +16,8 @@
  *                     command link is up
  *   8. ingest         starts reading once the engine is loaded
  *   8b. deliver       outbox to receivers, from its own consumer group
+ *   8c. alerts        Alertmanager alerts kept alive while breached; told
+ *                     of deliveries and of the engine coming and going
  *   9. timers         the engine's alarm, the systemd watchdog
  *   9b. control, http counters and samples (stats), the control socket
  *                     and /metrics; slactl reload runs main_reload(), the
@@ -46,6 +48,7 @@
 
 #include <event2/event.h>
 
+#include "alerts.h"
 #include "control.h"
 #include "deliver.h"
 #include "http.h"
@@ -99,9 +102,11 @@ static void main_on_store_state(int ready, void *arg)
     if (ready) {
         notify_status("running");
         ingest_resume(store_engine());
+        alerts_engine(store_engine());
     } else {
         notify_status("rebuilding state from redis");
         ingest_suspend();
+        alerts_engine(NULL);
     }
 }
 
@@ -190,6 +195,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     slad.cfg = fresh;
     store_set_config(fresh, wakeup_now_ms());
     deliver_set_config(fresh);
+    alerts_set_config(fresh);
     retention_set_config(fresh);
     control_set_config(fresh);
     sla_config_free(old);
@@ -362,6 +368,12 @@ int main(int argc, char **argv)
         sla_err("cannot initialise delivery");
         goto out;
     }
+    /* 8c. alerts */
+    if (alerts_init(slad.base, slad.cfg) < 0) {
+        sla_err("cannot initialise alerts");
+        goto out;
+    }
+    deliver_observe(alerts_on_delivered, NULL);
     /* 9. timers */
     if (wakeup_init(slad.base, store_tick, NULL) < 0 || notify_init(slad.base) < 0) {
         sla_err("cannot create timers");
@@ -400,6 +412,7 @@ out:
     stats_finish();
     notify_finish();
     wakeup_finish();
+    alerts_finish();
     deliver_finish();
     ingest_finish();
     store_finish();

@@ -865,6 +865,9 @@ static const directive receiver_directives[] = {
     {.name = "secret_file", .parse = parse_secret, .offset = RCV(secret)},
     NUM("rate_per_second", parse_int, RCV(rate_per_second), 0, 100000),
     NUM("rate_per_minute", parse_int, RCV(rate_per_minute), 0, 1000000),
+    {.name = "resend_interval", .parse = parse_int64, .offset = RCV(resend_interval_ms),
+     .flags = D_DURATION, .min = 1000, .max = 3600000},
+    {.name = "runbook_url", .parse = parse_url, .offset = RCV(runbook_url)},
     {0},
 };
 
@@ -885,6 +888,7 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
         cfg->nreceivers = i + 1;
         r->format = SLA_FORMAT_JSON;
         r->rate_per_second = r->rate_per_minute = -1; /* not set */
+        r->resend_interval_ms = 60000;
         r->line = config_setting_source_line(e);
         if (parse_group(ld, e, receiver_directives, r) < 0)
             return -1;
@@ -1227,6 +1231,7 @@ static int parse_metric(loader *ld, const config_setting_t *s, void *field, cons
 static const directive policy_directives[] = {
     {.name = "name", .parse = parse_name, .offset = offsetof(sla_policy, name)},
     {.name = "match", .parse = parse_match},
+    {.name = "runbook_url", .parse = parse_url, .offset = offsetof(sla_policy, runbook_url)},
     METRIC_DIRECTIVE("first_response", SLA_METRIC_FIRST_RESPONSE),
     METRIC_DIRECTIVE("next_response", SLA_METRIC_NEXT_RESPONSE),
     METRIC_DIRECTIVE("pickup", SLA_METRIC_PICKUP),
@@ -1692,12 +1697,14 @@ void sla_config_free(sla_config *cfg)
     for (size_t i = 0; i < cfg->nreceivers; i++) {
         free(cfg->receivers[i].name);
         free(cfg->receivers[i].url);
+        free(cfg->receivers[i].runbook_url);
         secret_free(cfg->receivers[i].secret);
     }
     free(cfg->receivers);
     for (size_t i = 0; i < cfg->npolicies; i++) {
         sla_policy *p = &cfg->policies[i];
         free(p->name);
+        free(p->runbook_url);
         for (size_t j = 0; j < p->nmatch; j++) {
             free(p->match[j].field);
             for (size_t k = 0; k < p->match[j].nvalues; k++)

@@ -33,8 +33,8 @@
  *                   holidays = [ "2026-10-01", ... ]; workdays = [ ... ];
  *                   extra_day_hours = "mon"; } );
  *   receivers = ( { name; url; format; secret_file; rate_per_second;
- *                   rate_per_minute; } );
- *   policies  = ( { name; match = { field = "v" | [ "a", "b" ] | ">1000"; };
+ *                   rate_per_minute; resend_interval; runbook_url; } );
+ *   policies  = ( { name; match = { field = "v" | [ "a", "b" ] | ">1000"; }; runbook_url;
  *                   first_response = { target; calendar; warn; warn_notify;
  *                                      escalate = ( { after; notify; repeat;
  *                                                     max_repeats; } );
@@ -73,6 +73,10 @@ typedef struct sla_receiver {
     char *secret;          /* contents of secret_file, trailing newline removed; NULL if none */
     int rate_per_second;   /* 0 = unlimited; default per format */
     int rate_per_minute;   /* 0 = unlimited; default per format */
+    /* format alertmanager: active alerts are sent again this often, each
+     * valid for SLA_AM_HOLD_INTERVALS of it (sla_alertmanager.h) */
+    int64_t resend_interval_ms; /* default 60000 */
+    char *runbook_url;     /* annotation runbook_url unless the policy sets one; NULL */
     int line;
 } sla_receiver;
 
@@ -120,6 +124,7 @@ typedef struct sla_policy {
     sla_match *match;   /* all must hold; none = matches every ticket */
     size_t nmatch;
     sla_target metrics[SLA_METRIC_COUNT];
+    char *runbook_url;  /* alertmanager annotation runbook_url; NULL */
     int line;
 } sla_policy;
 

@@ -1553,6 +1553,7 @@ int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, 
             for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
                 ci->notified[i] = name;
             ci->nnotified = (int)mm.nreceivers;
+            ci->breach_deadline_ms = mm.deadline_ms;
         }
     }
     return n;
@@ -1607,4 +1608,31 @@ int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots)
         sla_listquery_finish(q);
         return 1;
     }
+}
+
+int sla_engine_scan_breached(const sla_engine *e, sla_scan_cursor *cur, size_t max_tickets,
+                             sla_breached_fn *fn, void *arg)
+{
+    if (cur->mask != e->tickets.mask) {
+        cur->pos = 0;
+        cur->mask = e->tickets.mask;
+    }
+    const sla_ticket *t;
+    for (size_t n = 0; n < max_tickets; n++) {
+        if (!(t = sla_tickettable_next(&e->tickets, &cur->pos)))
+            return 1;
+        for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+            const sla_clock *c = tclock(t, m);
+            sla_memo mm;
+            if (!is_live(c) || c->fired == 0 || c->acked || !sla_ticket_memo(t, m, &mm))
+                continue;
+            sla_breached_clock bc = {sla_ticket_id(t), m, (uint32_t)c->cycle, c->fired,
+                                     mm.deadline_ms, {0}, (int)mm.nreceivers};
+            const char *name = mm.receivers;
+            for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
+                bc.notified[i] = name;
+            fn(&bc, arg);
+        }
+    }
+    return cur->pos > e->tickets.mask;
 }

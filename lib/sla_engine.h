@@ -218,6 +218,7 @@ typedef struct sla_clock_info {
      * SLA_NOTIFIED_MAX: later ones are not remembered); borrowed. */
     const char *notified[SLA_NOTIFIED_MAX];
     int nnotified;
+    int64_t breach_deadline_ms; /* the deadline this cycle's breach had; 0 before one */
 } sla_clock_info;
 
 /*
@@ -256,5 +257,34 @@ typedef struct sla_due_item {
  */
 typedef struct sla_listquery sla_listquery;
 int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots);
+
+/*
+ * A scan of the breached clocks in slices, for callers that must not hold
+ * their loop through a pass over every ticket: each call looks at up to
+ * max_tickets more tickets and calls fn for every clock of theirs that is
+ * breached now (fired, running or paused, not acknowledged), with its
+ * ticket id, cycle and the memo of the receivers told (strings borrowed
+ * for the call). Returns 1 once the scan is complete, else 0. The cursor
+ * starts zeroed; a table that grew between two calls starts the scan over
+ * (fn may see a clock twice), and a ticket moved by a removal between two
+ * calls may be missed.
+ */
+typedef struct sla_scan_cursor {
+    size_t pos, mask;
+} sla_scan_cursor;
+
+typedef struct sla_breached_clock {
+    const char *ticket;
+    int metric;
+    uint32_t cycle;
+    int fired;
+    int64_t breach_deadline_ms;
+    const char *notified[SLA_NOTIFIED_MAX];
+    int nnotified;
+} sla_breached_clock;
+
+typedef void sla_breached_fn(const sla_breached_clock *bc, void *arg);
+int sla_engine_scan_breached(const sla_engine *e, sla_scan_cursor *cur, size_t max_tickets,
+                             sla_breached_fn *fn, void *arg);
 
 #endif

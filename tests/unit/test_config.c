@@ -146,7 +146,8 @@ static const char full_conf[] =
     "  { name = \"fei\"; url = \"http://f.example/\"; format = \"feishu\"; },\n"
     "  { name = \"sl\"; url = \"http://s.example/\"; format = \"slack\"; rate_per_second = 3; },\n"
     "  { name = \"wc\"; url = \"http://w.example/\"; format = \"wecom\"; rate_per_minute = 0; },\n"
-    "  { name = \"am\"; url = \"http://am.example/api/v2/alerts\"; format = \"alertmanager\"; }\n"
+    "  { name = \"am\"; url = \"http://am.example/api/v2/alerts\"; format = \"alertmanager\";\n"
+    "    resend_interval = \"30s\"; runbook_url = \"https://wiki.example/am\"; }\n"
     ");\n"
     "@include \"policies.conf\"\n";
 
@@ -236,11 +237,16 @@ static void test_full(void)
     CHECK_INT(r[4].rate_per_second, 0);
     CHECK_INT(r[4].rate_per_minute, 0); /* set to unlimited */
     CHECK_INT(r[5].format, SLA_FORMAT_ALERTMANAGER);
+    CHECK_INT(r[5].resend_interval_ms, 30000);
+    CHECK_STR(r[5].runbook_url, "https://wiki.example/am");
+    CHECK_INT(r[0].resend_interval_ms, 60000); /* the default */
+    CHECK(r[0].runbook_url == NULL);
 
     CHECK_INT(c->npolicies, 2);
     const sla_policy *p = &c->policies[0];
     CHECK_STR(p->name, "vip");
     CHECK_INT(p->line, 2);
+    CHECK(p->runbook_url == NULL);
     CHECK_INT(p->nmatch, 5);
     CHECK_STR(p->match[0].field, "channel");
     CHECK_INT(p->match[0].op, SLA_MATCH_EQUAL);

@@ -964,8 +964,86 @@ static void test_reused_ticket_id_new_ids(void)
     CHECK(ids[0][0] && strcmp(ids[0], ids[1]) == 0);
 }
 
+/* Collects what sla_engine_scan_breached reports. */
+typedef struct scan_seen {
+    char ticket[16][8];
+    int metric[16], fired[16], nnotified[16];
+    int64_t deadline[16];
+    char first_told[16][16];
+    int n;
+} scan_seen;
+
+static void scan_note(const sla_breached_clock *bc, void *arg)
+{
+    scan_seen *s = arg;
+    if (s->n >= 16)
+        return;
+    snprintf(s->ticket[s->n], sizeof s->ticket[0], "%s", bc->ticket);
+    s->metric[s->n] = bc->metric;
+    s->fired[s->n] = bc->fired;
+    s->deadline[s->n] = bc->breach_deadline_ms;
+    s->nnotified[s->n] = bc->nnotified;
+    snprintf(s->first_told[s->n], sizeof s->first_told[0], "%s",
+             bc->nnotified ? bc->notified[0] : "");
+    s->n++;
+}
+
+/* Scan in slices of one ticket; returns how many calls it took. */
+static int scan_all(const sla_engine *e, scan_seen *s)
+{
+    sla_scan_cursor cur = {0};
+    memset(s, 0, sizeof *s);
+    int calls = 1;
+    while (!sla_engine_scan_breached(e, &cur, 1, scan_note, s) && calls < 100000)
+        calls++;
+    return calls;
+}
+
+/*
+ * The breached clocks, found in slices: fired and not met, not
+ * acknowledged; with the breach's deadline and whom it told, also once the
+ * ticket's attributes (and so its policy) changed.
+ */
+static void test_scan_breached(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "S1", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0, "ticket", "S2", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0, "ticket", "S3", "type", "ticket.opened", "priority", "low", NULL);
+    scan_seen s;
+    scan_all(fx.eng, &s);
+    CHECK_INT(s.n, 0);
+
+    fx_run_until(&fx, T0 + 16 * MIN); /* S1, S2 first response: breach, then level 2 */
+    fx_event(&fx, T0 + 16 * MIN, "ticket", "S2", "type", "agent.reply", NULL);
+    fx_event(&fx, T0 + 16 * MIN, "ticket", "S1", "type", "ticket.updated", "assignee", "bob",
+             NULL);
+    int calls = scan_all(fx.eng, &s);
+    CHECK(calls >= 3); /* at least one call per ticket */
+    CHECK_INT(s.n, 1);
+    CHECK_STR(s.ticket[0], "S1");
+    CHECK_INT(s.metric[0], SLA_METRIC_FIRST_RESPONSE);
+    CHECK_INT(s.fired[0], 2);
+    CHECK_INT(s.deadline[0], T0 + 30 * SEC);
+    CHECK_INT(s.nnotified[0], 2);
+    CHECK_STR(s.first_told[0], "team_lead");
+
+    sla_clock_info ci[SLA_METRIC_COUNT];
+    const char *attrs;
+    size_t alen;
+    CHECK(sla_engine_ticket_info(fx.eng, "S1", 2, T0 + 16 * MIN, ci, &attrs, &alen) > 0);
+    CHECK_INT(ci[0].breach_deadline_ms, T0 + 30 * SEC);
+
+    CHECK_INT(sla_engine_ack(fx.eng, "S1", 2, -1, T0 + 16 * MIN), 1);
+    scan_all(fx.eng, &s);
+    CHECK_INT(s.n, 0);
+    fx_release(&fx);
+}
+
 int main(void)
 {
+    test_scan_breached();
     test_queries_and_clock_backwards();
     test_chat_first_response_breach();
     test_reply_in_time_and_late();

@@ -148,59 +148,6 @@ static void test_json_unsigned_and_bad_secret(void)
     "Priority: high\nChannel: chat\nGroup: billing\nAssignee: alice\n"       \
     "Link: https://helpdesk.example/t/T-1001"
 
-static void test_alertmanager(void)
-{
-    sla_decision d = breach();
-    sla_receiver rc = receiver(SLA_FORMAT_ALERTMANAGER, NULL);
-    sla_webhook_request r;
-    sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
-    CHECK(same_json(
-        r.body,
-        "[{\"labels\":{\"alertname\":\"SLABreach\",\"ticket\":\"T-1001\","
-        "\"metric\":\"first_response\",\"policy\":\"chat\",\"level\":\"1\","
-        "\"receiver\":\"team_lead\",\"severity\":\"critical\",\"channel\":\"chat\","
-        "\"priority\":\"high\",\"group\":\"billing\",\"assignee\":\"alice\"},"
-        "\"annotations\":{\"summary\":\"SLA breach: first response, ticket T-1001\","
-        "\"description\":\"" "SLA breach: first response, ticket T-1001\\n"
-        "First response on ticket T-1001 is overdue 4m12s (policy chat).\\n"
-        "Subject: 退款没有到账\\nDeadline: 2026-11-25 19:44:08 UTC\\nPriority: high\\n"
-        "Channel: chat\\nGroup: billing\\nAssignee: alice\\n"
-        "Link: https://helpdesk.example/t/T-1001\","
-        "\"url\":\"https://helpdesk.example/t/T-1001\"},"
-        "\"startsAt\":\"2026-11-25T19:44:08.000Z\","
-        "\"generatorURL\":\"https://helpdesk.example/t/T-1001\"}]"));
-    CHECK(sla_webhook_request_header(&r, "webhook-signature") == NULL);
-    sla_webhook_request_release(&r);
-
-    /* recovered: same labels as the breach (so it resolves it), endsAt = when met. */
-    d.kind = SLA_DECISION_RECOVERED;
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
-    json_t *root = json_loads(r.body, 0, NULL), *a = json_array_get(root, 0);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(a, "labels"), "alertname")),
-              "SLABreach");
-    CHECK_STR(json_string_value(json_object_get(json_object_get(a, "labels"), "severity")),
-              "critical");
-    CHECK_STR(json_string_value(json_object_get(a, "startsAt")), "2026-11-25T19:44:08.000Z");
-    CHECK_STR(json_string_value(json_object_get(a, "endsAt")), "2026-11-25T19:48:20.000Z");
-    CHECK_STR(json_string_value(json_object_get(json_object_get(a, "annotations"), "summary")),
-              "SLA recovered: first response, ticket T-1001");
-    json_decref(root);
-    sla_webhook_request_release(&r);
-
-    /* warning: its own alertname, starts when sent (the deadline is ahead), no endsAt. */
-    d.kind = SLA_DECISION_WARNING;
-    d.level = 0;
-    d.fired_ms = DEADLINE - 42000;
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
-    CHECK(strstr(r.body, "\"alertname\":\"SLAWarning\"") != NULL);
-    CHECK(strstr(r.body, "\"severity\":\"warning\"") != NULL);
-    CHECK(strstr(r.body, "\"startsAt\":\"2026-11-25T19:43:26.000Z\"") != NULL);
-    CHECK(strstr(r.body, "endsAt") == NULL);
-    CHECK(strstr(r.body, "is due in 42s (policy chat).") != NULL);
-    sla_webhook_request_release(&r);
-}
-
 static void test_slack(void)
 {
     sla_decision d = breach();
@@ -491,7 +438,6 @@ int main(void)
 {
     test_json_signed();
     test_json_unsigned_and_bad_secret();
-    test_alertmanager();
     test_slack();
     test_feishu();
     test_dingtalk();
