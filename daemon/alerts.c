@@ -15,7 +15,7 @@
  *
  * Cost: O(1) per alert and interval (its lookup and its share of the
  * body), nothing per ticket that is not breached; the scan after a
- * rebuild is a pass over the tickets, ALERTS_SCAN_TICKETS per slice.
+ * rebuild is a pass over the tickets, ALERTS_SCAN_SLOTS table slots per slice.
  *
  * Failures: a post that fails is not retried; the alert's endsAt, a few
  * intervals ahead, keeps it active in Alertmanager until the next one. A
@@ -39,7 +39,7 @@
 #include "wakeup.h"
 
 #define ALERTS_SLICE_US 500        /* work per run of the loop at most */
-#define ALERTS_SCAN_TICKETS 2000   /* tickets per slice of the scan */
+#define ALERTS_SCAN_SLOTS 2048     /* ticket table slots per slice of the scan */
 #define ALERTS_BUSY_MS 50          /* every request slot busy: look again then */
 #define ALERTS_IDLE_MS 1000        /* no engine: look again then */
 #define ALERTS_MIN_BUCKETS 1024
@@ -73,7 +73,7 @@ static struct {
     size_t nbuckets, count;
     alert_queue *queues;
     int scanning;
-    sla_scan_cursor cursor;
+    sla_tickettable_cursor cursor;
 } al;
 
 static void alerts_arm(int64_t ms)
@@ -394,7 +394,7 @@ static void alerts_run(evutil_socket_t fd, short what, void *arg)
     }
     int64_t now = wakeup_now_ms(), until = alerts_mono_us() + ALERTS_SLICE_US;
     if (al.scanning) {
-        if (sla_engine_scan_breached(al.engine, &al.cursor, ALERTS_SCAN_TICKETS,
+        if (sla_engine_scan_breached(al.engine, &al.cursor, ALERTS_SCAN_SLOTS,
                                      alerts_on_breached, &now)) {
             al.scanning = 0;
             sla_info("alerts: %zu alertmanager alerts kept alive", al.count);
@@ -461,7 +461,7 @@ void alerts_engine(sla_engine *e)
 {
     al.engine = e;
     al.scanning = e != NULL;
-    al.cursor = (sla_scan_cursor){0};
+    sla_tickettable_cursor_reset(&al.cursor);
     if (e)
         alerts_arm(0);
 }

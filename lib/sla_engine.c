@@ -1610,29 +1610,36 @@ int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots)
     }
 }
 
-int sla_engine_scan_breached(const sla_engine *e, sla_scan_cursor *cur, size_t max_tickets,
+struct breached_walk {
+    sla_breached_fn *fn;
+    void *arg;
+};
+
+static void breached_ticket(const sla_ticket *t, void *arg)
+{
+    struct breached_walk *w = arg;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        const sla_clock *c = tclock(t, m);
+        sla_memo mm;
+        if (!is_live(c) || c->fired == 0 || c->acked || !sla_ticket_memo(t, m, &mm))
+            continue;
+        sla_breached_clock bc = {sla_ticket_id(t), m, (uint32_t)c->cycle, c->fired,
+                                 mm.deadline_ms, {0}, (int)mm.nreceivers};
+        const char *name = mm.receivers;
+        for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
+            bc.notified[i] = name;
+        w->fn(&bc, w->arg);
+    }
+}
+
+int sla_engine_scan_breached(const sla_engine *e, sla_tickettable_cursor *cur, size_t slots,
                              sla_breached_fn *fn, void *arg)
 {
-    if (cur->mask != e->tickets.mask) {
-        cur->pos = 0;
-        cur->mask = e->tickets.mask;
-    }
-    const sla_ticket *t;
-    for (size_t n = 0; n < max_tickets; n++) {
-        if (!(t = sla_tickettable_next(&e->tickets, &cur->pos)))
-            return 1;
-        for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-            const sla_clock *c = tclock(t, m);
-            sla_memo mm;
-            if (!is_live(c) || c->fired == 0 || c->acked || !sla_ticket_memo(t, m, &mm))
-                continue;
-            sla_breached_clock bc = {sla_ticket_id(t), m, (uint32_t)c->cycle, c->fired,
-                                     mm.deadline_ms, {0}, (int)mm.nreceivers};
-            const char *name = mm.receivers;
-            for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
-                bc.notified[i] = name;
-            fn(&bc, arg);
-        }
-    }
-    return cur->pos > e->tickets.mask;
+    struct breached_walk w = {fn, arg};
+    int r;
+    /* Growth starts the walk over: fn may then see a clock twice. */
+    while ((r = sla_tickettable_walk(&e->tickets, cur, slots, breached_ticket, &w)) ==
+           SLA_WALK_RESTARTED)
+        ;
+    return r == SLA_WALK_DONE;
 }

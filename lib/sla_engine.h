@@ -44,6 +44,7 @@
 #include "sla_event.h"
 #include "sla_metric.h"
 #include "sla_streamid.h"
+#include "sla_tickettable.h"
 
 typedef struct sla_engine sla_engine;
 
@@ -260,19 +261,16 @@ int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots);
 
 /*
  * A scan of the breached clocks in slices, for callers that must not hold
- * their loop through a pass over every ticket: each call looks at up to
- * max_tickets more tickets and calls fn for every clock of theirs that is
- * breached now (fired, running or paused, not acknowledged), with its
- * ticket id, cycle and the memo of the receivers told (strings borrowed
- * for the call). Returns 1 once the scan is complete, else 0. The cursor
- * starts zeroed; a table that grew between two calls starts the scan over
- * (fn may see a clock twice), and a ticket moved by a removal between two
- * calls may be missed.
+ * their loop through a pass over every ticket: each call reads at least
+ * `slots` more slots of the ticket table (sla_tickettable_walk) and calls
+ * fn for every clock there that is breached now (fired, running or
+ * paused, not acknowledged), with its ticket id, cycle and the memo of the
+ * receivers told (strings borrowed for the call). Returns 1 once the scan
+ * is complete, else 0. The cursor starts reset (sla_tickettable_cursor_reset
+ * or zeroed). A ticket present for the whole scan is seen exactly once,
+ * whatever is removed or inserted between calls; if the table grows
+ * meanwhile, the scan starts over and fn may see a clock twice.
  */
-typedef struct sla_scan_cursor {
-    size_t pos, mask;
-} sla_scan_cursor;
-
 typedef struct sla_breached_clock {
     const char *ticket;
     int metric;
@@ -284,7 +282,7 @@ typedef struct sla_breached_clock {
 } sla_breached_clock;
 
 typedef void sla_breached_fn(const sla_breached_clock *bc, void *arg);
-int sla_engine_scan_breached(const sla_engine *e, sla_scan_cursor *cur, size_t max_tickets,
+int sla_engine_scan_breached(const sla_engine *e, sla_tickettable_cursor *cur, size_t slots,
                              sla_breached_fn *fn, void *arg);
 
 #endif

@@ -991,7 +991,7 @@ static void scan_note(const sla_breached_clock *bc, void *arg)
 /* Scan in slices of one ticket; returns how many calls it took. */
 static int scan_all(const sla_engine *e, scan_seen *s)
 {
-    sla_scan_cursor cur = {0};
+    sla_tickettable_cursor cur = {0};
     memset(s, 0, sizeof *s);
     int calls = 1;
     while (!sla_engine_scan_breached(e, &cur, 1, scan_note, s) && calls < 100000)
