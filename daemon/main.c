@@ -185,8 +185,10 @@ static int main_reload(char *err, size_t errlen, void *arg)
     sla_config *fresh = NULL;
     if (sla_config_load(slad.config_path, &fresh, err, errlen) < 0) {
         sla_err("reload refused: %s", err);
+        stats_on_config_load(0, wakeup_now_ms());
         return -1;
     }
+    stats_on_config_load(1, wakeup_now_ms());
     notify_reloading();
     if (restart_settings_differ(slad.cfg, fresh))
         sla_notice("redis, stream, control, http or delivery.group settings changed in %s: "
@@ -321,6 +323,7 @@ int main(int argc, char **argv)
     }
     sla_log_set_level(slad.cfg->log_level);
     sla_notice("slad %s starting with %s", SLA_VERSION, slad.config_path);
+    stats_on_config_load(1, wakeup_now_ms());
     main_log_warnings(slad.cfg);
     if (geteuid() == 0)
         sla_warning("running as root; slad needs no privileges (see systemd/slad.service)");
