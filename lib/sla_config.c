@@ -25,7 +25,9 @@
  * ("policies.[3].first_response.target"). Syntax errors from libconfig
  * itself are "FILE:LINE: reason". Values are quoted in messages with
  * control characters replaced and long values shortened; the contents of
- * secret files never are.
+ * secret files (secret_file, url_file, password_file) never are. Warnings
+ * (a file that loads but should be fixed) have the same form and are
+ * collected in cfg->warnings; the load goes on.
  *
  * Ownership: the loader builds straight into a new sla_config; every
  * partial structure is reachable from it, so on any error the one

@@ -199,7 +199,7 @@ typedef struct sla_config {
 
 /*
  * Load and validate path. On success returns 0 and *out owns a new
- * configuration. On failure returns -1, *out is NULL and err holds one line
+ * configuration, whose warnings the caller shows (log, --check-config). On failure returns -1, *out is NULL and err holds one line
  * "FILE:LINE: SETTING: reason".
  */
 int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen);
