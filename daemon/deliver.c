@@ -96,6 +96,11 @@
 #define DELIVER_EXCERPT_MAX 1024    /* of which in a dead record */
 #define DELIVER_HASH_BUCKETS 4096
 
+/* Delivery latency buckets (seconds): a webhook answers in well under a
+ * second; retries after a failure take seconds to minutes, up to hours. */
+static const double latency_bounds[] = {0.1, 0.25, 0.5, 1,    2.5,  5,    10,   30,
+                                        60,  120,  300, 600, 1800, 3600, 21600};
+
 enum deliver_phase {
     DLV_READY = 0, /* in its receiver's queue */
     DLV_WAITING,   /* its timer runs until the next attempt */
@@ -136,7 +141,7 @@ struct deliver_target {
     deliver_rec *head, *tail;   /* READY queue */
     size_t ready;
     struct event *timer;        /* limiter or pause over */
-    uint64_t n_delivered, n_retry, n_failed, n_dead;
+    deliver_receiver_stats st;
     int post_failing;           /* the last one-shot post failed */
     deliver_target *next;
 };
@@ -323,6 +328,8 @@ static deliver_target *deliver_target_for(const char *name)
         return NULL;
     }
     sla_ratelimit_init(&t->rl, 0, 0);
+    sla_histogram_init(&t->st.latency, latency_bounds,
+                       sizeof latency_bounds / sizeof latency_bounds[0]);
     deliver_target_bind(t);
     t->next = dlv.targets;
     dlv.targets = t;
@@ -386,7 +393,7 @@ static void deliver_done(deliver_rec *r, int dead, const char *reason)
                     sla_metric_name(r->d.metric), r->d.receiver, r->attempts, r->reason,
                     r->last_error[0] ? ": " : "", r->last_error);
         if (r->target)
-            r->target->n_dead++;
+            r->target->st.dead++;
     }
     deliver_queue_write(r);
 }
@@ -728,15 +735,11 @@ static void deliver_retry(deliver_rec *r, int64_t now, int64_t retry_after_ms)
     int64_t next = 0;
     int rc = sla_backoff_next(&dlv.backoff, &r->bo, now, retry_after_ms, &dlv.rng, &next);
     if (rc != 0) {
-        if (r->target)
-            r->target->n_failed++;
         deliver_done(r, 1, rc == SLA_BACKOFF_GIVE_UP ? "retry budget exhausted"
                                                      : "unusable backoff settings");
         return;
     }
     dlv.stats.retried++;
-    if (r->target)
-        r->target->n_retry++;
     r->phase = DLV_WAITING;
     r->next_ms = next;
     deliver_arm(r->timer, next - now);
@@ -785,7 +788,9 @@ static void deliver_msg_done(deliver_msg *m, CURLcode result)
         switch (res.verdict) {
         case SLA_DELIVERY_DELIVERED:
             dlv.stats.delivered++;
-            t->n_delivered++;
+            t->st.delivered++;
+            t->st.attempts[DELIVER_ATTEMPT_DELIVERED]++;
+            sla_histogram_observe(&t->st.latency, (double)(now - r->d.fired_ms) / 1000.0);
             r->last_error[0] = '\0';
             if (dlv.observe_fn)
                 dlv.observe_fn(&r->d, dlv.observe_arg);
@@ -795,10 +800,11 @@ static void deliver_msg_done(deliver_msg *m, CURLcode result)
             break;
         case SLA_DELIVERY_FAILED:
             dlv.stats.failed_final++;
-            t->n_failed++;
+            t->st.attempts[DELIVER_ATTEMPT_FAILED]++;
             deliver_done(r, 1, res.reason);
             break;
         default:
+            t->st.attempts[DELIVER_ATTEMPT_RETRY]++;
             if (t->index < 0)
                 deliver_done(r, 1, "unknown receiver");
             else if (dlv.stopping) {
@@ -913,9 +919,10 @@ static void deliver_send_msg(deliver_target *t, size_t n, int64_t now)
             snprintf(recs[i]->last_error, sizeof recs[i]->last_error, "%s", why);
             if (err == -EINVAL) {
                 dlv.stats.failed_final++;
-                t->n_failed++;
+                t->st.attempts[DELIVER_ATTEMPT_FAILED]++;
                 deliver_done(recs[i], 1, why);
             } else {
+                t->st.attempts[DELIVER_ATTEMPT_RETRY]++;
                 snprintf(recs[i]->reason, sizeof recs[i]->reason, "%s", why);
                 deliver_retry(recs[i], now, -1);
             }
@@ -1329,14 +1336,16 @@ void deliver_get_stats(deliver_stats *out)
     }
 }
 
-void deliver_foreach_result(void (*fn)(const char *receiver, const char *result,
-                                       uint64_t count, void *arg),
-                            void *arg)
+const char *deliver_attempt_name(int result)
 {
-    for (deliver_target *t = dlv.targets; t; t = t->next) {
-        fn(t->name, "delivered", t->n_delivered, arg);
-        fn(t->name, "retry", t->n_retry, arg);
-        fn(t->name, "failed", t->n_failed, arg);
-        fn(t->name, "dead", t->n_dead, arg);
-    }
+    static const char *const names[DELIVER_ATTEMPT_COUNT] = {"delivered", "retry", "failed"};
+    return result >= 0 && result < DELIVER_ATTEMPT_COUNT ? names[result] : NULL;
+}
+
+void deliver_foreach_receiver(void (*fn)(const char *receiver, const deliver_receiver_stats *s,
+                                         void *arg),
+                              void *arg)
+{
+    for (deliver_target *t = dlv.targets; t; t = t->next)
+        fn(t->name, &t->st, arg);
 }

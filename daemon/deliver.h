@@ -26,6 +26,7 @@
 #include "redis_link.h"
 #include "sla_config.h"
 #include "sla_engine.h"
+#include "sla_histogram.h"
 #include "sla_keys.h"
 #include "sla_webhook.h"
 
@@ -51,8 +52,27 @@ typedef struct deliver_stats {
 } deliver_stats;
 void deliver_get_stats(deliver_stats *out);
 
-/* Per-receiver counters for /metrics: calls fn for each (receiver, result, count), result in "delivered" "retry" "failed" "dead". */
-void deliver_foreach_result(void (*fn)(const char *receiver, const char *result, uint64_t count, void *arg), void *arg);
+/* How one attempt of one notice ended (a digest is one attempt per notice in it). */
+enum deliver_attempt_result {
+    DELIVER_ATTEMPT_DELIVERED = 0, /* accepted */
+    DELIVER_ATTEMPT_RETRY,         /* failed, to be tried again (or past the budget) */
+    DELIVER_ATTEMPT_FAILED,        /* refused for good */
+    DELIVER_ATTEMPT_COUNT
+};
+/* "delivered", "retry", "failed". */
+const char *deliver_attempt_name(int result);
+
+/* Counters of one receiver, for /metrics; they only grow for the process's life. */
+typedef struct deliver_receiver_stats {
+    uint64_t delivered, dead;   /* outcomes: one per notice */
+    uint64_t attempts[DELIVER_ATTEMPT_COUNT];
+    sla_histogram latency;      /* fired_ms to delivered, seconds */
+} deliver_receiver_stats;
+
+/* fn for every receiver that had a notice since the start (borrowed for the call). */
+void deliver_foreach_receiver(void (*fn)(const char *receiver, const deliver_receiver_stats *s,
+                                         void *arg),
+                              void *arg);
 
 /* Start delivering: link is delivery's own Redis connection (created with
  * deliver_on_link as its state callback). Returns 0, or -1 on error. */

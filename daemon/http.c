@@ -99,11 +99,84 @@ static void http_on_decision_count(int kind, int metric, const char *policy, uin
                     (double)count);
 }
 
-static void http_on_delivery_count(const char *receiver, const char *result, uint64_t count,
-                                   void *arg)
+/* The samples of histogram h (its family written before), with one label
+ * (k, v) or none (k NULL) besides le. */
+static void http_histogram(struct evbuffer *b, const char *name, const char *k, const char *v,
+                           const sla_histogram *h)
 {
-    http_sample(arg, "slad_deliveries_total", "receiver", receiver, "result", result,
-                (double)count);
+    char series[128], le[32];
+    snprintf(series, sizeof series, "%s_bucket", name);
+    for (size_t i = 0; i <= h->nbounds; i++) {
+        if (i < h->nbounds)
+            snprintf(le, sizeof le, "%g", h->bounds[i]);
+        else
+            snprintf(le, sizeof le, "+Inf");
+        double n = (double)(i < h->nbounds ? h->buckets[i] : h->count);
+        if (k)
+            http_sample(b, series, k, v, "le", le, n);
+        else
+            http_sample(b, series, "le", le, NULL, NULL, n);
+    }
+    snprintf(series, sizeof series, "%s_sum", name);
+    http_sample(b, series, k, v, NULL, NULL, h->sum);
+    snprintf(series, sizeof series, "%s_count", name);
+    http_sample(b, series, k, v, NULL, NULL, (double)h->count);
+}
+
+/* Which family of the per-receiver delivery figures to write. */
+enum http_delivery_family { HTTP_OUTCOMES, HTTP_ATTEMPTS, HTTP_LATENCY };
+
+typedef struct http_delivery_ctx {
+    struct evbuffer *b;
+    enum http_delivery_family family;
+} http_delivery_ctx;
+
+static void http_on_receiver(const char *receiver, const deliver_receiver_stats *s, void *arg)
+{
+    http_delivery_ctx *c = arg;
+    switch (c->family) {
+    case HTTP_OUTCOMES:
+        http_sample(c->b, "slad_deliveries_total", "receiver", receiver, "result", "delivered",
+                    (double)s->delivered);
+        http_sample(c->b, "slad_deliveries_total", "receiver", receiver, "result", "dead",
+                    (double)s->dead);
+        break;
+    case HTTP_ATTEMPTS:
+        for (int r = 0; r < DELIVER_ATTEMPT_COUNT; r++)
+            http_sample(c->b, "slad_delivery_attempts_total", "receiver", receiver, "result",
+                        deliver_attempt_name(r), (double)s->attempts[r]);
+        break;
+    case HTTP_LATENCY:
+        http_histogram(c->b, "slad_delivery_latency_seconds", "receiver", receiver, &s->latency);
+        break;
+    }
+}
+
+static void http_delivery_family(struct evbuffer *b, enum http_delivery_family family,
+                                 const char *name, const char *type, const char *help)
+{
+    http_delivery_ctx c = {b, family};
+    http_family(b, name, type, help);
+    deliver_foreach_receiver(http_on_receiver, &c);
+}
+
+/* process_*: the names every Prometheus client library uses. */
+static void http_process(struct evbuffer *b)
+{
+    stats_process p;
+    stats_get_process(&p);
+    http_single(b, "process_cpu_seconds_total", "counter",
+                "Total user and system CPU time spent in seconds.", p.cpu_seconds);
+    http_single(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+                p.resident_bytes);
+    http_single(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+                p.virtual_bytes);
+    http_family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
+    if (p.open_fds >= 0)
+        http_sample(b, "process_open_fds", NULL, NULL, NULL, NULL, p.open_fds);
+    http_family(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    if (p.max_fds >= 0)
+        http_sample(b, "process_max_fds", NULL, NULL, NULL, NULL, p.max_fds);
 }
 
 static void http_metrics(struct evbuffer *b)
@@ -113,6 +186,16 @@ static void http_metrics(struct evbuffer *b)
     http_single(b, "slad_up", "gauge", "1 while slad runs and serves metrics.", 1);
     http_single(b, "process_start_time_seconds", "gauge",
                 "Start time of the process since the Unix epoch in seconds.", hs.start_s);
+    http_process(b);
+    int config_ok;
+    int64_t config_ms;
+    stats_get_config_load(&config_ok, &config_ms);
+    http_single(b, "slad_config_last_reload_successful", "gauge",
+                "Whether the last configuration load (start, SIGHUP, slactl reload) "
+                "succeeded (1) or was refused (0).", config_ok);
+    http_single(b, "slad_config_last_reload_success_timestamp_seconds", "gauge",
+                "Time of the last successful configuration load since the Unix epoch in "
+                "seconds.", (double)config_ms / 1000.0);
 
     ingest_stats in;
     ingest_get_stats(&in);
@@ -162,29 +245,22 @@ static void http_metrics(struct evbuffer *b)
         stats_foreach_decision(http_on_decision_count, &k);
     }
 
-    stats_lateness lt;
-    stats_get_lateness(&lt);
     http_family(b, "slad_firing_lateness_seconds", "histogram",
                 "How much later than planned each decision fired.");
-    for (size_t i = 0; i < STATS_LATENESS_BUCKETS; i++) {
-        char le[32];
-        snprintf(le, sizeof le, "%g", stats_lateness_bounds[i]);
-        http_sample(b, "slad_firing_lateness_seconds_bucket", "le", le, NULL, NULL,
-                    (double)lt.buckets[i]);
-    }
-    http_sample(b, "slad_firing_lateness_seconds_bucket", "le", "+Inf", NULL, NULL,
-                (double)lt.count);
-    http_sample(b, "slad_firing_lateness_seconds_sum", NULL, NULL, NULL, NULL, lt.sum_seconds);
-    http_sample(b, "slad_firing_lateness_seconds_count", NULL, NULL, NULL, NULL,
-                (double)lt.count);
+    http_histogram(b, "slad_firing_lateness_seconds", NULL, NULL, stats_lateness());
 
     deliver_stats ds;
     deliver_get_stats(&ds);
     stats_backlog bl;
     stats_get_backlog(&bl);
-    http_family(b, "slad_deliveries_total", "counter",
-                "Webhook delivery outcomes, by receiver and result.");
-    deliver_foreach_result(http_on_delivery_count, b);
+    http_delivery_family(b, HTTP_OUTCOMES, "slad_deliveries_total", "counter",
+                         "Notices settled, by receiver and result: delivered, or dead "
+                         "(refused for good or past the retry budget).");
+    http_delivery_family(b, HTTP_ATTEMPTS, "slad_delivery_attempts_total", "counter",
+                         "Attempts to deliver a notice, by receiver and result: delivered, "
+                         "retry (failed, tried again) or failed (refused for good).");
+    http_delivery_family(b, HTTP_LATENCY, "slad_delivery_latency_seconds", "histogram",
+                         "From a decision firing to its notice being accepted, by receiver.");
     http_single(b, "slad_delivery_retry_queue", "gauge",
                 "Deliveries waiting for a retry.", (double)ds.retrying);
     http_single(b, "slad_deliveries_pending", "gauge",

@@ -178,19 +178,28 @@ static int restart_settings_differ(const sla_config *a, const sla_config *b)
            str_differ(a->delivery.group, b->delivery.group);
 }
 
+static void main_log_warnings(const sla_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nwarnings; i++)
+        sla_warning("%s", cfg->warnings[i]);
+}
+
 /* SIGHUP and slactl reload: 0 when applied, -1 with the reason in err. */
 static int main_reload(char *err, size_t errlen, void *arg)
 {
     sla_config *fresh = NULL;
     if (sla_config_load(slad.config_path, &fresh, err, errlen) < 0) {
         sla_err("reload refused: %s", err);
+        stats_on_config_load(0, wakeup_now_ms());
         return -1;
     }
+    stats_on_config_load(1, wakeup_now_ms());
     notify_reloading();
     if (restart_settings_differ(slad.cfg, fresh))
         sla_notice("redis, stream, control, http or delivery.group settings changed in %s: "
                    "they take effect on restart", slad.config_path);
     sla_log_set_level(fresh->log_level);
+    main_log_warnings(fresh);
     sla_config *old = slad.cfg;
     slad.cfg = fresh;
     store_set_config(fresh, wakeup_now_ms());
@@ -312,12 +321,16 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check_only) {
+        for (size_t i = 0; i < slad.cfg->nwarnings; i++)
+            fprintf(stderr, "warning: %s\n", slad.cfg->warnings[i]);
         printf("%s: ok\n", slad.config_path);
         sla_config_free(slad.cfg);
         return 0;
     }
     sla_log_set_level(slad.cfg->log_level);
     sla_notice("slad %s starting with %s", SLA_VERSION, slad.config_path);
+    stats_on_config_load(1, wakeup_now_ms());
+    main_log_warnings(slad.cfg);
     if (geteuid() == 0)
         sla_warning("running as root; slad needs no privileges (see systemd/slad.service)");
 

@@ -17,9 +17,13 @@
  */
 #include "stats.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ingest.h"
 #include "sla_log.h"
@@ -27,8 +31,8 @@
 
 #define STATS_RING 61 /* samples one second apart: one minute of history */
 
-const double stats_lateness_bounds[STATS_LATENESS_BUCKETS] = {
-    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+static const double lateness_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                         0.5,   1,     2.5,  5,     10,   30,  60};
 
 typedef struct stats_count {
     int kind, metric;
@@ -52,7 +56,9 @@ static struct {
     stats_count *counts;
     size_t ncounts, counts_cap, last_hit;
     uint64_t totals[SLA_DECISION_RECOVERED + 1];
-    stats_lateness lateness;
+    sla_histogram lateness;
+    int config_ok;
+    int64_t config_success_ms;
 
     stats_backlog backlog;
 } st;
@@ -103,12 +109,7 @@ void stats_on_decision(const store_decision_note *d, void *arg)
     stats_count *c = stats_find((int)d->kind, d->metric, d->policy);
     if (c)
         c->n++;
-    double late = (double)(d->late_ms > 0 ? d->late_ms : 0) / 1000.0;
-    for (size_t i = 0; i < STATS_LATENESS_BUCKETS; i++)
-        if (late <= stats_lateness_bounds[i])
-            st.lateness.buckets[i]++;
-    st.lateness.count++;
-    st.lateness.sum_seconds += late;
+    sla_histogram_observe(&st.lateness, (double)d->late_ms / 1000.0);
 }
 
 void stats_foreach_decision(stats_decision_fn *fn, void *arg)
@@ -122,9 +123,9 @@ uint64_t stats_decisions_total(int kind)
     return kind >= 0 && kind <= SLA_DECISION_RECOVERED ? st.totals[kind] : 0;
 }
 
-void stats_get_lateness(stats_lateness *out)
+const sla_histogram *stats_lateness(void)
 {
-    *out = st.lateness;
+    return &st.lateness;
 }
 
 /* --- the backlog poll --------------------------------------------------- */
@@ -234,6 +235,61 @@ void stats_get_backlog(stats_backlog *out)
     *out = st.backlog;
 }
 
+/* --- configuration loads ------------------------------------------------ */
+
+void stats_on_config_load(int ok, int64_t now_ms)
+{
+    st.config_ok = ok;
+    if (ok)
+        st.config_success_ms = now_ms;
+}
+
+void stats_get_config_load(int *ok, int64_t *success_ms)
+{
+    *ok = st.config_ok;
+    *success_ms = st.config_success_ms;
+}
+
+/* --- the process -------------------------------------------------------- */
+
+/* Entries of /proc/self/fd, less the one reading it; -1 when unreadable. */
+static double stats_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    double n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+void stats_get_process(stats_process *out)
+{
+    *out = (stats_process){0, 0, 0, -1, -1};
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        out->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    /* statm: size resident shared text lib data dt, in pages */
+    FILE *f = fopen("/proc/self/statm", "re");
+    unsigned long long size = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%llu %llu", &size, &resident) == 2) {
+            double page = (double)sysconf(_SC_PAGESIZE);
+            out->virtual_bytes = (double)size * page;
+            out->resident_bytes = (double)resident * page;
+        }
+        fclose(f);
+    }
+    out->open_fds = stats_open_fds();
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        out->max_fds = rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur;
+}
+
 /* --- life --------------------------------------------------------------- */
 
 int stats_init(struct event_base *base, redis_link *command, const sla_keys *keys,
@@ -244,6 +300,8 @@ int stats_init(struct event_base *base, redis_link *command, const sla_keys *key
     st.keys = keys;
     st.group = strdup(group);
     st.backlog = (stats_backlog){-1, -1, -1, 0};
+    sla_histogram_init(&st.lateness, lateness_bounds,
+                       sizeof lateness_bounds / sizeof lateness_bounds[0]);
     st.last_tick_mono_ms = stats_mono_ms();
     st.last_poll_ms = st.last_tick_mono_ms - STATS_POLL_MS;
     /* The first sample is the counter at start, so that entries read

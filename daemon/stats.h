@@ -2,7 +2,7 @@
  * stats — the daemon's own counters and samples, kept for `slactl status`
  * and /metrics.
  *
- * Three kinds of numbers live here, each fed by one source:
+ * Five kinds of numbers live here, each fed by one source:
  *
  *   decisions   every decision committed to Redis (store_observe), counted by
  *               (kind, metric, policy), and its lateness in a histogram;
@@ -13,7 +13,11 @@
  *               tick itself, the event loop's heartbeat for /healthz;
  *   backlog     every STATS_POLL_MS, on the command link when it is up:
  *               XINFO GROUPS of the input stream (the group's lag and
- *               pending count) and XLEN of the dead deliveries.
+ *               pending count) and XLEN of the dead deliveries;
+ *   reloads     the outcome and time of the last configuration load
+ *               (main), the Prometheus convention for config reloads;
+ *   process     CPU, memory and file descriptors, read from /proc/self
+ *               when asked (once per scrape), never per event.
  *
  * Readers only read; nothing here decides anything.
  *
@@ -30,14 +34,12 @@
 
 #include "redis_link.h"
 #include "sla_engine.h"
+#include "sla_histogram.h"
 #include "sla_keys.h"
 #include "store.h"
 
 #define STATS_POLL_MS 2000
 
-/* Upper bounds (seconds) of the lateness histogram; +Inf is implied. */
-#define STATS_LATENESS_BUCKETS 14
-extern const double stats_lateness_bounds[STATS_LATENESS_BUCKETS];
 
 typedef struct stats_backlog {
     int64_t lag;           /* entries not yet delivered to the group; -1 unknown */
@@ -46,11 +48,11 @@ typedef struct stats_backlog {
     int64_t polled_ms;     /* wall time of the last answer; 0 never */
 } stats_backlog;
 
-typedef struct stats_lateness {
-    uint64_t buckets[STATS_LATENESS_BUCKETS]; /* cumulative counts, le bound */
-    uint64_t count;
-    double sum_seconds;
-} stats_lateness;
+typedef struct stats_process {
+    double cpu_seconds;      /* user + system */
+    double resident_bytes, virtual_bytes;
+    double open_fds, max_fds; /* -1 when unknown */
+} stats_process;
 
 int stats_init(struct event_base *base, redis_link *command, const sla_keys *keys,
                const char *group);
@@ -65,12 +67,21 @@ typedef void stats_decision_fn(int kind, int metric, const char *policy, uint64_
 void stats_foreach_decision(stats_decision_fn *fn, void *arg);
 /* Totals of one kind (enum sla_decision_kind) over every metric and policy. */
 uint64_t stats_decisions_total(int kind);
-void stats_get_lateness(stats_lateness *out);
+/* How late decisions fired (seconds); borrowed until control returns to the loop. */
+const sla_histogram *stats_lateness(void);
 
 /* Entries read per second over the last minute (or since the start). */
 double stats_events_per_second(void);
 /* Milliseconds since the once-a-second tick last ran (monotonic clock). */
 int64_t stats_loop_age_ms(void);
 void stats_get_backlog(stats_backlog *out);
+
+/* A configuration load (start or reload) ended: ok 1 or 0, at wall time now_ms. */
+void stats_on_config_load(int ok, int64_t now_ms);
+/* The last load's outcome and the wall time (ms) of the last successful one. */
+void stats_get_config_load(int *ok, int64_t *success_ms);
+
+/* Read the process's own figures now (a few small /proc reads). */
+void stats_get_process(stats_process *out);
 
 #endif

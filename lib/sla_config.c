@@ -25,7 +25,9 @@
  * ("policies.[3].first_response.target"). Syntax errors from libconfig
  * itself are "FILE:LINE: reason". Values are quoted in messages with
  * control characters replaced and long values shortened; the contents of
- * secret files never are.
+ * secret files (secret_file, url_file, password_file) never are. Warnings
+ * (a file that loads but should be fixed) have the same form and are
+ * collected in cfg->warnings; the load goes on.
  *
  * Ownership: the loader builds straight into a new sla_config; every
  * partial structure is reachable from it, so on any error the one
@@ -114,19 +116,47 @@ static void sanitize_line(char *line)
 static int fail(loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int fail(loader *ld, const config_setting_t *s, const char *fmt, ...)
+/* "FILE:LINE: PATH: reason" for setting s into out. */
+static void locate(loader *ld, const config_setting_t *s, char *out, size_t len,
+                   const char *fmt, va_list ap)
 {
     char path[256], reason[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
     setting_path(s, path, sizeof path);
     const char *file = config_setting_source_file(s);
-    snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", file ? file : ld->path,
+    snprintf(out, len, "%s:%u: %s: %s", file ? file : ld->path,
              (unsigned)config_setting_source_line(s), path, reason);
-    sanitize_line(ld->err);
+    sanitize_line(out);
+}
+
+static int fail(loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    locate(ld, s, ld->err, ld->errlen, fmt, ap);
+    va_end(ap);
     return -1;
+}
+
+/* Add a warning (same form as an error) to cfg->warnings; a warning that
+ * cannot be stored for lack of memory is lost, the load goes on. */
+static void warn(loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void warn(loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    sla_config *cfg = ld->cfg;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    locate(ld, s, line, sizeof line, fmt, ap);
+    va_end(ap);
+    char **w = realloc(cfg->warnings, (cfg->nwarnings + 1) * sizeof *w);
+    if (w == NULL)
+        return;
+    cfg->warnings = w;
+    if ((w[cfg->nwarnings] = strdup(line)) != NULL)
+        cfg->nwarnings++;
 }
 
 /*
@@ -493,17 +523,17 @@ static void secret_free(char *secret)
 /*
  * Read a secret file (path relative to the main file's directory): a regular
  * file, not accessible by others, 1..4096 bytes after one trailing newline
- * is removed, no NUL byte. The contents never reach a message.
+ * is removed, no NUL byte. The contents never reach a message; who
+ * ("receiver 'x': " or "") starts every message. *field takes the copy.
  */
-static int parse_secret(loader *ld, const config_setting_t *s, void *field, const directive *d)
+static int read_secret(loader *ld, const config_setting_t *s, const char *who, char **field)
 {
     const char *name = NULL;
     char qb[64], full[4096];
-    (void)d;
     if (get_string(ld, s, &name) < 0 || check_printable(ld, s, name) < 0)
         return -1;
     if (!*name)
-        return fail(ld, s, "must not be empty");
+        return fail(ld, s, "%smust not be empty", who);
     if (name[0] != '/' && ld->dir)
         snprintf(full, sizeof full, "%s/%s", ld->dir, name);
     else
@@ -511,19 +541,20 @@ static int parse_secret(loader *ld, const config_setting_t *s, void *field, cons
 
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
-        return fail(ld, s, "cannot open '%s': %s", quote(qb, full), strerror(errno));
+        return fail(ld, s, "%scannot open '%s': %s", who, quote(qb, full), strerror(errno));
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(ld, s, "'%s' is not a regular file", quote(qb, full));
+        return fail(ld, s, "%s'%s' is not a regular file", who, quote(qb, full));
     }
     if (st.st_mode & 007) {
         close(fd);
-        return fail(ld, s, "secret file is readable by others (chmod o-rwx '%s')", quote(qb, full));
+        return fail(ld, s, "%ssecret file is readable by others (chmod o-rwx '%s')", who,
+                    quote(qb, full));
     }
     if (st.st_size > SECRET_MAX_BYTES + 2) {
         close(fd);
-        return fail(ld, s, "secret file is larger than 4 KiB");
+        return fail(ld, s, "%ssecret file is larger than 4 KiB", who);
     }
     char buf[SECRET_MAX_BYTES + 3];
     size_t n = 0;
@@ -535,7 +566,7 @@ static int parse_secret(loader *ld, const config_setting_t *s, void *field, cons
             int e = errno;
             close(fd);
             explicit_bzero(buf, sizeof buf);
-            return fail(ld, s, "cannot read '%s': %s", quote(qb, full), strerror(e));
+            return fail(ld, s, "%scannot read '%s': %s", who, quote(qb, full), strerror(e));
         }
         if (r == 0 || (n += (size_t)r) == sizeof buf - 1)
             break;
@@ -550,16 +581,22 @@ static int parse_secret(loader *ld, const config_setting_t *s, void *field, cons
     char *copy = bad ? NULL : strdup(buf);
     explicit_bzero(buf, sizeof buf);
     if (bad == 1)
-        return fail(ld, s, "secret file is empty");
+        return fail(ld, s, "%ssecret file is empty", who);
     if (bad == 2)
-        return fail(ld, s, "secret file is larger than 4 KiB");
+        return fail(ld, s, "%ssecret file is larger than 4 KiB", who);
     if (bad == 3)
-        return fail(ld, s, "secret file contains a NUL byte");
+        return fail(ld, s, "%ssecret file contains a NUL byte", who);
     if (!copy)
-        return fail(ld, s, "out of memory");
-    secret_free(*(char **)field);
-    *(char **)field = copy;
+        return fail(ld, s, "%sout of memory", who);
+    secret_free(*field);
+    *field = copy;
     return 0;
+}
+
+static int parse_secret(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    (void)d;
+    return read_secret(ld, s, "", (char **)field);
 }
 
 /* --- name tables ---------------------------------------------------------------- */
@@ -823,23 +860,83 @@ static int parse_calendars(loader *ld, const config_setting_t *s, void *field, c
 
 /* --- receivers ------------------------------------------------------------------ */
 
+/* Why v is no webhook URL, or NULL when it is one. */
+static const char *url_problem(const char *v)
+{
+    size_t skip = strncmp(v, "http://", 7) == 0 ? 7 : strncmp(v, "https://", 8) == 0 ? 8 : 0;
+    if (!skip)
+        return "must start with http:// or https://";
+    if (!v[skip] || v[skip] == '/')
+        return "has no host";
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return "contains spaces or control characters";
+    if (strlen(v) > 2048)
+        return "is longer than 2048 bytes";
+    return NULL;
+}
+
 static int parse_url(loader *ld, const config_setting_t *s, void *field, const directive *d)
 {
-    const char *v = NULL;
+    const char *v = NULL, *why;
     char qb[64];
     if (get_string(ld, s, &v) < 0)
         return -1;
-    size_t skip = strncmp(v, "http://", 7) == 0 ? 7 : strncmp(v, "https://", 8) == 0 ? 8 : 0;
-    if (!skip)
-        return fail(ld, s, "'%s' must start with http:// or https://", quote(qb, v));
-    if (!v[skip] || v[skip] == '/')
-        return fail(ld, s, "'%s' has no host", quote(qb, v));
-    for (const char *p = v; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-            return fail(ld, s, "'%s' contains spaces or control characters", quote(qb, v));
-    if (strlen(v) > 2048)
-        return fail(ld, s, "longer than 2048 bytes");
+    if ((why = url_problem(v)) != NULL)
+        return fail(ld, s, "'%s' %s", quote(qb, v), why);
     return parse_string(ld, s, field, d);
+}
+
+/* url_file: the URL is a secret (the token of Slack, WeCom, DingTalk ...),
+ * read like secret_file; never quoted in a message. field is &receiver->url. */
+static int parse_url_file(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    sla_receiver *r = (sla_receiver *)((char *)field - offsetof(sla_receiver, url));
+    char who[NAME_MAX_BYTES + 16], qb[64];
+    const char *why;
+    (void)d;
+    snprintf(who, sizeof who, "receiver '%s': ", quote(qb, r->name));
+    if (read_secret(ld, s, who, (char **)field) < 0)
+        return -1;
+    if ((why = url_problem(r->url)) != NULL)
+        return fail(ld, s, "%sthe file's URL %s", who, why);
+    return 0;
+}
+
+/* Whether an inline URL carries a credential: the chat robots put their
+ * token in the path or query; others may have user:password@ or a query
+ * parameter that looks like one. */
+static int url_holds_token(const char *url, enum sla_format format)
+{
+    static const char *const words[] = {"token", "key", "secret", "sign", "auth", "pass"};
+    if (format == SLA_FORMAT_SLACK || format == SLA_FORMAT_WECOM ||
+        format == SLA_FORMAT_DINGTALK || format == SLA_FORMAT_FEISHU)
+        return 1;
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t authority = strcspn(host, "/?#");
+    if (memchr(host, '@', authority))
+        return 1;
+    const char *q = strchr(url, '?');
+    for (size_t i = 0; q && i < sizeof words / sizeof words[0]; i++)
+        if (strcasestr(q, words[i]))
+            return 1;
+    return 0;
+}
+
+/* An inline URL with a token in a file others may read: warn (the file is
+ * the one holding the setting, an @include'd one included). */
+static void check_url_exposure(loader *ld, const config_setting_t *e, const sla_receiver *r)
+{
+    const config_setting_t *u = config_setting_get_member(e, "url");
+    const char *file = u ? config_setting_source_file(u) : NULL;
+    struct stat st;
+    char qb[64];
+    if (!file || !url_holds_token(r->url, r->format) || stat(file, &st) < 0 ||
+        !(st.st_mode & S_IROTH))
+        return;
+    warn(ld, u, "receiver '%s': the URL carries a token and %s is readable by others: "
+         "move it to url_file, or chmod o-r the file", quote(qb, r->name), file);
 }
 
 static int parse_format(loader *ld, const config_setting_t *s, void *field, const directive *d)
@@ -860,7 +957,8 @@ static int parse_format(loader *ld, const config_setting_t *s, void *field, cons
 
 static const directive receiver_directives[] = {
     {.name = "name", .parse = parse_name, .offset = RCV(name), .flags = D_REQUIRED},
-    {.name = "url", .parse = parse_url, .offset = RCV(url), .flags = D_REQUIRED},
+    {.name = "url", .parse = parse_url, .offset = RCV(url)},
+    {.name = "url_file", .parse = parse_url_file, .offset = RCV(url)},
     {.name = "format", .parse = parse_format, .offset = RCV(format)},
     {.name = "secret_file", .parse = parse_secret, .offset = RCV(secret)},
     NUM("rate_per_second", parse_int, RCV(rate_per_second), 0, 100000),
@@ -892,6 +990,11 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
         r->line = config_setting_source_line(e);
         if (parse_group(ld, e, receiver_directives, r) < 0)
             return -1;
+        int inline_url = config_setting_get_member(e, "url") != NULL;
+        if (inline_url == (config_setting_get_member(e, "url_file") != NULL))
+            return fail(ld, e, "receiver '%s': set one of url and url_file", quote(qb, r->name));
+        if (inline_url)
+            check_url_exposure(ld, e, r);
         /* The same check the signing code makes, so that a secret that
          * would make every delivery dead is refused here instead. */
         if (r->secret && sla_webhook_check_secret(r) < 0) {
@@ -1696,7 +1799,7 @@ void sla_config_free(sla_config *cfg)
     free(cfg->calendars);
     for (size_t i = 0; i < cfg->nreceivers; i++) {
         free(cfg->receivers[i].name);
-        free(cfg->receivers[i].url);
+        secret_free(cfg->receivers[i].url); /* may come from url_file */
         free(cfg->receivers[i].runbook_url);
         secret_free(cfg->receivers[i].secret);
     }
@@ -1716,6 +1819,9 @@ void sla_config_free(sla_config *cfg)
             target_release(&p->metrics[m]);
     }
     free(cfg->policies);
+    for (size_t i = 0; i < cfg->nwarnings; i++)
+        free(cfg->warnings[i]);
+    free(cfg->warnings);
     free(cfg);
 }
 

@@ -14,7 +14,7 @@
  * values out of range. Secret contents never appear in a message.
  *
  * Settings are described by tables (name -> parser -> field), not by
- * chains of strcmp. Relative paths (secret_file, password_file, @include)
+ * chains of strcmp. Relative paths (secret_file, url_file, password_file, @include)
  * are resolved against the directory of the main file.
  *
  * File layout (see conf/slad.conf for every setting with its default):
@@ -32,7 +32,7 @@
  *   calendars = ( { name; timezone; hours = { mon = [ "09:00-12:00", ... ]; ... };
  *                   holidays = [ "2026-10-01", ... ]; workdays = [ ... ];
  *                   extra_day_hours = "mon"; } );
- *   receivers = ( { name; url; format; secret_file; rate_per_second;
+ *   receivers = ( { name; url | url_file; format; secret_file; rate_per_second;
  *                   rate_per_minute; resend_interval; runbook_url; } );
  *   policies  = ( { name; match = { field = "v" | [ "a", "b" ] | ">1000"; }; runbook_url;
  *                   first_response = { target; calendar; warn; warn_notify;
@@ -68,7 +68,7 @@ enum sla_format {
 
 typedef struct sla_receiver {
     char *name;
-    char *url;
+    char *url;             /* url, or the contents of url_file (a secret) */
     enum sla_format format;
     char *secret;          /* contents of secret_file, trailing newline removed; NULL if none */
     int rate_per_second;   /* 0 = unlimited; default per format */
@@ -195,11 +195,16 @@ typedef struct sla_config {
 
     sla_policy *policies;
     size_t npolicies;
+
+    /* Lines "FILE:LINE: SETTING: reason" about a loaded configuration that
+     * works but should be fixed (a token in a file others may read). */
+    char **warnings;
+    size_t nwarnings;
 } sla_config;
 
 /*
  * Load and validate path. On success returns 0 and *out owns a new
- * configuration. On failure returns -1, *out is NULL and err holds one line
+ * configuration, whose warnings the caller shows (log, --check-config). On failure returns -1, *out is NULL and err holds one line
  * "FILE:LINE: SETTING: reason".
  */
 int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen);

@@ -31,7 +31,7 @@ PACKAGES=(
     valgrind
     clang
     libclang-rt-14-dev     # clang's sanitizer runtimes (fuzz targets)
-    prometheus             # promtool checks the /metrics output
+    prometheus             # promtool: checks the /metrics output, tests the alert rules
     prometheus-alertmanager
     systemd                # systemd-analyze checks the unit file
     curl

@@ -95,6 +95,14 @@ def test_metrics_move(make_env):
                        ("slad_escalations_total", "counter"),
                        ("slad_firing_lateness_seconds", "histogram"),
                        ("slad_deliveries_total", "counter"),
+                       ("slad_delivery_attempts_total", "counter"),
+                       ("slad_delivery_latency_seconds", "histogram"),
+                       ("slad_config_last_reload_successful", "gauge"),
+                       ("slad_config_last_reload_success_timestamp_seconds", "gauge"),
+                       ("process_cpu_seconds_total", "counter"),
+                       ("process_resident_memory_bytes", "gauge"),
+                       ("process_virtual_memory_bytes", "gauge"),
+                       ("process_open_fds", "gauge"), ("process_max_fds", "gauge"),
                        ("slad_delivery_retry_queue", "gauge"),
                        ("slad_redis_reconnects_total", "counter"),
                        ("slad_consumer_lag", "gauge")):
@@ -108,6 +116,7 @@ def test_metrics_move(make_env):
     version = subprocess.run([SLAD, "--version"], stdout=subprocess.PIPE).stdout.split()[1]
     check(value(before, "slad_build_info", version=version.decode()) == 1, "build info version")
     check(value(before, "slad_open_tickets") == 0, "no tickets yet")
+    check_process(env, before)
 
     late_ts = str(now_ms() - 31000)
     for i in range(3):
@@ -166,6 +175,124 @@ def test_metrics_move(make_env):
 
     wait_redis_unhealthy(env, port, 10, "without redis")
     check(env.slad_alive(), "slad keeps running without redis")
+
+
+def check_process(env, s):
+    """process_* describe slad itself (the figures /proc gives for its pid)."""
+    pid = env.slad_proc.pid
+    rss = value(s, "process_resident_memory_bytes")
+    check(1 << 20 < rss <= value(s, "process_virtual_memory_bytes"),
+          "resident memory plausible: %s" % rss)
+    check(value(s, "process_cpu_seconds_total") > 0, "CPU time counted")
+    fds = value(s, "process_open_fds")
+    try:
+        real = len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        real = None
+    check(fds >= 5, "open fds counted (redis links, listener, epoll): %s" % fds)
+    if real is not None and not os.environ.get("SLAD_WRAPPER"):
+        check(abs(fds - real) <= 2, "open fds %s near /proc's %d" % (fds, real))
+    check(value(s, "process_max_fds") >= fds, "max fds >= open fds")
+
+
+def test_config_reload_metrics(make_env):
+    """slad_config_last_reload_successful is 1 after the start, 0 after a
+    refused reload (its success timestamp kept), 1 again after a good one
+    with a newer timestamp."""
+    env = make_env("metrics-reload")
+    env.start_redis()
+    env.write_config(policies=POLICIES)
+    port = env.enable_http()
+    t0 = time.time()
+    env.start_slad()
+    s, _, _ = parse(scrape(env, port))
+    check(value(s, "slad_config_last_reload_successful") == 1, "start counts as a good load")
+    ts = value(s, "slad_config_last_reload_success_timestamp_seconds")
+    check(t0 - 1 <= ts <= time.time() + 1, "timestamp of the start: %s" % ts)
+
+    with open(env.config) as f:
+        good = f.read()
+    with open(env.config, "w") as f:
+        f.write(good + "\nclocks = { ring_seconds = \"often\"; };\n")
+    env.signal_slad(signal.SIGHUP)
+    env.wait_log(r"<3>reload refused", 10)
+    s, _, _ = parse(scrape(env, port))
+    check(value(s, "slad_config_last_reload_successful") == 0, "refused reload: 0")
+    check(value(s, "slad_config_last_reload_success_timestamp_seconds") == ts,
+          "the success timestamp stays that of the last good load")
+
+    time.sleep(1.1)  # a newer whole second
+    with open(env.config, "w") as f:
+        f.write(good)
+    env.signal_slad(signal.SIGHUP)
+    env.wait_log(r"configuration reloaded from", 10)
+    s, _, _ = parse(scrape(env, port))
+    check(value(s, "slad_config_last_reload_successful") == 1, "good reload: 1")
+    check(value(s, "slad_config_last_reload_success_timestamp_seconds") > ts + 1,
+          "a newer success timestamp")
+
+
+def test_delivery_metrics(make_env):
+    """slad_deliveries_total counts settled notices (delivered, dead), and
+    only those; every attempt is in slad_delivery_attempts_total; the
+    latency from firing to delivery is a histogram per receiver."""
+    env = make_env("metrics-delivery")
+    env.start_redis()
+    sink = env.start_sink()
+    env.write_config(policies=POLICIES,
+                     receivers='  { name = "supervisor"; format = "json"; url = "%s"; }'
+                     % sink.url("/hooks/supervisor"),
+                     extra='delivery = { budget = "2s"; backoff_base = "200ms"; '
+                           'backoff_cap = "300ms"; };')
+    port = env.enable_http()
+    env.start_slad()
+    body = scrape(env, port)
+    check("slad_delivery_latency_seconds_bucket" not in body, "no receiver, no samples yet")
+
+    # First attempt refused with a 500, the retry accepted.
+    sink.set_mode("fail500", count=1)
+    env.xadd({"ticket": "d-1", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - 31000)})
+    wait_for(lambda: sink.requests("/hooks/supervisor")[1:], 10, "the retry to arrive")
+    env.wait_delivered(10)
+    body = scrape(env, port)
+    promtool_check(env, body)
+    s, _, _ = parse(body)
+    r = "supervisor"
+    check(value(s, "slad_deliveries_total", receiver=r, result="delivered") == 1, "1 delivered")
+    check(value(s, "slad_deliveries_total", receiver=r, result="dead") == 0, "none dead")
+    check(not [k for k in s if k[0] == "slad_deliveries_total" and
+               dict(k[1]).get("result") not in ("delivered", "dead")],
+          "slad_deliveries_total has outcomes only")
+    check(value(s, "slad_delivery_attempts_total", receiver=r, result="retry") == 1,
+          "1 attempt to retry")
+    check(value(s, "slad_delivery_attempts_total", receiver=r, result="delivered") == 1,
+          "1 attempt delivered")
+    check(value(s, "slad_delivery_attempts_total", receiver=r, result="failed") == 0,
+          "no attempt refused for good")
+    n = value(s, "slad_delivery_latency_seconds_count", receiver=r)
+    total = value(s, "slad_delivery_latency_seconds_sum", receiver=r)
+    check(n == 1, "1 latency observed: %s" % n)
+    check(0 < total < 10, "latency from firing, with the retry's backoff: %s" % total)
+    check(value(s, "slad_delivery_latency_seconds_bucket", receiver=r, le="10") == 1,
+          "within 10 s")
+    check(value(s, "slad_delivery_latency_seconds_bucket", receiver=r, le="+Inf") == 1,
+          "+Inf = count")
+
+    # Refused until the 2 s budget ends: dead, after several retries.
+    sink.set_mode("fail500")
+    env.xadd({"ticket": "d-2", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - 31000)})
+    wait_for(lambda: env.dead_deliveries(), 15, "the notice to go dead")
+    env.wait_delivered(10)
+    s, _, _ = parse(scrape(env, port))
+    check(value(s, "slad_deliveries_total", receiver=r, result="dead") == 1, "1 dead")
+    check(value(s, "slad_deliveries_total", receiver=r, result="delivered") == 1,
+          "still 1 delivered")
+    check(value(s, "slad_delivery_attempts_total", receiver=r, result="retry") >= 3,
+          "the retries counted as attempts")
+    check(value(s, "slad_delivery_latency_seconds_count", receiver=r) == 1,
+          "a dead notice has no delivery latency")
 
 
 def wait_redis_unhealthy(env, port, timeout, when):
@@ -235,4 +362,5 @@ def test_frozen_redis(make_env):
 
 
 if __name__ == "__main__":
-    run_tests([test_metrics_move, test_disabled_and_reconnects, test_frozen_redis])
+    run_tests([test_metrics_move, test_config_reload_metrics, test_delivery_metrics,
+               test_disabled_and_reconnects, test_frozen_redis])

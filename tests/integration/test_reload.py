@@ -2,12 +2,13 @@
 
 import os
 import signal
+import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import STATE, check, now_ms, run_tests, wait_for  # noqa: E402
+from harness import SLAD, STATE, check, now_ms, run_tests, wait_for  # noqa: E402
 
 POLICIES = """
 policies = (
@@ -63,5 +64,52 @@ def test_reload(make_env):
     check(env.stop_slad() == 0, "slad exits 0 on SIGTERM")
 
 
+def test_url_file(make_env):
+    """A receiver's URL read from url_file is the one posted to, and a
+    reload reads the file again; an inline token URL in a file others may
+    read is warned about by --check-config and at start."""
+    env = make_env("reload-url-file")
+    env.start_redis()
+    sink = env.start_sink()
+    url_file = env.write_secret("supervisor.url", sink.url("/hooks/one?key=k1"))
+    env.write_config(policies=POLICIES % "5s", receivers=(
+        '  { name = "supervisor"; format = "json"; url_file = "supervisor.url"; },\n'
+        '  { name = "bot"; format = "wecom"; url = "%s"; }' % sink.url("/hooks/bot?key=k2")))
+    os.chmod(env.config, 0o644)
+    p = subprocess.run([SLAD, "-c", env.config, "--check-config"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    err = p.stderr.decode()
+    check(p.returncode == 0, "--check-config accepts it: %d %r" % (p.returncode, err))
+    check("warning: " in err and "receiver 'bot': the URL carries a token" in err and
+          "supervisor" not in err, "--check-config warns about the inline token only: %r" % err)
+    check("k2" not in err, "the warning does not quote the URL: %r" % err)
+    env.start_slad()
+    env.wait_log(r"<4>.*receiver 'bot': the URL carries a token", 5, since_last_start=True)
+
+    env.xadd({"ticket": "u1", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - 10000)})
+    wait_for(lambda: sink.requests("/hooks/one"), 10, "the breach posted to the URL of the file")
+    r = sink.requests("/hooks/one")[0]
+    check(r["path"] == "/hooks/one" and "key=k1" in str(r["query"]),
+          "posted to the file's URL: %r %r" % (r["path"], r["query"]))
+
+    env.write_secret("supervisor.url", sink.url("/hooks/two?key=k1"))
+    env.signal_slad(signal.SIGHUP)
+    env.wait_log(r"configuration reloaded from", 10)
+    env.xadd({"ticket": "u2", "type": "ticket.opened", "channel": "chat",
+              "ts": str(now_ms() - 10000)})
+    wait_for(lambda: sink.requests("/hooks/two"), 10, "the breach posted to the file's new URL")
+    check(len(sink.requests("/hooks/one")) == 1, "nothing more to the old URL")
+
+    # An unreadable file: the reload is refused, naming the receiver.
+    os.chmod(url_file, 0o644)
+    env.signal_slad(signal.SIGHUP)
+    line = env.wait_log(r"<3>reload refused: .*", 10).group(0)
+    check("url_file: receiver 'supervisor'" in line and "readable by others" in line,
+          "the refusal names the setting and receiver: %r" % line)
+    check("two" not in line, "the refusal does not quote the URL: %r" % line)
+    check(env.slad_alive(), "slad keeps running")
+
+
 if __name__ == "__main__":
-    run_tests([test_reload])
+    run_tests([test_reload, test_url_file])

@@ -636,7 +636,7 @@ static void test_receivers(void)
     EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http:///x\"; } );\n",
                  "1: receivers.[0].url: 'http:///x' has no host");
     EXPECT_ERROR("receivers = ( { name = \"a\"; } );\n",
-                 "1: receivers.[0]: missing setting 'url'");
+                 "1: receivers.[0]: receiver 'a': set one of url and url_file");
     EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\"; format = \"teams\"; } );\n",
                  "1: receivers.[0].format: unknown format 'teams' (json, alertmanager, slack, "
                  "feishu, dingtalk, wecom)");
@@ -767,6 +767,88 @@ static void test_secrets(void)
     EXPECT_ERROR("redis = { password_file = \"nope.pw\"; };\n", want);
     EXPECT_ERROR("redis = { password_file = \"/\"; };\n",
                  "1: redis.password_file: '/' is not a regular file");
+}
+
+/*
+ * url_file: the URL read like a secret file, refused with file, line and
+ * receiver (never quoting the contents) when missing, empty, not an
+ * http(s) URL, or readable by others; exactly one of url and url_file.
+ */
+static void test_url_file(void)
+{
+    static const char text[] =
+        "receivers = ( { name = \"bot\"; format = \"wecom\";\n"
+        "                url_file = \"bot.url\"; } );\n";
+    char err[1024];
+
+    write_file("bot.url", 0600, "https://qyapi.example/send?key=do-not-print-me\n");
+    sla_config *c = load(text, err, sizeof err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_STR(c->receivers[0].url, "https://qyapi.example/send?key=do-not-print-me");
+        CHECK(c->nwarnings == 0); /* the token is not in slad.conf */
+    }
+    sla_config_free(c);
+
+    write_file("bot.url", 0600, "ftp://qyapi.example/do-not-print-me\n");
+    EXPECT_ERROR(text, "2: receivers.[0].url_file: receiver 'bot': the file's URL must start "
+                       "with http:// or https://");
+    write_file("bot.url", 0600, "\n");
+    EXPECT_ERROR(text, "2: receivers.[0].url_file: receiver 'bot': secret file is empty");
+    write_file("bot.url", 0644, "https://qyapi.example/send?key=do-not-print-me\n");
+    c = load(text, err, sizeof err);
+    CHECK(c == NULL);
+    CHECK(strstr(err, "2: receivers.[0].url_file: receiver 'bot': secret file is readable by "
+                      "others") != NULL);
+    CHECK(strstr(err, "do-not-print-me") == NULL);
+    sla_config_free(c);
+    char want[600];
+    snprintf(want, sizeof want, "~2: receivers.[0].url_file: receiver 'bot': cannot open "
+             "'%s/bot.url': No such file", dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/bot.url", dir);
+    unlink(path);
+    EXPECT_ERROR(text, want);
+
+    write_file("a.url", 0600, "http://b/\n");
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\";\n"
+                 "                url_file = \"a.url\"; } );\n",
+                 "1: receivers.[0]: receiver 'a': set one of url and url_file");
+}
+
+/*
+ * An inline URL that carries a token in a file others may read loads, with
+ * a warning naming file, line and receiver; not when the file is private,
+ * nor for a json receiver without credentials in its URL.
+ */
+static void test_url_exposure(void)
+{
+    static const char text[] =
+        "receivers = ( { name = \"plain\"; url = \"http://a.example/hook\"; },\n"
+        "              { name = \"slack\"; format = \"slack\";\n"
+        "                url = \"https://hooks.slack.example/services/T0/B0/do-not-print-me\"; },\n"
+        "              { name = \"query\"; url = \"http://a.example/h?access_token=x\"; } );\n";
+    char err[1024], want[1024];
+    sla_config *c = load(text, err, sizeof err); /* load() writes mode 0644 */
+    CHECK(c != NULL);
+    if (c) {
+        CHECK(c->nwarnings == 2);
+        snprintf(want, sizeof want, "%s:3: receivers.[1].url: receiver 'slack': the URL carries a "
+                 "token and %s is readable by others: move it to url_file, or chmod o-r the file",
+                 main_path, main_path);
+        if (c->nwarnings >= 1)
+            CHECK_STR(c->warnings[0], want);
+        if (c->nwarnings >= 2)
+            CHECK(strstr(c->warnings[1], ":4: receivers.[2].url: receiver 'query'") != NULL);
+    }
+    sla_config_free(c);
+
+    chmod(main_path, 0640);
+    c = NULL;
+    CHECK(sla_config_load(main_path, &c, err, sizeof err) == 0);
+    if (c)
+        CHECK(c->nwarnings == 0);
+    sla_config_free(c);
 }
 
 /* Stream retention: defaults for a real deployment, durations, counts, 0 = off. */
@@ -912,12 +994,14 @@ int main(void)
     test_policies();
     test_receivers();
     test_secrets();
+    test_url_file();
+    test_url_exposure();
     test_retention();
     test_calendars();
     test_delivery();
 
     static const char *const files[] = {"t.conf",  "redis.pw", "a.secret", "policies.conf",
-                                        "bad.conf", "s.key"};
+                                        "bad.conf", "s.key", "a.url"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
