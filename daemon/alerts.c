@@ -86,13 +86,6 @@ static void alerts_arm(int64_t ms)
     evtimer_add(al.timer, &tv);
 }
 
-static int64_t alerts_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* --- the index ------------------------------------------------------------ */
 
 static size_t alerts_hash(const alert_queue *q, const char *ticket, int metric, uint32_t cycle)
@@ -333,7 +326,7 @@ static int alerts_send_due(alert_queue *q, const sla_receiver *rc, int64_t now, 
     static alerts_item items[SLA_AM_MAX_BATCH];
     static sla_am_alert batch[SLA_AM_MAX_BATCH];
     while (q->head && q->head->next_ms <= now) {
-        if (alerts_mono_us() >= until_us)
+        if (wakeup_mono_us() >= until_us)
             return 1;
         if (deliver_can_post(q->receiver) != 0) {
             *busy = 1;
@@ -352,7 +345,7 @@ static int alerts_send_due(alert_queue *q, const sla_receiver *rc, int64_t now, 
                 items[n].done = a;
             }
             n++;
-            if ((n & 15) == 0 && alerts_mono_us() >= until_us)
+            if ((n & 15) == 0 && wakeup_mono_us() >= until_us)
                 break;
         }
         sla_webhook_request req;
@@ -392,7 +385,7 @@ static void alerts_run(evutil_socket_t fd, short what, void *arg)
             alerts_arm(ALERTS_IDLE_MS);
         return;
     }
-    int64_t now = wakeup_now_ms(), until = alerts_mono_us() + ALERTS_SLICE_US;
+    int64_t now = wakeup_now_ms(), until = wakeup_mono_us() + ALERTS_SLICE_US;
     if (al.scanning) {
         if (sla_engine_scan_breached(al.engine, &al.cursor, ALERTS_SCAN_SLOTS,
                                      alerts_on_breached, &now)) {

@@ -16,6 +16,7 @@
 
 #include "priority.h"
 #include "store.h"
+#include "wakeup.h"
 
 /* Slots read between two looks at the clock: a few microseconds' work. */
 #define QUERY_STEP_SLOTS 256
@@ -27,13 +28,6 @@ struct query {
     query_done_fn *done;
     void *arg;
 };
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void query_free(query *q)
 {
@@ -62,14 +56,14 @@ static void query_on_slice(evutil_socket_t fd, short what, void *arg)
         query_free(q);
         return;
     }
-    int64_t until = mono_us() + QUERY_SLICE_US;
+    int64_t until = wakeup_mono_us() + QUERY_SLICE_US;
     for (;;) {
         if (sla_engine_list_step(e, q->lq, QUERY_STEP_SLOTS)) {
             q->done(q->lq, e, NULL, q->arg);
             query_free(q);
             return;
         }
-        if (mono_us() >= until)
+        if (wakeup_mono_us() >= until)
             break;
     }
     query_next_slice(q);

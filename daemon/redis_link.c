@@ -44,6 +44,7 @@
 #include "priority.h"
 #include "reply_arena.h"
 #include "sla_log.h"
+#include "wakeup.h"
 
 #define LINK_BACKOFF_MIN_MS 100
 #define LINK_BACKOFF_MAX_MS 10000
@@ -85,13 +86,6 @@ struct redis_link {
     struct event *watch_timer;
 };
 
-static int64_t link_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int link_ring_push(redis_link *link, redisCallbackFn *fn, void *privdata)
 {
     if (link->ring_count == link->ring_cap) {
@@ -107,7 +101,7 @@ static int link_ring_push(redis_link *link, redisCallbackFn *fn, void *privdata)
         link->ring_head = 0;
     }
     link->ring[(link->ring_head + link->ring_count) % link->ring_cap] =
-        (link_pending){fn, privdata, link_mono_ms()};
+        (link_pending){fn, privdata, wakeup_mono_us() / 1000};
     link->ring_count++;
     return 0;
 }
@@ -129,7 +123,7 @@ int64_t redis_link_reply_wait_ms(const redis_link *link)
 {
     if (link->ring_count == 0 || !link->up)
         return 0;
-    int64_t age = link_mono_ms() - link->ring[link->ring_head].sent_ms;
+    int64_t age = (wakeup_mono_us() / 1000) - link->ring[link->ring_head].sent_ms;
     return age > 0 ? age : 0;
 }
 

@@ -63,13 +63,6 @@ static struct {
     stats_backlog backlog;
 } st;
 
-static int64_t stats_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- decisions ---------------------------------------------------------- */
 
 static stats_count *stats_find(int kind, int metric, const char *policy)
@@ -202,7 +195,7 @@ static void stats_poll(void)
 
 static void stats_on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    int64_t now = stats_mono_ms();
+    int64_t now = wakeup_mono_us() / 1000;
     st.last_tick_mono_ms = now;
     ingest_stats in;
     ingest_get_stats(&in);
@@ -227,7 +220,7 @@ double stats_events_per_second(void)
 
 int64_t stats_loop_age_ms(void)
 {
-    return stats_mono_ms() - st.last_tick_mono_ms;
+    return (wakeup_mono_us() / 1000) - st.last_tick_mono_ms;
 }
 
 void stats_get_backlog(stats_backlog *out)
@@ -302,7 +295,7 @@ int stats_init(struct event_base *base, redis_link *command, const sla_keys *key
     st.backlog = (stats_backlog){-1, -1, -1, 0};
     sla_histogram_init(&st.lateness, lateness_bounds,
                        sizeof lateness_bounds / sizeof lateness_bounds[0]);
-    st.last_tick_mono_ms = stats_mono_ms();
+    st.last_tick_mono_ms = wakeup_mono_us() / 1000;
     st.last_poll_ms = st.last_tick_mono_ms - STATS_POLL_MS;
     /* The first sample is the counter at start, so that entries read
      * before the first tick count in the rate. */

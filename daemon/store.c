@@ -51,6 +51,8 @@
 #define STORE_SCAN_COUNT "1000"
 #define STORE_RELOAD_MIN_MS 100
 #define STORE_RELOAD_MAX_MS 5000
+#define STORE_REMATCH_SLICE_US 500   /* a reload's re-match: work per turn of the loop */
+#define STORE_REMATCH_STEP_SLOTS 256 /* table slots between two looks at the clock */
 
 /* One staged command, its arguments copied into one allocation. */
 typedef struct store_cmd {
@@ -112,6 +114,9 @@ static struct {
     size_t inflight_decisions;
     size_t notes_first;    /* index of the first decision's XADD in EXEC's reply */
     uint64_t engine_serial; /* bumped with each new engine (store_engine_serial) */
+    struct event *rematch_timer; /* the next slice of a reload's re-match */
+    int64_t rematch_began_us;
+    unsigned rematch_slices;
 } store;
 
 enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
@@ -723,11 +728,47 @@ uint64_t store_engine_serial(void)
     return store.engine_serial;
 }
 
+/*
+ * After a reload the engine re-matches its tickets a slice at a time
+ * (sla_engine_set_config): STORE_REMATCH_SLICE_US of work per turn of the
+ * loop, then the alarm, input and clients get their turn.
+ */
+static void store_rematch_next(void)
+{
+    static const struct timeval zero = {0, 0};
+    evtimer_add(store.rematch_timer, &zero);
+}
+
+static void store_on_rematch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    sla_engine *e = store.engine;
+    if (e == NULL)
+        return;
+    int64_t until = wakeup_mono_us() + STORE_REMATCH_SLICE_US;
+    int done;
+    while (!(done = sla_engine_rematch_step(e, STORE_REMATCH_STEP_SLOTS)) &&
+           wakeup_mono_us() < until)
+        ;
+    store.rematch_slices++;
+    if (!done)
+        store_rematch_next();
+    else
+        sla_info("reload: open tickets matched against the new policies in %" PRId64
+                 " ms (%u slices)",
+                 (wakeup_mono_us() - store.rematch_began_us) / 1000, store.rematch_slices);
+    if (!store.loading)
+        store_tick(NULL); /* new targets: what is due now, and the alarm */
+}
+
 void store_set_config(const sla_config *cfg, int64_t now_ms)
 {
     store.cfg = cfg;
     if (store.engine) {
         sla_engine_set_config(store.engine, cfg, now_ms);
+        store.rematch_began_us = wakeup_mono_us();
+        store.rematch_slices = 0;
+        store_rematch_next();
         if (!store.loading)
             store_tick(NULL);
     }
@@ -747,8 +788,9 @@ int store_init(struct event_base *base, redis_link *command, const sla_keys *key
     sla_watermark_init(&store.input);
     store.horizon_ms = INT64_MIN;
     store.reload_timer = evtimer_new(base, store_on_reload_timer, NULL);
+    store.rematch_timer = evtimer_new(base, store_on_rematch, NULL);
     sla_output_init(&store.out);
-    if (store.group == NULL || store.reload_timer == NULL)
+    if (store.group == NULL || store.reload_timer == NULL || store.rematch_timer == NULL)
         return -1;
     store.link = command;
     return 0;
@@ -763,6 +805,9 @@ void store_finish(void)
     if (store.reload_timer)
         event_free(store.reload_timer);
     store.reload_timer = NULL;
+    if (store.rematch_timer)
+        event_free(store.rematch_timer);
+    store.rematch_timer = NULL;
     if (store.engine)
         sla_engine_free(store.engine);
     store.engine = NULL;

@@ -25,6 +25,13 @@ int64_t wakeup_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t wakeup_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void wakeup_on_timer(evutil_socket_t fd, short what, void *arg)
 {
     if (wakeup_callback)

@@ -3,7 +3,7 @@
  *
  * The engine works in absolute milliseconds since the epoch
  * (CLOCK_REALTIME); libevent timers take relative delays. This module is
- * the one place that reads the clock and turns "wake me at T" into a
+ * the one place that reads the clocks (the monotonic one for durations) and turns "wake me at T" into a
  * libevent timer. There is exactly one alarm: arming it again replaces the
  * previous time, so there is no periodic tick and no busy loop.
  */
@@ -16,6 +16,8 @@
 
 /* Milliseconds since the epoch, CLOCK_REALTIME. */
 int64_t wakeup_now_ms(void);
+/* Microseconds of CLOCK_MONOTONIC: for durations (slices of work, waits). */
+int64_t wakeup_mono_us(void);
 
 typedef void wakeup_fn(void *arg);
 

@@ -109,6 +109,12 @@ struct sla_engine {
     EVP_MD *sha256;            /* decision ids: fetched at the first, not per id */
     EVP_MD_CTX *digest;
     sla_engine_stats stats;
+    /* Re-matching after set_config, a slice at a time: a ticket whose
+     * cfg_parity differs from the engine's was matched under the previous
+     * configuration; `stale` counts them. */
+    unsigned cfg_parity;
+    size_t stale;
+    sla_tickettable_cursor rematch;
 };
 
 /* ------------------------------------------------------------------ output */
@@ -795,6 +801,7 @@ static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id
         t->resolved = old->resolved;
         t->generation = old->generation;
         t->dirty_pos = old->dirty_pos;
+        t->cfg_parity = old->cfg_parity;
         t->memo_mask = old->memo_mask;
         if (memos)
             memcpy(sla_ticket_memos(t), sla_ticket_memos(old), memos);
@@ -806,6 +813,7 @@ static sla_ticket *ticket_new(sla_engine *e, const char *id, size_t len, const c
                               size_t attrs_len, unsigned mask, size_t memo_room)
 {
     sla_ticket *t = ticket_alloc(NULL, id, len, mask, attrs, attrs_len, memo_room);
+    t->cfg_parity = e->cfg_parity & 1u;
     if (sla_tickettable_insert(&e->tickets, t) < 0)
         abort();
     e->stats.open_tickets++;
@@ -931,6 +939,8 @@ static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
 
 static void ticket_free(sla_engine *e, sla_ticket *t)
 {
+    if (t->cfg_parity != e->cfg_parity)
+        e->stale--;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
         clock_stop(e, t, m);
     sla_timerwheel_cancel(e->wheel, &t->timer);
@@ -1263,6 +1273,8 @@ void sla_engine_free(sla_engine *e)
     free(e);
 }
 
+static void ticket_fresh(sla_engine *e, sla_ticket *t); /* after a reload: see there */
+
 int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *entry,
                      int64_t now_ms)
 {
@@ -1294,6 +1306,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             e->stats.duplicates++;
             return SLA_APPLY_DUPLICATE;
         }
+        ticket_fresh(e, t);
         /* Whatever fell due before this event happened comes first. */
         t = ticket_run(e, t, ts < now_ms ? ts : now_ms, now_ms);
         if (ev->type == SLA_EV_TICKET_CLOSED) {
@@ -1339,6 +1352,7 @@ int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, in
     sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
     if (!t)
         return -1;
+    ticket_fresh(e, t);
     /* Only what the engine has been advanced to may fire (the horizon). */
     int64_t horizon = sla_timerwheel_now(e->wheel);
     t = ticket_run(e, t, horizon < now_ms ? horizon : now_ms, now_ms);
@@ -1358,7 +1372,14 @@ void sla_engine_advance_to(sla_engine *e, int64_t upto_ms, int64_t now_ms)
         now_ms = horizon;
     sla_timer *tm;
     while ((tm = sla_timerwheel_pop(e->wheel))) {
-        sla_ticket *t = ticket_run(e, TICKET_OF_TIMER(tm), horizon, now_ms);
+        sla_ticket *t = TICKET_OF_TIMER(tm);
+        if (t->cfg_parity != e->cfg_parity) {
+            /* Matched under the old policies: its timer was too. Due
+             * again at once if it still is under the new ones. */
+            ticket_fresh(e, t);
+            continue;
+        }
+        t = ticket_run(e, t, horizon, now_ms);
         ticket_reschedule(e, t);
     }
 }
@@ -1486,20 +1507,57 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     return 0;
 }
 
+/*
+ * A ticket matched under the previous configuration is matched again before
+ * anything reads or moves its clocks: its policy indexes meant the old
+ * policies. Re-matching needs only the new configuration.
+ */
+static void ticket_fresh(sla_engine *e, sla_ticket *t)
+{
+    if (t->cfg_parity == e->cfg_parity)
+        return;
+    unsigned char pol[SLA_METRIC_COUNT];
+    ticket_policies(e, t, pol);
+    ticket_rematch(e, t, pol);
+    t->cfg_parity = e->cfg_parity & 1u;
+    e->stale--;
+    ticket_reschedule(e, t);
+}
+
+static void rematch_one(const sla_ticket *t, void *arg)
+{
+    /* The walk lends tickets read-only; re-matching changes neither the
+     * table nor the ticket's address. */
+    ticket_fresh(arg, (sla_ticket *)t);
+}
+
+int sla_engine_rematch_step(sla_engine *e, size_t slots)
+{
+    while (e->stale > 0) {
+        int r = sla_tickettable_walk(&e->tickets, &e->rematch, slots, rematch_one, e);
+        if (r == SLA_WALK_PAUSED)
+            return e->stale == 0;
+        if (r == SLA_WALK_DONE)
+            break; /* every ticket seen: stale is 0 now */
+    }
+    sla_tickettable_cursor_reset(&e->rematch);
+    return 1;
+}
+
+size_t sla_engine_rematch_pending(const sla_engine *e) { return e->stale; }
+
 void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
 {
     (void)now_ms;
+    /* A re-match still under way finishes first: one parity bit tells only
+     * "this configuration or the one before". */
+    sla_engine_rematch_step(e, SIZE_MAX);
     e->cfg = cfg;
     sla_matcher_free(e->matcher);
     e->matcher = sla_matcher_new(cfg); /* NULL on OOM: resolve() uses the reference */
-    size_t pos = 0;
-    sla_ticket *t;
-    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
-        unsigned char pol[SLA_METRIC_COUNT];
-        ticket_policies(e, t, pol);
-        ticket_rematch(e, t, pol);
-        ticket_reschedule(e, t);
-    }
+    e->cfg_parity ^= 1u;
+    e->stale = e->tickets.count;
+    sla_tickettable_cursor_reset(&e->rematch);
 }
 
 void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out) { *out = e->stats; }
@@ -1512,13 +1570,14 @@ static const char *state_name(int state)
     return state >= 0 && state <= SLA_CLOCK_STOPPED ? names[state] : "?";
 }
 
-int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, int64_t now_ms,
+int sla_engine_ticket_info(sla_engine *e, const char *ticket, size_t len, int64_t now_ms,
                            sla_clock_info out[SLA_METRIC_COUNT], const char **attrs,
                            size_t *attrs_len)
 {
-    const sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
+    sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
     if (!t)
         return -1;
+    ticket_fresh(e, t);
     /* Plain attributes, expanded into the engine's scratch buffer. */
     size_t plen = sla_attrpack_plain_size(sla_ticket_attrs(t), t->attrs_len);
     if (plen > SLA_ATTRS_MAX)
@@ -1592,6 +1651,8 @@ static void list_ticket(const sla_ticket *t, void *arg)
 
 int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots)
 {
+    if (e->stale > 0)
+        return 0; /* policies still being re-matched: nothing read yet */
     if (q->cursor.begun && q->cfg != (const void *)e->cfg)
         sla_listquery_reset(q); /* policy indexes changed meaning */
     q->cfg = e->cfg;
@@ -1635,6 +1696,8 @@ static void breached_ticket(const sla_ticket *t, void *arg)
 int sla_engine_scan_breached(const sla_engine *e, sla_tickettable_cursor *cur, size_t slots,
                              sla_breached_fn *fn, void *arg)
 {
+    if (e->stale > 0)
+        return 0; /* policies still being re-matched: nothing read yet */
     struct breached_walk w = {fn, arg};
     int r;
     /* Growth starts the walk over: fn may then see a clock twice. */

@@ -190,8 +190,27 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
  * Switch to a new configuration: every open ticket is re-matched, running
  * clocks keep their start and get the new targets. The old configuration
  * may be freed after this returns.
+ *
+ * The re-match is deferred so that a reload costs O(1) here rather than a
+ * pass over every ticket: a ticket is re-matched before anything reads or
+ * moves its clocks (an event, a firing, an ack, sla_engine_ticket_info),
+ * and the rest by sla_engine_rematch_step, which the caller runs in slices
+ * until it returns 1. Until then queries (sla_engine_list_step,
+ * sla_engine_scan_breached) wait: they return 0 having read nothing. A
+ * ticket's timer set under the old policies fires no decision: the ticket
+ * is re-matched and its timer set again. A set_config while a re-match is
+ * under way first finishes it in one go.
  */
 void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms);
+
+/*
+ * Re-match the tickets of at least `slots` more table slots (SIZE_MAX: all)
+ * after sla_engine_set_config. Returns 1 once every ticket is matched
+ * under the current configuration, else 0.
+ */
+int sla_engine_rematch_step(sla_engine *e, size_t slots);
+/* Tickets not yet re-matched. */
+size_t sla_engine_rematch_pending(const sla_engine *e);
 
 void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out);
 
@@ -227,7 +246,7 @@ typedef struct sla_clock_info {
  * started, in metric order. Returns the number of clocks written to out
  * (at most SLA_METRIC_COUNT), or -1 for an unknown ticket.
  */
-int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, int64_t now_ms,
+int sla_engine_ticket_info(sla_engine *e, const char *ticket, size_t len, int64_t now_ms,
                            sla_clock_info out[SLA_METRIC_COUNT], const char **attrs,
                            size_t *attrs_len);
 

@@ -135,7 +135,7 @@ static void check_decision(struct run *run, const sla_decision *d)
 }
 
 /* Both engines hold ticket id with the same clocks. */
-static void check_same_ticket(const sla_engine *a, const sla_engine *b, const char *id,
+static void check_same_ticket(sla_engine *a, sla_engine *b, const char *id,
                               size_t len, int64_t now)
 {
     sla_clock_info ca[SLA_METRIC_COUNT], cb[SLA_METRIC_COUNT];

@@ -1,5 +1,6 @@
 """SIGHUP: a broken file is refused (old configuration kept), a good one applied."""
 
+import json
 import os
 import signal
 import subprocess
@@ -111,5 +112,34 @@ def test_url_file(make_env):
     check(env.slad_alive(), "slad keeps running")
 
 
+def test_rematch_in_slices(make_env):
+    """A reload re-matches the open tickets in slices, not in one pass that
+    holds the clocks: at 100,000 open tickets the log says it took more
+    than one slice; a ticket read right after the reload (before the
+    re-match can have reached it) already shows the new policy's deadline;
+    and the tickets the new target puts past their deadline breach."""
+    env = make_env("reload-slices")
+    env.start_redis()
+    env.write_config(policies=POLICIES % "10m")
+    env.start_slad()
+    n = 100000
+    t0 = now_ms()
+    env.xadd_many([{"ticket": "m-%06d" % i, "type": "ticket.opened", "channel": "chat",
+                    "ts": str(t0 - 20000)} for i in range(n)], chunk=5000)
+    env.wait_consumed(60)
+    env.write_config(policies=POLICIES % "1h")
+    rc, _, err = env.slactl("reload")
+    check(rc == 0, "slactl reload: %r" % err)
+    rc, out, err = env.slactl("--json", "ticket", "m-099999")
+    check(rc == 0, "slactl ticket: %r" % err)
+    clock = [c for c in json.loads(out)["clocks"] if c["metric"] == "first_response"][0]
+    check(clock["deadline_ms"] == t0 - 20000 + 3600000,
+          "the ticket read at once has the new 1 h target (%r)" % clock["deadline_ms"])
+    m = env.wait_log(r"reload: open tickets matched against the new policies in (\d+) ms "
+                     r"\((\d+) slices\)", 30)
+    check(int(m.group(2)) > 1, "re-matched in more than one slice: %s" % m.group(0))
+    check(env.slad_alive(), "slad still running")
+
+
 if __name__ == "__main__":
-    run_tests([test_reload, test_url_file])
+    run_tests([test_reload, test_url_file, test_rematch_in_slices])

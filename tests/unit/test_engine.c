@@ -1041,8 +1041,117 @@ static void test_scan_breached(void)
     fx_release(&fx);
 }
 
+
+/*
+ * A reload re-matches in slices: engine A re-matches every ticket at once
+ * (what a reload did before), engine B a few table slots per step while
+ * replies arrive and time passes. The new policy shortens the chat target
+ * (30 s -> 10 s), lengthens the email one and drops one metric's policy,
+ * so stale tickets would fire wrongly if anything read them unmatched.
+ * Both must record the same decisions (by id, with the same deadlines);
+ * B may record a breach of a shortened target later, never earlier, and
+ * never one A does not; queries wait until B's re-match is done.
+ */
+static const char reload_before[] =
+    "policies = (\n"
+    "  { name = \"chat\"; match = { channel = \"chat\"; };\n"
+    "    first_response = { target = \"30s\"; escalate = ( { notify = [ \"team_lead\" ]; },\n"
+    "                                                    { after = \"20s\"; notify = [ \"manager\" ]; } ); };\n"
+    "    resolution = { target = \"2m\"; escalate = ( { notify = [ \"director\" ]; } ); }; },\n"
+    "  { name = \"email\"; match = { channel = \"email\"; };\n"
+    "    first_response = { target = \"20s\"; escalate = ( { notify = [ \"team_lead\" ]; } ); }; } );\n";
+static const char reload_after[] =
+    "policies = (\n"
+    "  { name = \"email\"; match = { channel = \"email\"; };\n"
+    "    first_response = { target = \"40s\"; escalate = ( { notify = [ \"supervisor\" ]; } ); }; },\n"
+    "  { name = \"chat\"; match = { channel = \"chat\"; };\n"
+    "    first_response = { target = \"10s\"; escalate = ( { notify = [ \"team_lead\" ]; },\n"
+    "                                                    { after = \"20s\"; notify = [ \"manager\" ]; } ); }; } );\n";
+
+static int cmp_decision_id(const void *a, const void *b)
+{
+    return strcmp(((const sla_decision *)a)->id, ((const sla_decision *)b)->id);
+}
+
+static void test_reload_rematch_in_slices(void)
+{
+    enum { N = 600 };
+    fixture a, b;
+    CHECK(fx_init(&a, reload_before, T0) == 0);
+    CHECK(fx_init(&b, reload_before, T0) == 0);
+    sla_config *after_a = fx_config(reload_after), *after_b = fx_config(reload_after);
+    CHECK(after_a && after_b);
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "R%03d", i);
+        int64_t t = T0 + i * 10;
+        const char *ch = i % 3 == 2 ? "email" : "chat";
+        fx_event(&a, t, "ticket", id, "type", "ticket.opened", "channel", ch, NULL);
+        fx_event(&b, t, "ticket", id, "type", "ticket.opened", "channel", ch, NULL);
+    }
+    int64_t t1 = T0 + 8 * SEC;
+    fx_run_until(&a, t1);
+    fx_run_until(&b, t1);
+    CHECK_INT(a.out.ndecisions, 0);
+    sla_engine_set_config(a.eng, after_a, t1);
+    CHECK_INT(sla_engine_rematch_step(a.eng, SIZE_MAX), 1);
+    sla_engine_set_config(b.eng, after_b, t1);
+    CHECK_INT(sla_engine_rematch_pending(b.eng), N);
+    sla_listquery *q = sla_listquery_new(0, t1, -1, 10);
+    CHECK_INT(sla_engine_list_step(b.eng, q, SIZE_MAX), 0); /* waits */
+    int steps = 0, done = 0;
+    for (int64_t t = t1 + 100; t <= T0 + 5 * MIN; t += 100) {
+        if (!done) {
+            done = sla_engine_rematch_step(b.eng, 4);
+            steps++;
+        }
+        /* Replies to every fourth ticket, some before, some after the new
+         * deadline. */
+        int i = (int)((t - t1) / 100) * 4;
+        if (i < N) {
+            snprintf(id, sizeof id, "R%03d", i);
+            fx_event(&a, t, "ticket", id, "type", "agent.reply", NULL);
+            fx_event(&b, t, "ticket", id, "type", "agent.reply", NULL);
+        }
+        fx_run_until(&a, t);
+        fx_run_until(&b, t);
+    }
+    CHECK(done && steps > 20);
+    CHECK_INT(sla_engine_rematch_pending(b.eng), 0);
+    CHECK_INT(sla_engine_list_step(b.eng, q, SIZE_MAX), 1);
+    sla_listquery_free(q);
+    CHECK(a.out.ndecisions > N / 2);
+    CHECK_INT(b.out.ndecisions, a.out.ndecisions);
+    qsort(a.out.decisions, a.out.ndecisions, sizeof *a.out.decisions, cmp_decision_id);
+    qsort(b.out.decisions, b.out.ndecisions, sizeof *b.out.decisions, cmp_decision_id);
+    int differ = 0, earlier = 0, later = 0, wrong_policy = 0;
+    size_t n = a.out.ndecisions < b.out.ndecisions ? a.out.ndecisions : b.out.ndecisions;
+    for (size_t k = 0; k < n; k++) {
+        const sla_decision *x = &a.out.decisions[k], *y = &b.out.decisions[k];
+        if (strcmp(x->id, y->id) != 0 || x->deadline_ms != y->deadline_ms ||
+            strcmp(x->receiver, y->receiver) != 0 || strcmp(x->policy, y->policy) != 0)
+            differ++;
+        if (y->fired_ms < x->fired_ms)
+            earlier++;
+        if (y->fired_ms > x->fired_ms)
+            later++;
+        /* Nothing fired by the old targets after the reload. */
+        if (x->metric == SLA_METRIC_RESOLUTION || strcmp(y->receiver, "director") == 0)
+            wrong_policy++;
+    }
+    CHECK_INT(differ, 0);
+    CHECK_INT(earlier, 0);
+    CHECK_INT(wrong_policy, 0);
+    CHECK(later < (int)n); /* most fire on time: the sweep is quick */
+    fx_release(&a);
+    fx_release(&b);
+    sla_config_free(after_a);
+    sla_config_free(after_b);
+}
+
 int main(void)
 {
+    test_reload_rematch_in_slices();
     test_scan_breached();
     test_queries_and_clock_backwards();
     test_chat_first_response_breach();
