@@ -49,6 +49,7 @@ static sla_receiver receiver(enum sla_format f, const char *secret)
     rc.url = (char *)"https://hook.example/send?access_token=abc";
     rc.format = f;
     rc.secret = (char *)secret;
+    rc.ticket_url = (char *)"https://helpdesk.example/t/{ticket}";
     return rc;
 }
 
@@ -89,7 +90,7 @@ static void test_json_signed(void)
     sla_receiver rc = receiver(SLA_FORMAT_JSON, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK_STR(r.url, "https://hook.example/send?access_token=abc");
     CHECK(same_json(r.body, "{\"type\":\"sla.breach\",\"timestamp\":\"2026-11-25T19:48:20.000Z\","
                             "\"data\":" DATA_JSON "}"));
@@ -105,7 +106,7 @@ static void test_json_signed(void)
     /* A retry later: same id and body, new timestamp and signature. */
     sla_webhook_request r2;
     sla_webhook_request_init(&r2);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW + 60000, &r2), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW + 60000, &r2), 0);
     CHECK_STR(r2.body, r.body);
     CHECK_STR(sla_webhook_request_header(&r2, "webhook-id"), d.id);
     CHECK_STR(sla_webhook_request_header(&r2, "webhook-timestamp"), "1795635908");
@@ -121,14 +122,14 @@ static void test_json_unsigned_and_bad_secret(void)
     sla_receiver rc = receiver(SLA_FORMAT_JSON, NULL);
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(sla_webhook_request_header(&r, "webhook-id") != NULL);
     CHECK(sla_webhook_request_header(&r, "webhook-signature") == NULL);
     sla_webhook_request_release(&r);
 
     rc.secret = (char *)"whsec_***";
     CHECK_INT(sla_webhook_check_secret(&rc), -EINVAL);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), -EINVAL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), -EINVAL);
     CHECK(r.body == NULL && r.url == NULL && r.nheaders == 0); /* left empty */
     rc.secret = (char *)"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     CHECK_INT(sla_webhook_check_secret(&rc), 0);
@@ -137,7 +138,7 @@ static void test_json_unsigned_and_bad_secret(void)
     CHECK_INT(sla_webhook_check_secret(&rc), 0);
     rc.format = SLA_FORMAT_COUNT;
     CHECK_INT(sla_webhook_check_secret(&rc), -EINVAL);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), -EINVAL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), -EINVAL);
 }
 
 #define PLAIN_TEXT                                                           \
@@ -148,13 +149,22 @@ static void test_json_unsigned_and_bad_secret(void)
     "Priority: high\nChannel: chat\nGroup: billing\nAssignee: alice\n"       \
     "Link: https://helpdesk.example/t/T-1001"
 
+/* The same notice as Feishu's text message shows it (English receiver, UTC). */
+#define CHAT_PLAIN_TEXT                                                      \
+    "SLA breach: first response, ticket T-1001\n"                            \
+    "First response on ticket T-1001: overdue by 4 min (policy chat).\n"     \
+    "Subject: 退款没有到账\n"                                                \
+    "Deadline: 2026-11-25 19:44 (UTC)\n"                                     \
+    "Priority: high\nChannel: chat\nGroup: billing\nAssignee: alice\n"       \
+    "Open ticket: https://helpdesk.example/t/T-1001"
+
 static void test_alertmanager(void)
 {
     sla_decision d = breach();
     sla_receiver rc = receiver(SLA_FORMAT_ALERTMANAGER, NULL);
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(same_json(
         r.body,
         "[{\"labels\":{\"alertname\":\"SLABreach\",\"ticket\":\"T-1001\","
@@ -175,7 +185,7 @@ static void test_alertmanager(void)
 
     /* recovered: same labels as the breach (so it resolves it), endsAt = when met. */
     d.kind = SLA_DECISION_RECOVERED;
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     json_t *root = json_loads(r.body, 0, NULL), *a = json_array_get(root, 0);
     CHECK_STR(json_string_value(json_object_get(json_object_get(a, "labels"), "alertname")),
               "SLABreach");
@@ -192,7 +202,7 @@ static void test_alertmanager(void)
     d.kind = SLA_DECISION_WARNING;
     d.level = 0;
     d.fired_ms = DEADLINE - 42000;
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(strstr(r.body, "\"alertname\":\"SLAWarning\"") != NULL);
     CHECK(strstr(r.body, "\"severity\":\"warning\"") != NULL);
     CHECK(strstr(r.body, "\"startsAt\":\"2026-11-25T19:43:26.000Z\"") != NULL);
@@ -207,24 +217,27 @@ static void test_slack(void)
     sla_receiver rc = receiver(SLA_FORMAT_SLACK, NULL);
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(same_json(r.body,
                     "{\"text\":\"*SLA breach: first response, ticket T-1001*\\n"
-                    "First response on ticket T-1001 is overdue 4m12s (policy chat).\\n"
-                    "*Subject:* 退款没有到账\\n*Deadline:* 2026-11-25 19:44:08 UTC\\n"
+                    "First response on ticket T-1001: overdue by 4 min (policy chat).\\n"
+                    "*Subject:* 退款没有到账\\n*Deadline:* 2026-11-25 19:44 (UTC)\\n"
                     "*Priority:* high\\n*Channel:* chat\\n*Group:* billing\\n*Assignee:* alice\\n"
                     "<https://helpdesk.example/t/T-1001|Open ticket>\"}"));
     sla_webhook_request_release(&r);
 
-    /* mrkdwn control characters in values are escaped; in the URL, encoded. */
+    /* mrkdwn control characters in values are escaped; the ticket id is
+     * percent-encoded into the receiver's link; the url attribute is no link. */
     char a2[] = "subject\0a <b> & c\0url\0https://x.example/?a=1&b=<2>|3\0";
     d.attrs = a2;
     d.attrs_len = sizeof(a2) - 1;
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    d.ticket = (char *)"T<1>|&";
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     json_t *root = json_loads(r.body, 0, NULL);
     const char *text = json_string_value(json_object_get(root, "text"));
     CHECK(text && strstr(text, "*Subject:* a &lt;b&gt; &amp; c\n") != NULL);
-    CHECK(text && strstr(text, "<https://x.example/?a=1&amp;b=%3C2%3E%7C3|Open ticket>") != NULL);
+    CHECK(text && strstr(text, "<https://helpdesk.example/t/T%3C1%3E%7C%26|Open ticket>") != NULL);
+    CHECK(text && strstr(text, "x.example") == NULL);
     json_decref(root);
     sla_webhook_request_release(&r);
 }
@@ -235,27 +248,27 @@ static void test_feishu(void)
     sla_receiver rc = receiver(SLA_FORMAT_FEISHU, "feishu-secret");
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     /* sign: base64(HMAC-SHA256(key "1795635848\nfeishu-secret", "")), see test_webhook_sign. */
     CHECK(same_json(r.body, "{\"timestamp\":\"1795635848\","
                             "\"sign\":\"h4cEHiFgBLiWOAVjMtthYCSWx9Geag24kIZ4gci7Q2k=\","
                             "\"msg_type\":\"text\",\"content\":{\"text\":\"" "SLA breach: first "
-                            "response, ticket T-1001\\nFirst response on ticket T-1001 is "
-                            "overdue 4m12s (policy chat).\\nSubject: 退款没有到账\\nDeadline: "
-                            "2026-11-25 19:44:08 UTC\\nPriority: high\\nChannel: chat\\nGroup: "
-                            "billing\\nAssignee: alice\\nLink: "
+                            "response, ticket T-1001\\nFirst response on ticket T-1001: "
+                            "overdue by 4 min (policy chat).\\nSubject: 退款没有到账\\nDeadline: "
+                            "2026-11-25 19:44 (UTC)\\nPriority: high\\nChannel: chat\\nGroup: "
+                            "billing\\nAssignee: alice\\nOpen ticket: "
                             "https://helpdesk.example/t/T-1001\"}}"));
-    CHECK_STR(text_of(&r, "content", "text"), PLAIN_TEXT);
+    CHECK_STR(text_of(&r, "content", "text"), CHAT_PLAIN_TEXT);
     CHECK_STR(r.url, rc.url);
     sla_webhook_request_release(&r);
 
     rc.secret = NULL;
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(same_json(r.body, "{\"msg_type\":\"text\",\"content\":{\"text\":\"" "SLA breach: first "
-                            "response, ticket T-1001\\nFirst response on ticket T-1001 is "
-                            "overdue 4m12s (policy chat).\\nSubject: 退款没有到账\\nDeadline: "
-                            "2026-11-25 19:44:08 UTC\\nPriority: high\\nChannel: chat\\nGroup: "
-                            "billing\\nAssignee: alice\\nLink: "
+                            "response, ticket T-1001\\nFirst response on ticket T-1001: "
+                            "overdue by 4 min (policy chat).\\nSubject: 退款没有到账\\nDeadline: "
+                            "2026-11-25 19:44 (UTC)\\nPriority: high\\nChannel: chat\\nGroup: "
+                            "billing\\nAssignee: alice\\nOpen ticket: "
                             "https://helpdesk.example/t/T-1001\"}}"));
     sla_webhook_request_release(&r);
 }
@@ -266,7 +279,7 @@ static void test_dingtalk(void)
     sla_receiver rc = receiver(SLA_FORMAT_DINGTALK, "SEC0123456789abcdef");
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     /* sign: urlencode(base64(HMAC-SHA256("SEC...", "1795635848123\nSEC..."))). */
     CHECK_STR(r.url, "https://hook.example/send?access_token=abc&timestamp=1795635848123"
                      "&sign=wrWYm3V7D4Nnsmf2PzjMV6qU7j0cpzo0Qj5QXjlnr2o%3D");
@@ -274,15 +287,15 @@ static void test_dingtalk(void)
                     "{\"msgtype\":\"markdown\",\"markdown\":{"
                     "\"title\":\"SLA breach: first response, ticket T-1001\","
                     "\"text\":\"#### SLA breach: first response, ticket T-1001\\n\\n"
-                    "First response on ticket T-1001 is overdue 4m12s (policy chat).\\n\\n"
-                    "- **Subject:** 退款没有到账\\n- **Deadline:** 2026-11-25 19:44:08 UTC\\n"
+                    "First response on ticket T-1001: overdue by 4 min (policy chat).\\n\\n"
+                    "- **Subject:** 退款没有到账\\n- **Deadline:** 2026-11-25 19:44 (UTC)\\n"
                     "- **Priority:** high\\n- **Channel:** chat\\n- **Group:** billing\\n"
                     "- **Assignee:** alice\\n\\n"
                     "[Open ticket](https://helpdesk.example/t/T-1001)\"}}"));
     sla_webhook_request_release(&r);
 
     rc.secret = NULL;
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK_STR(r.url, "https://hook.example/send?access_token=abc");
     sla_webhook_request_release(&r);
 }
@@ -296,12 +309,12 @@ static void test_wecom(void)
     sla_receiver rc = receiver(SLA_FORMAT_WECOM, NULL);
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(same_json(r.body,
                     "{\"msgtype\":\"markdown\",\"markdown\":{\"content\":"
                     "\"**SLA escalation (level 2): first response, ticket T-1001**\\n"
-                    "First response on ticket T-1001 is overdue 1h03m (policy chat).\\n"
-                    "> **Subject:** 退款没有到账\\n> **Deadline:** 2026-11-25 19:44:08 UTC\\n"
+                    "First response on ticket T-1001: overdue by 1 h 3 min, escalated to level 2 (policy chat).\\n"
+                    "> **Subject:** 退款没有到账\\n> **Deadline:** 2026-11-25 19:44 (UTC)\\n"
                     "> **Priority:** high\\n> **Channel:** chat\\n> **Group:** billing\\n"
                     "> **Assignee:** alice\\n"
                     "[Open ticket](https://helpdesk.example/t/T-1001)\"}}"));
@@ -317,11 +330,12 @@ static void test_recovered_text_and_no_attrs(void)
     sla_receiver rc = receiver(SLA_FORMAT_FEISHU, NULL);
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK_STR(text_of(&r, "content", "text"),
               "SLA recovered: first response, ticket T-1001\n"
-              "First response on ticket T-1001 was met 4m12s late (policy chat).\n"
-              "Deadline: 2026-11-25 19:44:08 UTC");
+              "First response on ticket T-1001: met 4 min late (policy chat).\n"
+              "Deadline: 2026-11-25 19:44 (UTC)\n"
+              "Open ticket: https://helpdesk.example/t/T-1001");
     sla_webhook_request_release(&r);
 }
 
@@ -336,20 +350,20 @@ static void test_untrusted_values(void)
     sla_receiver rc = receiver(SLA_FORMAT_DINGTALK, NULL);
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     const char *text = text_of(&r, "markdown", "text");
     CHECK(strstr(text, "- **Subject:** bad \xEF\xBF\xBD\xEF\xBF\xBD byte line\n") != NULL);
     CHECK(strstr(text, "javascript") == NULL); /* no link made of it */
     sla_webhook_request_release(&r);
 
     rc = receiver(SLA_FORMAT_ALERTMANAGER, NULL);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(strstr(r.body, "generatorURL") == NULL);
     CHECK(strstr(r.body, "\"url\":\"javascript:alert(1)\"") != NULL); /* kept as data */
     sla_webhook_request_release(&r);
 
     rc = receiver(SLA_FORMAT_JSON, NULL);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(strstr(r.body, "\"subject\":\"bad \xEF\xBF\xBD\xEF\xBF\xBD byte\\nline\"") != NULL);
     sla_webhook_request_release(&r);
 
@@ -365,7 +379,7 @@ static void test_untrusted_values(void)
     d.attrs = big;
     d.attrs_len = o;
     rc = receiver(SLA_FORMAT_WECOM, NULL);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     text = text_of(&r, "markdown", "content");
     CHECK(strlen(text) < 1000);
     CHECK(strstr(text, "退…\n") != NULL);
@@ -410,25 +424,25 @@ static void test_digest(void)
     sla_webhook_request r, r2;
     sla_webhook_request_init(&r);
     sla_webhook_request_init(&r2);
-    CHECK_INT(sla_webhook_build_digest(ds, 3, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build_digest(ds, 3, &rc, NULL, NOW, &r), 0);
     CHECK_STR(text_of(&r, "content", "text"),
               "3 SLA notices\n"
-              "- breach: first response, ticket T-1001, overdue 4m12s (policy chat)\n"
-              "- warning: first response, ticket T-1001, due in 42s (policy chat)\n"
-              "- breach: first response, ticket T-1001, overdue 4m12s (policy chat)");
+              "- Breach: first response, ticket T-1001, overdue by 4 min\n"
+              "- Warning: first response, ticket T-1001, due in 42 s\n"
+              "- Breach: first response, ticket T-1001, overdue by 4 min");
     CHECK(strncmp(r.id, "dig_", 4) == 0 && strlen(r.id) == 36);
 
     /* Same decisions, same id (a retried digest); other decisions, other id. */
-    CHECK_INT(sla_webhook_build_digest(ds, 3, &rc, NOW + 5000, &r2), 0);
+    CHECK_INT(sla_webhook_build_digest(ds, 3, &rc, NULL, NOW + 5000, &r2), 0);
     CHECK_STR(r2.id, r.id);
     sla_webhook_request_release(&r2);
-    CHECK_INT(sla_webhook_build_digest(ds + 1, 3, &rc, NOW, &r2), 0);
+    CHECK_INT(sla_webhook_build_digest(ds + 1, 3, &rc, NULL, NOW, &r2), 0);
     CHECK(strcmp(r2.id, r.id) != 0);
     sla_webhook_request_release(&r2);
     sla_webhook_request_release(&r);
 
     /* 25 notices: the first 20 listed, then "and 5 more". */
-    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NULL, NOW, &r), 0);
     const char *text = text_of(&r, "content", "text");
     CHECK(strncmp(text, "25 SLA notices\n", 15) == 0);
     int lines = 0;
@@ -436,16 +450,17 @@ static void test_digest(void)
         lines++;
     CHECK_INT(lines, SLA_DIGEST_MAX_LISTED);
     CHECK(strlen(text) > 9 && strcmp(text + strlen(text) - 10, "and 5 more") == 0);
+    CHECK(strstr(text, "\n\xE2\x80\xA6" "and 5 more") != NULL);
     sla_webhook_request_release(&r);
 
     /* WeCom's 4096-byte limit: long ticket ids make fewer lines fit. */
-    char longid[129];
-    memset(longid, 'X', 128);
-    longid[128] = '\0';
+    char longid[200];
+    memset(longid, 'X', 199);
+    longid[199] = '\0';
     for (int i = 0; i < N; i++)
         d[i].ticket = longid;
     rc = receiver(SLA_FORMAT_WECOM, NULL);
-    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NULL, NOW, &r), 0);
     text = text_of(&r, "markdown", "content");
     CHECK(strlen(text) <= 4000);
     lines = 0;
@@ -459,14 +474,14 @@ static void test_digest(void)
 
     /* Machine formats carry every decision in full. */
     rc = receiver(SLA_FORMAT_ALERTMANAGER, NULL);
-    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NULL, NOW, &r), 0);
     json_t *arr = json_loads(r.body, 0, NULL);
     CHECK_INT(json_array_size(arr), N);
     json_decref(arr);
     sla_webhook_request_release(&r);
 
     rc = receiver(SLA_FORMAT_JSON, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, NULL, NOW, &r), 0);
     json_t *root = json_loads(r.body, 0, NULL);
     CHECK_STR(json_string_value(json_object_get(root, "type")), "sla.digest");
     CHECK_INT(json_integer_value(json_object_get(json_object_get(root, "data"), "count")), N);
@@ -478,12 +493,12 @@ static void test_digest(void)
     json_decref(root);
     sla_webhook_request_release(&r);
 
-    CHECK_INT(sla_webhook_build_digest(ds, 0, &rc, NOW, &r), -EINVAL);
+    CHECK_INT(sla_webhook_build_digest(ds, 0, &rc, NULL, NOW, &r), -EINVAL);
     const sla_decision *many[SLA_DIGEST_MAX_ITEMS + 1];
     for (int i = 0; i <= SLA_DIGEST_MAX_ITEMS; i++)
         many[i] = &d[0];
-    CHECK_INT(sla_webhook_build_digest(many, SLA_DIGEST_MAX_ITEMS + 1, &rc, NOW, &r), -EINVAL);
-    CHECK_INT(sla_webhook_build_digest(many, SLA_DIGEST_MAX_ITEMS, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build_digest(many, SLA_DIGEST_MAX_ITEMS + 1, &rc, NULL, NOW, &r), -EINVAL);
+    CHECK_INT(sla_webhook_build_digest(many, SLA_DIGEST_MAX_ITEMS, &rc, NULL, NOW, &r), 0);
     sla_webhook_request_release(&r);
 }
 
