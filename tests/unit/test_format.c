@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "sla_format.h"
 #include "sla_webhook.h"
 #include "sla_webhook_sign.h"
 
@@ -502,6 +503,148 @@ static void test_digest(void)
     sla_webhook_request_release(&r);
 }
 
+
+/* --- golden bodies ------------------------------------------------------------
+ *
+ * tests/unit/golden/<format>.<locale>.<case>.txt: the body each chat format
+ * sends for a breach, an escalation (with mentions), a recovery and a
+ * digest, as pretty JSON followed by the message text as people see it.
+ * They are read by people when the wording changes: run the test with
+ * SLA_GOLDEN_UPDATE=1 to rewrite them, then review the diff.
+ */
+#define G_DEADLINE 1795589048000LL /* 2026-11-25T06:44:08Z, 14:44 in Shanghai */
+
+static char golden_attrs[] = "channel\0在线客服\0priority\0P1\0group\0售后二组\0"
+                             "assignee\0王芳\0customer\0李先生\0"
+                             "subject\0退款三天了还没到账，请尽快处理\0";
+
+static sla_decision golden_decision(int kind)
+{
+    sla_decision d = breach();
+    d.kind = kind;
+    d.ticket = (char *)"T-20261125-0042";
+    d.policy = (char *)"vip-chat";
+    d.attrs = golden_attrs;
+    d.attrs_len = sizeof(golden_attrs) - 1;
+    d.deadline_ms = G_DEADLINE;
+    d.fired_ms = G_DEADLINE + 5 * 60000 + 12000; /* 5 min 12 s late */
+    if (kind == SLA_DECISION_ESCALATION) {
+        d.level = 2;
+        d.fired_ms = G_DEADLINE + 80 * 60000; /* 1 h 20 min */
+    } else if (kind == SLA_DECISION_RECOVERED) {
+        d.level = 2;
+        d.fired_ms = G_DEADLINE + 95 * 60000 + 30000;
+    }
+    return d;
+}
+
+/* The body pretty-printed, then every multi-line string of it as shown. */
+static void golden_render(const char *body, sla_format_buf *out)
+{
+    json_t *root = json_loads(body, 0, NULL);
+    char *pretty = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    sla_format_buf_puts(out, pretty ? pretty : "(not JSON)");
+    sla_format_buf_puts(out, "\n");
+    free(pretty);
+    json_t *stack[4] = {root};
+    for (int depth = 0; depth < 3 && stack[depth]; depth++) {
+        const char *key;
+        json_t *v;
+        stack[depth + 1] = NULL;
+        json_object_foreach(stack[depth], key, v) {
+            if (json_is_object(v))
+                stack[depth + 1] = v;
+            else if (json_is_string(v) && strchr(json_string_value(v), '\n'))
+                sla_format_buf_printf(out, "---- %s, as shown ----\n%s\n", key,
+                                      json_string_value(v));
+        }
+    }
+    json_decref(root);
+}
+
+static void golden_check(const char *name, const char *body)
+{
+    char path[1024];
+    const char *src = getenv("SLA_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/unit/golden/%s.txt", src ? src : ".", name);
+    sla_format_buf got = {0};
+    golden_render(body, &got);
+    if (getenv("SLA_GOLDEN_UPDATE")) {
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (f) {
+            fwrite(got.s, 1, got.len, f);
+            fclose(f);
+        }
+        sla_format_buf_release(&got);
+        return;
+    }
+    static char want[65536];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(want, 1, sizeof want - 1, f) : 0;
+    if (f)
+        fclose(f);
+    want[n] = '\0';
+    if (!f || strcmp(got.s, want) != 0)
+        fprintf(stderr, "golden %s differs (SLA_GOLDEN_UPDATE=1 rewrites it):\n%s\n", path, got.s);
+    CHECK(f != NULL && strcmp(got.s, want) == 0);
+    sla_format_buf_release(&got);
+}
+
+static void test_golden(void)
+{
+    static const enum sla_format formats[] = {SLA_FORMAT_FEISHU, SLA_FORMAT_DINGTALK,
+                                              SLA_FORMAT_WECOM, SLA_FORMAT_SLACK};
+    static const char *const cases[] = {"breach", "escalation", "recovered", "digest"};
+    char err[256];
+    sla_calendar *zone = sla_calendar_new("Asia/Shanghai", err, sizeof err);
+    CHECK(zone != NULL);
+    /* The second ladder step names the manager to mention. */
+    char *mobiles[] = {(char *)"13800138000"}, *managers[] = {(char *)"manager.li"};
+    sla_mention step = {.mobiles = mobiles, .nmobiles = 1, .user_ids = managers, .nuser_ids = 1};
+
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        for (int l = 0; l < SLA_LOCALE_COUNT; l++) {
+            sla_receiver rc = receiver(formats[f], NULL);
+            rc.locale = (enum sla_locale)l;
+            rc.zone = zone;
+            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                sla_notice_context ctx = {.zone = zone};
+                sla_webhook_request r;
+                sla_webhook_request_init(&r);
+                if (c == 3) {
+                    enum { N = 23 };
+                    sla_decision d[N];
+                    const sla_decision *ds[N];
+                    for (int i = 0; i < N; i++) {
+                        d[i] = golden_decision(i % 3 == 1 ? SLA_DECISION_WARNING
+                                                          : SLA_DECISION_BREACH);
+                        if (i % 3 == 1)
+                            d[i].fired_ms = G_DEADLINE - 10 * 60000;
+                        ds[i] = &d[i];
+                    }
+                    d[2] = golden_decision(SLA_DECISION_RECOVERED);
+                    d[2].ticket = (char *)"T-20261125-0007";
+                    CHECK_INT(sla_webhook_build_digest(ds, N, &rc, &ctx, NOW, &r), 0);
+                } else {
+                    static const int kinds[] = {SLA_DECISION_BREACH, SLA_DECISION_ESCALATION,
+                                                SLA_DECISION_RECOVERED};
+                    sla_decision d = golden_decision(kinds[c]);
+                    if (c == 1)
+                        ctx.mentions[ctx.nmentions++] = &step;
+                    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+                }
+                char name[64];
+                snprintf(name, sizeof name, "%s.%s.%s", sla_format_name(formats[f]),
+                         sla_locale_name(l), cases[c]);
+                golden_check(name, r.body);
+                sla_webhook_request_release(&r);
+            }
+        }
+    }
+    sla_calendar_free(zone);
+}
+
 int main(void)
 {
     test_json_signed();
@@ -515,5 +658,6 @@ int main(void)
     test_untrusted_values();
     test_query();
     test_digest();
+    test_golden();
     return CHECK_DONE();
 }
