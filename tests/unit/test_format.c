@@ -504,6 +504,196 @@ static void test_digest(void)
 }
 
 
+/* The subject from the field report reaches no platform as markup. */
+static void test_hostile_subject(void)
+{
+    static const enum sla_format formats[] = {SLA_FORMAT_FEISHU, SLA_FORMAT_DINGTALK,
+                                              SLA_FORMAT_WECOM, SLA_FORMAT_SLACK};
+    static const char *const banned[] = {"<at", "<@", "<!", "](", "[", "http://phish",
+                                         "phish.example", "@all", "@所有人", "**x**", "<b>"};
+    char a2[] = "subject\0<at user_id=\"all\"></at> 请点击 [退款链接](http://phish.example/x) "
+                "<@all> @所有人 **x** <b>bold</b>\0assignee\0<!channel>\0";
+    sla_decision d = breach();
+    d.attrs = a2;
+    d.attrs_len = sizeof(a2) - 1;
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        for (int l = 0; l < SLA_LOCALE_COUNT; l++) {
+            sla_receiver rc = receiver(formats[f], NULL);
+            rc.locale = (enum sla_locale)l;
+            rc.ticket_url = NULL; /* no trusted link either: nothing may be a link */
+            sla_webhook_request r;
+            sla_webhook_request_init(&r);
+            CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
+            for (size_t b = 0; b < sizeof banned / sizeof banned[0]; b++) {
+                if (strstr(r.body, banned[b]))
+                    fprintf(stderr, "%s/%d: '%s' in %s\n", sla_format_name(formats[f]), l,
+                            banned[b], r.body);
+                CHECK(strstr(r.body, banned[b]) == NULL);
+            }
+            /* Still readable: the words are there, in look-alike characters. */
+            CHECK(strstr(r.body, "请点击 ［退款链接］(http：//phish\xE2\x80\xA4" "example/x)") != NULL);
+            sla_webhook_request_release(&r);
+        }
+    }
+    sla_receiver rc = receiver(SLA_FORMAT_SLACK, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
+    CHECK(strstr(r.body, "&lt;at user_id=\\\"all\\\"&gt;&lt;/at&gt;") != NULL); /* Slack's own escapes */
+    sla_webhook_request_release(&r);
+}
+
+/* Under a second late or early, a notice says so in words, never "0ms" or "0 s". */
+static void test_under_a_second(void)
+{
+    sla_decision d = breach();
+    d.fired_ms = d.deadline_ms + 1; /* the breach fires 1 ms after the deadline */
+    sla_receiver rc = receiver(SLA_FORMAT_FEISHU, NULL);
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"), ": just overdue (policy chat).") != NULL);
+    sla_webhook_request_release(&r);
+    rc.locale = SLA_LOCALE_ZH_CN;
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"), "的首次响应刚刚超时（策略 chat）。") != NULL);
+    CHECK(strstr(r.body, "0ms") == NULL && strstr(r.body, "0 秒") == NULL);
+    sla_webhook_request_release(&r);
+    d.kind = SLA_DECISION_RECOVERED;
+    d.fired_ms = d.deadline_ms - 5000;
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"), "的首次响应已按时完成") != NULL);
+    sla_webhook_request_release(&r);
+}
+
+/*
+ * Mentions come from the receiver and the ladder step of the decision's
+ * level, only for breaches and escalations; each platform gets its form.
+ */
+static void test_mentions(void)
+{
+    char *m1[] = {(char *)"13800000001"}, *u1[] = {(char *)"lead01"}, *u2[] = {(char *)"boss"};
+    sla_step steps[2] = {{.mention = {.user_ids = u1, .nuser_ids = 1}},
+                         {.mention = {.mobiles = m1, .nmobiles = 1, .user_ids = u2,
+                                      .nuser_ids = 1, .all = 1}}};
+    sla_policy pol = {.name = (char *)"chat"};
+    pol.metrics[SLA_METRIC_FIRST_RESPONSE] =
+        (sla_target){.defined = 1, .calendar = -1, .steps = steps, .nsteps = 2};
+    sla_config cfg = {0};
+    cfg.policies = &pol;
+    cfg.npolicies = 1;
+
+    sla_decision d = breach();
+    const sla_decision *ds[1] = {&d};
+    sla_receiver rc = receiver(SLA_FORMAT_DINGTALK, NULL);
+    sla_notice_context ctx;
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+
+    /* Level 1 is the first step: its user id only. */
+    sla_webhook_context(&cfg, &rc, ds, 1, NULL, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "\"at\":{\"atUserIds\":[\"lead01\"],\"isAtAll\":false}") != NULL);
+    CHECK(strstr(text_of(&r, "markdown", "text"), "\n\n@lead01") != NULL);
+    sla_webhook_request_release(&r);
+
+    /* Level 3, a repeat of the last step: the second step's people and everyone. */
+    d.kind = SLA_DECISION_ESCALATION;
+    d.level = 3;
+    sla_webhook_context(&cfg, &rc, ds, 1, NULL, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "\"at\":{\"atMobiles\":[\"13800000001\"],\"atUserIds\":[\"boss\"],"
+                         "\"isAtAll\":true}") != NULL);
+    sla_webhook_request_release(&r);
+
+    rc = receiver(SLA_FORMAT_FEISHU, NULL);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"),
+                 "\n<at user_id=\"boss\"></at> <at user_id=\"all\"></at>") != NULL);
+    sla_webhook_request_release(&r);
+
+    rc = receiver(SLA_FORMAT_SLACK, NULL);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "\\n<@boss> <!channel>\"") != NULL);
+    sla_webhook_request_release(&r);
+
+    /* WeCom: mobiles and everyone need a text message. */
+    rc = receiver(SLA_FORMAT_WECOM, NULL);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "\"msgtype\":\"text\"") != NULL);
+    CHECK(strstr(r.body, "\"mentioned_list\":[\"boss\",\"@all\"],"
+                         "\"mentioned_mobile_list\":[\"13800000001\"]") != NULL);
+    CHECK(strstr(text_of(&r, "text", "content"), "Open ticket: https://helpdesk") != NULL);
+    sla_webhook_request_release(&r);
+    /* ... user ids alone stay in markdown as <@userid>. */
+    d.level = 1;
+    d.kind = SLA_DECISION_BREACH;
+    sla_webhook_context(&cfg, &rc, ds, 1, NULL, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "\"msgtype\":\"markdown\"") != NULL);
+    CHECK(strstr(text_of(&r, "markdown", "content"), ")\n<@lead01>") != NULL);
+    sla_webhook_request_release(&r);
+
+    /* The receiver's own list joins in; warnings and recoveries ping nobody. */
+    rc.mention = (sla_mention){.user_ids = u2, .nuser_ids = 1};
+    sla_webhook_context(&cfg, &rc, ds, 1, NULL, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(text_of(&r, "markdown", "content"), "\n<@boss> <@lead01>") != NULL);
+    sla_webhook_request_release(&r);
+    d.kind = SLA_DECISION_RECOVERED;
+    sla_webhook_context(&cfg, &rc, ds, 1, NULL, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "<@") == NULL);
+    sla_webhook_request_release(&r);
+}
+
+/* Times in the receiver's zone, else the policy's calendar zone, else the system's. */
+static void test_zones(void)
+{
+    char err[256];
+    sla_calendar *sh = sla_calendar_new("Asia/Shanghai", err, sizeof err),
+                 *ny = sla_calendar_new("America/New_York", err, sizeof err),
+                 *ber = sla_calendar_new("Europe/Berlin", err, sizeof err);
+    CHECK(sh && ny && ber);
+    char *names[] = {(char *)"ny"};
+    sla_calendar *cals[] = {ny};
+    sla_policy pol = {.name = (char *)"chat"};
+    pol.metrics[SLA_METRIC_FIRST_RESPONSE] = (sla_target){.defined = 1, .calendar = 0};
+    sla_config cfg = {0};
+    cfg.policies = &pol;
+    cfg.npolicies = 1;
+    cfg.calendars = cals;
+    cfg.calendar_names = names;
+    cfg.ncalendars = 1;
+    sla_decision d = breach(); /* deadline 2026-11-25T19:44:08Z */
+    const sla_decision *ds[1] = {&d};
+    sla_receiver rc = receiver(SLA_FORMAT_FEISHU, NULL);
+    sla_notice_context ctx;
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+
+    sla_webhook_context(&cfg, &rc, ds, 1, ber, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "Deadline: 2026-11-25 14:44 (UTC-05:00)") != NULL);
+    sla_webhook_request_release(&r);
+
+    rc.zone = sh;
+    sla_webhook_context(&cfg, &rc, ds, 1, ber, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "Deadline: 2026-11-26 03:44 (UTC+08:00)") != NULL);
+    sla_webhook_request_release(&r);
+
+    rc.zone = NULL;
+    pol.metrics[SLA_METRIC_FIRST_RESPONSE].calendar = -1;
+    sla_webhook_context(&cfg, &rc, ds, 1, ber, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "Deadline: 2026-11-25 20:44 (UTC+01:00)") != NULL);
+    sla_webhook_request_release(&r);
+    sla_calendar_free(sh);
+    sla_calendar_free(ny);
+    sla_calendar_free(ber);
+}
+
 /* --- golden bodies ------------------------------------------------------------
  *
  * tests/unit/golden/<format>.<locale>.<case>.txt: the body each chat format
@@ -658,6 +848,10 @@ int main(void)
     test_untrusted_values();
     test_query();
     test_digest();
+    test_hostile_subject();
+    test_under_a_second();
+    test_mentions();
+    test_zones();
     test_golden();
     return CHECK_DONE();
 }
