@@ -23,6 +23,7 @@
  *   @          ＠       -> no @all, @所有人, @channel, @mobile
  *   [ ]        ［ ］     -> no [text](url) links or images
  *   * ~ `      ＊ ～ ｀   -> no emphasis or code
+ *   \          ＼       -> no escaping of the markup around the value
  *   _          ＿ unless inside a word (snake_case stays)
  *   :  before //   ：   -> "https：//x" is no URL
  *   .  between letters or digits  ․ (U+2024)  -> "phish․example" is no
@@ -72,6 +73,7 @@ static void add_value(sla_format_buf *b, const sla_format_style *st, const char 
         case '*': rep = "\xEF\xBC\x8A"; break;
         case '~': rep = "\xEF\xBD\x9E"; break;
         case '`': rep = "\xEF\xBD\x80"; break;
+        case '\\': rep = "\xEF\xBC\xBC"; break; /* would escape slad's own markup */
         case '_':
             if (!(ascii_alnum(prev) && ascii_alnum(next)))
                 rep = "\xEF\xBC\xBF";

@@ -15,7 +15,8 @@
  *     <at user_id>, WeCom <@userid>, Slack <@U..>/<!channel>/<url|x>, HTML
  *     tags), no '[' (markdown links and images), no '@' (@all, @所有人,
  *     @mobile), no "://" and no ASCII letter or digit, '.', letter or
- *     digit (a URL or bare domain a client would link). slad's own text
+ *     digit (a URL or bare domain a client would link), no backslash
+ *     (it could escape the markup around a value). slad's own text
  *     has none of these, so any that appears came from a ticket value.
  */
 #include "fuzz.h"
@@ -40,6 +41,7 @@ static int alnum(unsigned char c)
 static void check_text(const char *s)
 {
     REQUIRE(!strchr(s, '<') && !strchr(s, '[') && !strchr(s, '@') && !strstr(s, "://"));
+    REQUIRE(!strchr(s, '\\')); /* a backslash could escape slad's own markup */
     for (size_t i = 1; s[i] && s[i + 1]; i++)
         REQUIRE(!(s[i] == '.' && alnum((unsigned char)s[i - 1]) && alnum((unsigned char)s[i + 1])));
 }

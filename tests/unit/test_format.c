@@ -541,6 +541,15 @@ static void test_hostile_subject(void)
     CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK(strstr(r.body, "&lt;at user_id=\\\"all\\\"&gt;&lt;/at&gt;") != NULL); /* Slack's own escapes */
     sla_webhook_request_release(&r);
+
+    /* A trailing backslash cannot undo the bold around a field's label. */
+    char a3[] = "subject\0ends in \\\0";
+    d.attrs = a3;
+    d.attrs_len = sizeof(a3) - 1;
+    rc = receiver(SLA_FORMAT_WECOM, NULL);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
+    CHECK(strstr(text_of(&r, "markdown", "content"), "> **Subject:** ends in \xEF\xBC\xBC\n") != NULL);
+    sla_webhook_request_release(&r);
 }
 
 /* Under a second late or early, a notice says so in words, never "0ms" or "0 s". */
