@@ -172,6 +172,7 @@ static struct {
     struct event_base *base;
     redis_link *link;
     const sla_config *cfg;
+    sla_calendar *system_zone;  /* owned; chat times without a zone of their own; NULL = UTC */
     sla_keys keys;
     char *group;
     stream_reader *reader;      /* the outbox, through delivery.group */
@@ -893,12 +894,14 @@ static void deliver_send_msg(deliver_target *t, size_t n, int64_t now)
     m->n = n;
     m->format = rc->format;
     sla_webhook_request_init(&m->req);
+    sla_notice_context ctx;
+    sla_webhook_context(dlv.cfg, rc, ds, n, dlv.system_zone, &ctx);
     int err;
     if (rc->format == SLA_FORMAT_ALERTMANAGER) /* with the policy's runbook */
         err = deliver_build_alerts(ds, n, rc, now, &m->req);
     else
-        err = n == 1 ? sla_webhook_build(ds[0], rc, now, &m->req)
-                     : sla_webhook_build_digest(ds, n, rc, now, &m->req);
+        err = n == 1 ? sla_webhook_build(ds[0], rc, &ctx, now, &m->req)
+                     : sla_webhook_build_digest(ds, n, rc, &ctx, now, &m->req);
     free(ds);
     if (err == 0)
         err = deliver_msg_start(m);
@@ -1190,6 +1193,52 @@ void deliver_set_config(const sla_config *cfg)
     deliver_pump();
 }
 
+/*
+ * The zone this machine shows times in, by name: $TZ (":Zone" or a path
+ * under a zoneinfo directory), else the /etc/localtime link, else
+ * /etc/timezone. "UTC" when none names a zone.
+ */
+static void deliver_system_zone_name(char *out, size_t len)
+{
+    char link[512];
+    const char *tz = getenv("TZ"), *name = NULL;
+    if (tz && *tz) {
+        name = tz[0] == ':' ? tz + 1 : tz;
+    } else {
+        ssize_t n = readlink("/etc/localtime", link, sizeof link - 1);
+        if (n > 0) {
+            link[n] = '\0';
+            name = link;
+        }
+    }
+    const char *zi = name ? strstr(name, "zoneinfo/") : NULL;
+    if (zi)
+        name = zi + strlen("zoneinfo/");
+    if (name && *name && name[0] != '/' && strlen(name) < len) {
+        memcpy(out, name, strlen(name) + 1);
+        return;
+    }
+    FILE *f = fopen("/etc/timezone", "r");
+    if (f && fgets(out, (int)len, f)) {
+        out[strcspn(out, " \t\r\n")] = '\0';
+        fclose(f);
+        if (*out)
+            return;
+    } else if (f) {
+        fclose(f);
+    }
+    snprintf(out, len, "UTC");
+}
+
+static void deliver_load_system_zone(void)
+{
+    char name[256], err[256];
+    deliver_system_zone_name(name, sizeof name);
+    dlv.system_zone = sla_calendar_new(name, err, sizeof err);
+    if (!dlv.system_zone)
+        sla_warning("chat messages show times in UTC where no zone is set: %s", err);
+}
+
 int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys,
                  const sla_config *cfg)
 {
@@ -1200,6 +1249,7 @@ int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys
     dlv.life = 1;
     deliver_settings(cfg);
     dlv.group = strdup(cfg->delivery.group);
+    deliver_load_system_zone();
     if (getentropy(&dlv.rng, sizeof dlv.rng) < 0)
         dlv.rng = (uint64_t)wakeup_now_ms() ^ ((uint64_t)getpid() << 32);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -1295,6 +1345,8 @@ void deliver_finish(void)
             *evs[i] = NULL;
         }
     free(dlv.group);
+    if (dlv.system_zone)
+        sla_calendar_free(dlv.system_zone);
     dlv.group = NULL;
     curl_global_cleanup();
 }

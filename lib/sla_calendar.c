@@ -828,6 +828,11 @@ static int64_t clamp_t(int64_t t)
     return t < -T_LIMIT ? -T_LIMIT : t > T_LIMIT ? T_LIMIT : t;
 }
 
+int64_t sla_calendar_utc_offset(const sla_calendar *cal, int64_t t)
+{
+    return cal->seg_off[seg_find(cal, clamp_t(t))];
+}
+
 int sla_calendar_is_working(const sla_calendar *cal, int64_t t)
 {
     if (!cal->finished || t < -T_LIMIT || t > T_LIMIT)

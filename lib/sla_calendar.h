@@ -82,6 +82,13 @@ int sla_calendar_finish(sla_calendar *cal, char *err, size_t errlen);
 
 const char *sla_calendar_timezone(const sla_calendar *cal);
 
+/*
+ * The zone's offset from UTC at instant t, in ms (local = t + offset).
+ * Needs only sla_calendar_new(): a calendar without hours serves as a
+ * plain time zone for showing times to people.
+ */
+int64_t sla_calendar_utc_offset(const sla_calendar *cal, int64_t t);
+
 /* 1 when the instant t is inside working time. */
 int sla_calendar_is_working(const sla_calendar *cal, int64_t t);
 

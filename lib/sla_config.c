@@ -955,6 +955,118 @@ static int parse_format(loader *ld, const config_setting_t *s, void *field, cons
     return 0;
 }
 
+/* --- chat receivers and steps: locale, timezone, ticket_url, mention ------------ */
+
+static int parse_locale(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    (void)d;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    int l = sla_locale_from_name(v);
+    if (l < 0)
+        return fail(ld, s, "unknown locale '%s' (zh-CN, en)", quote(qb, v));
+    *(enum sla_locale *)field = (enum sla_locale)l;
+    return 0;
+}
+
+/* "https://helpdesk.example/tickets/{ticket}": the only link a chat message carries. */
+static int parse_ticket_url(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    const char *at = strstr(v, "{ticket}");
+    if (!at || strstr(at + 1, "{ticket}"))
+        return fail(ld, s, "must contain {ticket} once");
+    return parse_url(ld, s, field, d);
+}
+
+/* An array of 1..SLA_MENTION_MAX strings, each 1..64 bytes of the characters d->arg names. */
+static int parse_mention_list(loader *ld, const config_setting_t *s, void *field,
+                              const directive *d)
+{
+    static const char *const allowed[] = {
+        "0123456789+-", /* mobiles */
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-", /* user ids */
+    };
+    sla_mention *m = field;
+    char ***list = d->arg ? &m->user_ids : &m->mobiles;
+    size_t *n = d->arg ? &m->nuser_ids : &m->nmobiles;
+    int type = config_setting_type(s);
+    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, "an array of strings");
+    size_t len = (size_t)config_setting_length(s);
+    if (len == 0 || len > SLA_MENTION_MAX)
+        return fail(ld, s, "must hold 1..%d entries", SLA_MENTION_MAX);
+    if (!(*list = ld_calloc(ld, s, len, sizeof **list)))
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = NULL;
+        char qb[64];
+        if (get_string(ld, e, &v) < 0)
+            return -1;
+        size_t vl = strlen(v);
+        if (vl == 0 || vl > NAME_MAX_BYTES || strspn(v, allowed[d->arg]) != vl)
+            return fail(ld, e, "bad entry '%s': use 1..%d of %s", quote(qb, v), NAME_MAX_BYTES,
+                        d->arg ? "letters, digits or _.@-" : "digits, + or -");
+        if (!((*list)[i] = ld_strdup(ld, e, v)))
+            return -1;
+        *n = i + 1;
+    }
+    return 0;
+}
+
+#define MEN(f) offsetof(sla_mention, f)
+static const directive mention_directives[] = {
+    {.name = "mobiles", .parse = parse_mention_list, .arg = 0},
+    {.name = "user_ids", .parse = parse_mention_list, .arg = 1},
+    {.name = "all", .parse = parse_bool, .offset = MEN(all)},
+    {0},
+};
+
+static void mention_release(sla_mention *m)
+{
+    for (size_t i = 0; i < m->nmobiles; i++)
+        free(m->mobiles[i]);
+    for (size_t i = 0; i < m->nuser_ids; i++)
+        free(m->user_ids[i]);
+    free(m->mobiles);
+    free(m->user_ids);
+}
+
+/* Receiver settings of chat formats; defaults applied by receiver_chat_defaults. */
+#define RECEIVER_CHAT_DIRECTIVES                                                          \
+    {.name = "locale", .parse = parse_locale, .offset = RCV(locale)},                     \
+    {.name = "timezone", .parse = parse_timezone, .offset = RCV(zone)},                   \
+    {.name = "ticket_url", .parse = parse_ticket_url, .offset = RCV(ticket_url)},         \
+    {.name = "mention", .parse = parse_section, .offset = RCV(mention),                   \
+     .sub = mention_directives}
+#define STEP_CHAT_DIRECTIVES                                                              \
+    {.name = "mention", .parse = parse_section, .offset = STEP(mention),                  \
+     .sub = mention_directives}
+
+static void receiver_chat_defaults(sla_receiver *r, int before_parse)
+{
+    if (before_parse)
+        r->locale = SLA_LOCALE_COUNT; /* not set */
+    else if (r->locale == SLA_LOCALE_COUNT)
+        r->locale = r->format == SLA_FORMAT_FEISHU || r->format == SLA_FORMAT_DINGTALK ||
+                            r->format == SLA_FORMAT_WECOM
+                        ? SLA_LOCALE_ZH_CN
+                        : SLA_LOCALE_EN;
+}
+
+static void receiver_chat_release(sla_receiver *r)
+{
+    if (r->zone)
+        sla_calendar_free(r->zone);
+    free(r->ticket_url);
+    mention_release(&r->mention);
+}
+
 static const directive receiver_directives[] = {
     {.name = "name", .parse = parse_name, .offset = RCV(name), .flags = D_REQUIRED},
     {.name = "url", .parse = parse_url, .offset = RCV(url)},
@@ -966,6 +1078,7 @@ static const directive receiver_directives[] = {
     {.name = "resend_interval", .parse = parse_int64, .offset = RCV(resend_interval_ms),
      .flags = D_DURATION, .min = 1000, .max = 3600000},
     {.name = "runbook_url", .parse = parse_url, .offset = RCV(runbook_url)},
+    RECEIVER_CHAT_DIRECTIVES,
     {0},
 };
 
@@ -988,6 +1101,7 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
         r->rate_per_second = r->rate_per_minute = -1; /* not set */
         r->resend_interval_ms = 60000;
         r->line = config_setting_source_line(e);
+        receiver_chat_defaults(r, 1);
         if (parse_group(ld, e, receiver_directives, r) < 0)
             return -1;
         int inline_url = config_setting_get_member(e, "url") != NULL;
@@ -995,6 +1109,7 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
             return fail(ld, e, "receiver '%s': set one of url and url_file", quote(qb, r->name));
         if (inline_url)
             check_url_exposure(ld, e, r);
+        receiver_chat_defaults(r, 0);
         /* The same check the signing code makes, so that a secret that
          * would make every delivery dead is refused here instead. */
         if (r->secret && sla_webhook_check_secret(r) < 0) {
@@ -1196,6 +1311,7 @@ static const directive step_directives[] = {
     {.name = "notify", .parse = parse_step_notify, .flags = D_REQUIRED},
     {.name = "repeat", .parse = parse_span, .offset = STEP(repeat)},
     NUM("max_repeats", parse_int, STEP(max_repeats), 0, 1000),
+    STEP_CHAT_DIRECTIVES,
     {0},
 };
 
@@ -1771,8 +1887,10 @@ int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen
 static void target_release(sla_target *t)
 {
     free(t->warn_notify);
-    for (size_t i = 0; i < t->nsteps; i++)
+    for (size_t i = 0; i < t->nsteps; i++) {
         free(t->steps[i].notify);
+        mention_release(&t->steps[i].mention);
+    }
     free(t->steps);
 }
 
@@ -1802,6 +1920,7 @@ void sla_config_free(sla_config *cfg)
         secret_free(cfg->receivers[i].url); /* may come from url_file */
         free(cfg->receivers[i].runbook_url);
         secret_free(cfg->receivers[i].secret);
+        receiver_chat_release(&cfg->receivers[i]);
     }
     free(cfg->receivers);
     for (size_t i = 0; i < cfg->npolicies; i++) {

@@ -33,11 +33,12 @@
  *                   holidays = [ "2026-10-01", ... ]; workdays = [ ... ];
  *                   extra_day_hours = "mon"; } );
  *   receivers = ( { name; url | url_file; format; secret_file; rate_per_second;
- *                   rate_per_minute; resend_interval; runbook_url; } );
+ *                   rate_per_minute; resend_interval; runbook_url; locale; timezone;
+ *                   ticket_url; mention = { mobiles; user_ids; all; }; } );
  *   policies  = ( { name; match = { field = "v" | [ "a", "b" ] | ">1000"; }; runbook_url;
  *                   first_response = { target; calendar; warn; warn_notify;
  *                                      escalate = ( { after; notify; repeat;
- *                                                     max_repeats; } );
+ *                                                     max_repeats; mention; } );
  *                                      recovered; };
  *                   ... } );
  *
@@ -53,6 +54,7 @@
 #include "sla_calendar.h"
 #include "sla_duration.h"
 #include "sla_event.h"
+#include "sla_locale.h"
 #include "sla_retention.h"
 #include "sla_metric.h"
 
@@ -66,6 +68,20 @@ enum sla_format {
     SLA_FORMAT_COUNT
 };
 
+/*
+ * Whom a chat message @-mentions: trusted configuration, never ticket
+ * data. Mobiles are [0-9+-], user ids [A-Za-z0-9_.@-], at most
+ * SLA_MENTION_MAX of each; each platform uses what it can (sla_format.h).
+ */
+#define SLA_MENTION_MAX 20
+typedef struct sla_mention {
+    char **mobiles;        /* owned strings in an owned array */
+    size_t nmobiles;
+    char **user_ids;       /* owned strings in an owned array */
+    size_t nuser_ids;
+    int all;               /* everyone in the group */
+} sla_mention;
+
 typedef struct sla_receiver {
     char *name;
     char *url;             /* url, or the contents of url_file (a secret) */
@@ -77,6 +93,12 @@ typedef struct sla_receiver {
      * valid for SLA_AM_HOLD_INTERVALS of it (sla_alertmanager.h) */
     int64_t resend_interval_ms; /* default 60000 */
     char *runbook_url;     /* annotation runbook_url unless the policy sets one; NULL */
+    /* Chat formats (slack, feishu, dingtalk, wecom) only: */
+    enum sla_locale locale; /* default zh-CN for feishu, dingtalk, wecom; en otherwise */
+    sla_calendar *zone;    /* owned, hours-less: `timezone`; NULL = the policy's
+                              calendar zone, else the system zone */
+    char *ticket_url;      /* owned "https://.../{ticket}"; NULL = no link */
+    sla_mention mention;   /* on breaches and escalations sent here */
     int line;
 } sla_receiver;
 
@@ -102,6 +124,7 @@ typedef struct sla_step {
     size_t nnotify;
     sla_span repeat;  /* zero span: no repeat; only the last step repeats */
     int max_repeats;  /* with repeat: how many times; 0 = until acknowledged */
+    sla_mention mention; /* whom this step's chat messages @-mention */
 } sla_step;
 
 typedef struct sla_target {

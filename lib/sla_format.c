@@ -254,6 +254,18 @@ json_t *sla_format_decision_data(const sla_decision *d)
     return o;
 }
 
+json_t *sla_format_jstr_array(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        if (json_array_append_new(a, sla_format_jstr(v[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 int sla_format_set_body(sla_webhook_request *req, json_t *root)
 {
     char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
@@ -274,8 +286,8 @@ static int set_pairs(json_t *obj, const char *const *kv)
     return 0;
 }
 
-int sla_format_set_message(sla_webhook_request *req, const char *const *head,
-                           const char *inner_key, const char *const *inner)
+json_t *sla_format_message(const char *const *head, const char *inner_key,
+                           const char *const *inner)
 {
     json_t *root = json_object(), *in = inner_key ? json_object() : NULL;
     int err = root && (in || !inner_key) ? 0 : -ENOMEM;
@@ -286,9 +298,37 @@ int sla_format_set_message(sla_webhook_request *req, const char *const *head,
     json_decref(in);
     if (err) {
         json_decref(root);
-        return err;
+        return NULL;
     }
-    return sla_format_set_body(req, root);
+    return root;
+}
+
+int sla_format_set_message(sla_webhook_request *req, const char *const *head,
+                           const char *inner_key, const char *const *inner)
+{
+    json_t *root = sla_format_message(head, inner_key, inner);
+    return root ? sla_format_set_body(req, root) : -ENOMEM;
+}
+
+int sla_format_text_with_mentions(const char *text, const char *sep, const char *const *ids,
+                                  size_t nids, const char *id_open, const char *id_close,
+                                  const char *all, sla_format_buf *out)
+{
+    sla_format_buf_puts(out, text);
+    if (!nids && !all)
+        return out->oom ? -ENOMEM : 0;
+    sla_format_buf_puts(out, sep);
+    for (size_t i = 0; i < nids; i++) {
+        sla_format_buf_puts(out, i ? " " : "");
+        sla_format_buf_puts(out, id_open);
+        sla_format_buf_puts(out, ids[i]);
+        sla_format_buf_puts(out, id_close);
+    }
+    if (all) {
+        sla_format_buf_puts(out, nids ? " " : "");
+        sla_format_buf_puts(out, all);
+    }
+    return out->oom ? -ENOMEM : 0;
 }
 
 /* ---- the table -------------------------------------------------------- */

@@ -5,9 +5,10 @@
  *   sla_webhook_build --> sla_format_ops[receiver.format]
  *       machine formats (json, alertmanager): .build / .build_digest make
  *           the JSON body from sla_format_decision_data() and friends;
- *       chat formats (slack, feishu, dingtalk, wecom): sla_format_text()
- *           or sla_format_digest_text() writes the words in the format's
- *           markup, then .wrap puts them in the platform's envelope.
+ *       chat formats (slack, feishu, dingtalk, wecom): sla_format_chat_text()
+ *           or sla_format_chat_digest() writes the words in the format's
+ *           markup and the receiver's language and zone, then .wrap puts
+ *           them and the mentions in the platform's envelope.
  *   sla_webhook_classify --> sla_format_check_body reads the platform's
  *       own verdict out of a response body ("HTTP 200 but errcode"), by the
  *       format's status fields or its .check_body.
@@ -18,7 +19,8 @@
  * Text from tickets is untrusted: attribute values may be any bytes. Every
  * piece that reaches a body passes through a cleaner that replaces invalid
  * UTF-8 with U+FFFD, so jansson always accepts it and Chinese (or any
- * other) text passes through unchanged.
+ * other) text passes through unchanged; in chat messages it is also kept
+ * from being read as markup (sla_format_chat.c).
  */
 #ifndef SLA_FORMAT_H
 #define SLA_FORMAT_H
@@ -28,6 +30,8 @@
 
 #include <jansson.h>
 
+#include "sla_calendar.h"
+#include "sla_locale.h"
 #include "sla_webhook.h"
 
 /* ---- a growable text buffer ------------------------------------------- */
@@ -97,6 +101,9 @@ int sla_format_jset_int(json_t *obj, const char *key, int64_t v);
  */
 json_t *sla_format_decision_data(const sla_decision *d);
 
+/* A new JSON array of the strings v[0..n-1]; NULL on OOM. */
+json_t *sla_format_jstr_array(const char *const *v, size_t n);
+
 /*
  * Serialise root compactly into req->body (which takes the text jansson
  * allocated). Consumes the reference to root, also on error. 0 or -ENOMEM.
@@ -111,6 +118,10 @@ int sla_format_set_body(sla_webhook_request *req, json_t *root);
  */
 int sla_format_set_message(sla_webhook_request *req, const char *const *head,
                            const char *inner_key, const char *const *inner);
+/* The same object, returned (new reference, NULL on OOM) for more fields. */
+json_t *sla_format_message(const char *const *head, const char *inner_key,
+                           const char *const *inner);
+
 
 /* ---- human text -------------------------------------------------------- */
 
@@ -121,7 +132,11 @@ enum sla_markup {
     SLA_MARKUP_WECOM,     /* WeCom markdown: **bold**, > quotes, [text](url) */
 };
 
-/* One line: "SLA breach: first response, ticket T-1001". Plain text. */
+/*
+ * English text for machine formats (Alertmanager's summary and
+ * description, sla_format_text.c). One line: "SLA breach: first
+ * response, ticket T-1001". Plain text.
+ */
 void sla_format_title(const sla_decision *d, sla_format_buf *out);
 
 /*
@@ -131,16 +146,59 @@ void sla_format_title(const sla_decision *d, sla_format_buf *out);
  */
 void sla_format_text(const sla_decision *d, enum sla_markup m, sla_format_buf *out);
 
-/* "5 SLA notices". Plain text. */
-void sla_format_digest_title(size_t n, sla_format_buf *out);
+/* ---- chat notices (sla_format_chat.c) ----------------------------------- */
+
+/* How a chat notice is written. */
+typedef struct sla_format_style {
+    enum sla_markup markup;
+    const sla_locale_text *words;  /* the receiver's language */
+    const sla_calendar *zone;      /* times shown in this zone; NULL = UTC */
+    const char *ticket_url;        /* the receiver's template; NULL = no link */
+} sla_format_style;
+
+/* The notice's title in plain text (DingTalk's conversation list). */
+void sla_format_chat_title(const sla_decision *d, const sla_format_style *st, sla_format_buf *out);
+/*
+ * The whole notice: title, what happened to the promise, subject,
+ * deadline, ticket fields, and the receiver's link to the ticket.
+ */
+void sla_format_chat_text(const sla_decision *d, const sla_format_style *st, sla_format_buf *out);
+void sla_format_chat_digest_title(size_t n, const sla_format_style *st, sla_format_buf *out);
+/*
+ * A digest of ds[0..n-1]: the title, one line per notice for the first
+ * SLA_DIGEST_MAX_LISTED that fit in max bytes, then "…and N more" ("另有 N
+ * 条") for the rest. The result is at most max bytes.
+ */
+void sla_format_chat_digest(const sla_decision *const *ds, size_t n, const sla_format_style *st,
+                            size_t max, sla_format_buf *out);
 
 /*
- * A digest of ds[0..n-1] in markup m: the title, one line per notice for
- * the first SLA_DIGEST_MAX_LISTED that fit in max bytes, then "and N more"
- * for the rest. The result is at most max bytes.
+ * Whom one message @-mentions: the union of the configuration's lists
+ * (the receiver's, and the ladder step's of each notice), without
+ * duplicates. The strings are borrowed from the configuration.
  */
-void sla_format_digest_text(const sla_decision *const *ds, size_t n, enum sla_markup m,
-                            size_t max, sla_format_buf *out);
+#define SLA_FORMAT_MENTIONS_MAX (2 * SLA_MENTION_MAX)
+typedef struct sla_format_mentions {
+    const char *mobiles[SLA_FORMAT_MENTIONS_MAX];
+    size_t nmobiles;
+    const char *user_ids[SLA_FORMAT_MENTIONS_MAX];
+    size_t nuser_ids;
+    int all;
+} sla_format_mentions;
+
+/* Add src's entries (NULL: none); entries past the cap are dropped. */
+void sla_format_mentions_add(sla_format_mentions *m, const sla_mention *src);
+/* Bytes an envelope may add to the text for m: kept free of the text's limit. */
+size_t sla_format_mentions_room(const sla_format_mentions *m);
+
+/*
+ * text, then (when there are ids or all is not NULL) sep and the mentions:
+ * id_open ID id_close for each of ids[0..nids-1], then all, separated by
+ * spaces; into out. 0 or -ENOMEM.
+ */
+int sla_format_text_with_mentions(const char *text, const char *sep, const char *const *ids,
+                                  size_t nids, const char *id_open, const char *id_close,
+                                  const char *all, sla_format_buf *out);
 
 /* ---- the per-format table ---------------------------------------------- */
 
@@ -159,11 +217,19 @@ typedef struct sla_format_ops {
                  sla_webhook_request *req);
     int (*build_digest)(const sla_decision *const *ds, size_t n, const sla_receiver *rc,
                         int64_t now_ms, sla_webhook_request *req);
-    /* Chat formats: markup of the text, its size limit, and the envelope. */
+    /*
+     * Chat formats: markup of the text, its size limit in bytes, and the
+     * envelope, which adds the mentions the way the platform takes them.
+     * A platform whose markup cannot carry some mentions (WeCom: mobiles,
+     * everyone) sends plain text instead when plain_for says so, with
+     * plain_max_text as the limit.
+     */
     enum sla_markup markup;
     size_t max_text;
-    int (*wrap)(const char *title, const char *text, const sla_receiver *rc, int64_t now_ms,
-                sla_webhook_request *req);
+    int (*plain_for)(const sla_format_mentions *mn);
+    size_t plain_max_text;
+    int (*wrap)(const char *title, const char *text, const sla_format_mentions *mn,
+                const sla_receiver *rc, int64_t now_ms, sla_webhook_request *req);
     /*
      * Platforms answering in JSON name the integer status (0 = success) and
      * its message; alt_* is an older spelling also accepted (Feishu); a code

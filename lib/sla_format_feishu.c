@@ -7,7 +7,13 @@
  * bot's "signature verification" setting); the recipe is in
  * sla_webhook_sign.h. Feishu accepts a timestamp within one hour of its
  * own clock, so it is the sending time. A text message, not a card: it
- * shows the same everywhere and needs no markup escaping.
+ * shows the same everywhere. Clients still read <at user_id="..."> tags
+ * and link bare URLs in it, so ticket values are neutralised like any
+ * markup (sla_format_chat.c).
+ *
+ * Mentions: a last line of <at user_id="ou_..."></at> for each user id
+ * (open_id or user_id) and <at user_id="all"></at> for everyone. Custom
+ * bots cannot mention by mobile number: mobiles are not used.
  *
  * Response: HTTP 200 (sometimes 400) with {"code": 0, "msg": "success"},
  * or from older deployments {"StatusCode": 0, "StatusMessage": "success"}.
@@ -21,21 +27,25 @@
 #include "sla_format.h"
 #include "sla_webhook_sign.h"
 
-static int feishu_wrap(const char *title, const char *text, const sla_receiver *rc,
-                       int64_t now_ms, sla_webhook_request *req)
+static int feishu_wrap(const char *title, const char *text, const sla_format_mentions *mn,
+                       const sla_receiver *rc, int64_t now_ms, sla_webhook_request *req)
 {
     (void)title; /* a text message has no title */
+    sla_format_buf all = {0};
+    int err = sla_format_text_with_mentions(text, "\n", mn->user_ids, mn->nuser_ids,
+                                            "<at user_id=\"", "\"></at>",
+                                            mn->all ? "<at user_id=\"all\"></at>" : NULL, &all);
     const char *const unsigned_head[] = {"msg_type", "text", NULL};
-    const char *const inner[] = {"text", text, NULL};
-    if (!rc->secret)
-        return sla_format_set_message(req, unsigned_head, "content", inner);
-
+    const char *const inner[] = {"text", all.s, NULL};
     char ts[24], sign[SLA_SIGN_SIZE];
     snprintf(ts, sizeof(ts), "%" PRId64, now_ms / 1000);
-    if (sla_sign_feishu(rc->secret, now_ms / 1000, sign) < 0)
-        return -EINVAL;
     const char *const head[] = {"timestamp", ts, "sign", sign, "msg_type", "text", NULL};
-    return sla_format_set_message(req, head, "content", inner);
+    if (!err && rc->secret && sla_sign_feishu(rc->secret, now_ms / 1000, sign) < 0)
+        err = -EINVAL;
+    if (!err)
+        err = sla_format_set_message(req, rc->secret ? head : unsigned_head, "content", inner);
+    sla_format_buf_release(&all);
+    return err;
 }
 
 /* Any plain string signs; only one too long for the message never does. */
@@ -49,7 +59,7 @@ static const int rate_codes[] = {9499, 11232}; /* "too many request", "frequency
 const sla_format_ops sla_format_feishu_ops = {
     .name = "feishu",
     .markup = SLA_MARKUP_PLAIN,
-    .max_text = 18000, /* request bodies are limited to 20 KB */
+    .max_text = 18000, /* request bodies are limited to 20 KB; JSON adds a little */
     .wrap = feishu_wrap,
     .code_key = "code",
     .msg_key = "msg",

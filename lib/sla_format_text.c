@@ -1,5 +1,7 @@
 /*
- * sla_format_text — the words of a notice, for people. See sla_format.h.
+ * sla_format_text — the English words of a notice for machine formats
+ * (Alertmanager's summary and description). See sla_format.h. Chat
+ * messages are written by sla_format_chat.c, in the receiver's language.
  *
  * A notice says what was promised and what happened to the promise:
  *
@@ -258,69 +260,4 @@ void sla_format_text(const sla_decision *d, enum sla_markup m, sla_format_buf *o
         add_link(out, m, link, "Open ticket");
     }
     trim_newlines(out);
-}
-
-void sla_format_digest_title(size_t n, sla_format_buf *out)
-{
-    sla_format_buf_printf(out, "%zu SLA notice%s", n, n == 1 ? "" : "s");
-}
-
-/* "breach: first response, ticket T-1001, overdue 4m12s (policy chat)" */
-static void digest_line(sla_format_buf *b, const sla_decision *d, enum sla_markup m)
-{
-    static const char *const bullets[] = {
-        [SLA_MARKUP_PLAIN] = "- ",
-        [SLA_MARKUP_SLACK] = "\xE2\x80\xA2 ", /* U+2022 bullet: Slack has no list syntax */
-        [SLA_MARKUP_DINGTALK] = "- ",
-        [SLA_MARKUP_WECOM] = "> ",
-    };
-    const char *link = sla_format_link(d);
-    sla_format_buf_puts(b, bullets[m]);
-    add_kind(b, d);
-    sla_format_buf_puts(b, ": ");
-    add_metric(b, d->metric, 0);
-    sla_format_buf_puts(b, ", ticket ");
-    if (link && m != SLA_MARKUP_PLAIN)
-        add_link(b, m, link, str_or_empty(d->ticket));
-    else
-        add_value(b, m, str_or_empty(d->ticket));
-    sla_format_buf_puts(b, ", ");
-    add_state(b, d);
-    sla_format_buf_puts(b, " (policy ");
-    add_value(b, m, str_or_empty(d->policy));
-    sla_format_buf_puts(b, ")\n");
-}
-
-void sla_format_digest_text(const sla_decision *const *ds, size_t n, enum sla_markup m,
-                            size_t max, sla_format_buf *out)
-{
-    /* Room kept for the "and N more" line: always fits in this. */
-    const size_t trailer_room = 48;
-    size_t start = out->len, listed = 0;
-
-    add_heading(out, m, 1);
-    sla_format_digest_title(n, out);
-    add_heading(out, m, 0);
-
-    for (; listed < n && listed < SLA_DIGEST_MAX_LISTED; listed++) {
-        sla_format_buf line = {0};
-        digest_line(&line, ds[listed], m);
-        int fits = !line.oom && out->len - start + line.len + trailer_room <= max;
-        if (fits)
-            sla_format_buf_add(out, line.s, line.len);
-        if (line.oom)
-            out->oom = 1;
-        sla_format_buf_release(&line);
-        if (!fits)
-            break;
-    }
-    if (listed < n) {
-        if (m == SLA_MARKUP_SLACK)
-            sla_format_buf_printf(out, "_and %zu more_", n - listed);
-        else
-            sla_format_buf_printf(out, "and %zu more", n - listed);
-    }
-    trim_newlines(out);
-    if (out->len - start > max) /* only when even the title did not fit */
-        sla_format_buf_truncate(out, start + max);
 }

@@ -147,8 +147,65 @@ static int digest_id(const sla_decision *const *ds, size_t n, char *out, size_t 
     return 0;
 }
 
-int sla_webhook_build(const sla_decision *d, const sla_receiver *rc, int64_t now_ms,
-                      sla_webhook_request *req)
+void sla_webhook_context(const sla_config *cfg, const sla_receiver *rc,
+                         const sla_decision *const *ds, size_t n, const sla_calendar *system_zone,
+                         sla_notice_context *ctx)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->zone = rc ? rc->zone : NULL;
+    if (rc)
+        ctx->mentions[ctx->nmentions++] = &rc->mention;
+    for (size_t i = 0; cfg && i < n; i++) {
+        const sla_decision *d = ds[i];
+        const sla_policy *p = NULL;
+        for (size_t j = 0; d->policy && j < cfg->npolicies; j++)
+            if (strcmp(cfg->policies[j].name, d->policy) == 0)
+                p = &cfg->policies[j];
+        if (!p || d->metric < 0 || d->metric >= SLA_METRIC_COUNT)
+            continue;
+        const sla_target *t = &p->metrics[d->metric];
+        if (i == 0 && !ctx->zone && t->calendar >= 0 && (size_t)t->calendar < cfg->ncalendars)
+            ctx->zone = cfg->calendars[t->calendar];
+        if ((d->kind != SLA_DECISION_BREACH && d->kind != SLA_DECISION_ESCALATION) ||
+            t->nsteps == 0 || d->level < 1)
+            continue;
+        size_t step = (size_t)d->level - 1 < t->nsteps ? (size_t)d->level - 1 : t->nsteps - 1;
+        const sla_mention *m = &t->steps[step].mention;
+        int seen = 0;
+        for (size_t k = 0; k < ctx->nmentions; k++)
+            seen |= ctx->mentions[k] == m;
+        if (!seen && ctx->nmentions < SLA_NOTICE_MAX_SOURCES)
+            ctx->mentions[ctx->nmentions++] = m;
+    }
+    if (!ctx->zone)
+        ctx->zone = system_zone;
+}
+
+/* Style, mentions and text limit of a chat message to rc. */
+static size_t chat_setup(const sla_format_ops *ops, const sla_receiver *rc,
+                         const sla_notice_context *ctx, const sla_decision *const *ds, size_t n,
+                         sla_format_style *st, sla_format_mentions *mn)
+{
+    memset(mn, 0, sizeof *mn);
+    for (size_t i = 0; ctx && i < ctx->nmentions; i++)
+        sla_format_mentions_add(mn, ctx->mentions[i]);
+    /* Good news and early warnings ping nobody, whatever the receiver says. */
+    int pings = 0;
+    for (size_t i = 0; i < n; i++)
+        pings |= ds[i]->kind == SLA_DECISION_BREACH || ds[i]->kind == SLA_DECISION_ESCALATION;
+    if (!pings)
+        memset(mn, 0, sizeof *mn);
+    int plain = ops->plain_for && ops->plain_for(mn);
+    st->markup = plain ? SLA_MARKUP_PLAIN : ops->markup;
+    st->words = sla_locale_get((int)rc->locale);
+    st->zone = ctx ? ctx->zone : NULL;
+    st->ticket_url = rc->ticket_url;
+    size_t max = plain ? ops->plain_max_text : ops->max_text, room = sla_format_mentions_room(mn);
+    return max > room + 256 ? max - room : 256;
+}
+
+int sla_webhook_build(const sla_decision *d, const sla_receiver *rc,
+                      const sla_notice_context *ctx, int64_t now_ms, sla_webhook_request *req)
 {
     const sla_format_ops *ops = ops_of(rc);
     if (!ops || !d)
@@ -158,18 +215,22 @@ int sla_webhook_build(const sla_decision *d, const sla_receiver *rc, int64_t now
     if (err || ops->build)
         return finish(req, err ? err : ops->build(d, rc, now_ms, req));
 
+    sla_format_style st;
+    sla_format_mentions mn;
+    size_t max = chat_setup(ops, rc, ctx, &d, 1, &st, &mn);
     sla_format_buf title = {0}, text = {0};
-    sla_format_title(d, &title);
-    sla_format_text(d, ops->markup, &text);
-    sla_format_buf_truncate(&text, ops->max_text);
-    err = title.oom || text.oom ? -ENOMEM : ops->wrap(title.s, text.s, rc, now_ms, req);
+    sla_format_chat_title(d, &st, &title);
+    sla_format_chat_text(d, &st, &text);
+    sla_format_buf_truncate(&text, max);
+    err = title.oom || text.oom ? -ENOMEM : ops->wrap(title.s, text.s, &mn, rc, now_ms, req);
     sla_format_buf_release(&title);
     sla_format_buf_release(&text);
     return finish(req, err);
 }
 
 int sla_webhook_build_digest(const sla_decision *const *ds, size_t n, const sla_receiver *rc,
-                             int64_t now_ms, sla_webhook_request *req)
+                             const sla_notice_context *ctx, int64_t now_ms,
+                             sla_webhook_request *req)
 {
     const sla_format_ops *ops = ops_of(rc);
     if (!ops || !ds || n == 0 || n > SLA_DIGEST_MAX_ITEMS)
@@ -179,10 +240,13 @@ int sla_webhook_build_digest(const sla_decision *const *ds, size_t n, const sla_
     if (err || ops->build_digest)
         return finish(req, err ? err : ops->build_digest(ds, n, rc, now_ms, req));
 
+    sla_format_style st;
+    sla_format_mentions mn;
+    size_t max = chat_setup(ops, rc, ctx, ds, n, &st, &mn);
     sla_format_buf title = {0}, text = {0};
-    sla_format_digest_title(n, &title);
-    sla_format_digest_text(ds, n, ops->markup, ops->max_text, &text);
-    err = title.oom || text.oom ? -ENOMEM : ops->wrap(title.s, text.s, rc, now_ms, req);
+    sla_format_chat_digest_title(n, &st, &title);
+    sla_format_chat_digest(ds, n, &st, max, &text);
+    err = title.oom || text.oom ? -ENOMEM : ops->wrap(title.s, text.s, &mn, rc, now_ms, req);
     sla_format_buf_release(&title);
     sla_format_buf_release(&text);
     return finish(req, err);

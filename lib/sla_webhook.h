@@ -26,7 +26,7 @@
  * Digest: when a receiver's rate limit holds back several notices they
  * leave as one message (see sla_ratelimit.h for the policy). Chat formats
  * list the first SLA_DIGEST_MAX_LISTED in a text bounded to what the
- * platform accepts and end with "and N more"; json and alertmanager carry
+ * platform accepts and end with "…and N more" (另有 N 条); json and alertmanager carry
  * every decision in full, so a digest may hold at most SLA_DIGEST_MAX_ITEMS.
  *
  * Ownership: sla_webhook_request owns its url, headers and body; free them
@@ -47,6 +47,32 @@
 #define SLA_DIGEST_MAX_ITEMS 100
 /* Chat formats list this many notices of a digest, then "and N more". */
 #define SLA_DIGEST_MAX_LISTED 20
+
+/*
+ * What a chat message needs besides the decisions and the receiver: the
+ * zone its times are shown in and whom it @-mentions. Borrowed from the
+ * configuration (and the caller's system zone); NULL context = UTC, no
+ * mentions.
+ */
+#define SLA_NOTICE_MAX_SOURCES 8
+typedef struct sla_notice_context {
+    const sla_calendar *zone;   /* NULL = UTC */
+    const sla_mention *mentions[SLA_NOTICE_MAX_SOURCES];
+    size_t nmentions;
+} sla_notice_context;
+
+/*
+ * The context of a message to rc about ds[0..n-1] under cfg:
+ *   zone: rc's `timezone`, else the calendar zone of the first decision's
+ *         policy and metric, else system_zone (may be NULL: UTC);
+ *   mentions: rc's and, for each breach or escalation, its ladder step's
+ *         (level L is step L-1; repeats of the last step are the last
+ *         step). Warnings and recoveries mention nobody.
+ * cfg may be NULL (then only rc's zone and mentions count).
+ */
+void sla_webhook_context(const sla_config *cfg, const sla_receiver *rc,
+                         const sla_decision *const *ds, size_t n, const sla_calendar *system_zone,
+                         sla_notice_context *ctx);
 
 typedef struct sla_webhook_header {
     char *name;  /* owned, e.g. "webhook-id" */
@@ -83,15 +109,16 @@ int sla_webhook_request_add_query(sla_webhook_request *req, const char *name, co
  * Build the request announcing d to rc at now_ms into req (which must be
  * initialised and empty). On error req is left empty.
  */
-int sla_webhook_build(const sla_decision *d, const sla_receiver *rc, int64_t now_ms,
-                      sla_webhook_request *req);
+int sla_webhook_build(const sla_decision *d, const sla_receiver *rc,
+                      const sla_notice_context *ctx, int64_t now_ms, sla_webhook_request *req);
 
 /*
  * Build one digest request for the n decisions ds[0..n-1] (1 <= n <=
  * SLA_DIGEST_MAX_ITEMS), all for receiver rc, in the order given.
  */
 int sla_webhook_build_digest(const sla_decision *const *ds, size_t n, const sla_receiver *rc,
-                             int64_t now_ms, sla_webhook_request *req);
+                             const sla_notice_context *ctx, int64_t now_ms,
+                             sla_webhook_request *req);
 
 /* 0 when the receiver's secret can sign its format (or it needs none), else -EINVAL. */
 int sla_webhook_check_secret(const sla_receiver *rc);

@@ -645,6 +645,63 @@ static void test_receivers(void)
                  "2: receivers.[1].name: receiver 'a' is defined twice");
 }
 
+/* Chat receiver settings (locale, timezone, ticket_url, mention) and a step's mention. */
+static void test_chat_receivers(void)
+{
+    char err[1024];
+    sla_config *c = load(
+        "receivers = ( { name = \"fs\"; url = \"https://f/\"; format = \"feishu\"; },\n"
+        "              { name = \"sl\"; url = \"https://s/\"; format = \"slack\"; },\n"
+        "              { name = \"dt\"; url = \"https://d/\"; format = \"dingtalk\";\n"
+        "                locale = \"en\"; timezone = \"Asia/Shanghai\";\n"
+        "                ticket_url = \"https://helpdesk.example/t/{ticket}\";\n"
+        "                mention = { mobiles = [ \"+86-13800000000\" ]; all = true; }; } );\n"
+        "policies = ( { name = \"p\"; first_response = { target = \"5m\";\n"
+        "    escalate = ( { after = \"0s\"; notify = \"fs\"; },\n"
+        "                 { after = \"30m\"; notify = \"dt\";\n"
+        "                   mention = { user_ids = [ \"ou_abc\", \"manager.li\" ]; }; } ); }; } );\n",
+        err, sizeof err);
+    CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_INT(c->receivers[0].locale, SLA_LOCALE_ZH_CN); /* defaults per format */
+    CHECK_INT(c->receivers[1].locale, SLA_LOCALE_EN);
+    CHECK(c->receivers[0].zone == NULL && c->receivers[0].ticket_url == NULL);
+    const sla_receiver *dt = &c->receivers[2];
+    CHECK_INT(dt->locale, SLA_LOCALE_EN);
+    CHECK(dt->zone && strcmp(sla_calendar_timezone(dt->zone), "Asia/Shanghai") == 0);
+    CHECK_STR(dt->ticket_url, "https://helpdesk.example/t/{ticket}");
+    CHECK_INT(dt->mention.nmobiles, 1);
+    CHECK_STR(dt->mention.mobiles[0], "+86-13800000000");
+    CHECK_INT(dt->mention.all, 1);
+    const sla_target *t = &c->policies[0].metrics[SLA_METRIC_FIRST_RESPONSE];
+    CHECK_INT(t->steps[0].mention.nuser_ids, 0);
+    CHECK_INT(t->steps[1].mention.nuser_ids, 2);
+    CHECK_STR(t->steps[1].mention.user_ids[1], "manager.li");
+    sla_config_free(c);
+
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\"; locale = \"fr\"; } );\n",
+                 "1: receivers.[0].locale: unknown locale 'fr' (zh-CN, en)");
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\"; timezone = \"Mars/Base\"; } );\n",
+                 "~unknown time zone 'Mars/Base'");
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\"; ticket_url = \"https://h/t\"; } );\n",
+                 "1: receivers.[0].ticket_url: must contain {ticket} once");
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\"; ticket_url = \"ftp://h/{ticket}\"; } );\n",
+                 "~must start with http:// or https://");
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\";\n"
+                 "  mention = { user_ids = [ \"<at user_id=all>\" ]; }; } );\n",
+                 "2: receivers.[0].mention.user_ids.[0]: bad entry '<at user_id=all>': use 1..64 of "
+                 "letters, digits or _.@-");
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\";\n"
+                 "  mention = { mobiles = [ \"138 0000\" ]; }; } );\n",
+                 "~bad entry '138 0000': use 1..64 of digits, + or -");
+    EXPECT_ERROR("receivers = ( { name = \"a\"; url = \"http://a/\";\n"
+                 "  mention = { everyone = true; }; } );\n",
+                 "2: receivers.[0].mention.everyone: unknown setting");
+}
+
 /*
  * A secret the receiver's format can never sign with is refused at load,
  * naming the file, line and receiver, and never quoting the secret.
@@ -993,6 +1050,7 @@ int main(void)
     test_types_and_ranges();
     test_policies();
     test_receivers();
+    test_chat_receivers();
     test_secrets();
     test_url_file();
     test_url_exposure();

@@ -83,7 +83,7 @@ static void test_breach_body(void)
     sla_receiver rc = receiver();
     sla_webhook_request r;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW, &r), 0);
     CHECK_STR(r.url, "http://am.example:9093/api/v2/alerts");
     json_t *root, *a = only_alert(&r, &root);
     char *labels = json_dumps(json_object_get(a, "labels"), JSON_SORT_KEYS | JSON_COMPACT);
@@ -150,7 +150,7 @@ static void test_ends_at(void)
     d.kind = SLA_DECISION_RECOVERED;
     d.fired_ms = DEADLINE + 90000;
     sla_webhook_request_init(&r);
-    CHECK_INT(sla_webhook_build(&d, &rc, NOW + 3600000, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, NOW + 3600000, &r), 0);
     a = only_alert(&r, &root);
     CHECK_STR(field(a, NULL, "endsAt"), "2026-11-25T19:45:38.000Z");
     CHECK_STR(field(a, "annotations", "resolution"), "met");
@@ -199,7 +199,7 @@ static void test_ends_at(void)
     d.kind = SLA_DECISION_WARNING;
     d.level = 0;
     d.fired_ms = DEADLINE - 42000;
-    CHECK_INT(sla_webhook_build(&d, &rc, DEADLINE - 42000, &r), 0);
+    CHECK_INT(sla_webhook_build(&d, &rc, NULL, DEADLINE - 42000, &r), 0);
     a = only_alert(&r, &root);
     CHECK_STR(field(a, "labels", "alertname"), "SLAWarning");
     CHECK_STR(field(a, "labels", "severity"), "warning");

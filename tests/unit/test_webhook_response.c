@@ -63,10 +63,22 @@ static void test_slack(void)
     CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "ok", NULL), SLA_DELIVERY_DELIVERED);
     CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "ok\n", NULL), SLA_DELIVERY_DELIVERED);
     CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "invalid_payload", NULL), SLA_DELIVERY_FAILED);
-    CHECK_STR(res.reason, "HTTP 200: slack: invalid_payload");
+    CHECK_STR(res.reason, "HTTP 200: slack error invalid_payload");
     CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "", NULL), SLA_DELIVERY_FAILED);
     CHECK_INT(classify(SLA_FORMAT_SLACK, 404, "channel_not_found", NULL), SLA_DELIVERY_FAILED);
-    CHECK_STR(res.reason, "HTTP 404: slack: channel_not_found");
+    CHECK_STR(res.reason, "HTTP 404: slack error channel_not_found");
+    /* The Web API's JSON answer, as workflow webhooks and slad's own sink send it. */
+    CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "{\"ok\":true}", NULL), SLA_DELIVERY_DELIVERED);
+    CHECK_STR(res.reason, "");
+    CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "{\"ok\": true, \"errcode\": 0}\n", NULL),
+              SLA_DELIVERY_DELIVERED);
+    CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "{\"ok\":false,\"error\":\"invalid_blocks\"}", NULL),
+              SLA_DELIVERY_FAILED);
+    CHECK_STR(res.reason, "HTTP 200: slack error invalid_blocks");
+    CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "{\"ok\":false,\"error\":\"rate_limited\"}", NULL),
+              SLA_DELIVERY_RETRY_AFTER);
+    CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "{\"okay\":true}", NULL), SLA_DELIVERY_FAILED);
+    CHECK_INT(classify(SLA_FORMAT_SLACK, 200, "<html>ok</html>", NULL), SLA_DELIVERY_FAILED);
     CHECK_INT(classify(SLA_FORMAT_SLACK, 410, "channel_is_archived", NULL), SLA_DELIVERY_FAILED);
     CHECK_INT(classify(SLA_FORMAT_SLACK, 429, "rate_limited", "7"), SLA_DELIVERY_RETRY_AFTER);
     CHECK_INT(res.retry_after_ms, 7000); /* the header wins over the body's default */
