@@ -1319,8 +1319,8 @@ static const directive stream_directives[] = {
 
 static const directive control_directives[] = {
     {.name = "socket", .parse = parse_string, .offset = CFG(control_socket)},
-    NUM("max_clients", parse_int, CFG(control.max_clients), 4, 4096),
-    NUM("max_clients_per_uid", parse_int, CFG(control.max_clients_per_uid), 1, 4096),
+    NUM("max_clients", parse_int, CFG(control.max_clients), 4, 1024),
+    NUM("max_clients_per_uid", parse_int, CFG(control.max_clients_per_uid), 1, 1024),
     {0},
 };
 

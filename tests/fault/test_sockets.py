@@ -160,4 +160,4 @@ def test_connection_cap(make_env):
 
 
 if __name__ == "__main__":
-    run_tests([test_trickled_request_is_cut, test_connection_cap])
+    run_tests([test_descriptors_exhausted, test_trickled_request_is_cut, test_connection_cap])
