@@ -72,6 +72,7 @@
 
 #include "priority.h"
 #include "sla_backoff.h"
+#include "sla_deadletter.h"
 #include "sla_log.h"
 #include "sla_outbox.h"
 #include "sla_ratelimit.h"
@@ -978,7 +979,20 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
         sla_warning("outbox entry %s is not an escalation record (%s): moved to %s", id, err,
                     dlv.keys.deliveries_dead);
         deliver_outcome o = {0, 0, 0, 0, err, "unreadable outbox record"};
-        deliver_dead(id, *fields, n, &o);
+        /* Not slad's: it may be of any size, so keep a bounded excerpt
+         * (sla_deadletter.h), the note in delivery.truncated. */
+        sla_event_limits lim = dlv.cfg->stream.limits;
+        lim.max_fields = SLA_EVENT_MAX_FIELDS;
+        sla_field *kept = malloc((n + 1) * sizeof *kept); /* and the note */
+        char note[SLA_DEAD_NOTE_SIZE];
+        if (kept == NULL)
+            return; /* stays pending */
+        size_t nk = sla_dead_excerpt(*fields, n, n, &lim, kept, note, sizeof note);
+        if (note[0])
+            kept[nk++] = (sla_field){"delivery.truncated", sizeof "delivery.truncated" - 1,
+                                     note, strlen(note)};
+        deliver_dead(id, kept, nk, &o);
+        free(kept);
         return;
     }
     if (r->d.receiver[0] == '\0') {

@@ -36,15 +36,20 @@
  *
  * An entry is borrowed straight from the hiredis reply as sla_field[] and
  * parsed in place; nothing of it is kept after the reply callback except
- * what the store copies for dead letters and acknowledgements.
+ * what the store copies for dead letters and acknowledgements. A dead
+ * letter copies a bounded excerpt (sla_deadletter.h), never an oversize
+ * value whole; the size checks of sla_event_parse come before any work
+ * per byte of a value.
  */
 #include "ingest.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "priority.h"
+#include "sla_deadletter.h"
 #include "sla_event.h"
 #include "sla_log.h"
 #include "sla_streamid.h"
@@ -71,12 +76,14 @@ static struct {
     sla_streamid applied; /* the last entry applied in stream order to this engine */
     int have_applied;
     int probing;         /* an XINFO GROUPS is in flight */
+    int lag_unknown_logged;
     uintptr_t probe_epoch;
     int64_t probe_sent_ms;
     struct event *probe_retry;
 
     sla_field *fields;
-    size_t fields_cap;
+    sla_field *dead_fields; /* what a dead letter keeps of fields */
+    size_t fields_cap;      /* of both */
     sla_event ev;
     ingest_stats stats;
 } ing;
@@ -85,16 +92,28 @@ static void ingest_next(void);
 
 /* --- one entry ---------------------------------------------------------- */
 
-static int ingest_fields(const redisReply *list, size_t *n)
+/*
+ * The entry's field list as sla_field[] in ing.fields: at most one pair
+ * more than stream.max_fields is looked at (enough to refuse the entry as
+ * too_many_fields), so an entry of a million fields costs no more than
+ * one at the limit. *n is the number filled, *total the entry's count.
+ */
+static int ingest_fields(const redisReply *list, size_t *n, size_t *total)
 {
     if (list->type != REDIS_REPLY_ARRAY || list->elements % 2 != 0)
         return -1;
-    size_t pairs = list->elements / 2;
+    *total = list->elements / 2;
+    size_t look = ing.limits.max_fields < SLA_EVENT_MAX_FIELDS ? ing.limits.max_fields
+                                                               : SLA_EVENT_MAX_FIELDS;
+    size_t pairs = *total <= look ? *total : look + 1;
     if (pairs > ing.fields_cap) {
         sla_field *f = realloc(ing.fields, pairs * sizeof *f);
-        if (f == NULL)
+        sla_field *d = f ? realloc(ing.dead_fields, pairs * sizeof *d) : NULL;
+        if (f)
+            ing.fields = f;
+        if (d == NULL)
             return -1;
-        ing.fields = f;
+        ing.dead_fields = d;
         ing.fields_cap = pairs;
     }
     for (size_t i = 0; i < pairs; i++) {
@@ -121,9 +140,9 @@ static void ingest_entry(const redisReply *entry, int64_t now, sla_streamid *las
     }
     const redisReply *idr = entry->element[0];
     sla_streamid id;
-    size_t n = 0;
+    size_t n = 0, total = 0;
     if (sla_streamid_parse(idr->str, idr->len, &id) < 0 || entry->elements < 2 ||
-        ingest_fields(entry->element[1], &n) < 0) {
+        ingest_fields(entry->element[1], &n, &total) < 0) {
         /* Trimmed away (nil field list) or otherwise unreadable. */
         ing.stats.broken++;
         store_stage_ack(idr->str, idr->len);
@@ -139,12 +158,20 @@ static void ingest_entry(const redisReply *entry, int64_t now, sla_streamid *las
     reason[0] = '\0';
     int rc = sla_event_parse(&ing.ev, ing.fields, n, (int64_t)id.ms, &ing.limits, reason,
                              sizeof reason);
+    if (rc == SLA_EVERR_TOO_MANY_FIELDS && total > n)
+        snprintf(reason, sizeof reason, "entry has %zu fields, limit is %zu", total,
+                 ing.limits.max_fields);
     if (rc < 0) {
         ing.stats.dead++;
         if (-rc < SLA_EVERR_COUNT_)
             ing.stats.dead_by_reason[-rc]++;
         sla_debug("entry %.*s rejected: %s", (int)idr->len, idr->str, reason);
-        if (store_stage_dead(idr->str, idr->len, sla_event_error_name(rc), reason, ing.fields, n) < 0) {
+        /* Never the entry whole: an oversize value is kept as an excerpt. */
+        char note[SLA_DEAD_NOTE_SIZE];
+        size_t nd = sla_dead_excerpt(ing.fields, n, total, &ing.limits, ing.dead_fields, note,
+                                     sizeof note);
+        if (store_stage_dead(idr->str, idr->len, sla_event_error_name(rc), reason, note,
+                             ing.dead_fields, nd) < 0) {
             sla_err("out of memory staging dead letter %.*s; left pending", (int)idr->len, idr->str);
             return;
         }
@@ -255,15 +282,21 @@ static void ingest_on_probe(redisAsyncContext *ac, void *reply, void *privdata)
     if ((uintptr_t)privdata != ing.probe_epoch || ing.probe_epoch != ing.epoch ||
         ing.engine == NULL || reply == NULL)
         return; /* a newer engine or a lost link: its own flushes ask again */
-    long long lag, pending;
+    long long lag = 0, pending = -1;
     sla_streamid delivered;
-    if (probe_parse(reply, ing.group, &lag, &pending, &delivered) == 0 && lag == 0 &&
+    int parsed = probe_parse(reply, ing.group, &lag, &pending, &delivered) == 0;
+    if (parsed && lag == 0 &&
         (pending == 0 ||
          (ing.have_applied && sla_streamid_cmp(&ing.applied, &delivered) >= 0))) {
         /* Nothing reached the stream before the request that is not applied. */
         store_input_confirmed(ing.probe_sent_ms);
         store_tick(NULL);
         return;
+    }
+    if (parsed && lag < 0 && !ing.lag_unknown_logged) {
+        sla_warning("ingest: redis cannot tell the lag of group %s (entries deleted with XDEL?); "
+                    "deadlines fire as the entries before them are read", ing.group);
+        ing.lag_unknown_logged = 1;
     }
     /* Entries on their way, a commit not yet acknowledged, or a lag Redis
      * cannot tell: ask again shortly while something stays due. */
@@ -388,7 +421,9 @@ void ingest_finish(void)
     ing.engine = NULL;
     ing.epoch++;
     free(ing.fields);
+    free(ing.dead_fields);
     ing.fields = NULL;
+    ing.dead_fields = NULL;
 }
 
 void ingest_get_stats(ingest_stats *out)

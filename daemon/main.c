@@ -54,6 +54,7 @@
 #include "priority.h"
 #include "redis_link.h"
 #include "reply_arena.h"
+#include "retention.h"
 #include "sla_config.h"
 #include "sla_engine.h"
 #include "sla_keys.h"
@@ -166,6 +167,7 @@ static int restart_settings_differ(const sla_config *a, const sla_config *b)
            a->stream.limits.max_entry_bytes != b->stream.limits.max_entry_bytes ||
            a->stream.limits.max_fields != b->stream.limits.max_fields ||
            a->stream.limits.max_value_bytes != b->stream.limits.max_value_bytes ||
+           a->stream.limits.max_past_age_ms != b->stream.limits.max_past_age_ms ||
            str_differ(a->control_socket, b->control_socket) ||
            str_differ(a->http_listen, b->http_listen) ||
            str_differ(a->delivery.group, b->delivery.group);
@@ -188,6 +190,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     slad.cfg = fresh;
     store_set_config(fresh, wakeup_now_ms());
     deliver_set_config(fresh);
+    retention_set_config(fresh);
     control_set_config(fresh);
     sla_config_free(old);
     if (slad.ready_sent)
@@ -381,6 +384,7 @@ int main(int argc, char **argv)
     control_links ctl_links = {slad.command, links, sizeof links / sizeof links[0]};
     http_links web_links = {slad.command, links, sizeof links / sizeof links[0]};
     if (stats_init(slad.base, slad.command, &slad.keys, slad.cfg->stream.group) < 0 ||
+        retention_init(slad.base, slad.command, &slad.keys, slad.cfg) < 0 ||
         control_init(slad.base, slad.cfg, &slad.keys, &ctl_links, main_reload, NULL) < 0 ||
         http_init(slad.base, slad.cfg, &web_links) < 0) {
         sla_err("cannot start the control socket or the http listener");
@@ -404,6 +408,7 @@ out:
         log_totals();
     http_finish();
     control_finish();
+    retention_finish();
     stats_finish();
     notify_finish();
     wakeup_finish();

@@ -181,8 +181,9 @@ static void store_show_notes(const redisReply *exec)
 /* --- staging ------------------------------------------------------------ */
 
 int store_stage_dead(const char *id, size_t id_len, const char *reason, const char *detail,
-                     const sla_field *fields, size_t nfields)
+                     const char *truncated, const sla_field *fields, size_t nfields)
 {
+    int has_note = truncated && *truncated;
     if (store.ndead == store.dead_cap) {
         size_t cap = store.dead_cap ? store.dead_cap * 2 : 16;
         store_cmd *d = realloc(store.dead, cap * sizeof *d);
@@ -194,8 +195,8 @@ int store_stage_dead(const char *id, size_t id_len, const char *reason, const ch
     const char *fixed[] = {"XADD", store.keys.dead, "*", "dead.reason", reason,
                            "dead.detail", detail, "dead.id"};
     size_t nfixed = sizeof fixed / sizeof fixed[0];
-    int argc = (int)(nfixed + 1 + 2 * nfields);
-    size_t bytes = id_len;
+    int argc = (int)(nfixed + 1 + 2 * has_note + 2 * nfields);
+    size_t bytes = id_len + (has_note ? sizeof "dead.truncated" + strlen(truncated) : 0);
     for (size_t i = 0; i < nfixed; i++)
         bytes += strlen(fixed[i]);
     for (size_t i = 0; i < nfields; i++)
@@ -221,6 +222,10 @@ int store_stage_dead(const char *id, size_t id_len, const char *reason, const ch
     for (size_t i = 0; i < nfixed; i++)
         STORE_PUT(fixed[i], strlen(fixed[i]));
     STORE_PUT(id, id_len);
+    if (has_note) {
+        STORE_PUT("dead.truncated", sizeof "dead.truncated" - 1);
+        STORE_PUT(truncated, strlen(truncated));
+    }
     for (size_t i = 0; i < nfields; i++) {
         STORE_PUT(fields[i].key, fields[i].key_len);
         STORE_PUT(fields[i].val, fields[i].val_len);

@@ -77,11 +77,12 @@ void store_set_config(const sla_config *cfg, int64_t now_ms);
 
 /*
  * Stage a dead letter for entry id: "dead.reason reason dead.detail detail
- * dead.id id" followed by the original fields. Copies everything.
- * Returns 0 or -1 (OOM).
+ * dead.id id", then "dead.truncated truncated" when truncated is neither
+ * NULL nor "", then the fields (the caller bounds them: sla_deadletter.h).
+ * Copies everything. Returns 0 or -1 (OOM).
  */
 int store_stage_dead(const char *id, size_t id_len, const char *reason, const char *detail,
-                     const sla_field *fields, size_t nfields);
+                     const char *truncated, const sla_field *fields, size_t nfields);
 /* Stage the acknowledgement of entry id. Returns 0 or -1 (OOM). */
 int store_stage_ack(const char *id, size_t id_len);
 

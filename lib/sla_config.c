@@ -44,6 +44,7 @@
 #include <libconfig.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@
 #include <unistd.h>
 
 #include "sla_log.h"
+#include "sla_webhook.h"
+#include "sla_webhook_sign.h"
 
 #define SECRET_MAX_BYTES 4096
 #define NAME_MAX_BYTES 64
@@ -885,6 +888,18 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
         r->line = config_setting_source_line(e);
         if (parse_group(ld, e, receiver_directives, r) < 0)
             return -1;
+        /* The same check the signing code makes, so that a secret that
+         * would make every delivery dead is refused here instead. */
+        if (r->secret && sla_webhook_check_secret(r) < 0) {
+            const config_setting_t *sf = config_setting_get_member(e, "secret_file");
+            if (r->format == SLA_FORMAT_JSON)
+                return fail(ld, sf,
+                            "receiver '%s': secret is not a Standard Webhooks key ('whsec_' "
+                            "and the base64 of 1-%d bytes)",
+                            quote(qb, r->name), SLA_SIGN_MAX_KEY);
+            return fail(ld, sf, "receiver '%s': secret is longer than %d bytes",
+                        quote(qb, r->name), SLA_SIGN_MAX_PLAIN);
+        }
         if (r->rate_per_second < 0)
             r->rate_per_second = formats[r->format].rate_per_second;
         if (r->rate_per_minute < 0)
@@ -1311,6 +1326,8 @@ static const directive stream_directives[] = {
     MS_DIRECTIVE("block", parse_int, stream.block_ms, 100, 60000),
     MS_DIRECTIVE("claim_idle", parse_int, stream.claim_idle_ms, 1000, 86400000),
     MS_DIRECTIVE("max_future_skew", parse_int64, stream.max_future_skew_ms, 0, 7LL * 86400000),
+    MS_DIRECTIVE("max_past_age", parse_int64, stream.limits.max_past_age_ms, 3600000,
+                 3660LL * 86400000),
     NUM("max_entry_bytes", parse_size, CFG(stream.limits.max_entry_bytes), 1024, 16 << 20),
     NUM("max_fields", parse_size, CFG(stream.limits.max_fields), 4, SLA_EVENT_MAX_FIELDS),
     NUM("max_value_bytes", parse_size, CFG(stream.limits.max_value_bytes), 64, 16 << 20),
@@ -1356,6 +1373,29 @@ static const directive revisit_directives[] = {
 };
 
 /* Table order is load order: what policies refer to comes before them. */
+#define RULE(f) offsetof(sla_retention_rule, f)
+static const directive retention_rule_directives[] = {
+    {.name = "max_age", .parse = parse_int64, .offset = RULE(max_age_ms), .flags = D_DURATION,
+     .min = 0, .max = 3660LL * 86400000},
+    NUM("max_count", parse_int64, RULE(max_count), 0, 2000000000),
+    {0},
+};
+#undef RULE
+
+static const directive retention_directives[] = {
+    MS_DIRECTIVE("interval", parse_int64, retention.interval_ms, 1000, 86400000),
+    NUM("step", parse_int, CFG(retention.step), 100, 1000000),
+    {.name = "events", .parse = parse_section, .offset = CFG(retention.events),
+     .sub = retention_rule_directives},
+    {.name = "escalations", .parse = parse_section, .offset = CFG(retention.escalations),
+     .sub = retention_rule_directives},
+    {.name = "dead", .parse = parse_section, .offset = CFG(retention.dead),
+     .sub = retention_rule_directives},
+    {.name = "deliveries_dead", .parse = parse_section, .offset = CFG(retention.deliveries_dead),
+     .sub = retention_rule_directives},
+    {0},
+};
+
 static const directive top_directives[] = {
     {.name = "log_level", .parse = parse_log_level, .offset = CFG(log_level)},
     {.name = "redis", .parse = parse_section, .sub = redis_directives},
@@ -1363,6 +1403,7 @@ static const directive top_directives[] = {
     {.name = "control", .parse = parse_section, .sub = control_directives},
     {.name = "http", .parse = parse_section, .sub = http_directives},
     {.name = "delivery", .parse = parse_section, .sub = delivery_directives},
+    {.name = "retention", .parse = parse_section, .sub = retention_directives},
     {.name = "clocks", .parse = parse_section, .sub = clocks_directives},
     {.name = "revisit", .parse = parse_section, .sub = revisit_directives},
     {.name = "calendars", .parse = parse_calendars},
@@ -1399,6 +1440,12 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->control.max_clients_per_uid = 8;
     cfg->http.max_connections = 64;
     cfg->http.request_timeout_ms = 5000;
+    cfg->retention.interval_ms = 60000;
+    cfg->retention.step = 10000;
+    cfg->retention.events = (sla_retention_rule){7LL * 86400000, 10000000};
+    cfg->retention.escalations = (sla_retention_rule){30LL * 86400000, 1000000};
+    cfg->retention.dead = (sla_retention_rule){30LL * 86400000, 10000};
+    cfg->retention.deliveries_dead = (sla_retention_rule){30LL * 86400000, 100000};
     cfg->ring_ms = 5000;
     cfg->pausable_mask = 1u << SLA_METRIC_RESOLUTION | 1u << SLA_METRIC_PERIODIC_UPDATE;
     cfg->revisit[SLA_REVISIT_SATISFIED] = (sla_span){.days = 90};

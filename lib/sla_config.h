@@ -53,6 +53,7 @@
 #include "sla_calendar.h"
 #include "sla_duration.h"
 #include "sla_event.h"
+#include "sla_retention.h"
 #include "sla_metric.h"
 
 enum sla_format {
@@ -175,6 +176,16 @@ typedef struct sla_config {
         int backoff_cap_ms;     /* >= backoff_base_ms, default 600000 */
         int max_in_flight;      /* requests at once, default 32 */
     } delivery;
+
+    /* Stream retention (sla_retention.h); a bound of 0 is off. */
+    struct {
+        int64_t interval_ms;                 /* between passes, default 60000 */
+        int step;                            /* XTRIM ... LIMIT, default 10000 */
+        sla_retention_rule events;           /* default 7 d, 10,000,000 entries */
+        sla_retention_rule escalations;      /* default 30 d, 1,000,000 */
+        sla_retention_rule dead;             /* default 30 d, 10,000 */
+        sla_retention_rule deliveries_dead;  /* default 30 d, 100,000 */
+    } retention;
 
     int64_t ring_ms;       /* clocks.ring_seconds * 1000, default 5000 */
     unsigned pausable_mask; /* bit (1u << metric); default resolution|periodic_update */

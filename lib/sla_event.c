@@ -33,6 +33,7 @@
  */
 #include "sla_event.h"
 
+#include "sla_duration.h"
 #include "sla_metric.h"
 #include "sla_timefmt.h"
 
@@ -42,7 +43,8 @@
 
 #define FIELD_NAME_MAX 64
 #define QUOTE_MAX 40
-#define QUOTE_BUF (QUOTE_MAX * 4 + sizeof "..." + 1)
+#define QUOTE_BUF SLA_EVENT_QUOTE_SIZE
+_Static_assert(QUOTE_BUF == QUOTE_MAX * 4 + sizeof "..." + 1, "quote size");
 
 /* --- byte classes ---------------------------------------------------------- */
 
@@ -83,7 +85,7 @@ static size_t find_class(const char *s, size_t len, unsigned char classes)
 /* --- reasons ----------------------------------------------------------------- */
 
 /* Writes s[0..len) into out (QUOTE_BUF bytes) escaped and cut; NUL-terminated. */
-static void quote(char out[QUOTE_BUF], const char *s, size_t len)
+void sla_event_quote(char out[QUOTE_BUF], const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t n = len > QUOTE_MAX ? QUOTE_MAX : len, o = 0;
@@ -129,6 +131,8 @@ typedef struct parse_ctx {
     sla_event *ev;
     char *reason;
     size_t reason_len;
+    int64_t id_ms;       /* the entry id's time: the reference for max_past_ms */
+    int64_t max_past_ms; /* 0 = no bound */
 } parse_ctx;
 
 static int take_ts(parse_ctx *c, const sla_field *f);
@@ -255,6 +259,7 @@ void sla_event_limits_default(sla_event_limits *lim)
     lim->max_entry_bytes = 65536;
     lim->max_fields = 64;
     lim->max_value_bytes = 8192;
+    lim->max_past_age_ms = INT64_C(30) * 86400000;
 }
 
 /* --- reserved field values ------------------------------------------------- */
@@ -265,10 +270,21 @@ static int take_time(parse_ctx *c, const sla_field *f, int64_t *out, int code)
     char q[QUOTE_BUF];
 
     if (sla_time_parse(f->val, f->val_len, out) < 0) {
-        quote(q, f->val, f->val_len);
+        sla_event_quote(q, f->val, f->val_len);
         return fail(c->reason, c->reason_len, code,
                     "%.*s '%s' is neither integer milliseconds nor RFC 3339", (int)f->key_len,
                     f->key, q);
+    }
+    /* id_ms >= 0 and the bound is at most years: no overflow. */
+    if (c->max_past_ms > 0 && *out < c->id_ms - c->max_past_ms) {
+        char ago[32], lim[32];
+        sla_event_quote(q, f->val, f->val_len);
+        sla_ms_format(c->id_ms - *out, ago, sizeof ago);
+        sla_ms_format(c->max_past_ms, lim, sizeof lim);
+        return fail(c->reason, c->reason_len, code,
+                    "%.*s '%s' is %s before the entry reached the stream, more than "
+                    "stream.max_past_age (%s)",
+                    (int)f->key_len, f->key, q, ago, lim);
     }
     return 0;
 }
@@ -291,7 +307,7 @@ static int take_satisfaction(parse_ctx *c, const sla_field *f)
     char q[QUOTE_BUF];
 
     if (f->val_len != 1 || f->val[0] < '1' || f->val[0] > '5') {
-        quote(q, f->val, f->val_len);
+        sla_event_quote(q, f->val, f->val_len);
         return fail(c->reason, c->reason_len, SLA_EVERR_BAD_SATISFACTION,
                     "satisfaction '%s' is not an integer from 1 to 5", q);
     }
@@ -305,7 +321,7 @@ static int take_metric(parse_ctx *c, const sla_field *f)
     int m = sla_metric_from_name(f->val, f->val_len);
 
     if (m < 0) {
-        quote(q, f->val, f->val_len);
+        sla_event_quote(q, f->val, f->val_len);
         return fail(c->reason, c->reason_len, SLA_EVERR_BAD_METRIC, "unknown metric '%s'", q);
     }
     c->ev->metric = m;
@@ -384,7 +400,7 @@ static int scan_fields(parse_ctx *c, const sla_field *fields, size_t n,
             return fail(c->reason, c->reason_len, SLA_EVERR_BAD_FIELD,
                         "field %zu has an empty name", i + 1);
         if (f->key_len > FIELD_NAME_MAX) {
-            quote(q, f->key, f->key_len);
+            sla_event_quote(q, f->key, f->key_len);
             return fail(c->reason, c->reason_len, SLA_EVERR_BAD_FIELD,
                         "field name '%s' is longer than %d bytes", q, FIELD_NAME_MAX);
         }
@@ -392,7 +408,7 @@ static int scan_fields(parse_ctx *c, const sla_field *fields, size_t n,
         for (size_t k = 0; k < f->key_len; k++) {
             unsigned char b = (unsigned char)f->key[k];
             if (!(byte_class[b] & B_NAME)) {
-                quote(q, f->key, f->key_len);
+                sla_event_quote(q, f->key, f->key_len);
                 return fail(c->reason, c->reason_len, SLA_EVERR_BAD_FIELD,
                             "field name '%s' has a byte outside [A-Za-z0-9_.-]", q);
             }
@@ -402,7 +418,7 @@ static int scan_fields(parse_ctx *c, const sla_field *fields, size_t n,
         for (; seen[slot]; slot = (slot + 1) & mask) {
             const sla_field *g = &fields[seen[slot] - 1];
             if (same(g->key, g->key_len, f->key, f->key_len)) {
-                quote(q, f->key, f->key_len);
+                sla_event_quote(q, f->key, f->key_len);
                 return fail(c->reason, c->reason_len, SLA_EVERR_BAD_FIELD,
                             "field '%s' appears twice", q);
             }
@@ -410,7 +426,7 @@ static int scan_fields(parse_ctx *c, const sla_field *fields, size_t n,
         seen[slot] = (uint16_t)(i + 1);
 
         if (f->val_len > lim->max_value_bytes) {
-            quote(q, f->key, f->key_len);
+            sla_event_quote(q, f->key, f->key_len);
             return fail(c->reason, c->reason_len, SLA_EVERR_OVERSIZE,
                         "value of field '%s' is %zu bytes, limit is %zu", q, f->val_len,
                         lim->max_value_bytes);
@@ -420,7 +436,7 @@ static int scan_fields(parse_ctx *c, const sla_field *fields, size_t n,
         if (r != F_TICKET) { /* the ticket id has its own, stricter rule */
             size_t bad = find_class(f->val, f->val_len, B_CTL);
             if (bad < f->val_len) {
-                quote(q, f->key, f->key_len);
+                sla_event_quote(q, f->key, f->key_len);
                 return fail(c->reason, c->reason_len, SLA_EVERR_BAD_FIELD,
                             "value of field '%s' has control byte \\x%02x at offset %zu",
                             q, (unsigned char)f->val[bad], bad);
@@ -441,7 +457,7 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
                     const sla_event_limits *lim, char *reason, size_t reason_len)
 {
     sla_event_limits defaults;
-    parse_ctx c = {ev, reason, reason_len};
+    parse_ctx c = {ev, reason, reason_len, id_ms, 0};
     int at[F_COUNT];
     size_t attr_pos[F_COUNT];
     char q[QUOTE_BUF];
@@ -451,6 +467,7 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
         sla_event_limits_default(&defaults);
         lim = &defaults;
     }
+    c.max_past_ms = lim->max_past_age_ms > 0 && id_ms >= 0 ? lim->max_past_age_ms : 0;
     if (reason && reason_len)
         reason[0] = '\0';
     ev->type = SLA_EV_TICKET_OPENED;
@@ -488,7 +505,7 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
     }
     size_t bad = find_class(t->val, t->val_len, B_CTL | B_WS);
     if (bad < t->val_len) {
-        quote(q, t->val, t->val_len);
+        sla_event_quote(q, t->val, t->val_len);
         rc = fail(reason, reason_len, SLA_EVERR_BAD_TICKET,
                   "ticket id '%s' has control byte \\x%02x at offset %zu", q,
                   (unsigned char)t->val[bad], bad);
@@ -504,7 +521,7 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
     const sla_field *ty = &fields[at[F_TYPE]];
     int type = type_lookup(ty->val, ty->val_len);
     if (type < 0) {
-        quote(q, ty->val, ty->val_len);
+        sla_event_quote(q, ty->val, ty->val_len);
         rc = fail(reason, reason_len, SLA_EVERR_UNKNOWN_TYPE, "unknown event type '%s'", q);
         goto out;
     }

@@ -13,8 +13,10 @@
  *   - `ticket` is present, 1..128 bytes, no control characters (< 0x20,
  *     0x7f);
  *   - `type` is present and one of the known types;
- *   - `ts` when present is integer ms or RFC 3339 (sla_timefmt);
- *   - `due` is required by and only meaningful for callback.scheduled;
+ *   - `ts` when present is integer ms or RFC 3339 (sla_timefmt), not
+ *     earlier than limits.max_past_age_ms before the entry id's time;
+ *   - `due` is required by and only meaningful for callback.scheduled, and
+ *     bounded in the past like `ts`;
  *   - `satisfaction`, when present on followup.done, is an integer 1..5;
  *   - `metric` on escalation.ack, when present, names a metric;
  *   - every value is at most limits.max_value_bytes and has no control
@@ -79,6 +81,13 @@ typedef struct sla_event_limits {
     size_t max_entry_bytes; /* default 65536 */
     size_t max_fields;      /* default 64, at most SLA_EVENT_MAX_FIELDS */
     size_t max_value_bytes; /* default 8192 */
+    /*
+     * `ts` and `due` earlier than the entry id's time minus this are
+     * refused (bad_ts / bad_due); 0 = no bound. Measured from the id, not
+     * from a clock, so that every replay of an entry decides the same.
+     * Default 30 days.
+     */
+    int64_t max_past_age_ms;
 } sla_event_limits;
 
 #define SLA_EVENT_MAX_FIELDS 256
@@ -119,6 +128,13 @@ void sla_event_limits_default(sla_event_limits *lim);
  */
 int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id_ms,
                     const sla_event_limits *lim, char *reason, size_t reason_len);
+
+/*
+ * s[0..len) as reasons quote input: escaped (\\, \', other bytes outside
+ * 0x20..0x7e as \xNN), cut at 40 bytes followed by "...", NUL-terminated.
+ */
+#define SLA_EVENT_QUOTE_SIZE (40 * 4 + sizeof "..." + 1)
+void sla_event_quote(char out[SLA_EVENT_QUOTE_SIZE], const char *s, size_t len);
 
 /* "ticket.opened" ...; NULL when out of range. */
 const char *sla_event_type_name(int type);

@@ -41,6 +41,12 @@ static int dingtalk_wrap(const char *title, const char *text, const sla_receiver
     return sla_format_set_message(req, head, "markdown", inner);
 }
 
+/* Any plain string signs; only one too long for the message never does. */
+static int dingtalk_check_secret(const char *secret)
+{
+    return !secret || sla_sign_plain_check(secret) == 0 ? 0 : -1;
+}
+
 static const int rate_codes[] = {130101}; /* "send too fast" */
 
 const sla_format_ops sla_format_dingtalk_ops = {
@@ -52,4 +58,5 @@ const sla_format_ops sla_format_dingtalk_ops = {
     .msg_key = "errmsg",
     .rate_codes = rate_codes,
     .nrate = sizeof(rate_codes) / sizeof(rate_codes[0]),
+    .check_secret = dingtalk_check_secret,
 };

@@ -38,6 +38,12 @@ static int feishu_wrap(const char *title, const char *text, const sla_receiver *
     return sla_format_set_message(req, head, "content", inner);
 }
 
+/* Any plain string signs; only one too long for the message never does. */
+static int feishu_check_secret(const char *secret)
+{
+    return !secret || sla_sign_plain_check(secret) == 0 ? 0 : -1;
+}
+
 static const int rate_codes[] = {9499, 11232}; /* "too many request", "frequency limited" */
 
 const sla_format_ops sla_format_feishu_ops = {
@@ -51,4 +57,5 @@ const sla_format_ops sla_format_feishu_ops = {
     .alt_msg_key = "StatusMessage",
     .rate_codes = rate_codes,
     .nrate = sizeof(rate_codes) / sizeof(rate_codes[0]),
+    .check_secret = feishu_check_secret,
 };

@@ -94,6 +94,12 @@ int sla_sign_standard(const char *secret, const char *msg_id, int64_t ts_s, cons
     return rc;
 }
 
+int sla_sign_plain_check(const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    return n == 0 || n > SLA_SIGN_MAX_PLAIN ? -1 : 0;
+}
+
 /* "<ts>\n<secret>" into buf; returns its length or -1 when it does not fit. */
 static int ts_and_secret(char *buf, size_t len, int64_t ts, const char *secret)
 {
@@ -102,6 +108,9 @@ static int ts_and_secret(char *buf, size_t len, int64_t ts, const char *secret)
     int n = snprintf(buf, len, "%" PRId64 "\n%s", ts, secret);
     return n < 0 || (size_t)n >= len ? -1 : n;
 }
+
+/* The message buffers hold "<int64>\n<secret>" for every usable secret. */
+_Static_assert(20 + 1 + SLA_SIGN_MAX_PLAIN + 1 <= 512, "SLA_SIGN_MAX_PLAIN too large");
 
 int sla_sign_dingtalk(const char *secret, int64_t ts_ms, char *out)
 {

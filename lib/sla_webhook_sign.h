@@ -47,6 +47,19 @@ int sla_sign_standard(const char *secret, const char *msg_id, int64_t ts_s, cons
 /* 0 when secret is usable by sla_sign_standard, -1 otherwise. */
 int sla_sign_standard_check(const char *secret);
 
+/*
+ * The longest DingTalk / Feishu secret that fits the message buffer with
+ * any timestamp ("<int64>\n<secret>" in 512 bytes).
+ */
+#define SLA_SIGN_MAX_PLAIN 490
+
+/*
+ * 0 when secret is usable by sla_sign_dingtalk and sla_sign_feishu
+ * (1..SLA_SIGN_MAX_PLAIN bytes), -1 otherwise. These secrets are plain
+ * strings: any bytes sign, only one too long never does.
+ */
+int sla_sign_plain_check(const char *secret);
+
 /* DingTalk: out = base64(HMAC-SHA256(secret, "<ts_ms>\n<secret>")), not URL-encoded. */
 int sla_sign_dingtalk(const char *secret, int64_t ts_ms, char *out);
 

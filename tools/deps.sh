@@ -35,6 +35,12 @@ PACKAGES=(
     prometheus-alertmanager
     systemd                # systemd-analyze checks the unit file
     curl
+    # package (tools/build-deb.sh, ctest label "package")
+    dpkg-dev               # dpkg-buildpackage
+    debhelper              # dh, compat 13, dh_installsysusers
+    lintian
+    groff-base             # groff checks the man pages
+    man-db                 # man -l
 )
 
 # gcc and make are normally there already; build-essential only when not.

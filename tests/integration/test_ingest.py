@@ -21,6 +21,10 @@ BAD_KINDS = [
     ("no_ticket", lambda i: {"type": "ticket.opened", "channel": "email", "n": str(i)}),
     ("unknown_type", lambda i: {"ticket": "bad-%d" % i, "type": "ticket.exploded"}),
     ("bad_ts", lambda i: {"ticket": "bad-%d" % i, "type": "ticket.opened", "ts": "yesterday"}),
+    # Older than stream.max_past_age (30 days) before the entry reached Redis.
+    ("bad_ts", lambda i: {"ticket": "old-%d" % i, "type": "ticket.opened", "ts": "0"}),
+    ("bad_due", lambda i: {"ticket": "T1", "type": "callback.scheduled",
+                           "due": "1970-01-01T00:00:00Z"}),
     ("oversize", lambda i: {"ticket": "bad-%d" % i, "type": "ticket.opened",
                             "subject": "x" * 9000}),
     ("bad_satisfaction", lambda i: {"ticket": "bad-%d" % i, "type": "followup.done",
@@ -64,16 +68,26 @@ def test_all_consumed_and_dead_lettered(make_env):
         d = dict(pairs[:3])
         check([k for k, _ in pairs[:3]] == ["dead.reason", "dead.detail", "dead.id"],
               "dead letter starts with dead.reason, dead.detail, dead.id: %r" % pairs[:3])
+        rest = pairs[3:]
+        note = None
+        if rest and rest[0][0] == "dead.truncated":
+            note, rest = rest[0][1].decode(), rest[1:]
         by_id[d["dead.id"].decode()] = (d["dead.reason"].decode(), d["dead.detail"].decode(),
-                                        pairs[3:])
+                                        rest, note)
     for idx, (reason, fields) in expected_dead.items():
         eid = ids[idx].decode()
         check(eid in by_id, "entry %s (%s) dead-lettered" % (eid, reason))
-        got_reason, detail, original = by_id[eid]
+        got_reason, detail, original, note = by_id[eid]
         check(got_reason == reason, "entry %s: reason %s, expected %s" % (eid, got_reason, reason))
         check(detail != "", "entry %s has a detail" % eid)
         want = [(k, v.encode()) for k, v in fields.items()]
-        check(original == want, "entry %s carries its original fields unchanged" % eid)
+        if reason == "oversize":
+            # The 9000-byte subject is kept as its first 256 bytes, noted.
+            want = [(k, v[:256]) for k, v in want]
+            check(note == "cut 'subject' (9000 bytes)", "entry %s: note %r" % (eid, note))
+        else:
+            check(note is None, "entry %s: nothing cut, no note" % eid)
+        check(original == want, "entry %s carries its original fields (excerpts)" % eid)
     check(env.r.hlen(STATE) == len(opened),
           "state holds %d tickets, expected %d" % (env.r.hlen(STATE), len(opened)))
     check(env.slad_alive(), "slad still running")
@@ -151,6 +165,51 @@ def test_claims_from_dead_consumer(make_env):
     check("took over 30 pending entries" in env.log(), "the takeover is logged")
 
 
+def test_huge_values(make_env):
+    """Values of 8 MB: each dead letter keeps an excerpt, never the value,
+    and a breach due meanwhile still fires on time."""
+    env = make_env("huge")
+    env.start_redis()
+    env.write_config()
+    env.start_slad()
+    # The shipped norms: a chat ticket breaches 30 s after it opens; this
+    # one 300 ms from now, while the huge entries arrive and are read.
+    opened_ms = now_ms() - 30000 + 150
+    env.xadd({"ticket": "on-time", "type": "ticket.opened", "channel": "chat",
+              "ts": str(opened_ms)})
+    big = 8 << 20
+    # A two-byte character straddles byte 256: the cut keeps it whole.
+    value = b"x" * 255 + "\u00e9".encode() + b"y" * (big - 257)
+    n = 0
+    while n < 6 or (n < 24 and now_ms() < opened_ms + 30000 + 150):
+        env.xadd({"ticket": "huge-%d" % n, "type": "ticket.opened", "subject": value})
+        n += 1
+    check(now_ms() > opened_ms + 30000, "the deadline passed while the entries were written")
+    env.wait_consumed(30)
+
+    dead = env.stream_pairs(DEAD)
+    check(len(dead) == n, "%d dead letters, got %d" % (n, len(dead)))
+    for _, pairs in dead:
+        d = dict(pairs)
+        check(d["dead.reason"] == b"oversize", "reason oversize: %r" % d["dead.reason"])
+        check(d["dead.truncated"] == b"cut 'subject' (8388608 bytes)",
+              "the note gives the original size: %r" % d["dead.truncated"])
+        check(d["subject"] == b"x" * 255, "the excerpt ends before the split character: %r..."
+              % d["subject"][-8:])
+        check(d["ticket"].startswith(b"huge-"), "the ticket is kept")
+    size = env.r.memory_usage(DEAD)
+    check(size < n * 2048, "sla:dead holds %d bytes for %d letters of 8 MB entries" % (size, n))
+
+    recs = wait_for(lambda: [e for e in env.escalations() if e.get("ticket") == "on-time"
+                             and e.get("kind") == "breach"], 10, "the breach of on-time")
+    late = int(recs[0]["fired_ms"]) - int(recs[0]["deadline_ms"])
+    print("huge values: %d entries of 8 MB, sla:dead %d bytes, breach %d ms late"
+          % (n, size, late))
+    check(0 <= late <= 200, "the breach fired %d ms after its deadline (at most 200)" % late)
+    check(env.slad_alive(), "slad still running")
+
+
 if __name__ == "__main__":
     run_tests([test_check_config, test_all_consumed_and_dead_lettered,
-               test_trimmed_pending_entries, test_claims_from_dead_consumer])
+               test_trimmed_pending_entries, test_claims_from_dead_consumer,
+               test_huge_values])

@@ -164,14 +164,19 @@ def test_metrics_move(make_env):
 
     env.stop_redis()
 
+    wait_redis_unhealthy(env, port, 10, "without redis")
+    check(env.slad_alive(), "slad keeps running without redis")
+
+
+def wait_redis_unhealthy(env, port, timeout, when):
+    """/healthz turns 503 naming redis, and slad_redis_up{command} is 0."""
     def unhealthy():
         st, b = env.http_get(port, "/healthz")
         return (st, b) if st == 503 else None
-    st, b = wait_for(unhealthy, 10, "/healthz to fail without redis")
-    check("redis" in b, "the reason names redis: %r" % b)
+    _, body = wait_for(unhealthy, timeout, "/healthz to fail %s" % when)
+    check("redis" in body, "the reason names redis: %r" % body)
     s, _, _ = parse(scrape(env, port))
-    check(value(s, "slad_redis_up", link="command") == 0, "slad_redis_up 0 without redis")
-    check(env.slad_alive(), "slad keeps running without redis")
+    check(value(s, "slad_redis_up", link="command") == 0, "slad_redis_up 0 %s" % when)
 
 
 def test_disabled_and_reconnects(make_env):
@@ -219,13 +224,7 @@ def test_frozen_redis(make_env):
         check(took < 6, "ack answered within the reply deadline and a margin: %.1f s" % took)
         # The deadline reset the link; a command sent by the next flush or
         # poll waits again: health reports whichever is true now.
-        def unhealthy():
-            st, b = env.http_get(port, "/healthz")
-            return (st, b) if st == 503 else None
-        st, body = wait_for(unhealthy, 5, "/healthz to report the frozen redis")
-        check("redis" in body, "the reason names redis: %r" % body)
-        s, _, _ = parse(scrape(env, port))
-        check(value(s, "slad_redis_up", link="command") == 0, "slad_redis_up{command} 0")
+        wait_redis_unhealthy(env, port, 5, "with redis frozen")
         env.wait_log(r"redis command: .*no reply within 1500 ms", 10)
     finally:
         env.redis_proc.send_signal(signal.SIGCONT)

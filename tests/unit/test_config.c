@@ -107,6 +107,7 @@ static void test_minimal(void)
     CHECK_INT(c->stream.block_ms, 2000);
     CHECK_INT(c->stream.claim_idle_ms, 60000);
     CHECK_INT(c->stream.max_future_skew_ms, 300000);
+    CHECK_INT(c->stream.limits.max_past_age_ms, INT64_C(30) * 86400000);
     CHECK_INT(c->stream.limits.max_entry_bytes, 65536);
     CHECK_INT(c->stream.limits.max_fields, 64);
     CHECK_INT(c->stream.limits.max_value_bytes, 8192);
@@ -129,7 +130,7 @@ static const char full_conf[] =
     "          password_file = \"redis.pw\"; db = 3; connect_timeout = \"1500ms\"; };\n"
     "stream = { prefix = \"{p0}:\"; group = \"g\"; consumer = \"c-1\"; batch = 10; block = \"1s\";\n"
     "           claim_idle = 30000; max_future_skew = \"1m\"; max_entry_bytes = 4096;\n"
-    "           max_fields = 16; max_value_bytes = 1024; };\n"
+    "           max_fields = 16; max_value_bytes = 1024; max_past_age = \"7d\"; };\n"
     "control = { socket = \"/tmp/slad.sock\"; };\n"
     "http = { listen = \"\"; };\n"
     "clocks = { ring_seconds = 6; pausable = [ \"resolution\" ]; };\n"
@@ -192,6 +193,7 @@ static void test_full(void)
     CHECK_INT(c->stream.block_ms, 1000);
     CHECK_INT(c->stream.claim_idle_ms, 30000);
     CHECK_INT(c->stream.max_future_skew_ms, 60000);
+    CHECK_INT(c->stream.limits.max_past_age_ms, INT64_C(7) * 86400000);
     CHECK_INT(c->stream.limits.max_entry_bytes, 4096);
     CHECK_INT(c->stream.limits.max_fields, 16);
     CHECK_INT(c->stream.limits.max_value_bytes, 1024);
@@ -637,17 +639,93 @@ static void test_receivers(void)
                  "2: receivers.[1].name: receiver 'a' is defined twice");
 }
 
+/*
+ * A secret the receiver's format can never sign with is refused at load,
+ * naming the file, line and receiver, and never quoting the secret.
+ */
+static void test_secret_formats(void)
+{
+    static const char json[] =
+        "receivers = (\n"
+        "  { name = \"ok\"; url = \"http://a/\"; },\n"
+        "  { name = \"hd\"; url = \"http://b/\";\n"
+        "    secret_file = \"s.key\"; } );\n";
+    static const char want_json[] =
+        "4: receivers.[1].secret_file: receiver 'hd': secret is not a Standard Webhooks key "
+        "('whsec_' and the base64 of 1-256 bytes)";
+    char err[1024];
+
+    /* Not base64: '-', whitespace, the URL-safe alphabet, bits left over. */
+    static const char *const bad[] = {"whsec_do-not-print-me", "whsec_", "do not print",
+                                      "whsec_abc_def", "whsec_abd", "whsec_ YWJj"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file("s.key", 0600, bad[i]);
+        if (EXPECT_ERROR(json, want_json) < 0)
+            fprintf(stderr, "  secret #%zu\n", i);
+        sla_config *c = load(json, err, sizeof err);
+        CHECK(c == NULL && (i == 1 || strstr(err, bad[i]) == NULL)); /* #1 is the prefix */
+        sla_config_free(c);
+    }
+    /* Longer than 256 bytes once decoded. */
+    char big[400] = "whsec_";
+    memset(big + 6, 'A', 348);
+    big[354] = '\0';
+    write_file("s.key", 0600, big);
+    EXPECT_ERROR(json, want_json);
+
+    /* Good ones, with and without the prefix and padding. */
+    static const char *const good[] = {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "c2xhZA==",
+                                       "whsec_c2xhZA"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        write_file("s.key", 0600, good[i]);
+        sla_config *c = load(json, err, sizeof err);
+        CHECK(c != NULL);
+        if (c)
+            CHECK_STR(c->receivers[1].secret, good[i]);
+        else
+            fprintf(stderr, "  secret #%zu: %s\n", i, err);
+        sla_config_free(c);
+    }
+
+    /* DingTalk and Feishu sign with any string of at most 490 bytes. */
+    static const char *const plain[] = {"dingtalk", "feishu"};
+    for (size_t i = 0; i < 2; i++) {
+        char text[512], want[256], secret[600];
+        snprintf(text, sizeof text,
+                 "receivers = ( { name = \"bot\"; url = \"http://a/\"; format = \"%s\";\n"
+                 "                secret_file = \"s.key\"; } );\n",
+                 plain[i]);
+        memset(secret, 'S', 490);
+        secret[490] = '\0';
+        write_file("s.key", 0600, secret);
+        sla_config *c = load(text, err, sizeof err);
+        CHECK(c != NULL);
+        sla_config_free(c);
+        write_file("s.key", 0600, "SEC-not base64 at all!");
+        c = load(text, err, sizeof err);
+        CHECK(c != NULL);
+        sla_config_free(c);
+        secret[490] = 'S';
+        secret[491] = '\0';
+        write_file("s.key", 0600, secret);
+        snprintf(want, sizeof want,
+                 "2: receivers.[0].secret_file: receiver 'bot': secret is longer than 490 bytes");
+        EXPECT_ERROR(text, want);
+    }
+}
+
 static void test_secrets(void)
 {
     static const char secret[] = "do-not-print-me";
     char text[256], err[1024];
     snprintf(text, sizeof text,
-             "receivers = ( { name = \"a\"; url = \"http://a/\"; secret_file = \"s.key\"; } );\n");
+             "receivers = ( { name = \"a\"; url = \"http://a/\"; format = \"dingtalk\";\n"
+             "                secret_file = \"s.key\"; } );\n");
 
     write_file("s.key", 0644, "do-not-print-me\n");
     sla_config *c = load(text, err, sizeof err);
     CHECK(c == NULL);
-    CHECK(strstr(err, "1: receivers.[0].secret_file: secret file is readable by others") != NULL);
+    CHECK(strstr(err, "2: receivers.[0].secret_file: secret file is readable by others") != NULL);
     CHECK(strstr(err, secret) == NULL);
     sla_config_free(c);
 
@@ -659,14 +737,14 @@ static void test_secrets(void)
     sla_config_free(c);
 
     write_file("s.key", 0600, "\n");
-    EXPECT_ERROR(text, "1: receivers.[0].secret_file: secret file is empty");
+    EXPECT_ERROR(text, "2: receivers.[0].secret_file: secret file is empty");
 
     char *big = malloc(5000);
     memset(big, 'k', 4999);
     big[4999] = '\0';
     write_file("s.key", 0600, big);
     free(big);
-    EXPECT_ERROR(text, "1: receivers.[0].secret_file: secret file is larger than 4 KiB");
+    EXPECT_ERROR(text, "2: receivers.[0].secret_file: secret file is larger than 4 KiB");
 
     write_file("s.key", 0600, "line one\nline two\n");
     c = load(text, err, sizeof err);
@@ -675,12 +753,59 @@ static void test_secrets(void)
         CHECK_STR(c->receivers[0].secret, "line one\nline two");
     sla_config_free(c);
 
+    test_secret_formats();
+
     char want[600];
     snprintf(want, sizeof want, "~1: redis.password_file: cannot open '%s/nope.pw': No such file",
              dir);
     EXPECT_ERROR("redis = { password_file = \"nope.pw\"; };\n", want);
     EXPECT_ERROR("redis = { password_file = \"/\"; };\n",
                  "1: redis.password_file: '/' is not a regular file");
+}
+
+/* Stream retention: defaults for a real deployment, durations, counts, 0 = off. */
+static void test_retention(void)
+{
+    char err[1024];
+    sla_config *c = load("", err, sizeof err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(c->retention.interval_ms, 60000);
+        CHECK_INT(c->retention.step, 10000);
+        CHECK_INT(c->retention.events.max_age_ms, INT64_C(7) * 86400000);
+        CHECK_INT(c->retention.events.max_count, 10000000);
+        CHECK_INT(c->retention.escalations.max_age_ms, INT64_C(30) * 86400000);
+        CHECK_INT(c->retention.escalations.max_count, 1000000);
+        CHECK_INT(c->retention.dead.max_age_ms, INT64_C(30) * 86400000);
+        CHECK_INT(c->retention.dead.max_count, 10000);
+        CHECK_INT(c->retention.deliveries_dead.max_age_ms, INT64_C(30) * 86400000);
+        CHECK_INT(c->retention.deliveries_dead.max_count, 100000);
+    }
+    sla_config_free(c);
+    c = load("retention = { interval = \"10s\"; step = 500;\n"
+             "  events = { max_age = \"2d\"; max_count = 0; };\n"
+             "  dead = { max_age = 0; max_count = 50; }; };\n",
+             err, sizeof err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(c->retention.interval_ms, 10000);
+        CHECK_INT(c->retention.step, 500);
+        CHECK_INT(c->retention.events.max_age_ms, INT64_C(2) * 86400000);
+        CHECK_INT(c->retention.events.max_count, 0);
+        CHECK_INT(c->retention.dead.max_age_ms, 0);
+        CHECK_INT(c->retention.dead.max_count, 50);
+        CHECK_INT(c->retention.escalations.max_count, 1000000); /* untouched */
+    } else {
+        fprintf(stderr, "  %s\n", err);
+    }
+    sla_config_free(c);
+    EXPECT_ERROR("retention = { events = { max_age = \"soon\"; }; };\n",
+                 "~1: retention.events.max_age: ");
+    EXPECT_ERROR("retention = { dead = { max_count = -1; }; };\n",
+                 "~1: retention.dead.max_count: ");
+    EXPECT_ERROR("retention = { events = { max_len = 5; }; };\n",
+                 "1: retention.events.max_len: unknown setting");
+    EXPECT_ERROR("retention = { step = 5; };\n", "~1: retention.step: ");
 }
 
 /* The delivery group: defaults, durations, the derived group name, limits. */
@@ -813,6 +938,7 @@ int main(void)
     test_policies();
     test_receivers();
     test_secrets();
+    test_retention();
     test_calendars();
     test_delivery();
     test_connection_limits();

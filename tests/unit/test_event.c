@@ -173,6 +173,69 @@ static void test_ts(void)
     CHECK_INT(PARSE("ticket", "T-1", "type", "agent.reply", "ts", "9999-12-31T23:59:59Z"), 0);
 }
 
+/*
+ * ts and due older than limits.max_past_age_ms before the entry id's time
+ * are refused: the epoch would breach at once, decades late. The bound is
+ * measured from the id, so a replay decides the same whenever it runs.
+ */
+static void test_past_age(void)
+{
+    sla_event_limits lim;
+    sla_event_limits_default(&lim);
+    CHECK_INT(lim.max_past_age_ms, INT64_C(30) * 86400000);
+
+    static const char *const old[] = {"0", "1970-01-01T00:00:00Z", "1",
+                                      "2025-10-26T19:44:07.999Z", /* 30 d + 1 ms */
+                                      "1761507847999"};
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+        int rc = PARSE("ticket", "T-1", "type", "ticket.opened", "ts", old[i]);
+        CHECK_INT(rc, SLA_EVERR_BAD_TS);
+        if (rc != SLA_EVERR_BAD_TS)
+            fprintf(stderr, "  ts '%s' accepted\n", old[i]);
+        rc = PARSE("ticket", "T-1", "type", "callback.scheduled", "due", old[i]);
+        CHECK_INT(rc, SLA_EVERR_BAD_DUE);
+    }
+    CHECK_INT(PARSE("ticket", "T-1", "type", "ticket.opened", "ts", "0"), SLA_EVERR_BAD_TS);
+    CHECK_STR(reason, "ts '0' is 20417d19h before the entry reached the stream, more than "
+                      "stream.max_past_age (30d00h)");
+    CHECK_INT(PARSE("ticket", "T-1", "type", "callback.scheduled", "due",
+                    "1970-01-01T00:00:00Z"),
+              SLA_EVERR_BAD_DUE);
+    CHECK(strncmp(reason, "due '1970-01-01T00:00:00Z' is 20417d19h before", 46) == 0);
+
+    /* Exactly 30 days before the id is still accepted; so is the future. */
+    CHECK_INT(PARSE("ticket", "T-1", "type", "ticket.opened", "ts", "1761507848000"), 0);
+    CHECK_INT(ev.ts_ms, 1761507848000);
+    CHECK_INT(PARSE("ticket", "T-1", "type", "callback.scheduled", "due",
+                    "2025-10-26T19:44:08Z"),
+              0);
+    /* On a type that does not own it, `due` is a label and not checked. */
+    CHECK_INT(PARSE("ticket", "T-1", "type", "callback.done", "due", "0"), 0);
+
+    /* The bound is configurable, and 0 turns it off. */
+    lim.max_past_age_ms = 3600000;
+    CHECK_INT(parse_lim((const char *const[]){"ticket", "T-1", "type", "agent.reply", "ts",
+                                              "1764096247999", NULL},
+                        &lim),
+              SLA_EVERR_BAD_TS);
+    CHECK_INT(parse_lim((const char *const[]){"ticket", "T-1", "type", "agent.reply", "ts",
+                                              "1764096248000", NULL},
+                        &lim),
+              0);
+    lim.max_past_age_ms = 0;
+    CHECK_INT(parse_lim((const char *const[]){"ticket", "T-1", "type", "agent.reply", "ts",
+                                              "0", NULL},
+                        &lim),
+              0);
+
+    /* The reference is the id, not a clock: an entry written at the epoch
+     * may say so. */
+    entry_free(&last);
+    entry_build(&last, (const char *const[]){"ticket", "T-1", "type", "agent.reply", "ts", "0",
+                                             NULL});
+    CHECK_INT(sla_event_parse(&ev, last.fields, last.n, 5000, NULL, reason, sizeof reason), 0);
+}
+
 static void test_type_fields(void)
 {
     /* due: required by callback.scheduled */
@@ -462,7 +525,7 @@ static void test_limits(void)
               SLA_EVERR_OVERSIZE);
 
     /* zero limits refuse everything without reading fields */
-    sla_event_limits zero = {0, 0, 0};
+    sla_event_limits zero = {0, 0, 0, 0};
     CHECK_INT(parse_lim((const char *const[]){"ticket", "T-1", "type", "ticket.opened", NULL},
                         &zero),
               SLA_EVERR_TOO_MANY_FIELDS);
@@ -541,6 +604,7 @@ int main(void)
     test_names();
     test_every_type();
     test_ts();
+    test_past_age();
     test_type_fields();
     test_attrs_order_and_borrowing();
     test_not_nul_terminated();
