@@ -72,9 +72,12 @@
 #include "sla_log.h"
 #include "sla_metric.h"
 #include "sla_textwidth.h"
+#include "sla_ticket.h"
 #include "stats.h"
 #include "store.h"
 #include "wakeup.h"
+
+_Static_assert(SLA_CTL_BY_MAX == SLA_MEMO_BY_MAX, "who acknowledged fits in the ticket's record");
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
@@ -442,6 +445,14 @@ static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
                               ctl_deadline(ci->deadline_ms), "elapsed_ms",
                               (json_int_t)ci->elapsed_ms, "level", ci->fired, "warned",
                               ci->warned, "acked", ci->acked, "notified", ctl_notified(ci));
+        /* Who acknowledged and when, as the ticket's record keeps them;
+         * null when not acknowledged or not known (a record from before). */
+        json_object_set_new(o, "acked_by",
+                            ci->acked && ci->acked_by[0] ? sla_format_jstr(ci->acked_by)
+                                                         : json_null());
+        json_object_set_new(o, "acked_ms", ci->acked && ci->acked_ms
+                                               ? json_integer(ci->acked_ms)
+                                               : json_null());
         json_object_set_new(o, "remaining_ms", ci->deadline_ms == INT64_MAX
                                                    ? json_null()
                                                    : json_integer(ci->deadline_ms - now));
@@ -556,7 +567,7 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
     sla_engine *e = ctl_engine(c);
     if (e == NULL)
         return;
-    int n = sla_engine_ack(e, ticket, strlen(ticket), metric, wakeup_now_ms());
+    int n = sla_engine_ack(e, ticket, strlen(ticket), metric, c->by, wakeup_now_ms());
     if (n < 0) {
         ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", ticket));
         return;

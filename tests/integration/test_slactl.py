@@ -225,6 +225,43 @@ def test_ack_stops_the_ladder(make_env):
     check(not records(env, "acked-1", 2), "no level 2 after the acknowledgement")
 
 
+def test_ack_kept_in_state(make_env):
+    """Who acknowledged a breach and when is in the ticket's state: `slactl
+    ticket` shows it, before and after slad restarts, for `slactl ack` and
+    for an escalation.ack entry with `by`."""
+    env = start(make_env, "slactl-ack-kept", ladder="1h")
+    opened = now_ms() - TARGET_MS + 200
+    for t in ("kept-1", "kept-2", "kept-3"):
+        env.xadd({"ticket": t, "type": "ticket.opened", "channel": "chat", "ts": str(opened)})
+    wait_for(lambda: records(env, "kept-1", 1) and records(env, "kept-2", 1), 10, "both breaches")
+    before = now_ms()
+    name = "\u5f20\u4e09 (night shift)"
+    rc, out, err = env.slactl("ack", "kept-1", "--by", name)
+    after = now_ms()
+    check(rc == 0 and "1 clock acknowledged" in out, "ack: %d %r %r" % (rc, out, err))
+    stream_ack = now_ms() - 5000
+    env.xadd({"ticket": "kept-2", "type": "escalation.ack", "metric": "first_response",
+              "by": "lead-7", "ts": str(stream_ack)})
+    env.wait_consumed(10)
+
+    for when in ("before a restart", "after a restart"):
+        c = ok_json(env, "ticket", "kept-1")["clocks"][0]
+        check(c["acked"] is True and c["acked_by"] == name, "who, %s: %r" % (when, c))
+        check(isinstance(c["acked_ms"], int) and before <= c["acked_ms"] <= after,
+              "when, %s: %r not in [%d, %d]" % (when, c, before, after))
+        c = ok_json(env, "ticket", "kept-2")["clocks"][0]
+        check(c["acked_by"] == "lead-7" and c["acked_ms"] == stream_ack,
+              "escalation.ack's by and ts, %s: %r" % (when, c))
+        out = ok_human(env, "ticket", "kept-1")
+        check(name in out, "slactl ticket names who acknowledged, %s: %r" % (when, out))
+        if when == "before a restart":
+            env.stop_slad()
+            env.start_slad()
+    c = ok_json(env, "ticket", "kept-3")["clocks"][0]
+    check(c["acked"] is False and c["acked_by"] is None and c["acked_ms"] is None,
+          "a clock not acknowledged has no who or when: %r" % c)
+
+
 def test_deliveries_and_replay(make_env):
     env = start(make_env, "slactl-deliveries")
     env.xadd({"ticket": "d-1", "type": "ticket.opened", "channel": "chat",
@@ -642,6 +679,6 @@ def test_socket_path(make_env):
 
 
 if __name__ == "__main__":
-    run_tests([test_status_ticket_due_breached, test_ack_stops_the_ladder,
+    run_tests([test_status_ticket_due_breached, test_ack_stops_the_ladder, test_ack_kept_in_state,
                test_deliveries_and_replay, test_chinese_tickets, test_reload, test_usage_and_daemon_down,
                test_hostile_clients, test_peer_check, test_operator_gets_in, test_socket_path])
