@@ -65,6 +65,7 @@
 #include "deliver.h"
 #include "ingest.h"
 #include "listen_guard.h"
+#include "query.h"
 #include "sla_attrs.h"
 #include "sla_ctlproto.h"
 #include "sla_engine.h"
@@ -98,6 +99,7 @@ typedef struct ctl_client {
     char by[SLA_CTL_BY_MAX + 1]; /* ack: who acknowledged, for the answer */
     unsigned long uid;     /* the peer's uid (SO_PEERCRED) */
     long long dead_total;  /* deliveries --dead: XLEN, -1 unknown */
+    query *query;          /* due, breached: the query running for it */
 } ctl_client;
 
 static struct {
@@ -138,6 +140,7 @@ static void ctl_free(ctl_client *c)
             break;
         }
     ctl.nclients--;
+    query_cancel(c->query);
     if (c->op_timer)
         event_free(c->op_timer);
     bufferevent_free(c->bev);
@@ -152,6 +155,8 @@ static void ctl_reply(ctl_client *c, json_t *resp)
         return;
     }
     c->answered = 1;
+    query_cancel(c->query);
+    c->query = NULL;
     evtimer_del(c->op_timer);
     bufferevent_disable(c->bev, EV_READ);
     unsigned char *frame = NULL;
@@ -200,11 +205,13 @@ static void ctl_on_op_timeout(evutil_socket_t fd, short what, void *arg)
 {
     ctl_client *c = ctl_find((uint64_t)(uintptr_t)arg);
     if (c)
-        ctl_reply(c, sla_ctl_response_error("no answer from redis within %d s",
+        ctl_reply(c, sla_ctl_response_error(c->query ? "the query did not finish within %d s "
+                                                       "(slad is busy); try again"
+                                                     : "no answer from redis within %d s",
                                             CONTROL_OP_TIMEOUT_S));
 }
 
-/* The client waits for Redis or the store; it is answered by then. */
+/* The client waits for Redis, the store or a query; it is answered by then. */
 static void ctl_wait(ctl_client *c)
 {
     struct timeval tv = {CONTROL_OP_TIMEOUT_S, 0};
@@ -463,7 +470,43 @@ static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
                                                "attrs", a, "clocks", list)));
 }
 
-/* due (breached = 0) and breached (1). */
+/* due and breached: the answer once the query has read every ticket. */
+static void ctl_on_listed(const sla_listquery *lq, sla_engine *e, const char *why, void *arg)
+{
+    ctl_client *c = ctl_find((uint64_t)(uintptr_t)arg);
+    if (c == NULL)
+        return;
+    c->query = NULL; /* freed by the query module after this returns */
+    if (lq == NULL) {
+        ctl_reply(c, sla_ctl_response_error("%s", why));
+        return;
+    }
+    const sla_due_item *items;
+    size_t n = sla_listquery_items(lq, &items);
+    int64_t now = lq->now_ms;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const sla_due_item *it = &items[i];
+        json_t *o = json_pack("{s:o, s:s, s:s, s:I, s:I, s:i, s:b}", "ticket",
+                              sla_format_jstr(it->ticket),
+                              "metric", sla_metric_name(it->metric), "policy",
+                              ctl_policy_name(it->policy), "deadline_ms",
+                              (json_int_t)it->deadline_ms, "remaining_ms",
+                              (json_int_t)(it->deadline_ms - now), "level", it->fired, "acked",
+                              it->acked);
+        if (lq->breached)
+            json_object_set_new(o, "notified",
+                                ctl_ticket_notified(e, it->ticket, it->metric, now));
+        json_array_append_new(list, o);
+    }
+    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:I, s:I, s:o}", "now_ms", (json_int_t)now,
+                                               "total", (json_int_t)lq->total, "items", list)));
+}
+
+/*
+ * due (breached = 0) and breached (1): read in slices (query.h), so that
+ * however many tickets are open the clocks wait for one slice at most.
+ */
 static void ctl_list(ctl_client *c, const json_t *args, int breached)
 {
     int64_t within = -1;
@@ -479,32 +522,13 @@ static void ctl_list(ctl_client *c, const json_t *args, int breached)
     sla_engine *e = limit > 0 ? ctl_engine(c) : NULL;
     if (e == NULL)
         return;
-    sla_due_item *items = malloc((size_t)limit * sizeof *items);
-    if (items == NULL) {
+    c->query = query_start(ctl.base, breached, wakeup_now_ms(), within, (size_t)limit,
+                           ctl_on_listed, (void *)(uintptr_t)c->id);
+    if (c->query == NULL) {
         ctl_reply(c, sla_ctl_response_error("out of memory"));
         return;
     }
-    int64_t now = wakeup_now_ms();
-    size_t total = sla_engine_list(e, now, within, breached, items, (size_t)limit);
-    size_t n = total < (size_t)limit ? total : (size_t)limit;
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const sla_due_item *it = &items[i];
-        json_t *o = json_pack("{s:o, s:s, s:s, s:I, s:I, s:i, s:b}", "ticket",
-                              sla_format_jstr(it->ticket),
-                              "metric", sla_metric_name(it->metric), "policy",
-                              ctl_policy_name(it->policy), "deadline_ms",
-                              (json_int_t)it->deadline_ms, "remaining_ms",
-                              (json_int_t)(it->deadline_ms - now), "level", it->fired, "acked",
-                              it->acked);
-        if (breached)
-            json_object_set_new(o, "notified",
-                                ctl_ticket_notified(e, it->ticket, it->metric, now));
-        json_array_append_new(list, o);
-    }
-    free(items);
-    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:I, s:I, s:o}", "now_ms", (json_int_t)now,
-                                               "total", (json_int_t)total, "items", list)));
+    ctl_wait(c);
 }
 
 static void ctl_cmd_due(ctl_client *c, const json_t *args)

@@ -111,6 +111,7 @@ static struct {
     size_t nnotes, notes_cap;
     size_t inflight_decisions;
     size_t notes_first;    /* index of the first decision's XADD in EXEC's reply */
+    uint64_t engine_serial; /* bumped with each new engine (store_engine_serial) */
 } store;
 
 enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
@@ -387,6 +388,7 @@ static void store_load_page(const char *cursor)
 {
     if (cursor == NULL) {
         store.engine = sla_engine_new(store.cfg, 0);
+        store.engine_serial++;
         sla_watermark_init(&store.input);
         if (store.engine == NULL) {
             sla_err("out of memory creating the engine");
@@ -714,6 +716,11 @@ void store_on_link(redis_link *link, int up, void *arg)
 sla_engine *store_engine(void)
 {
     return store.loading ? NULL : store.engine;
+}
+
+uint64_t store_engine_serial(void)
+{
+    return store.engine_serial;
 }
 
 void store_set_config(const sla_config *cfg, int64_t now_ms)

@@ -71,6 +71,9 @@ void store_on_link(redis_link *link, int up, void *arg);
 
 /* The engine, NULL while it is being (re)built. Owned by the store. */
 sla_engine *store_engine(void);
+/* Changes each time a new engine is built: an engine seen with the same
+ * serial is the same engine (even if one was freed at the same address). */
+uint64_t store_engine_serial(void);
 
 /* Switch the engine (and future rebuilds) to cfg, then flush. */
 void store_set_config(const sla_config *cfg, int64_t now_ms);

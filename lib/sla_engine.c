@@ -55,6 +55,7 @@
  * that say "fired" in one transaction.
  */
 #include "sla_engine.h"
+#include "sla_listquery.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -1611,64 +1612,53 @@ int sla_engine_ticket_info(const sla_engine *e, const char *ticket, size_t len, 
     return n;
 }
 
-static int cmp_due(const void *a, const void *b)
+struct list_walk {
+    const sla_engine *e;
+    sla_listquery *q;
+};
+
+static void list_ticket(const sla_ticket *t, void *arg)
 {
-    const sla_due_item *x = a, *y = b;
-    if (x->deadline_ms != y->deadline_ms)
-        return x->deadline_ms < y->deadline_ms ? -1 : 1;
-    return strcmp(x->ticket, y->ticket);
+    struct list_walk *w = arg;
+    const sla_engine *e = w->e;
+    sla_listquery *q = w->q;
+    q->examined++;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+        const sla_clock *c = tclock(t, m);
+        if (c->state != SLA_CLOCK_RUNNING)
+            continue;
+        /* Breached means recorded as breached: a deadline past but not
+         * yet fired waits for input still unread (sla_watermark.h). */
+        int is_breached = c->fired > 0;
+        if (q->breached != is_breached)
+            continue;
+        int64_t deadline = clock_deadline(e, c, m, NULL);
+        if (deadline == INT64_MAX)
+            continue;
+        if (!q->breached && q->within_ms >= 0 && deadline > q->now_ms + q->within_ms)
+            continue;
+        sla_due_item it = {sla_ticket_id(t), m, deadline, c->fired, c->acked,
+                           c->policy != SLA_POLICY_NONE ? c->policy : -1};
+        sla_listquery_offer(q, &it);
+    }
 }
 
-size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, int breached,
-                       sla_due_item *out, size_t max)
+int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots)
 {
-    /*
-     * Keep the `max` soonest in out: fill, sort once full, then replace the
-     * latest when a sooner one comes (insertion into the sorted array).
-     */
-    size_t total = 0, n = 0;
-    int sorted = 0;
-    size_t pos = 0;
-    const sla_ticket *t;
-    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
-        for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-            const sla_clock *c = tclock(t, m);
-            if (c->state != SLA_CLOCK_RUNNING)
-                continue;
-            int64_t deadline = clock_deadline(e, c, m, NULL);
-            if (deadline == INT64_MAX)
-                continue;
-            /* Breached means recorded as breached: a deadline past but not
-             * yet fired waits for input still unread (sla_watermark.h). */
-            int is_breached = c->fired > 0;
-            if (breached != is_breached)
-                continue;
-            if (!breached && within_ms >= 0 && deadline > now_ms + within_ms)
-                continue;
-            total++;
-            if (max == 0)
-                continue;
-            sla_due_item it = {sla_ticket_id(t), m, deadline, c->fired, c->acked,
-                               c->policy != SLA_POLICY_NONE ? c->policy : -1};
-            if (n < max) {
-                out[n++] = it;
-                continue;
-            }
-            if (!sorted) {
-                qsort(out, n, sizeof *out, cmp_due);
-                sorted = 1;
-            }
-            if (cmp_due(&it, &out[n - 1]) >= 0)
-                continue;
-            size_t i = n - 1;
-            while (i > 0 && cmp_due(&it, &out[i - 1]) < 0) {
-                out[i] = out[i - 1];
-                i--;
-            }
-            out[i] = it;
+    if (q->cursor.begun && q->cfg != (const void *)e->cfg)
+        sla_listquery_reset(q); /* policy indexes changed meaning */
+    q->cfg = e->cfg;
+    struct list_walk w = {e, q};
+    for (;;) {
+        int r = sla_tickettable_walk(&e->tickets, &q->cursor, slots, list_ticket, &w);
+        if (r == SLA_WALK_RESTARTED) {
+            sla_listquery_reset(q);
+            q->cfg = e->cfg;
+            continue;
         }
+        if (r == SLA_WALK_PAUSED)
+            return 0;
+        sla_listquery_finish(q);
+        return 1;
     }
-    if (!sorted)
-        qsort(out, n, sizeof *out, cmp_due);
-    return total;
 }

@@ -244,15 +244,22 @@ typedef struct sla_due_item {
 } sla_due_item;
 
 /*
- * Running clocks, soonest deadline first: with breached == 0 those whose
- * breach is not recorded yet and whose deadline is within `within_ms` of
- * now (any when < 0; a deadline past but not yet fired, while input is
- * caught up, is listed here, overdue); with breached == 1 those whose
- * breach was recorded and that are not met. Writes at most
- * max items and returns how many matched in total (which may exceed max).
- * Cost: one pass over every open ticket (about 20 ms per million).
+ * Running clocks, soonest deadline first, gathered into q
+ * (sla_listquery.h), a slice at a time: with q->breached == 0 those whose
+ * breach is not recorded yet and whose deadline is within q->within_ms of
+ * q->now_ms (any when < 0; a deadline past but not yet fired, while input
+ * is caught up, is listed here, overdue); with q->breached == 1 those whose
+ * breach was recorded and that are not met.
+ *
+ * Each call reads at least `slots` slots of the ticket table (about
+ * 1.3 slots per open ticket) and returns 0 while more remain, 1 once the
+ * query is complete (sorted: sla_listquery_items). Between calls the
+ * engine may change freely: a ticket unchanged meanwhile is read exactly
+ * once; a ticket that changes is read in one of its states. When the table
+ * grew or the configuration changed, the query starts over by itself.
+ * slots = SIZE_MAX answers in one call.
  */
-size_t sla_engine_list(const sla_engine *e, int64_t now_ms, int64_t within_ms, int breached,
-                       sla_due_item *out, size_t max);
+typedef struct sla_listquery sla_listquery;
+int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots);
 
 #endif

@@ -24,6 +24,7 @@ int sla_tickettable_init(sla_tickettable *tt)
 {
     tt->mask = 1023;
     tt->count = 0;
+    tt->epoch = 0;
     tt->slots = calloc(tt->mask + 1, sizeof *tt->slots);
     return tt->slots ? 0 : -1;
 }
@@ -71,6 +72,7 @@ static int grow(sla_tickettable *tt)
     free(tt->slots);
     tt->slots = ns;
     tt->mask = ncap - 1;
+    tt->epoch++;
     return 0;
 }
 
@@ -129,4 +131,36 @@ sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos)
             return t;
     }
     return NULL;
+}
+
+int sla_tickettable_walk(const sla_tickettable *tt, sla_tickettable_cursor *cur, size_t budget,
+                         void (*fn)(const sla_ticket *t, void *arg), void *arg)
+{
+    size_t cap = tt->mask + 1;
+    if (cur->begun && cur->epoch != tt->epoch) {
+        sla_tickettable_cursor_reset(cur);
+        return SLA_WALK_RESTARTED;
+    }
+    if (!cur->begun) {
+        /* At most 3/4 full, so an empty slot exists. */
+        size_t s = 0;
+        while (tt->slots[s])
+            s++;
+        cur->start = s;
+        cur->visited = 0;
+        cur->epoch = tt->epoch;
+        cur->begun = 1;
+    }
+    size_t n = 0;
+    while (cur->visited < cap) {
+        size_t i = (cur->start + 1 + cur->visited) & tt->mask;
+        const sla_ticket *t = tt->slots[i];
+        if (t == NULL && n >= budget)
+            return SLA_WALK_PAUSED; /* before an empty slot: see the header */
+        cur->visited++;
+        n++;
+        if (t)
+            fn(t, arg);
+    }
+    return SLA_WALK_DONE;
 }

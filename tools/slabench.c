@@ -44,6 +44,13 @@
  *                1 ms after its deadline), and the record's entry id time
  *                minus that due time (when it was in Redis). Deliveries
  *                of those breaches run meanwhile, as in production.
+ *   4b. queried  the lateness phase again (tickets "Q-"), while three
+ *                clients, one thread each, repeat over the control socket
+ *                `due --limit 1000`, `breached --limit 1000` (the D-
+ *                breaches are still running) and `ticket ID` back to
+ *                back: lateness beside the quiet figure of phase 4, at
+ *                the open-ticket count of phase 2, and each query's
+ *                mean and max answer time.
  *   5. delivery  once the outbox is drained: X chat tickets already past
  *                their deadline, so X breach records at once; the sink's
  *                request rate from the first to the X-th request.
@@ -95,6 +102,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -167,6 +175,11 @@ static struct {
     double due_ingest_ms;     /* from the first XADD to all consumed */
     int due_ingested_in_time;
     long window_deliveries;
+    /* 4b. lateness while clients query */
+    stats3 q_fired;
+    long q_missing;
+    long q_n[3], q_failed[3];
+    double q_mean_ms[3], q_max_ms[3];
     /* 5. delivery */
     int delivery_measured;
     char delivery_note[320];
@@ -1505,11 +1518,19 @@ static long long stream_len(redisContext *c, const char *key)
     return n;
 }
 
-static void phase_lateness(redisContext *c)
+/* What one lateness run measures. */
+typedef struct lateness {
+    stats3 fired, recorded;
+    long missing;
+    double ingest_ms;      /* from the first XADD to all consumed */
+    int ingested_in_time;
+} lateness;
+
+/* opt.due chat tickets named prefix*, due over the window; their breaches. */
+static void lateness_run(redisContext *c, const char *prefix, lateness *out)
 {
     long long esc0 = stream_len(c, BENCH_ESCALATIONS);
-    uint64_t sink0 = atomic_load(&sink.requests);
-    due_state d = {.prefix = "D-", .n = opt.due, .span_ms = opt.window_ms};
+    due_state d = {.prefix = prefix, .n = opt.due, .span_ms = opt.window_ms};
     int64_t t0 = mono_ns();
     d.first_deadline_ms = wall_ms() + opt.lead_ms;
     int64_t last_deadline = d.first_deadline_ms + d.span_ms;
@@ -1517,13 +1538,13 @@ static void phase_lateness(redisContext *c)
     load_entries(c, opt.due, gen_due, &d, last_id, sizeof last_id, "due tickets");
     int64_t done = wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, opt.due, NULL, NULL,
                                  "ingesting the due tickets");
-    res.due_ingest_ms = (double)(done - t0) / 1e6;
-    res.due_ingested_in_time = wall_ms() < d.first_deadline_ms;
-    progress("due tickets: %ld in slad %.0f ms after the first XADD; deadlines from %d ms to "
-             "%d ms after it%s", opt.due, res.due_ingest_ms, opt.lead_ms,
+    out->ingest_ms = (double)(done - t0) / 1e6;
+    out->ingested_in_time = wall_ms() < d.first_deadline_ms;
+    progress("due tickets %s: %ld in slad %.0f ms after the first XADD; deadlines from %d ms "
+             "to %d ms after it%s", prefix, opt.due, out->ingest_ms, opt.lead_ms,
              opt.lead_ms + opt.window_ms,
-             res.due_ingested_in_time ? "" : " (NOT all ingested before the first deadline: "
-                                             "raise --lead)");
+             out->ingested_in_time ? "" : " (NOT all ingested before the first deadline: "
+                                          "raise --lead)");
 
     /* Every breach recorded, or the limit. */
     double limit = budget_s(opt.due);
@@ -1540,19 +1561,160 @@ static void phase_lateness(redisContext *c)
         }
         sleep_us(50000);
     }
-    res.window_deliveries = (long)(atomic_load(&sink.requests) - sink0);
     breach_set b;
-    breach_set_init(&b, "D-", opt.due);
+    breach_set_init(&b, prefix, opt.due);
     escalations_scan(c, breach_collect, &b);
     long n = b.n;
-    res.late_missing = opt.due - n;
-    res.fired = stats_of(b.fired, n);
-    res.recorded = stats_of(b.recorded, n);
+    out->missing = opt.due - n;
+    out->fired = stats_of(b.fired, n);
+    out->recorded = stats_of(b.recorded, n);
     breach_set_free(&b);
-    progress("lateness of %ld breaches: fired p50 %" PRId64 " p99 %" PRId64 " max %" PRId64
-             " ms; recorded p50 %" PRId64 " p99 %" PRId64 " max %" PRId64 " ms", n,
-             res.fired.p50, res.fired.p99, res.fired.max, res.recorded.p50, res.recorded.p99,
-             res.recorded.max);
+    progress("lateness of %ld breaches %s: fired p50 %" PRId64 " p99 %" PRId64 " max %" PRId64
+             " ms; recorded p50 %" PRId64 " p99 %" PRId64 " max %" PRId64 " ms", n, prefix,
+             out->fired.p50, out->fired.p99, out->fired.max, out->recorded.p50,
+             out->recorded.p99, out->recorded.max);
+}
+
+static void phase_lateness(redisContext *c)
+{
+    uint64_t sink0 = atomic_load(&sink.requests);
+    lateness l;
+    lateness_run(c, "D-", &l);
+    res.window_deliveries = (long)(atomic_load(&sink.requests) - sink0);
+    res.fired = l.fired;
+    res.recorded = l.recorded;
+    res.late_missing = l.missing;
+    res.due_ingest_ms = l.ingest_ms;
+    res.due_ingested_in_time = l.ingested_in_time;
+}
+
+/* ------------------------------------------------------------------------ */
+/* phase 4b: firing lateness while clients query                            */
+
+/* The queries the clients repeat, one client (thread) each. */
+enum { Q_DUE, Q_BREACHED, Q_TICKET, Q_KINDS };
+static const char *const query_names[Q_KINDS] = {"due --limit 1000", "breached --limit 1000",
+                                                 "ticket O-00000001"};
+static const char *const query_requests[Q_KINDS] = {
+    "{\"v\":1,\"cmd\":\"due\",\"args\":{\"limit\":1000}}",
+    "{\"v\":1,\"cmd\":\"breached\",\"args\":{\"limit\":1000}}",
+    "{\"v\":1,\"cmd\":\"ticket\",\"args\":{\"id\":\"O-00000001\"}}",
+};
+
+static struct {
+    atomic_int stop;
+    pthread_t thread[Q_KINDS];
+    long n[Q_KINDS], failed[Q_KINDS];
+    int64_t total_ns[Q_KINDS], max_ns[Q_KINDS];
+} qload;
+
+static int full_write(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int full_read(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t r = read(fd, p, len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+/* One exchange of the control protocol (sla_ctlproto.h: a 4-byte big-endian
+ * length, then the JSON); the response is read whole and dropped. */
+static int ctl_exchange(const char *path, const char *json, char *buf, size_t buflen)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) {
+        close(fd);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    size_t len = strlen(json);
+    unsigned char head[4] = {(unsigned char)(len >> 24), (unsigned char)(len >> 16),
+                             (unsigned char)(len >> 8), (unsigned char)len};
+    int rc = -1;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && full_write(fd, head, 4) == 0 &&
+        full_write(fd, json, len) == 0 && full_read(fd, head, 4) == 0) {
+        size_t n = (size_t)head[0] << 24 | (size_t)head[1] << 16 | (size_t)head[2] << 8 | head[3];
+        if (n < buflen && full_read(fd, buf, n) == 0) {
+            buf[n] = '\0';
+            rc = strstr(buf, "\"ok\":true") ? 0 : -1;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static void *query_client(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/slad.sock", dir);
+    size_t buflen = 1024 * 1024;
+    char *buf = malloc(buflen);
+    if (buf == NULL)
+        return NULL;
+    while (!atomic_load(&qload.stop)) {
+        int64_t t0 = mono_ns();
+        int rc = ctl_exchange(path, query_requests[k], buf, buflen);
+        int64_t ns = mono_ns() - t0;
+        if (rc < 0) {
+            qload.failed[k]++;
+            sleep_us(10000);
+            continue;
+        }
+        qload.n[k]++;
+        qload.total_ns[k] += ns;
+        if (ns > qload.max_ns[k])
+            qload.max_ns[k] = ns;
+    }
+    free(buf);
+    return NULL;
+}
+
+static void phase_query_lateness(redisContext *c)
+{
+    memset(&qload, 0, sizeof qload);
+    for (int k = 0; k < Q_KINDS; k++)
+        if (pthread_create(&qload.thread[k], NULL, query_client, (void *)(intptr_t)k) != 0)
+            die("pthread_create: %s", strerror(errno));
+    lateness l;
+    lateness_run(c, "Q-", &l);
+    atomic_store(&qload.stop, 1);
+    for (int k = 0; k < Q_KINDS; k++)
+        pthread_join(qload.thread[k], NULL);
+    res.q_fired = l.fired;
+    res.q_missing = l.missing;
+    for (int k = 0; k < Q_KINDS; k++) {
+        res.q_n[k] = qload.n[k];
+        res.q_failed[k] = qload.failed[k];
+        res.q_mean_ms[k] = qload.n[k] ? (double)qload.total_ns[k] / 1e6 / qload.n[k] : 0;
+        res.q_max_ms[k] = (double)qload.max_ns[k] / 1e6;
+        progress("queries %s: %ld answered (%ld failed), mean %.2f ms, max %.2f ms",
+                 query_names[k], res.q_n[k], res.q_failed[k], res.q_mean_ms[k], res.q_max_ms[k]);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1844,6 +2006,15 @@ static void report(void)
         row("in redis after it was due p50/p99/max", v, "", "");
         snprintf(v, sizeof v, "%ld of %ld", res.fired.n, opt.due);
         row("breach records of the due tickets", v, "", res.late_missing ? "MISSING" : "");
+        snprintf(v, sizeof v, "%" PRId64 "/%" PRId64 "/%" PRId64 " ms", res.q_fired.p50,
+                 res.q_fired.p99, res.q_fired.max);
+        row("lateness p50/p99/max while clients query", v, "", res.q_missing ? "MISSING" : "");
+        for (int k = 0; k < Q_KINDS; k++) {
+            snprintf(w, sizeof w, "  %s: answers, mean/max", query_names[k]);
+            snprintf(v, sizeof v, "%ld, %.1f/%.1f ms", res.q_n[k], res.q_mean_ms[k],
+                     res.q_max_ms[k]);
+            row(w, v, "", res.q_failed[k] ? "FAILED" : "");
+        }
         snprintf(w, sizeof w, "slad RSS per open ticket (%ld open)", opt.open);
         snprintf(v, sizeof v, "%.0f B", rss_b);
         row(w, v, "<= 200 B", verdict(ok_rss));
@@ -1909,6 +2080,11 @@ static void report(void)
            ",\"max\":%" PRId64 "},"
            "\"recorded_ms\":{\"p50\":%" PRId64 ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "},"
            "\"due_ingested_before_deadlines\":%s,"
+           "\"queried_lateness_ms\":{\"n\":%ld,\"missing\":%ld,\"p50\":%" PRId64
+           ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "},"
+           "\"queries\":{\"due\":{\"n\":%ld,\"failed\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f},"
+           "\"breached\":{\"n\":%ld,\"failed\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f},"
+           "\"ticket\":{\"n\":%ld,\"failed\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f}},"
            "\"rss_bytes_per_ticket\":%.1f,\"rss_bytes_per_ticket_restored\":%.1f,"
            "\"redis_bytes_per_ticket\":%.1f,\"redis_usage_bytes_per_ticket\":%.1f,"
            "\"redis_bytes_per_event_kept\":%.1f,"
@@ -1921,7 +2097,12 @@ static void report(void)
            res.slad_cpu_slad, res.slad_s,
            res.fired.n, res.late_missing, res.fired.p50, res.fired.p99, res.fired.max,
            res.recorded.p50, res.recorded.p99, res.recorded.max,
-           res.due_ingested_in_time ? "true" : "false", rss_b, rss_r, redis_b, usage_b, stream_b,
+           res.due_ingested_in_time ? "true" : "false", res.q_fired.n, res.q_missing,
+           res.q_fired.p50, res.q_fired.p99, res.q_fired.max, res.q_n[Q_DUE],
+           res.q_failed[Q_DUE], res.q_mean_ms[Q_DUE], res.q_max_ms[Q_DUE], res.q_n[Q_BREACHED],
+           res.q_failed[Q_BREACHED], res.q_mean_ms[Q_BREACHED], res.q_max_ms[Q_BREACHED],
+           res.q_n[Q_TICKET], res.q_failed[Q_TICKET], res.q_mean_ms[Q_TICKET],
+           res.q_max_ms[Q_TICKET], rss_b, rss_r, redis_b, usage_b, stream_b,
            res.restart_ms, res.restore_load_ms, res.restored, res.restart_cpu_redis,
            res.restart_cpu_slad);
     if (res.delivery_measured)
@@ -1965,7 +2146,7 @@ static void usage(FILE *out)
             "no breach of a call answered in time). Prints a table and one line\n"
             "\"JSON: {...}\". The catch-up phase waits for the 15 s pickup deadlines.\n"
             "\n"
-            "  --smoke            small sizes, for CI (about 25 s, 16 of them waiting for\n"
+            "  --smoke            small sizes, for CI (about 30 s, 16 of them waiting for\n"
             "                     the catch-up phase's deadlines)\n"
             "  --entries N        mixed entries for the ingest figures (1000000)\n"
             "  --open N           open tickets for memory and restart (1000000)\n"
@@ -2110,6 +2291,7 @@ int main(int argc, char **argv)
     phase_ingest(c);
     phase_memory_restart(c);
     phase_lateness(c);
+    phase_query_lateness(c);
     phase_delivery(c);
     slad_stop();
     phase_catchup(c);

@@ -17,6 +17,7 @@
 #include "sla_config.h"
 #include "sla_engine.h"
 #include "sla_event.h"
+#include "sla_listquery.h"
 
 /* 2026-01-05T00:00:00Z, a Monday. */
 #define T0 1767571200000LL
@@ -31,6 +32,7 @@ typedef struct fixture {
     sla_output out;   /* everything collected since the last fx_take() */
     uint64_t seq;     /* stream entry sequence for fx_event() */
     char dir[64];
+    sla_listquery *list; /* the last fx_list()'s query: its items' ids */
 } fixture;
 
 static const char fixture_receivers[] =
@@ -89,9 +91,29 @@ static inline int fx_init_path(fixture *fx, const char *path, int64_t now)
 
 static inline void fx_release(fixture *fx)
 {
+    sla_listquery_free(fx->list);
+    fx->list = NULL;
     sla_output_clear(&fx->out);
     sla_engine_free(fx->eng);
     sla_config_free(fx->cfg);
+}
+
+/*
+ * A due (breached 0) or breached (1) query answered in one call: copies at
+ * most max items to out (their ids live until the next fx_list) and
+ * returns how many matched in all.
+ */
+static inline size_t fx_list(fixture *fx, int64_t now, int64_t within, int breached,
+                             sla_due_item *out, size_t max)
+{
+    sla_listquery_free(fx->list);
+    fx->list = sla_listquery_new(breached, now, within, max);
+    if (fx->list == NULL || sla_engine_list_step(fx->eng, fx->list, SIZE_MAX) != 1)
+        return (size_t)-1;
+    const sla_due_item *items;
+    size_t n = sla_listquery_items(fx->list, &items);
+    memcpy(out, items, n * sizeof *out);
+    return fx->list->total;
 }
 
 /*

@@ -643,14 +643,14 @@ static void test_queries_and_clock_backwards(void)
 
     sla_due_item items[2];
     /* Due within a minute: Q1 and Q2 first replies; the soonest first. */
-    CHECK_INT(sla_engine_list(fx.eng, T0, MIN, 0, items, 2), 2);
+    CHECK_INT(fx_list(&fx, T0, MIN, 0, items, 2), 2);
     CHECK(strcmp(items[0].ticket, "Q1") == 0 && items[0].deadline_ms == T0 + 30 * SEC);
     CHECK(strcmp(items[1].ticket, "Q2") == 0);
     /* Everything due, but only the 2 soonest returned. */
-    size_t all = sla_engine_list(fx.eng, T0, -1, 0, items, 2);
+    size_t all = fx_list(&fx, T0, -1, 0, items, 2);
     CHECK(all >= 6 && strcmp(items[0].ticket, "Q1") == 0);
     fx_run_until(&fx, T0 + 35 * SEC);
-    CHECK_INT(sla_engine_list(fx.eng, T0 + 35 * SEC, -1, 1, items, 2), 1);
+    CHECK_INT(fx_list(&fx, T0 + 35 * SEC, -1, 1, items, 2), 1);
     CHECK(strcmp(items[0].ticket, "Q1") == 0 && items[0].fired == 1);
 
     /* The wall clock stepping back must neither hang nor lose what is due. */
@@ -790,13 +790,13 @@ static void test_deadline_is_inclusive(void)
     fx_run_until(&fx, t + 30 * MIN);
     CHECK_INT(fx_count(&fx, -1, -1, NULL), 0);
     sla_due_item items[1];
-    CHECK_INT(sla_engine_list(fx.eng, t + 30 * MIN, -1, 1, items, 1), 0);
-    CHECK_INT(sla_engine_list(fx.eng, t + 30 * MIN, 0, 0, items, 1), 1);
+    CHECK_INT(fx_list(&fx, t + 30 * MIN, -1, 1, items, 1), 0);
+    CHECK_INT(fx_list(&fx, t + 30 * MIN, 0, 0, items, 1), 1);
     fx_run_until(&fx, t + 30 * MIN + 1);
     d = fx_find(&fx, SLA_DECISION_BREACH, SLA_METRIC_FIRST_RESPONSE, 0);
     CHECK(d && d->deadline_ms == t + 30 * MIN && d->fired_ms == t + 30 * MIN + 1 &&
           d->late_ms == 0);
-    CHECK_INT(sla_engine_list(fx.eng, t + 30 * MIN + 1, -1, 1, items, 1), 1);
+    CHECK_INT(fx_list(&fx, t + 30 * MIN + 1, -1, 1, items, 1), 1);
     fx_run_until(&fx, t + 45 * MIN - 1);
     CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, -1, NULL), 0);
     fx_run_until(&fx, t + 45 * MIN);

@@ -151,7 +151,7 @@ static void test_ack_respects_horizon(void)
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, NULL), 1);
     /* Listed as breached only once the breach is recorded. */
     sla_due_item items[4];
-    CHECK_INT(sla_engine_list(fx.eng, T0 + MIN, -1, 1, items, 4), 1);
+    CHECK_INT(fx_list(&fx, T0 + MIN, -1, 1, items, 4), 1);
     fx_release(&fx);
 }
 

@@ -1,0 +1,52 @@
+/*
+ * query — "due" and "breached" answered in slices that yield to the clocks.
+ *
+ * Reading every open ticket costs about 0.1-0.3 s at a million tickets;
+ * done in one callback it would hold the engine's alarm that long. A query
+ * here reads the engine's tickets a slice at a time (sla_engine_list_step,
+ * at most QUERY_SLICE_US of work per turn of the event loop, at the
+ * delivery priority), so a deadline falling due waits for one slice at
+ * most, while the query's own answer takes as many turns as it needs.
+ *
+ * The engine may change between slices: a ticket is read in one of the
+ * states it had while the query ran (sla_engine.h). If the engine is
+ * rebuilt meanwhile (the state reloaded from Redis), the query ends with
+ * an error.
+ *
+ * Ownership: query_start returns a handle owned by the module until done
+ * is called (after which the query is freed) or the caller cancels it.
+ */
+#ifndef QUERY_H
+#define QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "sla_engine.h"
+#include "sla_listquery.h"
+
+typedef struct query query;
+
+/*
+ * The answer: lq complete and sorted, read from engine e (the current
+ * one); or lq == NULL with why set when the query could not finish. Both
+ * are only valid during the call; the query is freed after it returns.
+ */
+typedef void query_done_fn(const sla_listquery *lq, sla_engine *e, const char *why, void *arg);
+
+/* Work of one slice, in microseconds. */
+#define QUERY_SLICE_US 500
+
+/*
+ * Start a query against the store's current engine; the first slice runs
+ * on a later turn of the loop. NULL on allocation failure.
+ */
+query *query_start(struct event_base *base, int breached, int64_t now_ms, int64_t within_ms,
+                   size_t max, query_done_fn *done, void *arg);
+
+/* Stop a query whose done has not been called yet; done will not be. */
+void query_cancel(query *q);
+
+#endif
