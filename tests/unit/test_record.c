@@ -23,7 +23,8 @@ static char *put_memo(char *p, int64_t deadline, uint32_t recoveries, int64_t ac
     p[SLA_MEMO_BY_SIZE_AT] = (char)by_size;
     p[SLA_MEMO_N_AT] = (char)n;
     p += SLA_MEMO_HEAD;
-    memcpy(p, by, by_size);
+    if (by_size)
+        memcpy(p, by, by_size);
     p += by_size;
     for (unsigned i = 0; i < n; i++) {
         size_t len = strlen(names[i]) + 1;
