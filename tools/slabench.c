@@ -58,7 +58,8 @@
  *                each into a dead letter holding a bounded excerpt: the
  *                lateness beside the quiet figure of phase 4 and their
  *                ratio, the dead letters and their bytes in sla:dead, the
- *                time the XADDs took, slad's RSS after. The huge entries
+ *                time the XADDs took, slad's RSS before and after (the
+ *                phase's own D tickets included). The huge entries
  *                are then deleted from sla:events, so the phases after
  *                run on the same Redis memory as without them.
  *   5. delivery  once the outbox is drained: X chat tickets already past
@@ -200,7 +201,7 @@ static struct {
     double h_push_ms;         /* time the XADDs took, in all */
     long h_dead;              /* dead letters written meanwhile */
     long long h_dead_bytes;   /* their fields and values, in bytes */
-    long h_rss_kb;            /* slad's RSS after the burst */
+    long h_rss0_kb, h_rss_kb; /* slad's RSS before and after the phase */
     /* 5. delivery */
     int delivery_measured;
     char delivery_note[320];
@@ -1818,6 +1819,7 @@ static void phase_huge_lateness(redisContext *c)
     char from[80];
     snprintf(from, sizeof from, dead0[0] ? "(%s" : "-", dead0);
     memset(&huge, 0, sizeof huge);
+    res.h_rss0_kb = slad_rss_kb();
     huge.ids = calloc((size_t)opt.huge, sizeof *huge.ids);
     if (huge.ids == NULL)
         die("out of memory");
@@ -1846,8 +1848,8 @@ static void phase_huge_lateness(redisContext *c)
     free(huge.ids);
     huge.ids = NULL;
     progress("huge entries: %ld of %ld MB pushed in %.0f ms (%ld failed); %ld dead letters, "
-             "%lld bytes; slad RSS %ld kB", res.h_pushed, opt.huge_mb, res.h_push_ms,
-             res.h_failed, res.h_dead, res.h_dead_bytes, res.h_rss_kb);
+             "%lld bytes; slad RSS %ld -> %ld kB", res.h_pushed, opt.huge_mb, res.h_push_ms,
+             res.h_failed, res.h_dead, res.h_dead_bytes, res.h_rss0_kb, res.h_rss_kb);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2168,8 +2170,8 @@ static void report(void)
             row("  dead letters written, bytes", v, "", res.h_dead < res.h_pushed ? "MISSING" : "");
             snprintf(v, sizeof v, "%ld in %.0f ms", res.h_pushed, res.h_push_ms);
             row("  huge XADDs, time they took", v, "", res.h_failed ? "FAILED" : "");
-            snprintf(v, sizeof v, "%ld kB", res.h_rss_kb);
-            row("  slad RSS after them", v, "", "");
+            snprintf(v, sizeof v, "%ld -> %ld kB", res.h_rss0_kb, res.h_rss_kb);
+            row("  slad RSS before -> after the phase", v, "", "");
         }
         snprintf(w, sizeof w, "slad RSS per open ticket (%ld open)", opt.open);
         snprintf(v, sizeof v, "%.0f B", rss_b);
@@ -2266,12 +2268,13 @@ static void report(void)
                "\"lateness_ms\":{\"n\":%ld,\"missing\":%ld,\"p50\":%" PRId64
                ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "},"
                "\"ratio_to_quiet\":{\"p99\":%.2f,\"max\":%.2f},"
-               "\"dead_letters\":%ld,\"dead_bytes\":%lld,\"rss_kb_after\":%ld},",
+               "\"dead_letters\":%ld,\"dead_bytes\":%lld,\"rss_kb_before\":%ld,"
+               "\"rss_kb_after\":%ld},",
                opt.huge, opt.huge_mb, res.h_pushed, res.h_push_ms, res.h_fired.n, res.h_missing,
                res.h_fired.p50, res.h_fired.p99, res.h_fired.max,
                ratio_to_quiet(res.h_fired.p99, res.fired.p99),
                ratio_to_quiet(res.h_fired.max, res.fired.max), res.h_dead, res.h_dead_bytes,
-               res.h_rss_kb);
+               res.h_rss0_kb, res.h_rss_kb);
     if (res.delivery_measured)
         printf("\"deliveries_per_s\":%.0f,\"delivered\":%ld,", res.delivery_rps, res.delivered);
     else
