@@ -3,15 +3,26 @@
  *
  * Life of a client:
  *
- *   accept --peer check--> READING --whole request--> dispatch
- *      |        |             |  (timeout, EOF: dropped)   |
- *      |      refused     malformed                        +--> answered now
- *      |        |             |                            +--> WAITING (redis,
- *      |        v             v                            |    store sync)
- *      |     error response queued ---> WRITING <----------+
- *      |                                   |  (all written, error, timeout)
- *      +-- over CONTROL_MAX_CLIENTS: closed v
- *                                        freed
+ *   accept --peer check, limits--> READING --whole request--> dispatch
+ *      |             |                |  (timeout: error; EOF: dropped)  |
+ *   refused:      malformed, or evicted                   answered now <-+
+ *   error sent,      |                |                   WAITING (redis, <-+
+ *   closed           v                v                     store sync)     |
+ *                 error response queued ---> WRITING <----------------------+
+ *                                               |  (all written, error, timeout)
+ *                                               v
+ *                                             freed
+ *
+ * Limits, so that an operator always gets in: a uid other than root and
+ * slad's own holds at most control.max_clients_per_uid clients; past
+ * control.max_clients in all, a newcomer takes the place of the oldest
+ * idle client (connected, no whole request yet) of the uid holding the
+ * most clients, which is told why it is dropped. Root and slad's uid may
+ * take the place of any other uid's idle client and are never refused
+ * (with none idle they are served over the limit); another uid only of a
+ * uid holding more clients than it would, so that uids share the table. A refusal is one error
+ * frame written at once (an empty socket buffer holds it) and the close:
+ * no client is allocated for it.
  *
  * A client is freed only from its own bufferevent callbacks or at
  * control_finish(); answers that arrive later (a Redis reply, a store
@@ -53,6 +64,7 @@
 
 #include "deliver.h"
 #include "ingest.h"
+#include "listen_guard.h"
 #include "query.h"
 #include "sla_attrs.h"
 #include "sla_ctlproto.h"
@@ -61,9 +73,12 @@
 #include "sla_log.h"
 #include "sla_metric.h"
 #include "sla_textwidth.h"
+#include "sla_ticket.h"
 #include "stats.h"
 #include "store.h"
 #include "wakeup.h"
+
+_Static_assert(SLA_CTL_BY_MAX == SLA_MEMO_BY_MAX, "who acknowledged fits in the ticket's record");
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
@@ -79,6 +94,7 @@ typedef struct ctl_client {
     struct bufferevent *bev;
     struct event *op_timer;
     int answered;          /* the response is queued: close once written */
+    int requested;         /* a whole request came: not idle */
     int acked;             /* ack: clocks acknowledged, for the answer */
     char by[SLA_CTL_BY_MAX + 1]; /* ack: who acknowledged, for the answer */
     unsigned long uid;     /* the peer's uid (SO_PEERCRED) */
@@ -89,6 +105,7 @@ typedef struct ctl_client {
 static struct {
     struct event_base *base;
     struct evconnlistener *listener;
+    listen_guard *guard;
     char *path;
     dev_t dev;
     ino_t ino;
@@ -172,9 +189,15 @@ static void ctl_on_write(struct bufferevent *bev, void *arg)
 static void ctl_on_event(struct bufferevent *bev, short what, void *arg)
 {
     ctl_client *c = arg;
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !c->answered) {
+        sla_debug("control: client %" PRIu64 " sent no request within %d s; dropped", c->id,
+                  CONTROL_READ_TIMEOUT_S);
+        ctl_reply(c, sla_ctl_response_error("no request within %d s; closing",
+                                            CONTROL_READ_TIMEOUT_S));
+        return;
+    }
     if (what & BEV_EVENT_TIMEOUT)
-        sla_debug("control: client %" PRIu64 " timed out %s; dropped", c->id,
-                  (what & BEV_EVENT_READING) ? "sending its request" : "reading the answer");
+        sla_debug("control: client %" PRIu64 " timed out reading the answer; dropped", c->id);
     ctl_free(c);
 }
 
@@ -429,6 +452,14 @@ static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
                               ctl_deadline(ci->deadline_ms), "elapsed_ms",
                               (json_int_t)ci->elapsed_ms, "level", ci->fired, "warned",
                               ci->warned, "acked", ci->acked, "notified", ctl_notified(ci));
+        /* Who acknowledged and when, as the ticket's record keeps them;
+         * null when not acknowledged or not known (a record from before). */
+        json_object_set_new(o, "acked_by",
+                            ci->acked && ci->acked_by[0] ? sla_format_jstr(ci->acked_by)
+                                                         : json_null());
+        json_object_set_new(o, "acked_ms", ci->acked && ci->acked_ms
+                                               ? json_integer(ci->acked_ms)
+                                               : json_null());
         json_object_set_new(o, "remaining_ms", ci->deadline_ms == INT64_MAX
                                                    ? json_null()
                                                    : json_integer(ci->deadline_ms - now));
@@ -560,7 +591,7 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
     sla_engine *e = ctl_engine(c);
     if (e == NULL)
         return;
-    int n = sla_engine_ack(e, ticket, strlen(ticket), metric, wakeup_now_ms());
+    int n = sla_engine_ack(e, ticket, strlen(ticket), metric, c->by, wakeup_now_ms());
     if (n < 0) {
         ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", ticket));
         return;
@@ -809,6 +840,7 @@ static void ctl_on_read(struct bufferevent *bev, void *arg)
     if (rc != SLA_CTL_MESSAGE)
         return;
     bufferevent_disable(bev, EV_READ);
+    c->requested = 1;
     ctl_dispatch(c, req);
     json_decref(req);
 }
@@ -838,13 +870,103 @@ static int ctl_peer_allowed(evutil_socket_t fd, char *who, size_t wholen, unsign
     return 0;
 }
 
+/* Root and slad's own user: never refused. */
+static int ctl_privileged(unsigned long uid)
+{
+    return uid == 0 || uid == (unsigned long)geteuid();
+}
+
+/* Clients not yet answered, in all and of uid. */
+static size_t ctl_count(unsigned long uid, size_t *of_uid)
+{
+    size_t n = 0;
+    *of_uid = 0;
+    for (const ctl_client *c = ctl.clients; c; c = c->next)
+        if (!c->answered) {
+            n++;
+            *of_uid += c->uid == uid;
+        }
+    return n;
+}
+
+/*
+ * The client a newcomer of uid (holding of_uid already) may take the place
+ * of when the table is full: an idle client of another uid, not root's or
+ * slad's, of the uid that holds the most clients (the oldest of its idle
+ * ones); for a newcomer that is not privileged either, only when that uid
+ * holds more clients than the newcomer would. NULL when none.
+ */
+static ctl_client *ctl_victim(unsigned long uid, size_t of_uid, int privileged)
+{
+    ctl_client *victim = NULL;
+    size_t most = privileged ? 0 : of_uid + 1;
+    for (ctl_client *c = ctl.clients; c; c = c->next) { /* newest first */
+        if (c->answered || c->requested || c->uid == uid || ctl_privileged(c->uid))
+            continue;
+        size_t theirs;
+        ctl_count(c->uid, &theirs);
+        if (theirs > most || (victim && theirs == most && victim->uid == c->uid)) {
+            most = theirs;
+            victim = c;
+        }
+    }
+    return victim;
+}
+
+/* Refuse a peer without a client: one error frame, written now, then the close. */
+static void ctl_refuse(evutil_socket_t fd, const char *why)
+{
+    json_t *resp = sla_ctl_response_error("%s", why);
+    unsigned char *frame = NULL;
+    size_t len = 0;
+    char err[256];
+    if (resp && sla_ctl_encode(resp, SLA_CTL_RESPONSE, &frame, &len, err, sizeof err) == 0) {
+        ssize_t w = send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)w; /* a full buffer: the peer sees the close alone */
+    }
+    free(frame);
+    json_decref(resp);
+    evutil_closesocket(fd);
+}
+
 static void ctl_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                           int salen, void *arg)
 {
-    if (ctl.nclients >= CONTROL_MAX_CLIENTS) {
-        sla_warning("control: %d clients already; connection refused", CONTROL_MAX_CLIENTS);
-        evutil_closesocket(fd);
+    listen_guard_accepted(ctl.guard);
+    char who[96], why[160];
+    unsigned long uid = (unsigned long)-1;
+    if (!ctl_peer_allowed(fd, who, sizeof who, &uid)) {
+        sla_notice("control: %s refused: not root, slad's user, or in the socket's group", who);
+        ctl_refuse(fd, "permission denied");
         return;
+    }
+    int privileged = ctl_privileged(uid);
+    size_t of_uid, active = ctl_count(uid, &of_uid);
+    int per_uid = ctl.cfg->control.max_clients_per_uid, max = ctl.cfg->control.max_clients;
+    if (!privileged && of_uid >= (size_t)per_uid) {
+        sla_warning("control: uid %lu has %d clients already (control.max_clients_per_uid); "
+                    "connection refused", uid, per_uid);
+        snprintf(why, sizeof why, "uid %lu has %d connections to slad already; connection "
+                 "refused", uid, per_uid);
+        ctl_refuse(fd, why);
+        return;
+    }
+    if (active >= (size_t)max) {
+        ctl_client *victim = ctl_victim(uid, of_uid, privileged);
+        if (victim) {
+            sla_notice("control: %d clients already; idle client %" PRIu64 " of uid %lu "
+                       "dropped for uid %lu", max, victim->id, victim->uid, uid);
+            ctl_reply(victim, sla_ctl_response_error(
+                                  "dropped: slad has %d clients and this one sent no request",
+                                  max));
+        } else if (!privileged) {
+            sla_warning("control: %d clients already (control.max_clients); connection "
+                        "refused", max);
+            snprintf(why, sizeof why, "slad has %d clients already; connection refused, try "
+                     "again", max);
+            ctl_refuse(fd, why);
+            return;
+        }
     }
     ctl_client *c = calloc(1, sizeof *c);
     struct bufferevent *bev = bufferevent_socket_new(ctl.base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -859,6 +981,7 @@ static void ctl_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
     }
     c->id = ++ctl.next_id;
     c->bev = bev;
+    c->uid = uid;
     c->op_timer = evtimer_new(ctl.base, ctl_on_op_timeout, (void *)(uintptr_t)c->id);
     c->next = ctl.clients;
     ctl.clients = c;
@@ -872,19 +995,7 @@ static void ctl_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
     bufferevent_setcb(bev, ctl_on_read, ctl_on_write, ctl_on_event, c);
     /* Never buffer more than one request's worth of input. */
     bufferevent_setwatermark(bev, EV_READ, 0, SLA_CTL_HEADER + SLA_CTL_MAX_REQUEST + 1);
-    char who[96];
-    if (!ctl_peer_allowed(fd, who, sizeof who, &c->uid)) {
-        sla_notice("control: %s refused: not root, slad's user, or in the socket's group", who);
-        ctl_reply(c, sla_ctl_response_error("permission denied"));
-        return;
-    }
     bufferevent_enable(bev, EV_READ);
-}
-
-static void ctl_on_accept_error(struct evconnlistener *l, void *arg)
-{
-    /* EMFILE and friends: say so and keep listening. */
-    sla_warning("control: accept: %s", strerror(errno));
 }
 
 /* --- life --------------------------------------------------------------- */
@@ -971,7 +1082,12 @@ int control_init(struct event_base *base, const sla_config *cfg, const sla_keys 
         ctl.path = NULL;
         return -1;
     }
-    evconnlistener_set_error_cb(ctl.listener, ctl_on_accept_error);
+    ctl.guard = listen_guard_new(base, ctl.listener, "control");
+    if (ctl.guard == NULL) {
+        sla_err("control: out of memory");
+        control_finish();
+        return -1;
+    }
     struct group gr, *grp = NULL;
     char buf[1024];
     getgrgid_r(ctl.gid, &gr, buf, sizeof buf, &grp);
@@ -990,6 +1106,8 @@ void control_finish(void)
 {
     while (ctl.clients)
         ctl_free(ctl.clients);
+    listen_guard_free(ctl.guard);
+    ctl.guard = NULL;
     if (ctl.listener)
         evconnlistener_free(ctl.listener);
     ctl.listener = NULL;

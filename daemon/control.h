@@ -12,9 +12,13 @@
  * on the event loop and nothing waits: a client that does not send a whole
  * request within CONTROL_READ_TIMEOUT_S, or that sends a malformed or
  * oversized one, gets an error response (when it can still be written)
- * and is dropped; at most CONTROL_MAX_CLIENTS are served at once, the
- * others are closed at once. A command that needs Redis answers when the
- * reply comes (or with an error after CONTROL_OP_TIMEOUT_S).
+ * and is dropped. At most control.max_clients are served at once and
+ * control.max_clients_per_uid of one uid; root and slad's own uid are
+ * never refused: when the table is full, the oldest idle client of
+ * another uid is dropped (with an error saying so) to make room. The
+ * others get an error response and the close. A listener out of
+ * descriptors pauses (listen_guard). A command that needs Redis answers
+ * when the reply comes (or with an error after CONTROL_OP_TIMEOUT_S).
  *
  * Commands (args in the request; data of the response):
  *
@@ -43,7 +47,6 @@
 #include "sla_config.h"
 #include "sla_keys.h"
 
-#define CONTROL_MAX_CLIENTS 32
 #define CONTROL_READ_TIMEOUT_S 5
 #define CONTROL_WRITE_TIMEOUT_S 5
 #define CONTROL_OP_TIMEOUT_S 10

@@ -12,6 +12,21 @@
  * Counters come from modules that keep them for their whole life (ingest,
  * stats, deliver, redis_link), never from the engine, whose counters
  * restart when it is rebuilt from Redis.
+ *
+ * Connections are bounded in number and in time, which evhttp (libevent
+ * 2.1) does not do by itself: its timeout restarts with every byte, so a
+ * peer trickling one byte a second holds a connection for ever. evhttp
+ * asks us for each new connection's bufferevent (evhttp_set_bevcb); we
+ * make it, keep a reference of our own (bufferevent_incref) and a record
+ * of when it came. A sweep, every HTTP_SWEEP_MS while connections are
+ * open, drops the records of connections evhttp has closed (evhttp's
+ * bufferevent_free clears the callbacks it set, and our reference keeps
+ * the memory readable until we let go of it) and shuts down the socket of
+ * any connection older than http.request_timeout, which evhttp then reads
+ * as the peer's end and frees. Over http.max_connections, a new
+ * connection is shut down at once the same way. Every answer carries
+ * "Connection: close", so a connection is one request and the timeout
+ * bounds the whole of it: reading the request and writing the answer.
  */
 #include "http.h"
 
@@ -19,12 +34,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 #include "deliver.h"
 #include "ingest.h"
+#include "listen_guard.h"
 #include "sla_engine.h"
 #include "sla_log.h"
 #include "sla_metric.h"
@@ -32,10 +51,25 @@
 #include "store.h"
 #include "wakeup.h"
 
+/* One connection evhttp serves; we hold a reference to its bufferevent. */
+typedef struct http_conn {
+    struct http_conn *next;
+    struct bufferevent *bev;
+    int64_t deadline_ms;   /* monotonic: shut down then */
+    int refused;           /* over http.max_connections: shut down at once */
+    int shut;              /* its socket was shut down: evhttp closes it next */
+} http_conn;
+
 static struct {
+    struct event_base *base;
     struct evhttp *http;
+    listen_guard *guard;
     http_links links;
     double start_s;
+    int max_connections;
+    int request_timeout_ms;
+    http_conn *conns;
+    struct event *sweep;
 } hs;
 
 /* --- exposition --------------------------------------------------------- */
@@ -314,6 +348,101 @@ static void http_metrics(struct evbuffer *b)
                 "Times the engine was dropped and rebuilt from Redis.", (double)ss.failures);
 }
 
+/* --- connections -------------------------------------------------------- */
+
+static int64_t http_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* evhttp still holds the connection (it clears the callbacks when it frees it). */
+static int http_conn_open(const http_conn *c)
+{
+    bufferevent_event_cb eventcb = NULL;
+    bufferevent_getcb(c->bev, NULL, NULL, &eventcb, NULL);
+    return eventcb != NULL;
+}
+
+/* Make evhttp close the connection: it reads the end of the stream and frees it. */
+static void http_conn_shut(http_conn *c)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    c->shut = 1;
+}
+
+/* Forget closed connections, shut overdue ones; returns how many are open. */
+static size_t http_sweep_now(void)
+{
+    int64_t now = http_mono_ms();
+    size_t open = 0;
+    for (http_conn **pp = &hs.conns; *pp;) {
+        http_conn *c = *pp;
+        if (!http_conn_open(c)) {
+            *pp = c->next;
+            bufferevent_decref(c->bev); /* the last reference: closes the socket */
+            free(c);
+            continue;
+        }
+        if (!c->shut && now >= c->deadline_ms) {
+            if (!c->refused)
+                sla_info("http: a connection did not complete its request within %d ms; "
+                         "closed", hs.request_timeout_ms);
+            http_conn_shut(c);
+        }
+        open++;
+        pp = &c->next;
+    }
+    return open;
+}
+
+static void http_on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    http_sweep_now();
+    if (hs.conns) {
+        struct timeval tv = {0, HTTP_SWEEP_MS * 1000};
+        evtimer_add(hs.sweep, &tv);
+    }
+}
+
+/* evhttp accepted a connection and asks for its bufferevent. */
+static struct bufferevent *http_on_connection(struct event_base *base, void *arg)
+{
+    listen_guard_accepted(hs.guard);
+    size_t open = http_sweep_now();
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    http_conn *c = calloc(1, sizeof *c);
+    if (bev == NULL || c == NULL) {
+        /* evhttp makes its own bufferevent: served, but not bounded. */
+        sla_err("http: out of memory accepting a connection");
+        if (bev)
+            bufferevent_free(bev);
+        free(c);
+        return NULL;
+    }
+    bufferevent_incref(bev);
+    c->bev = bev;
+    c->deadline_ms = http_mono_ms() + hs.request_timeout_ms;
+    c->next = hs.conns;
+    hs.conns = c;
+    struct timeval tv = {0, HTTP_SWEEP_MS * 1000};
+    if (open >= (size_t)hs.max_connections) {
+        sla_warning("http: %d connections open already (http.max_connections); connection "
+                    "closed", hs.max_connections);
+        /* evhttp gives the bufferevent its socket after this returns: the
+         * sweep, at once, shuts it down. */
+        c->refused = 1;
+        c->deadline_ms = 0;
+        tv.tv_usec = 0;
+    }
+    if (!evtimer_pending(hs.sweep, NULL) || tv.tv_usec == 0)
+        evtimer_add(hs.sweep, &tv);
+    return bev;
+}
+
 /* --- requests ----------------------------------------------------------- */
 
 static void http_send(struct evhttp_request *req, int code, const char *reason,
@@ -321,6 +450,8 @@ static void http_send(struct evhttp_request *req, int code, const char *reason,
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    /* One request per connection: http.request_timeout bounds all of it. */
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
     evhttp_send_reply(req, code, reason, body);
 }
 
@@ -406,7 +537,10 @@ static int http_is_loopback(const char *host)
 int http_init(struct event_base *base, const sla_config *cfg, const http_links *links)
 {
     memset(&hs, 0, sizeof hs);
+    hs.base = base;
     hs.links = *links;
+    hs.max_connections = cfg->http.max_connections;
+    hs.request_timeout_ms = cfg->http.request_timeout_ms;
     hs.start_s = (double)wakeup_now_ms() / 1000.0;
     const char *listen = cfg->http_listen ? cfg->http_listen : "";
     if (listen[0] == '\0') {
@@ -423,19 +557,30 @@ int http_init(struct event_base *base, const sla_config *cfg, const http_links *
         sla_warning("http.listen %s is not a loopback address: /metrics and /healthz are "
                     "reachable from the network without authentication", listen);
     hs.http = evhttp_new(base);
-    if (hs.http == NULL) {
+    hs.sweep = evtimer_new(base, http_on_sweep, NULL);
+    if (hs.http == NULL || hs.sweep == NULL) {
         sla_err("http: cannot create the server");
         return -1;
     }
     evhttp_set_allowed_methods(hs.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-    evhttp_set_timeout(hs.http, HTTP_TIMEOUT_S);
+    /* evhttp's own timeout restarts with every byte; the sweep bounds the whole. */
+    struct timeval idle = {hs.request_timeout_ms / 1000, (hs.request_timeout_ms % 1000) * 1000};
+    evhttp_set_timeout_tv(hs.http, &idle);
+    evhttp_set_bevcb(hs.http, http_on_connection, NULL);
     evhttp_set_max_headers_size(hs.http, 16384);
     evhttp_set_max_body_size(hs.http, 4096);
     evhttp_set_gencb(hs.http, http_on_request, NULL);
-    if (evhttp_bind_socket_with_handle(hs.http, host, (ev_uint16_t)port) == NULL) {
+    struct evhttp_bound_socket *bound =
+        evhttp_bind_socket_with_handle(hs.http, host, (ev_uint16_t)port);
+    if (bound == NULL) {
         sla_err("http.listen %s: cannot listen", listen);
-        evhttp_free(hs.http);
-        hs.http = NULL;
+        http_finish();
+        return -1;
+    }
+    hs.guard = listen_guard_new(base, evhttp_bound_socket_get_listener(bound), "http");
+    if (hs.guard == NULL) {
+        sla_err("http: out of memory");
+        http_finish();
         return -1;
     }
     sla_info("http: /metrics and /healthz on %s", listen);
@@ -444,7 +589,18 @@ int http_init(struct event_base *base, const sla_config *cfg, const http_links *
 
 void http_finish(void)
 {
+    listen_guard_free(hs.guard);
+    hs.guard = NULL;
     if (hs.http)
-        evhttp_free(hs.http);
+        evhttp_free(hs.http); /* frees the connections: our references are the last */
     hs.http = NULL;
+    while (hs.conns) {
+        http_conn *c = hs.conns;
+        hs.conns = c->next;
+        bufferevent_decref(c->bev);
+        free(c);
+    }
+    if (hs.sweep)
+        event_free(hs.sweep);
+    hs.sweep = NULL;
 }

@@ -15,7 +15,11 @@
  *   anything else: 404
  *
  * Every answer is built from numbers already in memory, so a scrape never
- * waits for Redis. Connections time out after HTTP_TIMEOUT_S.
+ * waits for Redis. One request per connection ("Connection: close"); at
+ * most http.max_connections are open at once (a connection over that is
+ * closed at once), and each is closed http.request_timeout after it was
+ * accepted, however slowly its bytes come. A listener out of descriptors
+ * pauses (listen_guard) rather than spinning.
  *
  * Ownership: links are borrowed and must outlive http_finish(); the
  * listen address is used at init only.
@@ -30,7 +34,8 @@
 #include "redis_link.h"
 #include "sla_config.h"
 
-#define HTTP_TIMEOUT_S 10
+/* How often open connections are checked against their deadline. */
+#define HTTP_SWEEP_MS 100
 #define HTTP_HEALTH_MAX_AGE_MS 5000
 /* The command connection is unhealthy when a reply has waited this long. */
 #define HTTP_HEALTH_REDIS_WAIT_MS 1000

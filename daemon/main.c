@@ -221,6 +221,17 @@ static void main_on_reload(evutil_socket_t sig, short what, void *arg)
     main_reload(err, sizeof err, NULL);
 }
 
+/* libevent's own messages (its listeners, evhttp) go to slad's log, with
+ * their severity and through the same repeat limit, never to bare stderr. */
+static void main_on_libevent_log(int severity, const char *msg)
+{
+    int prio = severity == EVENT_LOG_ERR    ? LOG_ERR
+               : severity == EVENT_LOG_WARN ? LOG_WARNING
+               : severity == EVENT_LOG_MSG  ? LOG_INFO
+                                            : LOG_DEBUG;
+    sla_log(prio, "libevent: %s", msg);
+}
+
 /* The loop with the priorities of priority.h and a bounded dispatch slice. */
 static struct event_base *main_event_base(void)
 {
@@ -310,6 +321,7 @@ int main(int argc, char **argv)
 
     /* 1. log level */
     sla_log_set_level(LOG_INFO);
+    event_set_log_callback(main_on_libevent_log);
 
     /* 2. configuration */
     char err[1024];

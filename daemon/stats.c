@@ -197,6 +197,7 @@ static void stats_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     int64_t now = wakeup_mono_us() / 1000;
     st.last_tick_mono_ms = now;
+    sla_log_expire(); /* "... repeated K times" of floods that ended */
     ingest_stats in;
     ingest_get_stats(&in);
     st.ring[st.ring_pos] = in.entries;

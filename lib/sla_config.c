@@ -1560,11 +1560,15 @@ static const directive stream_directives[] = {
 
 static const directive control_directives[] = {
     {.name = "socket", .parse = parse_string, .offset = CFG(control_socket)},
+    NUM("max_clients", parse_int, CFG(control.max_clients), 4, 1024),
+    NUM("max_clients_per_uid", parse_int, CFG(control.max_clients_per_uid), 1, 1024),
     {0},
 };
 
 static const directive http_directives[] = {
     {.name = "listen", .parse = parse_listen, .offset = CFG(http_listen), .flags = D_EMPTY_OK},
+    NUM("max_connections", parse_int, CFG(http.max_connections), 1, 4096),
+    MS_DIRECTIVE("request_timeout", parse_int, http.request_timeout_ms, 100, 300000),
     {0},
 };
 
@@ -1656,6 +1660,10 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->delivery.backoff_base_ms = 1000;
     cfg->delivery.backoff_cap_ms = 600000;
     cfg->delivery.max_in_flight = 32;
+    cfg->control.max_clients = 32;
+    cfg->control.max_clients_per_uid = 8;
+    cfg->http.max_connections = 64;
+    cfg->http.request_timeout_ms = 5000;
     cfg->retention.interval_ms = 60000;
     cfg->retention.step = 10000;
     cfg->retention.events = (sla_retention_rule){7LL * 86400000, 10000000};

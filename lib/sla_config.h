@@ -23,8 +23,8 @@
  *   redis   = { host; port; unix_socket; password_file; db; connect_timeout; };
  *   stream  = { prefix; group; consumer; batch; block; claim_idle;
  *               max_future_skew; max_entry_bytes; max_fields; max_value_bytes; };
- *   control = { socket; };
- *   http    = { listen; };
+ *   control = { socket; max_clients; max_clients_per_uid; };
+ *   http    = { listen; max_connections; request_timeout; };
  *   delivery = { group; connect_timeout; timeout; budget; backoff_base;
  *                backoff_cap; max_in_flight; };
  *   clocks  = { ring_seconds; pausable = [ "resolution", ... ]; };
@@ -184,6 +184,16 @@ typedef struct sla_config {
 
     char *control_socket;  /* default "/run/slad/slad.sock" */
     char *http_listen;     /* default "127.0.0.1:9464"; "" disables */
+
+    struct {
+        int max_clients;         /* served at once, default 32 */
+        int max_clients_per_uid; /* of one uid (not root, not slad's), default 8 */
+    } control;
+
+    struct {
+        int max_connections;     /* open at once, default 64 */
+        int request_timeout_ms;  /* accept to answer written, default 5000 */
+    } http;
 
     struct {
         char *group;            /* default "<stream.group>-deliver" (set after loading) */

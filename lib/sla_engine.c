@@ -69,6 +69,7 @@
 #include "sla_policy.h"
 #include "sla_record.h"
 #include "sla_ticket.h"
+#include "sla_textwidth.h"
 #include "sla_tickettable.h"
 #include "sla_timerwheel.h"
 
@@ -671,6 +672,17 @@ static int64_t clamp48(int64_t ms)
     return ms;
 }
 
+/* Write a memo's head: no acknowledgement, no `by`, no receivers yet. */
+static void memo_head(char *memo, int64_t deadline, uint32_t recoveries, unsigned nreceivers)
+{
+    int64_t none = 0;
+    memcpy(memo, &deadline, 8);
+    memcpy(memo + 8, &recoveries, 4);
+    memcpy(memo + SLA_MEMO_ACKED_AT, &none, 8);
+    memo[SLA_MEMO_BY_SIZE_AT] = 0;
+    memo[SLA_MEMO_N_AT] = (char)nreceivers;
+}
+
 /* A new cycle forgets the last one's memo, in place (no move). */
 static void memo_clear(sla_ticket *t, int m)
 {
@@ -920,10 +932,7 @@ static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
     t = ticket_memo_gap(e, t, at, bytes);
     char *memo = sla_ticket_memos(t) + off;
     if (!have) {
-        uint32_t none = 0;
-        memcpy(memo, &deadline, 8);
-        memcpy(memo + 8, &none, 4);
-        memo[12] = 0;
+        memo_head(memo, deadline, 0, 0);
         at += SLA_MEMO_HEAD;
         t->memo_mask |= (uint8_t)(1u << m);
     }
@@ -933,7 +942,35 @@ static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
         memcpy(w, add[i], len);
         w += len;
     }
-    memo[12] = (char)(mm.nreceivers + nadd);
+    memo[SLA_MEMO_N_AT] = (char)(mm.nreceivers + nadd);
+    return t;
+}
+
+/*
+ * Note in clock m's memo who acknowledged its breach (by, shown safely:
+ * controls and invalid bytes as '?', cut to SLA_MEMO_BY_MAX bytes; NULL or
+ * "" for nobody named) and when. A clock that fired always has a memo; the
+ * first acknowledgement of a cycle is the one kept. Returns t, moved when
+ * the memo grew.
+ */
+static MOVES_TICKET sla_ticket *memo_ack(sla_engine *e, sla_ticket *t, int m, const char *by,
+                                         size_t by_len, int64_t at)
+{
+    sla_memo mm;
+    if (!sla_ticket_memo(t, m, &mm) || mm.acked_ms != 0 || mm.by[0])
+        return t;
+    char who[SLA_MEMO_BY_MAX + 1] = "";
+    if (by && by_len)
+        sla_text_fit(by, by_len, SLA_TEXT_UNLIMITED, who, sizeof who);
+    size_t size = who[0] ? strlen(who) + 1 : 0;
+    size_t off = sla_ticket_memo_offset(t, m);
+    if (size)
+        t = ticket_memo_gap(e, t, off + SLA_MEMO_HEAD, size);
+    char *memo = sla_ticket_memos(t) + off;
+    int64_t when = at < 1 ? 1 : clamp48(at);
+    memcpy(memo + SLA_MEMO_ACKED_AT, &when, 8);
+    memo[SLA_MEMO_BY_SIZE_AT] = (char)size;
+    memcpy(memo + SLA_MEMO_HEAD, who, size);
     return t;
 }
 
@@ -1126,17 +1163,22 @@ static int opens_ticket(enum sla_event_type type)
  * Stop the further ladder levels of every breached live clock of metric
  * (-1: all). Returns how many clocks were newly acknowledged.
  */
-static int ticket_ack(sla_ticket *t, int metric)
+/* Acknowledge the breaches of t (metric -1: of every clock) at `at`, by
+ * whom (may be NULL). *n: the clocks acknowledged. Returns t, which may
+ * have moved (memo_ack). */
+static MOVES_TICKET sla_ticket *ticket_ack(sla_engine *e, sla_ticket *t, int metric,
+                                           const char *by, size_t by_len, int64_t at, int *n)
 {
-    int n = 0;
+    *n = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         sla_clock *c = tclock(t, m);
         if ((metric < 0 || metric == m) && is_live(c) && c->fired > 0 && !c->acked) {
             c->acked = 1;
-            n++;
+            t = memo_ack(e, t, m, by, by_len, at);
+            (*n)++;
         }
     }
-    return n;
+    return t;
 }
 
 /* pol: the ticket's policies, resolved by the caller when policy_needed().
@@ -1222,9 +1264,11 @@ static MOVES_TICKET sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const
     case SLA_EV_CALLBACK_DONE:
         clock_meet(e, t, SLA_METRIC_CALLBACK, ts, now);
         break;
-    case SLA_EV_ESCALATION_ACK:
-        ticket_ack(t, ev->metric);
+    case SLA_EV_ESCALATION_ACK: {
+        int n;
+        t = ticket_ack(e, t, ev->metric, ev->by, ev->by_len, ts, &n);
         break;
+    }
     case SLA_EV_TICKET_CLOSED:
     case SLA_EV_TYPE_COUNT:
         break;
@@ -1347,7 +1391,8 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
     return SLA_APPLIED;
 }
 
-int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, int64_t now_ms)
+int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, const char *by,
+                   int64_t now_ms)
 {
     sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
     if (!t)
@@ -1356,7 +1401,8 @@ int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, in
     /* Only what the engine has been advanced to may fire (the horizon). */
     int64_t horizon = sla_timerwheel_now(e->wheel);
     t = ticket_run(e, t, horizon < now_ms ? horizon : now_ms, now_ms);
-    int n = ticket_ack(t, metric);
+    int n;
+    t = ticket_ack(e, t, metric, by, by ? strlen(by) : 0, now_ms, &n);
     mark_dirty(e, t);
     ticket_reschedule(e, t);
     return n;
@@ -1462,7 +1508,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
         if (v.clocks[m].state != SLA_CLOCK_IDLE)
             mask |= 1u << m;
         if (v.memo_mask & (1u << m)) {
-            memo_bytes += SLA_MEMO_HEAD;
+            memo_bytes += SLA_MEMO_HEAD + (v.memos[m].by_len ? v.memos[m].by_len + 1u : 0);
             for (unsigned i = 0; i < v.memos[m].nreceivers; i++)
                 memo_bytes += v.memos[m].name_len[i] + 1u;
         }
@@ -1477,10 +1523,15 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
         const sla_record_memo *rm = &v.memos[m];
         if (!(v.memo_mask & (1u << m)))
             continue;
-        memcpy(w, &rm->deadline_ms, 8);
-        memcpy(w + 8, &rm->recoveries, 4);
-        w[12] = (char)rm->nreceivers;
+        memo_head(w, rm->deadline_ms, rm->recoveries, rm->nreceivers);
+        memcpy(w + SLA_MEMO_ACKED_AT, &rm->acked_ms, 8);
+        w[SLA_MEMO_BY_SIZE_AT] = (char)(rm->by_len ? rm->by_len + 1 : 0);
         w += SLA_MEMO_HEAD;
+        if (rm->by_len) {
+            memcpy(w, rm->by, rm->by_len);
+            w[rm->by_len] = '\0';
+            w += rm->by_len + 1;
+        }
         for (unsigned i = 0; i < rm->nreceivers; i++) {
             memcpy(w, rm->names[i], rm->name_len[i]);
             w[rm->name_len[i]] = '\0';
@@ -1606,8 +1657,11 @@ int sla_engine_ticket_info(sla_engine *e, const char *ticket, size_t len, int64_
         ci->fired = c->fired;
         ci->warned = c->warned;
         ci->acked = c->acked;
+        ci->acked_by = "";
         sla_memo mm;
         if (sla_ticket_memo(t, m, &mm)) {
+            ci->acked_ms = mm.acked_ms;
+            ci->acked_by = mm.by;
             const char *name = mm.receivers;
             for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
                 ci->notified[i] = name;

@@ -151,9 +151,12 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
 
 /* Acknowledge a breach (slactl ack): metric -1 = every clock. What of the
  * ticket fell due up to the engine's horizon (its last advance) fires
- * first. Returns the number of clocks acknowledged, -1 for an unknown
- * ticket. */
-int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, int64_t now_ms);
+ * first. `by` (NUL-terminated, may be NULL) and now_ms are kept in each
+ * acknowledged clock's breach memo, so in the ticket's record (see
+ * memo_ack for how `by` is made safe). Returns the number of clocks
+ * acknowledged, -1 for an unknown ticket. */
+int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, const char *by,
+                   int64_t now_ms);
 
 /*
  * Fire everything due at or before upto_ms (the horizon: how far the input
@@ -233,6 +236,8 @@ typedef struct sla_clock_info {
     int64_t elapsed_ms;   /* business time accrued so far */
     int fired;            /* ladder firings this cycle: 0 none, 1 breach, 2.. escalations */
     int warned, acked;
+    int64_t acked_ms;     /* when acknowledged; 0 when not, or not known (older record) */
+    const char *acked_by; /* who acknowledged, "" when not known; borrowed */
     /* Receivers told of this cycle's breach and escalations, as they were
      * told (by name, each once, in the order told, at most
      * SLA_NOTIFIED_MAX: later ones are not remembered); borrowed. */

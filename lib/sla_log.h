@@ -5,11 +5,23 @@
  * priority (LOG_ERR = 3 ... LOG_DEBUG = 7), which journald turns into the
  * record's priority. Lines above the configured level are dropped. Secrets
  * must never be passed here.
+ *
+ * The same line (priority and text) is written at most SLA_LOG_BURST
+ * times per SLA_LOG_INTERVAL_MS; the copies held back are counted and
+ * written as one "<N>... repeated K times: TEXT" line when the line comes
+ * again after its interval, or at the next sla_log_expire() (the daemon
+ * calls it every second).
  */
 #ifndef SLA_LOG_H
 #define SLA_LOG_H
 
 #include <syslog.h>
+
+#define SLA_LOG_BURST 20
+#define SLA_LOG_INTERVAL_MS 10000
+
+/* Write the "repeated" lines of intervals that are over. */
+void sla_log_expire(void);
 
 /* Lines with a priority numerically greater than level are dropped. */
 void sla_log_set_level(int level);

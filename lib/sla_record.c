@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "sla_attrpack.h"
+#include "sla_textwidth.h"
 
-#define RECORD_VERSION 3
+#define RECORD_VERSION 4
 #define RECORD_RESOLVED 0x01 /* ticket flag */
 #define RECEIVER_NAME_MAX 64 /* sla_config: 1..64 bytes of [A-Za-z0-9_.-] */
 
@@ -39,10 +40,11 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
 
 size_t sla_record_max_size(const sla_ticket *t)
 {
-    /* A memo encodes in at most 3 bytes more than it occupies in memory
-     * (varints of 10 and 5 bytes for 8 and 4; a length byte per NUL). */
+    /* A memo encodes in at most 5 bytes more than it occupies in memory
+     * (varints of 10, 5 and 10 bytes for 8, 4 and 8; a length byte per
+     * NUL, or for a `by` of none). */
     return 1 + 3 * 10 + 10 + t->attrs_len + 2 + SLA_METRIC_COUNT * (3 * 10 + 3) + 1 +
-           sla_ticket_memo_offset(t, SLA_METRIC_COUNT) + SLA_METRIC_COUNT * 3;
+           sla_ticket_memo_offset(t, SLA_METRIC_COUNT) + SLA_METRIC_COUNT * 5;
 }
 
 size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
@@ -80,6 +82,11 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
             continue;
         p = put_varint(p, (uint64_t)mm.deadline_ms);
         p = put_varint(p, mm.recoveries);
+        p = put_varint(p, (uint64_t)mm.acked_ms);
+        size_t by_len = strlen(mm.by);
+        *p++ = (unsigned char)by_len;
+        memcpy(p, mm.by, by_len);
+        p += by_len;
         *p++ = (unsigned char)mm.nreceivers;
         const char *name = mm.receivers;
         for (unsigned i = 0; i < mm.nreceivers; i++) {
@@ -104,7 +111,23 @@ static int receiver_name_valid(const unsigned char *s, size_t len)
     return 1;
 }
 
-static int decode_memo(const unsigned char **pp, const unsigned char *end, sla_record_memo *mm)
+int sla_record_by_valid(const char *by, size_t len)
+{
+    if (len > SLA_MEMO_BY_MAX)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = sla_utf8_next(by + i, len - i, &cp);
+        if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+/* One memo; version 4 has the acknowledgement, which needs `acked`. */
+static int decode_memo(const unsigned char **pp, const unsigned char *end, unsigned version,
+                       int acked, sla_record_memo *mm)
 {
     const unsigned char *p = *pp;
     uint64_t v;
@@ -114,6 +137,24 @@ static int decode_memo(const unsigned char **pp, const unsigned char *end, sla_r
     if (get_varint(&p, end, &v) < 0 || v >> 32)
         return -1;
     mm->recoveries = (uint32_t)v;
+    mm->acked_ms = 0;
+    mm->by = NULL;
+    mm->by_len = 0;
+    if (version >= 4) {
+        if (get_varint(&p, end, &v) < 0 || v >> 48)
+            return -1;
+        mm->acked_ms = (int64_t)v;
+        if (p >= end)
+            return -1;
+        size_t len = *p++;
+        if (len > (size_t)(end - p) || !sla_record_by_valid((const char *)p, len))
+            return -1;
+        if (!acked && (v || len))
+            return -1; /* who and when of a clock not acknowledged */
+        mm->by = (const char *)p;
+        mm->by_len = len;
+        p += len;
+    }
     if (p >= end || *p > SLA_MEMO_MAX_RECEIVERS)
         return -1;
     mm->nreceivers = *p++;
@@ -203,7 +244,8 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
         if (memos >> SLA_METRIC_COUNT)
             return -1;
         for (int m = 0; m < SLA_METRIC_COUNT; m++)
-            if ((memos & (1u << m)) && decode_memo(&p, end, &t->memos[m]) < 0)
+            if ((memos & (1u << m)) &&
+                decode_memo(&p, end, t->version, t->clocks[m].acked, &t->memos[m]) < 0)
                 return -1;
         t->memo_mask = memos;
     }

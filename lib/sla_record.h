@@ -9,7 +9,7 @@
  * current cycle its breach memo (sla_ticket.h). Policies are not stored:
  * they are re-matched on load.
  *
- *   u8 version (3)
+ *   u8 version (4)
  *   varint last_ms, varint last_seq
  *   varint generation (< 2^48)                                    [v3]
  *   varint attrs_len, attrs bytes (compact, sla_attrpack)
@@ -22,16 +22,22 @@
  *                 present with fired > 0)
  *   per memo: varint deadline_ms (two's complement, 64 bits),         [v3]
  *             varint recoveries (< 2^32),
+ *             varint acked_ms (< 2^48; 0: not acknowledged, or    [v4]
+ *               not known when),
+ *             u8 by_len (<= SLA_MEMO_BY_MAX), by_len bytes: who        [v4]
+ *               acknowledged (UTF-8 without control characters;
+ *               acked_ms and by only on a clock flagged acked)
  *             u8 n (<= SLA_MEMO_MAX_RECEIVERS),
  *             n times: u8 len (1..64), len bytes of [A-Za-z0-9_.-]
  *             (a receiver name; the n names distinct)
  *
- * Versions 1 and 2 lack the fields marked with a later version; they still
- * decode, with generation 0 and no memos, so a daemon upgraded in place
- * keeps its tickets and, with generation 0, their decision ids. Version 1
- * had no ticket flags: its ticket is resolved when its resolution clock
- * is met (which only ticket.resolved does). The encoder writes version 3
- * only.
+ * Versions 1 to 3 lack the fields marked with a later version; they still
+ * decode, with generation 0 and no memos (v1, v2), and no acknowledgement
+ * time or name (v1 to v3: an acked clock of theirs shows who and when as
+ * not known), so a daemon upgraded in place keeps its tickets and, with
+ * generation 0, their decision ids. Version 1 had no ticket flags: its
+ * ticket is resolved when its resolution clock is met (which only
+ * ticket.resolved does). The encoder writes version 4 only.
  *
  * Varints are LEB128, so the format is independent of the host's byte
  * order; a typical chat ticket encodes in about 45 bytes plus attributes,
@@ -49,6 +55,9 @@
 typedef struct sla_record_memo {
     int64_t deadline_ms;
     uint32_t recoveries;
+    int64_t acked_ms;    /* 0 when not acknowledged or not known (v1 to v3) */
+    const char *by;      /* who acknowledged, by_len bytes, not NUL-terminated */
+    size_t by_len;       /* 0: not known */
     unsigned nreceivers;
     const char *names[SLA_MEMO_MAX_RECEIVERS]; /* not NUL-terminated */
     uint8_t name_len[SLA_MEMO_MAX_RECEIVERS];
@@ -56,7 +65,7 @@ typedef struct sla_record_memo {
 
 /* A decoded record: clocks by metric (state IDLE for those absent). */
 typedef struct sla_record_view {
-    unsigned version;    /* 1, 2 or 3 */
+    unsigned version;    /* 1 to 4 */
     uint64_t last_ms, last_seq;
     uint64_t generation; /* 0 in version 1 */
     const char *attrs;   /* compact attributes (sla_attrpack), borrowed from the record */
@@ -66,6 +75,10 @@ typedef struct sla_record_view {
     unsigned memo_mask;  /* bit m: memos[m] holds clock m's memo */
     sla_record_memo memos[SLA_METRIC_COUNT];
 } sla_record_view;
+
+/* Whether by[0..len) may be stored as who acknowledged: at most
+ * SLA_MEMO_BY_MAX bytes of UTF-8 without control characters. */
+int sla_record_by_valid(const char *by, size_t len);
 
 /* Upper bound of the encoded size of t. */
 size_t sla_record_max_size(const sla_ticket *t);

@@ -33,7 +33,12 @@
  *
  *   int64 deadline_ms   the breach's deadline (the first firing of the cycle)
  *   u32   recoveries    recovered notices this cycle has sent so far
+ *   int64 acked_ms      when the breach was acknowledged (slactl ack); 0
+ *                       when it was not, or before this was kept
+ *   u8    by_size       bytes of `by` below, its NUL included; 0 = none
  *   u8    n             receivers told of the breach and its escalations,
+ *   by_size bytes       who acknowledged (UTF-8, NUL-terminated, at most
+ *                       SLA_MEMO_BY_MAX bytes before the NUL)
  *   n names             by name (a reload re-indexes receivers), each
  *                       NUL-terminated, de-duplicated, in the order told,
  *                       at most SLA_MEMO_MAX_RECEIVERS (later ones are not
@@ -44,7 +49,9 @@
  * one. They belong to the ticket's allocation: a memo is created or grown
  * by moving the ticket to a larger allocation, and cleared (a new cycle) in
  * place, leaving the bytes after the last memo unused until the ticket next
- * moves. An ordinary ticket, which never breached, carries none.
+ * moves. An ordinary ticket, which never breached, carries none. Only a
+ * clock that fired can be acknowledged, so the acknowledgement lives in
+ * the memo too: who and when cost nothing to tickets that never breached.
  *
  * A clock's deadline is never stored: it follows from (resume_ms,
  * elapsed_ms, the target of its policy) and is recomputed when needed, so
@@ -128,12 +135,18 @@ static inline size_t sla_ticket_size(size_t nclocks, size_t id_len, size_t attrs
 /* ------------------------------------------------------------ breach memos */
 
 #define SLA_MEMO_MAX_RECEIVERS 16
-#define SLA_MEMO_HEAD 13 /* deadline, recoveries, n */
+#define SLA_MEMO_BY_MAX 128 /* bytes of who acknowledged (sla_ctlproto: SLA_CTL_BY_MAX) */
+#define SLA_MEMO_HEAD 22    /* deadline, recoveries, acked_ms, by_size, n */
+#define SLA_MEMO_ACKED_AT 12 /* offset of acked_ms */
+#define SLA_MEMO_BY_SIZE_AT 20
+#define SLA_MEMO_N_AT 21
 
 /* One memo, read from its bytes. */
 typedef struct sla_memo {
     int64_t deadline_ms;
     uint32_t recoveries;
+    int64_t acked_ms;      /* 0: not acknowledged, or not known when */
+    const char *by;        /* who acknowledged, NUL-terminated; "" when not known */
     unsigned nreceivers;
     const char *receivers; /* nreceivers NUL-terminated names, back to back */
     size_t size;           /* bytes of the whole memo */
@@ -150,8 +163,11 @@ static inline sla_memo sla_memo_read(const char *p)
     sla_memo mm;
     memcpy(&mm.deadline_ms, p, 8);
     memcpy(&mm.recoveries, p + 8, 4);
-    mm.nreceivers = (unsigned char)p[12];
-    mm.receivers = p + SLA_MEMO_HEAD;
+    memcpy(&mm.acked_ms, p + SLA_MEMO_ACKED_AT, 8);
+    size_t by_size = (unsigned char)p[SLA_MEMO_BY_SIZE_AT];
+    mm.by = by_size ? p + SLA_MEMO_HEAD : "";
+    mm.nreceivers = (unsigned char)p[SLA_MEMO_N_AT];
+    mm.receivers = p + SLA_MEMO_HEAD + by_size;
     const char *q = mm.receivers;
     for (unsigned i = 0; i < mm.nreceivers; i++)
         q += strlen(q) + 1;

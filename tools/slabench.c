@@ -3,7 +3,8 @@
  * target, measured in one run on one machine.
  *
  *   slabench [--smoke] [--entries N] [--open N] [--due N] [--deliveries N]
- *            [--backlog N] [--window MS] [--lead MS] [--slad PATH]
+ *            [--backlog N] [--window MS] [--lead MS] [--huge N] [--huge-mb M]
+ *            [--slad PATH]
  *            [--norms PATH] [--redis-server PATH] [--timeout S] [--keep]
  *            [--json-only]
  *
@@ -51,6 +52,16 @@
  *                back: lateness beside the quiet figure of phase 4, at
  *                the open-ticket count of phase 2, and each query's
  *                mean and max answer time.
+ *   4c. huge     the lateness phase again (tickets "H-"), while a client
+ *                pushes H entries (--huge) with one value of M MB each
+ *                (--huge-mb), evenly over the window. slad's limits turn
+ *                each into a dead letter holding a bounded excerpt: the
+ *                lateness beside the quiet figure of phase 4 and their
+ *                ratio, the dead letters and their bytes in sla:dead, the
+ *                time the XADDs took, slad's RSS before and after (the
+ *                phase's own D tickets included). The huge entries
+ *                are then deleted from sla:events, so the phases after
+ *                run on the same Redis memory as without them.
  *   5. delivery  once the outbox is drained: X chat tickets already past
  *                their deadline, so X breach records at once; the sink's
  *                request rate from the first to the X-th request.
@@ -118,6 +129,7 @@
 #define BENCH_EVENTS BENCH_PREFIX "events"
 #define BENCH_STATE BENCH_PREFIX "state"
 #define BENCH_ESCALATIONS BENCH_PREFIX "escalations"
+#define BENCH_DEAD BENCH_PREFIX "dead"
 #define BENCH_GROUP "slad"
 #define BENCH_DELIVER_GROUP BENCH_GROUP "-deliver"
 #define BENCH_CEILING_GROUP "bench-ceiling"
@@ -134,12 +146,14 @@
 
 static struct {
     long entries, open, due, deliveries, backlog;
+    long huge, huge_mb;       /* 4c: entries with one value of huge_mb MB */
     int lead_ms, window_ms;
     int timeout_s;            /* base limit of every wait; sizes add to it */
     const char *slad, *norms, *redis_server;
     int keep, json_only, smoke;
 } opt = {
     .entries = 1000000, .open = 1000000, .due = 100000, .deliveries = 100000, .backlog = 1000000,
+    .huge = 20, .huge_mb = 8,
     .lead_ms = 5000, .window_ms = 10000, .timeout_s = 120,
     .redis_server = "redis-server",
 };
@@ -180,6 +194,14 @@ static struct {
     long q_missing;
     long q_n[3], q_failed[3];
     double q_mean_ms[3], q_max_ms[3];
+    /* 4c. lateness during a burst of huge entries */
+    stats3 h_fired;
+    long h_missing;
+    long h_pushed, h_failed;  /* huge XADDs that succeeded / failed */
+    double h_push_ms;         /* time the XADDs took, in all */
+    long h_dead;              /* dead letters written meanwhile */
+    long long h_dead_bytes;   /* their fields and values, in bytes */
+    long h_rss0_kb, h_rss_kb; /* slad's RSS before and after the phase */
     /* 5. delivery */
     int delivery_measured;
     char delivery_note[320];
@@ -1718,6 +1740,119 @@ static void phase_query_lateness(redisContext *c)
 }
 
 /* ------------------------------------------------------------------------ */
+/* phase 4c: firing lateness during a burst of huge entries                 */
+
+static struct {
+    int64_t start_ms;         /* wall clock of the first push */
+    long pushed, failed;
+    int64_t push_ns;
+    char (*ids)[48];          /* the entries pushed, to delete afterwards */
+} huge;
+
+/* Pushes opt.huge entries of one opt.huge_mb MB value over the window, on
+ * its own connection; never dies (the main thread measures). */
+static void *huge_pusher(void *arg)
+{
+    (void)arg;
+    size_t len = (size_t)opt.huge_mb << 20;
+    char *value = malloc(len);
+    redisContext *c = redis_open(60);
+    if (value == NULL || c == NULL) {
+        huge.failed = opt.huge;
+        free(value);
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    memset(value, 'x', len);
+    for (long i = 0; i < opt.huge && !interrupted; i++) {
+        int64_t at = huge.start_ms + (opt.huge > 1 ? opt.window_ms * i / (opt.huge - 1) : 0);
+        while (wall_ms() < at && !interrupted)
+            sleep_us(1000);
+        char ticket[32];
+        snprintf(ticket, sizeof ticket, "HUGE-%03ld", i);
+        int64_t t0 = mono_ns();
+        redisReply *r = redisCommand(c, "XADD %s * ticket %s type ticket.opened channel chat "
+                                        "subject %b", BENCH_EVENTS, ticket, value, len);
+        huge.push_ns += mono_ns() - t0;
+        if (r && r->type == REDIS_REPLY_STRING)
+            snprintf(huge.ids[huge.pushed++], sizeof huge.ids[0], "%s", r->str);
+        if (r)
+            freeReplyObject(r);
+        if (c->err)
+            break;
+    }
+    huge.failed = opt.huge - huge.pushed;
+    redisFree(c);
+    free(value);
+    return NULL;
+}
+
+/* Dead letters after id `from` ("-": all): their number and bytes. */
+static long dead_after(redisContext *c, const char *from, long long *bytes)
+{
+    long n = 0;
+    *bytes = 0;
+    char start[80];
+    snprintf(start, sizeof start, "%s", from);
+    for (;;) {
+        redisReply *r = rcmd(c, "XRANGE %s %s + COUNT 1000", BENCH_DEAD, start);
+        if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+            freeReplyObject(r);
+            return n;
+        }
+        for (size_t i = 0; i < r->elements; i++) {
+            const redisReply *fl = r->element[i]->element[1];
+            for (size_t k = 0; fl->type == REDIS_REPLY_ARRAY && k < fl->elements; k++)
+                *bytes += (long long)fl->element[k]->len;
+            n++;
+        }
+        snprintf(start, sizeof start, "(%.60s", r->element[r->elements - 1]->element[0]->str);
+        freeReplyObject(r);
+    }
+}
+
+static void phase_huge_lateness(redisContext *c)
+{
+    char dead0[64];
+    stream_last_id(c, BENCH_DEAD, dead0, sizeof dead0);
+    char from[80];
+    snprintf(from, sizeof from, dead0[0] ? "(%s" : "-", dead0);
+    memset(&huge, 0, sizeof huge);
+    res.h_rss0_kb = slad_rss_kb();
+    huge.ids = calloc((size_t)opt.huge, sizeof *huge.ids);
+    if (huge.ids == NULL)
+        die("out of memory");
+    /* lateness_run's first deadline is opt.lead_ms after it starts. */
+    huge.start_ms = wall_ms() + opt.lead_ms;
+    pthread_t t;
+    if (pthread_create(&t, NULL, huge_pusher, NULL) != 0)
+        die("pthread_create: %s", strerror(errno));
+    lateness l;
+    lateness_run(c, "H-", &l);
+    pthread_join(t, NULL);
+    res.h_fired = l.fired;
+    res.h_missing = l.missing;
+    res.h_pushed = huge.pushed;
+    res.h_failed = huge.failed;
+    res.h_push_ms = (double)huge.push_ns / 1e6;
+    /* Every pushed entry read (the H- breaches were, after them), or the limit. */
+    char last[48];
+    stream_last_id(c, BENCH_EVENTS, last, sizeof last);
+    wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last, huge.pushed, NULL, NULL,
+                  "ingesting the huge entries");
+    res.h_dead = dead_after(c, from, &res.h_dead_bytes);
+    res.h_rss_kb = slad_rss_kb();
+    for (long i = 0; i < huge.pushed; i++)
+        freeReplyObject(rcmd(c, "XDEL %s %s", BENCH_EVENTS, huge.ids[i]));
+    free(huge.ids);
+    huge.ids = NULL;
+    progress("huge entries: %ld of %ld MB pushed in %.0f ms (%ld failed); %ld dead letters, "
+             "%lld bytes; slad RSS %ld -> %ld kB", res.h_pushed, opt.huge_mb, res.h_push_ms,
+             res.h_failed, res.h_dead, res.h_dead_bytes, res.h_rss0_kb, res.h_rss_kb);
+}
+
+/* ------------------------------------------------------------------------ */
 /* phase 5: delivery                                                        */
 
 /* 1 once the delivery group has read everything and has nothing pending. */
@@ -1953,6 +2088,12 @@ static void row(const char *what, const char *value, const char *target, const c
     printf("  %-50s %16s   %-10s %s\n", what, value, target, v);
 }
 
+/* x / quiet, the quiet figure counted as at least 1 ms (it is often 0). */
+static double ratio_to_quiet(int64_t x, int64_t quiet)
+{
+    return (double)x / (double)(quiet > 1 ? quiet : 1);
+}
+
 static void report(void)
 {
     double rss_b = per_ticket(res.rss1_kb * 1024.0, res.rss0_kb * 1024.0, opt.open);
@@ -2014,6 +2155,23 @@ static void report(void)
             snprintf(v, sizeof v, "%ld, %.1f/%.1f ms", res.q_n[k], res.q_mean_ms[k],
                      res.q_max_ms[k]);
             row(w, v, "", res.q_failed[k] ? "FAILED" : "");
+        }
+        if (opt.huge > 0) {
+            snprintf(w, sizeof w, "lateness p50/p99/max, %ld entries of %ld MB", opt.huge,
+                     opt.huge_mb);
+            snprintf(v, sizeof v, "%" PRId64 "/%" PRId64 "/%" PRId64 " ms", res.h_fired.p50,
+                     res.h_fired.p99, res.h_fired.max);
+            row(w, v, "", res.h_missing ? "MISSING" : "");
+            snprintf(v, sizeof v, "%.1f / %.1f",
+                     ratio_to_quiet(res.h_fired.p99, res.fired.p99),
+                     ratio_to_quiet(res.h_fired.max, res.fired.max));
+            row("  ratio to quiet p99 / max (quiet >= 1 ms)", v, "", "");
+            snprintf(v, sizeof v, "%ld, %lld B", res.h_dead, res.h_dead_bytes);
+            row("  dead letters written, bytes", v, "", res.h_dead < res.h_pushed ? "MISSING" : "");
+            snprintf(v, sizeof v, "%ld in %.0f ms", res.h_pushed, res.h_push_ms);
+            row("  huge XADDs, time they took", v, "", res.h_failed ? "FAILED" : "");
+            snprintf(v, sizeof v, "%ld -> %ld kB", res.h_rss0_kb, res.h_rss_kb);
+            row("  slad RSS before -> after the phase", v, "", "");
         }
         snprintf(w, sizeof w, "slad RSS per open ticket (%ld open)", opt.open);
         snprintf(v, sizeof v, "%.0f B", rss_b);
@@ -2105,6 +2263,18 @@ static void report(void)
            res.q_max_ms[Q_TICKET], rss_b, rss_r, redis_b, usage_b, stream_b,
            res.restart_ms, res.restore_load_ms, res.restored, res.restart_cpu_redis,
            res.restart_cpu_slad);
+    if (opt.huge > 0)
+        printf("\"huge\":{\"entries\":%ld,\"mb\":%ld,\"pushed\":%ld,\"push_ms\":%.0f,"
+               "\"lateness_ms\":{\"n\":%ld,\"missing\":%ld,\"p50\":%" PRId64
+               ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "},"
+               "\"ratio_to_quiet\":{\"p99\":%.2f,\"max\":%.2f},"
+               "\"dead_letters\":%ld,\"dead_bytes\":%lld,\"rss_kb_before\":%ld,"
+               "\"rss_kb_after\":%ld},",
+               opt.huge, opt.huge_mb, res.h_pushed, res.h_push_ms, res.h_fired.n, res.h_missing,
+               res.h_fired.p50, res.h_fired.p99, res.h_fired.max,
+               ratio_to_quiet(res.h_fired.p99, res.fired.p99),
+               ratio_to_quiet(res.h_fired.max, res.fired.max), res.h_dead, res.h_dead_bytes,
+               res.h_rss0_kb, res.h_rss_kb);
     if (res.delivery_measured)
         printf("\"deliveries_per_s\":%.0f,\"delivered\":%ld,", res.delivery_rps, res.delivered);
     else
@@ -2146,13 +2316,16 @@ static void usage(FILE *out)
             "no breach of a call answered in time). Prints a table and one line\n"
             "\"JSON: {...}\". The catch-up phase waits for the 15 s pickup deadlines.\n"
             "\n"
-            "  --smoke            small sizes, for CI (about 30 s, 16 of them waiting for\n"
+            "  --smoke            small sizes, for CI (about 35 s, 16 of them waiting for\n"
             "                     the catch-up phase's deadlines)\n"
             "  --entries N        mixed entries for the ingest figures (1000000)\n"
             "  --open N           open tickets for memory and restart (1000000)\n"
             "  --due N            tickets falling due in the lateness window (100000)\n"
             "  --window MS        width of that window (10000)\n"
             "  --lead MS          from loading the due tickets to the first deadline (5000)\n"
+            "  --huge N           entries with one huge value, over the window of a third\n"
+            "                     lateness run (20; 0 skips it)\n"
+            "  --huge-mb M        the size of that value, in MB (8; at most 64)\n"
             "  --deliveries N     breaches delivered at once for the delivery rate (100000)\n"
             "  --backlog N        entries loaded while slad is down, for catch-up (1000000)\n"
             "  --slad PATH        the daemon (slad next to slabench)\n"
@@ -2177,7 +2350,7 @@ static long parse_count(const char *s, const char *name, long min)
 int main(int argc, char **argv)
 {
     enum { O_SMOKE = 256, O_ENTRIES, O_OPEN, O_DUE, O_WINDOW, O_LEAD, O_DELIV, O_BACKLOG, O_SLAD,
-           O_NORMS, O_REDIS, O_TIMEOUT, O_KEEP, O_JSON };
+           O_NORMS, O_REDIS, O_TIMEOUT, O_KEEP, O_JSON, O_HUGE, O_HUGE_MB };
     static const struct option options[] = {
         {"smoke", no_argument, NULL, O_SMOKE},
         {"entries", required_argument, NULL, O_ENTRIES},
@@ -2187,6 +2360,8 @@ int main(int argc, char **argv)
         {"lead", required_argument, NULL, O_LEAD},
         {"deliveries", required_argument, NULL, O_DELIV},
         {"backlog", required_argument, NULL, O_BACKLOG},
+        {"huge", required_argument, NULL, O_HUGE},
+        {"huge-mb", required_argument, NULL, O_HUGE_MB},
         {"slad", required_argument, NULL, O_SLAD},
         {"norms", required_argument, NULL, O_NORMS},
         {"redis-server", required_argument, NULL, O_REDIS},
@@ -2207,6 +2382,8 @@ int main(int argc, char **argv)
             opt.backlog = 20000;
             opt.lead_ms = 2000;
             opt.window_ms = 2000;
+            opt.huge = 3;
+            opt.huge_mb = 1;
         }
     int o;
     while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -2219,6 +2396,16 @@ int main(int argc, char **argv)
         case O_LEAD: opt.lead_ms = (int)parse_count(optarg, "--lead", 0); break;
         case O_DELIV: opt.deliveries = parse_count(optarg, "--deliveries", 2); break;
         case O_BACKLOG: opt.backlog = parse_count(optarg, "--backlog", 100); break;
+        case O_HUGE:
+            opt.huge = parse_count(optarg, "--huge", 0);
+            if (opt.huge > 100)
+                die("--huge: at most 100 entries");
+            break;
+        case O_HUGE_MB:
+            opt.huge_mb = parse_count(optarg, "--huge-mb", 1);
+            if (opt.huge_mb > 64)
+                die("--huge-mb: at most 64");
+            break;
         case O_SLAD: opt.slad = optarg; break;
         case O_NORMS: opt.norms = optarg; break;
         case O_REDIS: opt.redis_server = optarg; break;
@@ -2292,6 +2479,8 @@ int main(int argc, char **argv)
     phase_memory_restart(c);
     phase_lateness(c);
     phase_query_lateness(c);
+    if (opt.huge > 0)
+        phase_huge_lateness(c);
     phase_delivery(c);
     slad_stop();
     phase_catchup(c);

@@ -401,6 +401,24 @@ static int print_status(json_t *d)
     return EXIT_OK;
 }
 
+/* The ACKED cell of a clock: "no", "yes" (who and when not known: a
+ * record from before they were kept), or who and when. */
+static const char *acked_cell(const json_t *v, char *buf, size_t len)
+{
+    if (!json_is_true(json_object_get(v, "acked")))
+        return "no";
+    const json_t *by = json_object_get(v, "acked_by"), *at = json_object_get(v, "acked_ms");
+    if (!json_is_string(by) && !json_is_integer(at))
+        return "yes";
+    char who[SLA_CTL_BY_MAX * 3 + 4] = "", when[64] = "";
+    if (json_is_string(by))
+        clean(json_string_value(by), who, sizeof who);
+    if (json_is_integer(at))
+        local_time(json_integer_value(at), when, sizeof when);
+    snprintf(buf, len, "%s%s%s", who, who[0] && when[0] ? " " : "", when);
+    return buf;
+}
+
 static int print_ticket(json_t *d)
 {
     char a[128], b[64], e[512];
@@ -419,13 +437,13 @@ static int print_ticket(json_t *d)
     size_t i;
     json_array_foreach(json_object_get(d, "clocks"), i, v) {
         const json_t *dl = json_object_get(v, "deadline_ms");
-        char lvl[16], el[32];
+        char lvl[16], el[32], ack[SLA_CTL_BY_MAX * 3 + 80];
         snprintf(lvl, sizeof lvl, "%lld", (long long)jint(v, "level"));
         sla_ms_format(jint(v, "elapsed_ms"), el, sizeof el);
         table_row(&tc, jstr(v, "metric"), jstr(v, "state"), jstr(v, "policy"),
                   json_is_integer(dl) ? local_time(json_integer_value(dl), a, sizeof a) : "-",
                   json_is_integer(dl) ? relative(jint(v, "remaining_ms"), b, sizeof b) : "-", el,
-                  lvl, json_is_true(json_object_get(v, "acked")) ? "yes" : "no",
+                  lvl, acked_cell(v, ack, sizeof ack),
                   join(json_object_get(v, "notified"), e, sizeof e));
     }
     if (tc.nrows == 1) {
@@ -556,8 +574,8 @@ static const slactl_cmd commands[] = {
     {"ticket", "ticket ID",
      "Show one ticket: its attributes, and for every clock that started its\n"
      "metric, state, policy, deadline (and how long until or since), level\n"
-     "reached (1 breach, 2 and up escalations), whether it was acknowledged and\n"
-     "who was notified.\n",
+     "reached (1 breach, 2 and up escalations), whether it was acknowledged (by\n"
+     "whom and when) and who was notified.\n",
      1, 1, print_ticket},
     {"due", "due [--within D] [--limit N]",
      "List running clocks not yet breached, soonest deadline first.\n"
@@ -574,8 +592,9 @@ static const slactl_cmd commands[] = {
      "levels of their ladders stop. Answers once the acknowledgement is\n"
      "written to Redis. METRIC: first_response, next_response, pickup,\n"
      "periodic_update, resolution, follow_up, callback.\n"
-     "  --by NAME    who acknowledges, for slad's log (default: your login name;\n"
-     "               at most 128 bytes, no control characters)\n",
+     "  --by NAME    who acknowledges, kept in the ticket's state and slad's log\n"
+     "               (default: your login name; at most 128 bytes, no control\n"
+     "               characters)\n",
      1, 2, print_ack},
     {"deliveries", "deliveries [--dead] [--limit N]",
      "List webhook deliveries waiting (pending or retrying), or with --dead the\n"

@@ -25,7 +25,7 @@
  *     of a run share an id (recovered notices included);
  *   - every upsert decodes and restores into a second engine, whose view
  *     of the ticket (clock states, cycles, ladder progress, who was told
- *     of each breach) is the same.
+ *     of each breach, who acknowledged it and when) is the same.
  *
  * The configuration is loaded once (it is read-only for the engine) from
  * $SLA_SOURCE_DIR/conf/slad.conf, else from the source tree this file was
@@ -152,6 +152,7 @@ static void check_same_ticket(sla_engine *a, sla_engine *b, const char *id,
                 ca[i].deadline_ms == cb[i].deadline_ms && ca[i].nnotified == cb[i].nnotified);
         for (int k = 0; k < ca[i].nnotified; k++)
             REQUIRE(strcmp(ca[i].notified[k], cb[i].notified[k]) == 0);
+        REQUIRE(ca[i].acked_ms == cb[i].acked_ms && strcmp(ca[i].acked_by, cb[i].acked_by) == 0);
     }
 }
 

@@ -313,8 +313,16 @@ receivers = (
 
     # --- slad ----------------------------------------------------------
 
-    def start_slad(self, config=None, wait_ready=True):
+    def start_slad(self, config=None, wait_ready=True, nofile=None):
+        """Start slad; nofile: its RLIMIT_NOFILE (soft and hard), to run it
+        out of descriptors."""
         check(os.access(SLAD_BINARY, os.X_OK), "no slad binary at %s" % SLAD_BINARY)
+        preexec = None
+        if nofile is not None:
+            import resource
+
+            def preexec():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         env = None
         if SLAD_WRAPPER:
             env = dict(os.environ)
@@ -324,7 +332,8 @@ receivers = (
             err.flush()
             self.slad_proc = subprocess.Popen([SLAD, "-c", config or self.config],
                                               stdin=subprocess.DEVNULL,
-                                              stdout=subprocess.DEVNULL, stderr=err, env=env)
+                                              stdout=subprocess.DEVNULL, stderr=err, env=env,
+                                              preexec_fn=preexec)
         if wait_ready:
             self.wait_log(r"<5>ready", 15, since_last_start=True)
         return self.slad_proc

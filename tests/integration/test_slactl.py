@@ -13,6 +13,7 @@ import re
 import socket
 import stat
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -222,6 +223,43 @@ def test_ack_stops_the_ladder(make_env):
     wait_for(lambda: records(env, "ignored-1", 2), 10, "level 2 of the ticket not acknowledged")
     time.sleep(0.5)
     check(not records(env, "acked-1", 2), "no level 2 after the acknowledgement")
+
+
+def test_ack_kept_in_state(make_env):
+    """Who acknowledged a breach and when is in the ticket's state: `slactl
+    ticket` shows it, before and after slad restarts, for `slactl ack` and
+    for an escalation.ack entry with `by`."""
+    env = start(make_env, "slactl-ack-kept", ladder="1h")
+    opened = now_ms() - TARGET_MS + 200
+    for t in ("kept-1", "kept-2", "kept-3"):
+        env.xadd({"ticket": t, "type": "ticket.opened", "channel": "chat", "ts": str(opened)})
+    wait_for(lambda: records(env, "kept-1", 1) and records(env, "kept-2", 1), 10, "both breaches")
+    before = now_ms()
+    name = "\u5f20\u4e09 (night shift)"
+    rc, out, err = env.slactl("ack", "kept-1", "--by", name)
+    after = now_ms()
+    check(rc == 0 and "1 clock acknowledged" in out, "ack: %d %r %r" % (rc, out, err))
+    stream_ack = now_ms() - 5000
+    env.xadd({"ticket": "kept-2", "type": "escalation.ack", "metric": "first_response",
+              "by": "lead-7", "ts": str(stream_ack)})
+    env.wait_consumed(10)
+
+    for when in ("before a restart", "after a restart"):
+        c = ok_json(env, "ticket", "kept-1")["clocks"][0]
+        check(c["acked"] is True and c["acked_by"] == name, "who, %s: %r" % (when, c))
+        check(isinstance(c["acked_ms"], int) and before <= c["acked_ms"] <= after,
+              "when, %s: %r not in [%d, %d]" % (when, c, before, after))
+        c = ok_json(env, "ticket", "kept-2")["clocks"][0]
+        check(c["acked_by"] == "lead-7" and c["acked_ms"] == stream_ack,
+              "escalation.ack's by and ts, %s: %r" % (when, c))
+        out = ok_human(env, "ticket", "kept-1")
+        check(name in out, "slactl ticket names who acknowledged, %s: %r" % (when, out))
+        if when == "before a restart":
+            env.stop_slad()
+            env.start_slad()
+    c = ok_json(env, "ticket", "kept-3")["clocks"][0]
+    check(c["acked"] is False and c["acked_by"] is None and c["acked_ms"] is None,
+          "a clock not acknowledged has no who or when: %r" % c)
 
 
 def test_deliveries_and_replay(make_env):
@@ -496,9 +534,11 @@ def test_hostile_clients(make_env):
     check(0 <= late <= 200, "fired %d ms after its deadline (at most 200)" % late)
     check(flood_done.wait(15), "the flooding client was dropped")
 
-    # The silent clients are dropped after the read timeout (5 s).
+    # The silent clients are told, then dropped, after the read timeout (5 s).
     for s in idle:
-        s.settimeout(15)
+        resp = read_response(s, 15)
+        check(resp is not None and resp["ok"] is False and
+              "no request within 5 s" in resp["error"], "an idle client is told: %r" % resp)
         check(s.recv(16) == b"", "an idle client is closed")
         s.close()
     waited = time.monotonic() - opened_idle
@@ -525,6 +565,84 @@ def test_peer_check(make_env):
     env.wait_log(r"<5>control: .*uid 65534.* refused", 5)
     rc, _, _ = env.slactl("status")
     check(rc == 0, "root still allowed")
+
+
+# Run as another uid: opens N connections to the socket, says so, then
+# reports (seconds, error text) for each once slad answers or closes it.
+IDLE_CLIENTS = r"""
+import json, socket, struct, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+socks = []
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    socks.append(s)
+print("connected", flush=True)
+t0 = time.monotonic()
+out = []
+for s in socks:
+    data = b""
+    s.settimeout(max(0.1, 15 - (time.monotonic() - t0)))
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    error = json.loads(data[4:])["error"] if len(data) > 4 else None
+    out.append([round(time.monotonic() - t0, 2), error])
+print(json.dumps(out), flush=True)
+"""
+
+
+def idle_clients(env, uid, n):
+    """A process of uid (group 0, the socket's) holding n idle connections."""
+    p = subprocess.Popen(["setpriv", "--reuid=%d" % uid, "--regid=0", "--clear-groups",
+                          sys.executable, "-c", IDLE_CLIENTS, env.control_socket(), str(n)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check(p.stdout.readline().strip() == b"connected", "uid %d connected" % uid)
+    return p
+
+
+def idle_results(p):
+    out, err = p.communicate(timeout=30)
+    check(p.returncode == 0, "idle clients: %r" % err)
+    return json.loads(out)
+
+
+def root_answers_at_once(env):
+    t = time.monotonic()
+    rc, out, err = env.slactl("--json", "status")
+    check(rc == 0 and json.loads(out)["state"] == "running", "root's status: %d %r" % (rc, err))
+    check(time.monotonic() - t < 2, "root's status answered within 2 s")
+
+
+def test_operator_gets_in(make_env):
+    env = start(make_env, "slactl-crowd")
+    os.chmod(env.dir, 0o711)
+    # One uid (in the socket's group) opens 40 idle connections: it gets 8.
+    p = idle_clients(env, 65534, 40)
+    root_answers_at_once(env)
+    got = idle_results(p)
+    refused = [e for t, e in got if e and "connections to slad already" in e]
+    idle = [(t, e) for t, e in got if e and "no request within 5 s" in e]
+    check(len(refused) == 32 and len(idle) == 8,
+          "40 connections of one uid: 32 refused, 8 told they were idle: %r" % got)
+    check(all(3 <= t <= 12 for t, _ in idle), "idle clients dropped after about 5 s: %r" % idle)
+    env.wait_log(r"<4>control: uid 65534 has 8 clients already", 5)
+
+    # Five uids fill the table (32): they share it, root still gets in at once,
+    # and every client that is dropped is told why.
+    procs = [idle_clients(env, uid, 8) for uid in range(65530, 65535)]
+    root_answers_at_once(env)
+    results = [idle_results(p) for p in procs]
+    for uid, got in zip(range(65530, 65535), results):
+        check(all(e for _, e in got), "uid %d: every connection answered: %r" % (uid, got))
+        kept = sum(1 for _, e in got if "no request within" in e)
+        check(kept >= 5, "uid %d kept %d connections (a fair share of 32 is 6)" % (uid, kept))
+    check(ok_json(env, "status")["state"] == "running", "still serving afterwards")
 
 
 def test_socket_path(make_env):
@@ -610,6 +728,7 @@ def test_queries_yield(make_env):
 
 
 if __name__ == "__main__":
-    run_tests([test_status_ticket_due_breached, test_ack_stops_the_ladder,
+    run_tests([test_status_ticket_due_breached, test_ack_stops_the_ladder, test_ack_kept_in_state,
                test_deliveries_and_replay, test_chinese_tickets, test_reload, test_usage_and_daemon_down,
-               test_hostile_clients, test_peer_check, test_socket_path, test_queries_yield])
+               test_hostile_clients, test_peer_check, test_operator_gets_in, test_socket_path,
+               test_queries_yield])

@@ -954,6 +954,38 @@ static void test_retention(void)
 }
 
 /* The delivery group: defaults, durations, the derived group name, limits. */
+/* The connection limits of the control socket and the HTTP listener. */
+static void test_connection_limits(void)
+{
+    char err[1024];
+    sla_config *cfg = load("", err, sizeof err);
+    CHECK(cfg != NULL);
+    if (cfg) {
+        CHECK_INT(cfg->control.max_clients, 32);
+        CHECK_INT(cfg->control.max_clients_per_uid, 8);
+        CHECK_INT(cfg->http.max_connections, 64);
+        CHECK_INT(cfg->http.request_timeout_ms, 5000);
+        sla_config_free(cfg);
+    }
+    cfg = load("control = { max_clients = 100; max_clients_per_uid = 2; };\n"
+               "http = { max_connections = 10; request_timeout = \"750ms\"; };\n", err,
+               sizeof err);
+    CHECK(cfg != NULL);
+    if (cfg) {
+        CHECK_INT(cfg->control.max_clients, 100);
+        CHECK_INT(cfg->control.max_clients_per_uid, 2);
+        CHECK_INT(cfg->http.max_connections, 10);
+        CHECK_INT(cfg->http.request_timeout_ms, 750);
+        sla_config_free(cfg);
+    }
+    EXPECT_ERROR("control = { max_clients = 2; };\n",
+                 "1: control.max_clients: 2 is out of range 4..1024");
+    EXPECT_ERROR("http = { max_connections = 0; };\n",
+                 "1: http.max_connections: 0 is out of range 1..4096");
+    EXPECT_ERROR("http = { request_timeout = \"10ms\"; };\n",
+                 "1: http.request_timeout: 10 ms is out of range 100..300000 ms");
+}
+
 static void test_delivery(void)
 {
     char err[1024];
@@ -1057,6 +1089,7 @@ int main(void)
     test_retention();
     test_calendars();
     test_delivery();
+    test_connection_limits();
 
     static const char *const files[] = {"t.conf",  "redis.pw", "a.secret", "policies.conf",
                                         "bad.conf", "s.key", "a.url"};

@@ -7,6 +7,7 @@
 
 #include "sla_attrs.h"
 #include "sla_duration.h"
+#include "sla_ticket.h"
 
 #define TS(x) ts_text(x)
 static const char *ts_text(int64_t ms)
@@ -130,6 +131,102 @@ static void test_reply_in_time_and_late(void)
     fx_release(&fx);
 }
 
+/* The acked clock of `ticket` in engine e: who and when, as ticket_info
+ * reports them; 0, or -1 when the clock is not acknowledged. */
+static int acked_info(sla_engine *e, const char *ticket, int metric, const char **by,
+                      int64_t *at)
+{
+    sla_clock_info ci[SLA_METRIC_COUNT];
+    const char *attrs;
+    size_t alen;
+    int n = sla_engine_ticket_info(e, ticket, strlen(ticket), T0, ci, &attrs, &alen);
+    for (int i = 0; i < n; i++)
+        if (ci[i].metric == metric && ci[i].acked) {
+            *by = ci[i].acked_by;
+            *at = ci[i].acked_ms;
+            return 0;
+        }
+    return -1;
+}
+
+/* Restore every ticket collected so far into a fresh engine (a restart). */
+static sla_engine *restarted(const fixture *fx, int64_t now)
+{
+    sla_engine *e = sla_engine_new(fx->cfg, now);
+    for (size_t i = 0; i < fx->out.nupserts; i++)
+        CHECK_INT(sla_engine_restore(e, fx->out.upserts[i].ticket, fx->out.upserts[i].ticket_len,
+                                     fx->out.upserts[i].record, fx->out.upserts[i].record_len,
+                                     now),
+                  0);
+    return e;
+}
+
+/* Who acknowledged a breach, and when, is kept in the ticket's state: by
+ * slactl ack (sla_engine_ack) and by an escalation.ack entry, across a
+ * restart; a name from the stream is stored as a terminal may show it, cut to
+ * SLA_MEMO_BY_MAX bytes. */
+static void test_ack_keeps_who_and_when(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "K", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0, "ticket", "L", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_event(&fx, T0, "ticket", "M", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_run_until(&fx, T0 + 61 * MIN);
+    CHECK_INT(sla_engine_ack(fx.eng, "K", 1, SLA_METRIC_FIRST_RESPONSE,
+                             "\xe5\xbc\xa0\xe4\xb8\x89 (night shift)", T0 + 62 * MIN),
+              1);
+    CHECK_INT(sla_engine_ack(fx.eng, "K", 1, SLA_METRIC_RESOLUTION, NULL, T0 + 63 * MIN), 1);
+    fx_event(&fx, T0 + 64 * MIN, "ticket", "L", "type", "escalation.ack", "metric",
+             "first_response", "by", "lead\xff-7", NULL);
+    char long_by[301];
+    memset(long_by, 'x', 300);
+    long_by[300] = '\0';
+    fx_event(&fx, T0 + 64 * MIN, "ticket", "M", "type", "escalation.ack", "by", long_by, NULL);
+    /* Acknowledging every clock of L leaves first_response's who and when. */
+    fx_event(&fx, T0 + 65 * MIN, "ticket", "L", "type", "escalation.ack", "by", "other", NULL);
+    fx_advance(&fx, T0 + 66 * MIN);
+
+    static const struct {
+        const char *ticket;
+        int metric;
+        const char *by;
+        int64_t at;
+    } want[] = {
+        {"K", SLA_METRIC_FIRST_RESPONSE, "\xe5\xbc\xa0\xe4\xb8\x89 (night shift)", T0 + 62 * MIN},
+        {"K", SLA_METRIC_RESOLUTION, "", T0 + 63 * MIN},
+        {"L", SLA_METRIC_FIRST_RESPONSE, "lead?-7", T0 + 64 * MIN},
+        {"L", SLA_METRIC_RESOLUTION, "other", T0 + 65 * MIN},
+    };
+    const char *by;
+    int64_t at;
+    for (int pass = 0; pass < 2; pass++) {
+        sla_engine *e = pass == 0 ? fx.eng : restarted(&fx, T0 + 67 * MIN);
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            CHECK_INT(acked_info(e, want[i].ticket, want[i].metric, &by, &at), 0);
+            CHECK_STR(by, want[i].by);
+            CHECK_INT(at, want[i].at);
+        }
+        CHECK_INT(acked_info(e, "K", SLA_METRIC_NEXT_RESPONSE, &by, &at), -1);
+        CHECK_INT(acked_info(e, "M", SLA_METRIC_FIRST_RESPONSE, &by, &at), 0);
+        CHECK(strlen(by) <= SLA_MEMO_BY_MAX && strncmp(by, long_by, 100) == 0);
+        if (pass == 1)
+            sla_engine_free(e);
+    }
+    /* A new cycle of the clock forgets the acknowledgement with the breach. */
+    fx_event(&fx, T0 + 70 * MIN, "ticket", "K", "type", "agent.reply", NULL);
+    fx_event(&fx, T0 + 71 * MIN, "ticket", "K", "type", "customer.message", NULL);
+    fx_run_until(&fx, T0 + 73 * MIN);
+    CHECK_INT(acked_info(fx.eng, "K", SLA_METRIC_NEXT_RESPONSE, &by, &at), -1);
+    CHECK_INT(sla_engine_ack(fx.eng, "K", 1, SLA_METRIC_NEXT_RESPONSE, "ops", T0 + 74 * MIN), 1);
+    CHECK_INT(acked_info(fx.eng, "K", SLA_METRIC_NEXT_RESPONSE, &by, &at), 0);
+    CHECK_STR(by, "ops");
+    /* The resolution clock, still in its cycle, keeps its own. */
+    CHECK_INT(acked_info(fx.eng, "K", SLA_METRIC_RESOLUTION, &by, &at), 0);
+    CHECK_INT(at, T0 + 63 * MIN);
+    fx_release(&fx);
+}
+
 static void test_ack_stops_ladder(void)
 {
     fixture fx;
@@ -144,8 +241,8 @@ static void test_ack_stops_ladder(void)
     /* The resolution breach (1 h) is not acknowledged: it still fires. */
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, SLA_METRIC_RESOLUTION, NULL), 2);
     /* slactl ack path: unknown ticket, then nothing left to acknowledge. */
-    CHECK_INT(sla_engine_ack(fx.eng, "nope", 4, -1, T0 + 3 * HOUR), -1);
-    CHECK_INT(sla_engine_ack(fx.eng, "K", 1, SLA_METRIC_FIRST_RESPONSE, T0 + 3 * HOUR), 0);
+    CHECK_INT(sla_engine_ack(fx.eng, "nope", 4, -1, NULL, T0 + 3 * HOUR), -1);
+    CHECK_INT(sla_engine_ack(fx.eng, "K", 1, SLA_METRIC_FIRST_RESPONSE, "ops", T0 + 3 * HOUR), 0);
     fx_release(&fx);
 }
 
@@ -1035,7 +1132,7 @@ static void test_scan_breached(void)
     CHECK(sla_engine_ticket_info(fx.eng, "S1", 2, T0 + 16 * MIN, ci, &attrs, &alen) > 0);
     CHECK_INT(ci[0].breach_deadline_ms, T0 + 30 * SEC);
 
-    CHECK_INT(sla_engine_ack(fx.eng, "S1", 2, -1, T0 + 16 * MIN), 1);
+    CHECK_INT(sla_engine_ack(fx.eng, "S1", 2, -1, NULL, T0 + 16 * MIN), 1);
     scan_all(fx.eng, &s);
     CHECK_INT(s.n, 0);
     fx_release(&fx);
@@ -1157,6 +1254,7 @@ int main(void)
     test_chat_first_response_breach();
     test_reply_in_time_and_late();
     test_ack_stops_ladder();
+    test_ack_keeps_who_and_when();
     test_next_response_and_periodic();
     test_pickup();
     test_pause_resume_reopen();

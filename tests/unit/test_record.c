@@ -13,13 +13,19 @@
 #include "sla_record.h"
 
 /* Append a breach memo (sla_ticket.h layout) at p; returns the end. */
-static char *put_memo(char *p, int64_t deadline, uint32_t recoveries, const char *const *names,
-                      unsigned n)
+static char *put_memo(char *p, int64_t deadline, uint32_t recoveries, int64_t acked_ms,
+                      const char *by, const char *const *names, unsigned n)
 {
+    size_t by_size = by ? strlen(by) + 1 : 0;
     memcpy(p, &deadline, 8);
     memcpy(p + 8, &recoveries, 4);
-    p[12] = (char)n;
+    memcpy(p + SLA_MEMO_ACKED_AT, &acked_ms, 8);
+    p[SLA_MEMO_BY_SIZE_AT] = (char)by_size;
+    p[SLA_MEMO_N_AT] = (char)n;
     p += SLA_MEMO_HEAD;
+    if (by_size)
+        memcpy(p, by, by_size);
+    p += by_size;
     for (unsigned i = 0; i < n; i++) {
         size_t len = strlen(names[i]) + 1;
         memcpy(p, names[i], len);
@@ -29,7 +35,7 @@ static char *put_memo(char *p, int64_t deadline, uint32_t recoveries, const char
 }
 
 /* A ticket with three clocks (first_response, resolution, callback), a
- * generation, and memos for the two that fired. */
+ * generation, and memos for the two that fired, the first acknowledged. */
 static sla_ticket *sample(void)
 {
     sla_field f[] = {{"channel", 7, "chat", 4}, {"subject", 7, "\xe9\x80\x80\xe6\xac\xbe", 6},
@@ -38,7 +44,7 @@ static sla_ticket *sample(void)
     size_t plen = 0;
     sla_attrs_merge(&plain, &plen, f, 3);
     size_t alen = sla_attrpack_size(plain, plen);
-    sla_ticket *t = calloc(1, sla_ticket_size(3, 3, alen) + 2 * SLA_MEMO_HEAD + 64);
+    sla_ticket *t = calloc(1, sla_ticket_size(3, 3, alen) + 2 * SLA_MEMO_HEAD + 96);
     t->nclocks = 3;
     t->id_len = 3;
     t->attrs_len = (uint16_t)alen;
@@ -59,6 +65,7 @@ static sla_ticket *sample(void)
     c->cycle = 3;
     c->fired = 2;
     c->warned = 1;
+    c->acked = 1;
     c = &t->clocks[1];
     c->state = SLA_CLOCK_PAUSED;
     c->elapsed_ms = (1ULL << 40) - 1;
@@ -71,8 +78,9 @@ static sla_ticket *sample(void)
     c->fired = 255;
     static const char *const told[] = {"team_lead", "manager.2"};
     char *p = sla_ticket_memos(t);
-    p = put_memo(p, 1767571230000LL, 3, told, 2);
-    put_memo(p, -1, UINT32_MAX, NULL, 0);
+    p = put_memo(p, 1767571230000LL, 3, (1LL << 48) - 1, "\xe5\xbc\xa0\xe4\xb8\x89 (night shift)",
+                 told, 2);
+    put_memo(p, -1, UINT32_MAX, 0, NULL, NULL, 0);
     t->memo_mask = 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_CALLBACK;
     return t;
 }
@@ -85,12 +93,12 @@ static void test_round_trip(void)
     size_t n = sla_record_encode(t, buf);
     CHECK(n > 0 && n <= sla_record_max_size(t));
     printf("sample record: %zu bytes (%u of attributes)\n", n, (unsigned)t->attrs_len);
-    CHECK_INT(buf[0], 3);
+    CHECK_INT(buf[0], 4);
 
     sla_record_view back;
     memset(&back, 0, sizeof back);
     CHECK_INT(sla_record_decode(buf, n, &back), 0);
-    CHECK_INT(back.version, 3);
+    CHECK_INT(back.version, 4);
     CHECK_INT(back.last_ms, t->last_ms);
     CHECK_INT(back.last_seq, t->last_seq);
     CHECK_INT(back.resolved, 1);
@@ -108,8 +116,11 @@ static void test_round_trip(void)
     CHECK_INT(mm->recoveries, 3);
     CHECK(mm->nreceivers == 2 && mm->name_len[0] == 9 && memcmp(mm->names[0], "team_lead", 9) == 0 &&
           mm->name_len[1] == 9 && memcmp(mm->names[1], "manager.2", 9) == 0);
+    CHECK_INT(mm->acked_ms, (1LL << 48) - 1);
+    CHECK(mm->by_len == 20 && memcmp(mm->by, "\xe5\xbc\xa0\xe4\xb8\x89 (night shift)", 20) == 0);
     mm = &back.memos[SLA_METRIC_CALLBACK];
-    CHECK(mm->deadline_ms == -1 && mm->recoveries == UINT32_MAX && mm->nreceivers == 0);
+    CHECK(mm->deadline_ms == -1 && mm->recoveries == UINT32_MAX && mm->nreceivers == 0 &&
+          mm->acked_ms == 0 && mm->by_len == 0);
 
     /* Every truncation is refused, and so are trailing bytes. */
     int accepted = 0;
@@ -121,7 +132,7 @@ static void test_round_trip(void)
     memcpy(bad, buf, n);
     bad[n] = 0;
     CHECK_INT(sla_record_decode(bad, n + 1, &back), -1);
-    bad[0] = 4;
+    bad[0] = 5;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
     bad[0] = 0;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
@@ -138,8 +149,8 @@ static int decodes(const unsigned char *rec, size_t len)
 static void test_refused(void)
 {
     /* Unknown versions. */
-    unsigned char v0[] = {0, 5, 0, 0, 0}, v4[] = {4, 5, 0, 0, 0, 0, 0, 0};
-    CHECK(!DECODES(v0) && !DECODES(v4));
+    unsigned char v0[] = {0, 5, 0, 0, 0}, v5[] = {5, 5, 0, 0, 0, 0, 0, 0};
+    CHECK(!DECODES(v0) && !DECODES(v5));
     /* The minimal records: no attributes, no clocks (v2: no ticket flags
      * set; v3: generation 9 and no memos). */
     unsigned char min1[] = {1, 5, 0, 0, 0}, min2[] = {2, 5, 0, 0, 0, 0},
@@ -225,6 +236,39 @@ static void test_refused(void)
     longname[17] = 64;
     CHECK(decodes(longname, sizeof longname - 1));
 #undef HEAD
+
+    /* Version 4: the memo has who acknowledged and when, and only a clock
+     * flagged acked may have them (flags 0x02 below). */
+#define HEAD4(flags) 4, 5, 0, 1, 0, 0, 0x01, 0, 1, 0, 1, flags, 1
+    unsigned char acked4[] = {HEAD4(0x02), 0x01, 16, 0, 0x07, 2, 'o', 'p', 1, 1, 'a'};
+    CHECK_INT(sla_record_decode(acked4, sizeof acked4, &v), 0);
+    CHECK(v.version == 4 && v.clocks[0].acked && v.memos[0].acked_ms == 7 &&
+          v.memos[0].by_len == 2 && memcmp(v.memos[0].by, "op", 2) == 0 &&
+          v.memos[0].nreceivers == 1);
+    unsigned char noby4[] = {HEAD4(0x02), 0x01, 16, 0, 0x07, 0, 0};
+    CHECK(DECODES(noby4));
+    unsigned char plain4[] = {HEAD4(0x00), 0x01, 16, 0, 0, 0, 0};
+    CHECK(DECODES(plain4));
+    unsigned char whennotacked[] = {HEAD4(0x00), 0x01, 16, 0, 0x07, 0, 0};
+    CHECK(!DECODES(whennotacked));
+    unsigned char bynotacked[] = {HEAD4(0x00), 0x01, 16, 0, 0, 1, 'o', 0};
+    CHECK(!DECODES(bynotacked));
+    unsigned char when49[] = {HEAD4(0x02), 0x01, 16, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                              0x80, 0x01, 0, 0};
+    CHECK(!DECODES(when49));
+    unsigned char byctl[] = {HEAD4(0x02), 0x01, 16, 0, 0x07, 2, 'o', 0x1b, 0};
+    CHECK(!DECODES(byctl));
+    unsigned char byutf8[] = {HEAD4(0x02), 0x01, 16, 0, 0x07, 2, 'o', 0xff, 0};
+    CHECK(!DECODES(byutf8));
+    unsigned char bycut[] = {HEAD4(0x02), 0x01, 16, 0, 0x07, 5, 'o', 'p', 0};
+    CHECK(!DECODES(bycut));
+    unsigned char bylong[13 + 5 + 129 + 1] = {HEAD4(0x02), 0x01, 16, 0, 0x07, 129};
+    memset(bylong + 18, 'x', 129); /* then n = 0 */
+    CHECK(!DECODES(bylong));
+    bylong[17] = 128;
+    bylong[18 + 128] = 0;
+    CHECK(decodes(bylong, sizeof bylong - 1));
+#undef HEAD4
 }
 
 /*
@@ -307,7 +351,7 @@ static void test_version1(void)
     const sla_decision *d = fx_find(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, 0);
     CHECK(d && d->deadline_ms == T0 + 30 * SEC);
 
-    /* Written again, the ticket is a version-2 record with generation 0
+    /* Written again, the ticket is a version-4 record with generation 0
      * and the rebuilt memo, and keeps its ids. */
     fx_take(&fx);
     sla_engine_free(fx.eng);
@@ -318,7 +362,7 @@ static void test_version1(void)
     unsigned char v3[512];
     size_t n = last_record(&fx, v3, sizeof v3);
     CHECK_INT(sla_record_decode(v3, n, &v), 0);
-    CHECK(v.version == 3 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
+    CHECK(v.version == 4 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
     CHECK(v.memos[0].deadline_ms == T0 + 30 * SEC && v.memos[0].nreceivers == 1 &&
           v.memos[0].name_len[0] == 9 && memcmp(v.memos[0].names[0], "team_lead", 9) == 0);
     run_restored(&fx, v3, n, T0 + 40 * SEC);
@@ -328,10 +372,99 @@ static void test_version1(void)
     fx_release(&fx);
 }
 
+static unsigned char *put_varint(unsigned char *p, uint64_t v)
+{
+    for (; v >= 0x80; v >>= 7)
+        *p++ = (unsigned char)(v | 0x80);
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+/*
+ * A version-3 record (before who acknowledged was kept) of ticket V-1 of
+ * v1_policies, written after its first_response breach at T0 + 30 s told
+ * the team lead and an escalation.ack at T0 + 40 s: generation T0, the
+ * clock acked, its memo with the breach's deadline and "team_lead". It
+ * loads with the clock acknowledged, who and when not known; the ladder
+ * stays stopped, the reply still sends `recovered` to the team lead, and
+ * the ticket is written again as version 4 without a name or a time.
+ */
+static void test_version3_acked(void)
+{
+    static const unsigned char attrs[] = {0x01, 'c', 'h', 'a', 't', 0x00,
+                                          0x08, 'l', 'a', 't', 'e', 0x00};
+    unsigned char rec[128], *p = rec;
+    *p++ = 3;
+    p = put_varint(p, T0 + 40 * SEC); /* last entry id */
+    p = put_varint(p, 1);
+    p = put_varint(p, T0);            /* generation */
+    p = put_varint(p, sizeof attrs);
+    memcpy(p, attrs, sizeof attrs);
+    p += sizeof attrs;
+    *p++ = 0;                         /* ticket flags */
+    *p++ = 1u << SLA_METRIC_FIRST_RESPONSE | 1u << SLA_METRIC_RESOLUTION;
+    p = put_varint(p, T0);            /* first_response: running, acked, fired 1 */
+    p = put_varint(p, 1);
+    p = put_varint(p, 0);
+    *p++ = SLA_CLOCK_RUNNING;
+    *p++ = 0x02;
+    *p++ = 1;
+    p = put_varint(p, T0);            /* resolution: running */
+    p = put_varint(p, 1);
+    p = put_varint(p, 0);
+    *p++ = SLA_CLOCK_RUNNING;
+    *p++ = 0;
+    *p++ = 0;
+    *p++ = 1u << SLA_METRIC_FIRST_RESPONSE; /* its memo */
+    p = put_varint(p, T0 + 30 * SEC);
+    p = put_varint(p, 0);
+    *p++ = 1;
+    *p++ = 9;
+    memcpy(p, "team_lead", 9);
+    p += 9;
+    size_t len = (size_t)(p - rec);
+
+    sla_record_view v;
+    CHECK_INT(sla_record_decode(rec, len, &v), 0);
+    CHECK(v.version == 3 && v.clocks[SLA_METRIC_FIRST_RESPONSE].acked &&
+          v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE && v.memos[0].acked_ms == 0 &&
+          v.memos[0].by_len == 0 && v.memos[0].nreceivers == 1);
+
+    fixture fx;
+    CHECK(fx_init(&fx, v1_policies, T0) == 0);
+    sla_engine_free(fx.eng);
+    fx.eng = sla_engine_new(fx.cfg, T0 + 41 * SEC);
+    fx.seq = 100;
+    CHECK_INT(sla_engine_restore(fx.eng, "V-1", 3, rec, len, T0 + 41 * SEC), 0);
+    sla_clock_info ci[SLA_METRIC_COUNT];
+    const char *a;
+    size_t alen;
+    CHECK_INT(sla_engine_ticket_info(fx.eng, "V-1", 3, T0 + 41 * SEC, ci, &a, &alen), 2);
+    CHECK(ci[0].metric == SLA_METRIC_FIRST_RESPONSE && ci[0].acked && ci[0].acked_ms == 0 &&
+          strcmp(ci[0].acked_by, "") == 0 && ci[0].nnotified == 1 &&
+          strcmp(ci[0].notified[0], "team_lead") == 0);
+    fx_run_until(&fx, T0 + 2 * MIN);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_ESCALATION, SLA_METRIC_FIRST_RESPONSE, NULL), 0);
+    fx_event(&fx, T0 + 3 * MIN, "ticket", "V-1", "type", "agent.reply", NULL);
+    CHECK_INT(fx_count(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, NULL), 1);
+    const sla_decision *d = fx_find(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, 0);
+    CHECK(d && strcmp(d->receiver, "team_lead") == 0 && d->deadline_ms == T0 + 30 * SEC);
+
+    unsigned char v4[512];
+    size_t n = last_record(&fx, v4, sizeof v4);
+    CHECK_INT(sla_record_decode(v4, n, &v), 0);
+    CHECK(v.version == 4 && v.generation == (uint64_t)T0 &&
+          v.clocks[SLA_METRIC_FIRST_RESPONSE].acked &&
+          v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE && v.memos[0].acked_ms == 0 &&
+          v.memos[0].by_len == 0);
+    fx_release(&fx);
+}
+
 int main(void)
 {
     test_round_trip();
     test_refused();
     test_version1();
+    test_version3_acked();
     return CHECK_DONE();
 }

@@ -142,7 +142,7 @@ static void test_ack_respects_horizon(void)
     fx_take(&fx);
     /* Wall clock far past the deadline, but the input was applied only up
      * to T0 + 1 s: the ack must not fire the breach. */
-    CHECK_INT(sla_engine_ack(fx.eng, "A", 1, -1, T0 + MIN), 0);
+    CHECK_INT(sla_engine_ack(fx.eng, "A", 1, -1, NULL, T0 + MIN), 0);
     sla_engine_collect(fx.eng, &fx.out);
     CHECK_INT(fx_count(&fx, SLA_DECISION_BREACH, -1, NULL), 0);
     /* Once the horizon passes the deadline it fires. */
