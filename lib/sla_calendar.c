@@ -828,6 +828,12 @@ static int64_t clamp_t(int64_t t)
     return t < -T_LIMIT ? -T_LIMIT : t > T_LIMIT ? T_LIMIT : t;
 }
 
+int64_t sla_calendar_local_day(const sla_calendar *cal, int64_t t)
+{
+    t = clamp_t(t);
+    return floordiv(t + cal->seg_off[seg_find(cal, t)], DAY_MS);
+}
+
 int sla_calendar_is_working(const sla_calendar *cal, int64_t t)
 {
     if (!cal->finished || t < -T_LIMIT || t > T_LIMIT)
