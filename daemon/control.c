@@ -66,6 +66,7 @@
 #include "ingest.h"
 #include "listen_guard.h"
 #include "query.h"
+#include "report.h"
 #include "sla_attrs.h"
 #include "sla_ctlproto.h"
 #include "sla_engine.h"
@@ -781,13 +782,29 @@ static void ctl_cmd_reload(ctl_client *c, const json_t *args)
                      "calendars", (json_int_t)ctl.cfg->ncalendars)));
 }
 
+static void ctl_on_report(json_t *data, const char *why, void *arg)
+{
+    ctl_client *c = ctl_find((uint64_t)(uintptr_t)arg);
+    if (c == NULL) {
+        json_decref(data);
+        return;
+    }
+    ctl_reply(c, data ? sla_ctl_response_ok(data) : sla_ctl_response_error("%s", why));
+}
+
+static void ctl_cmd_report(ctl_client *c, const json_t *args)
+{
+    ctl_wait(c);
+    report_query(args, ctl_on_report, (void *)(uintptr_t)c->id);
+}
+
 static const struct {
     const char *name;
     void (*fn)(ctl_client *c, const json_t *args);
 } ctl_commands[] = {
     {"status", ctl_cmd_status},     {"ticket", ctl_cmd_ticket}, {"due", ctl_cmd_due},
     {"breached", ctl_cmd_breached}, {"ack", ctl_cmd_ack},       {"deliveries", ctl_cmd_deliveries},
-    {"replay", ctl_cmd_replay},     {"reload", ctl_cmd_reload},
+    {"replay", ctl_cmd_replay},     {"reload", ctl_cmd_reload}, {"report", ctl_cmd_report},
 };
 
 static void ctl_dispatch(ctl_client *c, const json_t *req)

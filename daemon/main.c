@@ -57,6 +57,7 @@
 #include "priority.h"
 #include "redis_link.h"
 #include "reply_arena.h"
+#include "report.h"
 #include "retention.h"
 #include "sla_config.h"
 #include "sla_engine.h"
@@ -202,6 +203,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     main_log_warnings(fresh);
     sla_config *old = slad.cfg;
     slad.cfg = fresh;
+    report_set_config(fresh);
     store_set_config(fresh, wakeup_now_ms());
     deliver_set_config(fresh);
     alerts_set_config(fresh);
@@ -377,8 +379,9 @@ int main(int argc, char **argv)
     /* The reader and deliver links wait in blocking reads on purpose
      * (stream_reader guards those); the command link never should. */
     redis_link_set_reply_timeout(slad.command, slad.cfg->redis.reply_timeout_ms);
-    /* 7. store and state */
-    if (store_init(slad.base, slad.command, &slad.keys, slad.cfg, main_on_store_state, NULL) < 0) {
+    /* 7. store and state, the outcome reports written with it */
+    if (report_init(slad.cfg, &slad.keys, slad.command) < 0 ||
+        store_init(slad.base, slad.command, &slad.keys, slad.cfg, main_on_store_state, NULL) < 0) {
         sla_err("cannot initialise the store");
         goto out;
     }
@@ -441,6 +444,7 @@ out:
     deliver_finish();
     ingest_finish();
     store_finish();
+    report_finish();
     redis_link_free(slad.deliver);
     redis_link_free(slad.reader);
     redis_link_free(slad.command);

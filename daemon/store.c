@@ -32,6 +32,10 @@
  * watermark, so that nothing it restored fires before the entries not yet
  * applied to that state have been read again.
  *
+ * The outcome counters (report.h) ride in the same transaction, after the
+ * XACK: a cycle's end is counted exactly when the state that records it
+ * is written.
+ *
  * The decision counters (store_observe) learn a transaction's decisions
  * when its EXEC answers, not when it is sent: a transaction that is
  * refused is written again by the rebuilt engine, and counting at sending
@@ -43,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "sla_log.h"
 #include "sla_streamid.h"
 #include "sla_watermark.h"
@@ -594,6 +599,8 @@ static void store_flush(void)
         rc = store_send(store.dead[i].argc, store.dead[i].argv, store.dead[i].lens);
     if (rc == 0 && store.nacks)
         rc = store_send_list("XACK", store.keys.events, store.group, store.nacks, item_ack, 1);
+    if (rc == 0)
+        rc = report_stage(o, store_send); /* the ends these states record, counted once */
     if (rc == 0)
         rc = redis_link_command(store.link, store_on_exec, (void *)store.generation, 1, exec,
                                 exec_len);

@@ -833,6 +833,12 @@ int64_t sla_calendar_utc_offset(const sla_calendar *cal, int64_t t)
     return cal->seg_off[seg_find(cal, clamp_t(t))];
 }
 
+int64_t sla_calendar_local_day(const sla_calendar *cal, int64_t t)
+{
+    t = clamp_t(t);
+    return floordiv(t + cal->seg_off[seg_find(cal, t)], DAY_MS);
+}
+
 int sla_calendar_is_working(const sla_calendar *cal, int64_t t)
 {
     if (!cal->finished || t < -T_LIMIT || t > T_LIMIT)

@@ -89,6 +89,13 @@ const char *sla_calendar_timezone(const sla_calendar *cal);
  */
 int64_t sla_calendar_utc_offset(const sla_calendar *cal, int64_t t);
 
+/*
+ * The local date of instant t in the calendar's zone, as days since
+ * 1970-01-01. Needs only the zone: usable before sla_calendar_finish (a
+ * calendar without hours is a time zone, as the reports use it).
+ */
+int64_t sla_calendar_local_day(const sla_calendar *cal, int64_t t);
+
 /* 1 when the instant t is inside working time. */
 int sla_calendar_is_working(const sla_calendar *cal, int64_t t);
 

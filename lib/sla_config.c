@@ -1525,6 +1525,71 @@ static int parse_pausable(loader *ld, const config_setting_t *s, void *field, co
     return 0;
 }
 
+/* --- report ------------------------------------------------------------------------ */
+
+/* A zone name the system database knows, or "" for the system's own. */
+static int parse_report_zone(loader *ld, const config_setting_t *s, void *field,
+                             const directive *d)
+{
+    const char *v = NULL;
+    char reason[256];
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    if (*v) {
+        sla_calendar *cal = sla_calendar_new(v, reason, sizeof reason);
+        if (!cal)
+            return fail(ld, s, "%s", reason);
+        sla_calendar_free(cal);
+    }
+    return parse_string(ld, s, field, d);
+}
+
+/* Ticket field names, each once, at most SLA_REPORT_MAX_DIMENSIONS. */
+static int parse_dimensions(loader *ld, const config_setting_t *s, void *field,
+                            const directive *d)
+{
+    sla_config *cfg = (sla_config *)((char *)field - d->offset); /* a top-level section */
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, "an array of ticket field names");
+    int n = config_setting_length(s);
+    if (n > SLA_REPORT_MAX_DIMENSIONS)
+        return fail(ld, s, "at most %d dimensions", SLA_REPORT_MAX_DIMENSIONS);
+    char **dims = calloc((size_t)n + 1, sizeof *dims);
+    if (!dims)
+        return fail(ld, s, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = NULL;
+        char qb[64];
+        int bad = get_string(ld, e, &v) < 0 || check_name(ld, e, v) < 0;
+        for (int j = 0; !bad && j < i; j++)
+            if (strcmp(dims[j], v) == 0)
+                bad = fail(ld, e, "'%s' given twice", quote(qb, v)) < 0;
+        if (!bad && !(dims[i] = ld_strdup(ld, e, v)))
+            bad = 1;
+        if (bad) {
+            for (int j = 0; j < i; j++)
+                free(dims[j]);
+            free(dims);
+            return -1;
+        }
+    }
+    for (size_t j = 0; j < cfg->report.ndimensions; j++)
+        free(cfg->report.dimensions[j]);
+    free(cfg->report.dimensions);
+    cfg->report.dimensions = dims;
+    cfg->report.ndimensions = (size_t)n;
+    return 0;
+}
+
+static const directive report_directives[] = {
+    {.name = "timezone", .parse = parse_report_zone, .offset = CFG(report.timezone),
+     .flags = D_EMPTY_OK},
+    {.name = "dimensions", .parse = parse_dimensions, .offset = CFG(report.dimensions)},
+    NUM("keep_days", parse_int, CFG(report.keep_days), 1, 3660),
+    {0},
+};
+
 /* --- the top level ---------------------------------------------------------------- */
 
 /* A number of ms in sla_config, also accepted as a duration string ("2s"). */
@@ -1630,6 +1695,7 @@ static const directive top_directives[] = {
     {.name = "retention", .parse = parse_section, .sub = retention_directives},
     {.name = "clocks", .parse = parse_section, .sub = clocks_directives},
     {.name = "revisit", .parse = parse_section, .sub = revisit_directives},
+    {.name = "report", .parse = parse_section, .sub = report_directives},
     {.name = "calendars", .parse = parse_calendars},
     {.name = "receivers", .parse = parse_receivers},
     {.name = "policies", .parse = parse_policies},
@@ -1670,6 +1736,8 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->retention.escalations = (sla_retention_rule){30LL * 86400000, 1000000};
     cfg->retention.dead = (sla_retention_rule){30LL * 86400000, 10000};
     cfg->retention.deliveries_dead = (sla_retention_rule){30LL * 86400000, 100000};
+    cfg->report.keep_days = 400;
+    cfg->report.timezone = strdup("");
     cfg->ring_ms = 5000;
     cfg->pausable_mask = 1u << SLA_METRIC_RESOLUTION | 1u << SLA_METRIC_PERIODIC_UPDATE;
     cfg->revisit[SLA_REVISIT_SATISFIED] = (sla_span){.days = 90};
@@ -1682,7 +1750,7 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->stream.consumer = strdup(consumer);
     cfg->control_socket = strdup("/run/slad/slad.sock");
     cfg->http_listen = strdup("127.0.0.1:9464");
-    return cfg->path && cfg->redis.host && cfg->stream.prefix && cfg->stream.group &&
+    return cfg->path && cfg->report.timezone && cfg->redis.host && cfg->stream.prefix && cfg->stream.group &&
                    cfg->stream.consumer && cfg->control_socket && cfg->http_listen
                ? 0
                : -1;
@@ -1907,6 +1975,10 @@ void sla_config_free(sla_config *cfg)
     if (!cfg)
         return;
     free(cfg->path);
+    free(cfg->report.timezone);
+    for (size_t i = 0; i < cfg->report.ndimensions; i++)
+        free(cfg->report.dimensions[i]);
+    free(cfg->report.dimensions);
     free(cfg->redis.host);
     free(cfg->redis.unix_socket);
     secret_free(cfg->redis.password);

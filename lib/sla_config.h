@@ -29,6 +29,7 @@
  *                backoff_cap; max_in_flight; };
  *   clocks  = { ring_seconds; pausable = [ "resolution", ... ]; };
  *   revisit = { satisfied; average; unsatisfied; };
+ *   report  = { timezone; dimensions = [ "channel", ... ]; keep_days; };
  *   calendars = ( { name; timezone; hours = { mon = [ "09:00-12:00", ... ]; ... };
  *                   holidays = [ "2026-10-01", ... ]; workdays = [ ... ];
  *                   extra_day_hours = "mon"; } );
@@ -151,6 +152,8 @@ typedef struct sla_policy {
     int line;
 } sla_policy;
 
+#define SLA_REPORT_MAX_DIMENSIONS 4
+
 /* At most this many policies (the engine stores a policy index in 8 bits). */
 #define SLA_MAX_POLICIES 250
 
@@ -214,6 +217,14 @@ typedef struct sla_config {
         sla_retention_rule dead;             /* default 30 d, 10,000 */
         sla_retention_rule deliveries_dead;  /* default 30 d, 100,000 */
     } retention;
+
+    /* Outcome reports (sla_report.h). */
+    struct {
+        char *timezone;    /* days are counted in this zone; "" (default): the system's */
+        char **dimensions; /* ticket fields counted apart, at most SLA_REPORT_MAX_DIMENSIONS */
+        size_t ndimensions;
+        int keep_days;     /* a day's counts expire this long after it; default 400 */
+    } report;
 
     int64_t ring_ms;       /* clocks.ring_seconds * 1000, default 5000 */
     unsigned pausable_mask; /* bit (1u << metric); default resolution|periodic_update */

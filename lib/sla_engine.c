@@ -49,6 +49,14 @@
  * ids; a ticket restored from a version-1 record has none and keeps the
  * ids it had.
  *
+ * Outcomes. A cycle ends in clock_end(), the one place that turns a live
+ * clock into met or stopped, and leaves an outcome (sla_outcome) for the
+ * reports; the ticket is dirty (or removed) in the same output, so the end
+ * and the state that says it happened are written together and a replay
+ * of the entry finds the clock already ended. A resolution that ended once
+ * sets the ticket's resolution_ended: met again after a reopen, it is the
+ * same cycle and leaves no second outcome.
+ *
  * Durability. Every change marks the ticket dirty (an O(1) list with a
  * back-index in the ticket); decisions are buffered; collect() hands both
  * out together, so the caller can write decisions and the ticket states
@@ -115,6 +123,7 @@ struct sla_engine {
      * configuration; `stale` counts them. */
     unsigned cfg_parity;
     size_t stale;
+    int64_t rematch_ms;        /* set_config's time: clocks it stops end then */
     sla_tickettable_cursor rematch;
 };
 
@@ -137,6 +146,9 @@ void sla_output_clear(sla_output *out)
     }
     for (size_t i = 0; i < out->nremoved; i++)
         free(out->removed[i]);
+    for (size_t i = 0; i < out->noutcomes; i++)
+        free(out->outcomes[i].policy);
+    free(out->outcomes);
     free(out->decisions);
     free(out->upserts);
     free(out->removed);
@@ -167,6 +179,12 @@ static char *dup_bytes(const char *s, size_t len)
         memcpy(d, s, len);
     d[len] = '\0';
     return d;
+}
+
+const char *sla_outcome_kind_name(int kind)
+{
+    static const char *const names[] = {"met", "late", "stopped", "breached", "csat"};
+    return kind >= 0 && kind < SLA_OUTCOME_COUNT ? names[kind] : NULL;
 }
 
 const char *sla_decision_kind_name(int kind)
@@ -554,6 +572,33 @@ static void emit_to(sla_engine *e, const sla_ticket *t, enum sla_decision_kind k
         emit(e, t, kind, m, c, level, receiver_name(e, rcv[i]), deadline, action_at, now, 0);
 }
 
+/* One outcome into the pending output: policy and the ticket's plain
+ * attributes in one allocation. */
+static void outcome(sla_engine *e, const sla_ticket *t, enum sla_outcome_kind kind, int m,
+                    int policy, int64_t at, int64_t taken, int satisfaction)
+{
+    sla_output *o = &e->pending;
+    o->outcomes =
+        grow_array(o->outcomes, &o->outcomes_cap, o->noutcomes + 1, sizeof *o->outcomes);
+    sla_outcome *oc = &o->outcomes[o->noutcomes++];
+    const char *pname =
+        policy != SLA_POLICY_NONE && (size_t)policy < e->cfg->npolicies ? e->cfg->policies[policy].name : "";
+    size_t plen = strlen(pname);
+    oc->kind = kind;
+    oc->metric = m;
+    oc->attrs_len = sla_attrpack_plain_size(sla_ticket_attrs(t), t->attrs_len);
+    oc->policy = malloc(plen + 1 + oc->attrs_len + 1);
+    if (!oc->policy)
+        abort();
+    memcpy(oc->policy, pname, plen + 1);
+    oc->attrs = oc->policy + plen + 1;
+    sla_attrpack_expand(sla_ticket_attrs(t), t->attrs_len, oc->attrs);
+    oc->attrs[oc->attrs_len] = '\0';
+    oc->at_ms = at;
+    oc->taken_ms = taken;
+    oc->satisfaction = satisfaction;
+}
+
 static void do_warn(sla_engine *e, sla_ticket *t, int m, int64_t deadline, int64_t at,
                     int64_t now)
 {
@@ -695,6 +740,9 @@ static void memo_clear(sla_ticket *t, int m)
     t->memo_mask &= (uint8_t)~(1u << m);
 }
 
+static void clock_end(sla_engine *e, sla_ticket *t, int m, int64_t ts, enum sla_clock_state to,
+                      int count);
+
 /*
  * Start a new cycle of clock m at ts. A policy-driven clock starts only
  * when some policy defines the metric for this ticket. Returns 1 if started.
@@ -707,6 +755,9 @@ static int clock_start(sla_engine *e, sla_ticket *t, int m, int64_t ts,
     sla_clock *c = tclock(t, m);
     if (src != SLA_TARGET_ABSOLUTE && policies[m] == SLA_POLICY_NONE)
         return 0;
+    /* A new update period meets the last one; a callback rescheduled
+     * stops the one it replaces. */
+    clock_end(e, t, m, ts, m == SLA_METRIC_PERIODIC_UPDATE ? SLA_CLOCK_MET : SLA_CLOCK_STOPPED, 1);
     set_state(e, c, m, SLA_CLOCK_RUNNING);
     memo_clear(t, m);
     c->cycle = c->cycle + 1;
@@ -739,22 +790,46 @@ static void clock_resume(sla_engine *e, sla_ticket *t, int m, int64_t ts)
     set_state(e, c, m, SLA_CLOCK_RUNNING);
 }
 
-/* The promise is kept (maybe late): stop the ladder, tell who was told. */
-static void clock_meet(sla_engine *e, sla_ticket *t, int m, int64_t ts, int64_t now)
+/*
+ * End the live cycle of clock m at ts: met (the promise kept, maybe late)
+ * or stopped unmet. The outcome is counted unless `count` is 0 (a ticket
+ * replaced by its stored state) or the resolution already ended once.
+ */
+static void clock_end(sla_engine *e, sla_ticket *t, int m, int64_t ts, enum sla_clock_state to,
+                      int count)
 {
     sla_clock *c = tclock(t, m);
     if (!is_live(c))
         return;
-    clock_pause(e, t, m, ts);
-    set_state(e, c, m, SLA_CLOCK_MET);
+    int64_t taken = c->source == SLA_TARGET_ABSOLUTE ? -1 : clock_elapsed_at(e, c, m, ts);
+    if (to == SLA_CLOCK_MET)
+        clock_pause(e, t, m, ts);
+    set_state(e, c, m, to);
+    if (m == SLA_METRIC_RESOLUTION) {
+        if (t->resolution_ended)
+            return;
+        t->resolution_ended = 1;
+    }
+    if (count) {
+        enum sla_outcome_kind k = to == SLA_CLOCK_MET ? (c->fired ? SLA_OUTCOME_LATE : SLA_OUTCOME_MET)
+                                                      : (c->fired ? SLA_OUTCOME_BREACHED
+                                                                  : SLA_OUTCOME_STOPPED);
+        outcome(e, t, k, m, c->policy, ts, taken, 0);
+    }
+}
+
+/* The promise is kept (maybe late): stop the ladder, tell who was told. */
+static void clock_meet(sla_engine *e, sla_ticket *t, int m, int64_t ts, int64_t now)
+{
+    if (!is_live(tclock(t, m)))
+        return;
+    clock_end(e, t, m, ts, SLA_CLOCK_MET, 1);
     do_recovered(e, t, m, now);
 }
 
-static void clock_stop(sla_engine *e, sla_ticket *t, int m)
+static void clock_stop(sla_engine *e, sla_ticket *t, int m, int64_t ts)
 {
-    sla_clock *c = tclock(t, m);
-    if (is_live(c))
-        set_state(e, c, m, SLA_CLOCK_STOPPED);
+    clock_end(e, t, m, ts, SLA_CLOCK_STOPPED, 1);
 }
 
 /* ----------------------------------------------------------------- tickets */
@@ -811,6 +886,7 @@ static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id
         t->last_ms = old->last_ms;
         t->last_seq = old->last_seq;
         t->resolved = old->resolved;
+        t->resolution_ended = old->resolution_ended;
         t->generation = old->generation;
         t->dirty_pos = old->dirty_pos;
         t->cfg_parity = old->cfg_parity;
@@ -974,12 +1050,13 @@ static MOVES_TICKET sla_ticket *memo_ack(sla_engine *e, sla_ticket *t, int m, co
     return t;
 }
 
-static void ticket_free(sla_engine *e, sla_ticket *t)
+/* Forget t; its live clocks stop at ts, counted when `count`. */
+static void ticket_free(sla_engine *e, sla_ticket *t, int64_t ts, int count)
 {
     if (t->cfg_parity != e->cfg_parity)
         e->stale--;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
-        clock_stop(e, t, m);
+        clock_end(e, t, m, ts, SLA_CLOCK_STOPPED, count);
     sla_timerwheel_cancel(e->wheel, &t->timer);
     sla_tickettable_remove(&e->tickets, t);
     unmark_dirty(e, t);
@@ -1006,10 +1083,10 @@ static void removed_push(sla_output *o, char *id, size_t len)
     o->nremoved++;
 }
 
-static void ticket_close(sla_engine *e, sla_ticket *t)
+static void ticket_close(sla_engine *e, sla_ticket *t, int64_t ts)
 {
     removed_push(&e->pending, dup_bytes(sla_ticket_id(t), t->id_len), t->id_len);
-    ticket_free(e, t);
+    ticket_free(e, t, ts, 1);
 }
 
 /* For each metric the index of the policy supplying it (sla_policy_resolve). */
@@ -1052,17 +1129,22 @@ static int attrs_merged(sla_engine *e, const char *packed, size_t len, const sla
 
 /*
  * Re-match every live clock's policy; a clock whose metric no policy
- * defines any more stops. Running clocks keep their start.
+ * defines any more stops at ts (the ticket is then dirty: its end is
+ * written with the state that records it). Running clocks keep their
+ * start.
  */
-static void ticket_rematch(sla_engine *e, sla_ticket *t, const unsigned char pol[SLA_METRIC_COUNT])
+static void ticket_rematch(sla_engine *e, sla_ticket *t, const unsigned char pol[SLA_METRIC_COUNT],
+                           int64_t ts)
 {
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
         sla_clock *c = tclock(t, m);
         if (c->state == SLA_CLOCK_IDLE)
             continue;
         c->policy = pol[m];
-        if (is_live(c) && c->source != SLA_TARGET_ABSOLUTE && pol[m] == SLA_POLICY_NONE)
-            clock_stop(e, t, m);
+        if (is_live(c) && c->source != SLA_TARGET_ABSOLUTE && pol[m] == SLA_POLICY_NONE) {
+            clock_stop(e, t, m, ts);
+            mark_dirty(e, t);
+        }
     }
 }
 
@@ -1102,7 +1184,7 @@ static void restart_periodic(sla_engine *e, sla_ticket *t, int64_t ts,
     int m = SLA_METRIC_PERIODIC_UPDATE;
     int pending = ticket_pending(e, t);
     if (!clock_start(e, t, m, ts, SLA_TARGET_POLICY, pol)) {
-        clock_stop(e, t, m);
+        clock_stop(e, t, m, ts);
         return;
     }
     if (pending && (e->cfg->pausable_mask & (1u << m)))
@@ -1222,7 +1304,7 @@ static MOVES_TICKET sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const
         if (c->state == SLA_CLOCK_RUNNING) {
             if (c->fired == 0)
                 t = do_fire(e, t, SLA_METRIC_PICKUP, ts, ts, now);
-            clock_stop(e, t, SLA_METRIC_PICKUP);
+            clock_stop(e, t, SLA_METRIC_PICKUP, ts);
         }
         break;
     case SLA_EV_TICKET_PENDING:
@@ -1238,9 +1320,9 @@ static MOVES_TICKET sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const
     case SLA_EV_TICKET_RESOLVED:
         t->resolved = 1;
         clock_meet(e, t, SLA_METRIC_RESOLUTION, ts, now);
-        clock_stop(e, t, SLA_METRIC_FIRST_RESPONSE);
-        clock_stop(e, t, SLA_METRIC_NEXT_RESPONSE);
-        clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE);
+        clock_stop(e, t, SLA_METRIC_FIRST_RESPONSE, ts);
+        clock_stop(e, t, SLA_METRIC_NEXT_RESPONSE, ts);
+        clock_stop(e, t, SLA_METRIC_PERIODIC_UPDATE, ts);
         if (!is_live(tclock(t, SLA_METRIC_FOLLOW_UP))) {
             clock_start(e, t, SLA_METRIC_FOLLOW_UP, ts, SLA_TARGET_POLICY, pol);
         }
@@ -1249,16 +1331,19 @@ static MOVES_TICKET sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const
         t->resolved = 0;
         if (tclock(t, SLA_METRIC_RESOLUTION)->state == SLA_CLOCK_MET)
             clock_resume(e, t, SLA_METRIC_RESOLUTION, ts);
-        clock_stop(e, t, SLA_METRIC_FOLLOW_UP);
+        clock_stop(e, t, SLA_METRIC_FOLLOW_UP, ts);
         restart_periodic(e, t, ts, pol);
         break;
     case SLA_EV_FOLLOWUP_DONE:
         clock_meet(e, t, SLA_METRIC_FOLLOW_UP, ts, now);
         if (ev->satisfaction > 0) {
+            outcome(e, t, SLA_OUTCOME_CSAT, SLA_METRIC_FOLLOW_UP, pol[SLA_METRIC_FOLLOW_UP], ts,
+                    -1, ev->satisfaction);
             clock_start(e, t, SLA_METRIC_FOLLOW_UP, ts, revisit_source(ev->satisfaction), pol);
         }
         break;
     case SLA_EV_CALLBACK_SCHEDULED:
+        clock_stop(e, t, SLA_METRIC_CALLBACK, ts); /* the call it replaces ends now */
         clock_start(e, t, SLA_METRIC_CALLBACK, ev->due_ms, SLA_TARGET_ABSOLUTE, pol);
         break;
     case SLA_EV_CALLBACK_DONE:
@@ -1355,7 +1440,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         t = ticket_run(e, t, ts < now_ms ? ts : now_ms, now_ms);
         if (ev->type == SLA_EV_TICKET_CLOSED) {
             e->stats.events[ev->type]++;
-            ticket_close(e, t);
+            ticket_close(e, t, ts);
             return SLA_APPLIED;
         }
         /*
@@ -1378,7 +1463,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             mask |= 1u << SLA_METRIC_CALLBACK; /* a promise even without a policy */
         t = ticket_reshape(e, t, mask, attrs, alen);
         if (changed)
-            ticket_rematch(e, t, pol);
+            ticket_rematch(e, t, pol, ts);
         t = apply_effect(e, t, ev, ts, now_ms, pol);
     }
     e->stats.events[ev->type]++;
@@ -1463,6 +1548,13 @@ void sla_engine_collect(sla_engine *e, sla_output *out)
     for (size_t i = 0; i < p->nremoved; i++)
         removed_push(out, p->removed[i], p->removed_len[i]);
     p->nremoved = 0;
+
+    out->outcomes = grow_array(out->outcomes, &out->outcomes_cap,
+                               out->noutcomes + p->noutcomes, sizeof *out->outcomes);
+    if (p->noutcomes)
+        memcpy(out->outcomes + out->noutcomes, p->outcomes, p->noutcomes * sizeof *p->outcomes);
+    out->noutcomes += p->noutcomes;
+    p->noutcomes = 0;
 }
 
 /*
@@ -1501,7 +1593,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
         return -1;
     sla_ticket *old = sla_tickettable_find(&e->tickets, ticket, len);
     if (old)
-        ticket_free(e, old);
+        ticket_free(e, old, 0, 0);
     unsigned mask = 0;
     size_t memo_bytes = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
@@ -1517,6 +1609,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     t->last_ms = v.last_ms;
     t->last_seq = v.last_seq;
     t->resolved = (uint8_t)v.resolved;
+    t->resolution_ended = (uint32_t)v.resolution_ended;
     t->generation = v.generation;
     char *w = sla_ticket_memos(t);
     for (int m = 0; m < SLA_METRIC_COUNT; m++) {
@@ -1550,7 +1643,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     }
     unsigned char pol[SLA_METRIC_COUNT];
     ticket_policies(e, t, pol);
-    ticket_rematch(e, t, pol);
+    ticket_rematch(e, t, pol, now_ms);
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
         if (tclock(t, m)->fired > 0 && !(t->memo_mask & (1u << m)))
             t = memo_rebuild(e, t, m);
@@ -1569,7 +1662,7 @@ static void ticket_fresh(sla_engine *e, sla_ticket *t)
         return;
     unsigned char pol[SLA_METRIC_COUNT];
     ticket_policies(e, t, pol);
-    ticket_rematch(e, t, pol);
+    ticket_rematch(e, t, pol, e->rematch_ms);
     t->cfg_parity = e->cfg_parity & 1u;
     e->stale--;
     ticket_reschedule(e, t);
@@ -1599,7 +1692,6 @@ size_t sla_engine_rematch_pending(const sla_engine *e) { return e->stale; }
 
 void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
 {
-    (void)now_ms;
     /* A re-match still under way finishes first: one parity bit tells only
      * "this configuration or the one before". */
     sla_engine_rematch_step(e, SIZE_MAX);
@@ -1607,6 +1699,7 @@ void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
     sla_matcher_free(e->matcher);
     e->matcher = sla_matcher_new(cfg); /* NULL on OOM: resolve() uses the reference */
     e->cfg_parity ^= 1u;
+    e->rematch_ms = now_ms; /* when clocks the new policies drop stopped */
     e->stale = e->tickets.count;
     sla_tickettable_cursor_reset(&e->rematch);
 }

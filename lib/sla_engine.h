@@ -72,6 +72,38 @@ typedef struct sla_decision {
     size_t attrs_len;
 } sla_decision;
 
+/*
+ * How a clock cycle ended (the reports, sla_report.h). A cycle ends once:
+ * met (by the event that keeps its promise; a periodic_update period also
+ * when the next period starts), or stopped without being met (resolved,
+ * reopened, re-matched to no policy, a callback rescheduled, the ticket
+ * closed). It is late / breached when its breach was recorded before it
+ * ended. A resolution met, reopened and met again ended the first time
+ * only (the cycle goes on; it is not counted twice). SLA_OUTCOME_CSAT is
+ * not an end: a followup.done's satisfaction score.
+ */
+enum sla_outcome_kind {
+    SLA_OUTCOME_MET = 0,      /* met on time */
+    SLA_OUTCOME_LATE,         /* met after its breach */
+    SLA_OUTCOME_STOPPED,      /* ended unmet, never breached */
+    SLA_OUTCOME_BREACHED,     /* ended unmet after its breach */
+    SLA_OUTCOME_CSAT,
+    SLA_OUTCOME_COUNT
+};
+
+typedef struct sla_outcome {
+    enum sla_outcome_kind kind;
+    int metric;
+    char *policy;           /* owned: one allocation with attrs; "" when none */
+    char *attrs;            /* packed "key\0value\0" pairs, inside policy's allocation */
+    size_t attrs_len;
+    int64_t at_ms;          /* when it ended (the event's ts) */
+    int64_t taken_ms;       /* business time the cycle ran; -1 when none (callback, CSAT) */
+    int satisfaction;       /* SLA_OUTCOME_CSAT: 1-5 */
+} sla_outcome;
+
+const char *sla_outcome_kind_name(int kind); /* "met", "late", "stopped", "breached", "csat" */
+
 /* A ticket whose durable state changed: id -> encoded record. */
 typedef struct sla_upsert {
     char *ticket;           /* owned */
@@ -88,6 +120,8 @@ typedef struct sla_output {
     char **removed;         /* owned ticket ids */
     size_t *removed_len;
     size_t nremoved, removed_cap;
+    sla_outcome *outcomes;  /* each ends with the state (upsert/removal) that records it */
+    size_t noutcomes, outcomes_cap;
 } sla_output;
 
 void sla_output_init(sla_output *out);
@@ -173,8 +207,10 @@ void sla_engine_advance(sla_engine *e, int64_t now_ms);
 int64_t sla_engine_next_wakeup(const sla_engine *e);
 
 /*
- * Move decisions and changed state made since the last collect into out
- * (appending). The caller must make them durable together, applying
+ * Move decisions, outcomes and changed state made since the last collect
+ * into out (appending). An outcome always comes with the ticket's upsert or
+ * removal that makes its end durable: written together, a restarted
+ * engine never ends (and counts) that cycle again. The caller must make them durable together, applying
  * `removed` before `upserts`: a ticket closed and opened again between two
  * collects appears in both, and its upsert is the newer state.
  */

@@ -18,7 +18,8 @@ int sla_keys_init(sla_keys *k, const char *prefix, int partition)
         key(k->dead, prefix, partition, "dead") < 0 ||
         key(k->state, prefix, partition, "state") < 0 ||
         key(k->escalations, prefix, partition, "escalations") < 0 ||
-        key(k->deliveries_dead, prefix, partition, "deliveries:dead") < 0)
+        key(k->deliveries_dead, prefix, partition, "deliveries:dead") < 0 ||
+        key(k->report, prefix, partition, "report:") < 0)
         return -1;
     return 0;
 }

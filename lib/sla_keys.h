@@ -18,6 +18,7 @@ typedef struct sla_keys {
     char state[SLA_KEY_MAX];             /* hash: ticket id -> state record */
     char escalations[SLA_KEY_MAX];       /* outbox / audit stream */
     char deliveries_dead[SLA_KEY_MAX];   /* deliveries past their retry budget */
+    char report[SLA_KEY_MAX];            /* prefix of the day hashes: + "YYYY-MM-DD" */
 } sla_keys;
 
 /* partition < 0: the single default partition. Returns 0, -1 if too long. */

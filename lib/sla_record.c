@@ -9,7 +9,8 @@
 #include "sla_textwidth.h"
 
 #define RECORD_VERSION 4
-#define RECORD_RESOLVED 0x01 /* ticket flag */
+#define RECORD_RESOLVED 0x01 /* ticket flags */
+#define RECORD_RESOLUTION_ENDED 0x02
 #define RECEIVER_NAME_MAX 64 /* sla_config: 1..64 bytes of [A-Za-z0-9_.-] */
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
@@ -58,7 +59,8 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
     if (t->attrs_len)
         memcpy(p, sla_ticket_attrs(t), t->attrs_len);
     p += t->attrs_len;
-    *p++ = t->resolved ? RECORD_RESOLVED : 0;
+    *p++ = (unsigned char)((t->resolved ? RECORD_RESOLVED : 0) |
+                           (t->resolution_ended ? RECORD_RESOLUTION_ENDED : 0));
     unsigned char mask = 0;
     for (int m = 0; m < SLA_METRIC_COUNT; m++)
         if (t->slot[m] != SLA_SLOT_NONE && t->clocks[t->slot[m]].state != SLA_CLOCK_IDLE)
@@ -196,7 +198,7 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
     p += alen;
     unsigned ticket_flags = 0;
     if (t->version >= 2) {
-        if (p >= end || (*p & ~RECORD_RESOLVED))
+        if (p >= end || (*p & ~(RECORD_RESOLVED | RECORD_RESOLUTION_ENDED)))
             return -1;
         ticket_flags = *p++;
     }
@@ -233,6 +235,7 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
     }
     t->resolved = t->version >= 2 ? (ticket_flags & RECORD_RESOLVED) != 0
                                : t->clocks[SLA_METRIC_RESOLUTION].state == SLA_CLOCK_MET;
+    t->resolution_ended = (ticket_flags & RECORD_RESOLUTION_ENDED) != 0;
     t->memo_mask = 0;
     if (t->version >= 3) {
         if (p >= end)

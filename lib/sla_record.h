@@ -13,7 +13,9 @@
  *   varint last_ms, varint last_seq
  *   varint generation (< 2^48)                                    [v3]
  *   varint attrs_len, attrs bytes (compact, sla_attrpack)
- *   u8 ticket flags (bit 0: resolved)                             [v2]
+ *   u8 ticket flags (bit 0: resolved,                             [v2]
+ *                    bit 1: the resolution cycle ended once; readers
+ *                    before it refuse a record with it)
  *   u8 clock mask (bit m: clock m follows)
  *   per clock: varint resume_ms, varint cycle, varint elapsed_ms,
  *              u8 state, u8 flags (warned | acked << 1 | source << 2),
@@ -71,6 +73,7 @@ typedef struct sla_record_view {
     const char *attrs;   /* compact attributes (sla_attrpack), borrowed from the record */
     size_t attrs_len;
     int resolved;        /* sla_ticket.resolved */
+    int resolution_ended; /* sla_ticket.resolution_ended */
     sla_clock clocks[SLA_METRIC_COUNT];
     unsigned memo_mask;  /* bit m: memos[m] holds clock m's memo */
     sla_record_memo memos[SLA_METRIC_COUNT];

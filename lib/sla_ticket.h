@@ -102,9 +102,11 @@ typedef struct sla_ticket {
     uint64_t last_ms;         /* id of the last stream entry applied */
     uint64_t last_seq;
     uint64_t generation;      /* ts that opened this life of the ticket; 0 = unknown */
-    uint32_t dirty_pos : 31;  /* 1 + index in the engine's dirty list, 0 = clean */
+    uint32_t dirty_pos : 30;  /* 1 + index in the engine's dirty list, 0 = clean */
     uint32_t cfg_parity : 1;  /* matched under the engine's configuration when equal
                                  to its cfg_parity (see sla_engine_set_config) */
+    uint32_t resolution_ended : 1; /* the resolution cycle ended (counted) once: met,
+                                      reopened, met again is one end */
     uint16_t attrs_len;       /* compact attributes (sla_attrpack) after the id */
     uint8_t id_len;
     uint8_t nclocks;

@@ -60,6 +60,7 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_TROUBLE = 2 };
 static struct {
     const char *socket;
     int json;
+    int csv;
     int64_t now_ms;
 } opt;
 
@@ -93,6 +94,8 @@ static const char usage_text[] =
     "  deliveries [--dead]     webhook deliveries pending and retrying, or dead\n"
     "  replay ID               send a dead delivery again (same webhook-id)\n"
     "  reload                  reload the configuration, as SIGHUP does\n"
+    "  report [--from D] [--to D] [--by DIM] [--metric M] [--csv]\n"
+    "                          SLA achievement per day range: kept, breached, time taken, CSAT\n"
     "\n"
     "Options:\n"
     "  -s, --socket SOCKET     control socket (default " SLACTL_DEFAULT_SOCKET ")\n"
@@ -563,6 +566,112 @@ static int print_reload(json_t *d)
     return EXIT_OK;
 }
 
+/* A duration for the report: a bucket's upper bound, "-" for none. */
+static const char *report_ms(const json_t *v, char *buf, size_t len)
+{
+    if (!json_is_integer(v))
+        return "-";
+    if (json_integer_value(v) < 0)
+        return ">7d"; /* the open last bucket */
+    sla_ms_format(json_integer_value(v), buf, len);
+    return buf;
+}
+
+/* One CSV cell (RFC 4180: quoted when it holds a comma, quote or line end). */
+static void csv_cell(const char *s, int last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
+}
+
+static int print_report(json_t *d)
+{
+    const json_t *rows = json_object_get(d, "rows");
+    const char *by = jstr(d, "by");
+    size_t i;
+    json_t *v;
+    if (opt.csv) {
+        printf("from,to,metric,%s,ended,met,late,stopped,breached,achievement,median_ms,p90_ms,"
+               "csat_avg,csat_n\n", by);
+        json_array_foreach(rows, i, v) {
+            char num[12][32];
+            const char *keys[] = {"ended", "met", "late", "stopped", "breached"};
+            csv_cell(jstr(d, "from"), 0);
+            csv_cell(jstr(d, "to"), 0);
+            csv_cell(jstr(v, "metric"), 0);
+            csv_cell(jstr(v, "group"), 0);
+            for (int k = 0; k < 5; k++) {
+                snprintf(num[k], sizeof num[k], "%lld", (long long)jint(v, keys[k]));
+                csv_cell(num[k], 0);
+            }
+            const json_t *a = json_object_get(v, "achievement");
+            snprintf(num[5], sizeof num[5], json_is_number(a) ? "%.1f" : "", json_number_value(a));
+            csv_cell(num[5], 0);
+            const char *ms[] = {"median_ms", "p90_ms"};
+            for (int k = 0; k < 2; k++) {
+                const json_t *m = json_object_get(v, ms[k]);
+                snprintf(num[6 + k], sizeof num[6 + k], json_is_integer(m) ? "%lld" : "",
+                         (long long)json_integer_value(m));
+                csv_cell(num[6 + k], 0);
+            }
+            const json_t *c = json_object_get(v, "csat_avg");
+            snprintf(num[8], sizeof num[8], json_is_number(c) ? "%.2f" : "", json_number_value(c));
+            csv_cell(num[8], 0);
+            snprintf(num[9], sizeof num[9], "%lld", (long long)jint(v, "csat_n"));
+            csv_cell(num[9], 1);
+        }
+        return EXIT_OK;
+    }
+    char head[128], e[256];
+    printf("%s .. %s (%s), by %s\n", clean(jstr(d, "from"), e, sizeof e), jstr(d, "to"),
+           jstr(d, "timezone"), by);
+    table t = {.ncols = 10};
+    snprintf(head, sizeof head, "%s", strcmp(by, "policy") == 0 ? "POLICY" : by);
+    for (char *p = head; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    table_row(&t, "METRIC", head, "ENDED", "ON TIME", "ACHIEVED", "BREACHES", "MEDIAN", "P90",
+              "CSAT", "CSAT N");
+    json_array_foreach(rows, i, v) {
+        char c[8][32];
+        snprintf(c[0], sizeof c[0], "%lld", (long long)jint(v, "ended"));
+        snprintf(c[1], sizeof c[1], "%lld", (long long)jint(v, "met"));
+        const json_t *a = json_object_get(v, "achievement");
+        if (json_is_number(a))
+            snprintf(c[2], sizeof c[2], "%.1f %%", json_number_value(a));
+        else
+            snprintf(c[2], sizeof c[2], "-");
+        snprintf(c[3], sizeof c[3], "%lld", (long long)jint(v, "breaches"));
+        const json_t *cs = json_object_get(v, "csat_avg");
+        if (json_is_number(cs))
+            snprintf(c[4], sizeof c[4], "%.2f", json_number_value(cs));
+        else
+            snprintf(c[4], sizeof c[4], "-");
+        snprintf(c[5], sizeof c[5], "%lld", (long long)jint(v, "csat_n"));
+        const char *group = jstr(v, "group");
+        table_row(&t, jstr(v, "metric"), group[0] ? group : "-", c[0], c[1], c[2], c[3],
+                  report_ms(json_object_get(v, "median_ms"), c[6], sizeof c[6]),
+                  report_ms(json_object_get(v, "p90_ms"), c[7], sizeof c[7]), c[4], c[5]);
+    }
+    if (t.nrows == 1) {
+        table_discard(&t);
+        printf("no clock ended in this range\n");
+        return EXIT_OK;
+    }
+    table_print(&t);
+    return EXIT_OK;
+}
+
 static const slactl_cmd commands[] = {
     {"status", "status",
      "Show the daemon: version, uptime, configuration file and when it was loaded,\n"
@@ -612,6 +721,19 @@ static const slactl_cmd commands[] = {
      "error is refused (exit 1, with the error) and the running configuration\n"
      "stays.\n",
      0, 0, print_reload},
+    {"report", "report [--from D] [--to D] [--by DIM] [--metric M] [--csv]",
+     "SLA achievement over a range of days (local dates in slad's report.timezone):\n"
+     "per metric and policy (or per value of a ticket field), the cycles that\n"
+     "ended, those met on time, achievement (met on time over those met or\n"
+     "breached), breaches, median and 90th percentile of the time taken (the\n"
+     "upper bound of its histogram bucket, business time with a calendar), and\n"
+     "the CSAT average and count of followup.done.\n"
+     "  --from D     first day, YYYY-MM-DD (default: 6 days before --to)\n"
+     "  --to D       last day, YYYY-MM-DD (default: today)\n"
+     "  --by DIM     'policy' (default) or a field of report.dimensions\n"
+     "  --metric M   one metric only\n"
+     "  --csv        comma-separated values, for spreadsheets\n",
+     0, 0, print_report},
 };
 
 /* --- the exchange ------------------------------------------------------- */
@@ -768,12 +890,16 @@ static json_t *login_name(void)
 /* Parse the command's own options and arguments into a request. */
 static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **req)
 {
-    enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD, OPT_BY };
+    enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD, OPT_BY, OPT_FROM, OPT_TO, OPT_METRIC, OPT_CSV };
     static const struct option options[] = {
         {"within", required_argument, NULL, OPT_WITHIN},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"dead", no_argument, NULL, OPT_DEAD},
         {"by", required_argument, NULL, OPT_BY},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"metric", required_argument, NULL, OPT_METRIC},
+        {"csv", no_argument, NULL, OPT_CSV},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -782,7 +908,10 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
     optind = 0; /* 0: glibc starts afresh, permuting (options may follow the arguments) */
     opterr = 0;
     while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        int report = strcmp(c->name, "report") == 0;
         int allowed = (o == OPT_WITHIN && strcmp(c->name, "due") == 0) ||
+                      (report && (o == OPT_FROM || o == OPT_TO || o == OPT_METRIC ||
+                                  o == OPT_CSV || o == OPT_BY)) ||
                       (o == OPT_DEAD && strcmp(c->name, "deliveries") == 0) ||
                       (o == OPT_BY && strcmp(c->name, "ack") == 0) ||
                       (o == OPT_LIMIT && (strcmp(c->name, "due") == 0 ||
@@ -817,6 +946,20 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
             json_object_set_new(args, "limit", json_integer(n));
         } else if (o == OPT_DEAD) {
             json_object_set_new(args, "dead", json_true());
+        } else if (o == OPT_CSV) {
+            opt.csv = 1;
+        } else if (o == OPT_FROM || o == OPT_TO || o == OPT_METRIC || (o == OPT_BY && report)) {
+            json_t *val = json_string(optarg);
+            if (val == NULL) {
+                json_decref(args);
+                return die_usage("report: argument is not valid UTF-8");
+            }
+            json_object_set_new(args,
+                                o == OPT_FROM     ? "from"
+                                : o == OPT_TO     ? "to"
+                                : o == OPT_METRIC ? "metric"
+                                                  : "by",
+                                val);
         } else if (o == OPT_BY) {
             json_t *by = json_string(optarg);
             if (by == NULL || optarg[0] == '\0') {

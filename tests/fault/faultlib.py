@@ -247,7 +247,25 @@ def check_invariants(faulty, ref, plans):
     for e in (faulty, ref):
         check(e.r.hlen(STATE) == want_open, "%s: sla:state holds %d tickets, the plan leaves %d"
               % (e.name, e.r.hlen(STATE), want_open))
+    # Every cycle that ended is counted once (sla:report:<day>, written in
+    # the transaction that records the end): the same counters as the
+    # reference, whatever was killed between an end and its commit.
+    got, ref_counts = report_counts(faulty), report_counts(ref)
+    check(ref_counts, "the load ended cycles (sla:report counters)")
+    diff = {k: (got.get(k), v) for k, v in ref_counts.items() if got.get(k) != v}
+    diff.update({k: (v, None) for k, v in got.items() if k not in ref_counts})
+    check(not diff, "outcome counters differ from the reference (faulty, reference): %r"
+          % dict(list(diff.items())[:8]))
     return kinds
+
+
+def report_counts(env):
+    """Every report counter of env: (key, field) -> count."""
+    out = {}
+    for key in env.r.scan_iter(match="sla:report:*"):
+        for f, v in env.r.hgetall(key).items():
+            out[(key, f)] = int(v)
+    return out
 
 
 def write_entries(envs, entries, transaction=False):

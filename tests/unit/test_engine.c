@@ -1246,6 +1246,149 @@ static void test_reload_rematch_in_slices(void)
     sla_config_free(after_b);
 }
 
+/* Outcomes of (kind, metric) collected, -1 any; *taken the last one's time. */
+static int outcomes(const fixture *fx, int kind, int metric, int64_t *taken)
+{
+    int n = 0;
+    for (size_t i = 0; i < fx->out.noutcomes; i++) {
+        const sla_outcome *o = &fx->out.outcomes[i];
+        if ((kind < 0 || (int)o->kind == kind) && (metric < 0 || o->metric == metric)) {
+            n++;
+            if (taken)
+                *taken = o->taken_ms;
+        }
+    }
+    return n;
+}
+
+/* Every end of a cycle leaves one outcome: met on time, met late, stopped,
+ * breached and never met; nothing else does. */
+static void test_outcomes_each_end_once(void)
+{
+    fixture fx;
+    int64_t taken = 0;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "A", "type", "ticket.opened", "channel", "chat", NULL);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 0);
+    fx_event(&fx, T0 + 10 * SEC, "ticket", "A", "type", "agent.reply", NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_MET, SLA_METRIC_FIRST_RESPONSE, &taken), 1);
+    CHECK_INT(taken, 10 * SEC);
+    /* The reply starts a new update period: the first one was met. */
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_MET, SLA_METRIC_PERIODIC_UPDATE, &taken), 1);
+    CHECK_INT(taken, 10 * SEC);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 2);
+    const sla_outcome *o = &fx.out.outcomes[0];
+    CHECK_STR(o->policy, "chat");
+    CHECK_INT(o->at_ms, T0 + 10 * SEC);
+    CHECK(sla_attrs_get(o->attrs, o->attrs_len, "channel", 7) != NULL);
+    /* A second reply meets nothing new but the update period. */
+    fx_event(&fx, T0 + 20 * SEC, "ticket", "A", "type", "agent.reply", NULL);
+    CHECK_INT(outcomes(&fx, -1, SLA_METRIC_FIRST_RESPONSE, NULL), 1);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_MET, SLA_METRIC_PERIODIC_UPDATE, NULL), 2);
+    fx_take(&fx);
+
+    /* Met late: the breach fired first (catch-up), then the reply. */
+    int64_t now = T0 + HOUR;
+    fx_event(&fx, now, "ticket", "B", "type", "ticket.opened", "channel", "chat", "ts",
+             TS(now - MIN), NULL);
+    fx_event(&fx, now, "ticket", "B", "type", "agent.reply", NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_LATE, SLA_METRIC_FIRST_RESPONSE, &taken), 1);
+    CHECK_INT(taken, MIN);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_MET, SLA_METRIC_FIRST_RESPONSE, NULL), 0);
+    fx_take(&fx);
+
+    /* Never replied: first_response breached, then stopped by the
+     * resolution (breached, never met); the update period stopped unbreached;
+     * the resolution met late; reopened and resolved again it is the same
+     * cycle and is not counted again. */
+    fx_event(&fx, now, "ticket", "C", "type", "ticket.opened", "channel", "chat", NULL);
+    fx_run_until(&fx, now + 2 * HOUR);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 0); /* breaches are not ends */
+    fx_event(&fx, now + 2 * HOUR, "ticket", "C", "type", "ticket.resolved", NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_BREACHED, SLA_METRIC_FIRST_RESPONSE, &taken), 1);
+    CHECK_INT(taken, 2 * HOUR);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_STOPPED, SLA_METRIC_PERIODIC_UPDATE, NULL), 1);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_LATE, SLA_METRIC_RESOLUTION, &taken), 1);
+    CHECK_INT(taken, 2 * HOUR);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 3);
+    fx_event(&fx, now + 3 * HOUR, "ticket", "C", "type", "ticket.reopened", NULL);
+    fx_event(&fx, now + 4 * HOUR, "ticket", "C", "type", "ticket.resolved", NULL);
+    CHECK_INT(outcomes(&fx, -1, SLA_METRIC_RESOLUTION, NULL), 1);
+    /* The reopen's update period stopped by the second resolution. */
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_STOPPED, SLA_METRIC_PERIODIC_UPDATE, NULL), 2);
+    fx_take(&fx);
+    /* Closed: whatever still ran stops, breached (the update period's
+     * breach at T0 + 4h20s fires first, at the close); a closed ticket
+     * ends nothing more. */
+    fx_event(&fx, now + 5 * HOUR, "ticket", "A", "type", "ticket.closed", NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_BREACHED, SLA_METRIC_RESOLUTION, NULL), 1);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_BREACHED, SLA_METRIC_PERIODIC_UPDATE, NULL), 1);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 2);
+    fx_event(&fx, now + 5 * HOUR, "ticket", "C", "type", "ticket.closed", NULL);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 2); /* C ran nothing any more */
+    fx_take(&fx);
+
+    /* A call abandoned before the target: breached, never met. */
+    fx_event(&fx, now, "ticket", "P", "type", "call.ringing", "channel", "phone", NULL);
+    fx_event(&fx, now + 2 * SEC, "ticket", "P", "type", "call.abandoned", NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_BREACHED, SLA_METRIC_PICKUP, NULL), 1);
+    fx_take(&fx);
+
+    /* followup.done: the follow_up met and a CSAT score; the revisit it
+     * starts stops when the ticket closes. */
+    fx_event(&fx, now, "ticket", "F", "type", "ticket.opened", "category", "complaint", NULL);
+    fx_event(&fx, now + MIN, "ticket", "F", "type", "ticket.resolved", NULL);
+    fx_take(&fx);
+    fx_event(&fx, now + 30 * MIN, "ticket", "F", "type", "followup.done", "satisfaction", "2",
+             NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_MET, SLA_METRIC_FOLLOW_UP, &taken), 1);
+    CHECK_INT(taken, 29 * MIN);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_CSAT, SLA_METRIC_FOLLOW_UP, NULL), 1);
+    for (size_t i = 0; i < fx.out.noutcomes; i++)
+        if (fx.out.outcomes[i].kind == SLA_OUTCOME_CSAT) {
+            CHECK_INT(fx.out.outcomes[i].satisfaction, 2);
+            CHECK_STR(fx.out.outcomes[i].policy, "complaint");
+        }
+    fx_take(&fx);
+    fx_event(&fx, now + HOUR, "ticket", "F", "type", "ticket.closed", NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_STOPPED, SLA_METRIC_FOLLOW_UP, NULL), 1);
+    fx_release(&fx);
+}
+
+/* An end is part of the state: a restart from the state that recorded it
+ * and the same entry applied again end nothing twice; a restart from the
+ * state before it ends it (once) again. */
+static void test_outcomes_across_restart(void)
+{
+    fixture fx;
+    CHECK(fx_init(&fx, base_policies, T0) == 0);
+    fx_event(&fx, T0, "ticket", "R", "type", "ticket.opened", "channel", "chat", NULL);
+    sla_output before = fx.out; /* the state before the reply */
+    sla_output_init(&fx.out);
+    /* The reply, entry T0+5s-1 (fx_event's ids are (now, seq)). */
+    fx_event(&fx, T0 + 5 * SEC, "ticket", "R", "type", "agent.reply", NULL);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_MET, SLA_METRIC_FIRST_RESPONSE, NULL), 1);
+    /* Committed with its state: restarted, the entry replayed is a duplicate. */
+    uint64_t seq = fx.seq;
+    restart_from_state(&fx, T0 + 6 * SEC);
+    fx.seq = seq - 1;
+    CHECK_INT(fx_event(&fx, T0 + 5 * SEC, "ticket", "R", "type", "agent.reply", NULL),
+              SLA_APPLY_DUPLICATE);
+    fx_run_until(&fx, T0 + 10 * SEC);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 0);
+    /* Not committed (killed before EXEC): restored from the state before
+     * the reply, the replayed entry ends the cycle, once. */
+    fx_take(&fx);
+    fx.out = before;
+    restart_from_state(&fx, T0 + 6 * SEC);
+    fx.seq = seq - 1;
+    CHECK_INT(fx_event(&fx, T0 + 5 * SEC, "ticket", "R", "type", "agent.reply", NULL),
+              SLA_APPLIED);
+    CHECK_INT(outcomes(&fx, SLA_OUTCOME_MET, SLA_METRIC_FIRST_RESPONSE, NULL), 1);
+    CHECK_INT(outcomes(&fx, -1, -1, NULL), 2);
+    fx_release(&fx);
+}
+
 int main(void)
 {
     test_reload_rematch_in_slices();
@@ -1274,5 +1417,7 @@ int main(void)
     test_recovered_carries_breach_deadline();
     test_recovered_twice_two_ids();
     test_reused_ticket_id_new_ids();
+    test_outcomes_each_end_once();
+    test_outcomes_across_restart();
     return CHECK_DONE();
 }

@@ -175,11 +175,16 @@ static void test_refused(void)
     unsigned char mask[] = {1, 0, 0, 0, 0x80};
     CHECK(!DECODES(mask));
     /* Ticket flags this version does not know. */
-    unsigned char flags[] = {2, 0, 0, 0, 0x02, 0};
+    unsigned char flags[] = {2, 0, 0, 0, 0x04, 0};
     CHECK(!DECODES(flags));
     flags[4] = 0x01;
     CHECK_INT(sla_record_decode(flags, sizeof flags, &v), 0);
     CHECK_INT(v.resolved, 1);
+    CHECK_INT(v.resolution_ended, 0);
+    /* Bit 1: the resolution cycle ended once (reports count it once). */
+    flags[4] = 0x03;
+    CHECK_INT(sla_record_decode(flags, sizeof flags, &v), 0);
+    CHECK_INT(v.resolution_ended, 1);
     /* A varint that never ends. */
     unsigned char endless[12] = {1};
     memset(endless + 1, 0xff, 11);

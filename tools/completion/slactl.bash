@@ -11,7 +11,7 @@ _slactl()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=""
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="status ticket due breached ack deliveries replay reload"
+    local commands="status ticket due breached ack deliveries replay reload report"
     local metrics="first_response next_response pickup periodic_update resolution follow_up callback"
     COMPREPLY=()
 
@@ -26,7 +26,18 @@ _slactl()
             COMPREPLY=($(compgen -W "10 50 100 1000" -- "$cur"))
             return ;;
         --by)
-            COMPREPLY=($(compgen -u -- "$cur"))
+            # report: policy or a dimension (report.dimensions); ack: a user.
+            if [[ " ${COMP_WORDS[*]} " == *" report "* ]]; then
+                COMPREPLY=($(compgen -W "policy channel group assignee" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -u -- "$cur"))
+            fi
+            return ;;
+        --metric)
+            COMPREPLY=($(compgen -W "$metrics" -- "$cur"))
+            return ;;
+        --from | --to)
+            COMPREPLY=($(compgen -W "$(date +%F)" -- "$cur"))
             return ;;
     esac
 
@@ -43,7 +54,7 @@ _slactl()
             esac
         else
             case $w in
-                --within | --limit | --by) ((i++)) ;;
+                --within | --limit | --by | --metric | --from | --to) ((i++)) ;;
                 -*) ;;
                 *) ((npos++)) ;;
             esac
@@ -65,6 +76,7 @@ _slactl()
         breached) opts+=" --limit" ;;
         deliveries) opts+=" --dead --limit" ;;
         ack) opts+=" --by" ;;
+        report) opts+=" --from --to --by --metric --csv" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
