@@ -11,7 +11,7 @@ _slactl()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=""
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="status ticket due breached ack deliveries replay reload"
+    local commands="status ticket customer due breached ack deliveries replay reload"
     local metrics="first_response next_response pickup periodic_update resolution follow_up callback"
     COMPREPLY=()
 
@@ -24,6 +24,9 @@ _slactl()
             return ;;
         --limit)
             COMPREPLY=($(compgen -W "10 50 100 1000" -- "$cur"))
+            return ;;
+        --kind)
+            COMPREPLY=($(compgen -W "ticket customer" -- "$cur"))
             return ;;
         --by)
             COMPREPLY=($(compgen -u -- "$cur"))
@@ -43,7 +46,7 @@ _slactl()
             esac
         else
             case $w in
-                --within | --limit | --by) ((i++)) ;;
+                --within | --limit | --by | --kind) ((i++)) ;;
                 -*) ;;
                 *) ((npos++)) ;;
             esac
@@ -61,8 +64,8 @@ _slactl()
 
     local opts="--json --help"
     case $cmd in
-        due) opts+=" --within --limit" ;;
-        breached) opts+=" --limit" ;;
+        due) opts+=" --within --kind --limit" ;;
+        breached) opts+=" --kind --limit" ;;
         deliveries) opts+=" --dead --limit" ;;
         ack) opts+=" --by" ;;
     esac
