@@ -33,7 +33,8 @@ def complete(*words):
 
 
 def test_completion(make_env):
-    commands = ["ack", "breached", "deliveries", "due", "reload", "replay", "status", "ticket"]
+    commands = ["ack", "breached", "customer", "deliveries", "due", "reload", "replay", "status",
+                "ticket"]
     for words, want in (
             (("slactl", ""), commands),
             (("slactl", "de"), ["deliveries"]),
@@ -41,7 +42,8 @@ def test_completion(make_env):
             (("slactl", "--js"), ["--json"]),
             (("slactl", "-s", "/run/slad/slad.sock", "b"), ["breached"]),
             (("slactl", "--json", "-c", "/etc/slad/slad.conf", "st"), ["status"]),
-            (("slactl", "due", "--"), ["--help", "--json", "--limit", "--within"]),
+            (("slactl", "due", "--"), ["--help", "--json", "--kind", "--limit", "--within"]),
+            (("slactl", "breached", "--kind", "c"), ["customer"]),
             (("slactl", "deliveries", "--d"), ["--dead"]),
             (("slactl", "breached", "--within"), []),
             (("slactl", "due", "--within", "1"), ["10m", "15m", "1d", "1h"]),
