@@ -272,8 +272,10 @@ static enum sla_am_state alerts_check(alert *a, int64_t now, alerts_item *it)
     sla_clock_info ci[SLA_METRIC_COUNT];
     const char *attrs = NULL;
     size_t alen = 0;
-    int n = sla_engine_ticket_info(al.engine, a->ticket, strlen(a->ticket), now, ci, &attrs,
-                                   &alen);
+    /* The metric says whose clock it is (a ticket's or a customer's). */
+    int subject = sla_metric_subject(a->metric);
+    int n = sla_engine_subject_info(al.engine, subject, a->ticket, strlen(a->ticket), now, ci,
+                                    &attrs, &alen);
     const sla_clock_info *c = NULL;
     for (int i = 0; i < n; i++)
         if (ci[i].metric == a->metric)
@@ -298,6 +300,7 @@ static enum sla_am_state alerts_check(alert *a, int64_t now, alerts_item *it)
     memset(it, 0, sizeof *it);
     d->kind = a->level > 1 ? SLA_DECISION_ESCALATION : SLA_DECISION_BREACH;
     d->ticket = a->ticket;
+    d->subject = subject;
     d->metric = a->metric;
     d->cycle = a->cycle;
     d->level = a->level;

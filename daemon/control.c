@@ -244,13 +244,14 @@ static json_t *ctl_notified(const sla_clock_info *ci)
     return out;
 }
 
-/* The same for clock `metric` of ticket id (the `breached` list). */
-static json_t *ctl_ticket_notified(sla_engine *e, const char *id, int metric, int64_t now)
+/* The same for clock `metric` of subject id (the `breached` list). */
+static json_t *ctl_ticket_notified(sla_engine *e, int subject, const char *id, int metric,
+                                   int64_t now)
 {
     sla_clock_info clocks[SLA_METRIC_COUNT];
     const char *attrs;
     size_t attrs_len;
-    int n = sla_engine_ticket_info(e, id, strlen(id), now, clocks, &attrs, &attrs_len);
+    int n = sla_engine_subject_info(e, subject, id, strlen(id), now, clocks, &attrs, &attrs_len);
     for (int i = 0; i < n; i++)
         if (clocks[i].metric == metric)
             return ctl_notified(&clocks[i]);
@@ -394,6 +395,7 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
         sla_engine_stats es;
         sla_engine_get_stats(e, &es);
         json_object_set_new(d, "open_tickets", json_integer((json_int_t)es.open_tickets));
+        json_object_set_new(d, "open_customers", json_integer((json_int_t)es.open_customers));
         json_t *clocks = json_object();
         for (int m = 0; m < SLA_METRIC_COUNT; m++)
             json_object_set_new(clocks, sla_metric_name(m),
@@ -401,6 +403,7 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
         json_object_set_new(d, "running_clocks", clocks);
     } else {
         json_object_set_new(d, "open_tickets", json_null());
+        json_object_set_new(d, "open_customers", json_null());
         json_object_set_new(d, "running_clocks", json_null());
     }
     json_object_set_new(d, "decisions",
@@ -424,7 +427,8 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
     ctl_reply(c, sla_ctl_response_ok(d));
 }
 
-static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
+/* ticket and customer: one subject's attributes and clocks. */
+static void ctl_subject(ctl_client *c, const json_t *args, int subject)
 {
     const char *id = ctl_string_arg(c, args, "id");
     sla_engine *e = id ? ctl_engine(c) : NULL;
@@ -434,9 +438,9 @@ static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
     sla_clock_info clocks[SLA_METRIC_COUNT];
     const char *attrs;
     size_t attrs_len;
-    int n = sla_engine_ticket_info(e, id, strlen(id), now, clocks, &attrs, &attrs_len);
+    int n = sla_engine_subject_info(e, subject, id, strlen(id), now, clocks, &attrs, &attrs_len);
     if (n < 0) {
-        ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", id));
+        ctl_reply(c, sla_ctl_response_error("unknown %s '%s'", sla_subject_name(subject), id));
         return;
     }
     json_t *a = json_object();
@@ -466,9 +470,19 @@ static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
                                                    : json_integer(ci->deadline_ms - now));
         json_array_append_new(list, o);
     }
-    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:o, s:I, s:o, s:o}", "ticket",
+    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:o, s:I, s:o, s:o}", sla_subject_name(subject),
                                                sla_format_jstr(id), "now_ms", (json_int_t)now,
                                                "attrs", a, "clocks", list)));
+}
+
+static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
+{
+    ctl_subject(c, args, SLA_SUBJECT_TICKET);
+}
+
+static void ctl_cmd_customer(ctl_client *c, const json_t *args)
+{
+    ctl_subject(c, args, SLA_SUBJECT_CUSTOMER);
 }
 
 /* due and breached: the answer once the query has read every ticket. */
@@ -488,8 +502,10 @@ static void ctl_on_listed(const sla_listquery *lq, sla_engine *e, const char *wh
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         const sla_due_item *it = &items[i];
-        json_t *o = json_pack("{s:o, s:s, s:s, s:I, s:I, s:i, s:b}", "ticket",
-                              sla_format_jstr(it->ticket),
+        /* A ticket's id under "ticket", a customer's under "customer". */
+        json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:i, s:b}",
+                              sla_subject_name(it->subject), sla_format_jstr(it->ticket),
+                              "kind", sla_subject_name(it->subject),
                               "metric", sla_metric_name(it->metric), "policy",
                               ctl_policy_name(it->policy), "deadline_ms",
                               (json_int_t)it->deadline_ms, "remaining_ms",
@@ -497,7 +513,7 @@ static void ctl_on_listed(const sla_listquery *lq, sla_engine *e, const char *wh
                               it->acked);
         if (lq->breached)
             json_object_set_new(o, "notified",
-                                ctl_ticket_notified(e, it->ticket, it->metric, now));
+                                ctl_ticket_notified(e, it->subject, it->ticket, it->metric, now));
         json_array_append_new(list, o);
     }
     ctl_reply(c, sla_ctl_response_ok(json_pack("{s:I, s:I, s:o}", "now_ms", (json_int_t)now,
@@ -519,11 +535,22 @@ static void ctl_list(ctl_client *c, const json_t *args, int breached)
         }
         within = json_integer_value(w);
     }
+    int subject = -1;
+    const json_t *k = json_object_get(args, "kind");
+    if (k) {
+        subject = json_is_string(k) ? sla_subject_from_name(json_string_value(k),
+                                                            json_string_length(k))
+                                    : -1;
+        if (subject < 0) {
+            ctl_reply(c, sla_ctl_response_error("kind must be \"ticket\" or \"customer\""));
+            return;
+        }
+    }
     int limit = ctl_limit(c, args);
     sla_engine *e = limit > 0 ? ctl_engine(c) : NULL;
     if (e == NULL)
         return;
-    c->query = query_start(ctl.base, breached, wakeup_now_ms(), within, (size_t)limit,
+    c->query = query_start(ctl.base, breached, subject, wakeup_now_ms(), within, (size_t)limit,
                            ctl_on_listed, (void *)(uintptr_t)c->id);
     if (c->query == NULL) {
         ctl_reply(c, sla_ctl_response_error("out of memory"));
@@ -802,7 +829,8 @@ static const struct {
     const char *name;
     void (*fn)(ctl_client *c, const json_t *args);
 } ctl_commands[] = {
-    {"status", ctl_cmd_status},     {"ticket", ctl_cmd_ticket}, {"due", ctl_cmd_due},
+    {"status", ctl_cmd_status},     {"ticket", ctl_cmd_ticket},
+    {"customer", ctl_cmd_customer}, {"due", ctl_cmd_due},
     {"breached", ctl_cmd_breached}, {"ack", ctl_cmd_ack},       {"deliveries", ctl_cmd_deliveries},
     {"replay", ctl_cmd_replay},     {"reload", ctl_cmd_reload}, {"report", ctl_cmd_report},
 };

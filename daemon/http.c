@@ -256,6 +256,10 @@ static void http_metrics(struct evbuffer *b)
     http_family(b, "slad_open_tickets", "gauge", "Tickets open in the engine.");
     if (e)
         http_sample(b, "slad_open_tickets", NULL, NULL, NULL, NULL, (double)es.open_tickets);
+    http_family(b, "slad_open_customers", "gauge",
+                "Customers open in the engine (their relationship clocks).");
+    if (e)
+        http_sample(b, "slad_open_customers", NULL, NULL, NULL, NULL, (double)es.open_customers);
     http_family(b, "slad_running_clocks", "gauge", "SLA clocks running, by metric.");
     for (int m = 0; e && m < SLA_METRIC_COUNT; m++)
         http_sample(b, "slad_running_clocks", "metric", sla_metric_name(m), NULL, NULL,

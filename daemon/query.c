@@ -69,13 +69,15 @@ static void query_on_slice(evutil_socket_t fd, short what, void *arg)
     query_next_slice(q);
 }
 
-query *query_start(struct event_base *base, int breached, int64_t now_ms, int64_t within_ms,
-                   size_t max, query_done_fn *done, void *arg)
+query *query_start(struct event_base *base, int breached, int subject, int64_t now_ms,
+                   int64_t within_ms, size_t max, query_done_fn *done, void *arg)
 {
     query *q = calloc(1, sizeof *q);
     if (q == NULL)
         return NULL;
     q->lq = sla_listquery_new(breached, now_ms, within_ms, max);
+    if (q->lq)
+        q->lq->subject = subject;
     q->ev = event_new(base, -1, 0, query_on_slice, q);
     if (q->lq == NULL || q->ev == NULL) {
         sla_listquery_free(q->lq);

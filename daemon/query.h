@@ -41,10 +41,11 @@ typedef void query_done_fn(const sla_listquery *lq, sla_engine *e, const char *w
 
 /*
  * Start a query against the store's current engine; the first slice runs
- * on a later turn of the loop. NULL on allocation failure.
+ * on a later turn of the loop. subject: enum sla_subject to list, -1 every
+ * kind. NULL on allocation failure.
  */
-query *query_start(struct event_base *base, int breached, int64_t now_ms, int64_t within_ms,
-                   size_t max, query_done_fn *done, void *arg);
+query *query_start(struct event_base *base, int breached, int subject, int64_t now_ms,
+                   int64_t within_ms, size_t max, query_done_fn *done, void *arg);
 
 /* Stop a query whose done has not been called yet; done will not be. */
 void query_cancel(query *q);

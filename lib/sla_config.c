@@ -1458,6 +1458,12 @@ static const directive policy_directives[] = {
     METRIC_DIRECTIVE("resolution", SLA_METRIC_RESOLUTION),
     METRIC_DIRECTIVE("follow_up", SLA_METRIC_FOLLOW_UP),
     METRIC_DIRECTIVE("callback", SLA_METRIC_CALLBACK),
+    METRIC_DIRECTIVE("first_revisit", SLA_METRIC_FIRST_REVISIT),
+    METRIC_DIRECTIVE("second_revisit", SLA_METRIC_SECOND_REVISIT),
+    METRIC_DIRECTIVE("revisit", SLA_METRIC_REVISIT),
+    METRIC_DIRECTIVE("reminder", SLA_METRIC_REMINDER),
+    METRIC_DIRECTIVE("review", SLA_METRIC_REVIEW),
+    METRIC_DIRECTIVE("survey", SLA_METRIC_SURVEY),
     {0},
 };
 
@@ -1519,6 +1525,9 @@ static int parse_pausable(loader *ld, const config_setting_t *s, void *field, co
         int m = sla_metric_from_name(v, strlen(v));
         if (m < 0)
             return fail(ld, e, "unknown metric '%s'", quote(qb, v));
+        if (sla_metric_subject(m) != SLA_SUBJECT_TICKET)
+            return fail(ld, e, "'%s' is a customer clock: only ticket clocks pause",
+                        quote(qb, v));
         mask |= 1u << m;
     }
     *(unsigned *)field = mask;

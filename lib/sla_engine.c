@@ -79,6 +79,7 @@
 #include "sla_ticket.h"
 #include "sla_textwidth.h"
 #include "sla_tickettable.h"
+#include "sla_timefmt.h"
 #include "sla_timerwheel.h"
 
 _Static_assert(SLA_NOTIFIED_MAX == SLA_MEMO_MAX_RECEIVERS, "a clock's notified list is its memo");
@@ -93,15 +94,65 @@ _Static_assert(SLA_NOTIFIED_MAX == SLA_MEMO_MAX_RECEIVERS, "a clock's notified l
 #define TICKET_OF_TIMER(tm) ((sla_ticket *)((char *)(tm) - offsetof(sla_ticket, timer)))
 #define MAX_FIRINGS 255
 
+/* The kind of t, its metrics [M_FIRST(t), M_END(t)), metric m's slot. */
+#define KIND(t) ((t)->customer ? SLA_SUBJECT_CUSTOMER : SLA_SUBJECT_TICKET)
+#define M_FIRST(t) sla_subject_first_metric(KIND(t))
+#define M_END(t) sla_subject_end_metric(KIND(t))
+#define SLOT(t, m) ((m) - M_FIRST(t))
+#define FOR_METRICS(t, m) for (int m = M_FIRST(t); m < M_END(t); m++)
+
 /*
  * The clock of metric m, or a shared idle clock when the ticket holds no
- * slot for m. The idle clock is never written: every writer first checks
- * that the clock is live, or (clock_start) that the slot exists.
+ * slot for m (not its kind's metric, or none some policy defined). The idle
+ * clock is never written: every writer first checks that the clock is
+ * live, or (clock_start) that the slot exists.
  */
 static sla_clock idle_clock;
 static inline sla_clock *tclock(const sla_ticket *t, int m)
 {
-    return t->slot[m] == SLA_SLOT_NONE ? &idle_clock : (sla_clock *)&t->clocks[t->slot[m]];
+    int k = SLOT(t, m);
+    if (k < 0 || k >= SLA_SUBJECT_SLOTS || t->slot[k] == SLA_SLOT_NONE)
+        return &idle_clock;
+    return (sla_clock *)&t->clocks[t->slot[k]];
+}
+
+/* Clock m's breach memo (sla_ticket.h, by slot). */
+static inline int tmemo(const sla_ticket *t, int m, sla_memo *out)
+{
+    return sla_ticket_memo(t, SLOT(t, m), out);
+}
+static inline size_t tmemo_offset(const sla_ticket *t, int m)
+{
+    return sla_ticket_memo_offset(t, SLOT(t, m));
+}
+#define MEMO_BIT(t, m) (1u << SLOT(t, m))
+#define MEMOS_USED(t) sla_ticket_memo_offset(t, SLA_SUBJECT_SLOTS)
+
+/* Is this engine id (a state field) a customer's? */
+static int key_is_customer(const char *id, size_t len)
+{
+    return len > SLA_CUSTOMER_KEY_PREFIX_LEN &&
+           memcmp(id, SLA_CUSTOMER_KEY_PREFIX, SLA_CUSTOMER_KEY_PREFIX_LEN) == 0;
+}
+
+/* The subject's own id: the engine id without a customer's prefix. */
+static const char *subject_id(const sla_ticket *t, size_t *len)
+{
+    size_t skip = t->customer ? SLA_CUSTOMER_KEY_PREFIX_LEN : 0;
+    *len = t->id_len - skip;
+    return sla_ticket_id(t) + skip;
+}
+
+/* The engine id of (subject, id) into buf (SLA_SUBJECT_KEY_MAX); its length. */
+static size_t subject_key(int subject, const char *id, size_t len, char *buf)
+{
+    if (subject != SLA_SUBJECT_CUSTOMER) {
+        memcpy(buf, id, len);
+        return len;
+    }
+    memcpy(buf, SLA_CUSTOMER_KEY_PREFIX, SLA_CUSTOMER_KEY_PREFIX_LEN);
+    memcpy(buf + SLA_CUSTOMER_KEY_PREFIX_LEN, id, len);
+    return len + SLA_CUSTOMER_KEY_PREFIX_LEN;
 }
 
 struct sla_engine {
@@ -214,7 +265,7 @@ size_t sla_decision_fields(const sla_decision *d, sla_field *fields, size_t max,
     } while (0)
     ADD_STR("id", d->id);
     ADD_STR("kind", sla_decision_kind_name(d->kind));
-    ADD_STR("ticket", d->ticket);
+    ADD_STR(d->subject == SLA_SUBJECT_CUSTOMER ? "customer" : "ticket", d->ticket);
     ADD_STR("metric", sla_metric_name(d->metric));
     ADD_STR("policy", d->policy);
     ADD_NUM("level", "%d", d->level);
@@ -279,6 +330,32 @@ static const sla_calendar *target_calendar(const sla_engine *e, const sla_target
     return e->cfg->calendars[tg->calendar];
 }
 
+/*
+ * A reminder's deadline: its date (resume_ms) minus the lead, counted in
+ * calendar days (24 h each) whatever the calendar; with a calendar, a
+ * deadline outside working time moves back to the last working instant
+ * before it (within the 14 days before), so that the reminder is still due
+ * at least the lead ahead of the date, in working time.
+ */
+static const sla_target *clock_target(const sla_engine *e, const sla_clock *c, int m);
+static const sla_calendar *target_calendar(const sla_engine *e, const sla_target *tg);
+static int64_t ahead_deadline(const sla_engine *e, const sla_clock *c, int m,
+                              int64_t *business_total)
+{
+    if (business_total)
+        *business_total = 0;
+    const sla_target *tg = clock_target(e, c, m);
+    if (!tg)
+        return INT64_MAX;
+    int64_t d = (int64_t)c->resume_ms - sla_span_plain_ms(&tg->target, 0);
+    const sla_calendar *cal = target_calendar(e, tg);
+    if (!cal || sla_calendar_is_working(cal, d))
+        return d;
+    int64_t from = d - INT64_C(14) * 86400000;
+    int64_t worked = sla_calendar_elapsed(cal, from, d);
+    return worked > 0 ? sla_calendar_add_ms(cal, from, worked - 1) : d;
+}
+
 /* The span a running clock must meet, or NULL for an absolute deadline. */
 static const sla_span *clock_span(const sla_engine *e, const sla_clock *c, int m)
 {
@@ -301,6 +378,8 @@ static const sla_span *clock_span(const sla_engine *e, const sla_clock *c, int m
 /* Business time accrued by clock c by instant t. */
 static int64_t clock_elapsed_at(const sla_engine *e, const sla_clock *c, int m, int64_t t)
 {
+    if (c->source == SLA_TARGET_AHEAD)
+        return 0; /* elapsed_ms holds the date last reminded (customer_reminder) */
     int64_t el = (int64_t)c->elapsed_ms;
     if (c->state != SLA_CLOCK_RUNNING || t <= (int64_t)c->resume_ms)
         return el;
@@ -323,6 +402,8 @@ static int64_t clock_deadline(const sla_engine *e, const sla_clock *c, int m,
             *business_total = 0;
         return resume;
     }
+    if (c->source == SLA_TARGET_AHEAD)
+        return ahead_deadline(e, c, m, business_total);
     const sla_span *span = clock_span(e, c, m);
     if (!span)
         return INT64_MAX;
@@ -405,7 +486,7 @@ static int64_t clock_next_action(const sla_engine *e, const sla_clock *c, int m,
     if (deadline == INT64_MAX)
         return INT64_MAX;
     int64_t best = INT64_MAX;
-    if (warn_wanted && c->source == SLA_TARGET_ABSOLUTE) {
+    if (warn_wanted && (c->source == SLA_TARGET_ABSOLUTE || c->source == SLA_TARGET_AHEAD)) {
         int64_t before = sla_span_plain_ms(&tg->warn_before, 0);
         if (before > 0 && deadline - before < deadline) {
             best = deadline - before;
@@ -484,7 +565,9 @@ static char *id_tagged(char *p, const char *end, char tag, uint64_t v)
  *   "r<n>"  the recovery: the n-th recovered notice of this cycle after
  *           the first (a clock met, reopened, met again);
  *   "g<ms>" the ticket's generation (sla_ticket.h): a ticket id opened
- *           again after ticket.closed is a new life with new ids.
+ *           again after ticket.closed is a new life with new ids;
+ *   "s<k>"  the subject's kind when it is not a ticket (a customer: 1);
+ *           its metrics differ from a ticket's too.
  */
 static void decision_id(sla_engine *e, sla_decision *d, uint64_t generation, uint32_t recovery)
 {
@@ -501,6 +584,8 @@ static void decision_id(sla_engine *e, sla_decision *d, uint64_t generation, uin
         p = id_tagged(p, end, 'r', recovery);
     if (generation)
         p = id_tagged(p, end, 'g', generation);
+    if (d->subject != SLA_SUBJECT_TICKET)
+        p = id_tagged(p, end, 's', (uint64_t)d->subject);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (!e->sha256)
@@ -530,7 +615,10 @@ static void emit(sla_engine *e, const sla_ticket *t, enum sla_decision_kind kind
     sla_decision *d = &o->decisions[o->ndecisions++];
     memset(d, 0, sizeof *d);
     d->kind = kind;
-    d->ticket = dup_bytes(sla_ticket_id(t), t->id_len);
+    size_t idlen;
+    const char *id = subject_id(t, &idlen);
+    d->ticket = dup_bytes(id, idlen);
+    d->subject = KIND(t);
     d->metric = m;
     d->cycle = (uint32_t)c->cycle;
     d->level = level;
@@ -641,7 +729,7 @@ static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t now)
     sla_clock *c = tclock(t, m);
     const sla_target *tg = clock_target(e, c, m);
     sla_memo mm;
-    if (!tg || !tg->recovered || c->fired == 0 || !sla_ticket_memo(t, m, &mm))
+    if (!tg || !tg->recovered || c->fired == 0 || !tmemo(t, m, &mm))
         return;
     const char *name = mm.receivers;
     for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
@@ -651,7 +739,7 @@ static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t now)
         emit(e, t, SLA_DECISION_RECOVERED, m, c, c->fired, "", mm.deadline_ms, now, now,
              mm.recoveries);
     uint32_t next = mm.recoveries + (mm.recoveries < UINT32_MAX);
-    memcpy(sla_ticket_memos(t) + sla_ticket_memo_offset(t, m) + 8, &next, sizeof next);
+    memcpy(sla_ticket_memos(t) + tmemo_offset(t, m) + 8, &next, sizeof next);
 }
 
 /* Perform every action of t due at or before upto. Returns t, which may
@@ -659,7 +747,7 @@ static void do_recovered(sla_engine *e, sla_ticket *t, int m, int64_t now)
 static MOVES_TICKET sla_ticket *ticket_run(sla_engine *e, sla_ticket *t, int64_t upto,
                                            int64_t now)
 {
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    FOR_METRICS(t, m) {
         for (int guard = 0; guard < 2 * MAX_FIRINGS + 2; guard++) {
             enum action what;
             int64_t deadline;
@@ -679,7 +767,7 @@ static MOVES_TICKET sla_ticket *ticket_run(sla_engine *e, sla_ticket *t, int64_t
 static void ticket_reschedule(sla_engine *e, sla_ticket *t)
 {
     int64_t best = INT64_MAX;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    FOR_METRICS(t, m) {
         enum action what;
         int64_t deadline;
         int64_t at = clock_next_action(e, tclock(t, m), m, &what, &deadline);
@@ -732,12 +820,12 @@ static void memo_head(char *memo, int64_t deadline, uint32_t recoveries, unsigne
 static void memo_clear(sla_ticket *t, int m)
 {
     sla_memo mm;
-    if (!sla_ticket_memo(t, m, &mm))
+    if (!tmemo(t, m, &mm))
         return;
     char *base = sla_ticket_memos(t);
-    size_t off = sla_ticket_memo_offset(t, m), used = sla_ticket_memo_offset(t, SLA_METRIC_COUNT);
+    size_t off = tmemo_offset(t, m), used = MEMOS_USED(t);
     memmove(base + off, base + off + mm.size, used - off - mm.size);
-    t->memo_mask &= (uint8_t)~(1u << m);
+    t->memo_mask &= (uint8_t)~MEMO_BIT(t, m);
 }
 
 static void clock_end(sla_engine *e, sla_ticket *t, int m, int64_t ts, enum sla_clock_state to,
@@ -750,7 +838,7 @@ static void clock_end(sla_engine *e, sla_ticket *t, int m, int64_t ts, enum sla_
 static int clock_start(sla_engine *e, sla_ticket *t, int m, int64_t ts,
                        enum sla_target_source src, const unsigned char policies[SLA_METRIC_COUNT])
 {
-    if (t->slot[m] == SLA_SLOT_NONE)
+    if (tclock(t, m) == &idle_clock)
         return 0; /* no policy defined it when the ticket was shaped */
     sla_clock *c = tclock(t, m);
     if (src != SLA_TARGET_ABSOLUTE && policies[m] == SLA_POLICY_NONE)
@@ -774,7 +862,8 @@ static int clock_start(sla_engine *e, sla_ticket *t, int m, int64_t ts,
 static void clock_pause(sla_engine *e, sla_ticket *t, int m, int64_t ts)
 {
     sla_clock *c = tclock(t, m);
-    if (c->state != SLA_CLOCK_RUNNING || c->source == SLA_TARGET_ABSOLUTE)
+    if (c->state != SLA_CLOCK_RUNNING || c->source == SLA_TARGET_ABSOLUTE ||
+        c->source == SLA_TARGET_AHEAD)
         return;
     int64_t el = clock_elapsed_at(e, c, m, ts);
     c->elapsed_ms = (uint64_t)(el < (1LL << 40) ? el : (1LL << 40) - 1);
@@ -845,31 +934,39 @@ static unsigned mask_of(const unsigned char pol[SLA_METRIC_COUNT])
 }
 
 /*
- * A new ticket record with clock slots for `mask` and for every slot `old`
- * has (whose clocks, generation and memos are copied), the id, the compact
- * attributes, and memo_room bytes of room after the memos.
+ * A new ticket record with clock slots for the metrics of `mask` (bit m:
+ * metric m; those of another kind ignored) and for every slot `old` has
+ * (whose clocks, generation and memos are copied), the id (a customer's
+ * with its prefix: the kind follows from it), the compact attributes, and
+ * memo_room bytes of room after the memos.
  */
 static sla_ticket *ticket_alloc(const sla_ticket *old, const char *id, size_t id_len,
                                 unsigned mask, const char *attrs, size_t attrs_len,
                                 size_t memo_room)
 {
+    int customer = key_is_customer(id, id_len);
+    unsigned slots = (mask >> sla_subject_first_metric(customer)) &
+                     ((1u << SLA_SUBJECT_SLOTS) - 1);
+    if (!customer)
+        slots &= (1u << SLA_CUSTOMER_METRIC_FIRST) - 1;
     int n = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        if (old && old->slot[m] != SLA_SLOT_NONE)
-            mask |= 1u << m;
-        n += (mask >> m) & 1;
+    for (int k = 0; k < SLA_SUBJECT_SLOTS; k++) {
+        if (old && old->slot[k] != SLA_SLOT_NONE)
+            slots |= 1u << k;
+        n += (slots >> k) & 1;
     }
-    size_t memos = old ? sla_ticket_memo_offset(old, SLA_METRIC_COUNT) : 0;
+    size_t memos = old ? MEMOS_USED(old) : 0;
     sla_ticket *t = calloc(1, sla_ticket_size((size_t)n, id_len, attrs_len) + memos + memo_room);
     if (!t)
         abort();
     sla_timer_init(&t->timer);
-    t->nclocks = (uint8_t)n;
+    t->nclocks = (uint8_t)n & 15;
+    t->customer = (uint8_t)customer & 1;
     t->id_len = (uint8_t)id_len;
     t->attrs_len = (uint16_t)attrs_len;
-    for (int m = 0, k = 0; m < SLA_METRIC_COUNT; m++) {
+    for (int m = 0, k = 0; m < SLA_SUBJECT_SLOTS; m++) {
         t->slot[m] = SLA_SLOT_NONE;
-        if (!(mask & (1u << m)))
+        if (!(slots & (1u << m)))
             continue;
         t->slot[m] = (uint8_t)k;
         if (old && old->slot[m] != SLA_SLOT_NONE)
@@ -904,7 +1001,10 @@ static sla_ticket *ticket_new(sla_engine *e, const char *id, size_t len, const c
     t->cfg_parity = e->cfg_parity & 1u;
     if (sla_tickettable_insert(&e->tickets, t) < 0)
         abort();
-    e->stats.open_tickets++;
+    if (t->customer)
+        e->stats.open_customers++;
+    else
+        e->stats.open_tickets++;
     return t;
 }
 
@@ -933,9 +1033,10 @@ static MOVES_TICKET sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, uns
                                                const char *attrs, size_t attrs_len)
 {
     unsigned have = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++)
-        if (t->slot[m] != SLA_SLOT_NONE)
+    FOR_METRICS(t, m)
+        if (tclock(t, m) != &idle_clock)
             have |= 1u << m;
+    mask &= ((1u << M_END(t)) - 1) & ~((1u << M_FIRST(t)) - 1);
     if (!(mask & ~have) && attrs_len == t->attrs_len &&
         (attrs_len == 0 || memcmp(attrs, sla_ticket_attrs(t), attrs_len) == 0))
         return t;
@@ -955,7 +1056,7 @@ static MOVES_TICKET sla_ticket *ticket_reshape(sla_engine *e, sla_ticket *t, uns
 static MOVES_TICKET sla_ticket *ticket_memo_gap(sla_engine *e, sla_ticket *t, size_t at,
                                                 size_t grow)
 {
-    size_t used = sla_ticket_memo_offset(t, SLA_METRIC_COUNT);
+    size_t used = MEMOS_USED(t);
     size_t size = sla_ticket_size(t->nclocks, t->id_len, t->attrs_len) + used;
     int pending = sla_timer_pending(&t->timer);
     sla_timerwheel_cancel(e->wheel, &t->timer);
@@ -987,7 +1088,7 @@ static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
                                           int64_t deadline, const int *rcv, size_t nrcv)
 {
     sla_memo mm = {0};
-    int have = sla_ticket_memo(t, m, &mm);
+    int have = tmemo(t, m, &mm);
     const char *add[SLA_MEMO_MAX_RECEIVERS];
     unsigned nadd = 0;
     size_t bytes = have ? 0 : SLA_MEMO_HEAD;
@@ -1003,14 +1104,14 @@ static MOVES_TICKET sla_ticket *memo_note(sla_engine *e, sla_ticket *t, int m,
     }
     if (have && nadd == 0)
         return t;
-    size_t off = sla_ticket_memo_offset(t, m);
+    size_t off = tmemo_offset(t, m);
     size_t at = have ? off + mm.size : off;
     t = ticket_memo_gap(e, t, at, bytes);
     char *memo = sla_ticket_memos(t) + off;
     if (!have) {
         memo_head(memo, deadline, 0, 0);
         at += SLA_MEMO_HEAD;
-        t->memo_mask |= (uint8_t)(1u << m);
+        t->memo_mask |= (uint8_t)MEMO_BIT(t, m);
     }
     char *w = sla_ticket_memos(t) + at;
     for (unsigned i = 0; i < nadd; i++) {
@@ -1033,13 +1134,13 @@ static MOVES_TICKET sla_ticket *memo_ack(sla_engine *e, sla_ticket *t, int m, co
                                          size_t by_len, int64_t at)
 {
     sla_memo mm;
-    if (!sla_ticket_memo(t, m, &mm) || mm.acked_ms != 0 || mm.by[0])
+    if (!tmemo(t, m, &mm) || mm.acked_ms != 0 || mm.by[0])
         return t;
     char who[SLA_MEMO_BY_MAX + 1] = "";
     if (by && by_len)
         sla_text_fit(by, by_len, SLA_TEXT_UNLIMITED, who, sizeof who);
     size_t size = who[0] ? strlen(who) + 1 : 0;
-    size_t off = sla_ticket_memo_offset(t, m);
+    size_t off = tmemo_offset(t, m);
     if (size)
         t = ticket_memo_gap(e, t, off + SLA_MEMO_HEAD, size);
     char *memo = sla_ticket_memos(t) + off;
@@ -1055,12 +1156,15 @@ static void ticket_free(sla_engine *e, sla_ticket *t, int64_t ts, int count)
 {
     if (t->cfg_parity != e->cfg_parity)
         e->stale--;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+    FOR_METRICS(t, m)
         clock_end(e, t, m, ts, SLA_CLOCK_STOPPED, count);
     sla_timerwheel_cancel(e->wheel, &t->timer);
     sla_tickettable_remove(&e->tickets, t);
     unmark_dirty(e, t);
-    e->stats.open_tickets--;
+    if (t->customer)
+        e->stats.open_customers--;
+    else
+        e->stats.open_tickets--;
     free(t);
 }
 
@@ -1136,7 +1240,7 @@ static int attrs_merged(sla_engine *e, const char *packed, size_t len, const sla
 static void ticket_rematch(sla_engine *e, sla_ticket *t, const unsigned char pol[SLA_METRIC_COUNT],
                            int64_t ts)
 {
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    FOR_METRICS(t, m) {
         sla_clock *c = tclock(t, m);
         if (c->state == SLA_CLOCK_IDLE)
             continue;
@@ -1163,7 +1267,7 @@ static void ticket_open_clocks(sla_engine *e, sla_ticket *t, int64_t ts,
  */
 static int ticket_pending(const sla_engine *e, const sla_ticket *t)
 {
-    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+    FOR_METRICS(t, m)
         if ((e->cfg->pausable_mask & (1u << m)) && tclock(t, m)->state == SLA_CLOCK_PAUSED)
             return 1;
     return 0;
@@ -1198,14 +1302,6 @@ static enum sla_target_source revisit_source(int satisfaction)
     if (satisfaction == 3)
         return SLA_TARGET_REVISIT_AVERAGE;
     return SLA_TARGET_REVISIT_UNSATISFIED;
-}
-
-static unsigned starts_mask(enum sla_event_type type);
-
-/* Whether applying an event of this type consults the ticket's policies. */
-static int policy_needed(enum sla_event_type type)
-{
-    return starts_mask(type) != 0;
 }
 
 /* The metrics an event of this type may start (they need a clock slot). */
@@ -1252,7 +1348,7 @@ static MOVES_TICKET sla_ticket *ticket_ack(sla_engine *e, sla_ticket *t, int met
                                            const char *by, size_t by_len, int64_t at, int *n)
 {
     *n = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    FOR_METRICS(t, m) {
         sla_clock *c = tclock(t, m);
         if ((metric < 0 || metric == m) && is_live(c) && c->fired > 0 && !c->acked) {
             c->acked = 1;
@@ -1355,10 +1451,169 @@ static MOVES_TICKET sla_ticket *apply_effect(sla_engine *e, sla_ticket *t, const
         break;
     }
     case SLA_EV_TICKET_CLOSED:
-    case SLA_EV_TYPE_COUNT:
+    default: /* a customer's (customer_effect) */
         break;
     }
     return t;
+}
+
+/* ---------------------------------------------------------------- customers
+ *
+ * A customer's clocks (sla_metric.h), all policy targets:
+ *   first_revisit, second_revisit  start at customer.signed (onboarding);
+ *       a revisit done meets the first while it runs, else the second;
+ *   revisit   the recurring revisit: runs once no onboarding clock does
+ *       (from the revisit that ended the onboarding, or from the opening
+ *       event of a customer without one); each revisit done meets it and
+ *       starts the next cycle at the revisit's ts, so the cadence never
+ *       drifts and a missed revisit is one cycle that escalates along its
+ *       ladder until the next revisit, never a pile of overdue cycles;
+ *   review, survey   recurring likewise, from the opening event, restarted
+ *       by customer.reviewed / customer.surveyed;
+ *   reminder  ahead of a date (SLA_TARGET_AHEAD): the earliest of the
+ *       customer's contract_end, renewal, upgrade after the event (and
+ *       after the date last reminded), met by customer.reminded.
+ * A tier (or any attribute) that changes re-matches the policies: running
+ * clocks keep their start and take the new target, as a ticket's do.
+ */
+
+static int customer_onboarding(const sla_ticket *t)
+{
+    return is_live(tclock(t, SLA_METRIC_FIRST_REVISIT)) ||
+           is_live(tclock(t, SLA_METRIC_SECOND_REVISIT));
+}
+
+/* The recurring clocks run from ts unless running already (or, for the
+ * revisit, while the onboarding runs). */
+static void customer_recurring(sla_engine *e, sla_ticket *t, int64_t ts,
+                               const unsigned char pol[SLA_METRIC_COUNT])
+{
+    static const int recurring[] = {SLA_METRIC_REVISIT, SLA_METRIC_REVIEW, SLA_METRIC_SURVEY};
+    for (size_t i = 0; i < sizeof recurring / sizeof recurring[0]; i++) {
+        int m = recurring[i];
+        if (is_live(tclock(t, m)) || (m == SLA_METRIC_REVISIT && customer_onboarding(t)))
+            continue;
+        clock_start(e, t, m, ts, SLA_TARGET_POLICY, pol);
+    }
+}
+
+/* Met, and the next cycle counted from the same instant. */
+static void customer_restart(sla_engine *e, sla_ticket *t, int m, int64_t ts, int64_t now,
+                             const unsigned char pol[SLA_METRIC_COUNT])
+{
+    clock_meet(e, t, m, ts, now);
+    clock_start(e, t, m, ts, SLA_TARGET_POLICY, pol);
+}
+
+static const char *const reminder_dates[] = {"contract_end", "renewal", "upgrade"};
+
+/*
+ * The reminder follows the earliest date after max(ts, the date last
+ * reminded); a reminder running for it already is left alone, one for
+ * another date starts a new cycle; with no such date it is left as it is.
+ * The date last reminded is the date of a met reminder; a reminder that
+ * moved on to a later date keeps it in elapsed_ms (unused by a lead), as
+ * how long before its own date it lies (0: none, or 34 years and more).
+ */
+static void customer_reminder(sla_engine *e, sla_ticket *t, int64_t ts,
+                              const unsigned char pol[SLA_METRIC_COUNT])
+{
+    int m = SLA_METRIC_REMINDER;
+    sla_clock *c = tclock(t, m);
+    int64_t reminded = 0;
+    if (c->state == SLA_CLOCK_MET)
+        reminded = (int64_t)c->resume_ms;
+    else if (is_live(c) && c->elapsed_ms)
+        reminded = (int64_t)c->resume_ms - (int64_t)c->elapsed_ms;
+    int64_t floor = reminded > ts ? reminded : ts;
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < sizeof reminder_dates / sizeof reminder_dates[0]; i++) {
+        const char *v = sla_attrpack_get(sla_ticket_attrs(t), t->attrs_len, reminder_dates[i],
+                                         strlen(reminder_dates[i]));
+        int64_t d;
+        if (v && sla_time_parse(v, strlen(v), &d) == 0 && d > floor && d < next)
+            next = d;
+    }
+    if (next == INT64_MAX || (is_live(c) && (int64_t)c->resume_ms == clamp48(next)))
+        return;
+    clock_stop(e, t, m, ts); /* the reminder of another date ends now */
+    if (clock_start(e, t, m, next, SLA_TARGET_AHEAD, pol) && reminded > 0 &&
+        (int64_t)c->resume_ms - reminded < (INT64_C(1) << 40))
+        c->elapsed_ms = (uint64_t)((int64_t)c->resume_ms - reminded);
+}
+
+static void customer_open_clocks(sla_engine *e, sla_ticket *t, const sla_event *ev, int64_t ts,
+                                 const unsigned char pol[SLA_METRIC_COUNT])
+{
+    if (ev->type == SLA_EV_CUSTOMER_SIGNED) {
+        clock_start(e, t, SLA_METRIC_FIRST_REVISIT, ts, SLA_TARGET_POLICY, pol);
+        clock_start(e, t, SLA_METRIC_SECOND_REVISIT, ts, SLA_TARGET_POLICY, pol);
+    }
+    customer_recurring(e, t, ts, pol);
+    customer_reminder(e, t, ts, pol);
+}
+
+static MOVES_TICKET sla_ticket *customer_effect(sla_engine *e, sla_ticket *t,
+                                                const sla_event *ev, int64_t ts, int64_t now,
+                                                const unsigned char pol[SLA_METRIC_COUNT])
+{
+    switch (ev->type) {
+    case SLA_EV_CUSTOMER_REVISITED:
+        if (is_live(tclock(t, SLA_METRIC_FIRST_REVISIT))) {
+            clock_meet(e, t, SLA_METRIC_FIRST_REVISIT, ts, now);
+        } else if (is_live(tclock(t, SLA_METRIC_SECOND_REVISIT))) {
+            clock_meet(e, t, SLA_METRIC_SECOND_REVISIT, ts, now);
+        } else {
+            customer_restart(e, t, SLA_METRIC_REVISIT, ts, now, pol);
+        }
+        customer_recurring(e, t, ts, pol);
+        break;
+    case SLA_EV_CUSTOMER_REVIEWED:
+        customer_restart(e, t, SLA_METRIC_REVIEW, ts, now, pol);
+        break;
+    case SLA_EV_CUSTOMER_SURVEYED:
+        customer_restart(e, t, SLA_METRIC_SURVEY, ts, now, pol);
+        break;
+    case SLA_EV_CUSTOMER_REMINDED:
+        clock_meet(e, t, SLA_METRIC_REMINDER, ts, now);
+        customer_reminder(e, t, ts, pol);
+        break;
+    case SLA_EV_CUSTOMER_SIGNED: /* a known customer signed again: an update */
+    case SLA_EV_CUSTOMER_UPDATED:
+        customer_recurring(e, t, ts, pol);
+        customer_reminder(e, t, ts, pol);
+        break;
+    case SLA_EV_ESCALATION_ACK: {
+        int n;
+        t = ticket_ack(e, t, ev->metric, ev->by, ev->by_len, ts, &n);
+        break;
+    }
+    default:
+        break;
+    }
+    return t;
+}
+
+/* The customer metrics an event may start (they need a clock slot). */
+static unsigned customer_starts_mask(enum sla_event_type type)
+{
+    switch (type) {
+    case SLA_EV_CUSTOMER_SIGNED:
+    case SLA_EV_CUSTOMER_UPDATED:
+    case SLA_EV_CUSTOMER_REVISITED:
+    case SLA_EV_CUSTOMER_REVIEWED:
+    case SLA_EV_CUSTOMER_SURVEYED:
+    case SLA_EV_CUSTOMER_REMINDED:
+        return ((1u << SLA_METRIC_COUNT) - 1) & ~((1u << SLA_CUSTOMER_METRIC_FIRST) - 1);
+    default:
+        return 0;
+    }
+}
+
+static int closes(enum sla_event_type type)
+{
+    return type == SLA_EV_TICKET_CLOSED || type == SLA_EV_CUSTOMER_CHURNED ||
+           type == SLA_EV_CUSTOMER_CLOSED;
 }
 
 /* ------------------------------------------------------------------ public */
@@ -1412,9 +1667,16 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         ts = now_ms;
         e->stats.ts_clamped++;
     }
-    sla_ticket *t = sla_tickettable_find(&e->tickets, ev->ticket, ev->ticket_len);
+    int customer = ev->subject == SLA_SUBJECT_CUSTOMER;
+    char key[SLA_SUBJECT_KEY_MAX];
+    size_t keylen = subject_key(ev->subject, ev->ticket, ev->ticket_len, key);
+    unsigned starts = customer ? customer_starts_mask(ev->type) : starts_mask(ev->type);
+    sla_ticket *t = sla_tickettable_find(&e->tickets, key, keylen);
     if (!t) {
-        if (!opens_ticket(ev->type)) {
+        int opens = customer ? ev->type == SLA_EV_CUSTOMER_SIGNED ||
+                                   ev->type == SLA_EV_CUSTOMER_UPDATED
+                             : opens_ticket(ev->type);
+        if (!opens) {
             e->stats.unknown_ticket++;
             return SLA_APPLY_UNKNOWN_TICKET;
         }
@@ -1423,10 +1685,12 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         attrs_merged(e, "", 0, ev, &a, &alen);
         unsigned char pol[SLA_METRIC_COUNT];
         resolve(e, a, alen, pol);
-        t = ticket_new(e, ev->ticket, ev->ticket_len, a, alen,
-                       mask_of(pol) & starts_mask(ev->type), 0);
+        t = ticket_new(e, key, keylen, a, alen, mask_of(pol) & starts, 0);
         t->generation = (uint64_t)clamp48(ts); /* a new life of this id */
-        ticket_open_clocks(e, t, ts, pol);
+        if (customer)
+            customer_open_clocks(e, t, ev, ts, pol);
+        else
+            ticket_open_clocks(e, t, ts, pol);
         if (ev->type == SLA_EV_CALL_RINGING)
             t = apply_effect(e, t, ev, ts, now_ms, pol);
     } else {
@@ -1438,7 +1702,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         ticket_fresh(e, t);
         /* Whatever fell due before this event happened comes first. */
         t = ticket_run(e, t, ts < now_ms ? ts : now_ms, now_ms);
-        if (ev->type == SLA_EV_TICKET_CLOSED) {
+        if (closes(ev->type)) {
             e->stats.events[ev->type]++;
             ticket_close(e, t, ts);
             return SLA_APPLIED;
@@ -1454,17 +1718,20 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         size_t alen = t->attrs_len;
         int changed = attrs_merged(e, attrs, alen, ev, &attrs, &alen);
         unsigned char pol[SLA_METRIC_COUNT];
-        if (changed || policy_needed(ev->type))
+        if (changed || starts)
             resolve(e, attrs, alen, pol);
         else
             memset(pol, SLA_POLICY_NONE, sizeof pol);
-        unsigned mask = mask_of(pol) & starts_mask(ev->type);
+        unsigned mask = mask_of(pol) & starts;
         if (ev->type == SLA_EV_CALLBACK_SCHEDULED)
             mask |= 1u << SLA_METRIC_CALLBACK; /* a promise even without a policy */
         t = ticket_reshape(e, t, mask, attrs, alen);
         if (changed)
             ticket_rematch(e, t, pol, ts);
-        t = apply_effect(e, t, ev, ts, now_ms, pol);
+        if (customer)
+            t = customer_effect(e, t, ev, ts, now_ms, pol);
+        else
+            t = apply_effect(e, t, ev, ts, now_ms, pol);
     }
     e->stats.events[ev->type]++;
     if (entry) {
@@ -1479,7 +1746,17 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
 int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, const char *by,
                    int64_t now_ms)
 {
-    sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
+    return sla_engine_ack_subject(e, SLA_SUBJECT_TICKET, ticket, len, metric, by, now_ms);
+}
+
+int sla_engine_ack_subject(sla_engine *e, int subject, const char *id, size_t len, int metric,
+                           const char *by, int64_t now_ms)
+{
+    char key[SLA_SUBJECT_KEY_MAX];
+    if (len == 0 || len > SLA_TICKET_MAX_LEN)
+        return -1;
+    size_t keylen = subject_key(subject, id, len, key);
+    sla_ticket *t = sla_tickettable_find(&e->tickets, key, keylen);
     if (!t)
         return -1;
     ticket_fresh(e, t);
@@ -1585,8 +1862,13 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
                        size_t rec_len, int64_t now_ms)
 {
     (void)now_ms;
-    if (len == 0 || len > SLA_TICKET_MAX_LEN)
+    size_t idlen = key_is_customer(ticket, len) ? len - SLA_CUSTOMER_KEY_PREFIX_LEN : len;
+    if (len == 0 || idlen > SLA_TICKET_MAX_LEN)
         return -1;
+    if (!key_is_customer(ticket, len))
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)ticket[i] < 0x20 || ticket[i] == 0x7f)
+                return -1; /* neither a ticket id nor a customer's field */
     sla_record_view v;
     if (sla_record_decode(rec, rec_len, &v) < 0 ||
         sla_attrpack_plain_size(v.attrs, v.attrs_len) > SLA_ATTRS_MAX)
@@ -1594,17 +1876,26 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     sla_ticket *old = sla_tickettable_find(&e->tickets, ticket, len);
     if (old)
         ticket_free(e, old, 0, 0);
+    /* The record's clocks are by slot; slot k is metric first + k. */
+    int first = sla_subject_first_metric(key_is_customer(ticket, len) ? SLA_SUBJECT_CUSTOMER
+                                                                       : SLA_SUBJECT_TICKET);
+    int nmetrics = (first ? SLA_METRIC_COUNT : SLA_CUSTOMER_METRIC_FIRST) - first;
     unsigned mask = 0;
     size_t memo_bytes = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        if (v.clocks[m].state != SLA_CLOCK_IDLE)
-            mask |= 1u << m;
-        if (v.memo_mask & (1u << m)) {
-            memo_bytes += SLA_MEMO_HEAD + (v.memos[m].by_len ? v.memos[m].by_len + 1u : 0);
-            for (unsigned i = 0; i < v.memos[m].nreceivers; i++)
-                memo_bytes += v.memos[m].name_len[i] + 1u;
+    for (int k = 0; k < SLA_SUBJECT_SLOTS; k++) {
+        if (v.clocks[k].state != SLA_CLOCK_IDLE) {
+            if (k >= nmetrics)
+                return -1; /* a clock of no metric of this kind */
+            mask |= 1u << (first + k);
+        }
+        if (v.memo_mask & (1u << k)) {
+            memo_bytes += SLA_MEMO_HEAD + (v.memos[k].by_len ? v.memos[k].by_len + 1u : 0);
+            for (unsigned i = 0; i < v.memos[k].nreceivers; i++)
+                memo_bytes += v.memos[k].name_len[i] + 1u;
         }
     }
+    if (first && v.resolved)
+        return -1; /* only tickets are resolved */
     sla_ticket *t = ticket_new(e, ticket, len, v.attrs, v.attrs_len, mask, memo_bytes);
     t->last_ms = v.last_ms;
     t->last_seq = v.last_seq;
@@ -1612,9 +1903,9 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     t->resolution_ended = (uint32_t)v.resolution_ended;
     t->generation = v.generation;
     char *w = sla_ticket_memos(t);
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        const sla_record_memo *rm = &v.memos[m];
-        if (!(v.memo_mask & (1u << m)))
+    for (int k = 0; k < SLA_SUBJECT_SLOTS; k++) {
+        const sla_record_memo *rm = &v.memos[k];
+        if (!(v.memo_mask & (1u << k)))
             continue;
         memo_head(w, rm->deadline_ms, rm->recoveries, rm->nreceivers);
         memcpy(w + SLA_MEMO_ACKED_AT, &rm->acked_ms, 8);
@@ -1632,11 +1923,11 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
         }
     }
     t->memo_mask = (uint8_t)v.memo_mask;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
-        if (t->slot[m] == SLA_SLOT_NONE)
-            continue;
+    FOR_METRICS(t, m) {
         sla_clock *c = tclock(t, m);
-        *c = v.clocks[m];
+        if (c == &idle_clock)
+            continue;
+        *c = v.clocks[SLOT(t, m)];
         c->policy = SLA_POLICY_NONE;
         if (is_live(c))
             e->stats.running_clocks[m]++;
@@ -1644,8 +1935,8 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
     unsigned char pol[SLA_METRIC_COUNT];
     ticket_policies(e, t, pol);
     ticket_rematch(e, t, pol, now_ms);
-    for (int m = 0; m < SLA_METRIC_COUNT; m++)
-        if (tclock(t, m)->fired > 0 && !(t->memo_mask & (1u << m)))
+    FOR_METRICS(t, m)
+        if (tclock(t, m)->fired > 0 && !(t->memo_mask & MEMO_BIT(t, m)))
             t = memo_rebuild(e, t, m);
     ticket_reschedule(e, t);
     return 0;
@@ -1718,7 +2009,19 @@ int sla_engine_ticket_info(sla_engine *e, const char *ticket, size_t len, int64_
                            sla_clock_info out[SLA_METRIC_COUNT], const char **attrs,
                            size_t *attrs_len)
 {
-    sla_ticket *t = sla_tickettable_find(&e->tickets, ticket, len);
+    return sla_engine_subject_info(e, SLA_SUBJECT_TICKET, ticket, len, now_ms, out, attrs,
+                                   attrs_len);
+}
+
+int sla_engine_subject_info(sla_engine *e, int subject, const char *id, size_t len,
+                            int64_t now_ms, sla_clock_info out[SLA_METRIC_COUNT],
+                            const char **attrs, size_t *attrs_len)
+{
+    char key[SLA_SUBJECT_KEY_MAX];
+    if (len == 0 || len > SLA_TICKET_MAX_LEN)
+        return -1;
+    size_t keylen = subject_key(subject, id, len, key);
+    sla_ticket *t = sla_tickettable_find(&e->tickets, key, keylen);
     if (!t)
         return -1;
     ticket_fresh(e, t);
@@ -1731,7 +2034,7 @@ int sla_engine_ticket_info(sla_engine *e, const char *ticket, size_t len, int64_
     *attrs = e->scratch;
     *attrs_len = plen;
     int n = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    FOR_METRICS(t, m) {
         const sla_clock *c = tclock(t, m);
         if (c->state == SLA_CLOCK_IDLE)
             continue;
@@ -1752,7 +2055,7 @@ int sla_engine_ticket_info(sla_engine *e, const char *ticket, size_t len, int64_
         ci->acked = c->acked;
         ci->acked_by = "";
         sla_memo mm;
-        if (sla_ticket_memo(t, m, &mm)) {
+        if (tmemo(t, m, &mm)) {
             ci->acked_ms = mm.acked_ms;
             ci->acked_by = mm.by;
             const char *name = mm.receivers;
@@ -1776,7 +2079,11 @@ static void list_ticket(const sla_ticket *t, void *arg)
     const sla_engine *e = w->e;
     sla_listquery *q = w->q;
     q->examined++;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    if (q->subject >= 0 && q->subject != KIND(t))
+        return;
+    size_t idlen;
+    const char *id = subject_id(t, &idlen);
+    FOR_METRICS(t, m) {
         const sla_clock *c = tclock(t, m);
         if (c->state != SLA_CLOCK_RUNNING)
             continue;
@@ -1790,8 +2097,8 @@ static void list_ticket(const sla_ticket *t, void *arg)
             continue;
         if (!q->breached && q->within_ms >= 0 && deadline > q->now_ms + q->within_ms)
             continue;
-        sla_due_item it = {sla_ticket_id(t), m, deadline, c->fired, c->acked,
-                           c->policy != SLA_POLICY_NONE ? c->policy : -1};
+        sla_due_item it = {id, m, deadline, c->fired, c->acked,
+                           c->policy != SLA_POLICY_NONE ? c->policy : -1, KIND(t)};
         sla_listquery_offer(q, &it);
     }
 }
@@ -1826,13 +2133,15 @@ struct breached_walk {
 static void breached_ticket(const sla_ticket *t, void *arg)
 {
     struct breached_walk *w = arg;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    size_t idlen;
+    const char *id = subject_id(t, &idlen);
+    FOR_METRICS(t, m) {
         const sla_clock *c = tclock(t, m);
         sla_memo mm;
-        if (!is_live(c) || c->fired == 0 || c->acked || !sla_ticket_memo(t, m, &mm))
+        if (!is_live(c) || c->fired == 0 || c->acked || !tmemo(t, m, &mm))
             continue;
-        sla_breached_clock bc = {sla_ticket_id(t), m, (uint32_t)c->cycle, c->fired,
-                                 mm.deadline_ms, {0}, (int)mm.nreceivers};
+        sla_breached_clock bc = {id, m, (uint32_t)c->cycle, c->fired,
+                                 mm.deadline_ms, {0}, (int)mm.nreceivers, KIND(t)};
         const char *name = mm.receivers;
         for (unsigned i = 0; i < mm.nreceivers; i++, name += strlen(name) + 1)
             bc.notified[i] = name;

@@ -1,5 +1,14 @@
 /*
- * sla_engine — open tickets, their SLA clocks, and the decisions they make.
+ * sla_engine — open tickets and customers, their SLA clocks, and the
+ * decisions they make.
+ *
+ * Subjects. A customer (sla_metric.h, sla_event.h) lives in the engine as
+ * a ticket does, with the same record, timer, ladders, memos and outputs;
+ * only its metrics and the events that move them differ. Inside the
+ * engine and in its state output (upserts, removed, restore) a customer's
+ * id is its state field: SLA_CUSTOMER_KEY_PREFIX and the id (sla_ticket.h);
+ * in decisions and queries it is the plain id with `subject` saying whose.
+ * Below, "ticket" means either kind unless a customer is named.
  *
  * Pure logic: time comes in as numbers (ms since the epoch), events come
  * in parsed (sla_event), and what the engine decides comes out through
@@ -59,7 +68,8 @@ enum sla_decision_kind {
 typedef struct sla_decision {
     enum sla_decision_kind kind;
     char id[48];            /* stable idempotency key "esc_<32 hex>" */
-    char *ticket;           /* owned, NUL-terminated */
+    char *ticket;           /* owned, NUL-terminated: the subject's id */
+    int subject;            /* enum sla_subject: "ticket" or "customer" field */
     int metric;
     uint32_t cycle;
     int level;              /* 0 warning, 1 breach, 2.. escalation levels/repeats */
@@ -106,7 +116,7 @@ const char *sla_outcome_kind_name(int kind); /* "met", "late", "stopped", "breac
 
 /* A ticket whose durable state changed: id -> encoded record. */
 typedef struct sla_upsert {
-    char *ticket;           /* owned */
+    char *ticket;           /* owned: the state field (a customer's prefixed) */
     size_t ticket_len;
     unsigned char *record;  /* owned, sla_engine_restore() format */
     size_t record_len;
@@ -117,7 +127,7 @@ typedef struct sla_output {
     size_t ndecisions, decisions_cap;
     sla_upsert *upserts;
     size_t nupserts, upserts_cap;
-    char **removed;         /* owned ticket ids */
+    char **removed;         /* owned state fields (as upserts) */
     size_t *removed_len;
     size_t nremoved, removed_cap;
     sla_outcome *outcomes;  /* each ends with the state (upsert/removal) that records it */
@@ -131,7 +141,8 @@ void sla_output_clear(sla_output *out);
 /*
  * The fields of the escalations-stream record of d, as field/value pairs
  * (SPEC section 5): id kind ticket metric policy level receiver deadline_ms
- * fired_ms late_ms cycle, then the ticket's attributes. Numbers are
+ * fired_ms late_ms cycle, then the ticket's attributes; a customer's has
+ * `customer` where a ticket's has `ticket`. Numbers are
  * formatted into scratch (at least 256 bytes). Returns the number of pairs
  * written to fields (at most max), borrowing from d and scratch.
  */
@@ -160,6 +171,7 @@ typedef struct sla_engine_stats {
     uint64_t escalations[SLA_METRIC_COUNT];
     uint64_t recovered[SLA_METRIC_COUNT];
     uint64_t open_tickets;
+    uint64_t open_customers;
     uint64_t running_clocks[SLA_METRIC_COUNT];
 } sla_engine_stats;
 
@@ -191,6 +203,14 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
  * acknowledged, -1 for an unknown ticket. */
 int sla_engine_ack(sla_engine *e, const char *ticket, size_t len, int metric, const char *by,
                    int64_t now_ms);
+
+/* The same for a customer's clocks (subject SLA_SUBJECT_CUSTOMER, its
+ * plain id) or a ticket's. */
+int sla_engine_ack_subject(sla_engine *e, int subject, const char *id, size_t len, int metric,
+                           const char *by, int64_t now_ms);
+
+/* Room for an engine id: a plain id and the customer prefix. */
+#define SLA_SUBJECT_KEY_MAX (SLA_TICKET_MAX_LEN + SLA_CUSTOMER_KEY_PREFIX_LEN)
 
 /*
  * Fire everything due at or before upto_ms (the horizon: how far the input
@@ -290,6 +310,10 @@ typedef struct sla_clock_info {
 int sla_engine_ticket_info(sla_engine *e, const char *ticket, size_t len, int64_t now_ms,
                            sla_clock_info out[SLA_METRIC_COUNT], const char **attrs,
                            size_t *attrs_len);
+/* The same for a subject of either kind by its plain id. */
+int sla_engine_subject_info(sla_engine *e, int subject, const char *id, size_t len,
+                            int64_t now_ms, sla_clock_info out[SLA_METRIC_COUNT],
+                            const char **attrs, size_t *attrs_len);
 
 typedef struct sla_due_item {
     const char *ticket;   /* borrowed */
@@ -298,6 +322,7 @@ typedef struct sla_due_item {
     int fired;            /* ladder firings so far (0: not breached yet) */
     int acked;
     int policy;           /* index into cfg->policies, -1 when none */
+    int subject;          /* enum sla_subject; ticket is its plain id */
 } sla_due_item;
 
 /*
@@ -310,7 +335,8 @@ typedef struct sla_due_item {
  *
  * Each call reads at least `slots` slots of the ticket table (about
  * 1.3 slots per open ticket) and returns 0 while more remain, 1 once the
- * query is complete (sorted: sla_listquery_items). Between calls the
+ * query is complete (sorted: sla_listquery_items); with q->subject >= 0
+ * only the clocks of that kind of subject are listed. Between calls the
  * engine may change freely: a ticket unchanged meanwhile is read exactly
  * once; a ticket that changes is read in one of its states. When the table
  * grew or the configuration changed, the query starts over by itself.
@@ -339,6 +365,7 @@ typedef struct sla_breached_clock {
     int64_t breach_deadline_ms;
     const char *notified[SLA_NOTIFIED_MAX];
     int nnotified;
+    int subject;          /* enum sla_subject; ticket is its plain id */
 } sla_breached_clock;
 
 typedef void sla_breached_fn(const sla_breached_clock *bc, void *arg);

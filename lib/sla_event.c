@@ -140,9 +140,24 @@ static int take_due(parse_ctx *c, const sla_field *f);
 static int take_satisfaction(parse_ctx *c, const sla_field *f);
 static int take_metric(parse_ctx *c, const sla_field *f);
 static int take_by(parse_ctx *c, const sla_field *f);
+static int take_customer(parse_ctx *c, const sla_field *f);
+static int take_date(parse_ctx *c, const sla_field *f);
 
 /* Reserved field names; the order of the enum is the order of validation. */
-enum reserved_field { F_TICKET, F_TYPE, F_TS, F_DUE, F_SATISFACTION, F_METRIC, F_BY, F_COUNT };
+enum reserved_field {
+    F_TICKET,
+    F_TYPE,
+    F_TS,
+    F_DUE,
+    F_SATISFACTION,
+    F_METRIC,
+    F_BY,
+    F_CUSTOMER,
+    F_CONTRACT_END,
+    F_RENEWAL,
+    F_UPGRADE,
+    F_COUNT
+};
 #define F_FIRST_OWNED F_DUE /* from here on: owned by one type, else a label */
 #define OWN(f) (1u << (f))
 
@@ -159,15 +174,27 @@ static const struct {
     [F_SATISFACTION] = {"satisfaction", 12, take_satisfaction, SLA_EVERR_BAD_SATISFACTION},
     [F_METRIC] = {"metric", 6, take_metric, SLA_EVERR_BAD_METRIC},
     [F_BY] = {"by", 2, take_by, SLA_EVERR_BAD_FIELD},
+    [F_CUSTOMER] = {"customer", 8, take_customer, SLA_EVERR_NO_CUSTOMER},
+    [F_CONTRACT_END] = {"contract_end", 12, take_date, SLA_EVERR_BAD_DATE},
+    [F_RENEWAL] = {"renewal", 7, take_date, SLA_EVERR_BAD_DATE},
+    [F_UPGRADE] = {"upgrade", 7, take_date, SLA_EVERR_BAD_DATE},
 };
 
-/* Per type: its name, the reserved fields it owns and those it requires. */
+#define DATES (OWN(F_CONTRACT_END) | OWN(F_RENEWAL) | OWN(F_UPGRADE))
+#define CUST OWN(F_CUSTOMER)
+
+/*
+ * Per type: its name, the reserved fields it owns, those it requires and
+ * those of its own it keeps as attributes once checked. A type that
+ * requires `customer` is a customer event.
+ */
 static const struct {
     const char *name;
     size_t len;
-    unsigned owns, requires;
+    unsigned owns, requires, keeps;
 } type_defs[SLA_EV_TYPE_COUNT] = {
-#define T(e, s, o, r) [e] = {s, sizeof s - 1, o, r}
+#define T(e, s, o, r) [e] = {s, sizeof s - 1, o, r, 0}
+#define C(e, s, o, k) [e] = {s, sizeof s - 1, CUST | (o), CUST, k}
     T(SLA_EV_TICKET_OPENED, "ticket.opened", 0, 0),
     T(SLA_EV_CUSTOMER_MESSAGE, "customer.message", 0, 0),
     T(SLA_EV_AGENT_REPLY, "agent.reply", 0, 0),
@@ -185,7 +212,17 @@ static const struct {
     T(SLA_EV_CALLBACK_DONE, "callback.done", 0, 0),
     T(SLA_EV_ESCALATION_ACK, "escalation.ack", OWN(F_METRIC) | OWN(F_BY), 0),
     T(SLA_EV_TICKET_CLOSED, "ticket.closed", 0, 0),
+    C(SLA_EV_CUSTOMER_SIGNED, "customer.signed", DATES, DATES),
+    C(SLA_EV_CUSTOMER_UPDATED, "customer.updated", DATES, DATES),
+    C(SLA_EV_CUSTOMER_REVISITED, "customer.revisited", OWN(F_SATISFACTION),
+      OWN(F_SATISFACTION)),
+    C(SLA_EV_CUSTOMER_REMINDED, "customer.reminded", 0, 0),
+    C(SLA_EV_CUSTOMER_REVIEWED, "customer.reviewed", 0, 0),
+    C(SLA_EV_CUSTOMER_SURVEYED, "customer.surveyed", 0, 0),
+    C(SLA_EV_CUSTOMER_CHURNED, "customer.churned", 0, 0),
+    C(SLA_EV_CUSTOMER_CLOSED, "customer.closed", 0, 0),
 #undef T
+#undef C
 };
 
 static const char *const error_names[SLA_EVERR_COUNT_] = {
@@ -201,6 +238,9 @@ static const char *const error_names[SLA_EVERR_COUNT_] = {
     [-SLA_EVERR_BAD_DUE] = "bad_due",
     [-SLA_EVERR_BAD_SATISFACTION] = "bad_satisfaction",
     [-SLA_EVERR_BAD_METRIC] = "bad_metric",
+    [-SLA_EVERR_NO_CUSTOMER] = "no_customer",
+    [-SLA_EVERR_BAD_CUSTOMER] = "bad_customer",
+    [-SLA_EVERR_BAD_DATE] = "bad_date",
 };
 
 static const struct {
@@ -332,6 +372,50 @@ static int take_by(parse_ctx *c, const sla_field *f)
 {
     c->ev->by = f->val;
     c->ev->by_len = f->val_len;
+    return 0;
+}
+
+/*
+ * A subject id (`ticket`, or a customer event's `customer`): 1..128 bytes,
+ * no control bytes, not even TAB/LF/CR. 0 or the kind's bad_* code.
+ */
+static int check_id(parse_ctx *c, const sla_field *t, const char *what, int code)
+{
+    char q[QUOTE_BUF];
+    if (t->val_len == 0)
+        return fail(c->reason, c->reason_len, code, "%s id is empty", what);
+    if (t->val_len > SLA_TICKET_MAX_LEN)
+        return fail(c->reason, c->reason_len, code, "%s id longer than %d bytes", what,
+                    SLA_TICKET_MAX_LEN);
+    size_t bad = find_class(t->val, t->val_len, B_CTL | B_WS);
+    if (bad < t->val_len) {
+        sla_event_quote(q, t->val, t->val_len);
+        return fail(c->reason, c->reason_len, code, "%s id '%s' has control byte \\x%02x at offset %zu",
+                    what, q, (unsigned char)t->val[bad], bad);
+    }
+    c->ev->ticket = t->val;
+    c->ev->ticket_len = t->val_len;
+    return 0;
+}
+
+static int take_customer(parse_ctx *c, const sla_field *f)
+{
+    c->ev->subject = SLA_SUBJECT_CUSTOMER;
+    return check_id(c, f, "customer", SLA_EVERR_BAD_CUSTOMER);
+}
+
+/* contract_end, renewal, upgrade: a time, like ts, but any date (a
+ * contract may have ended before the customer reached slad). */
+static int take_date(parse_ctx *c, const sla_field *f)
+{
+    char q[QUOTE_BUF];
+    int64_t t;
+    if (sla_time_parse(f->val, f->val_len, &t) < 0) {
+        sla_event_quote(q, f->val, f->val_len);
+        return fail(c->reason, c->reason_len, SLA_EVERR_BAD_DATE,
+                    "%.*s '%s' is neither integer milliseconds nor RFC 3339", (int)f->key_len,
+                    f->key, q);
+    }
     return 0;
 }
 
@@ -471,6 +555,7 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
     if (reason && reason_len)
         reason[0] = '\0';
     ev->type = SLA_EV_TICKET_OPENED;
+    ev->subject = SLA_SUBJECT_TICKET;
     ev->ticket = NULL;
     ev->ticket_len = 0;
     ev->ts_ms = id_ms;
@@ -488,39 +573,45 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
     if (rc < 0)
         goto out;
 
-    /* Step 3: ticket, type, ts, then what the type owns. */
-    if (at[F_TICKET] < 0) {
-        rc = fail(reason, reason_len, reserved_fields[F_TICKET].missing, "no 'ticket' field");
-        goto out;
+    /* Step 3: the subject's id, type, ts, then what the type owns. A
+     * customer event (its type requires `customer`), or an
+     * escalation.ack with a `customer` and no `ticket`, is a customer's. */
+    int type = -1;
+    if (at[F_TYPE] >= 0)
+        type = type_lookup(fields[at[F_TYPE]].val, fields[at[F_TYPE]].val_len);
+    unsigned owns = type >= 0 ? type_defs[type].owns : 0;
+    unsigned requires = type >= 0 ? type_defs[type].requires : 0;
+    if (type == SLA_EV_ESCALATION_ACK && at[F_TICKET] < 0 && at[F_CUSTOMER] >= 0) {
+        owns |= CUST;
+        requires |= CUST;
     }
-    const sla_field *t = &fields[at[F_TICKET]];
-    if (t->val_len == 0) {
-        rc = fail(reason, reason_len, SLA_EVERR_BAD_TICKET, "ticket id is empty");
-        goto out;
+    if (requires & CUST) {
+        if (at[F_TICKET] >= 0) {
+            rc = fail(reason, reason_len, SLA_EVERR_BAD_FIELD,
+                      "%s is a customer's event: it has 'customer', not 'ticket'",
+                      type_defs[type].name);
+            goto out;
+        }
+        if (at[F_CUSTOMER] < 0) {
+            rc = fail(reason, reason_len, SLA_EVERR_NO_CUSTOMER, "no 'customer' field");
+            goto out;
+        }
+    } else {
+        if (at[F_TICKET] < 0) {
+            rc = fail(reason, reason_len, reserved_fields[F_TICKET].missing,
+                      "no 'ticket' field");
+            goto out;
+        }
+        if ((rc = check_id(&c, &fields[at[F_TICKET]], "ticket", SLA_EVERR_BAD_TICKET)) < 0)
+            goto out;
     }
-    if (t->val_len > SLA_TICKET_MAX_LEN) {
-        rc = fail(reason, reason_len, SLA_EVERR_BAD_TICKET,
-                  "ticket id longer than %d bytes", SLA_TICKET_MAX_LEN);
-        goto out;
-    }
-    size_t bad = find_class(t->val, t->val_len, B_CTL | B_WS);
-    if (bad < t->val_len) {
-        sla_event_quote(q, t->val, t->val_len);
-        rc = fail(reason, reason_len, SLA_EVERR_BAD_TICKET,
-                  "ticket id '%s' has control byte \\x%02x at offset %zu", q,
-                  (unsigned char)t->val[bad], bad);
-        goto out;
-    }
-    ev->ticket = t->val;
-    ev->ticket_len = t->val_len;
 
     if (at[F_TYPE] < 0) {
         rc = fail(reason, reason_len, reserved_fields[F_TYPE].missing, "no 'type' field");
         goto out;
     }
-    const sla_field *ty = &fields[at[F_TYPE]];
-    int type = type_lookup(ty->val, ty->val_len);
     if (type < 0) {
+        const sla_field *ty = &fields[at[F_TYPE]];
         sla_event_quote(q, ty->val, ty->val_len);
         rc = fail(reason, reason_len, SLA_EVERR_UNKNOWN_TYPE, "unknown event type '%s'", q);
         goto out;
@@ -532,10 +623,10 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
 
     size_t drop[F_COUNT], ndrop = 0;
     for (int f = F_FIRST_OWNED; f < F_COUNT; f++) {
-        if (!(type_defs[type].owns & OWN(f)))
+        if (!(owns & OWN(f)))
             continue;
         if (at[f] < 0) {
-            if (type_defs[type].requires & OWN(f)) {
+            if (requires & OWN(f)) {
                 rc = fail(reason, reason_len, reserved_fields[f].missing, "%s needs a '%s' field",
                           type_defs[type].name, reserved_fields[f].name);
                 goto out;
@@ -544,7 +635,9 @@ int sla_event_parse(sla_event *ev, const sla_field *fields, size_t n, int64_t id
         }
         if ((rc = reserved_fields[f].take(&c, &fields[at[f]])) < 0)
             goto out;
-        /* insertion keeps drop[] ascending; it holds at most two entries */
+        if (type_defs[type].keeps & OWN(f))
+            continue; /* checked, and an attribute all the same */
+        /* insertion keeps drop[] ascending */
         size_t k = ndrop++;
         for (; k > 0 && drop[k - 1] > attr_pos[f]; k--)
             drop[k] = drop[k - 1];

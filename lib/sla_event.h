@@ -19,9 +19,17 @@
  *     bounded in the past like `ts`;
  *   - `satisfaction`, when present on followup.done, is an integer 1..5;
  *   - `metric` on escalation.ack, when present, names a metric;
+ *   - a customer event (the types customer.signed ... customer.closed;
+ *     not customer.message, a ticket's) has its id in `customer` (the
+ *     ticket id's rules) and no `ticket`; escalation.ack without `ticket`
+ *     but with `customer` acknowledges a customer's clocks;
+ *   - `contract_end`, `renewal`, `upgrade` on customer.signed and
+ *     customer.updated are times like `ts` (no past bound); they stay
+ *     attributes, as does `satisfaction` of customer.revisited;
  *   - every value is at most limits.max_value_bytes and has no control
  *     characters other than TAB/LF/CR (subjects may hold newlines);
- * Every field that is not `ticket type ts due satisfaction metric by` is an
+ * Every field that is not `ticket type ts due satisfaction metric by` (nor a
+ * customer event's `customer`) is an
  * attribute (the well-known ones: channel priority category tier group
  * assignee customer subject url) or a label, kept in attrs in input order.
  */
@@ -49,8 +57,18 @@ enum sla_event_type {
     SLA_EV_CALLBACK_DONE,
     SLA_EV_ESCALATION_ACK,
     SLA_EV_TICKET_CLOSED,
+    /* customers (subject SLA_SUBJECT_CUSTOMER, id in `customer`) */
+    SLA_EV_CUSTOMER_SIGNED,
+    SLA_EV_CUSTOMER_UPDATED,
+    SLA_EV_CUSTOMER_REVISITED,
+    SLA_EV_CUSTOMER_REMINDED,
+    SLA_EV_CUSTOMER_REVIEWED,
+    SLA_EV_CUSTOMER_SURVEYED,
+    SLA_EV_CUSTOMER_CHURNED,
+    SLA_EV_CUSTOMER_CLOSED,
     SLA_EV_TYPE_COUNT
 };
+#define SLA_EV_CUSTOMER_FIRST SLA_EV_CUSTOMER_SIGNED
 
 /* Why an entry was rejected; the reason name goes to sla:dead and metrics. */
 enum sla_event_error {
@@ -66,7 +84,10 @@ enum sla_event_error {
     SLA_EVERR_BAD_DUE = -9,         /* "bad_due": missing or malformed */
     SLA_EVERR_BAD_SATISFACTION = -10, /* "bad_satisfaction" */
     SLA_EVERR_BAD_METRIC = -11,     /* "bad_metric" */
-    SLA_EVERR_COUNT_ = 12
+    SLA_EVERR_NO_CUSTOMER = -12,    /* "no_customer" */
+    SLA_EVERR_BAD_CUSTOMER = -13,   /* "bad_customer" */
+    SLA_EVERR_BAD_DATE = -14,       /* "bad_date": contract_end renewal upgrade */
+    SLA_EVERR_COUNT_ = 15
 };
 
 /* One field/value pair, borrowed. */
@@ -95,7 +116,8 @@ typedef struct sla_event_limits {
 
 typedef struct sla_event {
     enum sla_event_type type;
-    const char *ticket;
+    int subject;       /* enum sla_subject: whose id `ticket` is */
+    const char *ticket; /* the subject's id: `ticket`, or `customer` for a customer */
     size_t ticket_len;
     int64_t ts_ms;     /* from `ts`, else the entry id time */
     int ts_given;      /* 1 when `ts` was present */

@@ -230,7 +230,8 @@ json_t *sla_format_decision_data(const sla_decision *d)
     int rc = o && attrs ? 0 : -ENOMEM;
     rc = rc ? rc : sla_format_jset_str(o, "id", d->id);
     rc = rc ? rc : sla_format_jset_str(o, "kind", sla_format_kind_name(d->kind));
-    rc = rc ? rc : sla_format_jset_str(o, "ticket", d->ticket ? d->ticket : "");
+    rc = rc ? rc : sla_format_jset_str(o, d->subject == SLA_SUBJECT_CUSTOMER ? "customer" : "ticket",
+                                       d->ticket ? d->ticket : "");
     rc = rc ? rc : sla_format_jset_str(o, "metric", metric);
     rc = rc ? rc : sla_format_jset_str(o, "policy", d->policy ? d->policy : "");
     rc = rc ? rc : sla_format_jset_int(o, "level", d->level);

@@ -101,7 +101,8 @@ static json_t *alert(const sla_am_alert *a, const sla_receiver *rc, int64_t now_
 
     int err = o && labels && ann && !summary.oom && !text.oom ? 0 : -ENOMEM;
     err = err ? err : sla_format_jset_str(labels, "alertname", warning ? "SLAWarning" : "SLABreach");
-    err = err ? err : sla_format_jset_str(labels, "ticket", d->ticket ? d->ticket : "");
+    err = err ? err : sla_format_jset_str(labels, d->subject == SLA_SUBJECT_CUSTOMER ? "customer" : "ticket",
+                                          d->ticket ? d->ticket : "");
     err = err ? err : sla_format_jset_str(labels, "metric", metric ? metric : "unknown");
     err = err ? err : sla_format_jset_str(labels, "cycle", cycle);
     err = err ? err : sla_format_jset_str(labels, "receiver", rc->name ? rc->name : "");

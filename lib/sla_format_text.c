@@ -159,7 +159,7 @@ static void title_into(sla_format_buf *b, const sla_decision *d, enum sla_markup
     add_kind(b, d);
     sla_format_buf_puts(b, ": ");
     add_metric(b, d->metric, 0);
-    sla_format_buf_puts(b, ", ticket ");
+    sla_format_buf_puts(b, d->subject == SLA_SUBJECT_CUSTOMER ? ", customer " : ", ticket ");
     add_value(b, m, str_or_empty(d->ticket));
 }
 
@@ -234,7 +234,7 @@ void sla_format_text(const sla_decision *d, enum sla_markup m, sla_format_buf *o
     add_heading(out, m, 0);
 
     add_metric(out, d->metric, 1);
-    sla_format_buf_puts(out, " on ticket ");
+    sla_format_buf_puts(out, d->subject == SLA_SUBJECT_CUSTOMER ? " of customer " : " on ticket ");
     add_value(out, m, str_or_empty(d->ticket));
     sla_format_buf_puts(out, d->kind == SLA_DECISION_RECOVERED ? " was " : " is ");
     add_state(out, d);

@@ -27,6 +27,7 @@ sla_listquery *sla_listquery_new(int breached, int64_t now_ms, int64_t within_ms
     q->now_ms = now_ms;
     q->within_ms = within_ms;
     q->max = max;
+    q->subject = -1;
     q->items = calloc(max, sizeof *q->items);
     q->ids = malloc(max * (SLA_LISTQUERY_ID_MAX + 1));
     q->slot_of = malloc(max * sizeof *q->slot_of);

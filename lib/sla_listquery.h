@@ -9,7 +9,8 @@
  * is O(max) and an offer O(log max), whatever the number of tickets.
  * Ticket ids are copied: a ticket may close between two slices.
  *
- * Order: deadline, then ticket id (bytewise), then metric.
+ * Order: deadline, then ticket id (bytewise), then metric (which tells a
+ * ticket and a customer of the same id apart: their metrics differ).
  *
  * Ownership: the query owns its items and their ids; sla_listquery_items
  * lends them until the next offer, reset or free.
@@ -30,6 +31,7 @@ typedef struct sla_listquery {
     int64_t now_ms;     /* the query's time, fixed when it is made */
     int64_t within_ms;  /* due only: deadline <= now + within; < 0: any */
     size_t max;         /* items kept, >= 1 */
+    int subject;        /* enum sla_subject to list, -1 (the default): every kind */
 
     /* Where the engine is (the engine's to write). */
     sla_tickettable_cursor cursor;

@@ -180,15 +180,35 @@ static int outbox_fail(sla_decision *d, int rc, char *err, size_t errlen, const 
     return rc;
 }
 
+/*
+ * A customer's record has `customer` where a ticket's has `ticket` (and a
+ * ticket's `customer` is an attribute): the index of the field that names
+ * a customer subject, or n for a ticket's record.
+ */
+static size_t outbox_customer_at(const sla_field *fields, size_t n)
+{
+    size_t at = n;
+    for (size_t i = 0; i < n; i++) {
+        if (fields[i].key_len == 6 && memcmp(fields[i].key, "ticket", 6) == 0)
+            return n;
+        if (at == n && fields[i].key_len == 8 && memcmp(fields[i].key, "customer", 8) == 0)
+            at = i;
+    }
+    return at;
+}
+
 int sla_outbox_parse(const sla_field *fields, size_t n, sla_decision *d, char *err,
                      size_t errlen)
 {
     memset(d, 0, sizeof *d);
     unsigned seen = 0;
     size_t attrs_len = 0;
+    size_t customer_at = outbox_customer_at(fields, n);
+    if (customer_at < n)
+        d->subject = SLA_SUBJECT_CUSTOMER;
     for (size_t i = 0; i < n; i++) {
         const sla_field *f = &fields[i];
-        int slot = outbox_slot(f);
+        int slot = i == customer_at ? OUTBOX_TICKET : outbox_slot(f);
         if (slot < 0) {
             if (!outbox_is_outcome(f))
                 attrs_len += f->key_len + 1 + f->val_len + 1;
@@ -213,7 +233,7 @@ int sla_outbox_parse(const sla_field *fields, size_t n, sla_decision *d, char *e
     char *p = d->attrs;
     for (size_t i = 0; i < n; i++) {
         const sla_field *f = &fields[i];
-        if (outbox_slot(f) >= 0 || outbox_is_outcome(f))
+        if (i == customer_at || outbox_slot(f) >= 0 || outbox_is_outcome(f))
             continue;
         if (memchr(f->key, '\0', f->key_len) || memchr(f->val, '\0', f->val_len) ||
             f->key_len == 0)

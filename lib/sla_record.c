@@ -44,8 +44,8 @@ size_t sla_record_max_size(const sla_ticket *t)
     /* A memo encodes in at most 5 bytes more than it occupies in memory
      * (varints of 10, 5 and 10 bytes for 8, 4 and 8; a length byte per
      * NUL, or for a `by` of none). */
-    return 1 + 3 * 10 + 10 + t->attrs_len + 2 + SLA_METRIC_COUNT * (3 * 10 + 3) + 1 +
-           sla_ticket_memo_offset(t, SLA_METRIC_COUNT) + SLA_METRIC_COUNT * 5;
+    return 1 + 3 * 10 + 10 + t->attrs_len + 2 + SLA_SUBJECT_SLOTS * (3 * 10 + 3) + 1 +
+           sla_ticket_memo_offset(t, SLA_SUBJECT_SLOTS) + SLA_SUBJECT_SLOTS * 5;
 }
 
 size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
@@ -62,11 +62,11 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
     *p++ = (unsigned char)((t->resolved ? RECORD_RESOLVED : 0) |
                            (t->resolution_ended ? RECORD_RESOLUTION_ENDED : 0));
     unsigned char mask = 0;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+    for (int m = 0; m < SLA_SUBJECT_SLOTS; m++)
         if (t->slot[m] != SLA_SLOT_NONE && t->clocks[t->slot[m]].state != SLA_CLOCK_IDLE)
             mask |= (unsigned char)(1u << m);
     *p++ = mask;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    for (int m = 0; m < SLA_SUBJECT_SLOTS; m++) {
         if (!(mask & (1u << m)))
             continue;
         const sla_clock *c = &t->clocks[t->slot[m]];
@@ -78,7 +78,7 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
         *p++ = (unsigned char)c->fired;
     }
     *p++ = t->memo_mask;
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    for (int m = 0; m < SLA_SUBJECT_SLOTS; m++) {
         sla_memo mm;
         if (!sla_ticket_memo(t, m, &mm))
             continue;
@@ -205,10 +205,10 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
     if (p >= end)
         return -1;
     unsigned char mask = *p++;
-    if (mask >> SLA_METRIC_COUNT)
+    if (mask >> SLA_SUBJECT_SLOTS)
         return -1;
     memset(t->clocks, 0, sizeof t->clocks);
-    for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+    for (int m = 0; m < SLA_SUBJECT_SLOTS; m++) {
         if (!(mask & (1u << m)))
             continue;
         sla_clock *c = &t->clocks[m];
@@ -225,7 +225,7 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
             return -1;
         unsigned state = *p++, flags = *p++, fired = *p++;
         if (state == SLA_CLOCK_IDLE || state > SLA_CLOCK_STOPPED ||
-            (flags >> 2) > SLA_TARGET_ABSOLUTE)
+            (flags >> 2) > SLA_TARGET_SOURCE_MAX)
             return -1;
         c->state = state;
         c->warned = flags & 1;
@@ -241,12 +241,12 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
         if (p >= end)
             return -1;
         unsigned memos = *p++;
-        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        for (int m = 0; m < SLA_SUBJECT_SLOTS; m++)
             if ((memos & (1u << m)) && t->clocks[m].fired == 0)
                 return -1; /* absent (IDLE, fired 0) or not breached */
-        if (memos >> SLA_METRIC_COUNT)
+        if (memos >> SLA_SUBJECT_SLOTS)
             return -1;
-        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        for (int m = 0; m < SLA_SUBJECT_SLOTS; m++)
             if ((memos & (1u << m)) &&
                 decode_memo(&p, end, t->version, t->clocks[m].acked, &t->memos[m]) < 0)
                 return -1;

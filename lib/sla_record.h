@@ -16,9 +16,11 @@
  *   u8 ticket flags (bit 0: resolved,                             [v2]
  *                    bit 1: the resolution cycle ended once; readers
  *                    before it refuse a record with it)
- *   u8 clock mask (bit m: clock m follows)
+ *   u8 clock mask (bit k: the clock of slot k follows; a slot is a
+ *      metric of the subject's kind, sla_metric.h)
  *   per clock: varint resume_ms, varint cycle, varint elapsed_ms,
- *              u8 state, u8 flags (warned | acked << 1 | source << 2),
+ *              u8 state, u8 flags (warned | acked << 1 | source << 2;
+ *              source 5, a reminder's lead, only in customers' records),
  *              u8 fired
  *   u8 memo mask (bit m: the memo of clock m follows; only clocks     [v3]
  *                 present with fired > 0)
@@ -65,7 +67,9 @@ typedef struct sla_record_memo {
     uint8_t name_len[SLA_MEMO_MAX_RECEIVERS];
 } sla_record_memo;
 
-/* A decoded record: clocks by metric (state IDLE for those absent). */
+/* A decoded record: clocks by slot (state IDLE for those absent); which
+ * metric a slot holds depends on the subject's kind (sla_metric.h), which
+ * the record does not say: its id does. */
 typedef struct sla_record_view {
     unsigned version;    /* 1 to 4 */
     uint64_t last_ms, last_seq;
@@ -74,9 +78,9 @@ typedef struct sla_record_view {
     size_t attrs_len;
     int resolved;        /* sla_ticket.resolved */
     int resolution_ended; /* sla_ticket.resolution_ended */
-    sla_clock clocks[SLA_METRIC_COUNT];
+    sla_clock clocks[SLA_SUBJECT_SLOTS];
     unsigned memo_mask;  /* bit m: memos[m] holds clock m's memo */
-    sla_record_memo memos[SLA_METRIC_COUNT];
+    sla_record_memo memos[SLA_SUBJECT_SLOTS];
 } sla_record_view;
 
 /* Whether by[0..len) may be stored as who acknowledged: at most

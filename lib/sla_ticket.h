@@ -11,6 +11,14 @@
  *                                                                     for the metrics   that breached
  *                                                                     this ticket uses  this cycle
  *
+ * Subjects. A customer (sla_metric.h) is the same record with the
+ * customer bit set: its clock slots hold the customer metrics (slot k is
+ * metric sla_subject_first_metric(kind) + k) and its id, as stored here
+ * and as the field of its state in Redis, starts with
+ * SLA_CUSTOMER_KEY_PREFIX, a byte no ticket id may hold, so a ticket and a
+ * customer with the same id never meet in the engine's table or in
+ * `sla:state`.
+ *
  * A ticket holds clocks only for the metrics some policy defines for it (a
  * chat ticket has no pickup clock), and its attributes in compact form; the
  * engine reallocates it, rarely, when its attributes or policies change or
@@ -45,8 +53,8 @@
  *                       remembered)
  *
  * in host byte order, unaligned (read with memcpy). The memos follow the
- * attributes in metric order; bit m of memo_mask says whether clock m has
- * one. They belong to the ticket's allocation: a memo is created or grown
+ * attributes in slot order; bit k of memo_mask says whether the clock of
+ * slot k has one. They belong to the ticket's allocation: a memo is created or grown
  * by moving the ticket to a larger allocation, and cleared (a new cycle) in
  * place, leaving the bytes after the last memo unused until the ticket next
  * moves. An ordinary ticket, which never breached, carries none. Only a
@@ -81,7 +89,17 @@ enum sla_target_source {
     SLA_TARGET_REVISIT_AVERAGE,
     SLA_TARGET_REVISIT_UNSATISFIED,
     SLA_TARGET_ABSOLUTE,       /* deadline is resume_ms itself (callback `due`) */
+    SLA_TARGET_AHEAD,          /* deadline is resume_ms (a date) minus the target
+                                  (reminder): a lead time, not a wait */
+    SLA_TARGET_SOURCE_MAX = SLA_TARGET_AHEAD
 };
+
+/*
+ * The id prefix of a customer: a customer "c-17" is "\x01c:c-17" in the
+ * engine's table and in sla:state. Ticket ids have no control bytes.
+ */
+#define SLA_CUSTOMER_KEY_PREFIX "\x01" "c:"
+#define SLA_CUSTOMER_KEY_PREFIX_LEN 3
 
 typedef struct sla_clock {
     uint64_t resume_ms : 48;  /* start of the current running segment */
@@ -108,15 +126,19 @@ typedef struct sla_ticket {
     uint32_t resolution_ended : 1; /* the resolution cycle ended (counted) once: met,
                                       reopened, met again is one end */
     uint16_t attrs_len;       /* compact attributes (sla_attrpack) after the id */
-    uint8_t id_len;
-    uint8_t nclocks;
-    uint8_t slot[SLA_METRIC_COUNT]; /* index into clocks[] per metric, or SLA_SLOT_NONE */
+    uint8_t id_len;           /* with the customer prefix */
+    uint8_t nclocks : 4;
+    uint8_t customer : 1;     /* a customer (slots hold the customer metrics) */
+    uint8_t slot[SLA_SUBJECT_SLOTS]; /* index into clocks[] per slot, or SLA_SLOT_NONE */
     uint8_t resolved : 1;     /* between ticket.resolved and ticket.reopened */
     uint8_t memo_mask : 7;    /* bit m: clock m has a breach memo */
     sla_clock clocks[];       /* nclocks clocks, the id and '\0', the attributes, the memos */
 } sla_ticket;
 
-/* The ticket id, NUL-terminated, inside the ticket's allocation. */
+_Static_assert(SLA_SUBJECT_SLOTS <= 15, "nclocks is 4 bits");
+
+/* The ticket id (for a customer, with its prefix), NUL-terminated, inside
+ * the ticket's allocation. */
 static inline char *sla_ticket_id(const sla_ticket *t)
 {
     return (char *)(t->clocks + t->nclocks);
@@ -178,20 +200,20 @@ static inline sla_memo sla_memo_read(const char *p)
 }
 
 /*
- * Offset (from sla_ticket_memos) of clock m's memo, or of where it would
- * go; with metric = SLA_METRIC_COUNT, the bytes all memos occupy.
+ * Offset (from sla_ticket_memos) of the memo of the clock in slot k, or of
+ * where it would go; with k = SLA_SUBJECT_SLOTS, the bytes all memos occupy.
  */
-static inline size_t sla_ticket_memo_offset(const sla_ticket *t, int metric)
+static inline size_t sla_ticket_memo_offset(const sla_ticket *t, int k)
 {
     const char *base = sla_ticket_memos(t);
     size_t off = 0;
-    for (int m = 0; m < metric; m++)
+    for (int m = 0; m < k; m++)
         if (t->memo_mask & (1u << m))
             off += sla_memo_read(base + off).size;
     return off;
 }
 
-/* Clock m's memo into *out: 1, or 0 when it has none. */
+/* The memo of the clock in slot m into *out: 1, or 0 when it has none. */
 static inline int sla_ticket_memo(const sla_ticket *t, int m, sla_memo *out)
 {
     if (!(t->memo_mask & (1u << m)))

@@ -225,6 +225,10 @@ feed "high priority, first contact within 15 min: breach in ~20 s" \
     ticket T-5001 type ticket.opened channel email priority high ts "$(ago $((900000 - 20000)))"
 feed "important (amount > 1000), opened 31 min ago: escalations fire at once, late" \
     ticket T-6001 type ticket.opened channel email amount 2500 ts "$(ago 1860000)"
+feed "VIP customer, last revisited 30 days less 8 s ago: the monthly revisit breaches in ~8 s" \
+    customer c-17 type customer.updated tier vip owner alice ts "$(ago $((30 * 86400000 - 8000)))"
+feed "renewal in 10 days: the 15-days-ahead reminder fires at once (late)" \
+    customer c-18 type customer.updated tier ordinary renewal "$(( now + 10 * 86400000 ))"
 feed "bad event (no ticket): goes to $DEAD" type ticket.opened channel chat
 feed "bad event (unknown type): goes to $DEAD" ticket T-9999 type ticket.teleported
 
@@ -261,7 +265,7 @@ def late(ms):
     return "late %dms" % ms if ms < 1000 else "late %.1fs" % (ms / 1000)
 
 print("%-12s %-10s %-8s %-16s %-5s %-12s %s" %
-      ("fired", "kind", "ticket", "metric", "level", "receiver", "late"))
+      ("fired", "kind", "subject", "metric", "level", "receiver", "late"))
 end = time.monotonic() + seconds if seconds > 0 else None
 try:
     while end is None or time.monotonic() < end:
@@ -270,7 +274,8 @@ try:
                 last_id = entry_id
                 shown += 1
                 print("%-12s %-10s %-8s %-16s %-5s %-12s %s" % (
-                    hhmmss(f.get("fired_ms")), f.get("kind", "?"), f.get("ticket", "?"),
+                    hhmmss(f.get("fired_ms")), f.get("kind", "?"),
+                    f.get("ticket") or f.get("customer", "?"),
                     f.get("metric", "?"), f.get("level", "?"), f.get("receiver", "-"),
                     late(f.get("late_ms"))), flush=True)
         try:
@@ -311,6 +316,8 @@ if [[ -x "$SLACTL" ]]; then
     "$SLACTL" -s "$CTL_SOCK" status || true
     say "slactl -s $CTL_SOCK breached"
     "$SLACTL" -s "$CTL_SOCK" breached || true
+    say "slactl -s $CTL_SOCK customer c-17"
+    "$SLACTL" -s "$CTL_SOCK" customer c-17 || true
 else
     say "build/slactl is not built yet: skipping 'slactl status' and 'slactl breached'"
 fi

@@ -87,6 +87,7 @@ static const char usage_text[] =
     "Commands:\n"
     "  status                  the daemon: uptime, Redis links, backlog, counters\n"
     "  ticket ID               one ticket: attributes and every SLA clock\n"
+    "  customer ID             one customer: attributes and relationship clocks\n"
     "  due [--within D]        running clocks not yet breached, soonest first\n"
     "  breached                clocks past their deadline, with level and who was told\n"
     "  ack TICKET [METRIC] [--by NAME]\n"
@@ -372,6 +373,11 @@ static int print_status(json_t *d)
     if (json_is_integer(open)) {
         snprintf(line, sizeof line, "%lld open", (long long)json_integer_value(open));
         table_row(&t, "tickets", line);
+        const json_t *oc = json_object_get(d, "open_customers");
+        if (json_is_integer(oc)) {
+            snprintf(line, sizeof line, "%lld open", (long long)json_integer_value(oc));
+            table_row(&t, "customers", line);
+        }
         const char *k;
         json_t *v;
         n = 0;
@@ -425,7 +431,9 @@ static const char *acked_cell(const json_t *v, char *buf, size_t len)
 static int print_ticket(json_t *d)
 {
     char a[128], b[64], e[512];
-    printf("ticket %s\n", clean(jstr(d, "ticket"), e, sizeof e));
+    int customer = json_object_get(d, "customer") != NULL;
+    printf("%s %s\n", customer ? "customer" : "ticket",
+           clean(jstr(d, customer ? "customer" : "ticket"), e, sizeof e));
     table t = {.ncols = 2};
     const char *k;
     json_t *v;
@@ -462,23 +470,29 @@ static int print_list(json_t *d, int breached)
 {
     table t = {.ncols = breached ? 8 : 7};
     if (breached)
-        table_row(&t, "TICKET", "METRIC", "POLICY", "DEADLINE", "OVERDUE", "LEVEL", "ACKED",
+        table_row(&t, "SUBJECT", "METRIC", "POLICY", "DEADLINE", "OVERDUE", "LEVEL", "ACKED",
                   "NOTIFIED");
     else
-        table_row(&t, "TICKET", "METRIC", "POLICY", "DEADLINE", "DUE", "LEVEL", "ACKED");
+        table_row(&t, "SUBJECT", "METRIC", "POLICY", "DEADLINE", "DUE", "LEVEL", "ACKED");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(d, "items"), i, v) {
-        char a[64], b[64], lvl[16], e[512];
+        char a[64], b[64], lvl[16], e[512], who[160];
+        /* a ticket by its id, a customer as "customer:ID" */
+        const char *cid = json_string_value(json_object_get(v, "customer"));
+        if (cid)
+            snprintf(who, sizeof who, "customer:%s", cid);
+        else
+            snprintf(who, sizeof who, "%s", jstr(v, "ticket"));
         snprintf(lvl, sizeof lvl, "%lld", (long long)jint(v, "level"));
         local_time(jint(v, "deadline_ms"), a, sizeof a);
         if (breached) {
             sla_ms_format(-jint(v, "remaining_ms"), b, sizeof b);
-            table_row(&t, jstr(v, "ticket"), jstr(v, "metric"), jstr(v, "policy"), a, b, lvl,
+            table_row(&t, who, jstr(v, "metric"), jstr(v, "policy"), a, b, lvl,
                       json_is_true(json_object_get(v, "acked")) ? "yes" : "no",
                       join(json_object_get(v, "notified"), e, sizeof e));
         } else {
-            table_row(&t, jstr(v, "ticket"), jstr(v, "metric"), jstr(v, "policy"), a,
+            table_row(&t, who, jstr(v, "metric"), jstr(v, "policy"), a,
                       relative(jint(v, "remaining_ms"), b, sizeof b), lvl,
                       json_is_true(json_object_get(v, "acked")) ? "yes" : "no");
         }
@@ -686,14 +700,22 @@ static const slactl_cmd commands[] = {
      "reached (1 breach, 2 and up escalations), whether it was acknowledged (by\n"
      "whom and when) and who was notified.\n",
      1, 1, print_ticket},
-    {"due", "due [--within D] [--limit N]",
-     "List running clocks not yet breached, soonest deadline first.\n"
+    {"customer", "customer ID",
+     "Show one customer as 'ticket' shows a ticket: its attributes and its\n"
+     "relationship clocks (first_revisit, second_revisit, revisit, reminder,\n"
+     "review, survey).\n",
+     1, 1, print_ticket},
+    {"due", "due [--within D] [--kind K] [--limit N]",
+     "List running clocks not yet breached, soonest deadline first, tickets'\n"
+     "and customers' (a customer shown as customer:ID).\n"
      "  --within D   only those due within D (\"10m\", \"2h\", \"1h30m\")\n"
+     "  --kind K     only those of tickets (K = ticket) or customers (customer)\n"
      "  --limit N    at most N (default 100, at most 1000)\n",
      0, 0, print_due},
-    {"breached", "breached [--limit N]",
+    {"breached", "breached [--kind K] [--limit N]",
      "List clocks past their deadline and not met, with the level reached and\n"
      "the receivers notified.\n"
+     "  --kind K     only those of tickets (K = ticket) or customers (customer)\n"
      "  --limit N    at most N (default 100, at most 1000)\n",
      0, 0, print_breached},
     {"ack", "ack TICKET [METRIC] [--by NAME]",
@@ -890,8 +912,10 @@ static json_t *login_name(void)
 /* Parse the command's own options and arguments into a request. */
 static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **req)
 {
-    enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD, OPT_BY, OPT_FROM, OPT_TO, OPT_METRIC, OPT_CSV };
+    enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD, OPT_BY, OPT_FROM, OPT_TO, OPT_METRIC, OPT_CSV,
+           OPT_KIND };
     static const struct option options[] = {
+        {"kind", required_argument, NULL, OPT_KIND},
         {"within", required_argument, NULL, OPT_WITHIN},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"dead", no_argument, NULL, OPT_DEAD},
@@ -914,6 +938,8 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
                                   o == OPT_CSV || o == OPT_BY)) ||
                       (o == OPT_DEAD && strcmp(c->name, "deliveries") == 0) ||
                       (o == OPT_BY && strcmp(c->name, "ack") == 0) ||
+                      (o == OPT_KIND && (strcmp(c->name, "due") == 0 ||
+                                         strcmp(c->name, "breached") == 0)) ||
                       (o == OPT_LIMIT && (strcmp(c->name, "due") == 0 ||
                                           strcmp(c->name, "breached") == 0 ||
                                           strcmp(c->name, "deliveries") == 0)) ||
@@ -944,6 +970,12 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
                 return die_usage("%s: --limit takes a number 1..1000", c->name);
             }
             json_object_set_new(args, "limit", json_integer(n));
+        } else if (o == OPT_KIND) {
+            if (strcmp(optarg, "ticket") != 0 && strcmp(optarg, "customer") != 0) {
+                json_decref(args);
+                return die_usage("%s: --kind takes ticket or customer", c->name);
+            }
+            json_object_set_new(args, "kind", json_string(optarg));
         } else if (o == OPT_DEAD) {
             json_object_set_new(args, "dead", json_true());
         } else if (o == OPT_CSV) {
@@ -986,7 +1018,8 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
         }
         json_decref(utf8);
     }
-    if (strcmp(c->name, "ticket") == 0 || strcmp(c->name, "replay") == 0) {
+    if (strcmp(c->name, "ticket") == 0 || strcmp(c->name, "customer") == 0 ||
+        strcmp(c->name, "replay") == 0) {
         json_object_set_new(args, "id", json_string(pos[0]));
     } else if (strcmp(c->name, "ack") == 0) {
         json_object_set_new(args, "ticket", json_string(pos[0]));

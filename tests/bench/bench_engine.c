@@ -13,11 +13,17 @@
  *   - memory: RSS growth per open ticket, and the size of the durable
  *     record per ticket;
  *   - fire: ns per decision when a window of deadlines falls due;
- *   - restore: ns per ticket rebuilt from its record.
+ *   - restore: ns per ticket rebuilt from its record;
+ *   - customers: N customers signed (tier, industry, owner, a contract end:
+ *     six relationship clocks each) in an engine of their own beside the
+ *     tickets: ns per event, heap bytes per open customer against heap
+ *     bytes per open ticket (malloc's bytes in use, exact whatever memory
+ *     earlier phases freed), and the durable record per customer.
  *
  * Usage: bench_engine [-c CONFIG] [-n TICKETS] [--smoke]
  * A benchmark, not a test: it prints figures and never fails on them.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +100,32 @@ static void make_update(entry *e, size_t i, const char *assignee)
     }
 }
 
+/* Heap bytes in use (malloc's own count). */
+static size_t heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+static const char *const tiers[] = {"vip", "ordinary", "ordinary", "potential"};
+static const char *const industries[] = {"retail", "finance", "manufacturing"};
+
+/* customer.signed of customer CU-i, with a contract ending in 100..465 days. */
+static void make_customer(entry *e, size_t i, int64_t ts)
+{
+    e->n = 0;
+    snprintf(e->id, sizeof e->id, "CU-%08zu", i);
+    snprintf(e->assignee, sizeof e->assignee, "am-%zu", i % 300);
+    snprintf(e->customer, sizeof e->customer, "%lld",
+             (long long)(ts + (int64_t)(100 + i % 365) * 86400000));
+    FIELD(e, "customer", e->id);
+    FIELD(e, "type", "customer.signed");
+    FIELD(e, "tier", tiers[i % 4]);
+    FIELD(e, "industry", industries[i % 3]);
+    FIELD(e, "owner", e->assignee);
+    FIELD(e, "contract_end", e->customer);
+}
+
 static void make_simple(entry *e, size_t i, const char *type)
 {
     e->n = 0;
@@ -140,6 +172,7 @@ int main(int argc, char **argv)
     double parse_ns = (now_ns() - a) / (double)n;
 
     long rss0 = rss_kb();
+    size_t heap0 = heap_bytes();
     sla_engine *eng = sla_engine_new(cfg, t0);
     sla_output out;
     sla_output_init(&out);
@@ -161,6 +194,7 @@ int main(int argc, char **argv)
     sla_engine_collect(eng, &out);
     sla_output_clear(&out);
     long rss1 = rss_kb();
+    size_t heap1 = heap_bytes();
 
     /* Durable record size: encode every ticket once more via a reply; keep
      * the records to measure a restart's restore below. */
@@ -256,6 +290,32 @@ int main(int argc, char **argv)
     }
     free(saved);
 
+    /* Customers, beside the tickets (which stay open). */
+    size_t cheap0 = heap_bytes();
+    sla_engine *ceng = sla_engine_new(cfg, t0);
+    a = now_ns();
+    size_t crec_bytes = 0, crecs = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = t0 + (int64_t)(i * 3600000 / n);
+        make_customer(&e, i, ts);
+        sla_event_parse(ev, e.f, e.n, ts, &cfg->stream.limits, reason, sizeof reason);
+        sla_streamid id = {(uint64_t)ts, i};
+        sla_engine_apply(ceng, ev, &id, ts);
+        if (i % 1000 == 999 || i == n - 1) {
+            sla_engine_collect(ceng, &out);
+            for (size_t k = 0; k < out.nupserts; k++, crecs++)
+                crec_bytes += out.upserts[k].ticket_len + out.upserts[k].record_len;
+            sla_output_clear(&out);
+        }
+    }
+    double customer_ns = (now_ns() - a) / (double)n;
+    size_t cheap1 = heap_bytes();
+    sla_engine_stats cst;
+    sla_engine_get_stats(ceng, &cst);
+    size_t crunning = 0;
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        crunning += cst.running_clocks[m];
+
     sla_engine_stats st;
     sla_engine_get_stats(eng, &st);
     size_t running = 0;
@@ -283,6 +343,16 @@ int main(int argc, char **argv)
            recs ? (double)rec_bytes / (double)recs : 0.0);
     printf("restore            %8.0f ns/ticket (%.2f s for %zu)\n", restore_ns,
            restore_ns * (double)nsaved / 1e9, nsaved);
+    printf("heap               %8.1f bytes/open ticket (malloc bytes in use)\n",
+           (double)(heap1 - heap0) / (double)n);
+    printf("customers          %zu open, %zu running clocks\n", (size_t)cst.open_customers,
+           crunning);
+    printf("sign customer      %8.0f ns/event\n", customer_ns);
+    printf("heap               %8.1f bytes/open customer (malloc bytes in use)\n",
+           (double)(cheap1 - cheap0) / (double)n);
+    printf("durable record     %8.1f bytes/customer (field + record)\n",
+           crecs ? (double)crec_bytes / (double)crecs : 0.0);
+    sla_engine_free(ceng);
     printf("JSON: {\"tickets\":%zu,\"parse_ns\":%.0f,\"open_ns\":%.0f,\"reply_ns\":%.0f,"
            "\"open_cpu_ns\":%.0f,\"reply_cpu_ns\":%.0f,\"update_same_ns\":%.0f,"
            "\"update_same_cpu_ns\":%.0f,\"update_change_ns\":%.0f,\"update_change_cpu_ns\":%.0f,"

@@ -6,6 +6,7 @@ only). Needs neither Redis nor slad running.
 
 import os
 import pty
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,16 +33,31 @@ def complete(*words):
     return sorted(w for w in p.stdout.decode().split("\n") if w)
 
 
+def help_commands():
+    """The commands `slactl --help` lists, so that a command added without
+    completion (or without a line in the help) fails here."""
+    p = subprocess.run([os.path.join(BUILD_DIR, "slactl"), "--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=20)
+    text = p.stdout.decode()
+    check("Commands:" in text, "slactl --help lists its commands: %r" % text[:200])
+    block = text.split("Commands:", 1)[1].split("\n\n", 1)[0]
+    names = sorted({m.group(1) for m in re.finditer(r"^  ([a-z]+)\b", block, re.M)})
+    check(len(names) >= 10, "commands found in slactl --help: %r" % names)
+    return names
+
+
 def test_completion(make_env):
-    commands = ["ack", "breached", "deliveries", "due", "reload", "replay", "status", "ticket"]
+    commands = help_commands()
+    check("customer" in commands and "report" in commands, "help lists customer and report")
     for words, want in (
             (("slactl", ""), commands),
             (("slactl", "de"), ["deliveries"]),
-            (("slactl", "re"), ["reload", "replay"]),
+            (("slactl", "re"), ["reload", "replay", "report"]),
             (("slactl", "--js"), ["--json"]),
             (("slactl", "-s", "/run/slad/slad.sock", "b"), ["breached"]),
             (("slactl", "--json", "-c", "/etc/slad/slad.conf", "st"), ["status"]),
-            (("slactl", "due", "--"), ["--help", "--json", "--limit", "--within"]),
+            (("slactl", "due", "--"), ["--help", "--json", "--kind", "--limit", "--within"]),
+            (("slactl", "breached", "--kind", "c"), ["customer"]),
             (("slactl", "deliveries", "--d"), ["--dead"]),
             (("slactl", "breached", "--within"), []),
             (("slactl", "due", "--within", "1"), ["10m", "15m", "1d", "1h"]),

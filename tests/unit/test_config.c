@@ -366,7 +366,7 @@ static void test_shipped(void)
     }
     CHECK_INT(c->ncalendars, 1);
     CHECK_INT(sla_config_calendar_index(c, "business"), 0);
-    CHECK_INT(c->npolicies, 22);
+    CHECK_INT(c->npolicies, 29);
     CHECK_INT(c->ring_ms, 5000);
 
     const sla_policy *p = policy_named(c, "chat");

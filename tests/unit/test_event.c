@@ -118,7 +118,7 @@ static void test_names(void)
 
 static void test_every_type(void)
 {
-    for (int t = 0; t < SLA_EV_TYPE_COUNT; t++) {
+    for (int t = 0; t < SLA_EV_CUSTOMER_FIRST; t++) {
         const char *name = sla_event_type_name(t);
         int rc = PARSE("ticket", "T-1", "type", name, "due", "1764100000000");
         CHECK_INT(rc, 0);
@@ -137,6 +137,72 @@ static void test_every_type(void)
     CHECK_INT(ev.type, SLA_EV_AGENT_REPLY);
     CHECK_INT(PARSE("ticket", "T-1", "type", "Agent.Reply"), SLA_EVERR_UNKNOWN_TYPE);
     CHECK_INT(PARSE("ticket", "T-1", "Type", "agent.reply"), SLA_EVERR_NO_TYPE);
+}
+
+/* Customer events: the id in `customer`, their own fields, their reasons. */
+static void test_customer_events(void)
+{
+    for (int t = SLA_EV_CUSTOMER_FIRST; t < SLA_EV_TYPE_COUNT; t++) {
+        const char *name = sla_event_type_name(t);
+        CHECK(strncmp(name, "customer.", 9) == 0);
+        CHECK_INT(PARSE("customer", "c-17", "type", name, "tier", "vip"), 0);
+        CHECK_INT(ev.type, t);
+        CHECK_INT(ev.subject, SLA_SUBJECT_CUSTOMER);
+        CHECK_INT(ev.ticket_len, 4);
+        CHECK(memcmp(ev.ticket, "c-17", 4) == 0);
+        CHECK_INT(ev.nattrs, 1); /* the id is no attribute; tier is */
+        CHECK(memcmp(ev.attrs[0].key, "tier", 4) == 0);
+        /* a ticket id has no meaning for a customer: refused, not ignored */
+        CHECK_INT(PARSE("customer", "c-17", "type", name, "ticket", "T-1"), SLA_EVERR_BAD_FIELD);
+        CHECK(strstr(reason, "'customer', not 'ticket'") != NULL);
+        CHECK_INT(PARSE("type", name, "tier", "vip"), SLA_EVERR_NO_CUSTOMER);
+        CHECK_STR(reason, "no 'customer' field");
+    }
+    CHECK_STR(sla_event_error_name(SLA_EVERR_NO_CUSTOMER), "no_customer");
+    CHECK_STR(sla_event_error_name(SLA_EVERR_BAD_CUSTOMER), "bad_customer");
+    CHECK_STR(sla_event_error_name(SLA_EVERR_BAD_DATE), "bad_date");
+
+    /* customer.message stays a ticket's event, its `customer` an attribute */
+    CHECK_INT(PARSE("ticket", "T-1", "type", "customer.message", "customer", "c-17"), 0);
+    CHECK_INT(ev.subject, SLA_SUBJECT_TICKET);
+    CHECK_INT(ev.nattrs, 1);
+    CHECK_INT(PARSE("customer", "c-17", "type", "customer.message"), SLA_EVERR_NO_TICKET);
+
+    /* the customer id follows the ticket id's rules */
+    CHECK_INT(PARSE("customer", "", "type", "customer.signed"), SLA_EVERR_BAD_CUSTOMER);
+    CHECK_STR(reason, "customer id is empty");
+    CHECK_INT(PARSE("customer", "c 17\t", "type", "customer.signed"), SLA_EVERR_BAD_CUSTOMER);
+    char longid[130];
+    memset(longid, 'c', 129);
+    longid[129] = '\0';
+    CHECK_INT(PARSE("customer", longid, "type", "customer.signed"), SLA_EVERR_BAD_CUSTOMER);
+
+    /* dates: times like ts, kept as attributes; any date in the past */
+    CHECK_INT(PARSE("customer", "c-17", "type", "customer.updated", "contract_end",
+                    "2026-06-30T00:00:00+08:00", "renewal", "1000"),
+              0);
+    CHECK_INT(ev.nattrs, 2);
+    CHECK_INT(PARSE("customer", "c-17", "type", "customer.signed", "upgrade", "next week"),
+              SLA_EVERR_BAD_DATE);
+    CHECK(strstr(reason, "upgrade 'next week'") != NULL);
+    /* on a ticket's event a date field is a label, unchecked */
+    CHECK_INT(PARSE("ticket", "T-1", "type", "ticket.updated", "renewal", "soon"), 0);
+
+    /* satisfaction of a revisit: checked, and kept for policies to match */
+    CHECK_INT(PARSE("customer", "c-17", "type", "customer.revisited", "satisfaction", "2"), 0);
+    CHECK_INT(ev.satisfaction, 2);
+    CHECK_INT(ev.nattrs, 1);
+    CHECK_INT(PARSE("customer", "c-17", "type", "customer.revisited", "satisfaction", "9"),
+              SLA_EVERR_BAD_SATISFACTION);
+
+    /* escalation.ack: a ticket's, or with `customer` and no `ticket` a customer's */
+    CHECK_INT(PARSE("customer", "c-17", "type", "escalation.ack", "metric", "revisit"), 0);
+    CHECK_INT(ev.subject, SLA_SUBJECT_CUSTOMER);
+    CHECK_INT(ev.metric, SLA_METRIC_REVISIT);
+    CHECK_INT(ev.nattrs, 0);
+    CHECK_INT(PARSE("ticket", "T-1", "customer", "c-17", "type", "escalation.ack"), 0);
+    CHECK_INT(ev.subject, SLA_SUBJECT_TICKET);
+    CHECK_INT(ev.nattrs, 1);
 }
 
 static void test_ts(void)
@@ -603,6 +669,7 @@ int main(void)
 {
     test_names();
     test_every_type();
+    test_customer_events();
     test_ts();
     test_past_age();
     test_type_fields();

@@ -30,7 +30,7 @@ static void test_top_n(void)
         snprintf(ids[i], sizeof ids[i], "T%05d", (int)(rnd(100000)));
         /* Few distinct deadlines: ties are ordered by id, then metric. */
         all[i] = (sla_due_item){ids[i], (int)rnd(7),
-                                (int64_t)rnd(50), 0, 0, -1};
+                                (int64_t)rnd(50), 0, 0, -1, 0};
     }
     static sla_due_item ref[N];
     memcpy(ref, all, sizeof ref);

@@ -143,9 +143,41 @@ static void test_refused(void)
     CHECK_STR(err, "field level appears twice");
 }
 
+/* A customer's record has `customer` for `ticket`; a ticket's `customer`
+ * stays an attribute. */
+static void test_subjects(void)
+{
+    static char cattrs[] = "customer\0c-17\0";
+    sla_decision in = sample(), out;
+    sla_field f[SLA_DECISION_MAX_FIELDS];
+    char s1[SLA_DECISION_SCRATCH], err[128];
+    in.attrs = cattrs;
+    in.attrs_len = sizeof cattrs - 1;
+    size_t n = fields_of(&in, f, s1);
+    CHECK_INT(sla_outbox_parse(f, n, &out, err, sizeof err), 0);
+    CHECK_INT(out.subject, SLA_SUBJECT_TICKET);
+    CHECK_STR(out.ticket, "T-1");
+    CHECK(out.attrs_len == in.attrs_len && memcmp(out.attrs, cattrs, in.attrs_len) == 0);
+    sla_outbox_release(&out);
+
+    in = sample();
+    in.subject = SLA_SUBJECT_CUSTOMER;
+    in.ticket = "c-17";
+    in.metric = SLA_METRIC_REVISIT;
+    n = fields_of(&in, f, s1);
+    CHECK(n > 2 && f[2].key_len == 8 && memcmp(f[2].key, "customer", 8) == 0);
+    CHECK_INT(sla_outbox_parse(f, n, &out, err, sizeof err), 0);
+    CHECK_INT(out.subject, SLA_SUBJECT_CUSTOMER);
+    CHECK_STR(out.ticket, "c-17");
+    CHECK_INT(out.metric, SLA_METRIC_REVISIT);
+    CHECK_INT(out.attrs_len, in.attrs_len); /* the id is not an attribute */
+    sla_outbox_release(&out);
+}
+
 int main(void)
 {
     test_round_trip();
+    test_subjects();
     test_empty_receiver_and_no_attrs();
     test_outcome_fields_skipped();
     test_refused();

@@ -11,7 +11,7 @@ _slactl()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=""
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="status ticket due breached ack deliveries replay reload report"
+    local commands="status ticket customer due breached ack deliveries replay reload report"
     local metrics="first_response next_response pickup periodic_update resolution follow_up callback"
     COMPREPLY=()
 
@@ -24,6 +24,9 @@ _slactl()
             return ;;
         --limit)
             COMPREPLY=($(compgen -W "10 50 100 1000" -- "$cur"))
+            return ;;
+        --kind)
+            COMPREPLY=($(compgen -W "ticket customer" -- "$cur"))
             return ;;
         --by)
             # report: policy or a dimension (report.dimensions); ack: a user.
@@ -54,7 +57,7 @@ _slactl()
             esac
         else
             case $w in
-                --within | --limit | --by | --metric | --from | --to) ((i++)) ;;
+                --within | --limit | --by | --kind | --metric | --from | --to) ((i++)) ;;
                 -*) ;;
                 *) ((npos++)) ;;
             esac
@@ -72,8 +75,8 @@ _slactl()
 
     local opts="--json --help"
     case $cmd in
-        due) opts+=" --within --limit" ;;
-        breached) opts+=" --limit" ;;
+        due) opts+=" --within --kind --limit" ;;
+        breached) opts+=" --kind --limit" ;;
         deliveries) opts+=" --dead --limit" ;;
         ack) opts+=" --by" ;;
         report) opts+=" --from --to --by --metric --csv" ;;
