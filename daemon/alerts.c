@@ -51,7 +51,8 @@ typedef struct alert {
     char *ticket;             /* owned */
     int metric;
     uint32_t cycle;
-    int level;                /* last known: 1 breach, 2.. escalations */
+    int level;                /* last known: 0 warning, 1 breach, 2.. escalations */
+    int64_t warned_ms;        /* a warning's: when it was sent (its startsAt) */
     int64_t deadline_ms;      /* the breach's deadline: startsAt */
     int64_t next_ms;          /* next send */
     struct alert *hnext;      /* hash chain */
@@ -190,7 +191,7 @@ static const sla_receiver *alerts_receiver(const char *name)
 
 /* Hold the alert of (receiver, ticket, metric, cycle), first sent at next_ms. */
 static void alerts_upsert(const char *receiver, const char *ticket, int metric, uint32_t cycle,
-                          int level, int64_t deadline_ms, int64_t next_ms)
+                          int level, int64_t deadline_ms, int64_t warned_ms, int64_t next_ms)
 {
     if (!alerts_receiver(receiver))
         return;
@@ -214,6 +215,7 @@ static void alerts_upsert(const char *receiver, const char *ticket, int metric, 
     a->cycle = cycle;
     a->level = level;
     a->deadline_ms = deadline_ms;
+    a->warned_ms = warned_ms;
     a->next_ms = next_ms;
     *pp = a;
     al.count++;
@@ -231,9 +233,13 @@ void alerts_on_delivered(const sla_decision *d, void *arg)
     const sla_receiver *rc = alerts_receiver(d->receiver);
     if (rc == NULL)
         return;
-    if (d->kind == SLA_DECISION_BREACH || d->kind == SLA_DECISION_ESCALATION) {
-        alerts_upsert(d->receiver, d->ticket, d->metric, d->cycle, d->level, d->deadline_ms,
-                      wakeup_now_ms() + rc->resend_interval_ms);
+    if (d->kind == SLA_DECISION_BREACH || d->kind == SLA_DECISION_ESCALATION ||
+        d->kind == SLA_DECISION_WARNING) {
+        /* A warning is watched too, so that a clock met before its
+         * deadline resolves it then rather than at the deadline. */
+        alerts_upsert(d->receiver, d->ticket, d->metric, d->cycle,
+                      d->kind == SLA_DECISION_WARNING ? 0 : d->level, d->deadline_ms,
+                      d->fired_ms, wakeup_now_ms() + rc->resend_interval_ms);
     } else if (d->kind == SLA_DECISION_RECOVERED) {
         alert_queue *q = alerts_queue(d->receiver, 0);
         alert *a = q ? *alerts_slot(q, d->ticket, d->metric, d->cycle) : NULL;
@@ -254,7 +260,7 @@ static void alerts_on_breached(const sla_breached_clock *bc, void *arg)
     int64_t now = *(const int64_t *)arg;
     for (int i = 0; i < bc->nnotified; i++)
         alerts_upsert(bc->notified[i], bc->ticket, bc->metric, bc->cycle, bc->fired,
-                      bc->breach_deadline_ms, now);
+                      bc->breach_deadline_ms, 0, now);
 }
 
 /* --- sending -------------------------------------------------------------- */
@@ -266,8 +272,10 @@ typedef struct alerts_item {
     alert *done;   /* resolved: freed once the body is built */
 } alerts_item;
 
-/* Where a's clock stands now, into it->d; the state to send. */
-static enum sla_am_state alerts_check(alert *a, int64_t now, alerts_item *it)
+/* Where a's clock stands now, into it->d; the state to send, or -1 when a
+ * warning's clock breached (the warning ended at its deadline, its endsAt;
+ * the breach has its own alert): forget it, send nothing. */
+static int alerts_check(alert *a, int64_t now, alerts_item *it)
 {
     sla_clock_info ci[SLA_METRIC_COUNT];
     const char *attrs = NULL;
@@ -280,8 +288,21 @@ static enum sla_am_state alerts_check(alert *a, int64_t now, alerts_item *it)
     for (int i = 0; i < n; i++)
         if (ci[i].metric == a->metric)
             c = &ci[i];
-    enum sla_am_state st;
-    if (n < 0)
+    int st;
+    if (a->level == 0) { /* a warning */
+        if (n < 0)
+            st = SLA_AM_CLOSED;
+        else if (c == NULL || c->cycle != a->cycle)
+            st = SLA_AM_STOPPED;
+        else if (c->fired > 0)
+            return -1; /* breached: its warning ended at the deadline (its endsAt) */
+        else if (strcmp(c->state_name, "met") == 0)
+            st = SLA_AM_MET;
+        else if (strcmp(c->state_name, "stopped") == 0)
+            st = SLA_AM_STOPPED;
+        else
+            st = SLA_AM_WARNING;
+    } else if (n < 0)
         st = SLA_AM_CLOSED;
     else if (c == NULL || c->cycle != a->cycle)
         st = SLA_AM_STOPPED; /* a new cycle: this one ended, somehow */
@@ -298,7 +319,9 @@ static enum sla_am_state alerts_check(alert *a, int64_t now, alerts_item *it)
 
     sla_decision *d = &it->d;
     memset(it, 0, sizeof *it);
-    d->kind = a->level > 1 ? SLA_DECISION_ESCALATION : SLA_DECISION_BREACH;
+    d->kind = a->level > 1    ? SLA_DECISION_ESCALATION
+              : a->level == 1 ? SLA_DECISION_BREACH
+                              : SLA_DECISION_WARNING;
     d->ticket = a->ticket;
     d->subject = subject;
     d->metric = a->metric;
@@ -307,8 +330,8 @@ static enum sla_am_state alerts_check(alert *a, int64_t now, alerts_item *it)
     d->policy = (char *)(c ? c->policy_name : "");
     d->receiver = a->q->receiver;
     d->deadline_ms = a->deadline_ms;
-    d->fired_ms = now;
-    d->late_ms = now > a->deadline_ms ? now - a->deadline_ms : 0;
+    d->fired_ms = a->level == 0 ? a->warned_ms : now; /* a warning starts when sent */
+    d->late_ms = a->level > 0 && now > a->deadline_ms ? now - a->deadline_ms : 0;
     if (n >= 0 && alen > 0 && (it->attrs = malloc(alen + 1)) != NULL) {
         memcpy(it->attrs, attrs, alen);
         it->attrs[alen] = '\0';
@@ -338,10 +361,15 @@ static int alerts_send_due(alert_queue *q, const sla_receiver *rc, int64_t now, 
         size_t n = 0;
         while (n < SLA_AM_MAX_BATCH && q->head && q->head->next_ms <= now) {
             alert *a = alerts_pop(q);
-            enum sla_am_state st = alerts_check(a, now, &items[n]);
-            batch[n] = (sla_am_alert){&items[n].d, st,
+            int st = alerts_check(a, now, &items[n]);
+            if (st < 0) {
+                free(items[n].attrs);
+                alerts_free(a);
+                continue;
+            }
+            batch[n] = (sla_am_alert){&items[n].d, (enum sla_am_state)st,
                                       sla_am_policy_runbook(al.cfg, items[n].d.policy)};
-            if (st == SLA_AM_FIRING) {
+            if (st == SLA_AM_FIRING || st == SLA_AM_WARNING) {
                 a->next_ms = now + rc->resend_interval_ms;
                 alerts_push(a);
             } else {

@@ -29,9 +29,10 @@
  * else the receiver's), and for an alert sent resolved `resolution`
  * (met, acknowledged, stopped, closed).
  *
- * Warnings are not kept alive: a warning holds until the deadline
- * (endsAt = the deadline), after which the breach alert, if any, takes
- * over.
+ * Warnings hold until the deadline (endsAt = the deadline), after which
+ * the breach alert, if any, takes over; a warning whose clock is met,
+ * stopped or closed before it is sent resolved at the next resend
+ * interval (daemon/alerts.c), so it does not stay active after the reply.
  *
  * Pure: no I/O, times passed in. The decisions and receiver are only read;
  * the request owns what it holds (sla_webhook.h).

@@ -67,7 +67,9 @@ static int64_t ends_at(const sla_am_alert *a, int64_t starts, const sla_receiver
     switch (a->state) {
     case SLA_AM_FIRING: ends = now_ms + SLA_AM_HOLD_INTERVALS * rc->resend_interval_ms; break;
     case SLA_AM_WARNING: ends = a->d->deadline_ms; break;
-    case SLA_AM_MET: ends = a->d->fired_ms; break;
+    /* A recovered notice knows when the clock was met; a warning found met
+     * later (daemon/alerts.c) ends when it is found so. */
+    case SLA_AM_MET: ends = a->d->kind == SLA_DECISION_WARNING ? now_ms : a->d->fired_ms; break;
     default: ends = now_ms; break;
     }
     return ends < starts ? starts : ends;

@@ -250,5 +250,41 @@ def test_restart_ack_close(make_env):
         am.stop()
 
 
+WARN_POLICIES = """
+policies = (
+  { name = "chat-warn";
+    first_response = { target = "30s"; warn = "20s"; warn_notify = [ "am" ];
+      escalate = ( { after = "0s"; notify = [ "am" ]; } ); }; }
+);
+"""
+
+
+def test_warning_resolved_when_met(make_env):
+    """A warning holds until its deadline (its endsAt), but a reply before
+    the deadline resolves it within about a resend interval: it does not
+    stay active, telling people a promise is about to be missed, for the
+    18 s left to the deadline."""
+    env = make_env("alertmanager-warn")
+    am = Alertmanager(env.dir)
+    try:
+        env.start_redis()
+        env.write_config(policies=WARN_POLICIES, receivers=receivers(am.url()))
+        env.start_slad()
+        # Opened 12 s ago: warned at 10 s, due at 30 s.
+        env.xadd({"ticket": "w-1", "type": "ticket.opened", "channel": "chat",
+                  "ts": str(now_ms() - 12000)})
+        xs = wait_for(lambda: active(am.alerts(ticket="w-1", alertname="SLAWarning")), 15,
+                      "the warning alert")
+        check(xs[0]["labels"].get("severity") == "warning", "a warning: %r" % xs[0]["labels"])
+        env.xadd({"ticket": "w-1", "type": "agent.reply"})
+        replied = now_ms()
+        wait_for(lambda: not active(am.alerts(ticket="w-1")), 4, "the warning resolved by the reply")
+        check(now_ms() - replied < 15000, "resolved long before the deadline")
+        check(not any(e["kind"] == "breach" for e in env.escalations()), "no breach")
+    finally:
+        am.stop()
+
+
 if __name__ == "__main__":
-    run_tests([test_kept_alive_escalated_recovered, test_restart_ack_close], limit=120)
+    run_tests([test_kept_alive_escalated_recovered, test_restart_ack_close,
+               test_warning_resolved_when_met], limit=120)

@@ -208,6 +208,18 @@ static void test_ends_at(void)
     CHECK(strstr(field(a, "annotations", "description"), "is due in 42s") != NULL);
     json_decref(root);
     sla_webhook_request_release(&r);
+
+    /* A warning found met before its deadline: the same alert, resolved
+     * now (not at the warning's own time, not held to the deadline). */
+    al = (sla_am_alert){&d, SLA_AM_MET, NULL};
+    CHECK_INT(sla_am_build(&al, 1, &rc, DEADLINE - 20000, &r), 0);
+    a = only_alert(&r, &root);
+    CHECK_STR(field(a, "labels", "alertname"), "SLAWarning");
+    CHECK_STR(field(a, NULL, "startsAt"), "2026-11-25T19:43:26.000Z");
+    CHECK_STR(field(a, NULL, "endsAt"), "2026-11-25T19:43:48.000Z");
+    CHECK_STR(field(a, "annotations", "resolution"), "met");
+    json_decref(root);
+    sla_webhook_request_release(&r);
 }
 
 static void test_batch_and_errors(void)
