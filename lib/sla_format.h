@@ -126,7 +126,7 @@ json_t *sla_format_message(const char *const *head, const char *inner_key,
 /* ---- human text -------------------------------------------------------- */
 
 enum sla_markup {
-    SLA_MARKUP_PLAIN = 0, /* Feishu text, Alertmanager description */
+    SLA_MARKUP_PLAIN = 0, /* Feishu text */
     SLA_MARKUP_SLACK,     /* Slack mrkdwn: *bold*, <url|text>, & < > escaped */
     SLA_MARKUP_DINGTALK,  /* DingTalk markdown: headings, lists, [text](url) */
     SLA_MARKUP_WECOM,     /* WeCom markdown: **bold**, > quotes, [text](url) */
@@ -140,11 +140,11 @@ enum sla_markup {
 void sla_format_title(const sla_decision *d, sla_format_buf *out);
 
 /*
- * The whole notice in markup m: title, what is late by how much (or due in
- * how long, or met how late), then subject, deadline, priority, channel,
- * group, assignee when known, and a link to the ticket.
+ * The whole notice, plain: title, what is late by how much (or due in how
+ * long, or met how late), then subject, deadline, priority, channel,
+ * group, assignee when known, and the ticket's link.
  */
-void sla_format_text(const sla_decision *d, enum sla_markup m, sla_format_buf *out);
+void sla_format_text(const sla_decision *d, sla_format_buf *out);
 
 /* ---- chat notices (sla_format_chat.c) ----------------------------------- */
 

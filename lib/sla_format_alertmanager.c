@@ -95,7 +95,7 @@ static json_t *alert(const sla_am_alert *a, const sla_receiver *rc, int64_t now_
     sla_format_rfc3339(ends_at(a, starts_ms, rc, now_ms), ends, sizeof(ends));
     sla_format_rfc3339(d->deadline_ms, deadline, sizeof(deadline));
     sla_format_title(d, &summary);
-    sla_format_text(d, SLA_MARKUP_PLAIN, &text);
+    sla_format_text(d, &text);
     if (why && d->kind != SLA_DECISION_RECOVERED) { /* a recovered notice says so itself */
         sla_format_buf_printf(&summary, " (%s)", why);
         sla_format_buf_printf(&text, "\nResolved: %s", why);

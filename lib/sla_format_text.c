@@ -13,13 +13,9 @@
  *   Assignee: alice
  *   Link: https://helpdesk.example/T-1001
  *
- * The same lines are rendered in four markups (plain, Slack mrkdwn,
- * DingTalk markdown, WeCom markdown); only the decorations differ, so each
- * piece of the notice is written once and decorated by a small switch.
- *
- * Values from tickets are cleaned (valid UTF-8, no control characters),
- * cut to SLA_VALUE_MAX bytes so that one long subject cannot push a
- * message past a platform's size limit, and escaped as the markup needs.
+ * Plain text: Alertmanager shows annotations as they are. Values from
+ * tickets are cleaned (valid UTF-8, no control characters) and cut to
+ * SLA_VALUE_MAX bytes so that one long subject cannot make an alert huge.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,67 +27,10 @@
 
 #define SLA_VALUE_MAX 200
 
-/* A value from a ticket or the configuration, cleaned and escaped for m. */
-static void add_value(sla_format_buf *b, enum sla_markup m, const char *s)
+/* A value from a ticket or the configuration, cleaned. */
+static void add_value(sla_format_buf *b, const char *s)
 {
-    if (m != SLA_MARKUP_SLACK) {
-        sla_format_buf_add_clean(b, s, strlen(s), 0, SLA_VALUE_MAX);
-        return;
-    }
-    sla_format_buf tmp = {0};
-    sla_format_buf_add_clean(&tmp, s, strlen(s), 0, SLA_VALUE_MAX);
-    if (tmp.oom)
-        b->oom = 1;
-    for (size_t i = 0; !tmp.oom && i < tmp.len; i++) {
-        /* Slack's mrkdwn reserves exactly these three. */
-        switch (tmp.s[i]) {
-        case '&': sla_format_buf_puts(b, "&amp;"); break;
-        case '<': sla_format_buf_puts(b, "&lt;"); break;
-        case '>': sla_format_buf_puts(b, "&gt;"); break;
-        default: sla_format_buf_add(b, tmp.s + i, 1);
-        }
-    }
-    sla_format_buf_release(&tmp);
-}
-
-/* A URL (already checked by sla_format_link) made safe inside m's link syntax. */
-static void add_url(sla_format_buf *b, enum sla_markup m, const char *url)
-{
-    for (const char *c = url; *c; c++) {
-        if (m == SLA_MARKUP_SLACK && *c == '&')
-            sla_format_buf_puts(b, "&amp;");
-        else if (m == SLA_MARKUP_SLACK && (*c == '<' || *c == '>' || *c == '|'))
-            sla_format_buf_printf(b, "%%%02X", (unsigned char)*c);
-        else if ((m == SLA_MARKUP_DINGTALK || m == SLA_MARKUP_WECOM) && (*c == '(' || *c == ')'))
-            sla_format_buf_printf(b, "%%%02X", (unsigned char)*c);
-        else
-            sla_format_buf_add(b, c, 1);
-    }
-}
-
-/* [text](url), <url|text>, or text alone in plain. text is a cleaned value. */
-static void add_link(sla_format_buf *b, enum sla_markup m, const char *url, const char *text)
-{
-    switch (m) {
-    case SLA_MARKUP_PLAIN:
-        add_value(b, m, text);
-        break;
-    case SLA_MARKUP_SLACK:
-        sla_format_buf_puts(b, "<");
-        add_url(b, m, url);
-        sla_format_buf_puts(b, "|");
-        add_value(b, m, text);
-        sla_format_buf_puts(b, ">");
-        break;
-    case SLA_MARKUP_DINGTALK:
-    case SLA_MARKUP_WECOM:
-        sla_format_buf_puts(b, "[");
-        add_value(b, m, text);
-        sla_format_buf_puts(b, "](");
-        add_url(b, m, url);
-        sla_format_buf_puts(b, ")");
-        break;
-    }
+    sla_format_buf_add_clean(b, s, strlen(s), 0, SLA_VALUE_MAX);
 }
 
 /* "first response"; capitalised "First response" when cap. */
@@ -153,50 +92,26 @@ static const char *str_or_empty(const char *s)
     return s ? s : "";
 }
 
-static void title_into(sla_format_buf *b, const sla_decision *d, enum sla_markup m)
-{
-    sla_format_buf_puts(b, "SLA ");
-    add_kind(b, d);
-    sla_format_buf_puts(b, ": ");
-    add_metric(b, d->metric, 0);
-    sla_format_buf_puts(b, d->subject == SLA_SUBJECT_CUSTOMER ? ", customer " : ", ticket ");
-    add_value(b, m, str_or_empty(d->ticket));
-}
-
 void sla_format_title(const sla_decision *d, sla_format_buf *out)
 {
-    title_into(out, d, SLA_MARKUP_PLAIN);
+    sla_format_buf_puts(out, "SLA ");
+    add_kind(out, d);
+    sla_format_buf_puts(out, ": ");
+    add_metric(out, d->metric, 0);
+    sla_format_buf_puts(out, d->subject == SLA_SUBJECT_CUSTOMER ? ", customer " : ", ticket ");
+    add_value(out, str_or_empty(d->ticket));
 }
 
-static void add_heading(sla_format_buf *b, enum sla_markup m, int open)
+/* One "Label: value" line of the notice; value cleaned when is_value. */
+static void add_field(sla_format_buf *b, const char *label, const char *value, int is_value)
 {
-    static const char *const marks[][2] = {
-        [SLA_MARKUP_PLAIN] = {"", "\n"},
-        [SLA_MARKUP_SLACK] = {"*", "*\n"},
-        [SLA_MARKUP_DINGTALK] = {"#### ", "\n\n"},
-        [SLA_MARKUP_WECOM] = {"**", "**\n"},
-    };
-    sla_format_buf_puts(b, marks[m][open ? 0 : 1]);
-}
-
-/* One "Label: value" line of the notice. */
-static void add_field(sla_format_buf *b, enum sla_markup m, const char *label, const char *value,
-                      int is_value)
-{
-    static const char *const marks[][3] = {
-        [SLA_MARKUP_PLAIN] = {"", ": ", "\n"},
-        [SLA_MARKUP_SLACK] = {"*", ":* ", "\n"},
-        [SLA_MARKUP_DINGTALK] = {"- **", ":** ", "\n"},
-        [SLA_MARKUP_WECOM] = {"> **", ":** ", "\n"},
-    };
-    sla_format_buf_puts(b, marks[m][0]);
     sla_format_buf_puts(b, label);
-    sla_format_buf_puts(b, marks[m][1]);
+    sla_format_buf_puts(b, ": ");
     if (is_value)
-        add_value(b, m, value);
+        add_value(b, value);
     else
         sla_format_buf_puts(b, value);
-    sla_format_buf_puts(b, marks[m][2]);
+    sla_format_buf_puts(b, "\n");
 }
 
 /* "2026-11-25 19:44:08 UTC" */
@@ -218,7 +133,7 @@ static void trim_newlines(sla_format_buf *b)
         b->s[--b->len] = '\0';
 }
 
-void sla_format_text(const sla_decision *d, enum sla_markup m, sla_format_buf *out)
+void sla_format_text(const sla_decision *d, sla_format_buf *out)
 {
     static const struct {
         const char *key, *label;
@@ -229,35 +144,28 @@ void sla_format_text(const sla_decision *d, enum sla_markup m, sla_format_buf *o
     char when[48];
     const char *link = sla_format_link(d), *subject = sla_format_attr(d, "subject");
 
-    add_heading(out, m, 1);
-    title_into(out, d, m);
-    add_heading(out, m, 0);
+    sla_format_title(d, out);
+    sla_format_buf_puts(out, "\n");
 
     add_metric(out, d->metric, 1);
     sla_format_buf_puts(out, d->subject == SLA_SUBJECT_CUSTOMER ? " of customer " : " on ticket ");
-    add_value(out, m, str_or_empty(d->ticket));
+    add_value(out, str_or_empty(d->ticket));
     sla_format_buf_puts(out, d->kind == SLA_DECISION_RECOVERED ? " was " : " is ");
     add_state(out, d);
     sla_format_buf_puts(out, " (policy ");
-    add_value(out, m, str_or_empty(d->policy));
-    sla_format_buf_puts(out, m == SLA_MARKUP_DINGTALK ? ").\n\n" : ").\n");
+    add_value(out, str_or_empty(d->policy));
+    sla_format_buf_puts(out, ").\n");
 
     if (subject)
-        add_field(out, m, "Subject", subject, 1);
+        add_field(out, "Subject", subject, 1);
     deadline_text(d->deadline_ms, when, sizeof(when));
-    add_field(out, m, "Deadline", when, 0);
+    add_field(out, "Deadline", when, 0);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         const char *v = sla_format_attr(d, fields[i].key);
         if (v)
-            add_field(out, m, fields[i].label, v, 1);
+            add_field(out, fields[i].label, v, 1);
     }
-
-    if (link && m == SLA_MARKUP_PLAIN) {
-        add_field(out, m, "Link", link, 0);
-    } else if (link) {
-        if (m == SLA_MARKUP_DINGTALK)
-            sla_format_buf_puts(out, "\n");
-        add_link(out, m, link, "Open ticket");
-    }
+    if (link)
+        add_field(out, "Link", link, 0);
     trim_newlines(out);
 }
