@@ -1,7 +1,8 @@
 """Hardening seen from outside: secrets never logged, a warning when run as
 root, the systemd unit's exposure score.
 
-- A receiver's signing secret (secret_file) and the Redis password
+- A receiver's signing secret (secret_file), a token in a receiver's URL
+  read from url_file, and the Redis password
   (redis.password_file, against a redis-server with requirepass) never
   appear in slad's stderr at log level debug: not at start, not while a
   signed webhook is delivered, not on reload, not when Redis refuses a
@@ -28,12 +29,14 @@ import harness  # noqa: E402
 SIGNING_KEY = b"slad hardening test signing key"
 SECRET = "whsec_" + base64.b64encode(SIGNING_KEY).decode()
 PASSWORD = "Redis-Pa55-7d1c94b0e2"
+URL_TOKEN = "url-token-5be0c7a1d9"  # in a receiver's url_file, as Slack/WeCom tokens are
 MAX_EXPOSURE = 2.0
 
 
 def secret_forms():
     """Every form in which the secrets could leak into a log line."""
-    return [SECRET, SECRET[len("whsec_"):], SIGNING_KEY.decode(), SIGNING_KEY.hex(), PASSWORD]
+    return [SECRET, SECRET[len("whsec_"):], SIGNING_KEY.decode(), SIGNING_KEY.hex(), PASSWORD,
+            URL_TOKEN]
 
 
 def test_secrets_not_logged(make_env):
@@ -42,16 +45,22 @@ def test_secrets_not_logged(make_env):
     sink = env.start_sink()
     secret_file = env.write_secret("hooks.secret", SECRET)
     password_file = env.write_secret("redis.password", PASSWORD)
+    # supervisor's URL, with its token, comes from a url_file.
+    url_file = env.write_secret("supervisor.url",
+                                sink.url("/hooks/supervisor") + "?token=" + URL_TOKEN)
     receivers = ",\n".join(
-        '  { name = "%s"; format = "json"; url = "%s"; secret_file = "%s"; }'
-        % (n, sink.url("/hooks/" + n), secret_file)
+        '  { name = "%s"; format = "json"; %s; secret_file = "%s"; }'
+        % (n, 'url_file = "%s"' % url_file if n == "supervisor"
+           else 'url = "%s"' % sink.url("/hooks/" + n), secret_file)
         for n in ("team_lead", "supervisor", "manager", "director"))
     env.write_config(policies=policies(), receivers=receivers)
     use_redis_password(env, password_file, log_level="debug")
     env.start_slad()
     env.xadd({"ticket": "sec-1", "type": "ticket.opened", "channel": "chat",
               "ts": str(now_ms() - 7000)})
-    wait_for(lambda: sink.requests("/hooks/supervisor"), 15, "a signed webhook delivered")
+    got = wait_for(lambda: sink.requests("/hooks/supervisor"), 15, "a signed webhook delivered")
+    check(URL_TOKEN in str(got[0].get("query")), "posted to the URL of the url_file: %r"
+          % got[0].get("query"))
     env.signal_slad(signal.SIGHUP)
     env.wait_log(r"configuration reloaded", 10)
     check(env.stop_slad() == 0, "exits 0 on SIGTERM")
