@@ -79,6 +79,7 @@ static struct {
     struct event *stop_timer;
     redis_link *reader, *command, *deliver;
     int ready_sent;
+    int reload_deferred;       /* a SIGHUP waits for the last reload's re-match */
     int stopping;
     int stop_waiting;         /* modules still finishing their work in flight */
 } slad;
@@ -188,6 +189,18 @@ static void main_log_warnings(const sla_config *cfg)
 /* SIGHUP and slactl reload: 0 when applied, -1 with the reason in err. */
 static int main_reload(char *err, size_t errlen, void *arg)
 {
+    /* One reload at a time: the engine re-matches its tickets in slices
+     * after a reload, and a second one before that is done would have to
+     * finish it in one go, holding the clocks (sla_engine_set_config). */
+    size_t left = store_rematch_pending();
+    if (left > 0) {
+        snprintf(err, errlen,
+                 "the last reload is still being applied (%zu open tickets to match against "
+                 "its policies); try again in a moment",
+                 left);
+        sla_notice("reload not started: %s", err);
+        return -1;
+    }
     sla_config *fresh = NULL;
     if (sla_config_load(slad.config_path, &fresh, err, errlen) < 0) {
         sla_err("reload refused: %s", err);
@@ -220,7 +233,23 @@ static int main_reload(char *err, size_t errlen, void *arg)
 static void main_on_reload(evutil_socket_t sig, short what, void *arg)
 {
     char err[1024];
+    if (store_rematch_pending() > 0) {
+        if (!slad.reload_deferred)
+            sla_notice("SIGHUP: the last reload is still being applied; this one follows once "
+                       "it is done");
+        slad.reload_deferred = 1;
+        return;
+    }
     main_reload(err, sizeof err, NULL);
+}
+
+/* The store has matched every ticket against the last reload's policies. */
+static void main_on_rematched(void)
+{
+    if (!slad.reload_deferred)
+        return;
+    slad.reload_deferred = 0;
+    main_on_reload(SIGHUP, 0, NULL);
 }
 
 /* libevent's own messages (its listeners, evhttp) go to slad's log, with
@@ -385,6 +414,7 @@ int main(int argc, char **argv)
         sla_err("cannot initialise the store");
         goto out;
     }
+    store_on_rematched(main_on_rematched);
     /* 8. ingest */
     if (ingest_init(slad.base, slad.reader, slad.command, &slad.keys, slad.cfg, main_on_joined,
                     NULL) < 0) {

@@ -122,6 +122,7 @@ static struct {
     struct event *rematch_timer; /* the next slice of a reload's re-match */
     int64_t rematch_began_us;
     unsigned rematch_slices;
+    void (*rematched_fn)(void); /* a re-match is over (main: a deferred SIGHUP) */
 } store;
 
 enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
@@ -766,6 +767,18 @@ static void store_on_rematch(evutil_socket_t fd, short what, void *arg)
                  (wakeup_mono_us() - store.rematch_began_us) / 1000, store.rematch_slices);
     if (!store.loading)
         store_tick(NULL); /* new targets: what is due now, and the alarm */
+    if (done && store.rematched_fn)
+        store.rematched_fn();
+}
+
+size_t store_rematch_pending(void)
+{
+    return store.engine ? sla_engine_rematch_pending(store.engine) : 0;
+}
+
+void store_on_rematched(void (*fn)(void))
+{
+    store.rematched_fn = fn;
 }
 
 void store_set_config(const sla_config *cfg, int64_t now_ms)

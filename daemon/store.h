@@ -75,8 +75,15 @@ sla_engine *store_engine(void);
  * serial is the same engine (even if one was freed at the same address). */
 uint64_t store_engine_serial(void);
 
-/* Switch the engine (and future rebuilds) to cfg, then flush. */
+/*
+ * Switch the engine (and future rebuilds) to cfg, then flush. The engine
+ * re-matches its open tickets in slices afterwards (sla_engine_set_config);
+ * store_rematch_pending() counts those left, and fn (store_on_rematched)
+ * runs once none is.
+ */
 void store_set_config(const sla_config *cfg, int64_t now_ms);
+size_t store_rematch_pending(void);
+void store_on_rematched(void (*fn)(void));
 
 /*
  * Stage a dead letter for entry id: "dead.reason reason dead.detail detail

@@ -3,6 +3,8 @@
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -112,6 +114,29 @@ def test_url_file(make_env):
     check(env.slad_alive(), "slad keeps running")
 
 
+RELOAD = (lambda p: struct.pack(">I", len(p)) + p)(json.dumps({"v": 1, "cmd": "reload"}).encode())
+
+
+def control_connect(env):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(env.control_socket())
+    return s
+
+
+def control_answer(sock, timeout=30):
+    """One response frame of the control protocol, decoded; the socket closed."""
+    sock.settimeout(timeout)
+    data = b""
+    while len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    check(len(data) >= 4, "an answer on the control socket")
+    return json.loads(data[4:4 + struct.unpack(">I", data[:4])[0]])
+
+
 def test_rematch_in_slices(make_env):
     """A reload re-matches the open tickets in slices, not in one pass that
     holds the clocks: at 100,000 open tickets the log says it took more
@@ -138,6 +163,22 @@ def test_rematch_in_slices(make_env):
     m = env.wait_log(r"reload: open tickets matched against the new policies in (\d+) ms "
                      r"\((\d+) slices\)", 30)
     check(int(m.group(2)) > 1, "re-matched in more than one slice: %s" % m.group(0))
+
+    # Two reloads at once: the second is refused while the first is being
+    # applied (finishing the first in one go would hold the clocks); a
+    # SIGHUP then waits and is applied once the re-match is over.
+    a, b = control_connect(env), control_connect(env)
+    a.sendall(RELOAD)
+    b.sendall(RELOAD)
+    env.signal_slad(signal.SIGHUP)
+    ra, rb = control_answer(a), control_answer(b)
+    check(ra.get("ok"), "the first reload is applied: %r" % ra)
+    check(not rb.get("ok") and "still being applied" in rb.get("error", ""),
+          "the second is refused, saying why: %r" % rb)
+    env.wait_log(r"SIGHUP: the last reload is still being applied", 10)
+    wait_for(lambda: env.log().count("configuration reloaded from") >= 3, 30,
+             "the deferred SIGHUP applied after the re-match")
+    check(env.slad_alive(), "slad still running")
     check(env.slad_alive(), "slad still running")
 
 
