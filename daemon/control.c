@@ -229,12 +229,6 @@ static sla_engine *ctl_engine(ctl_client *c)
     return e;
 }
 
-static const char *ctl_policy_name(int policy)
-{
-    return policy >= 0 && (size_t)policy < ctl.cfg->npolicies ? ctl.cfg->policies[policy].name
-                                                             : "";
-}
-
 /* The receivers told of a clock's breach, as the engine remembers them. */
 static json_t *ctl_notified(const sla_clock_info *ci)
 {
@@ -507,7 +501,7 @@ static void ctl_on_listed(const sla_listquery *lq, sla_engine *e, const char *wh
                               sla_subject_name(it->subject), sla_format_jstr(it->ticket),
                               "kind", sla_subject_name(it->subject),
                               "metric", sla_metric_name(it->metric), "policy",
-                              ctl_policy_name(it->policy), "deadline_ms",
+                              it->policy_name, "deadline_ms",
                               (json_int_t)it->deadline_ms, "remaining_ms",
                               (json_int_t)(it->deadline_ms - now), "level", it->fired, "acked",
                               it->acked);

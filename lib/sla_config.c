@@ -58,7 +58,7 @@
 #include "sla_webhook_sign.h"
 
 #define SECRET_MAX_BYTES 4096
-#define NAME_MAX_BYTES 64
+#define NAME_MAX_BYTES SLA_NAME_MAX
 #define RANGES_PER_DAY 16
 
 /* --- loader state and errors ------------------------------------------------ */

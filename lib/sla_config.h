@@ -156,6 +156,8 @@ typedef struct sla_policy {
 
 /* At most this many policies (the engine stores a policy index in 8 bits). */
 #define SLA_MAX_POLICIES 250
+/* Names of receivers, calendars and policies: 1..SLA_NAME_MAX bytes. */
+#define SLA_NAME_MAX 64
 
 enum sla_revisit { SLA_REVISIT_SATISFIED = 0, SLA_REVISIT_AVERAGE, SLA_REVISIT_UNSATISFIED,
                    SLA_REVISIT_COUNT };

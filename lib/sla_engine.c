@@ -2069,15 +2069,19 @@ int sla_engine_subject_info(sla_engine *e, int subject, const char *id, size_t l
 }
 
 struct list_walk {
-    const sla_engine *e;
+    sla_engine *e;
     sla_listquery *q;
 };
 
-static void list_ticket(const sla_ticket *t, void *arg)
+static void list_ticket(const sla_ticket *ct, void *arg)
 {
     struct list_walk *w = arg;
-    const sla_engine *e = w->e;
+    sla_engine *e = w->e;
     sla_listquery *q = w->q;
+    /* The walk lends tickets read-only; re-matching one changes neither
+     * the table nor its address. */
+    sla_ticket *t = (sla_ticket *)ct;
+    ticket_fresh(e, t);
     q->examined++;
     if (q->subject >= 0 && q->subject != KIND(t))
         return;
@@ -2097,25 +2101,21 @@ static void list_ticket(const sla_ticket *t, void *arg)
             continue;
         if (!q->breached && q->within_ms >= 0 && deadline > q->now_ms + q->within_ms)
             continue;
+        int has_policy = c->policy != SLA_POLICY_NONE && c->policy < e->cfg->npolicies;
         sla_due_item it = {id, m, deadline, c->fired, c->acked,
-                           c->policy != SLA_POLICY_NONE ? c->policy : -1, KIND(t)};
+                           has_policy ? c->policy : -1, KIND(t),
+                           has_policy ? e->cfg->policies[c->policy].name : ""};
         sla_listquery_offer(q, &it);
     }
 }
 
-int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots)
+int sla_engine_list_step(sla_engine *e, sla_listquery *q, size_t slots)
 {
-    if (e->stale > 0)
-        return 0; /* policies still being re-matched: nothing read yet */
-    if (q->cursor.begun && q->cfg != (const void *)e->cfg)
-        sla_listquery_reset(q); /* policy indexes changed meaning */
-    q->cfg = e->cfg;
     struct list_walk w = {e, q};
     for (;;) {
         int r = sla_tickettable_walk(&e->tickets, &q->cursor, slots, list_ticket, &w);
         if (r == SLA_WALK_RESTARTED) {
             sla_listquery_reset(q);
-            q->cfg = e->cfg;
             continue;
         }
         if (r == SLA_WALK_PAUSED)
@@ -2126,13 +2126,16 @@ int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots)
 }
 
 struct breached_walk {
+    sla_engine *e;
     sla_breached_fn *fn;
     void *arg;
 };
 
-static void breached_ticket(const sla_ticket *t, void *arg)
+static void breached_ticket(const sla_ticket *ct, void *arg)
 {
     struct breached_walk *w = arg;
+    sla_ticket *t = (sla_ticket *)ct; /* as in list_ticket */
+    ticket_fresh(w->e, t);
     size_t idlen;
     const char *id = subject_id(t, &idlen);
     FOR_METRICS(t, m) {
@@ -2149,12 +2152,10 @@ static void breached_ticket(const sla_ticket *t, void *arg)
     }
 }
 
-int sla_engine_scan_breached(const sla_engine *e, sla_tickettable_cursor *cur, size_t slots,
+int sla_engine_scan_breached(sla_engine *e, sla_tickettable_cursor *cur, size_t slots,
                              sla_breached_fn *fn, void *arg)
 {
-    if (e->stale > 0)
-        return 0; /* policies still being re-matched: nothing read yet */
-    struct breached_walk w = {fn, arg};
+    struct breached_walk w = {e, fn, arg};
     int r;
     /* Growth starts the walk over: fn may then see a clock twice. */
     while ((r = sla_tickettable_walk(&e->tickets, cur, slots, breached_ticket, &w)) ==

@@ -254,8 +254,8 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
  * pass over every ticket: a ticket is re-matched before anything reads or
  * moves its clocks (an event, a firing, an ack, sla_engine_ticket_info),
  * and the rest by sla_engine_rematch_step, which the caller runs in slices
- * until it returns 1. Until then queries (sla_engine_list_step,
- * sla_engine_scan_breached) wait: they return 0 having read nothing. A
+ * until it returns 1. Queries (sla_engine_list_step,
+ * sla_engine_scan_breached) re-match the tickets they read. A
  * ticket's timer set under the old policies fires no decision: the ticket
  * is re-matched and its timer set again. A set_config while a re-match is
  * under way first finishes it in one go.
@@ -323,6 +323,7 @@ typedef struct sla_due_item {
     int acked;
     int policy;           /* index into cfg->policies, -1 when none */
     int subject;          /* enum sla_subject; ticket is its plain id */
+    const char *policy_name; /* "" when none; borrowed (sla_listquery copies it) */
 } sla_due_item;
 
 /*
@@ -339,11 +340,13 @@ typedef struct sla_due_item {
  * only the clocks of that kind of subject are listed. Between calls the
  * engine may change freely: a ticket unchanged meanwhile is read exactly
  * once; a ticket that changes is read in one of its states. When the table
- * grew or the configuration changed, the query starts over by itself.
- * slots = SIZE_MAX answers in one call.
+ * grew, the query starts over by itself. A ticket not yet re-matched after
+ * a reload is re-matched as it is read (sla_engine_set_config), and each
+ * item keeps its policy's name, so a query spans reloads. slots = SIZE_MAX
+ * answers in one call.
  */
 typedef struct sla_listquery sla_listquery;
-int sla_engine_list_step(const sla_engine *e, sla_listquery *q, size_t slots);
+int sla_engine_list_step(sla_engine *e, sla_listquery *q, size_t slots);
 
 /*
  * A scan of the breached clocks in slices, for callers that must not hold
@@ -369,7 +372,7 @@ typedef struct sla_breached_clock {
 } sla_breached_clock;
 
 typedef void sla_breached_fn(const sla_breached_clock *bc, void *arg);
-int sla_engine_scan_breached(const sla_engine *e, sla_tickettable_cursor *cur, size_t slots,
+int sla_engine_scan_breached(sla_engine *e, sla_tickettable_cursor *cur, size_t slots,
                              sla_breached_fn *fn, void *arg);
 
 #endif

@@ -30,8 +30,9 @@ sla_listquery *sla_listquery_new(int breached, int64_t now_ms, int64_t within_ms
     q->subject = -1;
     q->items = calloc(max, sizeof *q->items);
     q->ids = malloc(max * (SLA_LISTQUERY_ID_MAX + 1));
+    q->names = malloc(max * (SLA_NAME_MAX + 1));
     q->slot_of = malloc(max * sizeof *q->slot_of);
-    if (!q->items || !q->ids || !q->slot_of) {
+    if (!q->items || !q->ids || !q->names || !q->slot_of) {
         sla_listquery_free(q);
         return NULL;
     }
@@ -44,6 +45,7 @@ void sla_listquery_free(sla_listquery *q)
         return;
     free(q->items);
     free(q->ids);
+    free(q->names);
     free(q->slot_of);
     free(q);
 }
@@ -51,7 +53,6 @@ void sla_listquery_free(sla_listquery *q)
 void sla_listquery_reset(sla_listquery *q)
 {
     sla_tickettable_cursor_reset(&q->cursor);
-    q->cfg = NULL;
     q->total = q->n = 0;
     q->sorted = 0;
 }
@@ -101,8 +102,16 @@ static void keep(sla_listquery *q, size_t i, const sla_due_item *it, size_t slot
         len = SLA_LISTQUERY_ID_MAX;
     memcpy(id, it->ticket, len);
     id[len] = '\0';
+    char *name = q->names + slot * (SLA_NAME_MAX + 1);
+    const char *pn = it->policy_name ? it->policy_name : "";
+    len = strlen(pn);
+    if (len > SLA_NAME_MAX)
+        len = SLA_NAME_MAX; /* never: names are at most SLA_NAME_MAX bytes */
+    memcpy(name, pn, len);
+    name[len] = '\0';
     q->items[i] = *it;
     q->items[i].ticket = id;
+    q->items[i].policy_name = name;
     q->slot_of[i] = slot;
 }
 

@@ -7,7 +7,8 @@
  * tickets in slices (sla_engine_list_step) and offers each matching clock
  * here; the query keeps the `max` soonest in a bounded max-heap, so memory
  * is O(max) and an offer O(log max), whatever the number of tickets.
- * Ticket ids are copied: a ticket may close between two slices.
+ * Ticket ids and policy names are copied: a ticket may close, and the
+ * configuration be reloaded, between two slices.
  *
  * Order: deadline, then ticket id (bytewise), then metric (which tells a
  * ticket and a customer of the same id apart: their metrics differ).
@@ -35,7 +36,6 @@ typedef struct sla_listquery {
 
     /* Where the engine is (the engine's to write). */
     sla_tickettable_cursor cursor;
-    const void *cfg;    /* the configuration the items' policies index */
     size_t examined;    /* tickets read, over every restart */
 
     /* What was found. */
@@ -43,6 +43,7 @@ typedef struct sla_listquery {
     size_t n;           /* items kept (<= max) */
     sla_due_item *items;/* heap order until sla_listquery_finish sorts them */
     char *ids;          /* max slots of SLA_LISTQUERY_ID_MAX + 1 bytes */
+    char *names;        /* max slots of SLA_NAME_MAX + 1 bytes: policy names */
     size_t *slot_of;    /* items[i] keeps its id in slot slot_of[i] */
     int sorted;
 } sla_listquery;

@@ -45,13 +45,14 @@
  *                1 ms after its deadline), and the record's entry id time
  *                minus that due time (when it was in Redis). Deliveries
  *                of those breaches run meanwhile, as in production.
- *   4b. queried  the lateness phase again (tickets "Q-"), while three
+ *   4b. queried  the lateness phase again (tickets "Q-"), while four
  *                clients, one thread each, repeat over the control socket
  *                `due --limit 1000`, `breached --limit 1000` (the D-
- *                breaches are still running) and `ticket ID` back to
- *                back: lateness beside the quiet figure of phase 4, at
- *                the open-ticket count of phase 2, and each query's
- *                mean and max answer time.
+ *                breaches are still running), `ticket ID` and `reload`
+ *                back to back: lateness beside the quiet figure of phase
+ *                4, at the open-ticket count of phase 2, and each query's
+ *                mean and max answer time (reloads: how many were applied
+ *                and how many refused while the last was being applied).
  *   4c. huge     the lateness phase again (tickets "H-"), while a client
  *                pushes H entries (--huge) with one value of M MB each
  *                (--huge-mb), evenly over the window. slad's limits turn
@@ -192,8 +193,8 @@ static struct {
     /* 4b. lateness while clients query */
     stats3 q_fired;
     long q_missing;
-    long q_n[3], q_failed[3];
-    double q_mean_ms[3], q_max_ms[3];
+    long q_n[4], q_failed[4]; /* by Q_* below; for Q_RELOAD failed = refused */
+    double q_mean_ms[4], q_max_ms[4];
     /* 4c. lateness during a burst of huge entries */
     stats3 h_fired;
     long h_missing;
@@ -1614,13 +1615,14 @@ static void phase_lateness(redisContext *c)
 /* phase 4b: firing lateness while clients query                            */
 
 /* The queries the clients repeat, one client (thread) each. */
-enum { Q_DUE, Q_BREACHED, Q_TICKET, Q_KINDS };
+enum { Q_DUE, Q_BREACHED, Q_TICKET, Q_RELOAD, Q_KINDS };
 static const char *const query_names[Q_KINDS] = {"due --limit 1000", "breached --limit 1000",
-                                                 "ticket O-00000001"};
+                                                   "ticket O-00000001", "reload"};
 static const char *const query_requests[Q_KINDS] = {
     "{\"v\":1,\"cmd\":\"due\",\"args\":{\"limit\":1000}}",
     "{\"v\":1,\"cmd\":\"breached\",\"args\":{\"limit\":1000}}",
     "{\"v\":1,\"cmd\":\"ticket\",\"args\":{\"id\":\"O-00000001\"}}",
+    "{\"v\":1,\"cmd\":\"reload\"}",
 };
 
 static struct {
@@ -2150,12 +2152,16 @@ static void report(void)
         snprintf(v, sizeof v, "%" PRId64 "/%" PRId64 "/%" PRId64 " ms", res.q_fired.p50,
                  res.q_fired.p99, res.q_fired.max);
         row("lateness p50/p99/max while clients query", v, "", res.q_missing ? "MISSING" : "");
-        for (int k = 0; k < Q_KINDS; k++) {
+        for (int k = 0; k < Q_RELOAD; k++) {
             snprintf(w, sizeof w, "  %s: answers, mean/max", query_names[k]);
             snprintf(v, sizeof v, "%ld, %.1f/%.1f ms", res.q_n[k], res.q_mean_ms[k],
                      res.q_max_ms[k]);
             row(w, v, "", res.q_failed[k] ? "FAILED" : "");
         }
+        /* A reload while the last one is still being applied is refused. */
+        snprintf(v, sizeof v, "%ld, %ld, %.1f/%.1f ms", res.q_n[Q_RELOAD], res.q_failed[Q_RELOAD],
+                 res.q_mean_ms[Q_RELOAD], res.q_max_ms[Q_RELOAD]);
+        row("  reload: applied, refused, mean/max", v, "", res.q_n[Q_RELOAD] ? "" : "NONE");
         if (opt.huge > 0) {
             snprintf(w, sizeof w, "lateness p50/p99/max, %ld entries of %ld MB", opt.huge,
                      opt.huge_mb);
@@ -2242,7 +2248,8 @@ static void report(void)
            ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "},"
            "\"queries\":{\"due\":{\"n\":%ld,\"failed\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f},"
            "\"breached\":{\"n\":%ld,\"failed\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f},"
-           "\"ticket\":{\"n\":%ld,\"failed\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f}},"
+           "\"ticket\":{\"n\":%ld,\"failed\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f},"
+           "\"reload\":{\"applied\":%ld,\"refused\":%ld,\"mean_ms\":%.2f,\"max_ms\":%.2f}},"
            "\"rss_bytes_per_ticket\":%.1f,\"rss_bytes_per_ticket_restored\":%.1f,"
            "\"redis_bytes_per_ticket\":%.1f,\"redis_usage_bytes_per_ticket\":%.1f,"
            "\"redis_bytes_per_event_kept\":%.1f,"
@@ -2260,7 +2267,9 @@ static void report(void)
            res.q_failed[Q_DUE], res.q_mean_ms[Q_DUE], res.q_max_ms[Q_DUE], res.q_n[Q_BREACHED],
            res.q_failed[Q_BREACHED], res.q_mean_ms[Q_BREACHED], res.q_max_ms[Q_BREACHED],
            res.q_n[Q_TICKET], res.q_failed[Q_TICKET], res.q_mean_ms[Q_TICKET],
-           res.q_max_ms[Q_TICKET], rss_b, rss_r, redis_b, usage_b, stream_b,
+           res.q_max_ms[Q_TICKET], res.q_n[Q_RELOAD], res.q_failed[Q_RELOAD],
+           res.q_mean_ms[Q_RELOAD], res.q_max_ms[Q_RELOAD], rss_b, rss_r, redis_b, usage_b,
+           stream_b,
            res.restart_ms, res.restore_load_ms, res.restored, res.restart_cpu_redis,
            res.restart_cpu_slad);
     if (opt.huge > 0)

@@ -1086,7 +1086,7 @@ static void scan_note(const sla_breached_clock *bc, void *arg)
 }
 
 /* Scan in slices of one ticket; returns how many calls it took. */
-static int scan_all(const sla_engine *e, scan_seen *s)
+static int scan_all(sla_engine *e, scan_seen *s)
 {
     sla_tickettable_cursor cur = {0};
     memset(s, 0, sizeof *s);
@@ -1194,8 +1194,6 @@ static void test_reload_rematch_in_slices(void)
     CHECK_INT(sla_engine_rematch_step(a.eng, SIZE_MAX), 1);
     sla_engine_set_config(b.eng, after_b, t1);
     CHECK_INT(sla_engine_rematch_pending(b.eng), N);
-    sla_listquery *q = sla_listquery_new(0, t1, -1, 10);
-    CHECK_INT(sla_engine_list_step(b.eng, q, SIZE_MAX), 0); /* waits */
     int steps = 0, done = 0;
     for (int64_t t = t1 + 100; t <= T0 + 5 * MIN; t += 100) {
         if (!done) {
@@ -1215,8 +1213,6 @@ static void test_reload_rematch_in_slices(void)
     }
     CHECK(done && steps > 20);
     CHECK_INT(sla_engine_rematch_pending(b.eng), 0);
-    CHECK_INT(sla_engine_list_step(b.eng, q, SIZE_MAX), 1);
-    sla_listquery_free(q);
     CHECK(a.out.ndecisions > N / 2);
     CHECK_INT(b.out.ndecisions, a.out.ndecisions);
     qsort(a.out.decisions, a.out.ndecisions, sizeof *a.out.decisions, cmp_decision_id);
@@ -1244,6 +1240,41 @@ static void test_reload_rematch_in_slices(void)
     fx_release(&b);
     sla_config_free(after_a);
     sla_config_free(after_b);
+
+    /* A query right after a reload, before any re-match step, reads every
+     * ticket under the new policies (matching those it reads), and its
+     * items keep their policy's name whatever is reloaded next. */
+    fixture c;
+    CHECK(fx_init(&c, reload_before, T0) == 0);
+    sla_config *after_c = fx_config(reload_after), *again = fx_config(reload_before);
+    for (int i = 0; i < 50; i++) {
+        snprintf(id, sizeof id, "Q%02d", i);
+        fx_event(&c, T0 + i, "ticket", id, "type", "ticket.opened", "channel", "chat", NULL);
+    }
+    sla_engine_set_config(c.eng, after_c, T0 + SEC);
+    sla_listquery *q = sla_listquery_new(0, T0 + SEC, -1, 100);
+    int slices = 0;
+    while (sla_engine_list_step(c.eng, q, 4) == 0)
+        if (slices++ == 3)
+            sla_engine_set_config(c.eng, again, T0 + SEC); /* a reload mid-query */
+    const sla_due_item *items;
+    size_t nq = sla_listquery_items(q, &items);
+    int first_10s = 0, resolution = 0, named = 0;
+    for (size_t k = 0; k < nq; k++) {
+        int i = atoi(items[k].ticket + 1);
+        first_10s += items[k].metric == SLA_METRIC_FIRST_RESPONSE &&
+                     (items[k].deadline_ms == T0 + i + 10 * SEC ||
+                      items[k].deadline_ms == T0 + i + 30 * SEC);
+        resolution += items[k].metric == SLA_METRIC_RESOLUTION;
+        named += strcmp(items[k].policy_name, "chat") == 0;
+    }
+    CHECK_INT(first_10s + resolution, (int)nq);
+    CHECK(nq >= 50);
+    CHECK_INT(named, (int)nq);
+    sla_listquery_free(q);
+    fx_release(&c);
+    sla_config_free(after_c);
+    sla_config_free(again);
 }
 
 /* Outcomes of (kind, metric) collected, -1 any; *taken the last one's time. */

@@ -30,7 +30,7 @@ static void test_top_n(void)
         snprintf(ids[i], sizeof ids[i], "T%05d", (int)(rnd(100000)));
         /* Few distinct deadlines: ties are ordered by id, then metric. */
         all[i] = (sla_due_item){ids[i], (int)rnd(7),
-                                (int64_t)rnd(50), 0, 0, -1, 0};
+                                (int64_t)rnd(50), 0, 0, -1, 0, "chat"};
     }
     static sla_due_item ref[N];
     memcpy(ref, all, sizeof ref);
@@ -48,7 +48,8 @@ static void test_top_n(void)
         CHECK_INT(n, maxes[k] < N ? maxes[k] : N);
         int wrong = 0;
         for (size_t i = 0; i < n; i++)
-            if (cmp_ref(&items[i], &ref[i]) != 0 || items[i].ticket == ref[i].ticket)
+            if (cmp_ref(&items[i], &ref[i]) != 0 || items[i].ticket == ref[i].ticket ||
+                strcmp(items[i].policy_name, "chat") != 0 || items[i].policy_name == ref[i].policy_name)
                 wrong++; /* equal in order, and the id a copy */
         CHECK_INT(wrong, 0);
         sla_listquery_free(q);
