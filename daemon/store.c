@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "priority.h"
 #include "report.h"
 #include "sla_log.h"
 #include "sla_streamid.h"
@@ -739,7 +740,8 @@ uint64_t store_engine_serial(void)
 /*
  * After a reload the engine re-matches its tickets a slice at a time
  * (sla_engine_set_config): STORE_REMATCH_SLICE_US of work per turn of the
- * loop, then the alarm, input and clients get their turn.
+ * loop at the lowest priority, then the alarm, input and clients get
+ * their turn.
  */
 static void store_rematch_next(void)
 {
@@ -809,6 +811,11 @@ int store_init(struct event_base *base, redis_link *command, const sla_keys *key
     store.horizon_ms = INT64_MIN;
     store.reload_timer = evtimer_new(base, store_on_reload_timer, NULL);
     store.rematch_timer = evtimer_new(base, store_on_rematch, NULL);
+    /* Background work: a ticket read or fired first is re-matched at
+     * once, so the sweep takes turns with queries and deliveries rather
+     * than starve them behind input (priority.h). */
+    if (store.rematch_timer)
+        event_priority_set(store.rematch_timer, SLAD_PRIORITY_BULK);
     sla_output_init(&store.out);
     if (store.group == NULL || store.reload_timer == NULL || store.rematch_timer == NULL)
         return -1;
