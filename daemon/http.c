@@ -93,21 +93,27 @@ static void http_label_value(struct evbuffer *b, const char *v)
     }
 }
 
+/* One sample: name{k1="v1",...} value, with n label pairs kv[2i], kv[2i+1]. */
+static void http_sample_labels(struct evbuffer *b, const char *name, const char *const *kv,
+                               size_t n, double value)
+{
+    evbuffer_add_printf(b, "%s", name);
+    for (size_t i = 0; i < n; i++) {
+        evbuffer_add_printf(b, "%c%s=\"", i ? ',' : '{', kv[2 * i]);
+        http_label_value(b, kv[2 * i + 1]);
+        evbuffer_add(b, "\"", 1);
+    }
+    if (n)
+        evbuffer_add(b, "}", 1);
+    evbuffer_add_printf(b, " %.15g\n", value);
+}
+
 /* One sample: name{k1="v1",k2="v2"} value; labels with a NULL key are left out. */
 static void http_sample(struct evbuffer *b, const char *name, const char *k1, const char *v1,
                         const char *k2, const char *v2, double value)
 {
-    evbuffer_add_printf(b, "%s", name);
-    if (k1) {
-        evbuffer_add_printf(b, "{%s=\"", k1);
-        http_label_value(b, v1);
-        if (k2) {
-            evbuffer_add_printf(b, "\",%s=\"", k2);
-            http_label_value(b, v2);
-        }
-        evbuffer_add(b, "\"}", 2);
-    }
-    evbuffer_add_printf(b, " %.15g\n", value);
+    const char *kv[] = {k1, v1, k2, v2};
+    http_sample_labels(b, name, kv, k1 ? (k2 ? 2 : 1) : 0, value);
 }
 
 /* A family of one unlabelled sample. */
@@ -131,6 +137,14 @@ static void http_on_decision_count(int kind, int metric, const char *policy, uin
     if (kind == k->kind)
         http_sample(k->b, k->name, "metric", sla_metric_name(metric), "policy", policy,
                     (double)count);
+}
+
+static void http_on_outcome_count(int kind, int metric, const char *policy, uint64_t count,
+                                  void *arg)
+{
+    const char *kv[] = {"metric", sla_metric_name(metric), "policy", policy, "outcome",
+                        sla_outcome_kind_name(kind)};
+    http_sample_labels(arg, "slad_cycles_ended_total", kv, 3, (double)count);
 }
 
 /* The samples of histogram h (its family written before), with one label
@@ -282,6 +296,12 @@ static void http_metrics(struct evbuffer *b)
         http_kind_ctx k = {b, kinds[i].name, kinds[i].kind};
         stats_foreach_decision(http_on_decision_count, &k);
     }
+
+    http_family(b, "slad_cycles_ended_total", "counter",
+                "Clock cycles ended, by metric, policy and outcome: met (on time), late "
+                "(met after its breach), stopped (ended unmet, never breached), breached "
+                "(ended unmet after its breach).");
+    stats_foreach_outcome(http_on_outcome_count, b);
 
     http_family(b, "slad_firing_lateness_seconds", "histogram",
                 "How much later than planned each decision fired.");

@@ -449,6 +449,7 @@ int main(int argc, char **argv)
         goto out;
     }
     store_observe(stats_on_decision, NULL);
+    store_observe_outcomes(stats_on_outcome, NULL);
     notify_status("connecting to redis");
     redis_link_start(slad.command);
     redis_link_start(slad.reader);

@@ -5,10 +5,10 @@
  * "entries read" counter, the first taken at start: the rate is (newest -
  * oldest) / their distance, so it needs no per-event work at all.
  *
- * Decision counters are a flat array searched linearly with a one-entry
- * cache: there are at most (kinds x metrics x policies) of them, a few
- * dozen in practice, and a burst of decisions is nearly always for the
- * same (kind, metric, policy).
+ * Decision and outcome counters are flat arrays searched linearly with a
+ * one-entry cache: there are at most (kinds x metrics x policies) of them,
+ * a few dozen in practice, and a burst of decisions is nearly always for
+ * the same (kind, metric, policy).
  *
  * The backlog poll sends its two commands together and takes the next
  * turn only after both answered (or the link dropped them), so a slow
@@ -40,6 +40,12 @@ typedef struct stats_count {
     uint64_t n;
 } stats_count;
 
+/* Counters by (kind, metric, policy): decisions, or cycles ended. */
+typedef struct stats_counts {
+    stats_count *a;
+    size_t n, cap, last_hit;
+} stats_counts;
+
 static struct {
     struct event *tick;
     redis_link *command;
@@ -53,8 +59,7 @@ static struct {
     size_t ring_pos, ring_n;
     int64_t last_tick_mono_ms;
 
-    stats_count *counts;
-    size_t ncounts, counts_cap, last_hit;
+    stats_counts decisions, outcomes;
     uint64_t totals[SLA_DECISION_RECOVERED + 1];
     sla_histogram lateness;
     int config_ok;
@@ -65,41 +70,55 @@ static struct {
 
 /* --- decisions ---------------------------------------------------------- */
 
-static stats_count *stats_find(int kind, int metric, const char *policy)
+static stats_count *stats_find(stats_counts *s, int kind, int metric, const char *policy)
 {
-    if (st.last_hit < st.ncounts) {
-        stats_count *c = &st.counts[st.last_hit];
+    if (s->last_hit < s->n) {
+        stats_count *c = &s->a[s->last_hit];
         if (c->kind == kind && c->metric == metric && strcmp(c->policy, policy) == 0)
             return c;
     }
-    for (size_t i = 0; i < st.ncounts; i++) {
-        stats_count *c = &st.counts[i];
+    for (size_t i = 0; i < s->n; i++) {
+        stats_count *c = &s->a[i];
         if (c->kind == kind && c->metric == metric && strcmp(c->policy, policy) == 0) {
-            st.last_hit = i;
+            s->last_hit = i;
             return c;
         }
     }
-    if (st.ncounts == st.counts_cap) {
-        size_t cap = st.counts_cap ? st.counts_cap * 2 : 32;
-        stats_count *a = realloc(st.counts, cap * sizeof *a);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        stats_count *a = realloc(s->a, cap * sizeof *a);
         if (a == NULL)
             return NULL;
-        st.counts = a;
-        st.counts_cap = cap;
+        s->a = a;
+        s->cap = cap;
     }
     char *copy = strdup(policy);
     if (copy == NULL)
         return NULL;
-    st.counts[st.ncounts] = (stats_count){kind, metric, copy, 0};
-    st.last_hit = st.ncounts;
-    return &st.counts[st.ncounts++];
+    s->a[s->n] = (stats_count){kind, metric, copy, 0};
+    s->last_hit = s->n;
+    return &s->a[s->n++];
+}
+
+static void stats_counts_release(stats_counts *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->a[i].policy);
+    free(s->a);
+    *s = (stats_counts){0};
+}
+
+static void stats_counts_foreach(const stats_counts *s, stats_decision_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < s->n; i++)
+        fn(s->a[i].kind, s->a[i].metric, s->a[i].policy, s->a[i].n, arg);
 }
 
 void stats_on_decision(const store_decision_note *d, void *arg)
 {
     if (d->kind >= SLA_DECISION_WARNING && d->kind <= SLA_DECISION_RECOVERED)
         st.totals[d->kind]++;
-    stats_count *c = stats_find((int)d->kind, d->metric, d->policy);
+    stats_count *c = stats_find(&st.decisions, (int)d->kind, d->metric, d->policy);
     if (c)
         c->n++;
     sla_histogram_observe(&st.lateness, (double)d->late_ms / 1000.0);
@@ -107,8 +126,20 @@ void stats_on_decision(const store_decision_note *d, void *arg)
 
 void stats_foreach_decision(stats_decision_fn *fn, void *arg)
 {
-    for (size_t i = 0; i < st.ncounts; i++)
-        fn(st.counts[i].kind, st.counts[i].metric, st.counts[i].policy, st.counts[i].n, arg);
+    stats_counts_foreach(&st.decisions, fn, arg);
+}
+
+void stats_on_outcome(const store_outcome_note *o, void *arg)
+{
+    (void)arg;
+    stats_count *c = stats_find(&st.outcomes, (int)o->kind, o->metric, o->policy);
+    if (c)
+        c->n++;
+}
+
+void stats_foreach_outcome(stats_decision_fn *fn, void *arg)
+{
+    stats_counts_foreach(&st.outcomes, fn, arg);
 }
 
 uint64_t stats_decisions_total(int kind)
@@ -320,11 +351,8 @@ void stats_finish(void)
     if (st.tick)
         event_free(st.tick);
     st.tick = NULL;
-    for (size_t i = 0; i < st.ncounts; i++)
-        free(st.counts[i].policy);
-    free(st.counts);
+    stats_counts_release(&st.decisions);
+    stats_counts_release(&st.outcomes);
     free(st.group);
-    st.counts = NULL;
     st.group = NULL;
-    st.ncounts = st.counts_cap = st.last_hit = 0;
 }

@@ -6,8 +6,10 @@
  *
  *   decisions   every decision committed to Redis (store_observe), counted by
  *               (kind, metric, policy), and its lateness in a histogram;
- *               unlike the engine's counters these survive an engine
- *               rebuild, so Prometheus counters never go back;
+ *               every clock cycle ended, likewise once the transaction
+ *               counting it in the report committed, by (outcome, metric,
+ *               policy); unlike the engine's counters these survive an
+ *               engine rebuild, so Prometheus counters never go back;
  *   samples     once a second: the count of entries read (ingest), kept
  *               for a minute to give the input rate, and the time of the
  *               tick itself, the event loop's heartbeat for /healthz;
@@ -65,6 +67,11 @@ void stats_on_decision(const store_decision_note *d, void *arg);
 typedef void stats_decision_fn(int kind, int metric, const char *policy, uint64_t count,
                                void *arg);
 void stats_foreach_decision(stats_decision_fn *fn, void *arg);
+/* The store's outcome observer (pass to store_observe_outcomes), and every
+ * (outcome kind, metric, policy) counted so far: the kinds of
+ * sla_outcome_kind except CSAT, which is no end. */
+void stats_on_outcome(const store_outcome_note *o, void *arg);
+void stats_foreach_outcome(stats_decision_fn *fn, void *arg);
 /* Totals of one kind (enum sla_decision_kind) over every metric and policy. */
 uint64_t stats_decisions_total(int kind);
 /* How late decisions fired (seconds); borrowed until control returns to the loop. */

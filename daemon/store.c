@@ -39,7 +39,9 @@
  * The decision counters (store_observe) learn a transaction's decisions
  * when its EXEC answers, not when it is sent: a transaction that is
  * refused is written again by the rebuilt engine, and counting at sending
- * time counted its decisions once per try.
+ * time counted its decisions once per try. The cycles ended
+ * (store_observe_outcomes) likewise, when the state that records them was
+ * written.
  */
 #include "store.h"
 
@@ -117,6 +119,10 @@ static struct {
      * when it commits; policy names copied. */
     store_decision_note *notes;
     size_t nnotes, notes_cap;
+    store_outcome_fn *outcome_fn;
+    void *outcome_arg;
+    store_outcome_note *onotes; /* the transaction's ends, policy copied */
+    size_t nonotes, onotes_cap;
     size_t inflight_decisions;
     size_t notes_first;    /* index of the first decision's XADD in EXEC's reply */
     uint64_t engine_serial; /* bumped with each new engine (store_engine_serial) */
@@ -146,6 +152,33 @@ static void store_drop_notes(void)
     for (size_t i = 0; i < store.nnotes; i++)
         free((char *)store.notes[i].policy);
     store.nnotes = 0;
+    for (size_t i = 0; i < store.nonotes; i++)
+        free((char *)store.onotes[i].policy);
+    store.nonotes = 0;
+}
+
+/* Keep what the counters need of o's ends (not its CSAT scores). */
+static void store_keep_outcomes(const sla_output *o)
+{
+    if (store.outcome_fn == NULL || o->noutcomes == 0)
+        return;
+    if (o->noutcomes > store.onotes_cap) {
+        store_outcome_note *n = realloc(store.onotes, o->noutcomes * sizeof *n);
+        if (n == NULL) {
+            sla_err("out of memory keeping %zu outcomes for the counters", o->noutcomes);
+            return;
+        }
+        store.onotes = n;
+        store.onotes_cap = o->noutcomes;
+    }
+    for (size_t i = 0; i < o->noutcomes; i++) {
+        const sla_outcome *e = &o->outcomes[i];
+        if (e->kind == SLA_OUTCOME_CSAT)
+            continue;
+        char *policy = strdup(e->policy ? e->policy : "");
+        if (policy)
+            store.onotes[store.nonotes++] = (store_outcome_note){e->kind, e->metric, policy};
+    }
 }
 
 /* Keep what the counters need of o's decisions until EXEC answers. */
@@ -153,6 +186,7 @@ static void store_keep_notes(const sla_output *o)
 {
     store_drop_notes();
     store.inflight_decisions = o->ndecisions;
+    store_keep_outcomes(o);
     if (store.observe_fn == NULL || o->ndecisions == 0)
         return;
     if (o->ndecisions > store.notes_cap) {
@@ -187,6 +221,14 @@ static void store_show_notes(const redisReply *exec)
         if (store.observe_fn && i < store.nnotes && store.notes[i].policy)
             store.observe_fn(&store.notes[i], store.observe_arg);
     }
+    /* An end is counted when the state recording it was written: the
+     * HDEL and HSET before the decisions. */
+    int state_ok = 1;
+    for (size_t e = 0; exec && e < store.notes_first; e++)
+        if (e >= exec->elements || exec->element[e]->type == REDIS_REPLY_ERROR)
+            state_ok = 0;
+    for (size_t i = 0; state_ok && store.outcome_fn && i < store.nonotes; i++)
+        store.outcome_fn(&store.onotes[i], store.outcome_arg);
     store.inflight_decisions = 0;
     store_drop_notes();
 }
@@ -698,6 +740,12 @@ void store_observe(store_decision_fn *fn, void *arg)
     store.observe_arg = arg;
 }
 
+void store_observe_outcomes(store_outcome_fn *fn, void *arg)
+{
+    store.outcome_fn = fn;
+    store.outcome_arg = arg;
+}
+
 void store_when_idle(store_idle_fn *fn, void *arg)
 {
     store.idle_fn = fn;
@@ -847,6 +895,9 @@ void store_finish(void)
     free(store.notes);
     store.notes = NULL;
     store.notes_cap = 0;
+    free(store.onotes);
+    store.onotes = NULL;
+    store.onotes_cap = 0;
     free(store.dead);
     free(store.acks);
     free(store.group);

@@ -159,6 +159,18 @@ typedef struct store_decision_note {
 typedef void store_decision_fn(const store_decision_note *d, void *arg);
 void store_observe(store_decision_fn *fn, void *arg);
 
+/* What the counters learn of one clock cycle that ended (CSAT scores are
+ * not shown); policy borrowed for the call. */
+typedef struct store_outcome_note {
+    enum sla_outcome_kind kind;
+    int metric;
+    const char *policy;
+} store_outcome_note;
+/* Every outcome is shown to fn once the transaction that records it (the
+ * ticket's state and the report's counters) committed. */
+typedef void store_outcome_fn(const store_outcome_note *o, void *arg);
+void store_observe_outcomes(store_outcome_fn *fn, void *arg);
+
 void store_get_stats(store_stats *out);
 
 #endif

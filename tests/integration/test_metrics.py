@@ -93,6 +93,7 @@ def test_metrics_move(make_env):
                        ("slad_open_tickets", "gauge"), ("slad_running_clocks", "gauge"),
                        ("slad_warnings_total", "counter"), ("slad_breaches_total", "counter"),
                        ("slad_escalations_total", "counter"),
+                       ("slad_cycles_ended_total", "counter"),
                        ("slad_firing_lateness_seconds", "histogram"),
                        ("slad_deliveries_total", "counter"),
                        ("slad_delivery_attempts_total", "counter"),
@@ -151,6 +152,10 @@ def test_metrics_move(make_env):
           "3 breaches under chat")
     check(value(after, "slad_breaches_total", metric="first_response", policy="chat-vip") == 1,
           "1 breach under chat-vip")
+    check(value(after, "slad_cycles_ended_total", metric="first_response", policy="chat",
+                outcome="late") == 1, "m-0's reply after its breach: one cycle ended late")
+    check(value(after, "slad_cycles_ended_total", metric="first_response", policy="chat",
+                outcome="met") == 0, "no cycle met on time")
     check(value(after, "slad_open_tickets") == 4, "4 open tickets")
     check(value(after, "slad_running_clocks", metric="first_response") == 3,
           "3 first_response clocks still running (one was met)")
