@@ -18,7 +18,7 @@
  * printed with control characters and broken UTF-8 replaced, so a ticket
  * attribute cannot move the cursor and the output is always valid UTF-8.
  * Tables are aligned by terminal columns (lib/sla_textwidth: CJK takes
- * two), and wherever text is shortened (a cell over SLACTL_CELL_WIDTH
+ * two), and wherever text is shortened (a cell over SLA_TEXTTABLE_CELL_WIDTH
  * columns, a line over its buffer) it is cut after a whole character and
  * ends in "…". Nothing secret ever crosses the socket.
  *
@@ -46,14 +46,11 @@
 
 #include "sla_ctlproto.h"
 #include "sla_duration.h"
+#include "sla_texttable.h"
 #include "sla_textwidth.h"
 
 #define SLACTL_DEFAULT_SOCKET "/run/slad/slad.sock"
 #define SLACTL_TIMEOUT_S 15
-#define SLACTL_MAX_COLS 10
-/* A table cell is cut at this many columns: ticket ids (at most 128
- * bytes) never are, long attribute values such as a subject are. */
-#define SLACTL_CELL_WIDTH 128
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_TROUBLE = 2 };
 
@@ -134,12 +131,6 @@ static const char *clean_fit(const char *s, size_t max_width, char *buf, size_t 
 static const char *clean(const char *s, char *buf, size_t len)
 {
     return clean_fit(s, SLA_TEXT_UNLIMITED, buf, len);
-}
-
-/* Terminal columns of UTF-8 text (cleaned: controls are already '?'). */
-static size_t text_width(const char *s)
-{
-    return sla_text_width(s, strlen(s));
 }
 
 /*
@@ -237,62 +228,39 @@ static const char *join(const json_t *arr, char *buf, size_t len)
     return buf;
 }
 
-/* --- tables ------------------------------------------------------------- */
+/* --- tables (sla_texttable) --------------------------------------------- */
 
-typedef struct table {
-    size_t ncols, nrows, cap;
-    char **cells;            /* nrows x ncols, owned */
-    size_t width[SLACTL_MAX_COLS];
-} table;
+typedef sla_texttable table;
 
 static void table_row(table *t, ...)
 {
-    if (t->nrows == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 16;
-        t->cells = realloc(t->cells, t->cap * t->ncols * sizeof *t->cells);
-        if (t->cells == NULL) {
-            fputs("slactl: out of memory\n", stderr);
-            exit(EXIT_TROUBLE);
-        }
-    }
+    const char *cells[SLA_TEXTTABLE_MAX_COLS];
     va_list ap;
     va_start(ap, t);
-    for (size_t c = 0; c < t->ncols; c++) {
-        char buf[SLACTL_CELL_WIDTH * 4 + 64];
-        const char *s = va_arg(ap, const char *);
-        char *cell = strdup(clean_fit(s, SLACTL_CELL_WIDTH, buf, sizeof buf));
-        if (cell == NULL)
-            exit(EXIT_TROUBLE);
-        t->cells[t->nrows * t->ncols + c] = cell;
-        size_t w = text_width(cell);
-        if (w > t->width[c])
-            t->width[c] = w;
-    }
+    for (size_t c = 0; c < t->ncols; c++)
+        cells[c] = va_arg(ap, const char *);
     va_end(ap);
-    t->nrows++;
+    if (sla_texttable_row(t, cells) < 0) {
+        fputs("slactl: out of memory\n", stderr);
+        exit(EXIT_TROUBLE);
+    }
 }
 
 static void table_discard(table *t)
 {
-    for (size_t i = 0; i < t->nrows * t->ncols; i++)
-        free(t->cells[i]);
-    free(t->cells);
-    t->cells = NULL;
-    t->nrows = t->cap = 0;
+    sla_texttable_release(t);
 }
 
-/* Print and free the table; the last column is not padded. */
+/* Print and free the table. */
 static void table_print(table *t)
 {
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
-            const char *cell = t->cells[r * t->ncols + c];
-            if (c + 1 == t->ncols)
-                printf("%s\n", cell);
-            else
-                printf("%s%*s  ", cell, (int)(t->width[c] - text_width(cell)), "");
-        }
+    char *text = sla_texttable_render(t);
+    if (text == NULL) {
+        fputs("slactl: out of memory\n", stderr);
+        exit(EXIT_TROUBLE);
     }
+    fputs(text, stdout);
+    free(text);
     table_discard(t);
 }
 
