@@ -18,6 +18,7 @@
 #include "sla_log.h"
 #include "sla_metric.h"
 #include "sla_report.h"
+#include "sla_reportview.h"
 #include "wakeup.h"
 
 #define REPORT_MAX_QUERIES 8
@@ -189,41 +190,9 @@ static void run_end(report_run *r, json_t *data, const char *why)
     rep.queries--;
 }
 
-static json_t *ms_or_null(int64_t ms)
-{
-    return ms < 0 ? json_null() : json_integer(ms == INT64_MAX ? -1 : ms);
-}
-
 static json_t *run_answer(report_run *r)
 {
-    json_t *rows = json_array();
-    size_t n = sla_report_query_sort(r->q);
-    for (size_t i = 0; i < n; i++) {
-        const sla_report_row *row = sla_report_query_row(r->q, i);
-        int64_t ended = row->n[0] + row->n[1] + row->n[2] + row->n[3];
-        double ach = sla_report_achievement(row);
-        json_array_append_new(
-            rows,
-            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o}",
-                      "metric", sla_metric_name(row->metric), "group", row->group, "ended",
-                      (json_int_t)ended, "met", (json_int_t)row->n[SLA_OUTCOME_MET], "late",
-                      (json_int_t)row->n[SLA_OUTCOME_LATE], "stopped",
-                      (json_int_t)row->n[SLA_OUTCOME_STOPPED], "breached",
-                      (json_int_t)row->n[SLA_OUTCOME_BREACHED], "breaches",
-                      (json_int_t)(row->n[SLA_OUTCOME_LATE] + row->n[SLA_OUTCOME_BREACHED]),
-                      "achievement", ach < 0 ? json_null() : json_real(ach), "median_ms",
-                      ms_or_null(sla_report_quantile(row, 0.5)), "p90_ms",
-                      ms_or_null(sla_report_quantile(row, 0.9)), "csat_n",
-                      (json_int_t)row->csat_n, "csat_avg",
-                      row->csat_n ? json_real((double)row->csat_sum / (double)row->csat_n)
-                                  : json_null()));
-    }
-    char from[11], to[11];
-    sla_report_day_name(r->from, from);
-    sla_report_day_name(r->to, to);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "from", from, "to", to, "by", r->by,
-                     "metric", r->metric < 0 ? "" : sla_metric_name(r->metric), "timezone",
-                     rep.zone_name, "rows", rows);
+    return sla_report_answer(r->q, r->from, r->to, r->by, r->metric, rep.zone_name);
 }
 
 static void run_next(report_run *r);

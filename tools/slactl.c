@@ -46,6 +46,7 @@
 
 #include "sla_ctlproto.h"
 #include "sla_duration.h"
+#include "sla_reportview.h"
 #include "sla_texttable.h"
 #include "sla_textwidth.h"
 
@@ -548,109 +549,19 @@ static int print_reload(json_t *d)
     return EXIT_OK;
 }
 
-/* A duration for the report: a bucket's upper bound, "-" for none. */
-static const char *report_ms(const json_t *v, char *buf, size_t len)
-{
-    if (!json_is_integer(v))
-        return "-";
-    if (json_integer_value(v) < 0)
-        return ">7d"; /* the open last bucket */
-    sla_ms_format(json_integer_value(v), buf, len);
-    return buf;
-}
-
-/* One CSV cell (RFC 4180: quoted when it holds a comma, quote or line end). */
-static void csv_cell(const char *s, int last)
-{
-    if (strpbrk(s, ",\"\r\n")) {
-        putchar('"');
-        for (; *s; s++) {
-            if (*s == '"')
-                putchar('"');
-            putchar(*s);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(last ? '\n' : ',');
-}
-
 static int print_report(json_t *d)
 {
-    const json_t *rows = json_object_get(d, "rows");
-    const char *by = jstr(d, "by");
-    size_t i;
-    json_t *v;
-    if (opt.csv) {
-        printf("from,to,metric,%s,ended,met,late,stopped,breached,achievement,median_ms,p90_ms,"
-               "csat_avg,csat_n\n", by);
-        json_array_foreach(rows, i, v) {
-            char num[12][32];
-            const char *keys[] = {"ended", "met", "late", "stopped", "breached"};
-            csv_cell(jstr(d, "from"), 0);
-            csv_cell(jstr(d, "to"), 0);
-            csv_cell(jstr(v, "metric"), 0);
-            csv_cell(jstr(v, "group"), 0);
-            for (int k = 0; k < 5; k++) {
-                snprintf(num[k], sizeof num[k], "%lld", (long long)jint(v, keys[k]));
-                csv_cell(num[k], 0);
-            }
-            const json_t *a = json_object_get(v, "achievement");
-            snprintf(num[5], sizeof num[5], json_is_number(a) ? "%.1f" : "", json_number_value(a));
-            csv_cell(num[5], 0);
-            const char *ms[] = {"median_ms", "p90_ms"};
-            for (int k = 0; k < 2; k++) {
-                const json_t *m = json_object_get(v, ms[k]);
-                snprintf(num[6 + k], sizeof num[6 + k], json_is_integer(m) ? "%lld" : "",
-                         (long long)json_integer_value(m));
-                csv_cell(num[6 + k], 0);
-            }
-            const json_t *c = json_object_get(v, "csat_avg");
-            snprintf(num[8], sizeof num[8], json_is_number(c) ? "%.2f" : "", json_number_value(c));
-            csv_cell(num[8], 0);
-            snprintf(num[9], sizeof num[9], "%lld", (long long)jint(v, "csat_n"));
-            csv_cell(num[9], 1);
-        }
-        return EXIT_OK;
+    char *text = sla_report_render(d, opt.csv);
+    if (text == NULL) {
+        fputs("slactl: out of memory\n", stderr);
+        return EXIT_TROUBLE;
     }
-    char head[128], e[256];
-    printf("%s .. %s (%s), by %s\n", clean(jstr(d, "from"), e, sizeof e), jstr(d, "to"),
-           jstr(d, "timezone"), by);
-    table t = {.ncols = 10};
-    snprintf(head, sizeof head, "%s", strcmp(by, "policy") == 0 ? "POLICY" : by);
-    for (char *p = head; *p; p++)
-        if (*p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 'a' + 'A');
-    table_row(&t, "METRIC", head, "ENDED", "ON TIME", "ACHIEVED", "BREACHES", "MEDIAN", "P90",
-              "CSAT", "CSAT N");
-    json_array_foreach(rows, i, v) {
-        char c[8][32];
-        snprintf(c[0], sizeof c[0], "%lld", (long long)jint(v, "ended"));
-        snprintf(c[1], sizeof c[1], "%lld", (long long)jint(v, "met"));
-        const json_t *a = json_object_get(v, "achievement");
-        if (json_is_number(a))
-            snprintf(c[2], sizeof c[2], "%.1f %%", json_number_value(a));
-        else
-            snprintf(c[2], sizeof c[2], "-");
-        snprintf(c[3], sizeof c[3], "%lld", (long long)jint(v, "breaches"));
-        const json_t *cs = json_object_get(v, "csat_avg");
-        if (json_is_number(cs))
-            snprintf(c[4], sizeof c[4], "%.2f", json_number_value(cs));
-        else
-            snprintf(c[4], sizeof c[4], "-");
-        snprintf(c[5], sizeof c[5], "%lld", (long long)jint(v, "csat_n"));
-        const char *group = jstr(v, "group");
-        table_row(&t, jstr(v, "metric"), group[0] ? group : "-", c[0], c[1], c[2], c[3],
-                  report_ms(json_object_get(v, "median_ms"), c[6], sizeof c[6]),
-                  report_ms(json_object_get(v, "p90_ms"), c[7], sizeof c[7]), c[4], c[5]);
-    }
-    if (t.nrows == 1) {
-        table_discard(&t);
-        printf("no clock ended in this range\n");
-        return EXIT_OK;
-    }
-    table_print(&t);
+    fputs(text, stdout);
+    free(text);
+    long long more = (long long)jint(d, "more");
+    if (opt.csv && more > 0)
+        fprintf(stderr, "slactl: %lld more row%s not shown: narrow the report with --metric or "
+                        "a shorter range\n", more, more == 1 ? "" : "s");
     return EXIT_OK;
 }
 
