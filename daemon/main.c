@@ -57,6 +57,7 @@
 #include "priority.h"
 #include "redis_link.h"
 #include "reply_arena.h"
+#include "replay.h"
 #include "report.h"
 #include "retention.h"
 #include "sla_config.h"
@@ -88,11 +89,18 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: slad -c FILE [--check-config]\n"
+            "       slad --replay FILE --from D --to D [--by DIM] [--metric M]\n"
             "       slad --version | --help\n"
             "\n"
             "  -c, --config FILE   configuration file (libconfig)\n"
             "      --check-config  load and validate FILE, print \"FILE: ok\" and exit 0,\n"
             "                      or print the error and exit 1\n"
+            "      --replay FILE   what-if: replay the input stream with FILE's policies\n"
+            "                      (its own engine; writes nothing, notifies nobody) and\n"
+            "                      print its report for days D..D beside the live one\n"
+            "      --from, --to D  the days, YYYY-MM-DD in FILE's report.timezone\n"
+            "      --by DIM        'policy' (default) or a field of report.dimensions\n"
+            "      --metric M      one metric only\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n");
 }
@@ -327,25 +335,39 @@ static void log_totals(void)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256 };
+    enum { OPT_CHECK = 256, OPT_REPLAY, OPT_FROM, OPT_TO, OPT_BY, OPT_METRIC };
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, OPT_CHECK},
+        {"replay", required_argument, NULL, OPT_REPLAY},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"by", required_argument, NULL, OPT_BY},
+        {"metric", required_argument, NULL, OPT_METRIC},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int check_only = 0, opt;
+    replay_args replay = {0};
     while ((opt = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
         switch (opt) {
         case 'c': slad.config_path = optarg; break;
         case OPT_CHECK: check_only = 1; break;
+        case OPT_REPLAY: replay.config = optarg; break;
+        case OPT_FROM: replay.from = optarg; break;
+        case OPT_TO: replay.to = optarg; break;
+        case OPT_BY: replay.by = optarg; break;
+        case OPT_METRIC: replay.metric = optarg; break;
         case 'V': printf("slad %s\n", SLA_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (slad.config_path == NULL || optind != argc) {
+    if (replay.config && !slad.config_path && !check_only && optind == argc)
+        return replay_main(&replay); /* its own process: no loop, no daemon */
+    if (slad.config_path == NULL || optind != argc || replay.config || replay.from ||
+        replay.to || replay.by || replay.metric) {
         usage(stderr);
         return 2;
     }

@@ -68,22 +68,29 @@ static void system_zone(char *out, size_t len)
     snprintf(out, len, "UTC");
 }
 
-static int report_load_zone(const sla_config *cfg)
+sla_calendar *report_zone_new(const sla_config *cfg, char *name, size_t len)
 {
-    char name[256], err[256];
+    char err[256];
     if (cfg->report.timezone && cfg->report.timezone[0])
-        snprintf(name, sizeof name, "%s", cfg->report.timezone);
+        snprintf(name, len, "%s", cfg->report.timezone);
     else
-        system_zone(name, sizeof name);
+        system_zone(name, len);
     sla_calendar *z = sla_calendar_new(name, err, sizeof err);
     if (!z) {
         sla_warning("report: system time zone '%s' not usable (%s); days are counted in UTC",
                     name, err);
-        snprintf(name, sizeof name, "UTC");
+        snprintf(name, len, "UTC");
         z = sla_calendar_new(name, err, sizeof err);
-        if (!z)
-            return -1;
     }
+    return z;
+}
+
+static int report_load_zone(const sla_config *cfg)
+{
+    char name[256];
+    sla_calendar *z = report_zone_new(cfg, name, sizeof name);
+    if (!z)
+        return -1;
     sla_calendar_free(rep.zone);
     rep.zone = z;
     snprintf(rep.zone_name, sizeof rep.zone_name, "%s", name);

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "redis_link.h"
+#include "sla_calendar.h"
 #include "sla_config.h"
 #include "sla_engine.h"
 #include "sla_keys.h"
@@ -32,6 +33,11 @@
 int report_init(const sla_config *cfg, const sla_keys *keys, redis_link *command);
 void report_set_config(const sla_config *cfg);
 void report_finish(void);
+
+/* The zone cfg counts days in (report.timezone, else the system's, else
+ * UTC), as a new calendar without hours (the caller's to free), its name in
+ * name; NULL out of memory. */
+sla_calendar *report_zone_new(const sla_config *cfg, char *name, size_t len);
 
 /* The zone days are counted in (its name), for answers and the log. */
 const char *report_timezone(void);
