@@ -288,7 +288,7 @@ static void diff_line(FILE *f, const char *metric, const char *group, const json
 {
     long long was = live ? jint(live, "breaches") : 0;
     long long now = replayed ? jint(replayed, "breaches") : 0;
-    char a[32], b[32], n[40], e[2][256];
+    char a[32], b[32], n[40], nn[40], nw[40], e[2][256];
     achievement_text(live, a, sizeof a);
     achievement_text(replayed, b, sizeof b);
     fprintf(f, "%s %s: ", clean(metric, e[0], sizeof e[0]),
@@ -296,9 +296,12 @@ static void diff_line(FILE *f, const char *metric, const char *group, const json
     if (now == was)
         fprintf(f, "the same breaches (%s)", thousands(now, n, sizeof n));
     else
-        fprintf(f, "%s %s breach%s (%lld instead of %lld)", thousands(now > was ? now - was : was - now, n, sizeof n),
-                now > was ? "more" : "fewer", (now > was ? now - was : was - now) == 1 ? "" : "es",
-                now, was);
+    {
+        long long d = now > was ? now - was : was - now;
+        fprintf(f, "%s %s breach%s (%s instead of %s)", thousands(d, n, sizeof n),
+                now > was ? "more" : "fewer", d == 1 ? "" : "es", thousands(now, nn, sizeof nn),
+                thousands(was, nw, sizeof nw));
+    }
     fprintf(f, ", achievement %s -> %s\n", a, b);
 }
 

@@ -104,7 +104,7 @@ static void test_diff(void)
     json_t *live = small_answer("4120", "1");
     json_t *tight = small_answer("0", "4121");
     char *text = sla_report_render_diff(live, tight);
-    CHECK_STR(text, "first_response chat: 4,120 more breaches (4121 instead of 1), achievement "
+    CHECK_STR(text, "first_response chat: 4,120 more breaches (4,121 instead of 1), achievement "
                     "100.0 % -> 0.0 %\n"
                     "follow_up chat: the same breaches (0), achievement - -> -\n");
     free(text);
