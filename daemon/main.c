@@ -89,7 +89,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: slad -c FILE [--check-config]\n"
-            "       slad --replay FILE --from D --to D [--by DIM] [--metric M]\n"
+            "       slad --replay FILE --from D --to D [--by DIM] [--metric M] [-c LIVE]\n"
             "       slad --version | --help\n"
             "\n"
             "  -c, --config FILE   configuration file (libconfig)\n"
@@ -101,6 +101,7 @@ static void usage(FILE *out)
             "      --from, --to D  the days, YYYY-MM-DD in FILE's report.timezone\n"
             "      --by DIM        'policy' (default) or a field of report.dimensions\n"
             "      --metric M      one metric only\n"
+            "                      (with -c LIVE: the targets that differ are named)\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n");
 }
@@ -364,8 +365,10 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (replay.config && !slad.config_path && !check_only && optind == argc)
-        return replay_main(&replay); /* its own process: no loop, no daemon */
+    if (replay.config && !check_only && optind == argc) {
+        replay.live = slad.config_path; /* -c: name the targets that differ */
+        return replay_main(&replay);    /* its own process: no loop, no daemon */
+    }
     if (slad.config_path == NULL || optind != argc || replay.config || replay.from ||
         replay.to || replay.by || replay.metric) {
         usage(stderr);

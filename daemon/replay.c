@@ -33,6 +33,7 @@
 
 typedef struct replay_run {
     const sla_config *cfg;
+    const sla_config *live_cfg; /* NULL: targets not compared */
     sla_keys keys;
     sla_calendar *zone;
     char zone_name[256];
@@ -263,8 +264,9 @@ static int replay_print(replay_run *r, double seconds)
     char *lt = live ? sla_report_render(live, 0) : NULL;
     char *rt = replayed ? sla_report_render(replayed, 0) : NULL;
     char *dt = live && replayed ? sla_report_render_diff(live, replayed) : NULL;
+    char *tt = r->live_cfg ? sla_report_render_targets(r->live_cfg, r->cfg) : NULL;
     int rc = 2;
-    if (lt && rt && dt) {
+    if (lt && rt && dt && (tt || !r->live_cfg)) {
         double span = r->entries ? (double)(r->last_ms - r->first_ms) / 1000.0 : 0;
         printf("replayed %" PRIu64 " entries (%" PRIu64 " applied, %" PRIu64
                " refused) in %.2f s: %.0f events/s",
@@ -272,8 +274,12 @@ static int replay_print(replay_run *r, double seconds)
                seconds > 0 ? (double)r->entries / seconds : 0.0);
         if (span > 0 && seconds > 0)
             printf(", %.0fx their real time (%.1f h)", span / seconds, span / 3600.0);
-        printf("\n\nlive (the day hashes):\n%s\nreplayed with %s:\n%s\nchange:\n%s", lt,
-               r->cfg->path ? r->cfg->path : "the configuration", rt, dt[0] ? dt : "none\n");
+        printf("\n\nlive (the day hashes):\n%s\nreplayed with %s:\n%s\n", lt,
+               r->cfg->path ? r->cfg->path : "the configuration", rt);
+        if (tt)
+            printf("targets (%s against %s):\n%s\n", r->cfg->path, r->live_cfg->path,
+                   tt[0] ? tt : "the same\n");
+        printf("change:\n%s", dt[0] ? dt : "none\n");
         rc = 0;
     } else {
         fprintf(stderr, "slad: out of memory\n");
@@ -281,6 +287,7 @@ static int replay_print(replay_run *r, double seconds)
     free(lt);
     free(rt);
     free(dt);
+    free(tt);
     json_decref(live);
     json_decref(replayed);
     return rc;
@@ -298,6 +305,13 @@ int replay_main(const replay_args *a)
     replay_run r;
     memset(&r, 0, sizeof r);
     r.cfg = cfg;
+    sla_config *live_cfg = NULL;
+    if (a->live && sla_config_load(a->live, &live_cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "slad: %s\n", err);
+        sla_config_free(cfg);
+        return 1;
+    }
+    r.live_cfg = live_cfg;
     r.by = a->by ? a->by : "policy";
     r.first_ms = INT64_MIN;
     r.prev_ms = INT64_MIN;
@@ -356,5 +370,6 @@ out:
     sla_calendar_free(r.zone);
     free(r.fields);
     sla_config_free(cfg);
+    sla_config_free(live_cfg);
     return rc;
 }

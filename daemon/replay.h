@@ -27,6 +27,10 @@
  * for being in the future (the live daemon clamps to its clock when it
  * read the entry, the replay to the entry's id time).
  *
+ * With -c LIVE as well, the targets that differ from LIVE to FILE are
+ * named above the change ("chat first_response: target 20s instead of
+ * 30s").
+ *
  * Why a mode of slad rather than a tool: it needs what slad's start needs
  * (the configuration loader, the key names, report.timezone resolved as
  * the daemon resolves it) and nothing of the event loop; being the same
@@ -37,6 +41,8 @@
 
 typedef struct replay_args {
     const char *config;  /* FILE */
+    const char *live;    /* the live configuration (-c), to name the targets
+                            that differ; NULL: not compared */
     const char *from, *to; /* YYYY-MM-DD, local days in FILE's report.timezone */
     const char *by;      /* NULL: by policy */
     const char *metric;  /* NULL: every metric */

@@ -329,3 +329,80 @@ char *sla_report_render_diff(const json_t *live, const json_t *replayed)
     }
     return text;
 }
+
+/* ------------------------------------------------------------ targets -- */
+
+static const sla_policy *policy_named(const sla_config *c, const char *name)
+{
+    for (size_t i = 0; i < c->npolicies; i++)
+        if (strcmp(c->policies[i].name, name) == 0)
+            return &c->policies[i];
+    return NULL;
+}
+
+/* A target as written: "30s", "2d", "3 rings", "1d+2h00m". */
+static const char *span_text(const sla_target *t, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    if (t->target.days)
+        n += (size_t)snprintf(buf + n, len - n, "%dd", (int)t->target.days);
+    if (t->target.rings && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%s%d rings", n ? "+" : "",
+                              (int)t->target.rings);
+    if ((t->target.ms || n == 0) && n + 1 < len) {
+        if (n)
+            buf[n++] = '+';
+        sla_ms_format(t->target.ms, buf + n, len - n);
+    }
+    return buf;
+}
+
+static int same_target(const sla_target *a, const sla_target *b)
+{
+    return a->defined == b->defined &&
+           (!a->defined || (a->target.ms == b->target.ms && a->target.days == b->target.days &&
+                            a->target.rings == b->target.rings));
+}
+
+char *sla_report_render_targets(const sla_config *live, const sla_config *replayed)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    for (size_t i = 0; i < replayed->npolicies; i++) {
+        const sla_policy *p = &replayed->policies[i], *l = policy_named(live, p->name);
+        char e[256];
+        clean(p->name, e, sizeof e);
+        if (l == NULL) {
+            fprintf(f, "%s: not in the live configuration\n", e);
+            continue;
+        }
+        for (int m = 0; m < SLA_METRIC_COUNT; m++) {
+            const sla_target *now = &p->metrics[m], *was = &l->metrics[m];
+            if (same_target(now, was))
+                continue;
+            char a[64], b[64];
+            fprintf(f, "%s %s: ", e, sla_metric_name(m));
+            if (now->defined && was->defined)
+                fprintf(f, "target %s instead of %s\n", span_text(now, a, sizeof a),
+                        span_text(was, b, sizeof b));
+            else if (now->defined)
+                fprintf(f, "target %s, not set live\n", span_text(now, a, sizeof a));
+            else
+                fprintf(f, "not set, %s live\n", span_text(was, b, sizeof b));
+        }
+    }
+    for (size_t i = 0; i < live->npolicies; i++) {
+        char e[256];
+        if (policy_named(replayed, live->policies[i].name) == NULL)
+            fprintf(f, "%s: not in the replay\n", clean(live->policies[i].name, e, sizeof e));
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}

@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "sla_config.h"
 #include "sla_report.h"
 
 #define SLA_REPORT_MAX_ROWS 1000
@@ -58,5 +59,15 @@ char *sla_report_render(const json_t *answer, int csv);
  * fewer, or the same), achievement A % -> B %". NULL out of memory.
  */
 char *sla_report_render_diff(const json_t *live, const json_t *replayed);
+
+/*
+ * The targets that differ from `live` to `replayed`, one line each, in the
+ * order of replayed's policies, then live's policies it does not have:
+ * "<policy> <metric>: target 20s instead of 30s", "...: target 20s, not
+ * set live", "...: not set, 30s live", "<policy>: not in the live
+ * configuration", "<policy>: not in the replay". "" when every target is
+ * the same; NULL out of memory.
+ */
+char *sla_report_render_targets(const sla_config *live, const sla_config *replayed);
 
 #endif

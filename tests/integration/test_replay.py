@@ -99,7 +99,10 @@ def test_replay_matches_live(make_env):
     tight = os.path.join(env.dir, "tight.conf")
     env.write_config(path=tight, policies=POLICIES.replace(
         'first_response = { target = "30s"', 'first_response = { target = "5s"'))
-    out = replay(env, tight, day)
+    out = replay(env, tight, day, "-c", env.config)
+    targets = section(out, "targets (%s against %s):" % (tight, env.config))
+    check(targets == "chat first_response: target 5s instead of 30s\n",
+          "the target that changed is named:\n%s" % out)
     want = (
         "%s .. %s (UTC), by policy\n"
         "METRIC          POLICY  ENDED  ON TIME  ACHIEVED  BREACHES  MEDIAN  P90     CSAT  CSAT N\n"
@@ -119,13 +122,15 @@ def test_replay_matches_live(make_env):
     check(change == want, "the change:\n%s\nwanted:\n%s" % (change, want))
     check(dump(env) == before, "still nothing written")
     if os.environ.get("SLA_SHOW_REPLAY"):
-        print("$ slad --replay tight.conf --from %s --to %s\n%s" % (day, day, out))
+        print("$ slad --replay tight.conf --from %s --to %s -c slad.conf\n%s" % (day, day, out))
 
     # Bad arguments are refused before anything is read.
     p = subprocess.run([SLAD, "--replay", tight, "--from", day], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE)
     check(p.returncode == 1 and b"--to" in p.stderr, "--to is needed (%d %s)"
           % (p.returncode, p.stderr))
+    # Without -c nothing is compared.
+    check("targets (" not in replay(env, tight, day), "no targets section without -c")
 
 
 if __name__ == "__main__":

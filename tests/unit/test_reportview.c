@@ -115,10 +115,46 @@ static void test_diff(void)
     json_decref(tight);
 }
 
+static void test_targets(void)
+{
+    sla_policy lp[2], rp[2];
+    memset(lp, 0, sizeof lp);
+    memset(rp, 0, sizeof rp);
+    lp[0].name = "chat";
+    lp[0].metrics[SLA_METRIC_FIRST_RESPONSE] = (sla_target){.defined = 1, .target = {30000, 0, 0}};
+    lp[0].metrics[SLA_METRIC_RESOLUTION] = (sla_target){.defined = 1, .target = {0, 2, 0}};
+    lp[1].name = "old";
+    rp[0] = lp[0];
+    rp[1].name = "new";
+    sla_config live = {0}, replayed = {0};
+    live.policies = lp;
+    live.npolicies = 2;
+    replayed.policies = rp;
+    replayed.npolicies = 2;
+    /* Same targets, other policies. */
+    char *text = sla_report_render_targets(&live, &replayed);
+    CHECK_STR(text, "new: not in the live configuration\nold: not in the replay\n");
+    free(text);
+    replayed.npolicies = 1;
+    live.npolicies = 1;
+    text = sla_report_render_targets(&live, &replayed);
+    CHECK_STR(text, "");
+    free(text);
+    rp[0].metrics[SLA_METRIC_FIRST_RESPONSE].target.ms = 20000;
+    rp[0].metrics[SLA_METRIC_RESOLUTION].defined = 0;
+    rp[0].metrics[SLA_METRIC_PICKUP] = (sla_target){.defined = 1, .target = {0, 0, 3}};
+    text = sla_report_render_targets(&live, &replayed);
+    CHECK_STR(text, "chat first_response: target 20s instead of 30s\n"
+                    "chat pickup: target 3 rings, not set live\n"
+                    "chat resolution: not set, 2d live\n");
+    free(text);
+}
+
 int main(void)
 {
     test_cap();
     test_render();
     test_diff();
+    test_targets();
     return CHECK_DONE();
 }
