@@ -2,11 +2,17 @@
  * test_lease — partition sharing: the share, each instance's plan, and a
  * simulation of instances planning in turn against one lease table (the
  * SET NX of Redis: a take wins only on a free partition) through start,
- * a death and a join; renewal times; lease tokens.
+ * a death and a join; renewal times; lease tokens; the Redis scripts
+ * built into the library are lib/lua/'s files ($SLA_SOURCE_DIR, default
+ * "."), byte for byte (tests/integration/test_lease_scripts.py runs those
+ * files against a real redis-server).
  */
 #include "check.h"
 
+#include <stdlib.h>
+
 #include "sla_lease.h"
+#include "sla_lua_scripts.h"
 
 #define P 16
 #define MAXI 8
@@ -169,8 +175,28 @@ static void test_times_and_tokens(void)
     CHECK_INT(sla_lease_token_format(buf, 8, "slad-a", 100), -1);
 }
 
+static void check_script(const char *name, const char *embedded)
+{
+    const char *src = getenv("SLA_SOURCE_DIR");
+    char path[4096], text[8192];
+    snprintf(path, sizeof path, "%s/lib/lua/%s.lua", src && *src ? src : ".", name);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    CHECK_STR(embedded, text);
+}
+
 int main(void)
 {
+    check_script("lease_take", SLA_LUA_LEASE_TAKE);
+    check_script("lease_renew", SLA_LUA_LEASE_RENEW);
+    check_script("lease_release", SLA_LUA_LEASE_RELEASE);
+    check_script("fenced", SLA_LUA_FENCED);
+    check_script("instances", SLA_LUA_INSTANCES);
     test_share_and_plan();
     test_simulation();
     test_times_and_tokens();
