@@ -16,7 +16,7 @@ from harness import SOURCE_DIR, check, run_tests  # noqa: E402
 
 import redis  # noqa: E402
 
-LEASE, EPOCH = "sla:{p3}:lease", "sla:{p3}:lease:epoch"
+LEASE, EPOCH = "sla:{p3}:lease", "sla:{p3}:lease:epoch"  # sla_keys: lease, lease_epoch
 STATE, OUTBOX, EVENTS = "sla:{p3}:state", "sla:{p3}:escalations", "sla:{p3}:events"
 
 
