@@ -61,7 +61,7 @@ def test_fenced_commit(make_env):
     r.xreadgroup("slad", "c", {EVENTS: ">"})
     keys = [LEASE, STATE, OUTBOX, EVENTS]
 
-    a = take(keys=[LEASE, EPOCH], args=["slad-a", 200])
+    a = take(keys=[LEASE, EPOCH], args=["slad-a", 5000])
     out = fenced(keys=keys, args=fenced_args(
         a, ("HSET", STATE, "T-1", "s1"), ("XADD", OUTBOX, "*", "id", "esc_1"),
         ("XACK", EVENTS, "slad", e1), ("HINCRBY", STATE, "T-1", "1")))
@@ -69,8 +69,15 @@ def test_fenced_commit(make_env):
     check(isinstance(out[3], redis.exceptions.ResponseError),
           "a failed command's error in its place, as EXEC: %r" % (out[3],))
 
-    # The owner pauses past its TTL; another takes the partition over.
-    time.sleep(0.3)
+    # A command of 4096 words (the callers' limit) runs whole.
+    words = ["HSET", STATE] + ["X-%d" % (i // 2) for i in range(4094)]
+    out = fenced(keys=keys, args=fenced_args(a, words))
+    check(out == [2047] and r.hlen(STATE) == 1 + 2047, "4096 words: %r" % (out,))
+
+    # The owner pauses past its TTL (cut short here, not waited for);
+    # another takes the partition over.
+    r.pexpire(LEASE, 20)
+    time.sleep(0.1)
     b = take(keys=[LEASE, EPOCH], args=["slad-b", 5000])
     check(b == b"slad-b/2", "taken over after expiry: %r" % b)
     before = (r.hgetall(STATE), r.xlen(OUTBOX), r.xpending(EVENTS, "slad")["pending"])
