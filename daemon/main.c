@@ -171,7 +171,8 @@ static int str_differ(const char *a, const char *b)
 /* 1 when settings copied at start (redis, stream, control, http) differ. */
 static int restart_settings_differ(const sla_config *a, const sla_config *b)
 {
-    return str_differ(a->redis.host, b->redis.host) || a->redis.port != b->redis.port ||
+    return a->partitions != b->partitions ||
+           str_differ(a->redis.host, b->redis.host) || a->redis.port != b->redis.port ||
            str_differ(a->redis.unix_socket, b->redis.unix_socket) ||
            str_differ(a->redis.password, b->redis.password) || a->redis.db != b->redis.db ||
            a->redis.connect_timeout_ms != b->redis.connect_timeout_ms ||
@@ -219,7 +220,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     stats_on_config_load(1, wakeup_now_ms());
     notify_reloading();
     if (restart_settings_differ(slad.cfg, fresh))
-        sla_notice("redis, stream, control, http or delivery.group settings changed in %s: "
+        sla_notice("partitions, redis, stream, control, http or delivery.group settings changed in %s: "
                    "they take effect on restart", slad.config_path);
     sla_log_set_level(fresh->log_level);
     main_log_warnings(fresh);
@@ -403,6 +404,13 @@ int main(int argc, char **argv)
         sla_warning("running as root; slad needs no privileges (see systemd/slad.service)");
 
     /* 3. key names */
+    if (slad.cfg->partitions != 1) {
+        /* Several partitions need leases and fencing (SPEC section 8), not built yet. */
+        sla_err("%s: partitions = %d: this version of slad runs one partition only",
+                slad.config_path, slad.cfg->partitions);
+        sla_config_free(slad.cfg);
+        return 1;
+    }
     if (sla_keys_init(&slad.keys, slad.cfg->stream.prefix, -1) < 0) {
         sla_err("%s: stream.prefix '%s' is too long", slad.config_path, slad.cfg->stream.prefix);
         sla_config_free(slad.cfg);

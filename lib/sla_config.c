@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "sla_log.h"
+#include "sla_partition.h"
 #include "sla_webhook.h"
 #include "sla_webhook_sign.h"
 
@@ -1696,6 +1697,7 @@ static const directive retention_directives[] = {
 
 static const directive top_directives[] = {
     {.name = "log_level", .parse = parse_log_level, .offset = CFG(log_level)},
+    NUM("partitions", parse_int, CFG(partitions), 1, SLA_PARTITIONS_MAX),
     {.name = "redis", .parse = parse_section, .sub = redis_directives},
     {.name = "stream", .parse = parse_section, .sub = stream_directives},
     {.name = "control", .parse = parse_section, .sub = control_directives},
@@ -1721,6 +1723,7 @@ static int set_defaults(sla_config *cfg, const char *path)
     snprintf(consumer, sizeof consumer, "slad-%s", host);
 
     cfg->log_level = LOG_INFO;
+    cfg->partitions = 1;
     cfg->redis.port = 6379;
     cfg->redis.connect_timeout_ms = 2000;
     cfg->redis.reply_timeout_ms = 5000;

@@ -20,6 +20,7 @@
  * File layout (see conf/slad.conf for every setting with its default):
  *
  *   log_level = "info";
+ *   partitions = 1;
  *   redis   = { host; port; unix_socket; password_file; db; connect_timeout; };
  *   stream  = { prefix; group; consumer; batch; block; claim_idle;
  *               max_future_skew; max_entry_bytes; max_fields; max_value_bytes; };
@@ -165,6 +166,7 @@ enum sla_revisit { SLA_REVISIT_SATISFIED = 0, SLA_REVISIT_AVERAGE, SLA_REVISIT_U
 typedef struct sla_config {
     char *path;            /* as given to sla_config_load */
     int log_level;         /* LOG_ERR .. LOG_DEBUG; default LOG_INFO */
+    int partitions;        /* 1..SLA_PARTITIONS_MAX (sla_partition.h), default 1 */
 
     struct {
         char *host;        /* default "127.0.0.1" */

@@ -19,7 +19,10 @@ int sla_keys_init(sla_keys *k, const char *prefix, int partition)
         key(k->state, prefix, partition, "state") < 0 ||
         key(k->escalations, prefix, partition, "escalations") < 0 ||
         key(k->deliveries_dead, prefix, partition, "deliveries:dead") < 0 ||
-        key(k->report, prefix, partition, "report:") < 0)
+        key(k->report, prefix, partition, "report:") < 0 ||
+        key(k->lease, prefix, partition, "lease") < 0 ||
+        key(k->lease_epoch, prefix, partition, "lease:epoch") < 0 ||
+        key(k->instances, prefix, -1, "instances") < 0)
         return -1;
     return 0;
 }

@@ -19,6 +19,9 @@ typedef struct sla_keys {
     char escalations[SLA_KEY_MAX];       /* outbox / audit stream */
     char deliveries_dead[SLA_KEY_MAX];   /* deliveries past their retry budget */
     char report[SLA_KEY_MAX];            /* prefix of the day hashes: + "YYYY-MM-DD" */
+    char lease[SLA_KEY_MAX];             /* the partition's lease: "<instance>/<epoch>", PX TTL */
+    char lease_epoch[SLA_KEY_MAX];       /* counter of the partition's takes (sla_lease.h) */
+    char instances[SLA_KEY_MAX];         /* sorted set of live instances; not per partition */
 } sla_keys;
 
 /* partition < 0: the single default partition. Returns 0, -1 if too long. */

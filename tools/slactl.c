@@ -25,6 +25,10 @@
  * With -c, only the setting control.socket is read from CONFIG (with
  * libconfig, @include resolved next to the file): operators need not be
  * able to read the secret files a full load would open.
+ *
+ * One command asks nothing of slad: "partition TICKET" computes the
+ * ticket's partition here (lib/sla_partition), from --partitions N or the
+ * setting partitions of CONFIG, so producers can check their own hash.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +50,7 @@
 
 #include "sla_ctlproto.h"
 #include "sla_duration.h"
+#include "sla_partition.h"
 #include "sla_reportview.h"
 #include "sla_texttable.h"
 #include "sla_textwidth.h"
@@ -95,6 +100,8 @@ static const char usage_text[] =
     "  reload                  reload the configuration, as SIGHUP does\n"
     "  report [--from D] [--to D] [--by DIM] [--metric M] [--csv]\n"
     "                          SLA achievement per day range: kept, breached, time taken, CSAT\n"
+    "  partition TICKET [--partitions N]\n"
+    "                          the partition of a ticket id (computed here, slad not asked)\n"
     "\n"
     "Options:\n"
     "  -s, --socket SOCKET     control socket (default " SLACTL_DEFAULT_SOCKET ")\n"
@@ -635,6 +642,14 @@ static const slactl_cmd commands[] = {
      "  --metric M   one metric only\n"
      "  --csv        comma-separated values, for spreadsheets\n",
      0, 0, print_report},
+    {"partition", "partition TICKET [--partitions N]",
+     "Print the partition of ticket id TICKET: the FNV-1a 32-bit hash of its\n"
+     "bytes modulo the partition count (README \"Partitions\"). Computed by\n"
+     "slactl itself; slad is not asked.\n"
+     "  --partitions N  the partition count, 1..1024 (default: the setting\n"
+     "                  partitions of -c CONFIG)\n"
+     "With --json: ticket, hash, partitions and partition.\n",
+     1, 1, NULL},
 };
 
 /* --- the exchange ------------------------------------------------------- */
@@ -738,32 +753,97 @@ static int exchange(json_t *req, json_t **resp)
 
 /* --- command line ------------------------------------------------------- */
 
+/*
+ * Read a configuration file's syntax into cf (no setting is checked, no
+ * secret file opened). 0, or -1 with the reason on stderr; destroy cf
+ * either way.
+ */
+static int read_config(const char *path, config_t *cf)
+{
+    config_init(cf);
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return -1;
+    config_set_include_dir(cf, dirname(copy));
+    int rc = 0;
+    if (config_read_file(cf, path) != CONFIG_TRUE) {
+        if (config_error_type(cf) == CONFIG_ERR_FILE_IO)
+            fprintf(stderr, "slactl: %s: cannot read: %s\n", path, strerror(errno));
+        else
+            fprintf(stderr, "slactl: %s:%d: %s\n",
+                    config_error_file(cf) ? config_error_file(cf) : path,
+                    config_error_line(cf), config_error_text(cf));
+        rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
 /* control.socket from a configuration file, without loading the rest. */
 static int socket_from_config(const char *path, char **out)
 {
     config_t cf;
-    config_init(&cf);
-    char *copy = strdup(path);
-    if (copy == NULL)
-        return -1;
-    config_set_include_dir(&cf, dirname(copy));
     int rc = -1;
     const char *sock = SLACTL_DEFAULT_SOCKET;
-    if (config_read_file(&cf, path) != CONFIG_TRUE) {
-        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-            fprintf(stderr, "slactl: %s: cannot read: %s\n", path, strerror(errno));
-        else
-            fprintf(stderr, "slactl: %s:%d: %s\n",
-                    config_error_file(&cf) ? config_error_file(&cf) : path,
-                    config_error_line(&cf), config_error_text(&cf));
-    } else {
+    if (read_config(path, &cf) == 0) {
         config_lookup_string(&cf, "control.socket", &sock);
         *out = strdup(sock);
         rc = *out ? 0 : -1;
     }
     config_destroy(&cf);
-    free(copy);
     return rc;
+}
+
+/* The setting partitions of a configuration file (1 when absent). */
+static int partitions_from_config(const char *path, int *out)
+{
+    config_t cf;
+    int rc = -1, n = 1;
+    if (read_config(path, &cf) == 0) {
+        const config_setting_t *s = config_lookup(&cf, "partitions");
+        if (s && (config_setting_type(s) != CONFIG_TYPE_INT ||
+                  (n = config_setting_get_int(s)) < 1 || n > SLA_PARTITIONS_MAX)) {
+            fprintf(stderr, "slactl: %s: partitions is not a number 1..%d\n", path,
+                    SLA_PARTITIONS_MAX);
+        } else {
+            *out = n;
+            rc = 0;
+        }
+    }
+    config_destroy(&cf);
+    return rc;
+}
+
+/* slactl partition: answered here, from the request build_request made. */
+static int partition_command(json_t *req, const char *config)
+{
+    json_t *args = json_object_get(req, "args");
+    const char *id = json_string_value(json_object_get(args, "id"));
+    json_t *given = json_object_get(args, "partitions");
+    int partitions = 0;
+    if (given)
+        partitions = (int)json_integer_value(given);
+    else if (config == NULL)
+        return die_usage("partition: give --partitions N or -c CONFIG");
+    else if (partitions_from_config(config, &partitions) < 0)
+        return EXIT_TROUBLE;
+    size_t len = strlen(id);
+    int p = sla_partition_of(id, len, partitions);
+    if (opt.json) {
+        json_t *out = json_pack("{s:s, s:I, s:i, s:i}", "ticket", id, "hash",
+                                (json_int_t)sla_partition_hash(id, len), "partitions",
+                                partitions, "partition", p);
+        char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        if (text)
+            puts(text);
+        free(text);
+        json_decref(out);
+        if (text == NULL)
+            return EXIT_TROUBLE;
+    } else {
+        printf("%d\n", p);
+    }
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_TROUBLE;
 }
 
 static void command_help(const slactl_cmd *c, FILE *f)
@@ -792,7 +872,7 @@ static json_t *login_name(void)
 static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **req)
 {
     enum { OPT_WITHIN = 256, OPT_LIMIT, OPT_DEAD, OPT_BY, OPT_FROM, OPT_TO, OPT_METRIC, OPT_CSV,
-           OPT_KIND };
+           OPT_KIND, OPT_PARTITIONS };
     static const struct option options[] = {
         {"kind", required_argument, NULL, OPT_KIND},
         {"within", required_argument, NULL, OPT_WITHIN},
@@ -803,6 +883,7 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
         {"to", required_argument, NULL, OPT_TO},
         {"metric", required_argument, NULL, OPT_METRIC},
         {"csv", no_argument, NULL, OPT_CSV},
+        {"partitions", required_argument, NULL, OPT_PARTITIONS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -819,6 +900,7 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
                       (o == OPT_BY && strcmp(c->name, "ack") == 0) ||
                       (o == OPT_KIND && (strcmp(c->name, "due") == 0 ||
                                          strcmp(c->name, "breached") == 0)) ||
+                      (o == OPT_PARTITIONS && strcmp(c->name, "partition") == 0) ||
                       (o == OPT_LIMIT && (strcmp(c->name, "due") == 0 ||
                                           strcmp(c->name, "breached") == 0 ||
                                           strcmp(c->name, "deliveries") == 0)) ||
@@ -855,6 +937,14 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
                 return die_usage("%s: --kind takes ticket or customer", c->name);
             }
             json_object_set_new(args, "kind", json_string(optarg));
+        } else if (o == OPT_PARTITIONS) {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end != '\0' || n < 1 || n > SLA_PARTITIONS_MAX) {
+                json_decref(args);
+                return die_usage("partition: --partitions takes a number 1..%d", SLA_PARTITIONS_MAX);
+            }
+            json_object_set_new(args, "partitions", json_integer(n));
         } else if (o == OPT_DEAD) {
             json_object_set_new(args, "dead", json_true());
         } else if (o == OPT_CSV) {
@@ -898,7 +988,7 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
         json_decref(utf8);
     }
     if (strcmp(c->name, "ticket") == 0 || strcmp(c->name, "customer") == 0 ||
-        strcmp(c->name, "replay") == 0) {
+        strcmp(c->name, "replay") == 0 || strcmp(c->name, "partition") == 0) {
         json_object_set_new(args, "id", json_string(pos[0]));
     } else if (strcmp(c->name, "ack") == 0) {
         json_object_set_new(args, "ticket", json_string(pos[0]));
@@ -965,6 +1055,11 @@ int main(int argc, char **argv)
     free(cargv);
     if (rc != EXIT_OK || req == NULL)
         return rc;
+    if (strcmp(cmd->name, "partition") == 0) {
+        rc = partition_command(req, config);
+        json_decref(req);
+        return rc;
+    }
 
     if (config) {
         if (socket_from_config(config, &from_config) < 0) {

@@ -4,6 +4,7 @@ bash-completion finds it) and tools/demo.sh's headings (bold on a terminal
 only). Needs neither Redis nor slad running.
 """
 
+import json
 import os
 import pty
 import re
@@ -48,11 +49,13 @@ def help_commands():
 
 def test_completion(make_env):
     commands = help_commands()
-    check("customer" in commands and "report" in commands, "help lists customer and report")
+    check(all(c in commands for c in ("customer", "report", "partition")),
+          "help lists customer, report and partition")
     for words, want in (
             (("slactl", ""), commands),
             (("slactl", "de"), ["deliveries"]),
             (("slactl", "re"), ["reload", "replay", "report"]),
+            (("slactl", "partition", "T-1", "--p"), ["--partitions"]),
             (("slactl", "--js"), ["--json"]),
             (("slactl", "-s", "/run/slad/slad.sock", "b"), ["breached"]),
             (("slactl", "--json", "-c", "/etc/slad/slad.conf", "st"), ["status"]),
@@ -78,6 +81,39 @@ def test_completion(make_env):
     p = subprocess.run(["bash", "--norc", "--noprofile", "-c", 'source "$1"; complete -p slactl',
                         "bash", COMPLETION], stdout=subprocess.PIPE, timeout=20)
     check(p.stdout.strip() == b"complete -F _slactl slactl", "registered: %r" % p.stdout)
+
+
+def test_partition_command(make_env):
+    """slactl partition computes the README's test vectors without slad."""
+    slactl = os.path.join(BUILD_DIR, "slactl")
+    for ticket, partitions, want in (("T-1", 16, "1"), ("T-1000", 16, "11"), ("T-1000", 3, "1"),
+                                     ("\u5de5\u5355-42", 16, "14"), ("", 16, "5"),
+                                     ("T-1", 1, "0")):
+        p = subprocess.run([slactl, "partition", "--partitions", str(partitions), ticket],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        check(p.returncode == 0 and p.stdout.decode() == want + "\n",
+              "%r of %d: %d %r %r" % (ticket, partitions, p.returncode, p.stdout, p.stderr))
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, "slad.conf")
+        with open(conf, "w") as f:
+            f.write("partitions = 3;\n")
+        p = subprocess.run([slactl, "-c", conf, "--json", "partition", "T-1000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        got = json.loads(p.stdout) if p.returncode == 0 else None
+        check(got == {"ticket": "T-1000", "hash": 0xc49c631b, "partitions": 3, "partition": 1},
+              "from -c: %d %r %r" % (p.returncode, p.stdout, p.stderr))
+        with open(conf, "w") as f:
+            f.write("partitions = 0;\n")
+        p = subprocess.run([slactl, "-c", conf, "partition", "T-1000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        check(p.returncode == 2 and b"partitions is not a number 1..1024" in p.stderr,
+              "partitions = 0: %d %r" % (p.returncode, p.stderr))
+    for bad in (["partition", "T-1"], ["partition", "--partitions", "0", "T-1"],
+                ["partition", "--partitions", "1025", "T-1"], ["partition", "--partitions", "4"],
+                ["status", "--partitions", "4"]):
+        p = subprocess.run([slactl] + bad, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=20)
+        check(p.returncode == 2 and p.stdout == b"", "%r: %d %r" % (bad, p.returncode, p.stdout))
 
 
 def test_completion_installed(make_env):
@@ -142,4 +178,5 @@ def test_demo_colour(make_env):
 
 
 if __name__ == "__main__":
-    run_tests([test_completion, test_completion_installed, test_demo_colour])
+    run_tests([test_completion, test_partition_command, test_completion_installed,
+               test_demo_colour])

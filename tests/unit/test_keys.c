@@ -17,9 +17,19 @@ int main(void)
     CHECK_STR(k.state, "sla:state");
     CHECK_STR(k.escalations, "sla:escalations");
     CHECK_STR(k.deliveries_dead, "sla:deliveries:dead");
+    CHECK_STR(k.report, "sla:report:");
+    CHECK_STR(k.lease, "sla:lease");
+    CHECK_STR(k.instances, "sla:instances");
     CHECK_INT(sla_keys_init(&k, "acme:sla:", 3), 0);
     CHECK_STR(k.events, "acme:sla:{p3}:events");
     CHECK_STR(k.deliveries_dead, "acme:sla:{p3}:deliveries:dead");
+    CHECK_STR(k.state, "acme:sla:{p3}:state");
+    CHECK_STR(k.escalations, "acme:sla:{p3}:escalations");
+    CHECK_STR(k.dead, "acme:sla:{p3}:dead");
+    CHECK_STR(k.report, "acme:sla:{p3}:report:");
+    CHECK_STR(k.lease, "acme:sla:{p3}:lease");
+    CHECK_STR(k.lease_epoch, "acme:sla:{p3}:lease:epoch");
+    CHECK_STR(k.instances, "acme:sla:instances"); /* one set for all partitions */
     char longp[SLA_KEY_MAX + 1];
     memset(longp, 'x', SLA_KEY_MAX);
     longp[SLA_KEY_MAX] = '\0';

@@ -11,7 +11,7 @@ _slactl()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=""
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="status ticket customer due breached ack deliveries replay reload report"
+    local commands="status ticket customer due breached ack deliveries replay reload report partition"
     local metrics="first_response next_response pickup periodic_update resolution follow_up callback"
     COMPREPLY=()
 
@@ -80,6 +80,7 @@ _slactl()
         deliveries) opts+=" --dead --limit" ;;
         ack) opts+=" --by" ;;
         report) opts+=" --from --to --by --metric --csv" ;;
+        partition) opts+=" --partitions" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
