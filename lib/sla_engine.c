@@ -1997,6 +1997,29 @@ void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
 
 void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out) { *out = e->stats; }
 
+void sla_engine_get_footprint(const sla_engine *e, int subject, sla_engine_footprint *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t pos = 0, all = 0;
+    const sla_ticket *t;
+    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
+        all++;
+        if ((int)t->customer != (subject == SLA_SUBJECT_CUSTOMER))
+            continue;
+        out->subjects++;
+        out->header += sizeof *t;
+        out->clocks += t->nclocks * sizeof(sla_clock);
+        for (int k = 0; k < t->nclocks; k++)
+            if (t->clocks[k].state == SLA_CLOCK_IDLE)
+                out->clocks_idle += sizeof(sla_clock);
+        out->id += t->id_len + 1u;
+        out->attrs += t->attrs_len;
+        out->memos += MEMOS_USED(t);
+    }
+    if (all)
+        out->index = (e->tickets.mask + 1) * sizeof(sla_ticket *) * out->subjects / all;
+}
+
 /* ----------------------------------------------------------------- queries */
 
 static const char *state_name(int state)
