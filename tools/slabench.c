@@ -1420,6 +1420,26 @@ static void phase_ingest(redisContext *c)
 /* ------------------------------------------------------------------------ */
 /* phases 2 and 3: memory at N open tickets, restart                        */
 
+/* n entries of gen loaded and consumed by slad: the seconds it took. */
+static double load_consumed(redisContext *c, long n, gen_fn *gen, const char *what)
+{
+    char last_id[48], waiting[64];
+    int64_t t0 = mono_ns();
+    load_entries(c, n, gen, NULL, last_id, sizeof last_id, what);
+    snprintf(waiting, sizeof waiting, "ingesting the %s", what);
+    wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, n, NULL, NULL, waiting);
+    return secs_since(t0);
+}
+
+/* MEMORY USAGE of the state hash. */
+static long long state_usage(redisContext *c)
+{
+    redisReply *u = rcmd(c, "MEMORY USAGE %s SAMPLES 0", BENCH_STATE);
+    long long n = reply_ll(u);
+    freeReplyObject(u);
+    return n;
+}
+
 static void phase_memory_restart(redisContext *c)
 {
     freeReplyObject(rcmd(c, "FLUSHALL"));
@@ -1429,12 +1449,7 @@ static void phase_memory_restart(redisContext *c)
     res.rss0_kb = slad_rss_kb();
     res.used0 = info_field(c, "memory", "used_memory");
 
-    char last_id[48];
-    int64_t t0 = mono_ns();
-    load_entries(c, opt.open, gen_open, NULL, last_id, sizeof last_id, "open tickets");
-    wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, opt.open, NULL, NULL,
-                  "ingesting the open tickets");
-    res.open_load_s = secs_since(t0);
+    res.open_load_s = load_consumed(c, opt.open, gen_open, "open tickets");
     progress("open tickets: %ld loaded and consumed in %.1f s", opt.open, res.open_load_s);
     /* The events are applied and acknowledged: only the state remains. */
     res.used_untrimmed = info_field(c, "memory", "used_memory");
@@ -1442,9 +1457,7 @@ static void phase_memory_restart(redisContext *c)
     usleep(300000);
     res.rss1_kb = slad_rss_kb();
     res.used1 = info_field(c, "memory", "used_memory");
-    redisReply *u = rcmd(c, "MEMORY USAGE %s SAMPLES 0", BENCH_STATE);
-    res.state_usage = reply_ll(u);
-    freeReplyObject(u);
+    res.state_usage = state_usage(c);
     redisReply *hl = rcmd(c, "HLEN %s", BENCH_STATE);
     if (hl->integer != opt.open)
         die("%s holds %lld tickets, expected %ld", BENCH_STATE, hl->integer, opt.open);
@@ -1473,22 +1486,13 @@ static void phase_customers(redisContext *c)
         return;
     usleep(300000);
     res.c_used0 = info_field(c, "memory", "used_memory");
-    redisReply *u = rcmd(c, "MEMORY USAGE %s SAMPLES 0", BENCH_STATE);
-    long long state0 = reply_ll(u);
-    freeReplyObject(u);
-    char last_id[48];
-    int64_t t0 = mono_ns();
-    load_entries(c, opt.customers, gen_customer, NULL, last_id, sizeof last_id, "customers");
-    wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, opt.customers, NULL, NULL,
-                  "ingesting the customers");
-    res.c_load_s = secs_since(t0);
+    long long state0 = state_usage(c);
+    res.c_load_s = load_consumed(c, opt.customers, gen_customer, "customers");
     freeReplyObject(rcmd(c, "XTRIM %s MAXLEN 0", BENCH_EVENTS));
     usleep(300000);
     res.c_rss1_kb = slad_rss_kb();
     res.c_used1 = info_field(c, "memory", "used_memory");
-    u = rcmd(c, "MEMORY USAGE %s SAMPLES 0", BENCH_STATE);
-    res.c_state_usage = reply_ll(u) - state0;
-    freeReplyObject(u);
+    res.c_state_usage = state_usage(c) - state0;
     redisReply *hl = rcmd(c, "HLEN %s", BENCH_STATE);
     if (hl->integer != opt.open + opt.customers)
         die("%s holds %lld subjects, expected %ld", BENCH_STATE, hl->integer,

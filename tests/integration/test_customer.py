@@ -38,12 +38,18 @@ def delivered(sink, cid, metric):
     return out
 
 
-def test_vip_revisit_and_reminder(make_env):
-    env = make_env("customer")
+def start(make_env, name):
+    """Redis, the webhook sink as every receiver, slad on the shipped norms."""
+    env = make_env(name)
     env.start_redis()
     sink = env.start_sink()
     env.write_config(receivers=receivers(sink))
     env.start_slad()
+    return env, sink
+
+
+def test_vip_revisit_and_reminder(make_env):
+    env, sink = start(make_env, "customer")
     now = now_ms()
     # A VIP customer seen 30 days ago less 1 s: its monthly revisit is due in 1 s.
     env.xadd({"customer": "vip-1", "type": "customer.updated", "tier": "vip",
@@ -125,11 +131,7 @@ def test_vip_revisit_and_reminder(make_env):
 
 
 def test_slactl_ack_customer(make_env):
-    env = make_env("customer-ack")
-    env.start_redis()
-    sink = env.start_sink()
-    env.write_config(receivers=receivers(sink))
-    env.start_slad()
+    env, _ = start(make_env, "customer-ack")
     now = now_ms()
     # A renewal 10 days ahead: the reminder (15 days ahead) breaches at once.
     # A ticket with the same id stays apart.
