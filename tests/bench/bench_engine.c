@@ -15,7 +15,7 @@
  *   - fire: ns per decision when a window of deadlines falls due;
  *   - restore: ns per ticket rebuilt from its record;
  *   - customers: N customers signed (tier, industry, owner, a contract end:
- *     six relationship clocks each) in an engine of their own beside the
+ *     five relationship clocks running each) in an engine of their own beside the
  *     tickets: ns per event, heap bytes per open customer against heap
  *     bytes per open ticket (malloc's bytes in use, exact whatever memory
  *     earlier phases freed), and the durable record per customer; for
