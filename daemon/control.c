@@ -576,9 +576,31 @@ static void ctl_on_acked(int ok, void *arg)
                                                    "durable", 1, "by", c->by)));
 }
 
+/* "first_response, next_response, ...": the metrics of one kind of subject. */
+static void metric_names(int subject, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int m = sla_subject_first_metric(subject); m < sla_subject_end_metric(subject); m++) {
+        int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", sla_metric_name(m));
+        if (w < 0 || (size_t)w >= len - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/*
+ * ack: {"ticket": ID} or {"customer": ID} (the key names the kind, as in
+ * the items of due and breached), "metric" (one of that kind's, or all),
+ * "by".
+ */
 static void ctl_cmd_ack(ctl_client *c, const json_t *args)
 {
-    const char *ticket = ctl_string_arg(c, args, "ticket");
+    int subject = json_object_get(args, "customer") && !json_object_get(args, "ticket")
+                      ? SLA_SUBJECT_CUSTOMER
+                      : SLA_SUBJECT_TICKET;
+    const char *kind = sla_subject_name(subject);
+    const char *ticket = ctl_string_arg(c, args, kind);
     if (ticket == NULL)
         return;
     int metric = -1;
@@ -587,10 +609,11 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
         metric = json_is_string(m) ? sla_metric_from_name(json_string_value(m),
                                                           json_string_length(m))
                                    : -1;
-        if (metric < 0) {
-            ctl_reply(c, sla_ctl_response_error("unknown metric (one of first_response, "
-                                                "next_response, pickup, periodic_update, "
-                                                "resolution, follow_up, callback)"));
+        if (metric < 0 || sla_metric_subject(metric) != subject) {
+            char names[256];
+            metric_names(subject, names, sizeof names);
+            ctl_reply(c, sla_ctl_response_error("unknown metric of a %s (one of %s)", kind,
+                                                names));
             return;
         }
     }
@@ -613,12 +636,13 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
     sla_engine *e = ctl_engine(c);
     if (e == NULL)
         return;
-    int n = sla_engine_ack(e, ticket, strlen(ticket), metric, c->by, wakeup_now_ms());
+    int n = sla_engine_ack_subject(e, subject, ticket, strlen(ticket), metric, c->by,
+                                   wakeup_now_ms());
     if (n < 0) {
-        ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", ticket));
+        ctl_reply(c, sla_ctl_response_error("unknown %s '%s'", kind, ticket));
         return;
     }
-    sla_info("control: ticket '%s' acknowledged by %s (%d clock%s)", ticket, c->by, n,
+    sla_info("control: %s '%s' acknowledged by %s (%d clock%s)", kind, ticket, c->by, n,
              n == 1 ? "" : "s");
     c->acked = n;
     ctl_wait(c);

@@ -12,18 +12,31 @@
 
 #include <string.h>
 
+/*
+ * A code is the index of its key here, and stored records hold codes:
+ * append only, never renumber or remove (a record written with a code this
+ * table lacks is refused as malformed). Codes 1..9 are the ticket keys of
+ * the first compact form; 10..15 the customers' attributes, added later:
+ * a record written before holds those keys spelled out, which reads the
+ * same (sla_attrpack_next gives the name either way) and comes out coded
+ * at the customer's next change.
+ */
 static const char *const known[] = {
     NULL, "channel", "priority", "category", "tier", "group",
     "assignee", "customer", "subject", "url",
+    "industry", "owner", "contract_end", "renewal", "upgrade", "satisfaction",
 };
 #define NKNOWN ((int)(sizeof known / sizeof known[0]))
-static const unsigned char known_len[NKNOWN] = {0, 7, 8, 8, 4, 5, 8, 8, 7, 3};
+static const unsigned char known_len[NKNOWN] = {0, 7, 8, 8, 4, 5, 8, 8, 7, 3,
+                                                8, 5, 12, 7, 7, 12};
+#define KNOWN_MIN_LEN 3
+#define KNOWN_MAX_LEN 12
 
 _Static_assert(NKNOWN == SLA_ATTRPACK_CODES, "SLA_ATTRPACK_CODES is the number of codes");
 
 int sla_attrpack_code(const char *key, size_t len)
 {
-    if (len < 3 || len > 8)
+    if (len < KNOWN_MIN_LEN || len > KNOWN_MAX_LEN)
         return 0;
     for (int c = 1; c < NKNOWN; c++)
         if (known_len[c] == len && key[0] == known[c][0] && memcmp(known[c], key, len) == 0)

@@ -3,15 +3,18 @@
  *
  * Attributes travel as plain packed pairs (sla_attrs: "key\0value\0...").
  * A million open tickets store them compact: the well-known keys (channel
- * priority category tier group assignee customer subject url) shrink to one
- * code byte, other keys stay spelled out:
+ * priority category tier group assignee customer subject url, and the
+ * customers' industry owner contract_end renewal upgrade satisfaction)
+ * shrink to one code byte, other keys stay spelled out:
  *
- *   entry := code value '\0'            code 1..9: a well-known key
+ *   entry := code value '\0'            code 1..15: a well-known key
  *          | 0x00 key '\0' value '\0'   any other key (a label)
  *
  * "channel\0chat\0priority\0high\0" (27 bytes) becomes 12 bytes. The compact
- * form is also what the durable record holds. Conversions are exact both
- * ways and keep the order of the pairs.
+ * form is also what the durable record holds, so codes are appended, never
+ * renumbered: a record from before a key had a code holds it spelled out,
+ * which reads the same. Conversions are exact both ways and keep the order
+ * of the pairs.
  *
  * A well-known key shrinks by its length, a label grows by its code byte,
  * so a pair of p >= 2 plain bytes takes at most p + 1 compact bytes: the
@@ -34,7 +37,7 @@
 #include "sla_event.h"
 
 /* Code bytes: 0 introduces a spelled-out key, 1..SLA_ATTRPACK_CODES-1 a well-known one. */
-#define SLA_ATTRPACK_CODES 10
+#define SLA_ATTRPACK_CODES 16
 
 /* Bound on the compact size of any plain form of at most SLA_ATTRS_MAX bytes. */
 #define SLA_ATTRPACK_MAX (SLA_ATTRS_MAX + SLA_ATTRS_MAX / 2 + 1)

@@ -1594,19 +1594,56 @@ static MOVES_TICKET sla_ticket *customer_effect(sla_engine *e, sla_ticket *t,
     return t;
 }
 
-/* The customer metrics an event may start (they need a clock slot). */
-static unsigned customer_starts_mask(enum sla_event_type type)
+/* Does the customer have a date to be reminded of (customer_reminder)? */
+static int has_reminder_date(const char *attrs, size_t len)
 {
+    for (size_t i = 0; i < sizeof reminder_dates / sizeof reminder_dates[0]; i++)
+        if (sla_attrpack_get(attrs, len, reminder_dates[i], strlen(reminder_dates[i])))
+            return 1;
+    return 0;
+}
+
+/*
+ * The customer metrics an event may start (they need a clock slot), given
+ * the customer's clocks (t; NULL: the event opens the customer), the
+ * metrics its policies define (defined) and its attributes after the
+ * event (NULL: not known yet; with t NULL and every metric defined, an
+ * upper bound: 0 for an event that starts nothing). What
+ * customer_open_clocks and customer_effect can start, no more: a slot
+ * costs 16 bytes for the customer's life, and the onboarding revisits
+ * start only at signing, the recurring revisit only once no onboarding
+ * clock runs, the reminder only for a date.
+ */
+static unsigned customer_starts_mask(enum sla_event_type type, const sla_ticket *t,
+                                     unsigned defined, const char *attrs, size_t alen)
+{
+    if (attrs && !has_reminder_date(attrs, alen))
+        defined &= ~(1u << SLA_METRIC_REMINDER);
+    const unsigned onboarding = 1u << SLA_METRIC_FIRST_REVISIT | 1u << SLA_METRIC_SECOND_REVISIT;
+    const unsigned revisit = 1u << SLA_METRIC_REVISIT;
+    const unsigned recurring = revisit | 1u << SLA_METRIC_REVIEW | 1u << SLA_METRIC_SURVEY;
+    const unsigned reminder = 1u << SLA_METRIC_REMINDER;
+    unsigned m;
     switch (type) {
     case SLA_EV_CUSTOMER_SIGNED:
     case SLA_EV_CUSTOMER_UPDATED:
+        if (!t && type == SLA_EV_CUSTOMER_SIGNED) {
+            m = (onboarding | recurring | reminder) & defined;
+            return m & onboarding ? m & ~revisit : m; /* the revisit waits */
+        }
+        m = (recurring | reminder) & defined;
+        return t && customer_onboarding(t) ? m & ~revisit : m;
     case SLA_EV_CUSTOMER_REVISITED:
-    case SLA_EV_CUSTOMER_REVIEWED:
-    case SLA_EV_CUSTOMER_SURVEYED:
-    case SLA_EV_CUSTOMER_REMINDED:
-        return ((1u << SLA_METRIC_COUNT) - 1) & ~((1u << SLA_CUSTOMER_METRIC_FIRST) - 1);
-    default:
-        return 0;
+        m = recurring & defined;
+        /* Meeting the first revisit while the second runs: onboarding goes on. */
+        return t && is_live(tclock(t, SLA_METRIC_FIRST_REVISIT)) &&
+                       is_live(tclock(t, SLA_METRIC_SECOND_REVISIT))
+                   ? m & ~revisit
+                   : m;
+    case SLA_EV_CUSTOMER_REVIEWED: return 1u << SLA_METRIC_REVIEW & defined;
+    case SLA_EV_CUSTOMER_SURVEYED: return 1u << SLA_METRIC_SURVEY & defined;
+    case SLA_EV_CUSTOMER_REMINDED: return reminder & defined;
+    default: return 0;
     }
 }
 
@@ -1670,7 +1707,9 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
     int customer = ev->subject == SLA_SUBJECT_CUSTOMER;
     char key[SLA_SUBJECT_KEY_MAX];
     size_t keylen = subject_key(ev->subject, ev->ticket, ev->ticket_len, key);
-    unsigned starts = customer ? customer_starts_mask(ev->type) : starts_mask(ev->type);
+    /* Which metrics the event may start at most: for a customer, refined below. */
+    unsigned starts = customer ? customer_starts_mask(ev->type, NULL, ~0u, NULL, 0)
+                               : starts_mask(ev->type);
     sla_ticket *t = sla_tickettable_find(&e->tickets, key, keylen);
     if (!t) {
         int opens = customer ? ev->type == SLA_EV_CUSTOMER_SIGNED ||
@@ -1685,7 +1724,9 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
         attrs_merged(e, "", 0, ev, &a, &alen);
         unsigned char pol[SLA_METRIC_COUNT];
         resolve(e, a, alen, pol);
-        t = ticket_new(e, key, keylen, a, alen, mask_of(pol) & starts, 0);
+        unsigned mask = customer ? customer_starts_mask(ev->type, NULL, mask_of(pol), a, alen)
+                                 : mask_of(pol) & starts;
+        t = ticket_new(e, key, keylen, a, alen, mask, 0);
         t->generation = (uint64_t)clamp48(ts); /* a new life of this id */
         if (customer)
             customer_open_clocks(e, t, ev, ts, pol);
@@ -1722,7 +1763,9 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             resolve(e, attrs, alen, pol);
         else
             memset(pol, SLA_POLICY_NONE, sizeof pol);
-        unsigned mask = mask_of(pol) & starts;
+        unsigned mask = customer
+                            ? customer_starts_mask(ev->type, t, mask_of(pol), attrs, alen)
+                            : mask_of(pol) & starts;
         if (ev->type == SLA_EV_CALLBACK_SCHEDULED)
             mask |= 1u << SLA_METRIC_CALLBACK; /* a promise even without a policy */
         t = ticket_reshape(e, t, mask, attrs, alen);
@@ -1996,6 +2039,29 @@ void sla_engine_set_config(sla_engine *e, const sla_config *cfg, int64_t now_ms)
 }
 
 void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out) { *out = e->stats; }
+
+void sla_engine_get_footprint(const sla_engine *e, int subject, sla_engine_footprint *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t pos = 0, all = 0;
+    const sla_ticket *t;
+    while ((t = sla_tickettable_next(&e->tickets, &pos))) {
+        all++;
+        if ((int)t->customer != (subject == SLA_SUBJECT_CUSTOMER))
+            continue;
+        out->subjects++;
+        out->header += sizeof *t;
+        out->clocks += t->nclocks * sizeof(sla_clock);
+        for (int k = 0; k < t->nclocks; k++)
+            if (t->clocks[k].state == SLA_CLOCK_IDLE)
+                out->clocks_idle += sizeof(sla_clock);
+        out->id += t->id_len + 1u;
+        out->attrs += t->attrs_len;
+        out->memos += MEMOS_USED(t);
+    }
+    if (all)
+        out->index = (e->tickets.mask + 1) * sizeof(sla_ticket *) * out->subjects / all;
+}
 
 /* ----------------------------------------------------------------- queries */
 

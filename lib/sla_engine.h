@@ -273,6 +273,26 @@ size_t sla_engine_rematch_pending(const sla_engine *e);
 
 void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out);
 
+/*
+ * Where the bytes of open subjects of one kind go (what bench_engine
+ * prints): sums over every open subject of that kind of the parts of its
+ * allocation, as requested from malloc (malloc's own rounding and header
+ * not counted), and the engine's index. O(open subjects): not for the
+ * daemon's hot path.
+ */
+typedef struct sla_engine_footprint {
+    size_t subjects;
+    size_t header;        /* the fixed part of each record (sizeof sla_ticket) */
+    size_t clocks;        /* clock slots allocated, 16 bytes each */
+    size_t clocks_idle;   /* of which never started */
+    size_t id;            /* ids with their prefix and NUL */
+    size_t attrs;         /* compact attributes */
+    size_t memos;         /* breach memos */
+    size_t index;         /* the id table's share: its slots x this kind's part */
+} sla_engine_footprint;
+
+void sla_engine_get_footprint(const sla_engine *e, int subject, sla_engine_footprint *out);
+
 /* ------------------------------------------------------------- queries --
  * Read-only views for the control socket. Strings borrowed from the engine
  * or its configuration stay valid until the next call that changes the

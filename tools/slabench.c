@@ -2,7 +2,8 @@
  * slabench — slad's end-to-end figures, each beside a baseline or a
  * target, measured in one run on one machine.
  *
- *   slabench [--smoke] [--entries N] [--open N] [--due N] [--deliveries N]
+ *   slabench [--smoke] [--entries N] [--open N] [--customers N] [--due N]
+ *            [--deliveries N]
  *            [--backlog N] [--window MS] [--lead MS] [--huge N] [--huge-mb M]
  *            [--slad PATH]
  *            [--norms PATH] [--redis-server PATH] [--timeout S] [--keep]
@@ -38,6 +39,14 @@
  *                trimmed, and both again.
  *   3. restart   SIGTERM; time from spawning slad again to its "ready"
  *                log line (the state hash read back, the group joined).
+ *   3b. customers  with --customers C (default 0: skipped), C customers
+ *                signed (tier, industry, owner, a contract end 100..465
+ *                days ahead: five relationship clocks running each, as
+ *                bench_engine's customers; nothing falls due) into the
+ *                restarted slad, the stream trimmed: slad's RSS and
+ *                Redis's used_memory per customer, from the figures
+ *                after the restart. The customers stay open for the
+ *                phases after (a deployment holds both kinds).
  *   4. lateness  D chat tickets (first reply within 30 s) whose deadlines
  *                are spread over a window starting a few seconds ahead;
  *                after the window, late_ms of each breach record (the
@@ -146,7 +155,7 @@
 /* options and results                                                      */
 
 static struct {
-    long entries, open, due, deliveries, backlog;
+    long entries, open, customers, due, deliveries, backlog;
     long huge, huge_mb;       /* 4c: entries with one value of huge_mb MB */
     int lead_ms, window_ms;
     int timeout_s;            /* base limit of every wait; sizes add to it */
@@ -179,6 +188,10 @@ static struct {
     long rss0_kb, rss1_kb, rss_restored_kb;
     long long used0, used1, state_usage;
     long long used_untrimmed;  /* used_memory with the open tickets' events still there */
+    /* 3b. customers: after the restart, then with the customers open */
+    long long c_used0, c_used1, c_state_usage;
+    long c_rss1_kb;
+    double c_load_s;
     double open_load_s;
     /* 3. restart */
     double restart_ms;
@@ -666,6 +679,30 @@ static void gen_mix(void *state, long i, int64_t now, gen_entry *g)
     if (scripts[s->channel][s->step] == NULL)
         s->step = -1;
     res.mix_events++;
+}
+
+/* Customers signed, their contract ending 100..465 days ahead (as
+ * bench_engine's customers): nothing falls due during the run. */
+static const char *const customer_tiers[] = {"vip", "ordinary", "ordinary", "potential"};
+static const char *const customer_industries[] = {"retail", "finance", "manufacturing"};
+
+static void gen_customer(void *state, long i, int64_t now, gen_entry *g)
+{
+    (void)state;
+    ge_add(g, "customer");
+    ge_addf(g, "CU-%08ld", i);
+    ge_add(g, "type");
+    ge_add(g, "customer.signed");
+    ge_add(g, "ts");
+    ge_addf(g, "%" PRId64, now);
+    ge_add(g, "tier");
+    ge_add(g, customer_tiers[i % 4]);
+    ge_add(g, "industry");
+    ge_add(g, customer_industries[i % 3]);
+    ge_add(g, "owner");
+    ge_addf(g, "am-%ld", i % 300);
+    ge_add(g, "contract_end");
+    ge_addf(g, "%" PRId64, now + (int64_t)(100 + i % 365) * 86400000);
 }
 
 /* Tickets open far ahead of every deadline: email, general (24 h). */
@@ -1384,6 +1421,26 @@ static void phase_ingest(redisContext *c)
 /* ------------------------------------------------------------------------ */
 /* phases 2 and 3: memory at N open tickets, restart                        */
 
+/* n entries of gen loaded and consumed by slad: the seconds it took. */
+static double load_consumed(redisContext *c, long n, gen_fn *gen, const char *what)
+{
+    char last_id[48], waiting[64];
+    int64_t t0 = mono_ns();
+    load_entries(c, n, gen, NULL, last_id, sizeof last_id, what);
+    snprintf(waiting, sizeof waiting, "ingesting the %s", what);
+    wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, n, NULL, NULL, waiting);
+    return secs_since(t0);
+}
+
+/* MEMORY USAGE of the state hash. */
+static long long state_usage(redisContext *c)
+{
+    redisReply *u = rcmd(c, "MEMORY USAGE %s SAMPLES 0", BENCH_STATE);
+    long long n = reply_ll(u);
+    freeReplyObject(u);
+    return n;
+}
+
 static void phase_memory_restart(redisContext *c)
 {
     freeReplyObject(rcmd(c, "FLUSHALL"));
@@ -1393,12 +1450,7 @@ static void phase_memory_restart(redisContext *c)
     res.rss0_kb = slad_rss_kb();
     res.used0 = info_field(c, "memory", "used_memory");
 
-    char last_id[48];
-    int64_t t0 = mono_ns();
-    load_entries(c, opt.open, gen_open, NULL, last_id, sizeof last_id, "open tickets");
-    wait_consumed(c, BENCH_EVENTS, BENCH_GROUP, last_id, opt.open, NULL, NULL,
-                  "ingesting the open tickets");
-    res.open_load_s = secs_since(t0);
+    res.open_load_s = load_consumed(c, opt.open, gen_open, "open tickets");
     progress("open tickets: %ld loaded and consumed in %.1f s", opt.open, res.open_load_s);
     /* The events are applied and acknowledged: only the state remains. */
     res.used_untrimmed = info_field(c, "memory", "used_memory");
@@ -1406,9 +1458,7 @@ static void phase_memory_restart(redisContext *c)
     usleep(300000);
     res.rss1_kb = slad_rss_kb();
     res.used1 = info_field(c, "memory", "used_memory");
-    redisReply *u = rcmd(c, "MEMORY USAGE %s SAMPLES 0", BENCH_STATE);
-    res.state_usage = reply_ll(u);
-    freeReplyObject(u);
+    res.state_usage = state_usage(c);
     redisReply *hl = rcmd(c, "HLEN %s", BENCH_STATE);
     if (hl->integer != opt.open)
         die("%s holds %lld tickets, expected %ld", BENCH_STATE, hl->integer, opt.open);
@@ -1428,6 +1478,30 @@ static void phase_memory_restart(redisContext *c)
     progress("restart: ready %.0f ms after spawn (state of %ld tickets loaded in %ld ms; CPU: "
              "slad %.2f s, redis %.2f s)", res.restart_ms, res.restored, res.restore_load_ms,
              res.restart_cpu_slad, res.restart_cpu_redis);
+}
+
+/* phase 3b: memory at C open customers beside the tickets */
+static void phase_customers(redisContext *c)
+{
+    if (opt.customers <= 0)
+        return;
+    usleep(300000);
+    res.c_used0 = info_field(c, "memory", "used_memory");
+    long long state0 = state_usage(c);
+    res.c_load_s = load_consumed(c, opt.customers, gen_customer, "customers");
+    freeReplyObject(rcmd(c, "XTRIM %s MAXLEN 0", BENCH_EVENTS));
+    usleep(300000);
+    res.c_rss1_kb = slad_rss_kb();
+    res.c_used1 = info_field(c, "memory", "used_memory");
+    res.c_state_usage = state_usage(c) - state0;
+    redisReply *hl = rcmd(c, "HLEN %s", BENCH_STATE);
+    if (hl->integer != opt.open + opt.customers)
+        die("%s holds %lld subjects, expected %ld", BENCH_STATE, hl->integer,
+            opt.open + opt.customers);
+    freeReplyObject(hl);
+    progress("customers: %ld signed and consumed in %.1f s; slad RSS %ld -> %ld kB, redis "
+             "used_memory %lld -> %lld", opt.customers, res.c_load_s, res.rss_restored_kb,
+             res.c_rss1_kb, res.c_used0, res.c_used1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2103,6 +2177,11 @@ static void report(void)
     double redis_b = per_ticket((double)res.used1, (double)res.used0, opt.open);
     double usage_b = opt.open > 0 ? (double)res.state_usage / (double)opt.open : 0;
     double stream_b = per_ticket((double)res.used_untrimmed, (double)res.used1, opt.open);
+    double c_rss_b = per_ticket(res.c_rss1_kb * 1024.0, res.rss_restored_kb * 1024.0,
+                                opt.customers);
+    double c_redis_b = per_ticket((double)res.c_used1, (double)res.c_used0, opt.customers);
+    double c_usage_b =
+        opt.customers > 0 ? (double)res.c_state_usage / (double)opt.customers : 0;
     int ok_ratio = res.ratio >= 0.8;
     int ok_p99 = res.fired.n > 0 && res.fired.p99 <= 10 && res.late_missing == 0;
     int ok_max = res.fired.n > 0 && res.fired.max <= 50 && res.late_missing == 0;
@@ -2190,6 +2269,17 @@ static void report(void)
         row("redis MEMORY USAGE sla:state per ticket", v, "", "");
         snprintf(v, sizeof v, "%.0f B", stream_b);
         row("redis per event kept in sla:events (untrimmed)", v, "", "");
+        if (opt.customers > 0) {
+            snprintf(w, sizeof w, "slad RSS per open customer (%ld beside them)",
+                     opt.customers);
+            snprintf(v, sizeof v, "%.0f B", c_rss_b);
+            row(w, v, "<= per ticket", verdict(c_rss_b <= rss_b));
+            snprintf(v, sizeof v, "%.0f B", c_redis_b);
+            row("redis used_memory per open customer", v, "<= per ticket",
+                verdict(c_redis_b <= redis_b));
+            snprintf(v, sizeof v, "%.0f B", c_usage_b);
+            row("redis MEMORY USAGE sla:state per customer", v, "", "");
+        }
         snprintf(w, sizeof w, "restart: spawn to ready (%ld tickets)", res.restored);
         snprintf(v, sizeof v, "%.0f ms", res.restart_ms);
         row(w, v, "<= 5000 ms", verdict(ok_restart));
@@ -2254,7 +2344,8 @@ static void report(void)
            "\"redis_bytes_per_ticket\":%.1f,\"redis_usage_bytes_per_ticket\":%.1f,"
            "\"redis_bytes_per_event_kept\":%.1f,"
            "\"restart_ready_ms\":%.0f,\"restart_state_load_ms\":%ld,\"restored\":%ld,"
-           "\"restart_cpu_s\":{\"redis\":%.2f,\"slad\":%.2f},",
+           "\"restart_cpu_s\":{\"redis\":%.2f,\"slad\":%.2f},"
+           "\"customers\":%ld,",
            res.cpus, res.loadavg, res.redis_version, opt.smoke ? "true" : "false", opt.entries,
            opt.open,
            opt.due, opt.window_ms, opt.deliveries, res.ceiling_eps, res.slad_eps, res.ratio,
@@ -2271,7 +2362,11 @@ static void report(void)
            res.q_mean_ms[Q_RELOAD], res.q_max_ms[Q_RELOAD], rss_b, rss_r, redis_b, usage_b,
            stream_b,
            res.restart_ms, res.restore_load_ms, res.restored, res.restart_cpu_redis,
-           res.restart_cpu_slad);
+           res.restart_cpu_slad, opt.customers);
+    if (opt.customers > 0)
+        printf("\"rss_bytes_per_customer\":%.1f,\"redis_bytes_per_customer\":%.1f,"
+               "\"redis_usage_bytes_per_customer\":%.1f,\"customers_load_s\":%.1f,",
+               c_rss_b, c_redis_b, c_usage_b, res.c_load_s);
     if (opt.huge > 0)
         printf("\"huge\":{\"entries\":%ld,\"mb\":%ld,\"pushed\":%ld,\"push_ms\":%.0f,"
                "\"lateness_ms\":{\"n\":%ld,\"missing\":%ld,\"p50\":%" PRId64
@@ -2329,6 +2424,8 @@ static void usage(FILE *out)
             "                     the catch-up phase's deadlines)\n"
             "  --entries N        mixed entries for the ingest figures (1000000)\n"
             "  --open N           open tickets for memory and restart (1000000)\n"
+            "  --customers N      customers signed after the restart, for memory per\n"
+            "                     customer beside the tickets (0: skipped; --smoke 2000)\n"
             "  --due N            tickets falling due in the lateness window (100000)\n"
             "  --window MS        width of that window (10000)\n"
             "  --lead MS          from loading the due tickets to the first deadline (5000)\n"
@@ -2358,12 +2455,13 @@ static long parse_count(const char *s, const char *name, long min)
 
 int main(int argc, char **argv)
 {
-    enum { O_SMOKE = 256, O_ENTRIES, O_OPEN, O_DUE, O_WINDOW, O_LEAD, O_DELIV, O_BACKLOG, O_SLAD,
+    enum { O_SMOKE = 256, O_ENTRIES, O_OPEN, O_CUSTOMERS, O_DUE, O_WINDOW, O_LEAD, O_DELIV, O_BACKLOG, O_SLAD,
            O_NORMS, O_REDIS, O_TIMEOUT, O_KEEP, O_JSON, O_HUGE, O_HUGE_MB };
     static const struct option options[] = {
         {"smoke", no_argument, NULL, O_SMOKE},
         {"entries", required_argument, NULL, O_ENTRIES},
         {"open", required_argument, NULL, O_OPEN},
+        {"customers", required_argument, NULL, O_CUSTOMERS},
         {"due", required_argument, NULL, O_DUE},
         {"window", required_argument, NULL, O_WINDOW},
         {"lead", required_argument, NULL, O_LEAD},
@@ -2386,6 +2484,7 @@ int main(int argc, char **argv)
             opt.smoke = 1;
             opt.entries = 20000;
             opt.open = 10000;
+            opt.customers = 2000;
             opt.due = 2000;
             opt.deliveries = 2000;
             opt.backlog = 20000;
@@ -2400,6 +2499,7 @@ int main(int argc, char **argv)
         case O_SMOKE: break;
         case O_ENTRIES: opt.entries = parse_count(optarg, "--entries", 2000); break;
         case O_OPEN: opt.open = parse_count(optarg, "--open", 1); break;
+        case O_CUSTOMERS: opt.customers = parse_count(optarg, "--customers", 0); break;
         case O_DUE: opt.due = parse_count(optarg, "--due", 1); break;
         case O_WINDOW: opt.window_ms = (int)parse_count(optarg, "--window", 0); break;
         case O_LEAD: opt.lead_ms = (int)parse_count(optarg, "--lead", 0); break;
@@ -2486,6 +2586,7 @@ int main(int argc, char **argv)
 
     phase_ingest(c);
     phase_memory_restart(c);
+    phase_customers(c);
     phase_lateness(c);
     phase_query_lateness(c);
     if (opt.huge > 0)

@@ -93,8 +93,9 @@ static const char usage_text[] =
     "  customer ID             one customer: attributes and relationship clocks\n"
     "  due [--within D]        running clocks not yet breached, soonest first\n"
     "  breached                clocks past their deadline, with level and who was told\n"
-    "  ack TICKET [METRIC] [--by NAME]\n"
-    "                          acknowledge a breach: its further levels stop\n"
+    "  ack [--kind K] ID [METRIC] [--by NAME]\n"
+    "                          acknowledge a ticket's (a customer's) breach: its\n"
+    "                          further levels stop\n"
     "  deliveries [--dead]     webhook deliveries pending and retrying, or dead\n"
     "  replay ID               send a dead delivery again (same webhook-id)\n"
     "  reload                  reload the configuration, as SIGHUP does\n"
@@ -604,14 +605,18 @@ static const slactl_cmd commands[] = {
      "  --kind K     only those of tickets (K = ticket) or customers (customer)\n"
      "  --limit N    at most N (default 100, at most 1000)\n",
      0, 0, print_breached},
-    {"ack", "ack TICKET [METRIC] [--by NAME]",
-     "Acknowledge the breaches of TICKET (of one METRIC, or all): the further\n"
-     "levels of their ladders stop. Answers once the acknowledgement is\n"
-     "written to Redis. METRIC: first_response, next_response, pickup,\n"
-     "periodic_update, resolution, follow_up, callback.\n"
-     "  --by NAME    who acknowledges, kept in the ticket's state and slad's log\n"
-     "               (default: your login name; at most 128 bytes, no control\n"
-     "               characters)\n",
+    {"ack", "ack [--kind K] ID [METRIC] [--by NAME]",
+     "Acknowledge the breaches of a ticket, or with --kind customer of a\n"
+     "customer (shown as customer:ID by due and breached), of one METRIC or\n"
+     "all: the further levels of their ladders stop. Answers once the\n"
+     "acknowledgement is written to Redis. METRIC of a ticket: first_response,\n"
+     "next_response, pickup, periodic_update, resolution, follow_up, callback;\n"
+     "of a customer: first_revisit, second_revisit, revisit, reminder, review,\n"
+     "survey.\n"
+     "  --kind K     ticket (default) or customer: what ID names\n"
+     "  --by NAME    who acknowledges, kept in the subject's state and slad's\n"
+     "               log (default: your login name; at most 128 bytes, no\n"
+     "               control characters)\n",
      1, 2, print_ack},
     {"deliveries", "deliveries [--dead] [--limit N]",
      "List webhook deliveries waiting (pending or retrying), or with --dead the\n"
@@ -899,7 +904,8 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
                       (o == OPT_DEAD && strcmp(c->name, "deliveries") == 0) ||
                       (o == OPT_BY && strcmp(c->name, "ack") == 0) ||
                       (o == OPT_KIND && (strcmp(c->name, "due") == 0 ||
-                                         strcmp(c->name, "breached") == 0)) ||
+                                         strcmp(c->name, "breached") == 0 ||
+                                         strcmp(c->name, "ack") == 0)) ||
                       (o == OPT_PARTITIONS && strcmp(c->name, "partition") == 0) ||
                       (o == OPT_LIMIT && (strcmp(c->name, "due") == 0 ||
                                           strcmp(c->name, "breached") == 0 ||
@@ -991,7 +997,11 @@ static int build_request(const slactl_cmd *c, int argc, char **argv, json_t **re
         strcmp(c->name, "replay") == 0 || strcmp(c->name, "partition") == 0) {
         json_object_set_new(args, "id", json_string(pos[0]));
     } else if (strcmp(c->name, "ack") == 0) {
-        json_object_set_new(args, "ticket", json_string(pos[0]));
+        /* The id under its kind's name (ack takes no "kind" of its own). */
+        json_t *kind = json_object_get(args, "kind");
+        int customer = kind && strcmp(json_string_value(kind), "customer") == 0;
+        json_object_set_new(args, customer ? "customer" : "ticket", json_string(pos[0]));
+        json_object_del(args, "kind");
         if (npos > 1)
             json_object_set_new(args, "metric", json_string(pos[1]));
         if (json_object_get(args, "by") == NULL)

@@ -15,10 +15,11 @@
  *   - fire: ns per decision when a window of deadlines falls due;
  *   - restore: ns per ticket rebuilt from its record;
  *   - customers: N customers signed (tier, industry, owner, a contract end:
- *     six relationship clocks each) in an engine of their own beside the
+ *     five relationship clocks running each) in an engine of their own beside the
  *     tickets: ns per event, heap bytes per open customer against heap
  *     bytes per open ticket (malloc's bytes in use, exact whatever memory
- *     earlier phases freed), and the durable record per customer.
+ *     earlier phases freed), and the durable record per customer; for
+ *     both kinds, where the heap bytes go (sla_engine_get_footprint).
  *
  * Usage: bench_engine [-c CONFIG] [-n TICKETS] [--smoke]
  * A benchmark, not a test: it prints figures and never fails on them.
@@ -126,6 +127,23 @@ static void make_customer(entry *e, size_t i, int64_t ts)
     FIELD(e, "contract_end", e->customer);
 }
 
+/* Where an open subject's heap bytes go: the parts of its record, the
+ * index, and the rest (malloc's headers and rounding, the timer wheel). */
+static void print_footprint(const sla_engine_footprint fp_[1], size_t heap, const char *what)
+{
+    sla_engine_footprint fp = *fp_;
+    if (!fp.subjects)
+        return;
+    double n = (double)fp.subjects;
+    size_t parts = fp.header + fp.clocks + fp.id + fp.attrs + fp.memos + fp.index;
+    printf("  per %-8s      record %.1f (fixed %.1f, clocks %.1f of which idle %.1f, id %.1f, "
+           "attrs %.1f, memos %.1f), index %.1f, malloc and other %.1f\n",
+           what, (double)(fp.header + fp.clocks + fp.id + fp.attrs + fp.memos) / n,
+           (double)fp.header / n, (double)fp.clocks / n, (double)fp.clocks_idle / n,
+           (double)fp.id / n, (double)fp.attrs / n, (double)fp.memos / n, (double)fp.index / n,
+           ((double)heap - (double)parts) / n);
+}
+
 static void make_simple(entry *e, size_t i, const char *type)
 {
     e->n = 0;
@@ -195,6 +213,8 @@ int main(int argc, char **argv)
     sla_output_clear(&out);
     long rss1 = rss_kb();
     size_t heap1 = heap_bytes();
+    sla_engine_footprint tfp; /* as the heap was measured: before breaches add memos */
+    sla_engine_get_footprint(eng, SLA_SUBJECT_TICKET, &tfp);
 
     /* Durable record size: encode every ticket once more via a reply; keep
      * the records to measure a restart's restore below. */
@@ -310,6 +330,8 @@ int main(int argc, char **argv)
     }
     double customer_ns = (now_ns() - a) / (double)n;
     size_t cheap1 = heap_bytes();
+    sla_engine_footprint cfp;
+    sla_engine_get_footprint(ceng, SLA_SUBJECT_CUSTOMER, &cfp);
     sla_engine_stats cst;
     sla_engine_get_stats(ceng, &cst);
     size_t crunning = 0;
@@ -345,11 +367,13 @@ int main(int argc, char **argv)
            restore_ns * (double)nsaved / 1e9, nsaved);
     printf("heap               %8.1f bytes/open ticket (malloc bytes in use)\n",
            (double)(heap1 - heap0) / (double)n);
+    print_footprint(&tfp, heap1 - heap0, "ticket");
     printf("customers          %zu open, %zu running clocks\n", (size_t)cst.open_customers,
            crunning);
     printf("sign customer      %8.0f ns/event\n", customer_ns);
     printf("heap               %8.1f bytes/open customer (malloc bytes in use)\n",
            (double)(cheap1 - cheap0) / (double)n);
+    print_footprint(&cfp, cheap1 - cheap0, "customer");
     printf("durable record     %8.1f bytes/customer (field + record)\n",
            crecs ? (double)crec_bytes / (double)crecs : 0.0);
     sla_engine_free(ceng);

@@ -38,12 +38,18 @@ def delivered(sink, cid, metric):
     return out
 
 
-def test_vip_revisit_and_reminder(make_env):
-    env = make_env("customer")
+def start(make_env, name):
+    """Redis, the webhook sink as every receiver, slad on the shipped norms."""
+    env = make_env(name)
     env.start_redis()
     sink = env.start_sink()
     env.write_config(receivers=receivers(sink))
     env.start_slad()
+    return env, sink
+
+
+def test_vip_revisit_and_reminder(make_env):
+    env, sink = start(make_env, "customer")
     now = now_ms()
     # A VIP customer seen 30 days ago less 1 s: its monthly revisit is due in 1 s.
     env.xadd({"customer": "vip-1", "type": "customer.updated", "tier": "vip",
@@ -124,5 +130,42 @@ def test_vip_revisit_and_reminder(make_env):
           "no breach twice across the restart")
 
 
+def test_slactl_ack_customer(make_env):
+    env, _ = start(make_env, "customer-ack")
+    now = now_ms()
+    # A renewal 10 days ahead: the reminder (15 days ahead) breaches at once.
+    # A ticket with the same id stays apart.
+    env.xadd({"customer": "ack-1", "type": "customer.updated", "renewal": str(now + 10 * DAY)})
+    env.xadd({"ticket": "ack-1", "type": "ticket.opened", "channel": "email",
+              "category": "general"})
+    wait_for(lambda: customer_records(env, "ack-1", "reminder", "breach"), 10,
+             "the reminder breach")
+
+    rc, out, err = env.slactl("ack", "--kind", "customer", "ack-1", "reminder", "--by", "ann")
+    check(rc == 0 and "1 clock acknowledged by ann" in out, "ack: %d %r %r" % (rc, out, err))
+    env.wait_log(r"<6>control: customer 'ack-1' acknowledged by ann \(1 clock\)", 5)
+    rc, out, _ = env.slactl("--json", "customer", "ack-1")
+    rm = [c for c in json.loads(out)["clocks"] if c["metric"] == "reminder"][0]
+    check(rm["acked"] is True and rm["acked_by"] == "ann" and rm["acked_ms"] >= now,
+          "the customer's reminder acknowledged: %r" % rm)
+    # Written to Redis: still acknowledged after a restart.
+    env.kill_slad()
+    env.start_slad()
+    rc, out, _ = env.slactl("--json", "customer", "ack-1")
+    rm = [c for c in json.loads(out)["clocks"] if c["metric"] == "reminder"][0]
+    check(rm["acked"] is True and rm["acked_by"] == "ann", "kept across a restart: %r" % rm)
+
+    # The ticket of the same id is another subject; a ticket's metric is not a customer's.
+    rc, out, _ = env.slactl("--json", "ack", "ack-1")
+    check(rc == 0 and json.loads(out)["acked"] == 0, "the ticket had nothing breached")
+    rc, _, err = env.slactl("ack", "--kind", "customer", "ack-1", "first_response")
+    check(rc == 1 and "unknown metric of a customer" in err and "reminder" in err,
+          "a ticket's metric refused: %d %r" % (rc, err))
+    rc, _, err = env.slactl("ack", "--kind", "customer", "nobody")
+    check(rc == 1 and "unknown customer 'nobody'" in err, "unknown customer: %d %r" % (rc, err))
+    rc, _, err = env.slactl("ack", "--kind", "team", "ack-1")
+    check(rc == 2, "--kind takes ticket or customer: %d %r" % (rc, err))
+
+
 if __name__ == "__main__":
-    run_tests([test_vip_revisit_and_reminder])
+    run_tests([test_vip_revisit_and_reminder, test_slactl_ack_customer])

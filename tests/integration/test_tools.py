@@ -69,7 +69,13 @@ def test_completion(make_env):
             (("slactl", "ack", "\u5de5\u5355-\u7532", "p"), ["periodic_update", "pickup"]),
             (("slactl", "--json", "ack", "--by", "alice", "T-1", "fi"), ["first_response"]),
             (("slactl", "ack", "T-1", "first_response", ""), []),
-            (("slactl", "ack", "T-1", "--"), ["--by", "--help", "--json"]),
+            (("slactl", "ack", "T-1", "--"), ["--by", "--help", "--json", "--kind"]),
+            (("slactl", "ack", "--kind", "c"), ["customer"]),
+            (("slactl", "ack", "--kind", "customer", "C-1", "re"), ["reminder", "review",
+                                                                     "revisit"]),
+            (("slactl", "ack", "C-1", "--kind", "customer", ""),
+             ["first_revisit", "reminder", "review", "revisit", "second_revisit", "survey"]),
+            (("slactl", "ack", "--kind", "ticket", "T-1", "pi"), ["pickup"]),
             (("slactl", "ticket", "T-1", "p"), [])):
         got = complete(*words)
         check(got == want, "%r: %r, expected %r" % (words, got, want))

@@ -22,6 +22,7 @@ static const char *random_key(void)
     static const char *const keys[] = {
         "channel", "priority", "category", "tier", "group", "assignee", "customer", "subject",
         "url", "amount", "level", "vip", "x", "chan", "channelx", "Channel", "url.", "risk",
+        "owner", "contract_end", "satisfaction", "owners",
     };
     if (rnd(40) == 0)
         return long_key; /* sla_attrs_merge never adds a key this long */
@@ -169,6 +170,53 @@ static void test_merge_cases(void)
     CHECK_INT(sla_attrpack_code("", 0), 0);
 }
 
+/*
+ * Codes are stored in records: each key keeps its number forever. The
+ * customers' keys came later; a customer record packed before they had
+ * codes (bytes below, as that encoder wrote them) still reads the same,
+ * and its next merge codes them.
+ */
+static void test_codes_stable(void)
+{
+    static const char *const keys[] = {"channel", "priority", "category", "tier", "group",
+                                       "assignee", "customer", "subject", "url", "industry",
+                                       "owner", "contract_end", "renewal", "upgrade",
+                                       "satisfaction"};
+    for (int c = 1; c <= 15; c++)
+        CHECK_INT(sla_attrpack_code(keys[c - 1], strlen(keys[c - 1])), c);
+    CHECK_INT(sla_attrpack_code("contract_en", 11), 0);
+    CHECK_INT(sla_attrpack_code("contract_endx", 13), 0);
+
+    static const char old[] = "\x04vip\0" "\0industry\0retail\0" "\0owner\0am-7\0"
+                              "\0contract_end\0" "1767571200000\0";
+    size_t olen = sizeof old - 1;
+    static const char plain[] = "tier\0vip\0industry\0retail\0owner\0am-7\0"
+                                "contract_end\0" "1767571200000\0";
+    CHECK(sla_attrpack_valid(old, olen));
+    char back[128];
+    CHECK_INT(sla_attrpack_plain_size(old, olen), sizeof plain - 1);
+    sla_attrpack_expand(old, olen, back);
+    CHECK(memcmp(back, plain, sizeof plain - 1) == 0);
+    CHECK_STR(sla_attrpack_get(old, olen, "owner", 5), "am-7");
+    CHECK_STR(sla_attrpack_get(old, olen, "contract_end", 12), "1767571200000");
+
+    /* Packed today: coded, 25 bytes shorter; the old bytes merge to the same. */
+    static const char coded[] = "\x04vip\0" "\x0aretail\0" "\x0b" "am-7\0"
+                                "\x0c" "1767571200000\0";
+    size_t clen = sizeof coded - 1;
+    CHECK_INT(sla_attrpack_size(plain, sizeof plain - 1), clen);
+    char out[128];
+    sla_attrpack_pack(plain, sizeof plain - 1, out);
+    CHECK(memcmp(out, coded, clen) == 0);
+    sla_field same[] = {{"owner", 5, "am-7", 4}};
+    CHECK(!sla_attrpack_merge_unchanged(old, olen, same, 1));
+    size_t mlen = 0;
+    CHECK_INT(sla_attrpack_merge(old, olen, same, 1, out, sizeof out, &mlen), 0);
+    CHECK_INT(mlen, clen);
+    CHECK(memcmp(out, coded, clen) == 0);
+    CHECK(sla_attrpack_merge_unchanged(coded, clen, same, 1));
+}
+
 int main(void)
 {
     static const char plain[] = "channel\0chat\0amount\0" "1200\0url\0https://x/1\0vip\0\xe6\x98\xaf\0";
@@ -191,12 +239,13 @@ int main(void)
     CHECK_INT(sla_attrpack_size("", 0), 0);
     CHECK(sla_attrpack_valid("", 0));
     /* Malformed: unknown code, missing terminator, empty label key. */
-    CHECK(!sla_attrpack_valid("\x0a" "x\0", 3));
+    CHECK(!sla_attrpack_valid("\x10" "x\0", 3));
     CHECK(!sla_attrpack_valid("\x01" "chat", 5));
     CHECK(!sla_attrpack_valid("\x00\x00v\0", 4));
     CHECK(!sla_attrpack_valid("\x00k\0", 3));
     CHECK(!sla_attrpack_valid("\x01", 1));
     test_merge_cases();
+    test_codes_stable();
     test_merge_random();
     return CHECK_DONE();
 }

@@ -95,6 +95,48 @@ static void test_onboarding(void)
     fx_release(&fx);
 }
 
+/* Clock slots held by the open customers (sla_engine_get_footprint). */
+static size_t customer_slots(const fixture *fx, size_t *idle)
+{
+    sla_engine_footprint fp;
+    sla_engine_get_footprint(fx->eng, SLA_SUBJECT_CUSTOMER, &fp);
+    *idle = fp.clocks_idle / sizeof(sla_clock);
+    return fp.clocks / sizeof(sla_clock);
+}
+
+/*
+ * A customer holds a clock slot only for a clock that can run: the
+ * recurring revisit takes one when the onboarding ends, a customer opened
+ * by customer.updated none for the onboarding revisits.
+ */
+static void test_slots_when_needed(void)
+{
+    fixture fx;
+    if (shipped(&fx) < 0)
+        return;
+    const int64_t s = T0 + HOUR;
+    size_t idle;
+    CHECK_INT(CUST(&fx, s, "c-1", "customer.signed", "tier", "vip", "contract_end",
+                   "2026-12-31T00:00:00Z"),
+              SLA_APPLIED);
+    /* first and second revisit, review, survey, reminder: all running */
+    CHECK_INT(customer_slots(&fx, &idle), 5);
+    CHECK_INT(idle, 0);
+    CHECK_INT(CUST(&fx, s + DAY, "c-1", "customer.revisited"), SLA_APPLIED);
+    CHECK_INT(customer_slots(&fx, &idle), 5); /* the second revisit still runs */
+    CHECK_INT(CUST(&fx, s + 2 * DAY, "c-1", "customer.revisited"), SLA_APPLIED);
+    CHECK_INT(customer_slots(&fx, &idle), 6);
+    CHECK_INT(idle, 0);
+    CHECK_INT(deadline_of(&fx, "c-1", SLA_METRIC_REVISIT, s + 2 * DAY), s + 32 * DAY);
+
+    /* Opened by an update: no onboarding, the revisit at once. */
+    CHECK_INT(CUST(&fx, s, "c-2", "customer.updated", "tier", "vip"), SLA_APPLIED);
+    CHECK_INT(customer_slots(&fx, &idle), 6 + 3);
+    CHECK_INT(idle, 0);
+    CHECK_INT(deadline_of(&fx, "c-2", SLA_METRIC_REVISIT, s), s + 30 * DAY);
+    fx_release(&fx);
+}
+
 /* Norm: VIP monthly, ordinary quarterly, from the revisit done (no drift);
  * a missed one escalates along its ladder once, without piling up. */
 static void test_recurring_revisit(void)
@@ -429,5 +471,6 @@ int main(void)
     test_complaint_revisit();
     test_same_id_apart();
     test_restore();
+    test_slots_when_needed();
     return CHECK_DONE();
 }

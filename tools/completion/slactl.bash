@@ -4,8 +4,8 @@
 #
 # Completes the commands, the global options and each command's own
 # options, the socket and configuration paths, user names after --by, and
-# the metric names after `ack TICKET`. Ticket ids are not completed: that
-# would mean asking slad on every Tab.
+# the metric names after `ack ID` (a customer's after `ack --kind customer
+# ID`). Ids are not completed: that would mean asking slad on every Tab.
 
 _slactl()
 {
@@ -13,6 +13,7 @@ _slactl()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="status ticket customer due breached ack deliveries replay reload report partition"
     local metrics="first_response next_response pickup periodic_update resolution follow_up callback"
+    local customer_metrics="first_revisit second_revisit revisit reminder review survey"
     COMPREPLY=()
 
     case $prev in
@@ -46,7 +47,7 @@ _slactl()
 
     # The command is the first word that is neither an option nor the
     # argument of -s or -c; npos counts its arguments before the cursor.
-    local i w cmd="" npos=0
+    local i w cmd="" npos=0 kind=ticket
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         if [[ -z $cmd ]]; then
@@ -57,7 +58,8 @@ _slactl()
             esac
         else
             case $w in
-                --within | --limit | --by | --kind | --metric | --from | --to) ((i++)) ;;
+                --kind) kind=${COMP_WORDS[i + 1]}; ((i++)) ;;
+                --within | --limit | --by | --metric | --from | --to) ((i++)) ;;
                 -*) ;;
                 *) ((npos++)) ;;
             esac
@@ -78,13 +80,14 @@ _slactl()
         due) opts+=" --within --kind --limit" ;;
         breached) opts+=" --kind --limit" ;;
         deliveries) opts+=" --dead --limit" ;;
-        ack) opts+=" --by" ;;
+        ack) opts+=" --kind --by" ;;
         report) opts+=" --from --to --by --metric --csv" ;;
         partition) opts+=" --partitions" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     elif [[ $cmd == ack ]] && ((npos == 1)); then
+        [[ $kind == customer ]] && metrics=$customer_metrics
         COMPREPLY=($(compgen -W "$metrics" -- "$cur"))
     fi
 }
