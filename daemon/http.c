@@ -139,12 +139,12 @@ static void http_on_decision_count(int kind, int metric, const char *policy, uin
                     (double)count);
 }
 
-static void http_on_outcome_count(int kind, int metric, const char *policy, uint64_t count,
-                                  void *arg)
+static void http_on_outcome_count(int kind, int metric, const char *policy, const char *channel,
+                                  uint64_t count, void *arg)
 {
-    const char *kv[] = {"metric", sla_metric_name(metric), "policy", policy, "outcome",
-                        sla_outcome_kind_name(kind)};
-    http_sample_labels(arg, "slad_cycles_ended_total", kv, 3, (double)count);
+    const char *kv[] = {"metric",  sla_metric_name(metric), "policy", policy,
+                        "channel", channel,                 "outcome", sla_outcome_kind_name(kind)};
+    http_sample_labels(arg, "slad_cycles_ended_total", kv, 4, (double)count);
 }
 
 /* The samples of histogram h (its family written before), with one label

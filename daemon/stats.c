@@ -37,6 +37,7 @@ static const double lateness_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 typedef struct stats_count {
     int kind, metric;
     char *policy;
+    const char *channel; /* outcomes: one of st.channels; decisions: "" */
     uint64_t n;
 } stats_count;
 
@@ -60,6 +61,8 @@ static struct {
     int64_t last_tick_mono_ms;
 
     stats_counts decisions, outcomes;
+    char *channels[STATS_MAX_CHANNELS]; /* label values seen, owned */
+    size_t nchannels;
     uint64_t totals[SLA_DECISION_RECOVERED + 1];
     sla_histogram lateness;
     int config_ok;
@@ -70,16 +73,20 @@ static struct {
 
 /* --- decisions ---------------------------------------------------------- */
 
-static stats_count *stats_find(stats_counts *s, int kind, int metric, const char *policy)
+/* channel: a label value that lives as long as the counters ("" or st.channels). */
+static stats_count *stats_find(stats_counts *s, int kind, int metric, const char *policy,
+                               const char *channel)
 {
     if (s->last_hit < s->n) {
         stats_count *c = &s->a[s->last_hit];
-        if (c->kind == kind && c->metric == metric && strcmp(c->policy, policy) == 0)
+        if (c->kind == kind && c->metric == metric && c->channel == channel &&
+            strcmp(c->policy, policy) == 0)
             return c;
     }
     for (size_t i = 0; i < s->n; i++) {
         stats_count *c = &s->a[i];
-        if (c->kind == kind && c->metric == metric && strcmp(c->policy, policy) == 0) {
+        if (c->kind == kind && c->metric == metric && c->channel == channel &&
+            strcmp(c->policy, policy) == 0) {
             s->last_hit = i;
             return c;
         }
@@ -95,7 +102,7 @@ static stats_count *stats_find(stats_counts *s, int kind, int metric, const char
     char *copy = strdup(policy);
     if (copy == NULL)
         return NULL;
-    s->a[s->n] = (stats_count){kind, metric, copy, 0};
+    s->a[s->n] = (stats_count){kind, metric, copy, channel, 0};
     s->last_hit = s->n;
     return &s->a[s->n++];
 }
@@ -108,17 +115,12 @@ static void stats_counts_release(stats_counts *s)
     *s = (stats_counts){0};
 }
 
-static void stats_counts_foreach(const stats_counts *s, stats_decision_fn *fn, void *arg)
-{
-    for (size_t i = 0; i < s->n; i++)
-        fn(s->a[i].kind, s->a[i].metric, s->a[i].policy, s->a[i].n, arg);
-}
 
 void stats_on_decision(const store_decision_note *d, void *arg)
 {
     if (d->kind >= SLA_DECISION_WARNING && d->kind <= SLA_DECISION_RECOVERED)
         st.totals[d->kind]++;
-    stats_count *c = stats_find(&st.decisions, (int)d->kind, d->metric, d->policy);
+    stats_count *c = stats_find(&st.decisions, (int)d->kind, d->metric, d->policy, "");
     if (c)
         c->n++;
     sla_histogram_observe(&st.lateness, (double)d->late_ms / 1000.0);
@@ -126,20 +128,43 @@ void stats_on_decision(const store_decision_note *d, void *arg)
 
 void stats_foreach_decision(stats_decision_fn *fn, void *arg)
 {
-    stats_counts_foreach(&st.decisions, fn, arg);
+    for (size_t i = 0; i < st.decisions.n; i++) {
+        const stats_count *c = &st.decisions.a[i];
+        fn(c->kind, c->metric, c->policy, c->n, arg);
+    }
+}
+
+/* The label value of a ticket's channel (see stats.h), owned by st. */
+static const char *stats_channel(const char *raw)
+{
+    size_t len = raw ? strlen(raw) : 0;
+    if (len == 0)
+        return "";
+    if (len > 32 || strspn(raw, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+        return "other";
+    for (size_t i = 0; i < st.nchannels; i++)
+        if (strcmp(st.channels[i], raw) == 0)
+            return st.channels[i];
+    if (st.nchannels == STATS_MAX_CHANNELS || (st.channels[st.nchannels] = strdup(raw)) == NULL)
+        return "other";
+    return st.channels[st.nchannels++];
 }
 
 void stats_on_outcome(const store_outcome_note *o, void *arg)
 {
     (void)arg;
-    stats_count *c = stats_find(&st.outcomes, (int)o->kind, o->metric, o->policy);
+    stats_count *c =
+        stats_find(&st.outcomes, (int)o->kind, o->metric, o->policy, stats_channel(o->channel));
     if (c)
         c->n++;
 }
 
-void stats_foreach_outcome(stats_decision_fn *fn, void *arg)
+void stats_foreach_outcome(stats_outcome_fn *fn, void *arg)
 {
-    stats_counts_foreach(&st.outcomes, fn, arg);
+    for (size_t i = 0; i < st.outcomes.n; i++) {
+        const stats_count *c = &st.outcomes.a[i];
+        fn(c->kind, c->metric, c->policy, c->channel, c->n, arg);
+    }
 }
 
 uint64_t stats_decisions_total(int kind)
@@ -353,6 +378,9 @@ void stats_finish(void)
     st.tick = NULL;
     stats_counts_release(&st.decisions);
     stats_counts_release(&st.outcomes);
+    for (size_t i = 0; i < st.nchannels; i++)
+        free(st.channels[i]);
+    st.nchannels = 0;
     free(st.group);
     st.group = NULL;
 }

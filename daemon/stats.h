@@ -68,10 +68,17 @@ typedef void stats_decision_fn(int kind, int metric, const char *policy, uint64_
                                void *arg);
 void stats_foreach_decision(stats_decision_fn *fn, void *arg);
 /* The store's outcome observer (pass to store_observe_outcomes), and every
- * (outcome kind, metric, policy) counted so far: the kinds of
- * sla_outcome_kind except CSAT, which is no end. */
+ * (outcome kind, metric, policy, channel) counted so far: the kinds of
+ * sla_outcome_kind except CSAT, which is no end. The channel is the
+ * ticket's `channel` attribute as a label value: "" when none; values of
+ * more than 32 bytes or other than [a-z0-9_-], and all beyond the first
+ * STATS_MAX_CHANNELS seen, are counted as "other" (producers' data must
+ * not grow the metrics without bound). */
+#define STATS_MAX_CHANNELS 16
+typedef void stats_outcome_fn(int kind, int metric, const char *policy, const char *channel,
+                              uint64_t count, void *arg);
 void stats_on_outcome(const store_outcome_note *o, void *arg);
-void stats_foreach_outcome(stats_decision_fn *fn, void *arg);
+void stats_foreach_outcome(stats_outcome_fn *fn, void *arg);
 /* Totals of one kind (enum sla_decision_kind) over every metric and policy. */
 uint64_t stats_decisions_total(int kind);
 /* How late decisions fired (seconds); borrowed until control returns to the loop. */

@@ -51,6 +51,7 @@
 
 #include "priority.h"
 #include "report.h"
+#include "sla_attrs.h"
 #include "sla_log.h"
 #include "sla_streamid.h"
 #include "sla_watermark.h"
@@ -175,9 +176,17 @@ static void store_keep_outcomes(const sla_output *o)
         const sla_outcome *e = &o->outcomes[i];
         if (e->kind == SLA_OUTCOME_CSAT)
             continue;
-        char *policy = strdup(e->policy ? e->policy : "");
-        if (policy)
-            store.onotes[store.nonotes++] = (store_outcome_note){e->kind, e->metric, policy};
+        /* Policy and channel in one allocation, freed through policy. */
+        const char *pol = e->policy ? e->policy : "";
+        const char *ch = sla_attrs_get(e->attrs, e->attrs_len, "channel", 7);
+        size_t pl = strlen(pol), cl = ch ? strlen(ch) : 0;
+        char *policy = malloc(pl + 1 + cl + 1);
+        if (policy == NULL)
+            continue;
+        memcpy(policy, pol, pl + 1);
+        memcpy(policy + pl + 1, ch ? ch : "", cl + 1);
+        store.onotes[store.nonotes++] =
+            (store_outcome_note){e->kind, e->metric, policy, policy + pl + 1};
     }
 }
 

@@ -165,6 +165,7 @@ typedef struct store_outcome_note {
     enum sla_outcome_kind kind;
     int metric;
     const char *policy;
+    const char *channel; /* the ticket's `channel` attribute, "" when none */
 } store_outcome_note;
 /* Every outcome is shown to fn once the transaction that records it (the
  * ticket's state and the report's counters) committed. */

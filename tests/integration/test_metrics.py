@@ -153,9 +153,10 @@ def test_metrics_move(make_env):
     check(value(after, "slad_breaches_total", metric="first_response", policy="chat-vip") == 1,
           "1 breach under chat-vip")
     check(value(after, "slad_cycles_ended_total", metric="first_response", policy="chat",
-                outcome="late") == 1, "m-0's reply after its breach: one cycle ended late")
+                channel="chat", outcome="late") == 1,
+          "m-0's reply after its breach: one cycle ended late, on channel chat")
     check(value(after, "slad_cycles_ended_total", metric="first_response", policy="chat",
-                outcome="met") == 0, "no cycle met on time")
+                channel="chat", outcome="met") == 0, "no cycle met on time")
     check(value(after, "slad_open_tickets") == 4, "4 open tickets")
     check(value(after, "slad_running_clocks", metric="first_response") == 3,
           "3 first_response clocks still running (one was met)")
