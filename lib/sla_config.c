@@ -972,6 +972,23 @@ static int parse_locale(loader *ld, const config_setting_t *s, void *field, cons
     return 0;
 }
 
+/* deliver = "at_once" | "working_hours" (sla_delivery_hours.h). */
+static int parse_deliver(loader *ld, const config_setting_t *s, void *field, const directive *d)
+{
+    const char *v = NULL;
+    char qb[64];
+    (void)d;
+    if (get_string(ld, s, &v) < 0)
+        return -1;
+    if (strcmp(v, "at_once") == 0)
+        *(enum sla_deliver *)field = SLA_DELIVER_AT_ONCE;
+    else if (strcmp(v, "working_hours") == 0)
+        *(enum sla_deliver *)field = SLA_DELIVER_WORKING_HOURS;
+    else
+        return fail(ld, s, "unknown deliver '%s' (at_once, working_hours)", quote(qb, v));
+    return 0;
+}
+
 /* "https://helpdesk.example/tickets/{ticket}": the only link a chat message carries. */
 static int parse_ticket_url(loader *ld, const config_setting_t *s, void *field, const directive *d)
 {
@@ -1068,6 +1085,9 @@ static void receiver_chat_release(sla_receiver *r)
     mention_release(&r->mention);
 }
 
+static int parse_calendar_ref(loader *ld, const config_setting_t *s, void *field,
+                              const directive *d);
+
 static const directive receiver_directives[] = {
     {.name = "name", .parse = parse_name, .offset = RCV(name), .flags = D_REQUIRED},
     {.name = "url", .parse = parse_url, .offset = RCV(url)},
@@ -1079,6 +1099,7 @@ static const directive receiver_directives[] = {
     {.name = "resend_interval", .parse = parse_int64, .offset = RCV(resend_interval_ms),
      .flags = D_DURATION, .min = 1000, .max = 3600000},
     {.name = "runbook_url", .parse = parse_url, .offset = RCV(runbook_url)},
+    {.name = "calendar", .parse = parse_calendar_ref, .offset = RCV(calendar)},
     RECEIVER_CHAT_DIRECTIVES,
     {0},
 };
@@ -1101,6 +1122,7 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
         r->format = SLA_FORMAT_JSON;
         r->rate_per_second = r->rate_per_minute = -1; /* not set */
         r->resend_interval_ms = 60000;
+        r->calendar = -1;
         r->line = config_setting_source_line(e);
         receiver_chat_defaults(r, 1);
         if (parse_group(ld, e, receiver_directives, r) < 0)
@@ -1312,6 +1334,7 @@ static const directive step_directives[] = {
     {.name = "notify", .parse = parse_step_notify, .flags = D_REQUIRED},
     {.name = "repeat", .parse = parse_span, .offset = STEP(repeat)},
     NUM("max_repeats", parse_int, STEP(max_repeats), 0, 1000),
+    {.name = "deliver", .parse = parse_deliver, .offset = STEP(deliver)},
     STEP_CHAT_DIRECTIVES,
     {0},
 };
@@ -1452,6 +1475,7 @@ static const directive policy_directives[] = {
     {.name = "name", .parse = parse_name, .offset = offsetof(sla_policy, name)},
     {.name = "match", .parse = parse_match},
     {.name = "runbook_url", .parse = parse_url, .offset = offsetof(sla_policy, runbook_url)},
+    {.name = "deliver", .parse = parse_deliver, .offset = offsetof(sla_policy, deliver)},
     METRIC_DIRECTIVE("first_response", SLA_METRIC_FIRST_RESPONSE),
     METRIC_DIRECTIVE("next_response", SLA_METRIC_NEXT_RESPONSE),
     METRIC_DIRECTIVE("pickup", SLA_METRIC_PICKUP),
@@ -2050,4 +2074,20 @@ int sla_config_calendar_index(const sla_config *cfg, const char *name)
         if (cfg->calendar_names[i] && strcmp(cfg->calendar_names[i], name) == 0)
             return (int)i;
     return -1;
+}
+
+const sla_policy *sla_config_policy(const sla_config *cfg, const char *name)
+{
+    for (size_t i = 0; cfg && name && i < cfg->npolicies; i++)
+        if (strcmp(cfg->policies[i].name, name) == 0)
+            return &cfg->policies[i];
+    return NULL;
+}
+
+const sla_step *sla_target_step(const sla_target *t, int level)
+{
+    if (t == NULL || t->nsteps == 0 || level < 1)
+        return NULL;
+    size_t i = (size_t)level - 1;
+    return &t->steps[i < t->nsteps ? i : t->nsteps - 1];
 }

@@ -36,11 +36,12 @@
  *                   extra_day_hours = "mon"; } );
  *   receivers = ( { name; url | url_file; format; secret_file; rate_per_second;
  *                   rate_per_minute; resend_interval; runbook_url; locale; timezone;
- *                   ticket_url; mention = { mobiles; user_ids; all; }; } );
+ *                   ticket_url; mention = { mobiles; user_ids; all; }; calendar; } );
  *   policies  = ( { name; match = { field = "v" | [ "a", "b" ] | ">1000"; }; runbook_url;
+ *                   deliver = "at_once" | "working_hours";
  *                   first_response = { target; calendar; warn; warn_notify;
  *                                      escalate = ( { after; notify; repeat;
- *                                                     max_repeats; mention; } );
+ *                                                     max_repeats; mention; deliver; } );
  *                                      recovered; };
  *                   ... } );
  *
@@ -84,6 +85,13 @@ typedef struct sla_mention {
     int all;               /* everyone in the group */
 } sla_mention;
 
+/*
+ * When a notice is sent (sla_delivery_hours.h): at once, or held until the
+ * working hours of its receiver's calendar. UNSET on a step means "as its
+ * policy says"; on a policy, at once.
+ */
+enum sla_deliver { SLA_DELIVER_UNSET = 0, SLA_DELIVER_AT_ONCE, SLA_DELIVER_WORKING_HOURS };
+
 typedef struct sla_receiver {
     char *name;
     char *url;             /* url, or the contents of url_file (a secret) */
@@ -101,6 +109,8 @@ typedef struct sla_receiver {
                               calendar zone, else the system zone */
     char *ticket_url;      /* owned "https://.../{ticket}"; NULL = no link */
     sla_mention mention;   /* on breaches and escalations sent here */
+    int calendar;          /* index into calendars: the working hours notices of a
+                              "working_hours" policy wait for; -1 = none, never held */
     int line;
 } sla_receiver;
 
@@ -127,6 +137,7 @@ typedef struct sla_step {
     sla_span repeat;  /* zero span: no repeat; only the last step repeats */
     int max_repeats;  /* with repeat: how many times; 0 = until acknowledged */
     sla_mention mention; /* whom this step's chat messages @-mention */
+    enum sla_deliver deliver; /* UNSET: the policy's */
 } sla_step;
 
 typedef struct sla_target {
@@ -150,6 +161,7 @@ typedef struct sla_policy {
     size_t nmatch;
     sla_target metrics[SLA_METRIC_COUNT];
     char *runbook_url;  /* alertmanager annotation runbook_url; NULL */
+    enum sla_deliver deliver; /* its notices: AT_ONCE (also when UNSET) or WORKING_HOURS */
     int line;
 } sla_policy;
 
@@ -261,6 +273,13 @@ void sla_config_free(sla_config *cfg);
 /* Index of the receiver or calendar with that name, -1 when none. */
 int sla_config_receiver_index(const sla_config *cfg, const char *name);
 int sla_config_calendar_index(const sla_config *cfg, const char *name);
+
+/* The policy named name (borrowed from cfg), NULL when none. */
+const sla_policy *sla_config_policy(const sla_config *cfg, const char *name);
+/* The ladder step of t that a record of `level` (1 breach, 2.. escalations
+ * and repeats: those past the last step are the last step's) fired from;
+ * NULL for level < 1 (a warning) or a target without a ladder. */
+const sla_step *sla_target_step(const sla_target *t, int level);
 
 /* "json", "alertmanager", ... and back (-1 when unknown). */
 const char *sla_format_name(int format);

@@ -154,6 +154,11 @@ typedef struct sla_format_style {
     const sla_locale_text *words;  /* the receiver's language */
     const sla_calendar *zone;      /* times shown in this zone; NULL = UTC */
     const char *ticket_url;        /* the receiver's template; NULL = no link */
+    /* When the notice is read, if later than its fired_ms (a notice held
+     * for the receiver's working hours); 0 = at fired_ms. "Overdue by" and
+     * "due in" count to this instant; a warning read after its deadline
+     * says the deadline passed. A recovery always counts to fired_ms. */
+    int64_t as_of_ms;
 } sla_format_style;
 
 /* The notice's title in plain text (DingTalk's conversation list). */

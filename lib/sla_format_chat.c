@@ -231,13 +231,18 @@ static void vars_of(const sla_decision *d, const sla_format_style *st, notice_va
     v->ticket = d->ticket;
     v->policy = d->policy;
     v->level = d->level;
-    int64_t past = d->fired_ms - d->deadline_ms;
+    int64_t at = d->fired_ms;
+    if (d->kind != SLA_DECISION_RECOVERED && st->as_of_ms > at)
+        at = st->as_of_ms; /* held: say how things stand when it is read */
+    int64_t past = at - d->deadline_ms;
     sla_locale_duration(w, past, v->late, sizeof v->late);
     sla_locale_duration(w, -past, v->left, sizeof v->left);
 
-    int form = 0; /* [0] a duration, [1] under a second, [2] on time */
+    /* [0] a duration, [1] under a second, [2] recovered on time, or a
+     * warning read after its deadline */
+    int form = 0;
     if (d->kind == SLA_DECISION_WARNING)
-        form = -past < 1000 ? 1 : 0;
+        form = past >= 1000 && w->state[k][2] ? 2 : -past < 1000 ? 1 : 0;
     else if (d->kind == SLA_DECISION_RECOVERED && past <= 0)
         form = 2;
     else

@@ -28,7 +28,7 @@ static const sla_locale_text tables[SLA_LOCALE_COUNT] = {
             "SLA recovered: {metric}, ticket {ticket}",
         },
         .state = {
-            {"due in {left}", "due now", NULL},
+            {"due in {left}", "due now", "deadline passed"},
             {"overdue by {late}", "just overdue", NULL},
             {"overdue by {late}, escalated to level {level}",
              "just overdue, escalated to level {level}", NULL},
@@ -62,7 +62,7 @@ static const sla_locale_text tables[SLA_LOCALE_COUNT] = {
             "【SLA 已恢复】{metric} · 工单 {ticket}",
         },
         .state = {
-            {"将在 {left}后超时", "即将超时", NULL},
+            {"将在 {left}后超时", "即将超时", "已过截止时间"},
             {"已超时 {late}", "刚刚超时", NULL},
             {"已超时 {late}，升级至第 {level} 级", "刚刚超时，升级至第 {level} 级", NULL},
             {"已完成，超出时限 {late}", "已完成，刚过时限", "已按时完成"},

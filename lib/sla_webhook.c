@@ -153,24 +153,23 @@ void sla_webhook_context(const sla_config *cfg, const sla_receiver *rc,
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->zone = rc ? rc->zone : NULL;
+    /* A receiver that keeps working hours reads times in their zone. */
+    if (!ctx->zone && rc && cfg && rc->calendar >= 0 && (size_t)rc->calendar < cfg->ncalendars)
+        ctx->zone = cfg->calendars[rc->calendar];
     if (rc)
         ctx->mentions[ctx->nmentions++] = &rc->mention;
     for (size_t i = 0; cfg && i < n; i++) {
         const sla_decision *d = ds[i];
-        const sla_policy *p = NULL;
-        for (size_t j = 0; d->policy && j < cfg->npolicies; j++)
-            if (strcmp(cfg->policies[j].name, d->policy) == 0)
-                p = &cfg->policies[j];
+        const sla_policy *p = sla_config_policy(cfg, d->policy);
         if (!p || d->metric < 0 || d->metric >= SLA_METRIC_COUNT)
             continue;
         const sla_target *t = &p->metrics[d->metric];
         if (i == 0 && !ctx->zone && t->calendar >= 0 && (size_t)t->calendar < cfg->ncalendars)
             ctx->zone = cfg->calendars[t->calendar];
-        if ((d->kind != SLA_DECISION_BREACH && d->kind != SLA_DECISION_ESCALATION) ||
-            t->nsteps == 0 || d->level < 1)
+        const sla_step *step = sla_target_step(t, d->level);
+        if ((d->kind != SLA_DECISION_BREACH && d->kind != SLA_DECISION_ESCALATION) || !step)
             continue;
-        size_t step = (size_t)d->level - 1 < t->nsteps ? (size_t)d->level - 1 : t->nsteps - 1;
-        const sla_mention *m = &t->steps[step].mention;
+        const sla_mention *m = &step->mention;
         int seen = 0;
         for (size_t k = 0; k < ctx->nmentions; k++)
             seen |= ctx->mentions[k] == m;
@@ -199,6 +198,7 @@ static size_t chat_setup(const sla_format_ops *ops, const sla_receiver *rc,
     st->markup = plain ? SLA_MARKUP_PLAIN : ops->markup;
     st->words = sla_locale_get((int)rc->locale);
     st->zone = ctx ? ctx->zone : NULL;
+    st->as_of_ms = ctx ? ctx->as_of_ms : 0;
     st->ticket_url = rc->ticket_url;
     size_t max = plain ? ops->plain_max_text : ops->max_text, room = sla_format_mentions_room(mn);
     return max > room + 256 ? max - room : 256;

@@ -59,12 +59,15 @@ typedef struct sla_notice_context {
     const sla_calendar *zone;   /* NULL = UTC */
     const sla_mention *mentions[SLA_NOTICE_MAX_SOURCES];
     size_t nmentions;
+    int64_t as_of_ms;           /* chat text counts to this instant (sla_format_style);
+                                   0 = each notice's fired_ms; set by the caller */
 } sla_notice_context;
 
 /*
  * The context of a message to rc about ds[0..n-1] under cfg:
- *   zone: rc's `timezone`, else the calendar zone of the first decision's
- *         policy and metric, else system_zone (may be NULL: UTC);
+ *   zone: rc's `timezone`, else the zone of rc's `calendar`, else the
+ *         calendar zone of the first decision's policy and metric, else
+ *         system_zone (may be NULL: UTC);
  *   mentions: rc's and, for each breach or escalation, its ladder step's
  *         (level L is step L-1; repeats of the last step are the last
  *         step). Warnings and recoveries mention nobody.

@@ -20,6 +20,7 @@
 
 #define DEADLINE 1795635848000LL /* 2026-11-25T19:44:08Z */
 #define NOW 1795635848123LL
+#define G_HELD_DEADLINE 1795806000000LL /* 2026-11-27T19:00:00Z, Saturday 03:00 in Shanghai */
 
 static char attrs[] = "channel\0chat\0priority\0high\0group\0billing\0assignee\0alice\0"
                       "subject\0退款没有到账\0url\0https://helpdesk.example/t/T-1001\0";
@@ -51,6 +52,7 @@ static sla_receiver receiver(enum sla_format f, const char *secret)
     rc.format = f;
     rc.secret = (char *)secret;
     rc.ticket_url = (char *)"https://helpdesk.example/t/{ticket}";
+    rc.calendar = -1;
     return rc;
 }
 
@@ -523,6 +525,69 @@ static void test_under_a_second(void)
 }
 
 /*
+ * A notice held for the receiver's working hours is read hours after it
+ * fired: "just overdue" would be wrong then. Its text counts to as_of_ms
+ * (the time it is released), the deadline line still shows the deadline,
+ * a warning read after its deadline says the deadline passed, and a
+ * recovery still says how late the clock was met.
+ */
+static void test_held_text(void)
+{
+    char err[256];
+    sla_calendar *sh = sla_calendar_new("Asia/Shanghai", err, sizeof err);
+    CHECK(sh != NULL);
+    sla_decision d = breach();
+    d.deadline_ms = G_HELD_DEADLINE;      /* Saturday 2026-11-28 03:00 in Shanghai */
+    d.fired_ms = d.deadline_ms + 1;
+    const sla_decision *ds[1] = {&d};
+    sla_receiver rc = receiver(SLA_FORMAT_FEISHU, NULL);
+    rc.locale = SLA_LOCALE_ZH_CN;
+    rc.zone = sh;
+    sla_notice_context ctx;
+    sla_webhook_request r;
+    sla_webhook_request_init(&r);
+
+    sla_webhook_context(NULL, &rc, ds, 1, NULL, &ctx);
+    ctx.as_of_ms = d.deadline_ms + (2 * 24 + 6) * 3600000LL; /* Monday 09:00 */
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, ctx.as_of_ms, &r), 0);
+    const char *t = text_of(&r, "content", "text");
+    CHECK(strstr(t, "的首次响应已超时 2 天 6 小时（策略 chat）。") != NULL);
+    CHECK(strstr(t, "刚刚超时") == NULL);
+    CHECK(strstr(t, "截止时间：2026-11-28 03:00（UTC+08:00）") != NULL);
+    sla_webhook_request_release(&r);
+
+    d.kind = SLA_DECISION_WARNING;
+    d.level = 0;
+    d.fired_ms = d.deadline_ms - 600000; /* 10 minutes before */
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, ctx.as_of_ms, &r), 0);
+    t = text_of(&r, "content", "text");
+    CHECK(strstr(t, "的首次响应已过截止时间（策略 chat）。") != NULL);
+    sla_webhook_request_release(&r);
+    ctx.as_of_ms = d.deadline_ms - 120000; /* released 2 minutes before the deadline */
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, ctx.as_of_ms, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"), "将在 2 分钟后超时") != NULL);
+    sla_webhook_request_release(&r);
+    ctx.as_of_ms = 0; /* not held: as before */
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"), "将在 10 分钟后超时") != NULL);
+    sla_webhook_request_release(&r);
+
+    rc.locale = SLA_LOCALE_EN;
+    ctx.as_of_ms = d.deadline_ms + 3600000;
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, ctx.as_of_ms, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"), ": deadline passed (policy chat).") != NULL);
+    sla_webhook_request_release(&r);
+
+    d.kind = SLA_DECISION_RECOVERED;
+    d.level = 1;
+    d.fired_ms = d.deadline_ms + 300000; /* met 5 minutes late, held until later */
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, ctx.as_of_ms, &r), 0);
+    CHECK(strstr(text_of(&r, "content", "text"), "met 5 min late") != NULL);
+    sla_webhook_request_release(&r);
+    sla_calendar_free(sh);
+}
+
+/*
  * Mentions come from the receiver and the ladder step of the decision's
  * level, only for breaches and escalations; each platform gets its form.
  */
@@ -644,6 +709,20 @@ static void test_zones(void)
     sla_webhook_context(&cfg, &rc, ds, 1, ber, &ctx);
     CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
     CHECK(strstr(r.body, "Deadline: 2026-11-25 20:44 (UTC+01:00)") != NULL);
+    sla_webhook_request_release(&r);
+
+    /* A receiver that keeps working hours reads times in its calendar's
+     * zone, before the policy's. */
+    rc.calendar = 0;
+    pol.metrics[SLA_METRIC_FIRST_RESPONSE].calendar = -1;
+    sla_webhook_context(&cfg, &rc, ds, 1, ber, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "Deadline: 2026-11-25 14:44 (UTC-05:00)") != NULL);
+    sla_webhook_request_release(&r);
+    rc.zone = sh; /* its own timezone still comes first */
+    sla_webhook_context(&cfg, &rc, ds, 1, ber, &ctx);
+    CHECK_INT(sla_webhook_build(&d, &rc, &ctx, NOW, &r), 0);
+    CHECK(strstr(r.body, "Deadline: 2026-11-26 03:44 (UTC+08:00)") != NULL);
     sla_webhook_request_release(&r);
     sla_calendar_free(sh);
     sla_calendar_free(ny);
@@ -805,6 +884,7 @@ int main(void)
     test_digest();
     test_hostile_subject();
     test_under_a_second();
+    test_held_text();
     test_mentions();
     test_zones();
     test_golden();
