@@ -412,7 +412,8 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
     deliver_stats ds;
     deliver_get_stats(&ds);
     json_object_set_new(d, "deliveries",
-                        json_pack("{s:I, s:I, s:I, s:I, s:o}", "pending", (json_int_t)ds.pending,
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "pending",
+                                  (json_int_t)ds.pending, "held", (json_int_t)ds.held,
                                   "retrying", (json_int_t)ds.retrying, "in_flight",
                                   (json_int_t)ds.in_flight, "delivered",
                                   (json_int_t)ds.delivered, "dead",
@@ -731,13 +732,14 @@ static void ctl_cmd_deliveries(ctl_client *c, const json_t *args)
     for (size_t i = 0; i < n; i++) {
         const deliver_item *it = &items[i];
         json_array_append_new(
-            list, json_pack("{s:s, s:s, s:o, s:s, s:s, s:i, s:I, s:I, s:o}", "id",
+            list, json_pack("{s:s, s:s, s:o, s:s, s:s, s:i, s:I, s:I, s:I, s:o}", "id",
                             it->record_id ? it->record_id : "", "receiver",
                             it->receiver ? it->receiver : "", "ticket",
                             sla_format_jstr(it->ticket ? it->ticket : ""), "metric",
                             it->metric ? it->metric : "",
                             "kind", it->kind ? it->kind : "", "attempts", it->attempts,
-                            "next_attempt_ms", (json_int_t)it->next_attempt_ms, "last_status",
+                            "next_attempt_ms", (json_int_t)it->next_attempt_ms,
+                            "held_until_ms", (json_int_t)it->held_until_ms, "last_status",
                             (json_int_t)it->last_status, "last_error",
                             sla_format_jstr(it->last_error ? it->last_error : "")));
     }
@@ -745,8 +747,9 @@ static void ctl_cmd_deliveries(ctl_client *c, const json_t *args)
     deliver_stats ds;
     deliver_get_stats(&ds);
     ctl_reply(c, sla_ctl_response_ok(json_pack(
-                     "{s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "pending",
-                     (json_int_t)ds.pending, "retrying", (json_int_t)ds.retrying, "in_flight",
+                     "{s:I, s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "pending",
+                     (json_int_t)ds.pending, "held", (json_int_t)ds.held, "retrying",
+                     (json_int_t)ds.retrying, "in_flight",
                      (json_int_t)ds.in_flight, "items", list)));
 }
 

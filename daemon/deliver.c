@@ -5,8 +5,9 @@
  *
  *   XREADGROUP --parse--> receiver ""?  ------------------------> XACK
  *        |                unknown receiver? --------------------> dead
- *        v
- *      READY (in its receiver's queue) --limiter grants--> SENDING
+ *        v                held for working hours? --> HELD --timer--+
+ *      READY (in its receiver's queue) <----------------------------+
+ *        |  --limiter grants--> SENDING
  *        ^                                                    |
  *        |  timer (sla_backoff, Retry-After)                  | answer classified
  *      WAITING <---------- retry -----------------------------+
@@ -42,9 +43,16 @@
  * message, as one digest (sla_webhook_build_digest), so under a flood a
  * receiver gets its rate of messages and every notice is in one of them.
  *
+ * Holding: a record whose policy (or step) waits for the working hours of
+ * its receiver's calendar is not sent before sla_delivery_not_before(),
+ * a function of the record and the configuration only, so a restart holds
+ * it until the same instant without keeping anything. A reload decides
+ * again for the records still held.
+ *
  * Retrying: sla_webhook_classify says what an answer means; a retry is
- * planned by sla_backoff whose budget counts from the record's fired_ms,
- * so a restart does not reset it. A Retry-After pauses the whole receiver.
+ * planned by sla_backoff whose budget counts from the record's fired_ms
+ * (a held record: from the end of its hold), so a restart does not reset
+ * it. A Retry-After pauses the whole receiver.
  *
  * One-shot posts (deliver_post): a message that is not an outbox record
  * (an Alertmanager alert sent again to keep it alive, daemon/alerts.c)
@@ -80,6 +88,7 @@
 #include "sla_alertmanager.h"
 #include "sla_backoff.h"
 #include "sla_deadletter.h"
+#include "sla_delivery_hours.h"
 #include "sla_log.h"
 #include "sla_outbox.h"
 #include "sla_ratelimit.h"
@@ -103,6 +112,7 @@ static const double latency_bounds[] = {0.1, 0.25, 0.5, 1,    2.5,  5,    10,   
 
 enum deliver_phase {
     DLV_READY = 0, /* in its receiver's queue */
+    DLV_HELD,      /* its timer runs until the receiver's working hours */
     DLV_WAITING,   /* its timer runs until the next attempt */
     DLV_SENDING,   /* part of a request in flight */
     DLV_DONE,      /* outcome known; its Redis write is pending or in flight */
@@ -119,7 +129,8 @@ typedef struct deliver_rec {
     int dead;                   /* DONE: to the dead stream, else acknowledged */
     int attempts;
     sla_backoff_state bo;
-    int64_t next_ms;            /* WAITING: when */
+    int64_t next_ms;            /* WAITING, HELD: when */
+    int64_t held_until;         /* not sent before (sla_delivery_not_before); 0 = at once */
     int64_t first_ms, last_ms;  /* attempts of this run, 0 = none */
     long last_status;
     char last_error[DELIVER_EXCERPT_MAX + 1]; /* response excerpt or curl error */
@@ -791,7 +802,9 @@ static void deliver_msg_done(deliver_msg *m, CURLcode result)
             dlv.stats.delivered++;
             t->st.delivered++;
             t->st.attempts[DELIVER_ATTEMPT_DELIVERED]++;
-            sla_histogram_observe(&t->st.latency, (double)(now - r->d.fired_ms) / 1000.0);
+            sla_histogram_observe(&t->st.latency,
+                                  (double)(now - (r->held_until ? r->held_until : r->d.fired_ms)) /
+                                      1000.0);
             r->last_error[0] = '\0';
             if (dlv.observe_fn)
                 dlv.observe_fn(&r->d, dlv.observe_arg);
@@ -896,6 +909,9 @@ static void deliver_send_msg(deliver_target *t, size_t n, int64_t now)
     sla_webhook_request_init(&m->req);
     sla_notice_context ctx;
     sla_webhook_context(dlv.cfg, rc, ds, n, dlv.system_zone, &ctx);
+    for (size_t i = 0; i < n; i++) /* held: read at the end of the hold */
+        if (recs[i]->held_until > ctx.as_of_ms)
+            ctx.as_of_ms = recs[i]->held_until;
     int err;
     if (rc->format == SLA_FORMAT_ALERTMANAGER) /* with the policy's runbook */
         err = deliver_build_alerts(ds, n, rc, now, &m->req);
@@ -1027,10 +1043,31 @@ void deliver_observe(deliver_observe_fn *fn, void *arg)
 static void deliver_on_rec_timer(evutil_socket_t fd, short what, void *arg)
 {
     deliver_rec *r = arg;
-    if (r->phase != DLV_WAITING || dlv.stopping)
+    if ((r->phase != DLV_WAITING && r->phase != DLV_HELD) || dlv.stopping)
         return;
     deliver_enqueue(r);
     deliver_pump();
+}
+
+/*
+ * Queue r (not attempted yet), or hold it until the working hours of its
+ * receiver (sla_delivery_hours.h). Its retry budget counts from the time
+ * it may first be sent.
+ */
+static void deliver_release_or_hold(deliver_rec *r)
+{
+    int64_t now = wakeup_now_ms(), at = sla_delivery_not_before(dlv.cfg, &r->d);
+    r->held_until = at > r->d.fired_ms ? at : 0;
+    sla_backoff_state_init(&r->bo, r->held_until ? r->held_until : r->d.fired_ms);
+    if (at <= now || dlv.stopping) {
+        deliver_enqueue(r);
+        return;
+    }
+    r->phase = DLV_HELD;
+    r->next_ms = at;
+    deliver_arm(r->timer, at - now);
+    sla_debug("delivery %s to %s: held for the receiver's working hours, %" PRId64 " ms",
+              r->d.id, r->d.receiver, at - now);
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -1107,7 +1144,6 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
         free(r);
         return; /* stays pending */
     }
-    sla_backoff_state_init(&r->bo, r->d.fired_ms);
     unsigned b = deliver_hash(r->entry);
     r->hnext = dlv.buckets[b];
     dlv.buckets[b] = r;
@@ -1123,7 +1159,7 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
         deliver_done(r, 1, "unknown receiver");
         return;
     }
-    deliver_enqueue(r);
+    deliver_release_or_hold(r);
 }
 
 /* The reader's batch: hold each new record, then send what may go. */
@@ -1184,12 +1220,19 @@ void deliver_set_config(const sla_config *cfg)
         deliver_target_bind(t);
         t->paused_until = 0;
     }
-    /* Records waiting for a receiver that is gone are settled now. */
-    for (deliver_rec *r = dlv.first; r; r = r->next)
-        if (r->phase == DLV_WAITING && r->target->index < 0 && !dlv.stopping) {
+    /* Records waiting for a receiver that is gone are settled now; those
+     * held for working hours are held by the new settings. */
+    for (deliver_rec *r = dlv.first; r; r = r->next) {
+        if ((r->phase != DLV_WAITING && r->phase != DLV_HELD) || dlv.stopping)
+            continue;
+        if (r->target->index < 0) {
             evtimer_del(r->timer);
             deliver_enqueue(r);
+        } else if (r->phase == DLV_HELD) {
+            evtimer_del(r->timer);
+            deliver_release_or_hold(r);
         }
+    }
     deliver_pump();
 }
 
@@ -1366,7 +1409,8 @@ size_t deliver_list(deliver_item *out, size_t max)
             .metric = sla_metric_name(r->d.metric),
             .kind = sla_decision_kind_name(r->d.kind),
             .attempts = r->attempts,
-            .next_attempt_ms = r->phase == DLV_WAITING ? r->next_ms : 0,
+            .next_attempt_ms = r->phase == DLV_WAITING || r->phase == DLV_HELD ? r->next_ms : 0,
+            .held_until_ms = r->phase == DLV_HELD ? r->next_ms : 0,
             .last_status = r->last_status,
             .last_error = r->last_error,
         };
@@ -1377,10 +1421,12 @@ size_t deliver_list(deliver_item *out, size_t max)
 void deliver_get_stats(deliver_stats *out)
 {
     *out = dlv.stats;
-    out->pending = out->retrying = out->in_flight = 0;
+    out->pending = out->retrying = out->in_flight = out->held = 0;
     for (deliver_rec *r = dlv.first; r; r = r->next) {
         if (r->phase == DLV_WAITING)
             out->retrying++;
+        else if (r->phase == DLV_HELD)
+            out->held++;
         else if (r->phase == DLV_SENDING)
             out->in_flight++;
         else

@@ -38,6 +38,8 @@ typedef struct deliver_item {
     const char *kind;
     int attempts;
     int64_t next_attempt_ms; /* 0 when in flight or ready now */
+    int64_t held_until_ms;   /* held for the receiver's working hours until then
+                                (= next_attempt_ms); 0 when not held */
     long last_status;        /* HTTP status of the last attempt, 0 none/network error */
     const char *last_error;  /* "" when none */
 } deliver_item;
@@ -49,6 +51,7 @@ size_t deliver_list(deliver_item *out, size_t max);
 typedef struct deliver_stats {
     uint64_t delivered, retried, failed_final, dead, digests; /* totals */
     size_t pending, retrying, in_flight;
+    size_t held;             /* waiting for their receivers' working hours */
 } deliver_stats;
 void deliver_get_stats(deliver_stats *out);
 

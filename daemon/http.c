@@ -321,6 +321,9 @@ static void http_metrics(struct evbuffer *b)
                          "From a decision firing to its notice being accepted, by receiver.");
     http_single(b, "slad_delivery_retry_queue", "gauge",
                 "Deliveries waiting for a retry.", (double)ds.retrying);
+    http_single(b, "slad_deliveries_held", "gauge",
+                "Deliveries held until their receivers' working hours (not failing).",
+                (double)ds.held);
     http_single(b, "slad_deliveries_pending", "gauge",
                 "Deliveries read and not finished.", (double)ds.pending);
     http_single(b, "slad_deliveries_in_flight", "gauge",

@@ -378,8 +378,10 @@ static int print_status(json_t *d)
     const json_t *dead = json_object_get(dl, "dead");
     snprintf(a, sizeof a, "%lld", (long long)json_integer_value(dead));
     snprintf(line, sizeof line,
-             "%lld pending, %lld retrying, %lld in flight, %lld delivered, %s dead",
-             (long long)jint(dl, "pending"), (long long)jint(dl, "retrying"),
+             "%lld pending, %lld held for working hours, %lld retrying, %lld in flight, "
+             "%lld delivered, %s dead",
+             (long long)jint(dl, "pending"), (long long)jint(dl, "held"),
+             (long long)jint(dl, "retrying"),
              (long long)jint(dl, "in_flight"), (long long)jint(dl, "delivered"),
              json_is_integer(dead) ? a : "unknown");
     table_row(&t, "deliveries", line);
@@ -522,7 +524,11 @@ static int print_deliveries(json_t *d)
             char n[16];
             snprintf(n, sizeof n, "%lld", (long long)jint(v, "attempts"));
             int64_t next = jint(v, "next_attempt_ms");
-            if (next > 0)
+            if (jint(v, "held_until_ms") > 0) { /* waiting, not failing */
+                char r[48];
+                formatf(a, sizeof a, "%s (working hours)",
+                        relative(next - opt.now_ms, r, sizeof r));
+            } else if (next > 0)
                 relative(next - opt.now_ms, a, sizeof a);
             else
                 snprintf(a, sizeof a, "now");
@@ -536,7 +542,8 @@ static int print_deliveries(json_t *d)
         }
     }
     if (!dead)
-        printf("%lld pending, %lld retrying, %lld in flight\n", (long long)jint(d, "pending"),
+        printf("%lld pending, %lld held for working hours, %lld retrying, %lld in flight\n",
+               (long long)jint(d, "pending"), (long long)jint(d, "held"),
                (long long)jint(d, "retrying"), (long long)jint(d, "in_flight"));
     return print_list_table(&t, d, dead ? "no dead deliveries" : "nothing waiting for delivery");
 }
