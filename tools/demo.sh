@@ -227,7 +227,7 @@ feed "important (amount > 1000), opened 31 min ago: escalations fire at once, la
     ticket T-6001 type ticket.opened channel email amount 2500 ts "$(ago 1860000)"
 feed "VIP customer, last revisited 30 days less 8 s ago: the monthly revisit breaches in ~8 s" \
     customer c-17 type customer.updated tier vip owner alice ts "$(ago $((30 * 86400000 - 8000)))"
-feed "renewal in 10 days: the 15-days-ahead reminder fires at once (late)" \
+feed "renewal in 10 days: the 15-days-ahead reminder fires at once (late); its webhook to team_lead waits for Shanghai working hours" \
     customer c-18 type customer.updated tier ordinary renewal "$(( now + 10 * 86400000 ))"
 feed "bad event (no ticket): goes to $DEAD" type ticket.opened channel chat
 feed "bad event (unknown type): goes to $DEAD" ticket T-9999 type ticket.teleported

@@ -215,6 +215,41 @@ static void test_settings(void)
         fprintf(stderr, "  %s\n", err);
 }
 
+/*
+ * The shipped configuration: the renewal reminder waits for the business
+ * calendar of team_lead (Shanghai, Monday to Friday); a ticket breach to
+ * the same receiver does not wait.
+ */
+static void test_shipped(void)
+{
+    const char *src = getenv("SLA_SOURCE_DIR");
+    char conf_path[512], err[512];
+    snprintf(conf_path, sizeof conf_path, "%s/conf/slad.conf", src && *src ? src : ".");
+    sla_config *cfg = NULL;
+    if (sla_config_load(conf_path, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "  %s\n", err);
+        CHECK(0);
+        return;
+    }
+    /* Friday 2026-11-27 20:00 in Shanghai -> Monday 09:00. */
+    int64_t fri = utc(2026, 11, 27, 12, 0), mon = utc(2026, 11, 30, 1, 0);
+    sla_decision d = notice(SLA_DECISION_BREACH, 1, "customer-reminder", "team_lead", fri);
+    d.metric = SLA_METRIC_REMINDER;
+    CHECK(same(sla_delivery_not_before(cfg, &d), mon, __LINE__));
+    d.kind = SLA_DECISION_WARNING;
+    d.level = 0;
+    CHECK(same(sla_delivery_not_before(cfg, &d), mon, __LINE__));
+    d.receiver = (char *)"supervisor"; /* keeps no calendar */
+    CHECK(same(sla_delivery_not_before(cfg, &d), fri, __LINE__));
+    const sla_policy *p = cfg->npolicies ? &cfg->policies[0] : NULL;
+    CHECK(p && p->deliver != SLA_DELIVER_WORKING_HOURS);
+    if (p) {
+        sla_decision t = notice(SLA_DECISION_BREACH, 1, p->name, "team_lead", fri);
+        CHECK(same(sla_delivery_not_before(cfg, &t), fri, __LINE__));
+    }
+    sla_config_free(cfg);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/test_delivery_hours.XXXXXX");
@@ -239,6 +274,7 @@ int main(void)
     test_rules(cfg);
     sla_config_free(cfg);
     test_settings();
+    test_shipped();
     unlink(path);
     rmdir(dir);
     return CHECK_DONE();
