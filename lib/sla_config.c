@@ -1132,6 +1132,13 @@ static int parse_receivers(loader *ld, const config_setting_t *s, void *field, c
             return fail(ld, e, "receiver '%s': set one of url and url_file", quote(qb, r->name));
         if (inline_url)
             check_url_exposure(ld, e, r);
+        /* Alertmanager routes by time itself (active_time_intervals), and
+         * its alerts are sent again while breached: never held here. */
+        if (r->calendar >= 0 && r->format == SLA_FORMAT_ALERTMANAGER)
+            return fail(ld, config_setting_get_member(e, "calendar"),
+                        "receiver '%s': an alertmanager receiver keeps no calendar (use "
+                        "Alertmanager's active_time_intervals)",
+                        quote(qb, r->name));
         receiver_chat_defaults(r, 0);
         /* The same check the signing code makes, so that a secret that
          * would make every delivery dead is refused here instead. */

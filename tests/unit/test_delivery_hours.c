@@ -213,6 +213,15 @@ static void test_settings(void)
     CHECK(strstr(err, ":2: receivers.[0].calendar: unknown calendar 'nope'") != NULL);
     if (!strstr(err, "unknown calendar"))
         fprintf(stderr, "  %s\n", err);
+    static const char am_calendar[] =
+        "calendars = ( { name = \"c\"; timezone = \"UTC\"; hours = { mon = [ \"09:00-17:00\" ]; }; } );\n"
+        "receivers = ( { name = \"am\"; format = \"alertmanager\";\n"
+        "                url = \"http://127.0.0.1:9093/api/v2/alerts\"; calendar = \"c\"; } );\n";
+    CHECK(load(am_calendar, err, sizeof err) == NULL);
+    CHECK(strstr(err, ":3: receivers.[0].calendar: receiver 'am': an alertmanager receiver "
+                      "keeps no calendar") != NULL);
+    if (!strstr(err, "alertmanager receiver"))
+        fprintf(stderr, "  %s\n", err);
 }
 
 /*
