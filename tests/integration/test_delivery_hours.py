@@ -16,6 +16,7 @@ TZDIR, as libc takes it. slad itself has no test clock.
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -169,5 +170,38 @@ def test_held_until_working_hours(make_env):
         os.environ.pop("TZDIR", None)
 
 
+def test_reload_releases(make_env):
+    """A reload decides again for the deliveries still held: the policy
+    switched to "at_once" sends them at once."""
+    env = make_env("reload")
+    env.start_redis()
+    sink = env.start_sink()
+    # Working time is one hour, 11 to 13 hours from now: surely held.
+    hour = time.gmtime(time.time() + 12 * 3600).tm_hour
+    start, end = "%02d:00" % hour, "%02d:59" % hour
+    hours = " ".join('%s = [ "%s-%s" ];' % (d, start, end) for d in DAYS)
+    calendars = 'calendars = ( { name = "far"; timezone = "UTC"; hours = { %s }; } );' % hours
+    receivers = '  { name = "office"; format = "json"; url = "%s"; calendar = "far"; }' \
+        % sink.url("/office")
+    policy = """
+policies = (
+  { name = "p"; deliver = "%s";
+    first_response = { target = "1s"; escalate = ( { after = "0s"; notify = [ "office" ]; } ); }; }
+);
+"""
+    env.write_config(policies=policy % "working_hours", receivers=receivers, extra=calendars)
+    env.start_slad()
+    env.xadd({"ticket": "R-1", "type": "ticket.opened", "ts": str(now_ms() - 1000)})
+    d = wait_for(lambda: (lambda d: d if d["items"] and d["items"][0]["held_until_ms"] else None)(
+        held_items(env)), 10, "the delivery held")
+    check(d["items"][0]["held_until_ms"] > now_ms() + 11 * 3600 * 1000, "held for hours: %r" % d)
+    time.sleep(0.5)
+    check(not sink.requests("/office"), "nothing sent while held")
+    env.write_config(policies=policy % "at_once", receivers=receivers, extra=calendars)
+    env.signal_slad(signal.SIGHUP)
+    wait_for(lambda: sink.requests("/office"), 10, "sent at once after the reload")
+    env.wait_delivered(10)
+
+
 if __name__ == "__main__":
-    run_tests([test_held_until_working_hours])
+    run_tests([test_held_until_working_hours, test_reload_releases])
