@@ -172,6 +172,8 @@ static int str_differ(const char *a, const char *b)
 static int restart_settings_differ(const sla_config *a, const sla_config *b)
 {
     return a->partitions != b->partitions ||
+           str_differ(a->instance.name, b->instance.name) ||
+           a->instance.lease_ttl_ms != b->instance.lease_ttl_ms ||
            str_differ(a->redis.host, b->redis.host) || a->redis.port != b->redis.port ||
            str_differ(a->redis.unix_socket, b->redis.unix_socket) ||
            str_differ(a->redis.password, b->redis.password) || a->redis.db != b->redis.db ||
@@ -220,8 +222,9 @@ static int main_reload(char *err, size_t errlen, void *arg)
     stats_on_config_load(1, wakeup_now_ms());
     notify_reloading();
     if (restart_settings_differ(slad.cfg, fresh))
-        sla_notice("partitions, redis, stream, control, http or delivery.group settings changed in %s: "
-                   "they take effect on restart", slad.config_path);
+        sla_notice("partitions, instance, redis, stream, control, http or delivery.group "
+                   "settings changed in %s: they take effect on restart",
+                   slad.config_path);
     sla_log_set_level(fresh->log_level);
     main_log_warnings(fresh);
     sla_config *old = slad.cfg;
