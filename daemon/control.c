@@ -223,7 +223,7 @@ static void ctl_wait(ctl_client *c)
 
 static sla_engine *ctl_engine(ctl_client *c)
 {
-    sla_engine *e = store_engine();
+    sla_engine *e = store_engine(ctl.links.store);
     if (e == NULL)
         ctl_reply(c, sla_ctl_response_error("the state is being loaded from redis; try again"));
     return e;
@@ -368,7 +368,7 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
     /* How far deadlines have been fired: the wall clock once the input is
      * caught up, the time of the entries applied while it catches up. */
     int64_t horizon, behind;
-    store_get_input(&horizon, &behind);
+    store_get_input(ctl.links.store, &horizon, &behind);
     json_object_set_new(d, "firing",
                         json_pack("{s:b, s:o, s:I}", "caught_up",
                                   horizon != INT64_MIN && behind == 0, "horizon_ms",
@@ -383,7 +383,7 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
                                   (json_int_t)in.duplicates, "unknown_ticket",
                                   (json_int_t)in.unknown_ticket, "dead", (json_int_t)in.dead));
 
-    sla_engine *e = store_engine();
+    sla_engine *e = store_engine(ctl.links.store);
     json_object_set_new(d, "state", json_string(e ? "running" : "loading"));
     if (e) {
         sla_engine_stats es;
@@ -544,8 +544,8 @@ static void ctl_list(ctl_client *c, const json_t *args, int breached)
     sla_engine *e = limit > 0 ? ctl_engine(c) : NULL;
     if (e == NULL)
         return;
-    c->query = query_start(ctl.base, breached, subject, wakeup_now_ms(), within, (size_t)limit,
-                           ctl_on_listed, (void *)(uintptr_t)c->id);
+    c->query = query_start(ctl.base, ctl.links.store, breached, subject, wakeup_now_ms(), within,
+                           (size_t)limit, ctl_on_listed, (void *)(uintptr_t)c->id);
     if (c->query == NULL) {
         ctl_reply(c, sla_ctl_response_error("out of memory"));
         return;
@@ -646,7 +646,7 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
              n == 1 ? "" : "s");
     c->acked = n;
     ctl_wait(c);
-    if (store_sync(ctl_on_acked, (void *)(uintptr_t)c->id) < 0)
+    if (store_sync(ctl.links.store, ctl_on_acked, (void *)(uintptr_t)c->id) < 0)
         ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b, s:s}", "acked", n, "durable", 0,
                                                    "by", c->by)));
 }

@@ -263,7 +263,7 @@ static void http_metrics(struct evbuffer *b)
     http_single(b, "slad_events_unknown_ticket_total", "counter",
                 "Events for a ticket slad does not know, ignored.", (double)in.unknown_ticket);
 
-    sla_engine *e = store_engine();
+    sla_engine *e = store_engine(hs.links.store);
     sla_engine_stats es;
     if (e)
         sla_engine_get_stats(e, &es);
@@ -359,13 +359,13 @@ static void http_metrics(struct evbuffer *b)
         http_sample(b, "slad_consumer_pending", NULL, NULL, NULL, NULL, (double)bl.pending);
 
     int64_t horizon, behind;
-    store_get_input(&horizon, &behind);
+    store_get_input(hs.links.store, &horizon, &behind);
     http_single(b, "slad_firing_behind_seconds", "gauge",
                 "How far behind the wall clock deadlines are fired while the input is read "
                 "again (0 once caught up).", behind > 0 ? (double)behind / 1000.0 : 0.0);
 
     store_stats ss;
-    store_get_stats(&ss);
+    store_get_stats(hs.links.store, &ss);
     http_single(b, "slad_store_transactions_total", "counter",
                 "State transactions committed to Redis.", (double)ss.transactions);
     http_single(b, "slad_store_failures_total", "counter",

@@ -62,6 +62,7 @@
 static struct {
     stream_reader *reader;
     redis_link *command;
+    store *store;        /* borrowed */
     char *events, *group;
     size_t batch;
     sla_event_limits limits;
@@ -145,7 +146,7 @@ static void ingest_entry(const redisReply *entry, int64_t now, sla_streamid *las
         ingest_fields(entry->element[1], &n, &total) < 0) {
         /* Trimmed away (nil field list) or otherwise unreadable. */
         ing.stats.broken++;
-        store_stage_ack(idr->str, idr->len);
+        store_stage_ack(ing.store, idr->str, idr->len);
         if (sla_streamid_parse(idr->str, idr->len, &id) == 0) {
             *last = id;
             *have_last = 1;
@@ -170,7 +171,7 @@ static void ingest_entry(const redisReply *entry, int64_t now, sla_streamid *las
         char note[SLA_DEAD_NOTE_SIZE];
         size_t nd = sla_dead_excerpt(ing.fields, n, total, &ing.limits, ing.dead_fields, note,
                                      sizeof note);
-        if (store_stage_dead(idr->str, idr->len, sla_event_error_name(rc), reason, note,
+        if (store_stage_dead(ing.store, idr->str, idr->len, sla_event_error_name(rc), reason, note,
                              ing.dead_fields, nd) < 0) {
             sla_err("out of memory staging dead letter %.*s; left pending", (int)idr->len, idr->str);
             return;
@@ -184,7 +185,7 @@ static void ingest_entry(const redisReply *entry, int64_t now, sla_streamid *las
         default: break;
         }
     }
-    if (store_stage_ack(idr->str, idr->len) < 0)
+    if (store_stage_ack(ing.store, idr->str, idr->len) < 0)
         sla_err("out of memory staging ack of %.*s; left pending", (int)idr->len, idr->str);
 }
 
@@ -220,12 +221,12 @@ static void ingest_on_batch(const redisReply *entries, int claimed, void *arg)
     /* Taken-over entries are older than the stream position: they say
      * nothing of what else reached Redis. */
     if (have_last && !claimed) {
-        store_input_applied(&last);
+        store_input_applied(ing.store, &last);
         if (!ing.have_applied || sla_streamid_cmp(&last, &ing.applied) > 0)
             ing.applied = last;
         ing.have_applied = 1;
     }
-    store_commit(ingest_on_committed, (void *)ing.epoch);
+    store_commit(ing.store, ingest_on_committed, (void *)ing.epoch);
 }
 
 static void ingest_on_ready(int joined, void *arg)
@@ -237,7 +238,7 @@ static void ingest_on_ready(int joined, void *arg)
     }
     /* A read that found the end: what is due may be confirmed now. */
     if (ing.engine && stream_reader_at_end(ing.reader))
-        store_tick(NULL);
+        store_tick(ing.store);
     ingest_next();
 }
 
@@ -289,8 +290,8 @@ static void ingest_on_probe(redisAsyncContext *ac, void *reply, void *privdata)
         (pending == 0 ||
          (ing.have_applied && sla_streamid_cmp(&ing.applied, &delivered) >= 0))) {
         /* Nothing reached the stream before the request that is not applied. */
-        store_input_confirmed(ing.probe_sent_ms);
-        store_tick(NULL);
+        store_input_confirmed(ing.store, ing.probe_sent_ms);
+        store_tick(ing.store);
         return;
     }
     if (parsed && lag < 0 && !ing.lag_unknown_logged) {
@@ -306,7 +307,7 @@ static void ingest_on_probe(redisAsyncContext *ac, void *reply, void *privdata)
 
 static void ingest_on_probe_retry(evutil_socket_t fd, short what, void *arg)
 {
-    store_tick(NULL); /* flushes; if still held back, ingest_on_behind asks */
+    store_tick(ing.store); /* flushes; if still held back, ingest_on_behind asks */
 }
 
 /* The store's behind function: something is due beyond the horizon. */
@@ -377,17 +378,19 @@ void ingest_stop(void)
 }
 
 int ingest_init(struct event_base *base, redis_link *reader, redis_link *command,
-                const sla_keys *keys, const sla_config *cfg, ingest_joined_fn *fn, void *arg)
+                store *st, const sla_keys *keys, const sla_config *cfg,
+                ingest_joined_fn *fn, void *arg)
 {
     memset(&ing, 0, sizeof ing);
     ing.command = command;
+    ing.store = st;
     ing.events = strdup(keys->events);
     ing.group = strdup(cfg->stream.group);
     ing.probe_retry = evtimer_new(base, ingest_on_probe_retry, NULL);
     if (ing.events == NULL || ing.group == NULL || ing.probe_retry == NULL)
         return -1;
     event_priority_set(ing.probe_retry, SLAD_PRIORITY_NORMAL);
-    store_on_behind(ingest_on_behind, NULL);
+    store_on_behind(ing.store, ingest_on_behind, NULL);
     ing.batch = cfg->stream.batch > 0 ? (size_t)cfg->stream.batch : 500;
     ing.limits = cfg->stream.limits;
     ing.joined_fn = fn;
@@ -409,7 +412,7 @@ int ingest_init(struct event_base *base, redis_link *reader, redis_link *command
 
 void ingest_finish(void)
 {
-    store_on_behind(NULL, NULL);
+    store_on_behind(ing.store, NULL, NULL);
     if (ing.probe_retry)
         event_free(ing.probe_retry);
     ing.probe_retry = NULL;

@@ -31,6 +31,8 @@
 #include "sla_keys.h"
 
 /* Called once, the first time the consumer group is joined. */
+struct store; /* store.h */
+
 typedef void ingest_joined_fn(void *arg);
 
 typedef struct ingest_stats {
@@ -46,8 +48,11 @@ typedef struct ingest_stats {
     uint64_t dead_by_reason[SLA_EVERR_COUNT_]; /* dead letters by -enum sla_event_error */
 } ingest_stats;
 
+/* Entries are applied to st's engine and committed through it (borrowed:
+ * it outlives ingest_finish()). */
 int ingest_init(struct event_base *base, redis_link *reader, redis_link *command,
-                const sla_keys *keys, const sla_config *cfg, ingest_joined_fn *fn, void *arg);
+                struct store *st, const sla_keys *keys, const sla_config *cfg,
+                ingest_joined_fn *fn, void *arg);
 void ingest_finish(void);
 
 /* The reader link's state callback (pass it to redis_link_new). */

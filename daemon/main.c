@@ -79,6 +79,7 @@ static struct {
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_timer;
     redis_link *reader, *command, *deliver;
+    store *store;             /* the single partition's engine and its state */
     int ready_sent;
     int reload_deferred;       /* a SIGHUP waits for the last reload's re-match */
     int stopping;
@@ -112,8 +113,8 @@ static void main_on_store_state(int ready, void *arg)
 {
     if (ready) {
         notify_status("running");
-        ingest_resume(store_engine());
-        alerts_engine(store_engine());
+        ingest_resume(store_engine(slad.store));
+        alerts_engine(store_engine(slad.store));
     } else {
         notify_status("rebuilding state from redis");
         ingest_suspend();
@@ -129,6 +130,17 @@ static void main_on_joined(void *arg)
         notify_status("running");
         sla_notice("ready");
     }
+}
+
+static void main_on_command_link(redis_link *link, int up, void *arg)
+{
+    if (slad.store)
+        store_on_link(slad.store, up);
+}
+
+static void main_on_alarm(void *arg)
+{
+    store_tick(slad.store);
 }
 
 /* --- signals ------------------------------------------------------------ */
@@ -160,7 +172,7 @@ static void main_on_stop(evutil_socket_t sig, short what, void *arg)
     evtimer_add(slad.stop_timer, &tv);
     slad.stop_waiting = 2;
     deliver_stop(SLAD_DELIVER_GRACE_MS, main_on_idle, NULL);
-    store_when_idle(main_on_idle, NULL);
+    store_when_idle(slad.store, main_on_idle, NULL);
 }
 
 static int str_differ(const char *a, const char *b)
@@ -204,7 +216,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     /* One reload at a time: the engine re-matches its tickets in slices
      * after a reload, and a second one before that is done would have to
      * finish it in one go, holding the clocks (sla_engine_set_config). */
-    size_t left = store_rematch_pending();
+    size_t left = store_rematch_pending(slad.store);
     if (left > 0) {
         snprintf(err, errlen,
                  "the last reload is still being applied (%zu open tickets to match against "
@@ -230,7 +242,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     sla_config *old = slad.cfg;
     slad.cfg = fresh;
     report_set_config(fresh);
-    store_set_config(fresh, wakeup_now_ms());
+    store_set_config(slad.store, fresh, wakeup_now_ms());
     deliver_set_config(fresh);
     alerts_set_config(fresh);
     retention_set_config(fresh);
@@ -246,7 +258,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
 static void main_on_reload(evutil_socket_t sig, short what, void *arg)
 {
     char err[1024];
-    if (store_rematch_pending() > 0) {
+    if (store_rematch_pending(slad.store) > 0) {
         if (!slad.reload_deferred)
             sla_notice("SIGHUP: the last reload is still being applied; this one follows once "
                        "it is done");
@@ -325,7 +337,7 @@ static void log_totals(void)
     ingest_stats in;
     store_stats st;
     ingest_get_stats(&in);
-    store_get_stats(&st);
+    store_get_stats(slad.store, &st);
     sla_info("totals: %llu entries read, %llu applied, %llu duplicates, %llu for unknown tickets, "
              "%llu dead letters, %llu without fields, %llu claimed; %llu transactions, %llu "
              "failed, %llu decisions",
@@ -434,7 +446,7 @@ int main(int argc, char **argv)
     }
     /* 6. redis: connecting starts once everything is wired (step 9) */
     slad.reader = redis_link_new(slad.base, slad.cfg, "reader", ingest_on_link, NULL);
-    slad.command = redis_link_new(slad.base, slad.cfg, "command", store_on_link, NULL);
+    slad.command = redis_link_new(slad.base, slad.cfg, "command", main_on_command_link, NULL);
     slad.deliver = redis_link_new(slad.base, slad.cfg, "deliver", deliver_on_link, NULL);
     if (slad.reader == NULL || slad.command == NULL || slad.deliver == NULL) {
         sla_err("out of memory");
@@ -446,14 +458,15 @@ int main(int argc, char **argv)
     redis_link_set_reply_timeout(slad.command, slad.cfg->redis.reply_timeout_ms);
     /* 7. store and state, the outcome reports written with it */
     if (report_init(slad.cfg, &slad.keys, slad.command) < 0 ||
-        store_init(slad.base, slad.command, &slad.keys, slad.cfg, main_on_store_state, NULL) < 0) {
+        !(slad.store = store_new(slad.base, slad.command, &slad.keys, slad.cfg,
+                                 main_on_store_state, NULL))) {
         sla_err("cannot initialise the store");
         goto out;
     }
-    store_on_rematched(main_on_rematched);
+    store_on_rematched(slad.store, main_on_rematched);
     /* 8. ingest */
-    if (ingest_init(slad.base, slad.reader, slad.command, &slad.keys, slad.cfg, main_on_joined,
-                    NULL) < 0) {
+    if (ingest_init(slad.base, slad.reader, slad.command, slad.store, &slad.keys, slad.cfg,
+                    main_on_joined, NULL) < 0) {
         sla_err("cannot initialise ingest");
         goto out;
     }
@@ -469,14 +482,14 @@ int main(int argc, char **argv)
     }
     deliver_observe(alerts_on_delivered, NULL);
     /* 9. timers */
-    if (wakeup_init(slad.base, store_tick, NULL) < 0 || notify_init(slad.base) < 0) {
+    if (wakeup_init(slad.base, main_on_alarm, NULL) < 0 || notify_init(slad.base) < 0) {
         sla_err("cannot create timers");
         goto out;
     }
     /* 9b. control and metrics */
     redis_link *const links[] = {slad.reader, slad.command, slad.deliver};
-    control_links ctl_links = {slad.command, links, sizeof links / sizeof links[0]};
-    http_links web_links = {slad.command, links, sizeof links / sizeof links[0]};
+    control_links ctl_links = {slad.command, slad.store, links, sizeof links / sizeof links[0]};
+    http_links web_links = {slad.command, slad.store, links, sizeof links / sizeof links[0]};
     if (stats_init(slad.base, slad.command, &slad.keys, slad.cfg->stream.group) < 0 ||
         retention_init(slad.base, slad.command, &slad.keys, slad.cfg) < 0 ||
         control_init(slad.base, slad.cfg, &slad.keys, &ctl_links, main_reload, NULL) < 0 ||
@@ -484,8 +497,8 @@ int main(int argc, char **argv)
         sla_err("cannot start the control socket or the http listener");
         goto out;
     }
-    store_observe(stats_on_decision, NULL);
-    store_observe_outcomes(stats_on_outcome, NULL);
+    store_observe(slad.store, stats_on_decision, NULL);
+    store_observe_outcomes(slad.store, stats_on_outcome, NULL);
     notify_status("connecting to redis");
     redis_link_start(slad.command);
     redis_link_start(slad.reader);
@@ -510,7 +523,8 @@ out:
     alerts_finish();
     deliver_finish();
     ingest_finish();
-    store_finish();
+    store_free(slad.store);
+    slad.store = NULL;
     report_finish();
     redis_link_free(slad.deliver);
     redis_link_free(slad.reader);
