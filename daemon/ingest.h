@@ -30,9 +30,9 @@
 #include "sla_engine.h"
 #include "sla_keys.h"
 
-/* Called once, the first time the consumer group is joined. */
 struct store; /* store.h */
 
+/* Called once, the first time the consumer group is joined. */
 typedef void ingest_joined_fn(void *arg);
 
 typedef struct ingest_stats {

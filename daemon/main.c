@@ -18,7 +18,7 @@
  *   8b. deliver       outbox to receivers, from its own consumer group
  *   8c. alerts        Alertmanager alerts kept alive while breached; told
  *                     of deliveries and of the engine coming and going
- *   9. timers         the engine's alarm, the systemd watchdog
+ *   9. timers         the systemd watchdog (the engine's alarm is the store's)
  *   9b. control, http counters and samples (stats), the control socket
  *                     and /metrics; slactl reload runs main_reload(), the
  *                     very path SIGHUP takes
@@ -136,11 +136,6 @@ static void main_on_command_link(redis_link *link, int up, void *arg)
 {
     if (slad.store)
         store_on_link(slad.store, up);
-}
-
-static void main_on_alarm(void *arg)
-{
-    store_tick(slad.store);
 }
 
 /* --- signals ------------------------------------------------------------ */
@@ -482,7 +477,7 @@ int main(int argc, char **argv)
     }
     deliver_observe(alerts_on_delivered, NULL);
     /* 9. timers */
-    if (wakeup_init(slad.base, main_on_alarm, NULL) < 0 || notify_init(slad.base) < 0) {
+    if (notify_init(slad.base) < 0) {
         sla_err("cannot create timers");
         goto out;
     }
@@ -519,7 +514,6 @@ out:
     retention_finish();
     stats_finish();
     notify_finish();
-    wakeup_finish();
     alerts_finish();
     deliver_finish();
     ingest_finish();

@@ -90,6 +90,7 @@ struct store {
     int64_t load_started_ms;
     uint64_t load_restored, load_corrupt;
     struct event *reload_timer;
+    wakeup *alarm;         /* the engine's (owned) */
     int reload_delay_ms;
 
     int64_t horizon_ms;    /* the engine's horizon at the last flush */
@@ -423,7 +424,7 @@ static void store_fail(store *s, const char *why)
     store_unstage(s);
     store_drop_notes(s);
     s->inflight_decisions = 0;
-    wakeup_disarm();
+    wakeup_disarm(s->alarm);
     s->tick_wanted = 0;
 
     s->inflight = 0;
@@ -687,7 +688,7 @@ static void store_flush(store *s)
     /* Due but held back by the input: the input moves the horizon (and
      * flushes again), not the alarm. */
     s->held_back = next <= now;
-    wakeup_arm(s->held_back ? INT64_MAX : next);
+    wakeup_arm(s->alarm, s->held_back ? INT64_MAX : next);
     if (s->held_back && s->behind_fn)
         s->behind_fn(s->behind_arg);
 
@@ -919,6 +920,11 @@ void store_set_config(store *s, const sla_config *cfg, int64_t now_ms)
     }
 }
 
+static void store_on_alarm(void *arg)
+{
+    store_tick(arg);
+}
+
 store *store_new(struct event_base *base, redis_link *command, const sla_keys *keys,
                  const sla_config *cfg, store_state_fn *fn, void *arg)
 {
@@ -936,6 +942,7 @@ store *store_new(struct event_base *base, redis_link *command, const sla_keys *k
     s->horizon_ms = INT64_MIN;
     s->reload_timer = evtimer_new(base, store_on_reload_timer, s);
     s->rematch_timer = evtimer_new(base, store_on_rematch, s);
+    s->alarm = wakeup_new(base, store_on_alarm, s);
     /* Background work: a ticket read or fired first is re-matched at
      * once, so the sweep takes turns with queries and deliveries rather
      * than starve them behind input (priority.h). */
@@ -943,7 +950,8 @@ store *store_new(struct event_base *base, redis_link *command, const sla_keys *k
         event_priority_set(s->rematch_timer, SLAD_PRIORITY_BULK);
     sla_output_init(&s->out);
     s->link = command;
-    if (s->group == NULL || s->reload_timer == NULL || s->rematch_timer == NULL) {
+    if (s->group == NULL || s->reload_timer == NULL || s->rematch_timer == NULL ||
+        s->alarm == NULL) {
         store_free(s);
         return NULL;
     }
@@ -970,6 +978,8 @@ void store_free(store *s)
     if (s->rematch_timer)
         event_free(s->rematch_timer);
     s->rematch_timer = NULL;
+    wakeup_free(s->alarm);
+    s->alarm = NULL;
     if (s->engine)
         sla_engine_free(s->engine);
     s->engine = NULL;

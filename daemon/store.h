@@ -30,8 +30,7 @@
  *
  * A store is an object (store_new/store_free): slad runs one with the
  * default single partition; with partitions, one per owned partition is
- * the plan (SPEC section 8). The engine's alarm (wakeup.h) is still one
- * per process, so only one store may run at a time for now.
+ * the plan (SPEC section 8). Each store has its engine's alarm (wakeup.h).
  *
  * Ownership: staged data is copied; the configuration is borrowed (it must
  * stay valid until store_set_config() replaces it or store_free()); the
@@ -140,7 +139,8 @@ void store_on_behind(store *s, store_behind_fn *fn, void *arg);
  * (0 when nothing due is held back). */
 void store_get_input(store *s, int64_t *horizon_ms, int64_t *behind_ms);
 
-/* The engine's alarm: advance and flush what came out. */
+/* What the engine's alarm does (also for callers): advance and flush what
+ * came out. */
 void store_tick(store *s);
 
 /* fn(arg) once no transaction is in flight or waiting (maybe at once). */
