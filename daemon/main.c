@@ -80,6 +80,7 @@ static struct {
     struct event *stop_timer;
     redis_link *reader, *command, *deliver;
     store *store;             /* the single partition's engine and its state */
+    ingest *ingest;           /* its input */
     int ready_sent;
     int reload_deferred;       /* a SIGHUP waits for the last reload's re-match */
     int stopping;
@@ -111,13 +112,15 @@ static void usage(FILE *out)
 
 static void main_on_store_state(int ready, void *arg)
 {
+    if (slad.ingest == NULL)
+        return;
     if (ready) {
         notify_status("running");
-        ingest_resume(store_engine(slad.store));
+        ingest_resume(slad.ingest, store_engine(slad.store));
         alerts_engine(store_engine(slad.store));
     } else {
         notify_status("rebuilding state from redis");
-        ingest_suspend();
+        ingest_suspend(slad.ingest);
         alerts_engine(NULL);
     }
 }
@@ -130,6 +133,12 @@ static void main_on_joined(void *arg)
         notify_status("running");
         sla_notice("ready");
     }
+}
+
+static void main_on_reader_link(redis_link *link, int up, void *arg)
+{
+    if (slad.ingest)
+        ingest_on_link(slad.ingest, up);
 }
 
 static void main_on_command_link(redis_link *link, int up, void *arg)
@@ -162,7 +171,7 @@ static void main_on_stop(evutil_socket_t sig, short what, void *arg)
     slad.stopping = 1;
     sla_notice("signal %d: stopping", (int)sig);
     notify_status("stopping");
-    ingest_stop();
+    ingest_stop(slad.ingest);
     struct timeval tv = {SLAD_STOP_WAIT_MS / 1000, (SLAD_STOP_WAIT_MS % 1000) * 1000};
     evtimer_add(slad.stop_timer, &tv);
     slad.stop_waiting = 2;
@@ -440,7 +449,7 @@ int main(int argc, char **argv)
         goto out;
     }
     /* 6. redis: connecting starts once everything is wired (step 9) */
-    slad.reader = redis_link_new(slad.base, slad.cfg, "reader", ingest_on_link, NULL);
+    slad.reader = redis_link_new(slad.base, slad.cfg, "reader", main_on_reader_link, NULL);
     slad.command = redis_link_new(slad.base, slad.cfg, "command", main_on_command_link, NULL);
     slad.deliver = redis_link_new(slad.base, slad.cfg, "deliver", deliver_on_link, NULL);
     if (slad.reader == NULL || slad.command == NULL || slad.deliver == NULL) {
@@ -460,8 +469,8 @@ int main(int argc, char **argv)
     }
     store_on_rematched(slad.store, main_on_rematched);
     /* 8. ingest */
-    if (ingest_init(slad.base, slad.reader, slad.command, slad.store, &slad.keys, slad.cfg,
-                    main_on_joined, NULL) < 0) {
+    if (!(slad.ingest = ingest_new(slad.base, slad.reader, slad.command, slad.store, &slad.keys,
+                                   slad.cfg, main_on_joined, NULL))) {
         sla_err("cannot initialise ingest");
         goto out;
     }
@@ -516,7 +525,8 @@ out:
     notify_finish();
     alerts_finish();
     deliver_finish();
-    ingest_finish();
+    ingest_free(slad.ingest);
+    slad.ingest = NULL;
     store_free(slad.store);
     slad.store = NULL;
     report_finish();

@@ -969,9 +969,12 @@ void store_free(store *s)
     if (s == NULL)
         return;
     s->generation++; /* late replies are ignored from now on */
-    s->link = NULL;
     s->state_fn = NULL;
     s->idle_fn = NULL;
+    /* Every commit and sync is answered once: those still waiting fail. */
+    store_call_syncs(s, STORE_SYNC_INFLIGHT, 0);
+    store_call_syncs(s, STORE_SYNC_WAITING, 0);
+    s->link = NULL;
     if (s->reload_timer)
         event_free(s->reload_timer);
     s->reload_timer = NULL;

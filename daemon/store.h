@@ -71,7 +71,8 @@ typedef struct store_stats {
 /* Keys, group and link are fixed for the life of the store. NULL on OOM. */
 store *store_new(struct event_base *base, redis_link *command, const sla_keys *keys,
                  const sla_config *cfg, store_state_fn *fn, void *arg);
-/* Drop the engine and everything staged; callbacks are not called any more. */
+/* Drop the engine and everything staged. The commits and syncs still
+ * waiting are answered fn(0, arg) now; no callback is called after it. */
 void store_free(store *s);
 
 /* The command link came up (1) or was lost (0). */
