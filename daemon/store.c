@@ -50,12 +50,17 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "priority.h"
 #include "report.h"
 #include "sla_attrs.h"
+#include "sla_fence.h"
+#include "sla_lua_scripts.h"
 #include "sla_log.h"
 #include "sla_streamid.h"
 #include "sla_watermark.h"
@@ -137,6 +142,9 @@ struct store {
     unsigned rematch_slices;
     void (*rematched_fn)(void); /* a re-match is over (main: a deferred SIGHUP) */
     unsigned tags_out;     /* replies still to come (store_tag), keeping it alive */
+    sla_fence *fence;      /* commits fenced on a lease (store_set_fence); NULL: MULTI/EXEC */
+    char *fence_lease, *fence_token;
+    char fence_sha[41];    /* of lib/lua/fenced.lua */
     int freed;             /* store_free() ran; freed when the last reply came */
 };
 
@@ -524,6 +532,14 @@ static void store_load_page(store *s, const char *cursor)
         s->load_restored = s->load_corrupt = 0;
         cursor = "0";
         sla_info("loading state from %s", s->keys.state);
+        if (s->fence) {
+            /* Before the first commit of this life, and again after a
+             * failure (a Redis restarted or flushed forgets its scripts:
+             * NOSCRIPT fails a commit, and the rebuild comes here). */
+            const char *load[] = {"SCRIPT", "LOAD", SLA_LUA_FENCED};
+            size_t load_lens[] = {6, 4, sizeof SLA_LUA_FENCED - 1};
+            redis_link_command(s->link, NULL, NULL, 3, load, load_lens);
+        }
     }
     const char *argv[] = {"HSCAN", s->keys.state, cursor, "COUNT", STORE_SCAN_COUNT};
     size_t lens[] = {5, strlen(argv[1]), strlen(cursor), 5, strlen(STORE_SCAN_COUNT)};
@@ -584,6 +600,8 @@ static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
 
 static int store_send(store *s, int argc, const char **argv, const size_t *lens)
 {
+    if (s->fence)
+        return sla_fence_add(s->fence, argc, argv, lens) < 0 ? -1 : 0;
     return redis_link_command(s->link, NULL, NULL, argc, argv, lens);
 }
 
@@ -616,7 +634,23 @@ static int store_send_list(store *s, const char *verb, const char *key, const ch
     }
     for (size_t i = 0; i < n * per; i++)
         argv[head + i] = item(s, i / per, i % per, &lens[head + i]);
-    int rc = store_send(s, (int)argc, argv, lens);
+    int rc = 0;
+    if (s->fence && argc > SLA_FENCE_MAX_WORDS) {
+        /* The fenced script takes at most SLA_FENCE_MAX_WORDS words a
+         * command: the same command over slices of the items. */
+        size_t chunk = (SLA_FENCE_MAX_WORDS - head) / per * per;
+        for (size_t from = 0; rc == 0 && from < n * per; from += chunk) {
+            size_t k = n * per - from < chunk ? n * per - from : chunk;
+            memmove(argv + head, argv + head + from, k * sizeof *argv);
+            memmove(lens + head, lens + head + from, k * sizeof *lens);
+            rc = store_send(s, (int)(head + k), argv, lens);
+            /* put the items back for the next slice */
+            for (size_t i = 0; i < n * per; i++)
+                argv[head + i] = item(s, i / per, i % per, &lens[head + i]);
+        }
+    } else {
+        rc = store_send(s, (int)argc, argv, lens);
+    }
     free(argv);
     free(lens);
     return rc;
@@ -708,11 +742,17 @@ static void store_flush(store *s)
 
     static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     static const size_t multi_len[] = {5}, exec_len[] = {4};
-    int rc = store_send(s, 1, multi, multi_len);
+    int rc = 0;
+    if (s->fence)
+        sla_fence_reset(s->fence);
+    else
+        rc = store_send(s, 1, multi, multi_len);
     if (rc == 0 && o->nremoved)
         rc = store_send_list(s, "HDEL", s->keys.state, NULL, o->nremoved, item_removed, 1);
     if (rc == 0 && o->nupserts)
         rc = store_send_list(s, "HSET", s->keys.state, NULL, o->nupserts, item_upsert, 2);
+    if (s->fence) /* a long HSET may have been split */
+        s->notes_first = sla_fence_count(s->fence);
     for (size_t i = 0; rc == 0 && i < o->ndecisions; i++)
         rc = store_send_decision(s, &o->decisions[i]);
     for (size_t i = 0; rc == 0 && i < s->ndead; i++)
@@ -722,8 +762,18 @@ static void store_flush(store *s)
     if (rc == 0)
         /* the ends these states record, counted once */
         rc = report_stage(o, &s->keys, store_send_report, s);
-    if (rc == 0)
+    if (rc == 0 && s->fence) {
+        int argc;
+        const char **argv;
+        const size_t *lens;
+        rc = sla_fence_argv(s->fence, s->fence_sha, s->fence_lease, s->fence_token, &argc,
+                            &argv, &lens) < 0
+                 ? -1
+                 : store_command_tagged(s, store_on_exec, argc, argv, lens);
+        sla_fence_reset(s->fence);
+    } else if (rc == 0) {
         rc = store_command_tagged(s, store_on_exec, 1, exec, exec_len);
+    }
     if (rc == 0)
         redis_link_flush(s->link);
     sla_output_clear(&s->out);
@@ -997,9 +1047,39 @@ void store_free(store *s)
     free(s->dead);
     free(s->acks);
     free(s->group);
+    sla_fence_free(s->fence);
+    free(s->fence_lease);
+    free(s->fence_token);
+    s->fence = NULL;
     s->freed = 1;
     if (s->tags_out == 0)
         store_release(s);
+}
+
+int store_set_fence(store *s, const char *lease_key, const char *token)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (!EVP_Digest(SLA_LUA_FENCED, sizeof SLA_LUA_FENCED - 1, md, &mdlen, EVP_sha1(), NULL) ||
+        mdlen != 20)
+        return -1;
+    for (unsigned i = 0; i < mdlen; i++)
+        snprintf(s->fence_sha + 2 * i, 3, "%02x", md[i]);
+    sla_fence *f = s->fence ? s->fence : sla_fence_new();
+    char *lease = strdup(lease_key), *tok = strdup(token);
+    if (f == NULL || lease == NULL || tok == NULL) {
+        if (f != s->fence)
+            sla_fence_free(f);
+        free(lease);
+        free(tok);
+        return -1;
+    }
+    s->fence = f;
+    free(s->fence_lease);
+    free(s->fence_token);
+    s->fence_lease = lease;
+    s->fence_token = tok;
+    return 0;
 }
 
 void store_get_stats(store *s, store_stats *out)

@@ -185,4 +185,15 @@ void store_observe_outcomes(store *s, store_outcome_fn *fn, void *arg);
 
 void store_get_stats(store *s, store_stats *out);
 
+/*
+ * Fence every commit from now on on the lease lease_key holding token
+ * (sla_lease.h): one EVALSHA of lib/lua/fenced.lua instead of MULTI/EXEC,
+ * which writes nothing and answers FENCED once the lease is another's;
+ * the store then fails as for any refused transaction (the owner of a
+ * lost partition frees it). Set it before the link comes up: the script
+ * is loaded at the start of every load. For partitions > 1 only: the
+ * default single partition commits with MULTI/EXEC. 0, or -1 (OOM).
+ */
+int store_set_fence(store *s, const char *lease_key, const char *token);
+
 #endif
