@@ -632,24 +632,18 @@ static int store_send_list(store *s, const char *verb, const char *key, const ch
         argv[2] = extra;
         lens[2] = strlen(extra);
     }
-    for (size_t i = 0; i < n * per; i++)
-        argv[head + i] = item(s, i / per, i % per, &lens[head + i]);
+    /* The fenced script takes at most SLA_FENCE_MAX_WORDS words a command:
+     * then the same command over slices of the items (MULTI/EXEC: one). */
+    size_t words = n * per;
+    size_t chunk = s->fence && argc > SLA_FENCE_MAX_WORDS
+                       ? (SLA_FENCE_MAX_WORDS - head) / per * per
+                       : words;
     int rc = 0;
-    if (s->fence && argc > SLA_FENCE_MAX_WORDS) {
-        /* The fenced script takes at most SLA_FENCE_MAX_WORDS words a
-         * command: the same command over slices of the items. */
-        size_t chunk = (SLA_FENCE_MAX_WORDS - head) / per * per;
-        for (size_t from = 0; rc == 0 && from < n * per; from += chunk) {
-            size_t k = n * per - from < chunk ? n * per - from : chunk;
-            memmove(argv + head, argv + head + from, k * sizeof *argv);
-            memmove(lens + head, lens + head + from, k * sizeof *lens);
-            rc = store_send(s, (int)(head + k), argv, lens);
-            /* put the items back for the next slice */
-            for (size_t i = 0; i < n * per; i++)
-                argv[head + i] = item(s, i / per, i % per, &lens[head + i]);
-        }
-    } else {
-        rc = store_send(s, (int)argc, argv, lens);
+    for (size_t from = 0; rc == 0 && from < words; from += chunk) {
+        size_t k = words - from < chunk ? words - from : chunk;
+        for (size_t i = 0; i < k; i++)
+            argv[head + i] = item(s, (from + i) / per, (from + i) % per, &lens[head + i]);
+        rc = store_send(s, (int)(head + k), argv, lens);
     }
     free(argv);
     free(lens);
