@@ -2015,8 +2015,12 @@ int sla_engine_rematch_step(sla_engine *e, size_t slots)
         int r = sla_tickettable_walk(&e->tickets, &e->rematch, slots, rematch_one, e);
         if (r == SLA_WALK_PAUSED)
             return e->stale == 0;
-        if (r == SLA_WALK_DONE)
-            break; /* every ticket seen: stale is 0 now */
+        if (r == SLA_WALK_DONE) {
+            /* Every ticket was seen (or came in matched): none is stale,
+             * whatever the count says, so no reload waits forever. */
+            e->stale = 0;
+            break;
+        }
     }
     sla_tickettable_cursor_reset(&e->rematch);
     return 1;

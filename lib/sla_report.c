@@ -102,11 +102,19 @@ typedef struct batch_entry {
     long long incr;
 } batch_entry;
 
+/*
+ * Entries are unique by (day, field): a push that finds its counter adds to
+ * it (an open-addressing index of 1 + entry number), so a batch of
+ * thousands of outcomes holds a few dozen entries and sorting them at the
+ * end costs nothing.
+ */
 struct sla_report_batch {
     batch_entry *e;
     size_t n, cap;
     char *arena;
     size_t used, size;
+    uint32_t *slots;  /* 1 + index into e, 0 empty; nslots a power of two */
+    size_t nslots;
     int merged;
 };
 
@@ -118,6 +126,7 @@ void sla_report_batch_free(sla_report_batch *b)
         return;
     free(b->e);
     free(b->arena);
+    free(b->slots);
     free(b);
 }
 
@@ -126,11 +135,64 @@ void sla_report_batch_clear(sla_report_batch *b)
     b->n = 0;
     b->used = 0;
     b->merged = 0;
+    if (b->slots)
+        memset(b->slots, 0, b->nslots * sizeof *b->slots);
+}
+
+static uint64_t entry_hash(int64_t day, const char *field, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)day;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)field[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+/* Index entry i (b->slots has room). */
+static void slot_put(sla_report_batch *b, size_t i)
+{
+    const batch_entry *x = &b->e[i];
+    size_t k = entry_hash(x->day, b->arena + x->off, x->len) & (b->nslots - 1);
+    while (b->slots[k])
+        k = (k + 1) & (b->nslots - 1);
+    b->slots[k] = (uint32_t)(i + 1);
+}
+
+/* Keep the index at most half full. */
+static int slots_grow(sla_report_batch *b)
+{
+    if (b->slots && (b->n + 1) * 2 <= b->nslots)
+        return 0;
+    size_t ns = b->nslots ? b->nslots * 2 : 128;
+    uint32_t *s = calloc(ns, sizeof *s);
+    if (!s)
+        return -1;
+    free(b->slots);
+    b->slots = s;
+    b->nslots = ns;
+    for (size_t i = 0; i < b->n; i++)
+        slot_put(b, i);
+    return 0;
 }
 
 static int batch_push(sla_report_batch *b, int64_t day, const char *field, size_t len,
                       long long incr)
 {
+    if (b->merged) {
+        /* Sorted since the index was built: index again. */
+        memset(b->slots, 0, b->nslots * sizeof *b->slots);
+        for (size_t i = 0; i < b->n; i++)
+            slot_put(b, i);
+    }
+    if (slots_grow(b) < 0)
+        return -1;
+    for (size_t k = entry_hash(day, field, len) & (b->nslots - 1); b->slots[k];
+         k = (k + 1) & (b->nslots - 1)) {
+        batch_entry *x = &b->e[b->slots[k] - 1];
+        if (x->day == day && x->len == len && memcmp(b->arena + x->off, field, len) == 0) {
+            x->incr += incr;
+            return 0;
+        }
+    }
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         batch_entry *e = realloc(b->e, cap * sizeof *e);
@@ -150,8 +212,9 @@ static int batch_push(sla_report_batch *b, int64_t day, const char *field, size_
         b->size = size;
     }
     memcpy(b->arena + b->used, field, len);
-    b->e[b->n++] = (batch_entry){day, b->used, len, incr};
+    b->e[b->n] = (batch_entry){day, b->used, len, incr};
     b->used += len;
+    slot_put(b, b->n++);
     b->merged = 0;
     return 0;
 }
@@ -222,18 +285,10 @@ size_t sla_report_batch_entries(sla_report_batch *b)
 {
     if (b->merged || b->n == 0)
         return b->n;
-    cmp_arena = b->arena;
+    cmp_arena = b->arena; /* entries are unique already (batch_push) */
     qsort(b->e, b->n, sizeof *b->e, entry_cmp);
-    size_t w = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (w > 0 && entry_cmp(&b->e[w - 1], &b->e[i]) == 0)
-            b->e[w - 1].incr += b->e[i].incr;
-        else
-            b->e[w++] = b->e[i];
-    }
-    b->n = w;
     b->merged = 1;
-    return w;
+    return b->n;
 }
 
 void sla_report_batch_entry(const sla_report_batch *b, size_t i, int64_t *day, const char **field,

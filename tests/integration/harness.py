@@ -602,6 +602,11 @@ def run_tests(tests, limit=240):
             print("FAIL %s" % test.__name__)
             traceback.print_exc(file=sys.stdout)
             for e in envs:
+                # Notices, warnings and errors first: the last lines may be
+                # nothing but delivery retries.
+                notable = [l for l in e.log().splitlines() if re.match(r"<[0-5]>", l)]
+                print("--- slad log (%s), last notices, warnings and errors ---" % e.name)
+                print("\n".join(notable[-30:]))
                 print("--- slad log (%s), last lines ---" % e.name)
                 print(e.tail())
         finally:

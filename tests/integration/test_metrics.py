@@ -28,6 +28,10 @@ policies = (
   { name = "chat";
     match = { channel = "chat"; };
     first_response = { target = "30s";
+                       escalate = ( { after = "0s"; notify = [ "supervisor" ]; } ); }; },
+  { name = "gold";
+    match = { tier = "gold"; };
+    first_response = { target = "1h";
                        escalate = ( { after = "0s"; notify = [ "supervisor" ]; } ); }; }
 );
 """
@@ -126,6 +130,10 @@ def test_metrics_move(make_env):
     env.xadd({"ticket": "vip-1", "type": "ticket.opened", "channel": "chat", "tier": "vip",
               "ts": late_ts})
     env.xadd({"ticket": "m-0", "type": "agent.reply"})
+    # A channel no label should carry (producers' data): counted as "other".
+    env.xadd({"ticket": "g-1", "type": "ticket.opened", "tier": "gold",
+              "channel": "Web<Chat> \u5de5\u5355", "ts": late_ts})
+    env.xadd({"ticket": "g-1", "type": "ticket.closed"})
     env.xadd({"ticket": "ghost", "type": "agent.reply"})
     env.xadd({"ticket": "m-1", "type": "no.such.type"})
     env.xadd({"type": "ticket.opened"})
@@ -142,12 +150,12 @@ def test_metrics_move(make_env):
 
     def delta(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
-    check(delta("slad_events_ingested_total", type="ticket.opened") == 4, "4 opened counted")
+    check(delta("slad_events_ingested_total", type="ticket.opened") == 5, "5 opened counted")
     check(delta("slad_events_ingested_total", type="agent.reply") == 2, "2 replies counted")
     check(delta("slad_events_dead_total", reason="unknown_type") == 1, "unknown_type dead")
     check(delta("slad_events_dead_total", reason="no_ticket") == 1, "no_ticket dead")
     check(delta("slad_events_unknown_ticket_total") == 1, "the ghost ticket counted")
-    check(delta("slad_events_read_total") == 8, "8 entries read")
+    check(delta("slad_events_read_total") == 10, "10 entries read")
     check(value(after, "slad_breaches_total", metric="first_response", policy="chat") == 3,
           "3 breaches under chat")
     check(value(after, "slad_breaches_total", metric="first_response", policy="chat-vip") == 1,
@@ -157,6 +165,11 @@ def test_metrics_move(make_env):
           "m-0's reply after its breach: one cycle ended late, on channel chat")
     check(value(after, "slad_cycles_ended_total", metric="first_response", policy="chat",
                 channel="chat", outcome="met") == 0, "no cycle met on time")
+    check(value(after, "slad_cycles_ended_total", metric="first_response", policy="gold",
+                channel="other", outcome="stopped") == 1,
+          "g-1 closed unmet, its odd channel counted as other")
+    check(not any("Web" in dict(labels).get("channel", "") for (name, labels) in after),
+          "no label carries the ticket's channel text")
     check(value(after, "slad_open_tickets") == 4, "4 open tickets")
     check(value(after, "slad_running_clocks", metric="first_response") == 3,
           "3 first_response clocks still running (one was met)")

@@ -116,6 +116,11 @@ static void test_batch_merge(void)
     }
     CHECK(seen_met);
     CHECK(seen_sum);
+    /* Added to after it was read: still one entry per counter. */
+    o = outcome(SLA_OUTCOME_MET, SLA_METRIC_FIRST_RESPONSE, "std", chat, sizeof chat - 1, 10000);
+    CHECK_INT(sla_report_batch_add(b, &o, 19999, dims, 1), 0);
+    CHECK_INT(sla_report_batch_entries(b), 14);
+    CHECK_STR(entry_text(b, 0, buf, sizeof buf), "19999 first_response|std|channel=chat|h0 2");
     sla_report_batch_clear(b);
     CHECK_INT(sla_report_batch_entries(b), 0);
     sla_report_batch_free(b);
