@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "priority.h"
 #include "sla_keys.h"
 #include "sla_lease.h"
 #include "sla_log.h"
@@ -383,6 +384,10 @@ int leases_init(struct event_base *base, redis_link *link, const sla_config *cfg
     ls.name = strdup(cfg->instance.name);
     ls.p = calloc((size_t)ls.partitions, sizeof *ls.p);
     ls.timer = event_new(base, -1, EV_PERSIST, leases_on_timer, NULL);
+    /* First of everything due together (a process woken from a pause):
+     * an expired lease is lost before any other callback acts for it. */
+    if (ls.timer)
+        event_priority_set(ls.timer, SLAD_PRIORITY_ALARM);
     if (!ls.name || !ls.p || !ls.timer) {
         leases_finish();
         return -1;
@@ -451,6 +456,22 @@ void leases_finish(void)
 int leases_owned(int partition)
 {
     return ls.p && partition >= 0 && partition < ls.partitions && ls.p[partition].token[0];
+}
+
+int leases_valid(int partition, int64_t now_ms)
+{
+    return leases_owned(partition) &&
+           sla_lease_valid(ls.p[partition].valid_from_ms, ls.ttl_ms, now_ms);
+}
+
+int64_t leases_renewed_ms(int partition)
+{
+    return leases_owned(partition) ? ls.p[partition].valid_from_ms : 0;
+}
+
+const char *leases_name(void)
+{
+    return ls.name;
 }
 
 const char *leases_token(int partition)

@@ -66,6 +66,13 @@ void leases_stop(leases_done_fn *done, void *arg);
 void leases_finish(void);
 
 int leases_owned(int partition);
+/* Owned, and its last renewal recent enough on this clock to act for it
+ * (sla_lease_valid): asked right before anything is sent for it. */
+int leases_valid(int partition, int64_t now_ms);
+/* When the last good renewal of an owned partition was sent (0: not owned). */
+int64_t leases_renewed_ms(int partition);
+/* This instance's name. */
+const char *leases_name(void);
 /* The token of an owned partition, NULL when not owned. */
 const char *leases_token(int partition);
 void leases_get_stats(leases_stats *s);

@@ -53,7 +53,9 @@
 #include "deliver.h"
 #include "http.h"
 #include "ingest.h"
+#include "leases.h"
 #include "notify.h"
+#include "pipelines.h"
 #include "priority.h"
 #include "redis_link.h"
 #include "reply_arena.h"
@@ -81,6 +83,9 @@ static struct {
     redis_link *reader, *command, *deliver;
     store *store;             /* the single partition's engine and its state */
     ingest *ingest;           /* its input */
+    int partitioned;          /* partitions > 1: leases and pipelines instead */
+    redis_link *lease;        /* partitioned: the leases' own connection */
+    int leases_stopping;
     int ready_sent;
     int reload_deferred;       /* a SIGHUP waits for the last reload's re-match */
     int stopping;
@@ -145,14 +150,51 @@ static void main_on_command_link(redis_link *link, int up, void *arg)
 {
     if (slad.store)
         store_on_link(slad.store, up);
+    else if (slad.partitioned)
+        pipelines_on_command_link(up);
+}
+
+/* Partitioned: ready once the leases' connection is up (the partitions
+ * follow at the passes). */
+static void main_on_lease_link(redis_link *link, int up, void *arg)
+{
+    leases_on_link(link, up, arg);
+    if (up)
+        main_on_joined(NULL);
+}
+
+static void main_on_rematched(void);
+
+static void main_on_pipeline_store(store *s, void *arg)
+{
+    store_on_rematched(s, main_on_rematched);
+    store_observe(s, stats_on_decision, NULL);
+    store_observe_outcomes(s, stats_on_outcome, NULL);
+}
+
+static size_t main_rematch_pending(void)
+{
+    return slad.partitioned ? pipelines_rematch_pending() : store_rematch_pending(slad.store);
 }
 
 /* --- signals ------------------------------------------------------------ */
 
+static void main_on_released(void *arg)
+{
+    event_base_loopbreak(slad.base);
+}
+
 static void main_on_idle(void *arg)
 {
-    if (--slad.stop_waiting <= 0)
-        event_base_loopbreak(slad.base);
+    if (--slad.stop_waiting > 0)
+        return;
+    if (slad.partitioned && !slad.leases_stopping) {
+        /* Every commit answered: hand the partitions over at once. */
+        slad.leases_stopping = 1;
+        leases_stop(main_on_released, NULL);
+        return;
+    }
+    event_base_loopbreak(slad.base);
 }
 
 static void main_on_stop_timeout(evutil_socket_t fd, short what, void *arg)
@@ -171,10 +213,15 @@ static void main_on_stop(evutil_socket_t sig, short what, void *arg)
     slad.stopping = 1;
     sla_notice("signal %d: stopping", (int)sig);
     notify_status("stopping");
-    ingest_stop(slad.ingest);
     struct timeval tv = {SLAD_STOP_WAIT_MS / 1000, (SLAD_STOP_WAIT_MS % 1000) * 1000};
     evtimer_add(slad.stop_timer, &tv);
     slad.stop_waiting = 2;
+    if (slad.partitioned) {
+        deliver_stop(SLAD_DELIVER_GRACE_MS, main_on_idle, NULL);
+        pipelines_stop(main_on_idle, NULL);
+        return;
+    }
+    ingest_stop(slad.ingest);
     deliver_stop(SLAD_DELIVER_GRACE_MS, main_on_idle, NULL);
     store_when_idle(slad.store, main_on_idle, NULL);
 }
@@ -220,7 +267,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     /* One reload at a time: the engine re-matches its tickets in slices
      * after a reload, and a second one before that is done would have to
      * finish it in one go, holding the clocks (sla_engine_set_config). */
-    size_t left = store_rematch_pending(slad.store);
+    size_t left = main_rematch_pending();
     if (left > 0) {
         snprintf(err, errlen,
                  "the last reload is still being applied (%zu open tickets to match against "
@@ -246,7 +293,10 @@ static int main_reload(char *err, size_t errlen, void *arg)
     sla_config *old = slad.cfg;
     slad.cfg = fresh;
     report_set_config(fresh);
-    store_set_config(slad.store, fresh, wakeup_now_ms());
+    if (slad.partitioned)
+        pipelines_set_config(fresh, wakeup_now_ms());
+    else
+        store_set_config(slad.store, fresh, wakeup_now_ms());
     deliver_set_config(fresh);
     alerts_set_config(fresh);
     retention_set_config(fresh);
@@ -262,7 +312,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
 static void main_on_reload(evutil_socket_t sig, short what, void *arg)
 {
     char err[1024];
-    if (store_rematch_pending(slad.store) > 0) {
+    if (main_rematch_pending() > 0) {
         if (!slad.reload_deferred)
             sla_notice("SIGHUP: the last reload is still being applied; this one follows once "
                        "it is done");
@@ -422,14 +472,9 @@ int main(int argc, char **argv)
     if (geteuid() == 0)
         sla_warning("running as root; slad needs no privileges (see systemd/slad.service)");
 
-    /* 3. key names */
-    if (slad.cfg->partitions != 1) {
-        /* Several partitions need leases and fencing (SPEC section 8), not built yet. */
-        sla_err("%s: partitions = %d: this version of slad runs one partition only",
-                slad.config_path, slad.cfg->partitions);
-        sla_config_free(slad.cfg);
-        return 1;
-    }
+    /* 3. key names (partitioned: the unpartitioned names serve the keys
+     * shared by all, the instances' set; each pipeline has its own) */
+    slad.partitioned = slad.cfg->partitions > 1;
     if (sla_keys_init(&slad.keys, slad.cfg->stream.prefix, -1) < 0) {
         sla_err("%s: stream.prefix '%s' is too long", slad.config_path, slad.cfg->stream.prefix);
         sla_config_free(slad.cfg);
@@ -449,30 +494,53 @@ int main(int argc, char **argv)
         goto out;
     }
     /* 6. redis: connecting starts once everything is wired (step 9) */
-    slad.reader = redis_link_new(slad.base, slad.cfg, "reader", main_on_reader_link, NULL);
     slad.command = redis_link_new(slad.base, slad.cfg, "command", main_on_command_link, NULL);
-    slad.deliver = redis_link_new(slad.base, slad.cfg, "deliver", deliver_on_link, NULL);
-    if (slad.reader == NULL || slad.command == NULL || slad.deliver == NULL) {
-        sla_err("out of memory");
-        goto out;
+    if (slad.partitioned) {
+        slad.lease = redis_link_new(slad.base, slad.cfg, "lease", main_on_lease_link, NULL);
+        if (slad.lease == NULL || slad.command == NULL) {
+            sla_err("out of memory");
+            goto out;
+        }
+        /* A renewal is never held up by more than a third of the TTL. */
+        redis_link_set_reply_timeout(slad.lease, slad.cfg->instance.lease_ttl_ms / 3);
+    } else {
+        slad.reader = redis_link_new(slad.base, slad.cfg, "reader", main_on_reader_link, NULL);
+        slad.deliver = redis_link_new(slad.base, slad.cfg, "deliver", deliver_on_link, NULL);
+        if (slad.reader == NULL || slad.command == NULL || slad.deliver == NULL) {
+            sla_err("out of memory");
+            goto out;
+        }
+        redis_link_set_priority(slad.deliver, SLAD_PRIORITY_BULK);
     }
-    redis_link_set_priority(slad.deliver, SLAD_PRIORITY_BULK);
     /* The reader and deliver links wait in blocking reads on purpose
      * (stream_reader guards those); the command link never should. */
     redis_link_set_reply_timeout(slad.command, slad.cfg->redis.reply_timeout_ms);
-    /* 7. store and state, the outcome reports written with it */
-    if (report_init(slad.cfg, &slad.keys, slad.command) < 0 ||
-        !(slad.store = store_new(slad.base, slad.command, &slad.keys, slad.cfg,
-                                 main_on_store_state, NULL))) {
+    /* 7. store and state, the outcome reports written with it
+     * (partitioned: one store per owned partition, built by pipelines as
+     * the leases come) */
+    if (report_init(slad.cfg, &slad.keys, slad.command) < 0) {
         sla_err("cannot initialise the store");
         goto out;
     }
-    store_on_rematched(slad.store, main_on_rematched);
-    /* 8. ingest */
-    if (!(slad.ingest = ingest_new(slad.base, slad.reader, slad.command, slad.store, &slad.keys,
-                                   slad.cfg, main_on_joined, NULL))) {
-        sla_err("cannot initialise ingest");
-        goto out;
+    if (slad.partitioned) {
+        if (pipelines_init(slad.base, slad.command, slad.cfg, main_on_pipeline_store, NULL) < 0 ||
+            leases_init(slad.base, slad.lease, slad.cfg, pipelines_on_lease, NULL) < 0) {
+            sla_err("cannot initialise the partitions");
+            goto out;
+        }
+    } else {
+        if (!(slad.store = store_new(slad.base, slad.command, &slad.keys, slad.cfg,
+                                     main_on_store_state, NULL))) {
+            sla_err("cannot initialise the store");
+            goto out;
+        }
+        store_on_rematched(slad.store, main_on_rematched);
+        /* 8. ingest */
+        if (!(slad.ingest = ingest_new(slad.base, slad.reader, slad.command, slad.store,
+                                       &slad.keys, slad.cfg, main_on_joined, NULL))) {
+            sla_err("cannot initialise ingest");
+            goto out;
+        }
     }
     /* 8b. deliver */
     if (deliver_init(slad.base, slad.deliver, &slad.keys, slad.cfg) < 0) {
@@ -491,9 +559,12 @@ int main(int argc, char **argv)
         goto out;
     }
     /* 9b. control and metrics */
-    redis_link *const links[] = {slad.reader, slad.command, slad.deliver};
-    control_links ctl_links = {slad.command, slad.store, links, sizeof links / sizeof links[0]};
-    http_links web_links = {slad.command, slad.store, links, sizeof links / sizeof links[0]};
+    redis_link *const links_single[] = {slad.reader, slad.command, slad.deliver};
+    redis_link *const links_parted[] = {slad.command, slad.lease};
+    redis_link *const *links = slad.partitioned ? links_parted : links_single;
+    size_t nlinks = slad.partitioned ? 2 : 3;
+    control_links ctl_links = {slad.command, slad.store, links, nlinks};
+    http_links web_links = {slad.command, slad.store, links, nlinks};
     if (stats_init(slad.base, slad.command, &slad.keys, slad.cfg->stream.group) < 0 ||
         retention_init(slad.base, slad.command, &slad.keys, slad.cfg) < 0 ||
         control_init(slad.base, slad.cfg, &slad.keys, &ctl_links, main_reload, NULL) < 0 ||
@@ -501,12 +572,18 @@ int main(int argc, char **argv)
         sla_err("cannot start the control socket or the http listener");
         goto out;
     }
-    store_observe(slad.store, stats_on_decision, NULL);
-    store_observe_outcomes(slad.store, stats_on_outcome, NULL);
+    if (slad.store) {
+        store_observe(slad.store, stats_on_decision, NULL);
+        store_observe_outcomes(slad.store, stats_on_outcome, NULL);
+    }
     notify_status("connecting to redis");
     redis_link_start(slad.command);
-    redis_link_start(slad.reader);
-    redis_link_start(slad.deliver);
+    if (slad.partitioned) {
+        redis_link_start(slad.lease);
+    } else {
+        redis_link_start(slad.reader);
+        redis_link_start(slad.deliver);
+    }
 
     /* 10. READY=1 comes from main_on_joined */
     if (event_base_dispatch(slad.base) < 0) {
@@ -524,12 +601,15 @@ out:
     stats_finish();
     notify_finish();
     alerts_finish();
+    pipelines_finish();
+    leases_finish();
     deliver_finish();
     ingest_free(slad.ingest);
     slad.ingest = NULL;
     store_free(slad.store);
     slad.store = NULL;
     report_finish();
+    redis_link_free(slad.lease);
     redis_link_free(slad.deliver);
     redis_link_free(slad.reader);
     redis_link_free(slad.command);

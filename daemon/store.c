@@ -146,6 +146,7 @@ struct store {
     char *fence_lease, *fence_token;
     char fence_sha[41];    /* of lib/lua/fenced.lua */
     int freed;             /* store_free() ran; freed when the last reply came */
+    int fenced;            /* a commit was refused FENCED: the lease is another's */
 };
 
 enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
@@ -441,7 +442,7 @@ static void store_fail(store *s, const char *why)
         s->state_fn(0, s->state_arg);
     store_call_syncs(s, STORE_SYNC_INFLIGHT, 0);
     store_call_syncs(s, STORE_SYNC_WAITING, 0);
-    if (redis_link_is_up(s->link))
+    if (redis_link_is_up(s->link) && !s->fenced)
         store_schedule_reload(s);
     store_call_idle(s);
 }
@@ -586,6 +587,9 @@ static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
         const redisReply *reply = r;
         if (reply && reply->type == REDIS_REPLY_ARRAY)
             store_show_notes(s, reply);
+        if (s->fence && reply && reply->type == REDIS_REPLY_ERROR &&
+            strncmp(reply->str, "FENCED", 6) == 0)
+            s->fenced = 1; /* never loaded again: the partition is another's */
         store_fail(s, why);
         return;
     }
@@ -820,7 +824,7 @@ void store_on_behind(store *s, store_behind_fn *fn, void *arg)
 
 void store_get_input(store *s, int64_t *horizon_ms, int64_t *behind_ms)
 {
-    int ready = s->engine && !s->loading;
+    int ready = s && s->engine && !s->loading;
     *horizon_ms = ready ? s->horizon_ms : INT64_MIN;
     int64_t now = wakeup_now_ms();
     *behind_ms = ready && s->held_back && s->horizon_ms != INT64_MIN &&
@@ -842,7 +846,7 @@ void store_tick(store *s)
 
 int store_sync(store *s, store_commit_fn *fn, void *arg)
 {
-    if (s->engine == NULL || s->loading) {
+    if (s == NULL || s->engine == NULL || s->loading) {
         fn(0, arg);
         return 0;
     }
@@ -886,7 +890,7 @@ void store_on_link(store *s, int up)
             store_fail(s, "command connection lost while loading state");
         return;
     }
-    if (s->engine == NULL && !s->loading) {
+    if (s->engine == NULL && !s->loading && !s->fenced) {
         s->reload_delay_ms = STORE_RELOAD_MIN_MS;
         evtimer_del(s->reload_timer);
         store_load_page(s, NULL);
@@ -897,12 +901,12 @@ void store_on_link(store *s, int up)
 
 sla_engine *store_engine(store *s)
 {
-    return s->loading ? NULL : s->engine;
+    return s == NULL || s->loading ? NULL : s->engine;
 }
 
 uint64_t store_engine_serial(store *s)
 {
-    return s->engine_serial;
+    return s ? s->engine_serial : 0;
 }
 
 /*
@@ -943,7 +947,7 @@ static void store_on_rematch(evutil_socket_t fd, short what, void *arg)
 
 size_t store_rematch_pending(store *s)
 {
-    return s->engine ? sla_engine_rematch_pending(s->engine) : 0;
+    return s && s->engine ? sla_engine_rematch_pending(s->engine) : 0;
 }
 
 void store_on_rematched(store *s, void (*fn)(void))
@@ -1076,7 +1080,16 @@ int store_set_fence(store *s, const char *lease_key, const char *token)
     return 0;
 }
 
+int store_fenced(store *s)
+{
+    return s && s->fenced;
+}
+
 void store_get_stats(store *s, store_stats *out)
 {
+    if (s == NULL) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
     *out = s->stats;
 }

@@ -68,7 +68,10 @@ typedef struct store_stats {
     uint64_t decisions;
 } store_stats;
 
-/* Keys, group and link are fixed for the life of the store. NULL on OOM. */
+/* Keys, group and link are fixed for the life of the store. NULL on OOM.
+ * The queries (store_engine, store_engine_serial, store_get_input,
+ * store_get_stats, store_sync, store_rematch_pending) take a NULL store
+ * as one without an engine. */
 store *store_new(struct event_base *base, redis_link *command, const sla_keys *keys,
                  const sla_config *cfg, store_state_fn *fn, void *arg);
 /* Drop the engine and everything staged. The commits and syncs still
@@ -195,5 +198,8 @@ void store_get_stats(store *s, store_stats *out);
  * default single partition commits with MULTI/EXEC. 0, or -1 (OOM).
  */
 int store_set_fence(store *s, const char *lease_key, const char *token);
+/* 1 once a fenced commit was refused (FENCED): the store then never loads
+ * again, and its owner frees it (not from inside a store callback). */
+int store_fenced(store *s);
 
 #endif
