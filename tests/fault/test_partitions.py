@@ -253,9 +253,23 @@ def test_kill(make_env):
     print("kill: %d partitions of n2 owned again %.2f s after SIGKILL (lease TTL %.1f s)"
           % (len(held), took, TTL_MS / 1000))
     check(not producer.done.is_set(), "the load was still running after the takeover")
+    rc, out, err = nodes[0].slactl("cluster")
+    check(rc == 0 and "NONE" not in out and "n3" in out and "n2" not in out,
+          "slactl cluster: n1 and n3 own every partition (%d): %s%s" % (rc, out, err))
     settle(producer, ref, shared)
     kinds = check_against_reference(ref, shared)
     print("records by kind: %r" % dict(kinds))
+    # slactl ticket answers on any instance: from its engine or from Redis.
+    owner = holders(shared)
+    for ticket in ("t%d" % i for i in range(40)):
+        rc, out, err = nodes[0].slactl("ticket", ticket)
+        if rc != 0 and "unknown ticket" in err:
+            continue  # closed
+        here = owner[partition_of(ticket)] == "n1"
+        check(rc == 0 and ("run by this instance" if here else "run by another instance")
+              in out and "first_response" in out,
+              "slactl ticket %s on n1 (partition %d, %s's): %s%s"
+              % (ticket, partition_of(ticket), owner[partition_of(ticket)], out, err))
     for e in (nodes[0], nodes[2], ref):
         check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
 
