@@ -609,6 +609,7 @@ out:
     store_free(slad.store);
     slad.store = NULL;
     report_finish();
+    redis_link_reap(); /* the partitions' links given up at the end */
     redis_link_free(slad.lease);
     redis_link_free(slad.deliver);
     redis_link_free(slad.reader);

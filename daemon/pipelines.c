@@ -49,8 +49,10 @@ static void pipeline_free(pipeline *p)
     deliver_remove_source(p->partition);
     ingest_free(p->ingest);
     store_free(p->store);
-    redis_link_free(p->reader);
-    redis_link_free(p->dlink);
+    /* A lease may be lost from inside a reply on these very links (a
+     * delivery's write answered, then SIGTERM's hand-over). */
+    redis_link_free_later(p->reader);
+    redis_link_free_later(p->dlink);
     if (p->reap)
         event_free(p->reap);
     free(p);

@@ -420,7 +420,10 @@ static void store_call_idle(store *s)
 static void store_fail(store *s, const char *why)
 {
     int had_engine = s->engine != NULL;
-    sla_err("engine dropped: %s; rebuilding it from redis", why);
+    if (s->fenced)
+        sla_warning("engine dropped: %s; the partition is another instance's now", why);
+    else
+        sla_err("engine dropped: %s; rebuilding it from redis", why);
     s->stats.failures++;
     s->generation++;
     if (s->engine)
