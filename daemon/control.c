@@ -64,15 +64,19 @@
 
 #include "deliver.h"
 #include "ingest.h"
+#include "leases.h"
 #include "listen_guard.h"
+#include "pipelines.h"
 #include "query.h"
 #include "report.h"
 #include "sla_attrs.h"
 #include "sla_ctlproto.h"
 #include "sla_engine.h"
 #include "sla_format.h"
+#include "sla_lease.h"
 #include "sla_log.h"
 #include "sla_metric.h"
+#include "sla_partition.h"
 #include "sla_textwidth.h"
 #include "sla_ticket.h"
 #include "stats.h"
@@ -100,6 +104,7 @@ typedef struct ctl_client {
     char by[SLA_CTL_BY_MAX + 1]; /* ack: who acknowledged, for the answer */
     unsigned long uid;     /* the peer's uid (SO_PEERCRED) */
     long long dead_total;  /* deliveries --dead: XLEN, -1 unknown */
+    char subject_id[SLA_TICKET_MAX_LEN + 1]; /* ticket: the id read from Redis */
     query *query;          /* due, breached: the query running for it */
 } ctl_client;
 
@@ -221,10 +226,29 @@ static void ctl_wait(ctl_client *c)
 
 /* --- helpers ------------------------------------------------------------ */
 
-static sla_engine *ctl_engine(ctl_client *c)
+/* Partitions (> 1): the partition of a subject id, else -1. */
+static int ctl_partition(const char *id)
 {
-    sla_engine *e = store_engine();
-    if (e == NULL)
+    return ctl.cfg->partitions > 1 ? sla_partition_of(id, strlen(id), ctl.cfg->partitions) : -1;
+}
+
+/* The store holding subject id: the single one, or its partition's when
+ * this instance runs it (NULL when not). */
+static store *ctl_store_for(const char *id)
+{
+    int p = ctl_partition(id);
+    return p < 0 ? ctl.links.store : pipelines_store(p);
+}
+
+static sla_engine *ctl_engine(ctl_client *c, const char *id)
+{
+    store *st = ctl_store_for(id);
+    sla_engine *e = store_engine(st);
+    if (e == NULL && st == NULL && ctl_partition(id) >= 0)
+        ctl_reply(c, sla_ctl_response_error("'%s' is in partition %d, which another instance "
+                                            "runs: ask it ('slactl cluster' shows which)",
+                                            id, ctl_partition(id)));
+    else if (e == NULL)
         ctl_reply(c, sla_ctl_response_error("the state is being loaded from redis; try again"));
     return e;
 }
@@ -337,6 +361,271 @@ static json_t *ctl_fields(const redisReply *list)
 
 /* --- commands ----------------------------------------------------------- */
 
+/*
+ * status with partitions: this instance (name, leases counters) and each
+ * partition it runs (lease age, state, open tickets); open_tickets and
+ * state summed over them.
+ */
+static void ctl_status_partitions(json_t *d, int64_t now)
+{
+    leases_stats ls;
+    leases_get_stats(&ls);
+    json_t *owned = json_array();
+    json_int_t open = 0;
+    int loading = 0;
+    for (int p = 0; p < ctl.cfg->partitions; p++) {
+        store *st = pipelines_store(p);
+        if (st == NULL)
+            continue;
+        sla_engine *e = store_engine(st);
+        sla_engine_stats es = {0};
+        if (e)
+            sla_engine_get_stats(e, &es);
+        else
+            loading++;
+        open += (json_int_t)es.open_tickets;
+        int64_t renewed = leases_renewed_ms(p);
+        json_array_append_new(owned, json_pack("{s:i, s:s, s:o, s:o}", "partition", p,
+                                               "state", e ? "running" : "loading",
+                                               "lease_age_ms",
+                                               renewed ? json_integer(now - renewed)
+                                                       : json_null(),
+                                               "open_tickets",
+                                               e ? json_integer((json_int_t)es.open_tickets)
+                                                 : json_null()));
+    }
+    json_object_set_new(d, "instance",
+                        json_pack("{s:s, s:i, s:i, s:I, s:i, s:I, s:I, s:I, s:I, s:o}", "name",
+                                  ctl.cfg->instance.name, "partitions", ctl.cfg->partitions,
+                                  "lease_ttl_ms", (int)ctl.cfg->instance.lease_ttl_ms,
+                                  "owned_count", (json_int_t)ls.owned, "live_instances", ls.live,
+                                  "renewals", (json_int_t)ls.renewals, "takeovers",
+                                  (json_int_t)ls.takeovers, "losses", (json_int_t)ls.losses,
+                                  "releases", (json_int_t)ls.releases, "owned", owned));
+    json_object_set_new(d, "state", json_string(loading ? "loading" : "running"));
+    json_object_set_new(d, "open_tickets", loading ? json_null() : json_integer(open));
+}
+
+/* --- cluster: every instance and partition, as Redis holds them --------- */
+
+enum { CLU_TIME = 0, CLU_INSTANCES, CLU_LEASE, CLU_PTTL, CLU_GROUPS };
+
+typedef struct ctl_cluster ctl_cluster;
+typedef struct ctl_cluster_tag {
+    ctl_cluster *cl;
+    int kind, partition;
+} ctl_cluster_tag;
+
+struct ctl_cluster {
+    uint64_t client;
+    int out;                 /* replies awaited */
+    int failed;
+    char why[128];
+    int64_t server_ms;
+    json_t *instances;       /* [[name, expires server ms], ...] */
+    json_t *parts;           /* one object per partition */
+    ctl_cluster_tag *tags;
+};
+
+/* The group's lag and pending count from an XINFO GROUPS reply. */
+static void ctl_group_numbers(const redisReply *r, json_t *o)
+{
+    json_object_set_new(o, "lag", json_null());
+    json_object_set_new(o, "pending", json_null());
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *g = r->element[i];
+        int ours = 0;
+        for (size_t j = 0; g->type == REDIS_REPLY_ARRAY && j + 1 < g->elements; j += 2)
+            if (g->element[j]->type == REDIS_REPLY_STRING &&
+                strcmp(g->element[j]->str, "name") == 0 &&
+                g->element[j + 1]->type == REDIS_REPLY_STRING &&
+                strcmp(g->element[j + 1]->str, ctl.cfg->stream.group) == 0)
+                ours = 1;
+        for (size_t j = 0; ours && j + 1 < g->elements; j += 2) {
+            const redisReply *k = g->element[j], *v = g->element[j + 1];
+            if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_INTEGER)
+                continue;
+            if (strcmp(k->str, "lag") == 0 || strcmp(k->str, "pending") == 0)
+                json_object_set_new(o, k->str, json_integer(v->integer));
+        }
+    }
+}
+
+static void ctl_cluster_answer(ctl_cluster *cl)
+{
+    ctl_client *c = ctl_find(cl->client);
+    if (c == NULL)
+        return;
+    if (cl->failed) {
+        ctl_reply(c, sla_ctl_response_error("redis: %s", cl->why));
+        return;
+    }
+    int64_t ttl = ctl.cfg->instance.lease_ttl_ms;
+    json_t *inst = json_array(), *unowned = json_array();
+    size_t i;
+    json_t *pair;
+    json_array_foreach(cl->instances, i, pair) {
+        const char *name = json_string_value(json_array_get(pair, 0));
+        int64_t expires = json_integer_value(json_array_get(pair, 1));
+        json_t *mine = json_array();
+        size_t j;
+        json_t *po;
+        json_array_foreach(cl->parts, j, po) {
+            const char *owner = json_string_value(json_object_get(po, "owner"));
+            if (owner && strcmp(owner, name) == 0)
+                json_array_append_new(mine, json_integer((json_int_t)j));
+        }
+        json_array_append_new(inst, json_pack("{s:s, s:I, s:o, s:b}", "name", name,
+                                              "heartbeat_age_ms",
+                                              (json_int_t)(ttl - (expires - cl->server_ms)),
+                                              "partitions", mine, "this",
+                                              strcmp(name, ctl.cfg->instance.name) == 0));
+    }
+    size_t j;
+    json_t *po;
+    json_array_foreach(cl->parts, j, po)
+        if (json_is_null(json_object_get(po, "owner")))
+            json_array_append_new(unowned, json_integer((json_int_t)j));
+    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:I, s:o, s:O, s:o}", "partitions",
+                                               ctl.cfg->partitions, "lease_ttl_ms",
+                                               (json_int_t)ttl, "instances", inst, "leases",
+                                               cl->parts, "unowned", unowned)));
+}
+
+static void ctl_on_cluster(redisAsyncContext *ac, void *r, void *privdata)
+{
+    ctl_cluster_tag *t = privdata;
+    ctl_cluster *cl = t->cl;
+    const redisReply *reply = r;
+    if (reply == NULL || (reply->type == REDIS_REPLY_ERROR && t->kind != CLU_GROUPS)) {
+        if (!cl->failed)
+            snprintf(cl->why, sizeof cl->why, "%s", reply ? reply->str : "connection lost");
+        cl->failed = 1;
+    } else if (!cl->failed) {
+        json_t *po = t->partition >= 0 ? json_array_get(cl->parts, (size_t)t->partition) : NULL;
+        switch (t->kind) {
+        case CLU_TIME:
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+                cl->server_ms = strtoll(reply->element[0]->str, NULL, 10) * 1000 +
+                                strtoll(reply->element[1]->str, NULL, 10) / 1000;
+            break;
+        case CLU_INSTANCES:
+            for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements;
+                 i += 2)
+                json_array_append_new(cl->instances,
+                                      json_pack("[s#, I]", reply->element[i]->str,
+                                                (int)reply->element[i]->len,
+                                                (json_int_t)strtoll(reply->element[i + 1]->str,
+                                                                    NULL, 10)));
+            break;
+        case CLU_LEASE:
+            if (reply->type == REDIS_REPLY_STRING) {
+                size_t name_len;
+                uint64_t epoch;
+                if (sla_lease_token_parse(reply->str, reply->len, &name_len, &epoch) == 0)
+                    json_object_set_new(po, "owner", json_stringn(reply->str, name_len));
+                json_object_set_new(po, "token", json_stringn(reply->str, reply->len));
+            }
+            break;
+        case CLU_PTTL:
+            if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= 0)
+                json_object_set_new(po, "lease_age_ms",
+                                    json_integer((json_int_t)(ctl.cfg->instance.lease_ttl_ms -
+                                                              reply->integer)));
+            break;
+        case CLU_GROUPS:
+            ctl_group_numbers(reply, po);
+            break;
+        }
+    }
+    if (--cl->out > 0)
+        return;
+    ctl_cluster_answer(cl);
+    json_decref(cl->instances);
+    json_decref(cl->parts);
+    free(cl->tags);
+    free(cl);
+}
+
+static int ctl_cluster_send(ctl_cluster *cl, int slot, int kind, int partition, int argc,
+                            const char **argv)
+{
+    size_t lens[8];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    cl->tags[slot] = (ctl_cluster_tag){cl, kind, partition};
+    if (redis_link_command(ctl.links.command, ctl_on_cluster, &cl->tags[slot], argc, argv,
+                           lens) < 0)
+        return -1;
+    cl->out++;
+    return 0;
+}
+
+/*
+ * cluster: TIME, the live instances (ZRANGE of the instances' set with the
+ * heartbeats' expiry), and for each partition its lease (GET, PTTL) and
+ * its input group (XINFO GROUPS: lag and pending). One pipelined burst;
+ * each reply is handled alone, and the answer is built when the last came.
+ */
+static void ctl_cmd_cluster(ctl_client *c, const json_t *args)
+{
+    int parts = ctl.cfg->partitions;
+    if (parts <= 1) {
+        ctl_reply(c, sla_ctl_response_error("this slad runs a single partition (partitions = "
+                                            "1): no instances share it"));
+        return;
+    }
+    if (!redis_link_is_up(ctl.links.command)) {
+        ctl_reply(c, sla_ctl_response_error("redis is not connected; try again"));
+        return;
+    }
+    ctl_cluster *cl = calloc(1, sizeof *cl);
+    if (cl)
+        cl->tags = calloc(2 + 3 * (size_t)parts, sizeof *cl->tags);
+    if (cl)
+        cl->instances = json_array();
+    if (cl)
+        cl->parts = json_array();
+    if (cl == NULL || cl->tags == NULL || cl->instances == NULL || cl->parts == NULL) {
+        if (cl) {
+            json_decref(cl->instances);
+            json_decref(cl->parts);
+            free(cl->tags);
+        }
+        free(cl);
+        ctl_reply(c, sla_ctl_response_error("out of memory"));
+        return;
+    }
+    cl->client = c->id;
+    cl->out = 1; /* held while sending */
+    const char *time_argv[] = {"TIME"};
+    const char *zr[] = {"ZRANGE", ctl.keys->instances, "0", "-1", "WITHSCORES"};
+    int bad = ctl_cluster_send(cl, 0, CLU_TIME, -1, 1, time_argv) < 0 ||
+              ctl_cluster_send(cl, 1, CLU_INSTANCES, -1, 5, zr) < 0;
+    for (int p = 0; p < parts && !bad; p++) {
+        sla_keys k;
+        if (sla_keys_init(&k, ctl.cfg->stream.prefix, p) < 0) {
+            bad = 1;
+            break;
+        }
+        json_array_append_new(cl->parts, json_pack("{s:i, s:n, s:n, s:n}", "partition", p,
+                                                   "owner", "token", "lease_age_ms"));
+        const char *get[] = {"GET", k.lease};
+        const char *pttl[] = {"PTTL", k.lease};
+        const char *groups[] = {"XINFO", "GROUPS", k.events};
+        bad = ctl_cluster_send(cl, 2 + 3 * p, CLU_LEASE, p, 2, get) < 0 ||
+              ctl_cluster_send(cl, 3 + 3 * p, CLU_PTTL, p, 2, pttl) < 0 ||
+              ctl_cluster_send(cl, 4 + 3 * p, CLU_GROUPS, p, 3, groups) < 0;
+    }
+    if (bad && !cl->failed) {
+        cl->failed = 1;
+        snprintf(cl->why, sizeof cl->why, "could not send the queries");
+    }
+    ctl_wait(c);
+    ctl_cluster_tag last = {cl, -1, -1};
+    ctl_on_cluster(NULL, (void *)&(redisReply){.type = REDIS_REPLY_NIL}, &last);
+}
+
 static void ctl_cmd_status(ctl_client *c, const json_t *args)
 {
     int64_t now = wakeup_now_ms();
@@ -368,7 +657,7 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
     /* How far deadlines have been fired: the wall clock once the input is
      * caught up, the time of the entries applied while it catches up. */
     int64_t horizon, behind;
-    store_get_input(&horizon, &behind);
+    store_get_input(ctl.links.store, &horizon, &behind);
     json_object_set_new(d, "firing",
                         json_pack("{s:b, s:o, s:I}", "caught_up",
                                   horizon != INT64_MIN && behind == 0, "horizon_ms",
@@ -383,7 +672,7 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
                                   (json_int_t)in.duplicates, "unknown_ticket",
                                   (json_int_t)in.unknown_ticket, "dead", (json_int_t)in.dead));
 
-    sla_engine *e = store_engine();
+    sla_engine *e = store_engine(ctl.links.store);
     json_object_set_new(d, "state", json_string(e ? "running" : "loading"));
     if (e) {
         sla_engine_stats es;
@@ -409,6 +698,8 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
                                   (json_int_t)stats_decisions_total(SLA_DECISION_ESCALATION),
                                   "recovered",
                                   (json_int_t)stats_decisions_total(SLA_DECISION_RECOVERED)));
+    if (ctl.cfg->partitions > 1)
+        ctl_status_partitions(d, now);
     deliver_stats ds;
     deliver_get_stats(&ds);
     json_object_set_new(d, "deliveries",
@@ -422,13 +713,81 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
     ctl_reply(c, sla_ctl_response_ok(d));
 }
 
+static void ctl_subject_answer(ctl_client *c, sla_engine *e, const char *id, int subject,
+                               const char *source);
+static void ctl_on_state_record(redisAsyncContext *ac, void *r, void *privdata);
+
 /* ticket and customer: one subject's attributes and clocks. */
 static void ctl_subject(ctl_client *c, const json_t *args, int subject)
 {
     const char *id = ctl_string_arg(c, args, "id");
-    sla_engine *e = id ? ctl_engine(c) : NULL;
-    if (e == NULL)
+    if (id == NULL)
         return;
+    int p = subject == SLA_SUBJECT_TICKET ? ctl_partition(id) : -1;
+    if (p >= 0 && pipelines_store(p) == NULL) {
+        /* Another instance's partition: its state as last committed. */
+        sla_keys k;
+        if (strlen(id) > SLA_TICKET_MAX_LEN) {
+            ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", id));
+            return;
+        }
+        if (sla_keys_init(&k, ctl.cfg->stream.prefix, p) < 0) {
+            ctl_reply(c, sla_ctl_response_error("stream.prefix too long"));
+            return;
+        }
+        snprintf(c->subject_id, sizeof c->subject_id, "%s", id);
+        const char *argv[] = {"HGET", k.state, id};
+        size_t lens[] = {4, strlen(k.state), strlen(id)};
+        if (redis_link_command(ctl.links.command, ctl_on_state_record, (void *)(uintptr_t)c->id,
+                               3, argv, lens) < 0) {
+            ctl_reply(c, sla_ctl_response_error("redis is not connected; try again"));
+            return;
+        }
+        ctl_wait(c);
+        return;
+    }
+    sla_engine *e = ctl_engine(c, id);
+    if (e != NULL)
+        ctl_subject_answer(c, e, id, subject, p >= 0 ? "engine" : NULL);
+}
+
+/*
+ * A ticket of another instance's partition: its state record decoded by an
+ * engine of its own holding that one ticket (the clocks as of now, with
+ * the configuration of this instance), freed at once.
+ */
+static void ctl_on_state_record(redisAsyncContext *ac, void *r, void *privdata)
+{
+    const redisReply *reply = r;
+    ctl_client *c = ctl_find((uint64_t)(uintptr_t)privdata);
+    if (c == NULL)
+        return;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ctl_reply(c, sla_ctl_response_error("redis: %s", reply ? reply->str : "connection lost"));
+        return;
+    }
+    if (reply->type != REDIS_REPLY_STRING) {
+        ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", c->subject_id));
+        return;
+    }
+    int64_t now = wakeup_now_ms();
+    sla_engine *e = sla_engine_new(ctl.cfg, now);
+    if (e == NULL || sla_engine_restore(e, c->subject_id, strlen(c->subject_id),
+                                        (const unsigned char *)reply->str, reply->len,
+                                        now) < 0) {
+        if (e)
+            sla_engine_free(e);
+        ctl_reply(c, sla_ctl_response_error("ticket '%s': its state record cannot be read",
+                                            c->subject_id));
+        return;
+    }
+    ctl_subject_answer(c, e, c->subject_id, SLA_SUBJECT_TICKET, "redis");
+    sla_engine_free(e);
+}
+
+static void ctl_subject_answer(ctl_client *c, sla_engine *e, const char *id, int subject,
+                               const char *source)
+{
     int64_t now = wakeup_now_ms();
     sla_clock_info clocks[SLA_METRIC_COUNT];
     const char *attrs;
@@ -465,9 +824,16 @@ static void ctl_subject(ctl_client *c, const json_t *args, int subject)
                                                    : json_integer(ci->deadline_ms - now));
         json_array_append_new(list, o);
     }
-    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:o, s:I, s:o, s:o}", sla_subject_name(subject),
-                                               sla_format_jstr(id), "now_ms", (json_int_t)now,
-                                               "attrs", a, "clocks", list)));
+    json_t *d = json_pack("{s:o, s:I, s:o, s:o}", sla_subject_name(subject),
+                          sla_format_jstr(id), "now_ms", (json_int_t)now, "attrs", a, "clocks",
+                          list);
+    if (source) {
+        /* Partitions: which one, and whether this instance runs it
+         * ("engine") or the state was read from Redis ("redis"). */
+        json_object_set_new(d, "partition", json_integer(ctl_partition(id)));
+        json_object_set_new(d, "source", json_string(source));
+    }
+    ctl_reply(c, sla_ctl_response_ok(d));
 }
 
 static void ctl_cmd_ticket(ctl_client *c, const json_t *args)
@@ -542,11 +908,17 @@ static void ctl_list(ctl_client *c, const json_t *args, int breached)
         }
     }
     int limit = ctl_limit(c, args);
-    sla_engine *e = limit > 0 ? ctl_engine(c) : NULL;
+    if (limit > 0 && ctl.cfg->partitions > 1) {
+        ctl_reply(c, sla_ctl_response_error("due and breached do not list across partitions "
+                                            "yet (partitions = %d): ask 'ticket ID'",
+                                            ctl.cfg->partitions));
+        return;
+    }
+    sla_engine *e = limit > 0 ? ctl_engine(c, "") : NULL;
     if (e == NULL)
         return;
-    c->query = query_start(ctl.base, breached, subject, wakeup_now_ms(), within, (size_t)limit,
-                           ctl_on_listed, (void *)(uintptr_t)c->id);
+    c->query = query_start(ctl.base, ctl.links.store, breached, subject, wakeup_now_ms(), within,
+                           (size_t)limit, ctl_on_listed, (void *)(uintptr_t)c->id);
     if (c->query == NULL) {
         ctl_reply(c, sla_ctl_response_error("out of memory"));
         return;
@@ -634,7 +1006,7 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
     } else {
         snprintf(c->by, sizeof c->by, "uid %lu", c->uid);
     }
-    sla_engine *e = ctl_engine(c);
+    sla_engine *e = ctl_engine(c, ticket);
     if (e == NULL)
         return;
     int n = sla_engine_ack_subject(e, subject, ticket, strlen(ticket), metric, c->by,
@@ -647,7 +1019,7 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
              n == 1 ? "" : "s");
     c->acked = n;
     ctl_wait(c);
-    if (store_sync(ctl_on_acked, (void *)(uintptr_t)c->id) < 0)
+    if (store_sync(ctl_store_for(ticket), ctl_on_acked, (void *)(uintptr_t)c->id) < 0)
         ctl_reply(c, sla_ctl_response_ok(json_pack("{s:i, s:b, s:s}", "acked", n, "durable", 0,
                                                    "by", c->by)));
 }
@@ -854,6 +1226,7 @@ static const struct {
     {"customer", ctl_cmd_customer}, {"due", ctl_cmd_due},
     {"breached", ctl_cmd_breached}, {"ack", ctl_cmd_ack},       {"deliveries", ctl_cmd_deliveries},
     {"replay", ctl_cmd_replay},     {"reload", ctl_cmd_reload}, {"report", ctl_cmd_report},
+    {"cluster", ctl_cmd_cluster},
 };
 
 static void ctl_dispatch(ctl_client *c, const json_t *req)

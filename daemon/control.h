@@ -55,8 +55,11 @@
  * refused with the reason in err. */
 typedef int control_reload_fn(char *err, size_t errlen, void *arg);
 
+struct store; /* store.h */
+
 typedef struct control_links {
     redis_link *command;     /* queries and replays go here */
+    struct store *store;     /* the engine asked and synced */
     redis_link *const *all;  /* every link, for status */
     size_t nall;
 } control_links;

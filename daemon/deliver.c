@@ -90,6 +90,7 @@
 #include "sla_deadletter.h"
 #include "sla_delivery_hours.h"
 #include "sla_log.h"
+#include "sla_lua_scripts.h"
 #include "sla_outbox.h"
 #include "sla_ratelimit.h"
 #include "sla_webhook.h"
@@ -120,8 +121,30 @@ enum deliver_phase {
 
 typedef struct deliver_target deliver_target;
 
+/*
+ * One outbox read: the single partition's, or an owned partition's
+ * (deliver_add_source). A source that is removed, whose lease check fails
+ * or whose write is FENCED is gone: its records not yet sent are dropped
+ * at once, those in flight are dropped when they end, none is written;
+ * they stay pending in its outbox for the partition's next owner. A
+ * source is freed with the last record or write that refers to it.
+ */
+typedef struct deliver_src {
+    int slot;                   /* partition, or -1 for the single one */
+    sla_keys keys;
+    redis_link *link;           /* borrowed */
+    stream_reader *reader;
+    char *fence_lease, *fence_token; /* writes fenced on the lease; NULL: plain */
+    deliver_valid_fn *valid;
+    void *valid_arg;
+    int gone;
+    size_t refs;                /* records and writes referring to it, +1 while attached */
+    struct deliver_src *next;
+} deliver_src;
+
 typedef struct deliver_rec {
     char entry[48];             /* outbox stream entry id */
+    deliver_src *src;           /* the outbox it came from (a reference) */
     sla_decision d;             /* owned (sla_outbox_release) */
     deliver_target *target;
     enum deliver_phase phase;
@@ -175,18 +198,18 @@ typedef struct deliver_msg {
 /* privdata of a write: found again by entry id, never by pointer. */
 typedef struct deliver_write {
     uint64_t life;
+    deliver_src *src;       /* a reference */
     int dead;               /* a dead-delivery transaction, else an XACK */
     char entry[48];
 } deliver_write;
 
 static struct {
     struct event_base *base;
-    redis_link *link;
     const sla_config *cfg;
     sla_calendar *system_zone;  /* owned; chat times without a zone of their own; NULL = UTC */
-    sla_keys keys;
     char *group;
-    stream_reader *reader;      /* the outbox, through delivery.group */
+    deliver_src *srcs;          /* the outboxes read, through delivery.group */
+    int purge;                  /* a source went: drop its records at the next pump */
     int connect_timeout_ms, timeout_ms, max_in_flight;
     sla_backoff backoff;
     uint64_t rng;
@@ -217,6 +240,8 @@ static struct {
 } dlv;
 
 static void deliver_read(void);
+static void deliver_src_lose(struct deliver_src *src);
+static void deliver_check_sources(int64_t now);
 
 static void deliver_pump(void);
 static void deliver_flush_writes(void);
@@ -261,12 +286,33 @@ static unsigned deliver_hash(const char *s)
     return h % DELIVER_HASH_BUCKETS;
 }
 
-static deliver_rec *deliver_find(const char *entry)
+static deliver_rec *deliver_find(const deliver_src *src, const char *entry)
 {
     for (deliver_rec *r = dlv.buckets[deliver_hash(entry)]; r; r = r->hnext)
-        if (strcmp(r->entry, entry) == 0)
+        if (r->src == src && strcmp(r->entry, entry) == 0)
             return r;
     return NULL;
+}
+
+static void deliver_src_unref(deliver_src *src)
+{
+    if (src == NULL || --src->refs > 0)
+        return;
+    deliver_src **pp = &dlv.srcs;
+    while (*pp && *pp != src)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = src->next;
+    stream_reader_free(src->reader);
+    free(src->fence_lease);
+    free(src->fence_token);
+    free(src);
+}
+
+/* Whether src may still send and write: attached, and its lease valid. */
+static int deliver_src_ok(deliver_src *src, int64_t now)
+{
+    return !src->gone && (src->valid == NULL || src->valid(src->slot, now, src->valid_arg));
 }
 
 static void deliver_rec_free(deliver_rec *r)
@@ -288,6 +334,7 @@ static void deliver_rec_free(deliver_rec *r)
     if (r->timer)
         event_free(r->timer);
     sla_outbox_release(&r->d);
+    deliver_src_unref(r->src);
     free(r);
 }
 
@@ -416,21 +463,36 @@ static void deliver_on_write(redisAsyncContext *ac, void *reply_, void *privdata
 {
     deliver_write *w = privdata;
     const redisReply *reply = reply_;
-    if (w->life != dlv.life || dlv.link == NULL) {
-        free(w);
+    if (w->life != dlv.life) {
+        free(w); /* delivery finished: its sources are gone */
         return;
     }
     dlv.writes--;
-    deliver_rec *r = deliver_find(w->entry);
+    deliver_src *src = w->src;
+    char entry_copy[sizeof w->entry];
+    memcpy(entry_copy, w->entry, sizeof entry_copy);
+    deliver_rec *r;
     int ok = reply != NULL && reply->type != REDIS_REPLY_ERROR &&
              reply->type != REDIS_REPLY_NIL;
-    if (reply && !ok)
+    if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "FENCED", 6) == 0) {
+        if (!src->gone)
+            sla_warning("delivery of partition %d fenced off (the lease is another's): "
+                        "delivering nothing more of it", src->slot);
+        deliver_src_lose(src);
+    } else if (reply && !ok && !src->gone) {
         sla_err("writing the outcome of outbox entry %s: %s; retrying in %d ms", w->entry,
                 reply->type == REDIS_REPLY_ERROR ? reply->str : "transaction discarded",
                 DELIVER_RETRY_MS);
+    }
     if (ok && w->dead)
         dlv.stats.dead++;
     free(w);
+    r = deliver_find(src, entry_copy);
+    if (r && r->phase == DLV_DONE && r->writing && src->gone) {
+        deliver_rec_free(r); /* stays pending in the outbox for the next owner */
+        r = NULL;
+    }
+    deliver_src_unref(src);
     if (r && r->phase == DLV_DONE && r->writing) {
         r->writing = 0;
         if (ok) {
@@ -447,33 +509,99 @@ static void deliver_on_write(redisAsyncContext *ac, void *reply_, void *privdata
     deliver_maybe_done();
 }
 
-static int deliver_send(redisCallbackFn *fn, void *privdata, int argc, const char **argv,
-                        const size_t *lens)
-{
-    return redis_link_command(dlv.link, fn, privdata, argc, argv, lens);
-}
-
-static deliver_write *deliver_write_new(const char *entry, int dead)
+static deliver_write *deliver_write_new(deliver_src *src, const char *entry, int dead)
 {
     deliver_write *w = malloc(sizeof *w);
     if (w) {
         w->life = dlv.life;
+        w->src = src;
         w->dead = dead;
         snprintf(w->entry, sizeof w->entry, "%s", entry);
     }
     return w;
 }
 
-/* XACK one outbox entry. Returns 0, or -1 when it could not be sent. */
-static int deliver_ack(const char *entry)
+/*
+ * Send the commands cmds[0..n-1] (argc words each) for src, fn(w) told of
+ * the last: plain commands (n > 1 inside MULTI/EXEC), or with a fence one
+ * EVAL of fenced.lua that writes nothing once the lease is another's.
+ * Returns 0, or -1 when they could not all be sent.
+ */
+typedef struct deliver_cmd {
+    int argc;
+    const char **argv;
+    const size_t *lens;
+} deliver_cmd;
+
+static int deliver_write_cmds(deliver_src *src, deliver_write *w, const deliver_cmd *cmds,
+                              size_t n)
 {
-    deliver_write *w = deliver_write_new(entry, 0);
-    const char *argv[] = {"XACK", dlv.keys.escalations, dlv.group, entry};
+    if (src->fence_lease) {
+        size_t argc = 3 + 3 + 1;
+        for (size_t i = 0; i < n; i++)
+            argc += 1 + (size_t)cmds[i].argc;
+        const char **argv = malloc(argc * sizeof *argv);
+        size_t *lens = malloc(argc * sizeof *lens);
+        char (*nums)[16] = malloc(n * sizeof *nums);
+        int rc = -1;
+        if (argv && lens && nums) {
+            size_t a = 0;
+            argv[a++] = "EVAL";
+            argv[a++] = SLA_LUA_FENCED;
+            argv[a++] = "3";
+            argv[a++] = src->fence_lease;
+            argv[a++] = src->keys.escalations;
+            argv[a++] = src->keys.deliveries_dead;
+            argv[a++] = src->fence_token;
+            for (size_t i = 0; i < a; i++)
+                lens[i] = strlen(argv[i]);
+            for (size_t i = 0; i < n; i++) {
+                snprintf(nums[i], sizeof nums[i], "%d", cmds[i].argc);
+                argv[a] = nums[i];
+                lens[a++] = strlen(nums[i]);
+                for (int j = 0; j < cmds[i].argc; j++) {
+                    argv[a] = cmds[i].argv[j];
+                    lens[a++] = cmds[i].lens[j];
+                }
+            }
+            rc = redis_link_command(src->link, deliver_on_write, w, (int)a, argv, lens);
+        }
+        free(argv);
+        free(lens);
+        free(nums);
+        return rc;
+    }
+    static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+    static const size_t multi_len[] = {5}, exec_len[] = {4};
+    if (n == 1)
+        return redis_link_command(src->link, deliver_on_write, w, cmds[0].argc, cmds[0].argv,
+                                  cmds[0].lens);
+    int rc = redis_link_command(src->link, NULL, NULL, 1, multi, multi_len);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = redis_link_command(src->link, NULL, NULL, cmds[i].argc, cmds[i].argv,
+                                cmds[i].lens);
+    if (rc == 0)
+        rc = redis_link_command(src->link, deliver_on_write, w, 1, exec, exec_len);
+    if (rc < 0 && redis_link_is_up(src->link))
+        /* A half-written MULTI must not stay open on the connection. */
+        redis_link_reset(src->link, "could not queue a dead-delivery transaction");
+    return rc;
+}
+
+/* XACK one outbox entry of src. Returns 0, or -1 when it could not be sent. */
+static int deliver_ack(deliver_src *src, const char *entry)
+{
+    if (src->gone)
+        return -1;
+    deliver_write *w = deliver_write_new(src, entry, 0);
+    const char *argv[] = {"XACK", src->keys.escalations, dlv.group, entry};
     size_t lens[] = {4, strlen(argv[1]), strlen(argv[2]), strlen(entry)};
-    if (w == NULL || deliver_send(deliver_on_write, w, 4, argv, lens) < 0) {
+    deliver_cmd cmd = {4, argv, lens};
+    if (w == NULL || deliver_write_cmds(src, w, &cmd, 1) < 0) {
         free(w);
         return -1;
     }
+    src->refs++;
     dlv.writes++;
     return 0;
 }
@@ -489,7 +617,7 @@ typedef struct deliver_outcome {
  * MULTI; XADD <dead> * <fields> delivery.*; XACK; EXEC — the record and
  * its outcome, and the outbox entry acknowledged, together.
  */
-static int deliver_dead(const char *entry, const sla_field *fields, size_t n,
+static int deliver_dead(deliver_src *src, const char *entry, const sla_field *fields, size_t n,
                         const deliver_outcome *o)
 {
     enum { EXTRA = 8 };
@@ -507,12 +635,12 @@ static int deliver_dead(const char *entry, const sla_field *fields, size_t n,
     size_t argc = 3 + 2 * (n + EXTRA);
     const char **argv = malloc(argc * sizeof *argv);
     size_t *lens = malloc(argc * sizeof *lens);
-    deliver_write *w = deliver_write_new(entry, 1);
+    deliver_write *w = src->gone ? NULL : deliver_write_new(src, entry, 1);
     int rc = -1;
     if (argv == NULL || lens == NULL || w == NULL)
         goto out;
     argv[0] = "XADD";
-    argv[1] = dlv.keys.deliveries_dead;
+    argv[1] = src->keys.deliveries_dead;
     argv[2] = "*";
     for (size_t i = 0; i < 3; i++)
         lens[i] = strlen(argv[i]);
@@ -528,23 +656,14 @@ static int deliver_dead(const char *entry, const sla_field *fields, size_t n,
             argv[a] = extra[i][j];
             lens[a++] = strlen(extra[i][j]);
         }
-    static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
-    static const size_t multi_len[] = {5}, exec_len[] = {4};
-    const char *ack[] = {"XACK", dlv.keys.escalations, dlv.group, entry};
+    const char *ack[] = {"XACK", src->keys.escalations, dlv.group, entry};
     size_t ack_len[] = {4, strlen(ack[1]), strlen(ack[2]), strlen(entry)};
-    rc = deliver_send(NULL, NULL, 1, multi, multi_len);
-    if (rc == 0)
-        rc = deliver_send(NULL, NULL, (int)argc, argv, lens);
-    if (rc == 0)
-        rc = deliver_send(NULL, NULL, 4, ack, ack_len);
-    if (rc == 0)
-        rc = deliver_send(deliver_on_write, w, 1, exec, exec_len);
+    deliver_cmd cmds[2] = {{(int)argc, argv, lens}, {4, ack, ack_len}};
+    rc = deliver_write_cmds(src, w, cmds, 2);
     if (rc == 0) {
         w = NULL;
+        src->refs++;
         dlv.writes++;
-    } else if (redis_link_is_up(dlv.link)) {
-        /* A half-written MULTI must not stay open on the connection. */
-        redis_link_reset(dlv.link, "could not queue a dead-delivery transaction");
     }
 out:
     free(argv);
@@ -557,7 +676,7 @@ out:
 static void deliver_write_rec(deliver_rec *r)
 {
     if (!r->dead) {
-        r->writing = deliver_ack(r->entry) == 0;
+        r->writing = deliver_ack(r->src, r->entry) == 0;
         return;
     }
     sla_field fields[SLA_DECISION_MAX_FIELDS];
@@ -566,20 +685,23 @@ static void deliver_write_rec(deliver_rec *r)
                                    sizeof scratch);
     deliver_outcome o = {r->last_status, r->attempts, r->first_ms, r->last_ms, r->last_error,
                          r->reason};
-    r->writing = deliver_dead(r->entry, fields, n, &o) == 0;
+    r->writing = deliver_dead(r->src, r->entry, fields, n, &o) == 0;
 }
 
 /* Write every queued outcome; what cannot be sent now stays queued. */
 static void deliver_flush_writes(void)
 {
-    if (dlv.link == NULL || !redis_link_is_up(dlv.link))
-        return;
     deliver_rec *r = dlv.wq_head;
     dlv.wq_head = dlv.wq_tail = NULL;
     while (r) {
         deliver_rec *next = r->wnext;
         r->wqueued = 0;
-        if (r->phase == DLV_DONE && !r->writing) {
+        if (r->src->gone) {
+            if (!r->writing)
+                deliver_rec_free(r);
+        } else if (r->phase == DLV_DONE && !r->writing && !redis_link_is_up(r->src->link)) {
+            deliver_queue_write(r); /* written when its link is back */
+        } else if (r->phase == DLV_DONE && !r->writing) {
             deliver_write_rec(r);
             if (!r->writing)
                 deliver_queue_write(r);
@@ -794,6 +916,12 @@ static void deliver_msg_done(deliver_msg *m, CURLcode result)
         dlv.stats.digests++;
     for (size_t i = 0; i < m->n; i++) {
         deliver_rec *r = m->recs[i];
+        if (r->src->gone) {
+            /* Its partition is no longer this instance's: the next owner
+             * delivers it again (same webhook-id); nothing is written. */
+            deliver_rec_free(r);
+            continue;
+        }
         r->last_status = status;
         snprintf(r->last_error, sizeof r->last_error, "%s", error);
         snprintf(r->reason, sizeof r->reason, "%s", res.reason);
@@ -966,6 +1094,7 @@ static void deliver_pump(void)
     if (dlv.stopping || dlv.multi == NULL)
         return;
     int64_t now = wakeup_now_ms();
+    deliver_check_sources(now); /* before anything is sent */
     for (deliver_target *t = dlv.targets; t; t = t->next) {
         if (t->ready == 0)
             continue;
@@ -1045,6 +1174,10 @@ static void deliver_on_rec_timer(evutil_socket_t fd, short what, void *arg)
     deliver_rec *r = arg;
     if ((r->phase != DLV_WAITING && r->phase != DLV_HELD) || dlv.stopping)
         return;
+    if (r->src->gone) {
+        deliver_rec_free(r);
+        return;
+    }
     deliver_enqueue(r);
     deliver_pump();
 }
@@ -1073,18 +1206,19 @@ static void deliver_release_or_hold(deliver_rec *r)
 /* --- reading ------------------------------------------------------------ */
 
 /* Take one outbox entry: hold it for delivery, or settle it at once. */
-static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *cap)
+static void deliver_entry(deliver_src *src, const redisReply *entry, sla_field **fields,
+                          size_t *cap)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 1 ||
         entry->element[0]->type != REDIS_REPLY_STRING ||
         entry->element[0]->len >= sizeof ((deliver_rec *)0)->entry)
         return;
     const char *id = entry->element[0]->str;
-    if (deliver_find(id))
+    if (deliver_find(src, id))
         return; /* read again after a reconnect: already held */
     const redisReply *list = entry->elements >= 2 ? entry->element[1] : NULL;
     if (list == NULL || list->type != REDIS_REPLY_ARRAY || list->elements % 2) {
-        deliver_ack(id); /* trimmed away: nothing left to deliver */
+        deliver_ack(src, id); /* trimmed away: nothing left to deliver */
         return;
     }
     size_t n = list->elements / 2;
@@ -1098,7 +1232,7 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
     for (size_t i = 0; i < n; i++) {
         const redisReply *k = list->element[2 * i], *v = list->element[2 * i + 1];
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
-            deliver_ack(id);
+            deliver_ack(src, id);
             return;
         }
         (*fields)[i] = (sla_field){k->str, (size_t)k->len, v->str, (size_t)v->len};
@@ -1110,7 +1244,7 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
     if (sla_outbox_parse(*fields, n, &r->d, err, sizeof err) < 0) {
         free(r);
         sla_warning("outbox entry %s is not an escalation record (%s): moved to %s", id, err,
-                    dlv.keys.deliveries_dead);
+                    src->keys.deliveries_dead);
         deliver_outcome o = {0, 0, 0, 0, err, "unreadable outbox record"};
         /* Not slad's: it may be of any size, so keep a bounded excerpt
          * (sla_deadletter.h), the note in delivery.truncated. */
@@ -1124,17 +1258,19 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
         if (note[0])
             kept[nk++] = (sla_field){"delivery.truncated", sizeof "delivery.truncated" - 1,
                                      note, strlen(note)};
-        deliver_dead(id, kept, nk, &o);
+        deliver_dead(src, id, kept, nk, &o);
         free(kept);
         return;
     }
     if (r->d.receiver[0] == '\0') {
         sla_outbox_release(&r->d);
         free(r);
-        deliver_ack(id); /* notifies nobody */
+        deliver_ack(src, id); /* notifies nobody */
         return;
     }
     snprintf(r->entry, sizeof r->entry, "%s", id);
+    r->src = src;
+    src->refs++;
     r->target = deliver_target_for(r->d.receiver);
     r->timer = deliver_event_new(-1, 0, deliver_on_rec_timer, r);
     if (r->target == NULL || r->timer == NULL) {
@@ -1142,6 +1278,7 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
             event_free(r->timer);
         sla_outbox_release(&r->d);
         free(r);
+        src->refs--;
         return; /* stays pending */
     }
     unsigned b = deliver_hash(r->entry);
@@ -1165,10 +1302,13 @@ static void deliver_entry(const redisReply *entry, sla_field **fields, size_t *c
 /* The reader's batch: hold each new record, then send what may go. */
 static void deliver_on_batch(const redisReply *entries, int claimed, void *arg)
 {
+    deliver_src *src = arg;
+    if (src->gone)
+        return; /* they stay pending for the partition's owner */
     sla_field *fields = NULL;
     size_t cap = 0;
     for (size_t i = 0; i < entries->elements; i++)
-        deliver_entry(entries->element[i], &fields, &cap);
+        deliver_entry(src, entries->element[i], &fields, &cap);
     free(fields);
     deliver_pump();
     deliver_read();
@@ -1182,24 +1322,134 @@ static void deliver_on_ready(int joined, void *arg)
 /* Ask for more records, if there is room for them. */
 static void deliver_read(void)
 {
-    if (dlv.reader == NULL || dlv.stopping || dlv.held >= DELIVER_MAX_HELD)
-        return; /* full: read again once records are settled */
-    size_t room = DELIVER_MAX_HELD - dlv.held;
-    stream_reader_read(dlv.reader, room < DELIVER_BATCH ? room : DELIVER_BATCH);
+    for (deliver_src *src = dlv.srcs; src; src = src->next) {
+        if (dlv.stopping || dlv.held >= DELIVER_MAX_HELD)
+            return; /* full: read again once records are settled */
+        if (src->gone || src->reader == NULL || !redis_link_is_up(src->link))
+            continue;
+        size_t room = DELIVER_MAX_HELD - dlv.held;
+        stream_reader_read(src->reader, room < DELIVER_BATCH ? room : DELIVER_BATCH);
+    }
+}
+
+/* src's records not yet sent are dropped now, those in flight when they
+ * end; nothing of it is read or written any more. */
+static void deliver_src_lose(deliver_src *src)
+{
+    if (src->gone)
+        return;
+    src->gone = 1;
+    stream_reader_free(src->reader);
+    src->reader = NULL;
+    for (deliver_target *t = dlv.targets; t; t = t->next) {
+        deliver_rec *keep = NULL, *tail = NULL, *r;
+        size_t n = 0;
+        while ((r = deliver_dequeue(t)) != NULL) {
+            if (r->src->gone) {
+                deliver_rec_free(r);
+                continue;
+            }
+            if (tail)
+                tail->qnext = r;
+            else
+                keep = r;
+            tail = r;
+            n++;
+        }
+        t->head = keep;
+        t->tail = tail;
+        t->ready = n;
+    }
+    for (deliver_rec *r = dlv.first, *next; r; r = next) {
+        next = r->next;
+        if (r->src == src && r->phase == DLV_WAITING)
+            deliver_rec_free(r);
+    }
+    deliver_src_unref(src); /* the attachment */
+}
+
+/* Sources whose lease is no longer valid on this clock stop at once. */
+static void deliver_check_sources(int64_t now)
+{
+    for (deliver_src *src = dlv.srcs, *next; src; src = next) {
+        next = src->next;
+        if (!src->gone && !deliver_src_ok(src, now)) {
+            sla_notice("delivery of partition %d stopped: its lease is no longer valid",
+                       src->slot);
+            deliver_src_lose(src);
+        }
+    }
 }
 
 /* --- life --------------------------------------------------------------- */
 
 void deliver_on_link(redis_link *link, int up, void *arg)
 {
-    if (dlv.link == NULL)
+    if (dlv.multi == NULL)
         return;
     if (up) {
         deliver_flush_writes();
         deliver_read();
         return;
     }
-    stream_reader_link_down(dlv.reader);
+    for (deliver_src *src = dlv.srcs; src; src = src->next)
+        if (src->link == link && src->reader)
+            stream_reader_link_down(src->reader);
+}
+
+int deliver_add_source(int slot, redis_link *link, const sla_keys *keys, const char *consumer,
+                       const char *lease_key, const char *token, deliver_valid_fn *valid,
+                       void *arg)
+{
+    const sla_config *cfg = dlv.cfg;
+    deliver_src *src = calloc(1, sizeof *src);
+    if (src == NULL)
+        return -1;
+    src->slot = slot;
+    src->keys = *keys;
+    src->link = link;
+    src->valid = valid;
+    src->valid_arg = arg;
+    src->refs = 1;
+    if (lease_key && (!(src->fence_lease = strdup(lease_key)) ||
+                      !(src->fence_token = strdup(token)))) {
+        free(src->fence_lease);
+        free(src);
+        return -1;
+    }
+    stream_reader_config rc = {
+        .what = "delivery",
+        .stream = src->keys.escalations,
+        .group = dlv.group,
+        .consumer = consumer ? consumer : cfg->stream.consumer,
+        .link = link,
+        .claim_link = link,
+        .block_ms = cfg->stream.block_ms > 0 && cfg->stream.block_ms < DELIVER_BLOCK_MAX_MS
+                        ? cfg->stream.block_ms : DELIVER_BLOCK_MAX_MS,
+        .claim_idle_ms = cfg->stream.claim_idle_ms > 0 ? cfg->stream.claim_idle_ms : 60000,
+        .priority = SLAD_PRIORITY_BULK,
+    };
+    src->reader = stream_reader_new(dlv.base, &rc, deliver_on_batch, deliver_on_ready, src);
+    if (src->reader == NULL) {
+        free(src->fence_lease);
+        free(src->fence_token);
+        free(src);
+        return -1;
+    }
+    src->next = dlv.srcs;
+    dlv.srcs = src;
+    if (redis_link_is_up(link))
+        deliver_read();
+    return 0;
+}
+
+void deliver_remove_source(int slot)
+{
+    for (deliver_src *src = dlv.srcs, *next; src; src = next) {
+        next = src->next;
+        if (src->slot == slot && !src->gone)
+            deliver_src_lose(src);
+    }
 }
 
 /* The settings that follow a reload (the group is fixed at start). */
@@ -1287,7 +1537,6 @@ int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys
 {
     memset(&dlv, 0, sizeof dlv);
     dlv.base = base;
-    dlv.keys = *keys;
     dlv.cfg = cfg;
     dlv.life = 1;
     deliver_settings(cfg);
@@ -1300,33 +1549,22 @@ int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys
     dlv.multi = curl_multi_init();
     dlv.write_timer = deliver_event_new(-1, 0, deliver_on_write_timer, NULL);
     dlv.curl_timer = deliver_event_new(-1, 0, deliver_on_curl_timer, NULL);
-    stream_reader_config rc = {
-        .what = "delivery",
-        .stream = keys->escalations,
-        .group = cfg->delivery.group,
-        .consumer = cfg->stream.consumer,
-        .link = link,
-        .claim_link = link,
-        .block_ms = cfg->stream.block_ms > 0 && cfg->stream.block_ms < DELIVER_BLOCK_MAX_MS
-                        ? cfg->stream.block_ms : DELIVER_BLOCK_MAX_MS,
-        .claim_idle_ms = cfg->stream.claim_idle_ms > 0 ? cfg->stream.claim_idle_ms : 60000,
-        .priority = SLAD_PRIORITY_BULK,
-    };
-    dlv.reader = stream_reader_new(base, &rc, deliver_on_batch, deliver_on_ready, NULL);
     if (dlv.group == NULL || dlv.multi == NULL || dlv.write_timer == NULL ||
-        dlv.curl_timer == NULL || dlv.reader == NULL)
+        dlv.curl_timer == NULL)
         return -1;
     curl_multi_setopt(dlv.multi, CURLMOPT_SOCKETFUNCTION, deliver_on_socket);
     curl_multi_setopt(dlv.multi, CURLMOPT_TIMERFUNCTION, deliver_on_curl_timeout);
-    dlv.link = link;
+    if (link && deliver_add_source(-1, link, keys, NULL, NULL, NULL, NULL, NULL) < 0)
+        return -1;
     return 0;
 }
 
 static void deliver_on_grace(evutil_socket_t fd, short what, void *arg)
 {
     if (dlv.in_flight)
-        sla_warning("%zu deliveries still in flight at shutdown; they stay pending in %s",
-                    dlv.in_flight, dlv.keys.escalations);
+        sla_warning("%zu deliveries still in flight at shutdown; they stay pending in the "
+                    "outbox",
+                    dlv.in_flight);
     deliver_done_fn *fn = dlv.done_fn;
     dlv.done_fn = NULL;
     if (fn)
@@ -1357,9 +1595,6 @@ void deliver_stop(int grace_ms, deliver_done_fn *fn, void *arg)
 void deliver_finish(void)
 {
     dlv.life++;
-    dlv.link = NULL;
-    stream_reader_free(dlv.reader);
-    dlv.reader = NULL;
     while (dlv.msgs) {
         deliver_msg *m = dlv.msgs;
         dlv.msgs = m->next;
@@ -1369,6 +1604,14 @@ void deliver_finish(void)
     while (dlv.first)
         deliver_rec_free(dlv.first);
     dlv.wq_head = dlv.wq_tail = NULL;
+    while (dlv.srcs) {
+        deliver_src *src = dlv.srcs;
+        dlv.srcs = src->next;
+        stream_reader_free(src->reader);
+        free(src->fence_lease);
+        free(src->fence_token);
+        free(src);
+    }
     if (dlv.multi)
         curl_multi_cleanup(dlv.multi);
     dlv.multi = NULL;

@@ -78,11 +78,34 @@ void deliver_foreach_receiver(void (*fn)(const char *receiver, const deliver_rec
                               void *arg);
 
 /* Start delivering: link is delivery's own Redis connection (created with
- * deliver_on_link as its state callback). Returns 0, or -1 on error. */
+ * deliver_on_link as its state callback), reading the outbox of keys; link
+ * NULL: no outbox yet, each comes with deliver_add_source(). Returns 0, or
+ * -1 on error. */
 int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys,
                  const sla_config *cfg);
-/* The link's state callback (pass it to redis_link_new). */
+/* A link's state callback (pass it to redis_link_new, or call it from one). */
 void deliver_on_link(redis_link *link, int up, void *arg);
+
+/*
+ * Partitions: the outboxes of the owned partitions, one source each.
+ * valid(slot, now, arg) is asked before anything is sent: 0 (the lease not
+ * renewed in time on this clock) stops the source as deliver_remove_source
+ * does. Writes (acks, dead deliveries) of a source with lease_key go as one
+ * EVAL of lib/lua/fenced.lua checking the lease still holds token: a write
+ * answered FENCED stops the source too. link (borrowed) must stay until
+ * the source is removed; the caller passes its state changes to
+ * deliver_on_link. consumer: the name in delivery.group (NULL:
+ * stream.consumer). 0, or -1 (OOM).
+ */
+typedef int deliver_valid_fn(int slot, int64_t now_ms, void *arg);
+int deliver_add_source(int slot, redis_link *link, const sla_keys *keys, const char *consumer,
+                       const char *lease_key, const char *token, deliver_valid_fn *valid,
+                       void *arg);
+/* Stop delivering slot's outbox at once: records not sent are dropped, those
+ * in flight are dropped when they end, nothing more is read or written
+ * (they stay pending for the next owner, who delivers them with the same
+ * webhook-id). */
+void deliver_remove_source(int slot);
 /* Receivers (and delivery settings) changed; cfg is borrowed (see above).
  * A record whose receiver is gone goes to the dead deliveries. */
 void deliver_set_config(const sla_config *cfg);

@@ -43,7 +43,9 @@
 
 #include "deliver.h"
 #include "ingest.h"
+#include "leases.h"
 #include "listen_guard.h"
+#include "pipelines.h"
 #include "sla_engine.h"
 #include "sla_log.h"
 #include "sla_metric.h"
@@ -70,6 +72,7 @@ static struct {
     int request_timeout_ms;
     http_conn *conns;
     struct event *sweep;
+    int partitions;        /* > 1: the partition and lease families */
 } hs;
 
 /* --- exposition --------------------------------------------------------- */
@@ -227,6 +230,53 @@ static void http_process(struct evbuffer *b)
         http_sample(b, "process_max_fds", NULL, NULL, NULL, NULL, p.max_fds);
 }
 
+/* partitions > 1: this instance's share and leases, and its partitions. */
+static void http_partitions(struct evbuffer *b)
+{
+    leases_stats ls;
+    leases_get_stats(&ls);
+    http_single(b, "slad_partitions", "gauge", "Partitions configured (the setting partitions).",
+                (double)hs.partitions);
+    http_single(b, "slad_partitions_owned", "gauge",
+                "Partitions whose lease this instance holds.", (double)ls.owned);
+    http_single(b, "slad_instances_live", "gauge",
+                "Live instances (this one included) at the last lease pass.", (double)ls.live);
+    http_single(b, "slad_lease_renewals_total", "counter", "Partition leases renewed.",
+                (double)ls.renewals);
+    http_single(b, "slad_lease_takeovers_total", "counter",
+                "Partitions taken (free, released by another, or expired).",
+                (double)ls.takeovers);
+    http_single(b, "slad_lease_losses_total", "counter",
+                "Partition leases lost without giving them back (not renewed in time, "
+                "another's).", (double)ls.losses);
+    http_single(b, "slad_lease_releases_total", "counter",
+                "Partition leases given back (rebalancing, stopping).", (double)ls.releases);
+    int64_t now = wakeup_now_ms();
+    char pn[16];
+    http_family(b, "slad_partition_lease_age_seconds", "gauge",
+                "Since the last renewal of the lease of each partition this instance owns.");
+    for (int p = 0; p < hs.partitions; p++) {
+        int64_t at = leases_renewed_ms(p);
+        if (at == 0 || pipelines_store(p) == NULL)
+            continue;
+        snprintf(pn, sizeof pn, "%d", p);
+        http_sample(b, "slad_partition_lease_age_seconds", "partition", pn, NULL, NULL,
+                    (double)(now - at) / 1000.0);
+    }
+    http_family(b, "slad_partition_open_tickets", "gauge",
+                "Tickets open in the engine of each partition this instance runs.");
+    for (int p = 0; p < hs.partitions; p++) {
+        sla_engine *e = store_engine(pipelines_store(p));
+        if (e == NULL)
+            continue;
+        sla_engine_stats es;
+        sla_engine_get_stats(e, &es);
+        snprintf(pn, sizeof pn, "%d", p);
+        http_sample(b, "slad_partition_open_tickets", "partition", pn, NULL, NULL,
+                    (double)es.open_tickets);
+    }
+}
+
 static void http_metrics(struct evbuffer *b)
 {
     http_family(b, "slad_build_info", "gauge", "Version of the running slad (always 1).");
@@ -263,7 +313,7 @@ static void http_metrics(struct evbuffer *b)
     http_single(b, "slad_events_unknown_ticket_total", "counter",
                 "Events for a ticket slad does not know, ignored.", (double)in.unknown_ticket);
 
-    sla_engine *e = store_engine();
+    sla_engine *e = store_engine(hs.links.store);
     sla_engine_stats es;
     if (e)
         sla_engine_get_stats(e, &es);
@@ -362,17 +412,19 @@ static void http_metrics(struct evbuffer *b)
         http_sample(b, "slad_consumer_pending", NULL, NULL, NULL, NULL, (double)bl.pending);
 
     int64_t horizon, behind;
-    store_get_input(&horizon, &behind);
+    store_get_input(hs.links.store, &horizon, &behind);
     http_single(b, "slad_firing_behind_seconds", "gauge",
                 "How far behind the wall clock deadlines are fired while the input is read "
                 "again (0 once caught up).", behind > 0 ? (double)behind / 1000.0 : 0.0);
 
     store_stats ss;
-    store_get_stats(&ss);
+    store_get_stats(hs.links.store, &ss);
     http_single(b, "slad_store_transactions_total", "counter",
                 "State transactions committed to Redis.", (double)ss.transactions);
     http_single(b, "slad_store_failures_total", "counter",
                 "Times the engine was dropped and rebuilt from Redis.", (double)ss.failures);
+    if (hs.partitions > 1)
+        http_partitions(b);
 }
 
 /* --- connections -------------------------------------------------------- */
@@ -566,6 +618,7 @@ int http_init(struct event_base *base, const sla_config *cfg, const http_links *
     memset(&hs, 0, sizeof hs);
     hs.base = base;
     hs.links = *links;
+    hs.partitions = cfg->partitions;
     hs.max_connections = cfg->http.max_connections;
     hs.request_timeout_ms = cfg->http.request_timeout_ms;
     hs.start_s = (double)wakeup_now_ms() / 1000.0;

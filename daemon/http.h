@@ -40,8 +40,11 @@
 /* The command connection is unhealthy when a reply has waited this long. */
 #define HTTP_HEALTH_REDIS_WAIT_MS 1000
 
+struct store; /* store.h */
+
 typedef struct http_links {
     redis_link *command;     /* /healthz follows this one */
+    struct store *store;     /* the engine counted and its input's position */
     redis_link *const *all;  /* every link, for slad_redis_* */
     size_t nall;
 } http_links;

@@ -14,9 +14,15 @@
  * XAUTOCLAIM (on the command link) and handled the same way. The reading
  * itself, and the guard of the blocking read, are stream_reader's.
  *
- * Ownership: settings are copied at ingest_init (stream settings take
+ * An ingest is an object (ingest_new/ingest_free) reading one stream into
+ * one store's engine: slad runs one, for the single partition. Its
+ * counters (ingest_get_stats) are the process's, summed over all.
+ *
+ * Ownership: settings are copied at ingest_new (stream settings take
  * effect on restart); the engine is borrowed between ingest_resume() and
- * ingest_suspend().
+ * ingest_suspend(); the store is borrowed and must be freed after the
+ * ingest (store_free reports the commits still waiting as failed, which
+ * releases an ingest freed before them).
  */
 #ifndef INGEST_H
 #define INGEST_H
@@ -29,6 +35,9 @@
 #include "sla_config.h"
 #include "sla_engine.h"
 #include "sla_keys.h"
+
+struct store; /* store.h */
+typedef struct ingest ingest;
 
 /* Called once, the first time the consumer group is joined. */
 typedef void ingest_joined_fn(void *arg);
@@ -46,19 +55,22 @@ typedef struct ingest_stats {
     uint64_t dead_by_reason[SLA_EVERR_COUNT_]; /* dead letters by -enum sla_event_error */
 } ingest_stats;
 
-int ingest_init(struct event_base *base, redis_link *reader, redis_link *command,
-                const sla_keys *keys, const sla_config *cfg, ingest_joined_fn *fn, void *arg);
-void ingest_finish(void);
+/* Entries are applied to st's engine and committed through it. NULL on
+ * OOM. */
+ingest *ingest_new(struct event_base *base, redis_link *reader, redis_link *command,
+                   struct store *st, const sla_keys *keys, const sla_config *cfg,
+                   ingest_joined_fn *fn, void *arg);
+void ingest_free(ingest *ing);
 
-/* The reader link's state callback (pass it to redis_link_new). */
-void ingest_on_link(redis_link *link, int up, void *arg);
+/* The reader link came up (1) or was lost (0). */
+void ingest_on_link(ingest *ing, int up);
 
 /* Start (again) with engine: own pending entries first, then new ones. */
-void ingest_resume(sla_engine *engine);
+void ingest_resume(ingest *ing, sla_engine *engine);
 /* The engine is gone: apply nothing until the next ingest_resume(). */
-void ingest_suspend(void);
+void ingest_suspend(ingest *ing);
 /* Read no more (shutdown). */
-void ingest_stop(void);
+void ingest_stop(ingest *ing);
 
 void ingest_get_stats(ingest_stats *out);
 

@@ -18,7 +18,7 @@
  *   8b. deliver       outbox to receivers, from its own consumer group
  *   8c. alerts        Alertmanager alerts kept alive while breached; told
  *                     of deliveries and of the engine coming and going
- *   9. timers         the engine's alarm, the systemd watchdog
+ *   9. timers         the systemd watchdog (the engine's alarm is the store's)
  *   9b. control, http counters and samples (stats), the control socket
  *                     and /metrics; slactl reload runs main_reload(), the
  *                     very path SIGHUP takes
@@ -53,7 +53,9 @@
 #include "deliver.h"
 #include "http.h"
 #include "ingest.h"
+#include "leases.h"
 #include "notify.h"
+#include "pipelines.h"
 #include "priority.h"
 #include "redis_link.h"
 #include "reply_arena.h"
@@ -79,6 +81,11 @@ static struct {
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *stop_timer;
     redis_link *reader, *command, *deliver;
+    store *store;             /* the single partition's engine and its state */
+    ingest *ingest;           /* its input */
+    int partitioned;          /* partitions > 1: leases and pipelines instead */
+    redis_link *lease;        /* partitioned: the leases' own connection */
+    int leases_stopping;
     int ready_sent;
     int reload_deferred;       /* a SIGHUP waits for the last reload's re-match */
     int stopping;
@@ -110,13 +117,15 @@ static void usage(FILE *out)
 
 static void main_on_store_state(int ready, void *arg)
 {
+    if (slad.ingest == NULL)
+        return;
     if (ready) {
         notify_status("running");
-        ingest_resume(store_engine());
-        alerts_engine(store_engine());
+        ingest_resume(slad.ingest, store_engine(slad.store));
+        alerts_engine(store_engine(slad.store));
     } else {
         notify_status("rebuilding state from redis");
-        ingest_suspend();
+        ingest_suspend(slad.ingest);
         alerts_engine(NULL);
     }
 }
@@ -131,12 +140,61 @@ static void main_on_joined(void *arg)
     }
 }
 
+static void main_on_reader_link(redis_link *link, int up, void *arg)
+{
+    if (slad.ingest)
+        ingest_on_link(slad.ingest, up);
+}
+
+static void main_on_command_link(redis_link *link, int up, void *arg)
+{
+    if (slad.store)
+        store_on_link(slad.store, up);
+    else if (slad.partitioned)
+        pipelines_on_command_link(up);
+}
+
+/* Partitioned: ready once the leases' connection is up (the partitions
+ * follow at the passes). */
+static void main_on_lease_link(redis_link *link, int up, void *arg)
+{
+    leases_on_link(link, up, arg);
+    if (up)
+        main_on_joined(NULL);
+}
+
+static void main_on_rematched(void);
+
+static void main_on_pipeline_store(store *s, void *arg)
+{
+    store_on_rematched(s, main_on_rematched);
+    store_observe(s, stats_on_decision, NULL);
+    store_observe_outcomes(s, stats_on_outcome, NULL);
+}
+
+static size_t main_rematch_pending(void)
+{
+    return slad.partitioned ? pipelines_rematch_pending() : store_rematch_pending(slad.store);
+}
+
 /* --- signals ------------------------------------------------------------ */
+
+static void main_on_released(void *arg)
+{
+    event_base_loopbreak(slad.base);
+}
 
 static void main_on_idle(void *arg)
 {
-    if (--slad.stop_waiting <= 0)
-        event_base_loopbreak(slad.base);
+    if (--slad.stop_waiting > 0)
+        return;
+    if (slad.partitioned && !slad.leases_stopping) {
+        /* Every commit answered: hand the partitions over at once. */
+        slad.leases_stopping = 1;
+        leases_stop(main_on_released, NULL);
+        return;
+    }
+    event_base_loopbreak(slad.base);
 }
 
 static void main_on_stop_timeout(evutil_socket_t fd, short what, void *arg)
@@ -155,12 +213,17 @@ static void main_on_stop(evutil_socket_t sig, short what, void *arg)
     slad.stopping = 1;
     sla_notice("signal %d: stopping", (int)sig);
     notify_status("stopping");
-    ingest_stop();
     struct timeval tv = {SLAD_STOP_WAIT_MS / 1000, (SLAD_STOP_WAIT_MS % 1000) * 1000};
     evtimer_add(slad.stop_timer, &tv);
     slad.stop_waiting = 2;
+    if (slad.partitioned) {
+        deliver_stop(SLAD_DELIVER_GRACE_MS, main_on_idle, NULL);
+        pipelines_stop(main_on_idle, NULL);
+        return;
+    }
+    ingest_stop(slad.ingest);
     deliver_stop(SLAD_DELIVER_GRACE_MS, main_on_idle, NULL);
-    store_when_idle(main_on_idle, NULL);
+    store_when_idle(slad.store, main_on_idle, NULL);
 }
 
 static int str_differ(const char *a, const char *b)
@@ -172,6 +235,8 @@ static int str_differ(const char *a, const char *b)
 static int restart_settings_differ(const sla_config *a, const sla_config *b)
 {
     return a->partitions != b->partitions ||
+           str_differ(a->instance.name, b->instance.name) ||
+           a->instance.lease_ttl_ms != b->instance.lease_ttl_ms ||
            str_differ(a->redis.host, b->redis.host) || a->redis.port != b->redis.port ||
            str_differ(a->redis.unix_socket, b->redis.unix_socket) ||
            str_differ(a->redis.password, b->redis.password) || a->redis.db != b->redis.db ||
@@ -202,7 +267,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
     /* One reload at a time: the engine re-matches its tickets in slices
      * after a reload, and a second one before that is done would have to
      * finish it in one go, holding the clocks (sla_engine_set_config). */
-    size_t left = store_rematch_pending();
+    size_t left = main_rematch_pending();
     if (left > 0) {
         snprintf(err, errlen,
                  "the last reload is still being applied (%zu open tickets to match against "
@@ -220,14 +285,18 @@ static int main_reload(char *err, size_t errlen, void *arg)
     stats_on_config_load(1, wakeup_now_ms());
     notify_reloading();
     if (restart_settings_differ(slad.cfg, fresh))
-        sla_notice("partitions, redis, stream, control, http or delivery.group settings changed in %s: "
-                   "they take effect on restart", slad.config_path);
+        sla_notice("partitions, instance, redis, stream, control, http or delivery.group "
+                   "settings changed in %s: they take effect on restart",
+                   slad.config_path);
     sla_log_set_level(fresh->log_level);
     main_log_warnings(fresh);
     sla_config *old = slad.cfg;
     slad.cfg = fresh;
     report_set_config(fresh);
-    store_set_config(fresh, wakeup_now_ms());
+    if (slad.partitioned)
+        pipelines_set_config(fresh, wakeup_now_ms());
+    else
+        store_set_config(slad.store, fresh, wakeup_now_ms());
     deliver_set_config(fresh);
     alerts_set_config(fresh);
     retention_set_config(fresh);
@@ -243,7 +312,7 @@ static int main_reload(char *err, size_t errlen, void *arg)
 static void main_on_reload(evutil_socket_t sig, short what, void *arg)
 {
     char err[1024];
-    if (store_rematch_pending() > 0) {
+    if (main_rematch_pending() > 0) {
         if (!slad.reload_deferred)
             sla_notice("SIGHUP: the last reload is still being applied; this one follows once "
                        "it is done");
@@ -322,7 +391,7 @@ static void log_totals(void)
     ingest_stats in;
     store_stats st;
     ingest_get_stats(&in);
-    store_get_stats(&st);
+    store_get_stats(slad.store, &st);
     sla_info("totals: %llu entries read, %llu applied, %llu duplicates, %llu for unknown tickets, "
              "%llu dead letters, %llu without fields, %llu claimed; %llu transactions, %llu "
              "failed, %llu decisions",
@@ -403,14 +472,9 @@ int main(int argc, char **argv)
     if (geteuid() == 0)
         sla_warning("running as root; slad needs no privileges (see systemd/slad.service)");
 
-    /* 3. key names */
-    if (slad.cfg->partitions != 1) {
-        /* Several partitions need leases and fencing (SPEC section 8), not built yet. */
-        sla_err("%s: partitions = %d: this version of slad runs one partition only",
-                slad.config_path, slad.cfg->partitions);
-        sla_config_free(slad.cfg);
-        return 1;
-    }
+    /* 3. key names (partitioned: the unpartitioned names serve the keys
+     * shared by all, the instances' set; each pipeline has its own) */
+    slad.partitioned = slad.cfg->partitions > 1;
     if (sla_keys_init(&slad.keys, slad.cfg->stream.prefix, -1) < 0) {
         sla_err("%s: stream.prefix '%s' is too long", slad.config_path, slad.cfg->stream.prefix);
         sla_config_free(slad.cfg);
@@ -430,29 +494,53 @@ int main(int argc, char **argv)
         goto out;
     }
     /* 6. redis: connecting starts once everything is wired (step 9) */
-    slad.reader = redis_link_new(slad.base, slad.cfg, "reader", ingest_on_link, NULL);
-    slad.command = redis_link_new(slad.base, slad.cfg, "command", store_on_link, NULL);
-    slad.deliver = redis_link_new(slad.base, slad.cfg, "deliver", deliver_on_link, NULL);
-    if (slad.reader == NULL || slad.command == NULL || slad.deliver == NULL) {
-        sla_err("out of memory");
-        goto out;
+    slad.command = redis_link_new(slad.base, slad.cfg, "command", main_on_command_link, NULL);
+    if (slad.partitioned) {
+        slad.lease = redis_link_new(slad.base, slad.cfg, "lease", main_on_lease_link, NULL);
+        if (slad.lease == NULL || slad.command == NULL) {
+            sla_err("out of memory");
+            goto out;
+        }
+        /* A renewal is never held up by more than a third of the TTL. */
+        redis_link_set_reply_timeout(slad.lease, slad.cfg->instance.lease_ttl_ms / 3);
+    } else {
+        slad.reader = redis_link_new(slad.base, slad.cfg, "reader", main_on_reader_link, NULL);
+        slad.deliver = redis_link_new(slad.base, slad.cfg, "deliver", deliver_on_link, NULL);
+        if (slad.reader == NULL || slad.command == NULL || slad.deliver == NULL) {
+            sla_err("out of memory");
+            goto out;
+        }
+        redis_link_set_priority(slad.deliver, SLAD_PRIORITY_BULK);
     }
-    redis_link_set_priority(slad.deliver, SLAD_PRIORITY_BULK);
     /* The reader and deliver links wait in blocking reads on purpose
      * (stream_reader guards those); the command link never should. */
     redis_link_set_reply_timeout(slad.command, slad.cfg->redis.reply_timeout_ms);
-    /* 7. store and state, the outcome reports written with it */
-    if (report_init(slad.cfg, &slad.keys, slad.command) < 0 ||
-        store_init(slad.base, slad.command, &slad.keys, slad.cfg, main_on_store_state, NULL) < 0) {
+    /* 7. store and state, the outcome reports written with it
+     * (partitioned: one store per owned partition, built by pipelines as
+     * the leases come) */
+    if (report_init(slad.cfg, &slad.keys, slad.command) < 0) {
         sla_err("cannot initialise the store");
         goto out;
     }
-    store_on_rematched(main_on_rematched);
-    /* 8. ingest */
-    if (ingest_init(slad.base, slad.reader, slad.command, &slad.keys, slad.cfg, main_on_joined,
-                    NULL) < 0) {
-        sla_err("cannot initialise ingest");
-        goto out;
+    if (slad.partitioned) {
+        if (pipelines_init(slad.base, slad.command, slad.cfg, main_on_pipeline_store, NULL) < 0 ||
+            leases_init(slad.base, slad.lease, slad.cfg, pipelines_on_lease, NULL) < 0) {
+            sla_err("cannot initialise the partitions");
+            goto out;
+        }
+    } else {
+        if (!(slad.store = store_new(slad.base, slad.command, &slad.keys, slad.cfg,
+                                     main_on_store_state, NULL))) {
+            sla_err("cannot initialise the store");
+            goto out;
+        }
+        store_on_rematched(slad.store, main_on_rematched);
+        /* 8. ingest */
+        if (!(slad.ingest = ingest_new(slad.base, slad.reader, slad.command, slad.store,
+                                       &slad.keys, slad.cfg, main_on_joined, NULL))) {
+            sla_err("cannot initialise ingest");
+            goto out;
+        }
     }
     /* 8b. deliver */
     if (deliver_init(slad.base, slad.deliver, &slad.keys, slad.cfg) < 0) {
@@ -466,14 +554,17 @@ int main(int argc, char **argv)
     }
     deliver_observe(alerts_on_delivered, NULL);
     /* 9. timers */
-    if (wakeup_init(slad.base, store_tick, NULL) < 0 || notify_init(slad.base) < 0) {
+    if (notify_init(slad.base) < 0) {
         sla_err("cannot create timers");
         goto out;
     }
     /* 9b. control and metrics */
-    redis_link *const links[] = {slad.reader, slad.command, slad.deliver};
-    control_links ctl_links = {slad.command, links, sizeof links / sizeof links[0]};
-    http_links web_links = {slad.command, links, sizeof links / sizeof links[0]};
+    redis_link *const links_single[] = {slad.reader, slad.command, slad.deliver};
+    redis_link *const links_parted[] = {slad.command, slad.lease};
+    redis_link *const *links = slad.partitioned ? links_parted : links_single;
+    size_t nlinks = slad.partitioned ? 2 : 3;
+    control_links ctl_links = {slad.command, slad.store, links, nlinks};
+    http_links web_links = {slad.command, slad.store, links, nlinks};
     if (stats_init(slad.base, slad.command, &slad.keys, slad.cfg->stream.group) < 0 ||
         retention_init(slad.base, slad.command, &slad.keys, slad.cfg) < 0 ||
         control_init(slad.base, slad.cfg, &slad.keys, &ctl_links, main_reload, NULL) < 0 ||
@@ -481,12 +572,18 @@ int main(int argc, char **argv)
         sla_err("cannot start the control socket or the http listener");
         goto out;
     }
-    store_observe(stats_on_decision, NULL);
-    store_observe_outcomes(stats_on_outcome, NULL);
+    if (slad.store) {
+        store_observe(slad.store, stats_on_decision, NULL);
+        store_observe_outcomes(slad.store, stats_on_outcome, NULL);
+    }
     notify_status("connecting to redis");
     redis_link_start(slad.command);
-    redis_link_start(slad.reader);
-    redis_link_start(slad.deliver);
+    if (slad.partitioned) {
+        redis_link_start(slad.lease);
+    } else {
+        redis_link_start(slad.reader);
+        redis_link_start(slad.deliver);
+    }
 
     /* 10. READY=1 comes from main_on_joined */
     if (event_base_dispatch(slad.base) < 0) {
@@ -503,12 +600,17 @@ out:
     retention_finish();
     stats_finish();
     notify_finish();
-    wakeup_finish();
     alerts_finish();
+    pipelines_finish();
+    leases_finish();
     deliver_finish();
-    ingest_finish();
-    store_finish();
+    ingest_free(slad.ingest);
+    slad.ingest = NULL;
+    store_free(slad.store);
+    slad.store = NULL;
     report_finish();
+    redis_link_reap(); /* the partitions' links given up at the end */
+    redis_link_free(slad.lease);
     redis_link_free(slad.deliver);
     redis_link_free(slad.reader);
     redis_link_free(slad.command);

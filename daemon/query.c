@@ -24,6 +24,7 @@
 struct query {
     struct event *ev;
     sla_listquery *lq;
+    store *store;    /* borrowed: it outlives every query (control_finish first) */
     uint64_t serial; /* the engine's (store_engine_serial) */
     query_done_fn *done;
     void *arg;
@@ -49,8 +50,8 @@ static void query_on_slice(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     query *q = arg;
-    sla_engine *e = store_engine();
-    if (e == NULL || store_engine_serial() != q->serial) {
+    sla_engine *e = store_engine(q->store);
+    if (e == NULL || store_engine_serial(q->store) != q->serial) {
         q->done(NULL, NULL, "the state was reloaded from redis while the query ran; try again",
                 q->arg);
         query_free(q);
@@ -69,7 +70,7 @@ static void query_on_slice(evutil_socket_t fd, short what, void *arg)
     query_next_slice(q);
 }
 
-query *query_start(struct event_base *base, int breached, int subject, int64_t now_ms,
+query *query_start(struct event_base *base, store *s, int breached, int subject, int64_t now_ms,
                    int64_t within_ms, size_t max, query_done_fn *done, void *arg)
 {
     query *q = calloc(1, sizeof *q);
@@ -87,7 +88,8 @@ query *query_start(struct event_base *base, int breached, int subject, int64_t n
         return NULL;
     }
     event_priority_set(q->ev, SLAD_PRIORITY_BULK);
-    q->serial = store_engine_serial();
+    q->store = s;
+    q->serial = store_engine_serial(s);
     q->done = done;
     q->arg = arg;
     query_next_slice(q);

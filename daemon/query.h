@@ -25,6 +25,8 @@
 #include <event2/event.h>
 
 #include "sla_engine.h"
+
+struct store; /* store.h */
 #include "sla_listquery.h"
 
 typedef struct query query;
@@ -44,7 +46,7 @@ typedef void query_done_fn(const sla_listquery *lq, sla_engine *e, const char *w
  * on a later turn of the loop. subject: enum sla_subject to list, -1 every
  * kind. NULL on allocation failure.
  */
-query *query_start(struct event_base *base, int breached, int subject, int64_t now_ms,
+query *query_start(struct event_base *base, struct store *s, int breached, int subject, int64_t now_ms,
                    int64_t within_ms, size_t max, query_done_fn *done, void *arg);
 
 /* Stop a query whose done has not been called yet; done will not be. */

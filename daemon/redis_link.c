@@ -84,6 +84,7 @@ struct redis_link {
     size_t ring_cap, ring_head, ring_count;
     int reply_timeout_ms;  /* 0: none */
     struct event *watch_timer;
+    struct redis_link *doomed_next; /* redis_link_free_later: waiting for its turn */
 };
 
 static int link_ring_push(redis_link *link, redisCallbackFn *fn, void *privdata)
@@ -370,6 +371,46 @@ void redis_link_free(redis_link *link)
     free(link->host);
     free(link->name);
     free(link);
+}
+
+static redis_link *doomed; /* links of redis_link_free_later not freed yet */
+
+static void link_on_free_later(evutil_socket_t fd, short what, void *arg)
+{
+    redis_link **pp = &doomed;
+    while (*pp && *pp != arg)
+        pp = &(*pp)->doomed_next;
+    if (*pp == NULL)
+        return; /* freed by redis_link_reap() */
+    *pp = ((redis_link *)arg)->doomed_next;
+    redis_link_free(arg);
+}
+
+void redis_link_reap(void)
+{
+    while (doomed) {
+        redis_link *l = doomed;
+        doomed = l->doomed_next;
+        redis_link_free(l);
+    }
+}
+
+void redis_link_free_later(redis_link *link)
+{
+    if (link == NULL)
+        return;
+    link->fn = NULL;
+    struct event **evs[] = {&link->connect_timer, &link->retry_timer};
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (*evs[i])
+            event_del(*evs[i]);
+    struct timeval now = {0, 0};
+    if (event_base_once(link->base, -1, EV_TIMEOUT, link_on_free_later, link, &now) < 0) {
+        redis_link_free(link); /* cannot defer: at least no report */
+        return;
+    }
+    link->doomed_next = doomed;
+    doomed = link;
 }
 
 void redis_link_start(redis_link *link)

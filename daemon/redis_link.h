@@ -43,6 +43,14 @@ redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const
                            redis_link_state_fn *fn, void *arg);
 /* Close the connection (replies in flight arrive as NULL) and free. */
 void redis_link_free(redis_link *link);
+/* The same at the next turn of the loop, the state function no longer
+ * called from now on: for a link whose owner goes away from inside one of
+ * the link's own reply callbacks (hiredis would otherwise report the
+ * closing to a freed link). Replies still to come are answered NULL then. */
+void redis_link_free_later(redis_link *link);
+/* Free at once the links still waiting for their turn (before the event
+ * loop is freed, when it will not run again). */
+void redis_link_reap(void);
 
 /* Begin connecting. */
 void redis_link_start(redis_link *link);

@@ -127,14 +127,14 @@ void report_finish(void)
 
 const char *report_timezone(void) { return rep.zone_name; }
 
-static void day_key(int64_t day, char *out, size_t len)
+static void day_key(const char *prefix, int64_t day, char *out, size_t len)
 {
     char name[11];
     sla_report_day_name(day, name);
-    snprintf(out, len, "%s%s", rep.keys->report, name);
+    snprintf(out, len, "%s%s", prefix, name);
 }
 
-int report_stage(const sla_output *o, report_send_fn *send)
+int report_stage(const sla_output *o, const sla_keys *keys, report_send_fn *send, void *arg)
 {
     if (o->noutcomes == 0 || !rep.batch)
         return 0;
@@ -155,12 +155,12 @@ int report_stage(const sla_output *o, report_send_fn *send)
         size_t flen;
         long long incr;
         sla_report_batch_entry(rep.batch, i, &day, &field, &flen, &incr);
-        day_key(day, key, sizeof key);
+        day_key(keys->report, day, key, sizeof key);
         char num[24];
         snprintf(num, sizeof num, "%lld", incr);
         const char *argv[] = {"HINCRBY", key, field, num};
         size_t lens[] = {7, strlen(key), flen, strlen(num)};
-        if (send(4, argv, lens) < 0)
+        if (send(arg, 4, argv, lens) < 0)
             return -1;
         if (day != last_day) {
             /* Kept keep_days after the day ends (UTC day bounds: a few hours
@@ -170,7 +170,7 @@ int report_stage(const sla_output *o, report_send_fn *send)
             snprintf(num, sizeof num, "%lld", secs);
             const char *ex[] = {"EXPIRE", key, num};
             size_t exl[] = {6, strlen(key), strlen(num)};
-            if (send(3, ex, exl) < 0)
+            if (send(arg, 3, ex, exl) < 0)
                 return -1;
             last_day = day;
         }
@@ -232,7 +232,7 @@ static void run_next(report_run *r)
         return;
     }
     char key[SLA_KEY_MAX + 16];
-    day_key(r->day, key, sizeof key);
+    day_key(rep.keys->report, r->day, key, sizeof key);
     const char *argv[] = {"HGETALL", key};
     size_t lens[] = {7, strlen(key)};
     if (!rep.link || redis_link_command(rep.link, on_day, r, 2, argv, lens) < 0)

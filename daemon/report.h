@@ -42,9 +42,10 @@ sla_calendar *report_zone_new(const sla_config *cfg, char *name, size_t len);
 /* The zone days are counted in (its name), for answers and the log. */
 const char *report_timezone(void);
 
-typedef int report_send_fn(int argc, const char **argv, const size_t *lens);
-/* Stage the counters of o's outcomes with send (inside MULTI). 0 or -1. */
-int report_stage(const sla_output *o, report_send_fn *send);
+typedef int report_send_fn(void *arg, int argc, const char **argv, const size_t *lens);
+/* Stage the counters of o's outcomes into the day hashes of keys (a
+ * partition's) with send(arg, ...) (inside MULTI). 0 or -1. */
+int report_stage(const sla_output *o, const sla_keys *keys, report_send_fn *send, void *arg);
 
 /*
  * Answer a report request (args: from, to "YYYY-MM-DD"; by; metric):

@@ -9,8 +9,12 @@
  *      +--------------------------- lost mid-transaction --+
  *
  * Replies are matched to the store's current life by a generation number
- * passed as privdata: a reply that belongs to an engine already dropped is
- * ignored, so a late EXEC or HSCAN page can never touch a newer engine.
+ * carried with the store in a store_tag as privdata: a reply that belongs
+ * to an engine already dropped is ignored, so a late EXEC or HSCAN page can
+ * never touch a newer engine. The tags also count the replies still to
+ * come: store_free() on a link shared with others frees the store only
+ * when the last of them has arrived (hiredis calls every callback, with
+ * NULL when the connection is lost).
  *
  * Order inside the transaction: HDEL before HSET, because one batch may
  * close a ticket and open it again under the same id; the engine then
@@ -46,12 +50,17 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "priority.h"
 #include "report.h"
 #include "sla_attrs.h"
+#include "sla_fence.h"
+#include "sla_lua_scripts.h"
 #include "sla_log.h"
 #include "sla_streamid.h"
 #include "sla_watermark.h"
@@ -70,7 +79,7 @@ typedef struct store_cmd {
     size_t *lens;
 } store_cmd;
 
-static struct {
+struct store {
     struct event_base *base;
     redis_link *link;
     sla_keys keys;
@@ -86,6 +95,7 @@ static struct {
     int64_t load_started_ms;
     uint64_t load_restored, load_corrupt;
     struct event *reload_timer;
+    wakeup *alarm;         /* the engine's (owned) */
     int reload_delay_ms;
 
     int64_t horizon_ms;    /* the engine's horizon at the last flush */
@@ -131,46 +141,102 @@ static struct {
     int64_t rematch_began_us;
     unsigned rematch_slices;
     void (*rematched_fn)(void); /* a re-match is over (main: a deferred SIGHUP) */
-} store;
+    unsigned tags_out;     /* replies still to come (store_tag), keeping it alive */
+    sla_fence *fence;      /* commits fenced on a lease (store_set_fence); NULL: MULTI/EXEC */
+    char *fence_lease, *fence_token;
+    char fence_sha[41];    /* of lib/lua/fenced.lua */
+    int freed;             /* store_free() ran; freed when the last reply came */
+    int fenced;            /* a commit was refused FENCED: the lease is another's */
+};
 
 enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
 
+/* The privdata of a reply: its store and the generation it was sent in. */
+typedef struct store_tag {
+    store *s;
+    uintptr_t generation;
+} store_tag;
+
+static void store_release(store *s);
+
+static store_tag *store_tag_new(store *s)
+{
+    store_tag *t = malloc(sizeof *t);
+    if (t) {
+        t->s = s;
+        t->generation = s->generation;
+    }
+    return t;
+}
+
+/* The tag's store when the reply belongs to its current generation, else
+ * NULL; the tag is freed (and a store freed meanwhile, with its last reply). */
+static store *store_tag_take(void *privdata)
+{
+    store_tag *t = privdata;
+    store *s = t->s;
+    uintptr_t generation = t->generation;
+    free(t);
+    s->tags_out--;
+    if (s->freed) {
+        if (s->tags_out == 0)
+            store_release(s);
+        return NULL;
+    }
+    return generation == s->generation ? s : NULL;
+}
+
+/* Send a command whose reply fn takes through store_tag_take. 0 or -1. */
+static int store_command_tagged(store *s, redisCallbackFn *fn, int argc, const char **argv,
+                                const size_t *lens)
+{
+    store_tag *t = store_tag_new(s);
+    if (t == NULL)
+        return -1;
+    if (redis_link_command(s->link, fn, t, argc, argv, lens) < 0) {
+        free(t);
+        return -1;
+    }
+    s->tags_out++;
+    return 0;
+}
+
 /* Call and forget the syncs of one list (the list may grow meanwhile). */
-static void store_call_syncs(int which, int ok)
+static void store_call_syncs(store *s, int which, int ok)
 {
     struct store_sync done[STORE_MAX_SYNCS + STORE_MAX_COMMITS];
-    size_t n = store.nsyncs[which];
-    memcpy(done, store.syncs[which], n * sizeof done[0]);
-    store.nsyncs[which] = 0;
+    size_t n = s->nsyncs[which];
+    memcpy(done, s->syncs[which], n * sizeof done[0]);
+    s->nsyncs[which] = 0;
     for (size_t i = 0; i < n; i++)
         done[i].fn(ok, done[i].arg);
 }
 
-static void store_flush(void);
+static void store_flush(store *s);
 
-static void store_drop_notes(void)
+static void store_drop_notes(store *s)
 {
-    for (size_t i = 0; i < store.nnotes; i++)
-        free((char *)store.notes[i].policy);
-    store.nnotes = 0;
-    for (size_t i = 0; i < store.nonotes; i++)
-        free((char *)store.onotes[i].policy);
-    store.nonotes = 0;
+    for (size_t i = 0; i < s->nnotes; i++)
+        free((char *)s->notes[i].policy);
+    s->nnotes = 0;
+    for (size_t i = 0; i < s->nonotes; i++)
+        free((char *)s->onotes[i].policy);
+    s->nonotes = 0;
 }
 
 /* Keep what the counters need of o's ends (not its CSAT scores). */
-static void store_keep_outcomes(const sla_output *o)
+static void store_keep_outcomes(store *s, const sla_output *o)
 {
-    if (store.outcome_fn == NULL || o->noutcomes == 0)
+    if (s->outcome_fn == NULL || o->noutcomes == 0)
         return;
-    if (o->noutcomes > store.onotes_cap) {
-        store_outcome_note *n = realloc(store.onotes, o->noutcomes * sizeof *n);
+    if (o->noutcomes > s->onotes_cap) {
+        store_outcome_note *n = realloc(s->onotes, o->noutcomes * sizeof *n);
         if (n == NULL) {
             sla_err("out of memory keeping %zu outcomes for the counters", o->noutcomes);
             return;
         }
-        store.onotes = n;
-        store.onotes_cap = o->noutcomes;
+        s->onotes = n;
+        s->onotes_cap = o->noutcomes;
     }
     for (size_t i = 0; i < o->noutcomes; i++) {
         const sla_outcome *e = &o->outcomes[i];
@@ -185,31 +251,31 @@ static void store_keep_outcomes(const sla_output *o)
             continue;
         memcpy(policy, pol, pl + 1);
         memcpy(policy + pl + 1, ch ? ch : "", cl + 1);
-        store.onotes[store.nonotes++] =
+        s->onotes[s->nonotes++] =
             (store_outcome_note){e->kind, e->metric, policy, policy + pl + 1};
     }
 }
 
 /* Keep what the counters need of o's decisions until EXEC answers. */
-static void store_keep_notes(const sla_output *o)
+static void store_keep_notes(store *s, const sla_output *o)
 {
-    store_drop_notes();
-    store.inflight_decisions = o->ndecisions;
-    store_keep_outcomes(o);
-    if (store.observe_fn == NULL || o->ndecisions == 0)
+    store_drop_notes(s);
+    s->inflight_decisions = o->ndecisions;
+    store_keep_outcomes(s, o);
+    if (s->observe_fn == NULL || o->ndecisions == 0)
         return;
-    if (o->ndecisions > store.notes_cap) {
-        store_decision_note *n = realloc(store.notes, o->ndecisions * sizeof *n);
+    if (o->ndecisions > s->notes_cap) {
+        store_decision_note *n = realloc(s->notes, o->ndecisions * sizeof *n);
         if (n == NULL) {
             sla_err("out of memory keeping %zu decisions for the counters", o->ndecisions);
             return;
         }
-        store.notes = n;
-        store.notes_cap = o->ndecisions;
+        s->notes = n;
+        s->notes_cap = o->ndecisions;
     }
     for (size_t i = 0; i < o->ndecisions; i++) {
         const sla_decision *d = &o->decisions[i];
-        store.notes[store.nnotes++] = (store_decision_note){
+        s->notes[s->nnotes++] = (store_decision_note){
             d->kind, d->metric, strdup(d->policy ? d->policy : ""), d->late_ms};
     }
 }
@@ -220,43 +286,44 @@ static void store_keep_notes(const sla_output *o)
  * stand), NULL when all succeeded; a decision whose XADD failed is not
  * counted.
  */
-static void store_show_notes(const redisReply *exec)
+static void store_show_notes(store *s, const redisReply *exec)
 {
-    for (size_t i = 0; i < store.inflight_decisions; i++) {
-        size_t e = store.notes_first + i;
+    for (size_t i = 0; i < s->inflight_decisions; i++) {
+        size_t e = s->notes_first + i;
         if (exec && (e >= exec->elements || exec->element[e]->type == REDIS_REPLY_ERROR))
             continue;
-        store.stats.decisions++;
-        if (store.observe_fn && i < store.nnotes && store.notes[i].policy)
-            store.observe_fn(&store.notes[i], store.observe_arg);
+        s->stats.decisions++;
+        if (s->observe_fn && i < s->nnotes && s->notes[i].policy)
+            s->observe_fn(&s->notes[i], s->observe_arg);
     }
     /* An end is counted when the state recording it was written: the
      * HDEL and HSET before the decisions. */
     int state_ok = 1;
-    for (size_t e = 0; exec && e < store.notes_first; e++)
+    for (size_t e = 0; exec && e < s->notes_first; e++)
         if (e >= exec->elements || exec->element[e]->type == REDIS_REPLY_ERROR)
             state_ok = 0;
-    for (size_t i = 0; state_ok && store.outcome_fn && i < store.nonotes; i++)
-        store.outcome_fn(&store.onotes[i], store.outcome_arg);
-    store.inflight_decisions = 0;
-    store_drop_notes();
+    for (size_t i = 0; state_ok && s->outcome_fn && i < s->nonotes; i++)
+        s->outcome_fn(&s->onotes[i], s->outcome_arg);
+    s->inflight_decisions = 0;
+    store_drop_notes(s);
 }
 
 /* --- staging ------------------------------------------------------------ */
 
-int store_stage_dead(const char *id, size_t id_len, const char *reason, const char *detail,
-                     const char *truncated, const sla_field *fields, size_t nfields)
+int store_stage_dead(store *s, const char *id, size_t id_len, const char *reason,
+                     const char *detail, const char *truncated, const sla_field *fields,
+                     size_t nfields)
 {
     int has_note = truncated && *truncated;
-    if (store.ndead == store.dead_cap) {
-        size_t cap = store.dead_cap ? store.dead_cap * 2 : 16;
-        store_cmd *d = realloc(store.dead, cap * sizeof *d);
+    if (s->ndead == s->dead_cap) {
+        size_t cap = s->dead_cap ? s->dead_cap * 2 : 16;
+        store_cmd *d = realloc(s->dead, cap * sizeof *d);
         if (d == NULL)
             return -1;
-        store.dead = d;
-        store.dead_cap = cap;
+        s->dead = d;
+        s->dead_cap = cap;
     }
-    const char *fixed[] = {"XADD", store.keys.dead, "*", "dead.reason", reason,
+    const char *fixed[] = {"XADD", s->keys.dead, "*", "dead.reason", reason,
                            "dead.detail", detail, "dead.id"};
     size_t nfixed = sizeof fixed / sizeof fixed[0];
     int argc = (int)(nfixed + 1 + 2 * has_note + 2 * nfields);
@@ -268,7 +335,7 @@ int store_stage_dead(const char *id, size_t id_len, const char *reason, const ch
     char *block = malloc((size_t)argc * (sizeof(char *) + sizeof(size_t)) + bytes + 1);
     if (block == NULL)
         return -1;
-    store_cmd *c = &store.dead[store.ndead];
+    store_cmd *c = &s->dead[s->ndead];
     c->argc = argc;
     c->argv = (const char **)block;
     c->lens = (size_t *)(block + (size_t)argc * sizeof(char *));
@@ -295,54 +362,54 @@ int store_stage_dead(const char *id, size_t id_len, const char *reason, const ch
         STORE_PUT(fields[i].val, fields[i].val_len);
     }
 #undef STORE_PUT
-    store.ndead++;
+    s->ndead++;
     return 0;
 }
 
-int store_stage_ack(const char *id, size_t id_len)
+int store_stage_ack(store *s, const char *id, size_t id_len)
 {
-    if (id_len >= sizeof store.acks[0])
+    if (id_len >= sizeof s->acks[0])
         return -1;
-    if (store.nacks == store.acks_cap) {
-        size_t cap = store.acks_cap ? store.acks_cap * 2 : 64;
-        char(*a)[48] = realloc(store.acks, cap * sizeof *a);
+    if (s->nacks == s->acks_cap) {
+        size_t cap = s->acks_cap ? s->acks_cap * 2 : 64;
+        char(*a)[48] = realloc(s->acks, cap * sizeof *a);
         if (a == NULL)
             return -1;
-        store.acks = a;
-        store.acks_cap = cap;
+        s->acks = a;
+        s->acks_cap = cap;
     }
-    memcpy(store.acks[store.nacks], id, id_len);
-    store.acks[store.nacks][id_len] = '\0';
-    store.nacks++;
+    memcpy(s->acks[s->nacks], id, id_len);
+    s->acks[s->nacks][id_len] = '\0';
+    s->nacks++;
     return 0;
 }
 
-static void store_unstage(void)
+static void store_unstage(store *s)
 {
-    for (size_t i = 0; i < store.ndead; i++)
-        free((void *)store.dead[i].argv);
-    store.ndead = 0;
-    store.nacks = 0;
+    for (size_t i = 0; i < s->ndead; i++)
+        free((void *)s->dead[i].argv);
+    s->ndead = 0;
+    s->nacks = 0;
 }
 
 /* --- losing and rebuilding the engine ----------------------------------- */
 
-static void store_load_page(const char *cursor);
+static void store_load_page(store *s, const char *cursor);
 
-static void store_schedule_reload(void)
+static void store_schedule_reload(store *s)
 {
-    struct timeval tv = {store.reload_delay_ms / 1000, (store.reload_delay_ms % 1000) * 1000};
-    evtimer_add(store.reload_timer, &tv);
-    store.reload_delay_ms = store.reload_delay_ms * 2 > STORE_RELOAD_MAX_MS
-                                ? STORE_RELOAD_MAX_MS : store.reload_delay_ms * 2;
+    struct timeval tv = {s->reload_delay_ms / 1000, (s->reload_delay_ms % 1000) * 1000};
+    evtimer_add(s->reload_timer, &tv);
+    s->reload_delay_ms = s->reload_delay_ms * 2 > STORE_RELOAD_MAX_MS
+                                ? STORE_RELOAD_MAX_MS : s->reload_delay_ms * 2;
 }
 
-static void store_call_idle(void)
+static void store_call_idle(store *s)
 {
-    if (store.idle_fn && !store.inflight && !store.commit_waiting) {
-        store_idle_fn *fn = store.idle_fn;
-        store.idle_fn = NULL;
-        fn(store.idle_arg);
+    if (s->idle_fn && !s->inflight && !s->commit_waiting) {
+        store_idle_fn *fn = s->idle_fn;
+        s->idle_fn = NULL;
+        fn(s->idle_arg);
     }
 }
 
@@ -350,68 +417,73 @@ static void store_call_idle(void)
  * Redis may now be behind the engine: drop it (and everything waiting on
  * it), tell the owner, and rebuild from Redis once the link allows.
  */
-static void store_fail(const char *why)
+static void store_fail(store *s, const char *why)
 {
-    int had_engine = store.engine != NULL;
-    sla_err("engine dropped: %s; rebuilding it from redis", why);
-    store.stats.failures++;
-    store.generation++;
-    if (store.engine)
-        sla_engine_free(store.engine);
-    store.engine = NULL;
-    sla_watermark_init(&store.input);
-    store.held_back = 0;
-    store.loading = 0;
-    sla_output_clear(&store.out);
-    store_unstage();
-    store_drop_notes();
-    store.inflight_decisions = 0;
-    wakeup_disarm();
-    store.tick_wanted = 0;
+    int had_engine = s->engine != NULL;
+    if (s->fenced)
+        sla_warning("engine dropped: %s; the partition is another instance's now", why);
+    else
+        sla_err("engine dropped: %s; rebuilding it from redis", why);
+    s->stats.failures++;
+    s->generation++;
+    if (s->engine)
+        sla_engine_free(s->engine);
+    s->engine = NULL;
+    sla_watermark_init(&s->input);
+    s->held_back = 0;
+    s->loading = 0;
+    sla_output_clear(&s->out);
+    store_unstage(s);
+    store_drop_notes(s);
+    s->inflight_decisions = 0;
+    wakeup_disarm(s->alarm);
+    s->tick_wanted = 0;
 
-    store.inflight = 0;
-    store.commit_waiting = 0;
-    if (had_engine && store.state_fn)
-        store.state_fn(0, store.state_arg);
-    store_call_syncs(STORE_SYNC_INFLIGHT, 0);
-    store_call_syncs(STORE_SYNC_WAITING, 0);
-    if (redis_link_is_up(store.link))
-        store_schedule_reload();
-    store_call_idle();
+    s->inflight = 0;
+    s->commit_waiting = 0;
+    if (had_engine && s->state_fn)
+        s->state_fn(0, s->state_arg);
+    store_call_syncs(s, STORE_SYNC_INFLIGHT, 0);
+    store_call_syncs(s, STORE_SYNC_WAITING, 0);
+    if (redis_link_is_up(s->link) && !s->fenced)
+        store_schedule_reload(s);
+    store_call_idle(s);
 }
 
 static void store_on_reload_timer(evutil_socket_t fd, short what, void *arg)
 {
-    if (store.engine == NULL && !store.loading && redis_link_is_up(store.link))
-        store_load_page(NULL);
+    store *s = arg;
+    if (s->engine == NULL && !s->loading && redis_link_is_up(s->link))
+        store_load_page(s, NULL);
 }
 
 static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
 {
     redisReply *reply = r;
-    if ((uintptr_t)privdata != store.generation || !store.loading)
+    store *s = store_tag_take(privdata);
+    if (s == NULL || !s->loading)
         return;
     if (reply == NULL)
         return; /* the link's down report follows */
     if (reply->type == REDIS_REPLY_ERROR) {
         char why[SLA_KEY_MAX + 256];
-        snprintf(why, sizeof why, "HSCAN %s: %.200s", store.keys.state, reply->str);
-        store_fail(why);
+        snprintf(why, sizeof why, "HSCAN %s: %.200s", s->keys.state, reply->str);
+        store_fail(s, why);
         return;
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
         reply->element[0]->type != REDIS_REPLY_STRING ||
         reply->element[1]->type != REDIS_REPLY_ARRAY) {
-        store_fail("HSCAN: unexpected reply");
+        store_fail(s, "HSCAN: unexpected reply");
         return;
     }
     /* Ask for the next page first: Redis scans it while this one is restored. */
     const char *cursor = reply->element[0]->str;
     int last = strcmp(cursor, "0") == 0;
     if (!last) {
-        uintptr_t generation = store.generation;
-        store_load_page(cursor);
-        if (generation != store.generation || !store.loading)
+        uintptr_t generation = s->generation;
+        store_load_page(s, cursor);
+        if (generation != s->generation || !s->loading)
             return; /* the request failed: the engine is gone */
     }
     int64_t now = wakeup_now_ms();
@@ -420,55 +492,63 @@ static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
         redisReply *f = pairs->element[i], *v = pairs->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
             continue;
-        if (sla_engine_restore(store.engine, f->str, f->len, (const unsigned char *)v->str, v->len,
+        if (sla_engine_restore(s->engine, f->str, f->len, (const unsigned char *)v->str, v->len,
                                now) == 0) {
-            store.load_restored++;
+            s->load_restored++;
         } else {
-            store.load_corrupt++;
+            s->load_corrupt++;
             sla_warning("state of ticket '%.*s' is corrupt; skipped", (int)(f->len > 128 ? 128 : f->len),
                         f->str);
         }
     }
     if (!last)
         return;
-    store.loading = 0;
-    store.reload_delay_ms = STORE_RELOAD_MIN_MS;
-    store.stats.loads++;
-    store.stats.restored += store.load_restored;
-    store.stats.corrupt += store.load_corrupt;
+    s->loading = 0;
+    s->reload_delay_ms = STORE_RELOAD_MIN_MS;
+    s->stats.loads++;
+    s->stats.restored += s->load_restored;
+    s->stats.corrupt += s->load_corrupt;
     sla_info("state loaded: %" PRIu64 " tickets (%" PRIu64 " corrupt records skipped) in %" PRId64
-             " ms", store.load_restored, store.load_corrupt, wakeup_now_ms() - store.load_started_ms);
-    if (store.state_fn)
-        store.state_fn(1, store.state_arg);
+             " ms", s->load_restored, s->load_corrupt, wakeup_now_ms() - s->load_started_ms);
+    if (s->state_fn)
+        s->state_fn(1, s->state_arg);
     /* Whatever came due while the daemon was away fires as the input is
      * read again (the watermark), not before: nothing fires here yet. */
-    if (store.engine)
-        store_flush();
+    if (s->engine)
+        store_flush(s);
 }
 
 /* cursor NULL: start a new load with a new engine. */
-static void store_load_page(const char *cursor)
+static void store_load_page(store *s, const char *cursor)
 {
     if (cursor == NULL) {
-        store.engine = sla_engine_new(store.cfg, 0);
-        store.engine_serial++;
-        sla_watermark_init(&store.input);
-        if (store.engine == NULL) {
+        s->engine = sla_engine_new(s->cfg, 0);
+        s->engine_serial++;
+        sla_watermark_init(&s->input);
+        if (s->engine == NULL) {
             sla_err("out of memory creating the engine");
-            store_schedule_reload();
+            store_schedule_reload(s);
             return;
         }
-        store.generation++;
-        store.loading = 1;
-        store.load_started_ms = wakeup_now_ms();
-        store.load_restored = store.load_corrupt = 0;
+        s->generation++;
+        s->loading = 1;
+        s->load_started_ms = wakeup_now_ms();
+        s->load_restored = s->load_corrupt = 0;
         cursor = "0";
-        sla_info("loading state from %s", store.keys.state);
+        sla_info("loading state from %s", s->keys.state);
+        if (s->fence) {
+            /* Before the first commit of this life, and again after a
+             * failure (a Redis restarted or flushed forgets its scripts:
+             * NOSCRIPT fails a commit, and the rebuild comes here). */
+            const char *load[] = {"SCRIPT", "LOAD", SLA_LUA_FENCED};
+            size_t load_lens[] = {6, 4, sizeof SLA_LUA_FENCED - 1};
+            redis_link_command(s->link, NULL, NULL, 3, load, load_lens);
+        }
     }
-    const char *argv[] = {"HSCAN", store.keys.state, cursor, "COUNT", STORE_SCAN_COUNT};
+    const char *argv[] = {"HSCAN", s->keys.state, cursor, "COUNT", STORE_SCAN_COUNT};
     size_t lens[] = {5, strlen(argv[1]), strlen(cursor), 5, strlen(STORE_SCAN_COUNT)};
-    if (redis_link_command(store.link, store_on_scan, (void *)store.generation, 5, argv, lens) < 0)
-        store_fail("command connection down during load");
+    if (store_command_tagged(s, store_on_scan, 5, argv, lens) < 0)
+        store_fail(s, "command connection down during load");
 }
 
 /* --- the transaction ---------------------------------------------------- */
@@ -498,7 +578,8 @@ static int exec_reply_ok(const redisReply *reply, char *why, size_t len)
 
 static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
 {
-    if ((uintptr_t)privdata != store.generation || !store.inflight)
+    store *s = store_tag_take(privdata);
+    if (s == NULL || !s->inflight)
         return;
     char why[320];
     if (!exec_reply_ok(r, why, sizeof why)) {
@@ -508,27 +589,38 @@ static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
          * rebuilt engine decides again and those decisions count then. */
         const redisReply *reply = r;
         if (reply && reply->type == REDIS_REPLY_ARRAY)
-            store_show_notes(reply);
-        store_fail(why);
+            store_show_notes(s, reply);
+        if (s->fence && reply && reply->type == REDIS_REPLY_ERROR &&
+            strncmp(reply->str, "FENCED", 6) == 0)
+            s->fenced = 1; /* never loaded again: the partition is another's */
+        store_fail(s, why);
         return;
     }
-    store.stats.transactions++;
-    store.inflight = 0;
-    store_show_notes(NULL);
-    store_call_syncs(STORE_SYNC_INFLIGHT, 1);
-    if (store.engine && !store.inflight && (store.commit_waiting || store.tick_wanted))
-        store_flush();
-    store_call_idle();
+    s->stats.transactions++;
+    s->inflight = 0;
+    store_show_notes(s, NULL);
+    store_call_syncs(s, STORE_SYNC_INFLIGHT, 1);
+    if (s->engine && !s->inflight && (s->commit_waiting || s->tick_wanted))
+        store_flush(s);
+    store_call_idle(s);
 }
 
-static int store_send(int argc, const char **argv, const size_t *lens)
+static int store_send(store *s, int argc, const char **argv, const size_t *lens)
 {
-    return redis_link_command(store.link, NULL, NULL, argc, argv, lens);
+    if (s->fence)
+        return sla_fence_add(s->fence, argc, argv, lens) < 0 ? -1 : 0;
+    return redis_link_command(s->link, NULL, NULL, argc, argv, lens);
+}
+
+static int store_send_report(void *arg, int argc, const char **argv, const size_t *lens)
+{
+    return store_send(arg, argc, argv, lens);
 }
 
 /* One command "VERB key [extra] item..." over n items, binary-safe. */
-static int store_send_list(const char *verb, const char *key, const char *extra, size_t n,
-                           const char *(*item)(size_t i, size_t per, size_t *len), size_t per)
+static int store_send_list(store *s, const char *verb, const char *key, const char *extra, size_t n,
+                           const char *(*item)(const store *s, size_t i, size_t per, size_t *len),
+                           size_t per)
 {
     size_t head = extra ? 3 : 2;
     size_t argc = head + n * per;
@@ -547,34 +639,44 @@ static int store_send_list(const char *verb, const char *key, const char *extra,
         argv[2] = extra;
         lens[2] = strlen(extra);
     }
-    for (size_t i = 0; i < n * per; i++)
-        argv[head + i] = item(i / per, i % per, &lens[head + i]);
-    int rc = store_send((int)argc, argv, lens);
+    /* The fenced script takes at most SLA_FENCE_MAX_WORDS words a command:
+     * then the same command over slices of the items (MULTI/EXEC: one). */
+    size_t words = n * per;
+    size_t chunk = s->fence && argc > SLA_FENCE_MAX_WORDS
+                       ? (SLA_FENCE_MAX_WORDS - head) / per * per
+                       : words;
+    int rc = 0;
+    for (size_t from = 0; rc == 0 && from < words; from += chunk) {
+        size_t k = words - from < chunk ? words - from : chunk;
+        for (size_t i = 0; i < k; i++)
+            argv[head + i] = item(s, (from + i) / per, (from + i) % per, &lens[head + i]);
+        rc = store_send(s, (int)(head + k), argv, lens);
+    }
     free(argv);
     free(lens);
     return rc;
 }
 
-static const char *item_upsert(size_t i, size_t part, size_t *len)
+static const char *item_upsert(const store *s, size_t i, size_t part, size_t *len)
 {
-    const sla_upsert *u = &store.out.upserts[i];
+    const sla_upsert *u = &s->out.upserts[i];
     *len = part == 0 ? u->ticket_len : u->record_len;
     return part == 0 ? u->ticket : (const char *)u->record;
 }
 
-static const char *item_removed(size_t i, size_t part, size_t *len)
+static const char *item_removed(const store *s, size_t i, size_t part, size_t *len)
 {
-    *len = store.out.removed_len[i];
-    return store.out.removed[i];
+    *len = s->out.removed_len[i];
+    return s->out.removed[i];
 }
 
-static const char *item_ack(size_t i, size_t part, size_t *len)
+static const char *item_ack(const store *s, size_t i, size_t part, size_t *len)
 {
-    *len = strlen(store.acks[i]);
-    return store.acks[i];
+    *len = strlen(s->acks[i]);
+    return s->acks[i];
 }
 
-static int store_send_decision(const sla_decision *d)
+static int store_send_decision(store *s, const sla_decision *d)
 {
     sla_field fields[SLA_DECISION_MAX_FIELDS];
     char scratch[512];
@@ -583,7 +685,7 @@ static int store_send_decision(const sla_decision *d)
     size_t lens[3 + 2 * SLA_DECISION_MAX_FIELDS];
     argv[0] = "XADD";
     lens[0] = 4;
-    argv[1] = store.keys.escalations;
+    argv[1] = s->keys.escalations;
     lens[1] = strlen(argv[1]);
     argv[2] = "*";
     lens[2] = 1;
@@ -593,205 +695,221 @@ static int store_send_decision(const sla_decision *d)
         argv[4 + 2 * i] = fields[i].val;
         lens[4 + 2 * i] = fields[i].val_len;
     }
-    return store_send((int)(3 + 2 * n), argv, lens);
+    return store_send(s, (int)(3 + 2 * n), argv, lens);
 }
 
 /*
  * The one flush: advance, collect, and write it with the staged batch.
  * Both the batch path and the alarm path come here.
  */
-static void store_flush(void)
+static void store_flush(store *s)
 {
-    if (store.engine == NULL || store.inflight)
+    if (s->engine == NULL || s->inflight)
         return;
-    int commit = store.commit_waiting;
-    if (!redis_link_is_up(store.link)) {
+    int commit = s->commit_waiting;
+    if (!redis_link_is_up(s->link)) {
         if (commit)
-            store_fail("command connection down");
+            store_fail(s, "command connection down");
         else
-            store.tick_wanted = 1; /* written when the link is back */
+            s->tick_wanted = 1; /* written when the link is back */
         return;
     }
-    store.tick_wanted = 0;
+    s->tick_wanted = 0;
     int64_t now = wakeup_now_ms();
-    store.horizon_ms = sla_watermark_horizon(&store.input, now);
-    sla_engine_advance_to(store.engine, store.horizon_ms, now);
-    sla_engine_collect(store.engine, &store.out);
-    int64_t next = sla_engine_next_wakeup(store.engine);
+    s->horizon_ms = sla_watermark_horizon(&s->input, now);
+    sla_engine_advance_to(s->engine, s->horizon_ms, now);
+    sla_engine_collect(s->engine, &s->out);
+    int64_t next = sla_engine_next_wakeup(s->engine);
     /* Due but held back by the input: the input moves the horizon (and
      * flushes again), not the alarm. */
-    store.held_back = next <= now;
-    wakeup_arm(store.held_back ? INT64_MAX : next);
-    if (store.held_back && store.behind_fn)
-        store.behind_fn(store.behind_arg);
+    s->held_back = next <= now;
+    wakeup_arm(s->alarm, s->held_back ? INT64_MAX : next);
+    if (s->held_back && s->behind_fn)
+        s->behind_fn(s->behind_arg);
 
-    store.commit_waiting = 0;
-    sla_output *o = &store.out;
-    memcpy(store.syncs[STORE_SYNC_INFLIGHT], store.syncs[STORE_SYNC_WAITING],
-           store.nsyncs[STORE_SYNC_WAITING] * sizeof store.syncs[0][0]);
-    store.nsyncs[STORE_SYNC_INFLIGHT] = store.nsyncs[STORE_SYNC_WAITING];
-    store.nsyncs[STORE_SYNC_WAITING] = 0;
-    if (o->nupserts == 0 && o->nremoved == 0 && o->ndecisions == 0 && store.ndead == 0 &&
-        store.nacks == 0) {
-        store_call_syncs(STORE_SYNC_INFLIGHT, 1);
+    s->commit_waiting = 0;
+    sla_output *o = &s->out;
+    memcpy(s->syncs[STORE_SYNC_INFLIGHT], s->syncs[STORE_SYNC_WAITING],
+           s->nsyncs[STORE_SYNC_WAITING] * sizeof s->syncs[0][0]);
+    s->nsyncs[STORE_SYNC_INFLIGHT] = s->nsyncs[STORE_SYNC_WAITING];
+    s->nsyncs[STORE_SYNC_WAITING] = 0;
+    if (o->nupserts == 0 && o->nremoved == 0 && o->ndecisions == 0 && s->ndead == 0 &&
+        s->nacks == 0) {
+        store_call_syncs(s, STORE_SYNC_INFLIGHT, 1);
         return;
     }
-    store_keep_notes(o);
-    store.notes_first = (o->nremoved ? 1 : 0) + (o->nupserts ? 1 : 0);
+    store_keep_notes(s, o);
+    s->notes_first = (o->nremoved ? 1 : 0) + (o->nupserts ? 1 : 0);
 
     static const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     static const size_t multi_len[] = {5}, exec_len[] = {4};
-    int rc = store_send(1, multi, multi_len);
+    int rc = 0;
+    if (s->fence)
+        sla_fence_reset(s->fence);
+    else
+        rc = store_send(s, 1, multi, multi_len);
     if (rc == 0 && o->nremoved)
-        rc = store_send_list("HDEL", store.keys.state, NULL, o->nremoved, item_removed, 1);
+        rc = store_send_list(s, "HDEL", s->keys.state, NULL, o->nremoved, item_removed, 1);
     if (rc == 0 && o->nupserts)
-        rc = store_send_list("HSET", store.keys.state, NULL, o->nupserts, item_upsert, 2);
+        rc = store_send_list(s, "HSET", s->keys.state, NULL, o->nupserts, item_upsert, 2);
+    if (s->fence) /* a long HSET may have been split */
+        s->notes_first = sla_fence_count(s->fence);
     for (size_t i = 0; rc == 0 && i < o->ndecisions; i++)
-        rc = store_send_decision(&o->decisions[i]);
-    for (size_t i = 0; rc == 0 && i < store.ndead; i++)
-        rc = store_send(store.dead[i].argc, store.dead[i].argv, store.dead[i].lens);
-    if (rc == 0 && store.nacks)
-        rc = store_send_list("XACK", store.keys.events, store.group, store.nacks, item_ack, 1);
+        rc = store_send_decision(s, &o->decisions[i]);
+    for (size_t i = 0; rc == 0 && i < s->ndead; i++)
+        rc = store_send(s, s->dead[i].argc, s->dead[i].argv, s->dead[i].lens);
+    if (rc == 0 && s->nacks)
+        rc = store_send_list(s, "XACK", s->keys.events, s->group, s->nacks, item_ack, 1);
     if (rc == 0)
-        rc = report_stage(o, store_send); /* the ends these states record, counted once */
+        /* the ends these states record, counted once */
+        rc = report_stage(o, &s->keys, store_send_report, s);
+    if (rc == 0 && s->fence) {
+        int argc;
+        const char **argv;
+        const size_t *lens;
+        rc = sla_fence_argv(s->fence, s->fence_sha, s->fence_lease, s->fence_token, &argc,
+                            &argv, &lens) < 0
+                 ? -1
+                 : store_command_tagged(s, store_on_exec, argc, argv, lens);
+        sla_fence_reset(s->fence);
+    } else if (rc == 0) {
+        rc = store_command_tagged(s, store_on_exec, 1, exec, exec_len);
+    }
     if (rc == 0)
-        rc = redis_link_command(store.link, store_on_exec, (void *)store.generation, 1, exec,
-                                exec_len);
-    if (rc == 0)
-        redis_link_flush(store.link);
-    sla_output_clear(&store.out);
-    store_unstage();
-    store.inflight = 1;
+        redis_link_flush(s->link);
+    sla_output_clear(&s->out);
+    store_unstage(s);
+    s->inflight = 1;
     if (rc < 0) {
         /* A half-written MULTI must not stay open on the connection. */
-        redis_link_reset(store.link, "could not queue the transaction");
-        if (store.inflight)
-            store_fail("could not queue the transaction");
+        redis_link_reset(s->link, "could not queue the transaction");
+        if (s->inflight)
+            store_fail(s, "could not queue the transaction");
     }
 }
 
-void store_commit(store_commit_fn *fn, void *arg)
+void store_commit(store *s, store_commit_fn *fn, void *arg)
 {
-    if (store.engine == NULL) {
-        store_unstage();
+    if (s->engine == NULL) {
+        store_unstage(s);
         fn(0, arg);
         return;
     }
-    size_t *n = &store.nsyncs[STORE_SYNC_WAITING];
+    size_t *n = &s->nsyncs[STORE_SYNC_WAITING];
     if (*n == STORE_MAX_SYNCS + STORE_MAX_COMMITS) {
         /* More commits outstanding than the caller promised: a bug. */
         sla_err("more than %d commits waiting; dropping the engine", STORE_MAX_COMMITS);
-        store_unstage();
+        store_unstage(s);
         fn(0, arg);
-        store_fail("too many commits waiting");
+        store_fail(s, "too many commits waiting");
         return;
     }
-    store.syncs[STORE_SYNC_WAITING][(*n)++] = (struct store_sync){fn, arg};
-    store.commit_waiting = 1;
-    store_flush();
+    s->syncs[STORE_SYNC_WAITING][(*n)++] = (struct store_sync){fn, arg};
+    s->commit_waiting = 1;
+    store_flush(s);
 }
 
-void store_input_applied(const sla_streamid *last)
+void store_input_applied(store *s, const sla_streamid *last)
 {
-    sla_watermark_applied(&store.input, last);
+    sla_watermark_applied(&s->input, last);
 }
 
-void store_input_confirmed(int64_t at_ms)
+void store_input_confirmed(store *s, int64_t at_ms)
 {
-    sla_watermark_confirmed(&store.input, at_ms);
+    sla_watermark_confirmed(&s->input, at_ms);
 }
 
-void store_on_behind(store_behind_fn *fn, void *arg)
+void store_on_behind(store *s, store_behind_fn *fn, void *arg)
 {
-    store.behind_fn = fn;
-    store.behind_arg = arg;
+    s->behind_fn = fn;
+    s->behind_arg = arg;
 }
 
-void store_get_input(int64_t *horizon_ms, int64_t *behind_ms)
+void store_get_input(store *s, int64_t *horizon_ms, int64_t *behind_ms)
 {
-    int ready = store.engine && !store.loading;
-    *horizon_ms = ready ? store.horizon_ms : INT64_MIN;
+    int ready = s && s->engine && !s->loading;
+    *horizon_ms = ready ? s->horizon_ms : INT64_MIN;
     int64_t now = wakeup_now_ms();
-    *behind_ms = ready && store.held_back && store.horizon_ms != INT64_MIN &&
-                         now > store.horizon_ms
-                     ? now - store.horizon_ms
+    *behind_ms = ready && s->held_back && s->horizon_ms != INT64_MIN &&
+                         now > s->horizon_ms
+                     ? now - s->horizon_ms
                      : 0;
 }
 
-void store_tick(void *arg)
+void store_tick(store *s)
 {
-    if (store.engine == NULL)
+    if (s->engine == NULL)
         return;
-    if (store.inflight) {
-        store.tick_wanted = 1;
+    if (s->inflight) {
+        s->tick_wanted = 1;
         return;
     }
-    store_flush();
+    store_flush(s);
 }
 
-int store_sync(store_commit_fn *fn, void *arg)
+int store_sync(store *s, store_commit_fn *fn, void *arg)
 {
-    if (store.engine == NULL || store.loading) {
+    if (s == NULL || s->engine == NULL || s->loading) {
         fn(0, arg);
         return 0;
     }
-    if (store.nsyncs[STORE_SYNC_WAITING] >= STORE_MAX_SYNCS)
+    if (s->nsyncs[STORE_SYNC_WAITING] >= STORE_MAX_SYNCS)
         return -1;
-    store.syncs[STORE_SYNC_WAITING][store.nsyncs[STORE_SYNC_WAITING]++] =
+    s->syncs[STORE_SYNC_WAITING][s->nsyncs[STORE_SYNC_WAITING]++] =
         (struct store_sync){fn, arg};
-    store_tick(NULL);
+    store_tick(s);
     return 0;
 }
 
-void store_observe(store_decision_fn *fn, void *arg)
+void store_observe(store *s, store_decision_fn *fn, void *arg)
 {
-    store.observe_fn = fn;
-    store.observe_arg = arg;
+    s->observe_fn = fn;
+    s->observe_arg = arg;
 }
 
-void store_observe_outcomes(store_outcome_fn *fn, void *arg)
+void store_observe_outcomes(store *s, store_outcome_fn *fn, void *arg)
 {
-    store.outcome_fn = fn;
-    store.outcome_arg = arg;
+    s->outcome_fn = fn;
+    s->outcome_arg = arg;
 }
 
-void store_when_idle(store_idle_fn *fn, void *arg)
+void store_when_idle(store *s, store_idle_fn *fn, void *arg)
 {
-    store.idle_fn = fn;
-    store.idle_arg = arg;
-    store_call_idle();
+    s->idle_fn = fn;
+    s->idle_arg = arg;
+    store_call_idle(s);
 }
 
 /* --- life --------------------------------------------------------------- */
 
-void store_on_link(redis_link *link, int up, void *arg)
+void store_on_link(store *s, int up)
 {
-    if (store.link == NULL)
+    if (s->link == NULL)
         return;
     if (!up) {
-        if (store.inflight || store.commit_waiting)
-            store_fail("command connection lost with a transaction in flight");
-        else if (store.loading)
-            store_fail("command connection lost while loading state");
+        if (s->inflight || s->commit_waiting)
+            store_fail(s, "command connection lost with a transaction in flight");
+        else if (s->loading)
+            store_fail(s, "command connection lost while loading state");
         return;
     }
-    if (store.engine == NULL && !store.loading) {
-        store.reload_delay_ms = STORE_RELOAD_MIN_MS;
-        evtimer_del(store.reload_timer);
-        store_load_page(NULL);
-    } else if (store.engine && !store.loading && store.tick_wanted) {
-        store_flush();
+    if (s->engine == NULL && !s->loading && !s->fenced) {
+        s->reload_delay_ms = STORE_RELOAD_MIN_MS;
+        evtimer_del(s->reload_timer);
+        store_load_page(s, NULL);
+    } else if (s->engine && !s->loading && s->tick_wanted) {
+        store_flush(s);
     }
 }
 
-sla_engine *store_engine(void)
+sla_engine *store_engine(store *s)
 {
-    return store.loading ? NULL : store.engine;
+    return s == NULL || s->loading ? NULL : s->engine;
 }
 
-uint64_t store_engine_serial(void)
+uint64_t store_engine_serial(store *s)
 {
-    return store.engine_serial;
+    return s ? s->engine_serial : 0;
 }
 
 /*
@@ -800,16 +918,16 @@ uint64_t store_engine_serial(void)
  * loop at the lowest priority, then the alarm, input and clients get
  * their turn.
  */
-static void store_rematch_next(void)
+static void store_rematch_next(store *s)
 {
     static const struct timeval zero = {0, 0};
-    evtimer_add(store.rematch_timer, &zero);
+    evtimer_add(s->rematch_timer, &zero);
 }
 
 static void store_on_rematch(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd, (void)what, (void)arg;
-    sla_engine *e = store.engine;
+    store *s = arg;
+    sla_engine *e = s->engine;
     if (e == NULL)
         return;
     int64_t until = wakeup_mono_us() + STORE_REMATCH_SLICE_US;
@@ -817,105 +935,164 @@ static void store_on_rematch(evutil_socket_t fd, short what, void *arg)
     while (!(done = sla_engine_rematch_step(e, STORE_REMATCH_STEP_SLOTS)) &&
            wakeup_mono_us() < until)
         ;
-    store.rematch_slices++;
+    s->rematch_slices++;
     if (!done)
-        store_rematch_next();
+        store_rematch_next(s);
     else
         sla_info("reload: open tickets matched against the new policies in %" PRId64
                  " ms (%u slices)",
-                 (wakeup_mono_us() - store.rematch_began_us) / 1000, store.rematch_slices);
-    if (!store.loading)
-        store_tick(NULL); /* new targets: what is due now, and the alarm */
-    if (done && store.rematched_fn)
-        store.rematched_fn();
+                 (wakeup_mono_us() - s->rematch_began_us) / 1000, s->rematch_slices);
+    if (!s->loading)
+        store_tick(s); /* new targets: what is due now, and the alarm */
+    if (done && s->rematched_fn)
+        s->rematched_fn();
 }
 
-size_t store_rematch_pending(void)
+size_t store_rematch_pending(store *s)
 {
-    return store.engine ? sla_engine_rematch_pending(store.engine) : 0;
+    return s && s->engine ? sla_engine_rematch_pending(s->engine) : 0;
 }
 
-void store_on_rematched(void (*fn)(void))
+void store_on_rematched(store *s, void (*fn)(void))
 {
-    store.rematched_fn = fn;
+    s->rematched_fn = fn;
 }
 
-void store_set_config(const sla_config *cfg, int64_t now_ms)
+void store_set_config(store *s, const sla_config *cfg, int64_t now_ms)
 {
-    store.cfg = cfg;
-    if (store.engine) {
-        sla_engine_set_config(store.engine, cfg, now_ms);
-        store.rematch_began_us = wakeup_mono_us();
-        store.rematch_slices = 0;
-        store_rematch_next();
-        if (!store.loading)
-            store_tick(NULL);
+    s->cfg = cfg;
+    if (s->engine) {
+        sla_engine_set_config(s->engine, cfg, now_ms);
+        s->rematch_began_us = wakeup_mono_us();
+        s->rematch_slices = 0;
+        store_rematch_next(s);
+        if (!s->loading)
+            store_tick(s);
     }
 }
 
-int store_init(struct event_base *base, redis_link *command, const sla_keys *keys,
-               const sla_config *cfg, store_state_fn *fn, void *arg)
+static void store_on_alarm(void *arg)
 {
-    memset(&store, 0, sizeof store);
-    store.base = base;
-    store.keys = *keys;
-    store.group = strdup(cfg->stream.group);
-    store.cfg = cfg;
-    store.state_fn = fn;
-    store.state_arg = arg;
-    store.reload_delay_ms = STORE_RELOAD_MIN_MS;
-    sla_watermark_init(&store.input);
-    store.horizon_ms = INT64_MIN;
-    store.reload_timer = evtimer_new(base, store_on_reload_timer, NULL);
-    store.rematch_timer = evtimer_new(base, store_on_rematch, NULL);
+    store_tick(arg);
+}
+
+store *store_new(struct event_base *base, redis_link *command, const sla_keys *keys,
+                 const sla_config *cfg, store_state_fn *fn, void *arg)
+{
+    store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->base = base;
+    s->keys = *keys;
+    s->group = strdup(cfg->stream.group);
+    s->cfg = cfg;
+    s->state_fn = fn;
+    s->state_arg = arg;
+    s->reload_delay_ms = STORE_RELOAD_MIN_MS;
+    sla_watermark_init(&s->input);
+    s->horizon_ms = INT64_MIN;
+    s->reload_timer = evtimer_new(base, store_on_reload_timer, s);
+    s->rematch_timer = evtimer_new(base, store_on_rematch, s);
+    s->alarm = wakeup_new(base, store_on_alarm, s);
     /* Background work: a ticket read or fired first is re-matched at
      * once, so the sweep takes turns with queries and deliveries rather
      * than starve them behind input (priority.h). */
-    if (store.rematch_timer)
-        event_priority_set(store.rematch_timer, SLAD_PRIORITY_BULK);
-    sla_output_init(&store.out);
-    if (store.group == NULL || store.reload_timer == NULL || store.rematch_timer == NULL)
+    if (s->rematch_timer)
+        event_priority_set(s->rematch_timer, SLAD_PRIORITY_BULK);
+    sla_output_init(&s->out);
+    s->link = command;
+    if (s->group == NULL || s->reload_timer == NULL || s->rematch_timer == NULL ||
+        s->alarm == NULL) {
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The memory itself, once no reply refers to it. */
+static void store_release(store *s)
+{
+    free(s);
+}
+
+void store_free(store *s)
+{
+    if (s == NULL)
+        return;
+    s->generation++; /* late replies are ignored from now on */
+    s->state_fn = NULL;
+    s->idle_fn = NULL;
+    /* Every commit and sync is answered once: those still waiting fail. */
+    store_call_syncs(s, STORE_SYNC_INFLIGHT, 0);
+    store_call_syncs(s, STORE_SYNC_WAITING, 0);
+    s->link = NULL;
+    if (s->reload_timer)
+        event_free(s->reload_timer);
+    s->reload_timer = NULL;
+    if (s->rematch_timer)
+        event_free(s->rematch_timer);
+    s->rematch_timer = NULL;
+    wakeup_free(s->alarm);
+    s->alarm = NULL;
+    if (s->engine)
+        sla_engine_free(s->engine);
+    s->engine = NULL;
+    s->loading = 0;
+    s->inflight = 0;
+    s->commit_waiting = 0;
+    sla_output_clear(&s->out);
+    store_unstage(s);
+    store_drop_notes(s);
+    free(s->notes);
+    free(s->onotes);
+    free(s->dead);
+    free(s->acks);
+    free(s->group);
+    sla_fence_free(s->fence);
+    free(s->fence_lease);
+    free(s->fence_token);
+    s->fence = NULL;
+    s->freed = 1;
+    if (s->tags_out == 0)
+        store_release(s);
+}
+
+int store_set_fence(store *s, const char *lease_key, const char *token)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (!EVP_Digest(SLA_LUA_FENCED, sizeof SLA_LUA_FENCED - 1, md, &mdlen, EVP_sha1(), NULL) ||
+        mdlen != 20)
         return -1;
-    store.link = command;
+    for (unsigned i = 0; i < mdlen; i++)
+        snprintf(s->fence_sha + 2 * i, 3, "%02x", md[i]);
+    sla_fence *f = s->fence ? s->fence : sla_fence_new();
+    char *lease = strdup(lease_key), *tok = strdup(token);
+    if (f == NULL || lease == NULL || tok == NULL) {
+        if (f != s->fence)
+            sla_fence_free(f);
+        free(lease);
+        free(tok);
+        return -1;
+    }
+    s->fence = f;
+    free(s->fence_lease);
+    free(s->fence_token);
+    s->fence_lease = lease;
+    s->fence_token = tok;
     return 0;
 }
 
-void store_finish(void)
+int store_fenced(store *s)
 {
-    store.generation++; /* late replies are ignored from now on */
-    store.link = NULL;
-    store.state_fn = NULL;
-    store.idle_fn = NULL;
-    if (store.reload_timer)
-        event_free(store.reload_timer);
-    store.reload_timer = NULL;
-    if (store.rematch_timer)
-        event_free(store.rematch_timer);
-    store.rematch_timer = NULL;
-    if (store.engine)
-        sla_engine_free(store.engine);
-    store.engine = NULL;
-    store.loading = 0;
-    store.inflight = 0;
-    store.commit_waiting = 0;
-    sla_output_clear(&store.out);
-    store_unstage();
-    store_drop_notes();
-    free(store.notes);
-    store.notes = NULL;
-    store.notes_cap = 0;
-    free(store.onotes);
-    store.onotes = NULL;
-    store.onotes_cap = 0;
-    free(store.dead);
-    free(store.acks);
-    free(store.group);
-    store.dead = NULL;
-    store.acks = NULL;
-    store.group = NULL;
+    return s && s->fenced;
 }
 
-void store_get_stats(store_stats *out)
+void store_get_stats(store *s, store_stats *out)
 {
-    *out = store.stats;
+    if (s == NULL) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = s->stats;
 }

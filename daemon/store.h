@@ -28,8 +28,14 @@
  * meanwhile wait for EXEC's reply and then go out together. The same flush serves the batch path
  * (store_commit) and the alarm path (store_tick).
  *
+ * A store is an object (store_new/store_free): slad runs one with the
+ * default single partition; with partitions, one per owned partition is
+ * the plan (SPEC section 8). Each store has its engine's alarm (wakeup.h).
+ *
  * Ownership: staged data is copied; the configuration is borrowed (it must
- * stay valid until store_set_config() replaces it or store_finish()).
+ * stay valid until store_set_config() replaces it or store_free()); the
+ * link is borrowed and may be shared with other modules: a store freed with
+ * replies still to come is released when the last one arrives.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -46,6 +52,8 @@
 #include "sla_keys.h"
 
 /* The engine became available (1, after a load) or was dropped (0). */
+typedef struct store store;
+
 typedef void store_state_fn(int ready, void *arg);
 /* A commit was made durable (ok = 1) or not (ok = 0: the engine is dropped). */
 typedef void store_commit_fn(int ok, void *arg);
@@ -60,20 +68,24 @@ typedef struct store_stats {
     uint64_t decisions;
 } store_stats;
 
-/* Keys, group and link are fixed for the life of the store. Returns 0 or -1. */
-int store_init(struct event_base *base, redis_link *command, const sla_keys *keys,
-               const sla_config *cfg, store_state_fn *fn, void *arg);
-/* Drop the engine and everything staged; callbacks are not called any more. */
-void store_finish(void);
+/* Keys, group and link are fixed for the life of the store. NULL on OOM.
+ * The queries (store_engine, store_engine_serial, store_get_input,
+ * store_get_stats, store_sync, store_rematch_pending) take a NULL store
+ * as one without an engine. */
+store *store_new(struct event_base *base, redis_link *command, const sla_keys *keys,
+                 const sla_config *cfg, store_state_fn *fn, void *arg);
+/* Drop the engine and everything staged. The commits and syncs still
+ * waiting are answered fn(0, arg) now; no callback is called after it. */
+void store_free(store *s);
 
-/* The command link's state callback (pass it to redis_link_new). */
-void store_on_link(redis_link *link, int up, void *arg);
+/* The command link came up (1) or was lost (0). */
+void store_on_link(store *s, int up);
 
 /* The engine, NULL while it is being (re)built. Owned by the store. */
-sla_engine *store_engine(void);
+sla_engine *store_engine(store *s);
 /* Changes each time a new engine is built: an engine seen with the same
  * serial is the same engine (even if one was freed at the same address). */
-uint64_t store_engine_serial(void);
+uint64_t store_engine_serial(store *s);
 
 /*
  * Switch the engine (and future rebuilds) to cfg, then flush. The engine
@@ -81,9 +93,9 @@ uint64_t store_engine_serial(void);
  * store_rematch_pending() counts those left, and fn (store_on_rematched)
  * runs once none is.
  */
-void store_set_config(const sla_config *cfg, int64_t now_ms);
-size_t store_rematch_pending(void);
-void store_on_rematched(void (*fn)(void));
+void store_set_config(store *s, const sla_config *cfg, int64_t now_ms);
+size_t store_rematch_pending(store *s);
+void store_on_rematched(store *s, void (*fn)(void));
 
 /*
  * Stage a dead letter for entry id: "dead.reason reason dead.detail detail
@@ -91,10 +103,11 @@ void store_on_rematched(void (*fn)(void));
  * NULL nor "", then the fields (the caller bounds them: sla_deadletter.h).
  * Copies everything. Returns 0 or -1 (OOM).
  */
-int store_stage_dead(const char *id, size_t id_len, const char *reason, const char *detail,
-                     const char *truncated, const sla_field *fields, size_t nfields);
+int store_stage_dead(store *s, const char *id, size_t id_len, const char *reason,
+                     const char *detail, const char *truncated, const sla_field *fields,
+                     size_t nfields);
 /* Stage the acknowledgement of entry id. Returns 0 or -1 (OOM). */
-int store_stage_ack(const char *id, size_t id_len);
+int store_stage_ack(store *s, const char *id, size_t id_len);
 
 /*
  * Make everything staged durable, with the engine's output; fn reports.
@@ -103,7 +116,7 @@ int store_stage_ack(const char *id, size_t id_len);
  * caller keeps at most STORE_MAX_COMMITS commits unreported at a time.
  */
 #define STORE_MAX_COMMITS 3
-void store_commit(store_commit_fn *fn, void *arg);
+void store_commit(store *s, store_commit_fn *fn, void *arg);
 
 /*
  * The input's position (sla_watermark.h), which every flush advances the
@@ -114,8 +127,8 @@ void store_commit(store_commit_fn *fn, void *arg);
  * Both take effect at the next flush (store_commit or store_tick); a new
  * engine starts with neither.
  */
-void store_input_applied(const sla_streamid *last);
-void store_input_confirmed(int64_t at_ms);
+void store_input_applied(store *s, const sla_streamid *last);
+void store_input_confirmed(store *s, int64_t at_ms);
 
 /*
  * fn(arg) after a flush that left something due beyond the horizon: the
@@ -123,18 +136,19 @@ void store_input_confirmed(int64_t at_ms);
  * and calls store_tick). The alarm is not armed meanwhile.
  */
 typedef void store_behind_fn(void *arg);
-void store_on_behind(store_behind_fn *fn, void *arg);
+void store_on_behind(store *s, store_behind_fn *fn, void *arg);
 
 /* The horizon of the last flush (INT64_MIN while none or loading) and how
  * far behind the wall clock firing is held while the input catches up
  * (0 when nothing due is held back). */
-void store_get_input(int64_t *horizon_ms, int64_t *behind_ms);
+void store_get_input(store *s, int64_t *horizon_ms, int64_t *behind_ms);
 
-/* The engine's alarm: advance and flush what came out. */
-void store_tick(void *arg);
+/* What the engine's alarm does (also for callers): advance and flush what
+ * came out. */
+void store_tick(store *s);
 
 /* fn(arg) once no transaction is in flight or waiting (maybe at once). */
-void store_when_idle(store_idle_fn *fn, void *arg);
+void store_when_idle(store *s, store_idle_fn *fn, void *arg);
 
 /*
  * fn(1, arg) once everything the engine holds now is durable (the next
@@ -144,7 +158,7 @@ void store_when_idle(store_idle_fn *fn, void *arg);
  * that many already wait.
  */
 #define STORE_MAX_SYNCS 64
-int store_sync(store_commit_fn *fn, void *arg);
+int store_sync(store *s, store_commit_fn *fn, void *arg);
 
 /* What the counters learn of one decision; policy borrowed for the call. */
 typedef struct store_decision_note {
@@ -157,7 +171,7 @@ typedef struct store_decision_note {
  * transaction that failed is written again by the rebuilt engine, and
  * shown then); fn NULL stops it. */
 typedef void store_decision_fn(const store_decision_note *d, void *arg);
-void store_observe(store_decision_fn *fn, void *arg);
+void store_observe(store *s, store_decision_fn *fn, void *arg);
 
 /* What the counters learn of one clock cycle that ended (CSAT scores are
  * not shown); policy borrowed for the call. */
@@ -170,8 +184,22 @@ typedef struct store_outcome_note {
 /* Every outcome is shown to fn once the transaction that records it (the
  * ticket's state and the report's counters) committed. */
 typedef void store_outcome_fn(const store_outcome_note *o, void *arg);
-void store_observe_outcomes(store_outcome_fn *fn, void *arg);
+void store_observe_outcomes(store *s, store_outcome_fn *fn, void *arg);
 
-void store_get_stats(store_stats *out);
+void store_get_stats(store *s, store_stats *out);
+
+/*
+ * Fence every commit from now on on the lease lease_key holding token
+ * (sla_lease.h): one EVALSHA of lib/lua/fenced.lua instead of MULTI/EXEC,
+ * which writes nothing and answers FENCED once the lease is another's;
+ * the store then fails as for any refused transaction (the owner of a
+ * lost partition frees it). Set it before the link comes up: the script
+ * is loaded at the start of every load. For partitions > 1 only: the
+ * default single partition commits with MULTI/EXEC. 0, or -1 (OOM).
+ */
+int store_set_fence(store *s, const char *lease_key, const char *token);
+/* 1 once a fenced commit was refused (FENCED): the store then never loads
+ * again, and its owner frees it (not from inside a store callback). */
+int store_fenced(store *s);
 
 #endif

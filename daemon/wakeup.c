@@ -1,5 +1,5 @@
 /*
- * wakeup — wall clock and the single engine alarm. See wakeup.h.
+ * wakeup — wall clock and the engines' alarms. See wakeup.h.
  *
  * The delay is computed from CLOCK_REALTIME at arming time; libevent then
  * counts it on its monotonic clock. A wall-clock step while armed shifts
@@ -9,14 +9,17 @@
  */
 #include "wakeup.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 #include "priority.h"
 #include "sla_log.h"
 
-static struct event *wakeup_event;
-static wakeup_fn *wakeup_callback;
-static void *wakeup_arg;
+struct wakeup {
+    struct event *event;
+    wakeup_fn *fn;
+    void *arg;
+};
 
 int64_t wakeup_now_ms(void)
 {
@@ -34,35 +37,38 @@ int64_t wakeup_mono_us(void)
 
 static void wakeup_on_timer(evutil_socket_t fd, short what, void *arg)
 {
-    if (wakeup_callback)
-        wakeup_callback(wakeup_arg);
+    wakeup *w = arg;
+    w->fn(w->arg);
 }
 
-int wakeup_init(struct event_base *base, wakeup_fn *fn, void *arg)
+wakeup *wakeup_new(struct event_base *base, wakeup_fn *fn, void *arg)
 {
-    wakeup_event = evtimer_new(base, wakeup_on_timer, NULL);
-    if (wakeup_event == NULL)
-        return -1;
-    event_priority_set(wakeup_event, SLAD_PRIORITY_ALARM);
-    wakeup_callback = fn;
-    wakeup_arg = arg;
-    return 0;
+    wakeup *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->event = evtimer_new(base, wakeup_on_timer, w);
+    if (w->event == NULL) {
+        free(w);
+        return NULL;
+    }
+    event_priority_set(w->event, SLAD_PRIORITY_ALARM);
+    w->fn = fn;
+    w->arg = arg;
+    return w;
 }
 
-void wakeup_finish(void)
+void wakeup_free(wakeup *w)
 {
-    if (wakeup_event)
-        event_free(wakeup_event);
-    wakeup_event = NULL;
-    wakeup_callback = NULL;
-}
-
-void wakeup_arm(int64_t at_ms)
-{
-    if (wakeup_event == NULL)
+    if (w == NULL)
         return;
+    event_free(w->event);
+    free(w);
+}
+
+void wakeup_arm(wakeup *w, int64_t at_ms)
+{
     if (at_ms == INT64_MAX) {
-        evtimer_del(wakeup_event);
+        evtimer_del(w->event);
         return;
     }
     /* In microseconds: a delay rounded to whole milliseconds of "now"
@@ -74,11 +80,10 @@ void wakeup_arm(int64_t at_ms)
     if (delay_us < 0)
         delay_us = 0;
     struct timeval tv = {(time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000)};
-    evtimer_add(wakeup_event, &tv);
+    evtimer_add(w->event, &tv);
 }
 
-void wakeup_disarm(void)
+void wakeup_disarm(wakeup *w)
 {
-    if (wakeup_event)
-        evtimer_del(wakeup_event);
+    evtimer_del(w->event);
 }

@@ -1648,6 +1648,12 @@ static const directive redis_directives[] = {
     {0},
 };
 
+static const directive instance_directives[] = {
+    {.name = "name", .parse = parse_word, .offset = CFG(instance.name)},
+    MS_DIRECTIVE("lease_ttl", parse_int, instance.lease_ttl_ms, 600, 600000),
+    {0},
+};
+
 static const directive stream_directives[] = {
     {.name = "prefix", .parse = parse_word, .offset = CFG(stream.prefix)},
     {.name = "group", .parse = parse_word, .offset = CFG(stream.group)},
@@ -1729,6 +1735,7 @@ static const directive retention_directives[] = {
 static const directive top_directives[] = {
     {.name = "log_level", .parse = parse_log_level, .offset = CFG(log_level)},
     NUM("partitions", parse_int, CFG(partitions), 1, SLA_PARTITIONS_MAX),
+    {.name = "instance", .parse = parse_section, .sub = instance_directives},
     {.name = "redis", .parse = parse_section, .sub = redis_directives},
     {.name = "stream", .parse = parse_section, .sub = stream_directives},
     {.name = "control", .parse = parse_section, .sub = control_directives},
@@ -1752,9 +1759,16 @@ static int set_defaults(sla_config *cfg, const char *path)
     if (gethostname(host, sizeof host - 1) < 0 || !host[0])
         snprintf(host, sizeof host, "unknown");
     snprintf(consumer, sizeof consumer, "slad-%s", host);
+    /* An instance name is a word of at most SLA_NAME_MAX bytes, as when set. */
+    char name[SLA_NAME_MAX + 1];
+    size_t n = 0;
+    for (const char *h = host; *h && n < SLA_NAME_MAX; h++)
+        name[n++] = isalnum((unsigned char)*h) || strchr("_.:-", *h) ? *h : '-';
+    name[n] = '\0';
 
     cfg->log_level = LOG_INFO;
     cfg->partitions = 1;
+    cfg->instance.lease_ttl_ms = 5000;
     cfg->redis.port = 6379;
     cfg->redis.connect_timeout_ms = 2000;
     cfg->redis.reply_timeout_ms = 5000;
@@ -1791,10 +1805,11 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->stream.prefix = strdup("sla:");
     cfg->stream.group = strdup("slad");
     cfg->stream.consumer = strdup(consumer);
+    cfg->instance.name = strdup(name);
     cfg->control_socket = strdup("/run/slad/slad.sock");
     cfg->http_listen = strdup("127.0.0.1:9464");
     return cfg->path && cfg->report.timezone && cfg->redis.host && cfg->stream.prefix && cfg->stream.group &&
-                   cfg->stream.consumer && cfg->control_socket && cfg->http_listen
+                   cfg->stream.consumer && cfg->instance.name && cfg->control_socket && cfg->http_listen
                ? 0
                : -1;
 }
@@ -2028,6 +2043,7 @@ void sla_config_free(sla_config *cfg)
     free(cfg->stream.prefix);
     free(cfg->stream.group);
     free(cfg->stream.consumer);
+    free(cfg->instance.name);
     free(cfg->control_socket);
     free(cfg->http_listen);
     free(cfg->delivery.group);

@@ -21,6 +21,7 @@
  *
  *   log_level = "info";
  *   partitions = 1;
+ *   instance = { name; lease_ttl; };
  *   redis   = { host; port; unix_socket; password_file; db; connect_timeout; };
  *   stream  = { prefix; group; consumer; batch; block; claim_idle;
  *               max_future_skew; max_entry_bytes; max_fields; max_value_bytes; };
@@ -179,6 +180,11 @@ typedef struct sla_config {
     char *path;            /* as given to sla_config_load */
     int log_level;         /* LOG_ERR .. LOG_DEBUG; default LOG_INFO */
     int partitions;        /* 1..SLA_PARTITIONS_MAX (sla_partition.h), default 1 */
+
+    struct {
+        char *name;        /* lease holder's name (sla_lease.h); default the host name */
+        int lease_ttl_ms;  /* partition leases and heartbeat, default 5000 */
+    } instance;
 
     struct {
         char *host;        /* default "127.0.0.1" */

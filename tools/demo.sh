@@ -7,6 +7,10 @@
 #   tools/demo.sh --once        exit after the 40 s live view
 #   tools/demo.sh --seconds N   length of the live view (default 40)
 #   tools/demo.sh --no-deps     do not run tools/deps.sh
+#   tools/demo.sh --cluster     three slad instances sharing 16 partitions
+#                               (lease_ttl 2 s); after the live view one
+#                               is killed (SIGKILL) and the others take
+#                               over its partitions (slactl cluster)
 #
 # Everything runs from a temporary folder (mktemp -d): redis-server listens
 # only on a Unix socket there (no TCP port; the system Redis is untouched),
@@ -23,16 +27,19 @@ cd "$ROOT"
 
 once=0
 deps=1
+cluster=0
+PARTS=16
 view_seconds=40
 SINK_PORT=8089
 PY=/usr/bin/python3
 
-usage() { sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 while (($# > 0)); do
     case "$1" in
         --once) once=1 ;;
         --no-deps) deps=0 ;;
+        --cluster) cluster=1 ;;
         --seconds)
             (($# >= 2)) || { echo "demo.sh: --seconds needs a number" >&2; exit 2; }
             view_seconds=$2; shift ;;
@@ -175,34 +182,86 @@ if ! "$SLAD" --check-config -c "$CONF" >"$TMP/check.log" 2>&1; then
 fi
 
 # --- 5. slad -------------------------------------------------------------------
-say "Starting slad -c $CONF (log: $TMP/slad.log)"
-setsid "$SLAD" -c "$CONF" >"$TMP/slad.log" 2>&1 &
-SLAD_PID=$!
-PIDS+=("$SLAD_PID")
-# Feed only once slad's consumer group exists, so that no event predates it.
-for _ in $(seq 100); do
-    rcli XINFO GROUPS "$EVENTS" 2>/dev/null | grep -q . && break
-    kill -0 "$SLAD_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if ! kill -0 "$SLAD_PID" 2>/dev/null; then
-    cat "$TMP/slad.log" >&2
-    die "slad exited at start"
+# The partition of an id (README "Partitions"): FNV-1a 32 of its bytes.
+partition_of() {
+    local id=$1 h=2166136261 i c
+    for ((i = 0; i < ${#id}; i++)); do
+        printf -v c '%d' "'${id:i:1}"
+        h=$(( ((h ^ (c & 255)) * 16777619) & 0xFFFFFFFF ))
+    done
+    echo $((h % PARTS))
+}
+# stream_of ID: the input stream of ID's events.
+stream_of() {
+    if ((cluster)); then echo "${prefix}{p$(partition_of "$1")}:events"; else echo "$EVENTS"; fi
+}
+
+SLAD_PIDS=()
+if ((cluster)); then
+    for i in 1 2 3; do
+        sed -e "s/^partitions = 1;/partitions = $PARTS;/" \
+            -e "s|^  lease_ttl = \"5s\";|  name = \"demo-$i\"; lease_ttl = \"2s\";|" \
+            -e "s|$CTL_SOCK|$TMP/slad-$i.sock|" \
+            -e 's|^  listen = "127.0.0.1:9464";|  listen = "";|' "$CONF" >"$TMP/slad-$i.conf"
+        grep -q "name = \"demo-$i\"" "$TMP/slad-$i.conf" ||
+            die "conf/slad.conf has no 'lease_ttl = \"5s\";' line in its instance block to set"
+        say "Starting slad instance demo-$i -c $TMP/slad-$i.conf (log: $TMP/slad-$i.log)"
+        setsid "$SLAD" -c "$TMP/slad-$i.conf" >"$TMP/slad-$i.log" 2>&1 &
+        SLAD_PIDS+=($!)
+        PIDS+=($!)
+    done
+    SLAD_PID=${SLAD_PIDS[0]}
+    CTL_SOCK=$TMP/slad-1.sock
+    # Feed once every partition has its group, so that no event predates it.
+    for _ in $(seq 100); do
+        n=0
+        for ((p = 0; p < PARTS; p++)); do
+            rcli XINFO GROUPS "${prefix}{p$p}:events" 2>/dev/null | grep -q . && n=$((n + 1))
+        done
+        ((n == PARTS)) && break
+        sleep 0.2
+    done
+    for i in 0 1 2; do
+        kill -0 "${SLAD_PIDS[i]}" 2>/dev/null || { cat "$TMP/slad-$((i + 1)).log" >&2;
+                                                   die "slad demo-$((i + 1)) exited at start"; }
+    done
+    grep -h 'partition [0-9]*: started' "$TMP"/slad-?.log | sed 's/^/    slad: /'
+else
+    say "Starting slad -c $CONF (log: $TMP/slad.log)"
+    setsid "$SLAD" -c "$CONF" >"$TMP/slad.log" 2>&1 &
+    SLAD_PID=$!
+    PIDS+=("$SLAD_PID")
+    # Feed only once slad's consumer group exists, so that no event predates it.
+    for _ in $(seq 100); do
+        rcli XINFO GROUPS "$EVENTS" 2>/dev/null | grep -q . && break
+        kill -0 "$SLAD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! kill -0 "$SLAD_PID" 2>/dev/null; then
+        cat "$TMP/slad.log" >&2
+        die "slad exited at start"
+    fi
+    sed 's/^/    slad: /' "$TMP/slad.log"
 fi
-sed 's/^/    slad: /' "$TMP/slad.log"
 
 # --- 6. sample ticket events -----------------------------------------------------
-say "Feeding sample ticket events into $EVENTS (timestamps in the past)"
+if ((cluster)); then
+    say "Feeding sample ticket events into each one's partition stream (timestamps in the past)"
+else
+    say "Feeding sample ticket events into $EVENTS (timestamps in the past)"
+fi
 now=$(date +%s%3N)
 ago() { echo $((now - $1)); }   # ms timestamp, $1 ms before now
 
 # feed NOTE FIELD VALUE...: one XADD, printed as a producer would send it.
 feed() {
-    local note=$1
+    local note=$1 stream=$EVENTS
     shift
-    printf '  XADD %s * %s\n' "$EVENTS" "$*"
+    # the ticket's (or customer's) partition with --cluster
+    if ((cluster)) && [[ "$1" == ticket || "$1" == customer ]]; then stream=$(stream_of "$2"); fi
+    printf '  XADD %s * %s\n' "$stream" "$*"
     printf '      -> %s\n' "$note"
-    rcli XADD "$EVENTS" '*' "$@" >/dev/null
+    rcli XADD "$stream" '*' "$@" >/dev/null
 }
 
 feed "chat, first reply due in 30 s: breach in ~5 s, delay reminder at once" \
@@ -237,15 +296,16 @@ cat >"$TMP/view.py" <<'PYEOF'
 import json, sys, time, datetime
 import redis
 
-# view.py SOCKET STREAM SINK_LOG SECONDS STATE_FILE (0 seconds: until Ctrl-C)
-sock, stream, sink_log, state_file = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5]
+# view.py SOCKET STREAM[,STREAM...] SINK_LOG SECONDS STATE_FILE (0 seconds: until Ctrl-C)
+sock, streams, sink_log, state_file = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5]
 seconds = float(sys.argv[4])
 r = redis.Redis(unix_socket_path=sock, decode_responses=True)
 try:
     with open(state_file) as fh:
-        last_id, sink_pos = json.load(fh)
+        last, sink_pos = json.load(fh)
 except (OSError, ValueError):
-    last_id, sink_pos = "0-0", 0
+    last, sink_pos = {}, 0
+last = {s: last.get(s, "0-0") for s in streams.split(",")}
 shown = 0
 
 def hhmmss(ms):
@@ -269,9 +329,9 @@ print("%-12s %-10s %-8s %-16s %-5s %-12s %s" %
 end = time.monotonic() + seconds if seconds > 0 else None
 try:
     while end is None or time.monotonic() < end:
-        for _, entries in r.xread({stream: last_id}, count=200, block=1000) or []:
+        for stream, entries in r.xread(last, count=200, block=1000) or []:
             for entry_id, f in entries:
-                last_id = entry_id
+                last[stream] = entry_id
                 shown += 1
                 print("%-12s %-10s %-8s %-16s %-5s %-12s %s" % (
                     hhmmss(f.get("fired_ms")), f.get("kind", "?"),
@@ -294,11 +354,16 @@ except redis.exceptions.ConnectionError:
     print("(redis went away)")
 print("(%d escalation records shown)" % shown)
 with open(state_file, "w") as fh:
-    json.dump([last_id, sink_pos], fh)
+    json.dump([last, sink_pos], fh)
 PYEOF
 
-say "Live view for ${view_seconds} s: $ESCALATIONS records, then what the webhook sink received"
-"$PY" "$TMP/view.py" "$REDIS_SOCK" "$ESCALATIONS" "$TMP/sink.log" "$view_seconds" "$TMP/view.state" || true
+OUTBOXES=$ESCALATIONS
+if ((cluster)); then
+    OUTBOXES=$(for ((p = 0; p < PARTS; p++)); do printf '%s{p%d}:escalations,' "$prefix" "$p"; done)
+    OUTBOXES=${OUTBOXES%,}
+fi
+say "Live view for ${view_seconds} s: the escalation records, then what the webhook sink received"
+"$PY" "$TMP/view.py" "$REDIS_SOCK" "$OUTBOXES" "$TMP/sink.log" "$view_seconds" "$TMP/view.state" || true
 
 # --- 8. what slad says about it ------------------------------------------------------
 say "Dead-lettered input ($DEAD)"
@@ -311,7 +376,20 @@ for entry_id, f in rows:
 print("  (%d entries)" % len(rows))
 PYEOF
 
-if [[ -x "$SLACTL" ]]; then
+if [[ -x "$SLACTL" ]] && ((cluster)); then
+    say "slactl -s $CTL_SOCK cluster: three instances share the partitions"
+    "$SLACTL" -s "$CTL_SOCK" cluster || true
+    say "slactl -s $CTL_SOCK ticket T-1001 (any instance answers)"
+    "$SLACTL" -s "$CTL_SOCK" ticket T-1001 || true
+    say "SIGKILL to demo-2 (pid ${SLAD_PIDS[1]}): its leases expire within 2 s"
+    kill -KILL "${SLAD_PIDS[1]}"
+    wait "${SLAD_PIDS[1]}" 2>/dev/null || true
+    sleep 3
+    say "slactl -s $CTL_SOCK cluster: demo-1 and demo-3 took its partitions over"
+    "$SLACTL" -s "$CTL_SOCK" cluster || true
+    say "slactl -s $CTL_SOCK status"
+    "$SLACTL" -s "$CTL_SOCK" status || true
+elif [[ -x "$SLACTL" ]]; then
     say "slactl -s $CTL_SOCK status"
     "$SLACTL" -s "$CTL_SOCK" status || true
     say "slactl -s $CTL_SOCK breached"
@@ -330,5 +408,5 @@ if ((once)); then
 fi
 
 say "Still running (slad pid $SLAD_PID, files in $TMP). Following new records; Ctrl-C stops everything."
-echo "    try: redis-cli -s $REDIS_SOCK XADD $EVENTS '*' ticket T-7 type ticket.opened channel chat ts $(date +%s%3N)"
-"$PY" "$TMP/view.py" "$REDIS_SOCK" "$ESCALATIONS" "$TMP/sink.log" 0 "$TMP/view.state" || true
+echo "    try: redis-cli -s $REDIS_SOCK XADD $(stream_of T-7) '*' ticket T-7 type ticket.opened channel chat ts $(date +%s%3N)"
+"$PY" "$TMP/view.py" "$REDIS_SOCK" "$OUTBOXES" "$TMP/sink.log" 0 "$TMP/view.state" || true

@@ -385,7 +385,100 @@ static int print_status(json_t *d)
              (long long)jint(dl, "in_flight"), (long long)jint(dl, "delivered"),
              json_is_integer(dead) ? a : "unknown");
     table_row(&t, "deliveries", line);
+    const json_t *in = json_object_get(d, "instance");
+    if (in) {
+        formatf(line, sizeof line,
+                "%s: %lld of %lld partitions, %lld live instances; %lld renewals, %lld "
+                "takeovers, %lld lost, %lld released",
+                jstr(in, "name"), (long long)jint(in, "owned_count"),
+                (long long)jint(in, "partitions"), (long long)jint(in, "live_instances"),
+                (long long)jint(in, "renewals"), (long long)jint(in, "takeovers"),
+                (long long)jint(in, "losses"), (long long)jint(in, "releases"));
+        table_row(&t, "instance", line);
+    }
     table_print(&t);
+    if (in) {
+        table tp = {.ncols = 4};
+        table_row(&tp, "PARTITION", "STATE", "LEASE AGE", "OPEN TICKETS");
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(in, "owned"), k, v) {
+            char pn[16], age[32] = "-", nopen[24] = "-";
+            snprintf(pn, sizeof pn, "%lld", (long long)jint(v, "partition"));
+            if (json_is_integer(json_object_get(v, "lease_age_ms")))
+                sla_ms_format(jint(v, "lease_age_ms"), age, sizeof age);
+            if (json_is_integer(json_object_get(v, "open_tickets")))
+                snprintf(nopen, sizeof nopen, "%lld", (long long)jint(v, "open_tickets"));
+            table_row(&tp, pn, jstr(v, "state"), age, nopen);
+        }
+        if (tp.nrows == 1) {
+            printf("no partition owned\n");
+            table_discard(&tp);
+        } else {
+            table_print(&tp);
+        }
+    }
+    return EXIT_OK;
+}
+
+/* A list of partition numbers as "0-3,7". */
+static const char *ranges(const json_t *list, char *buf, size_t len)
+{
+    size_t n = 0, i = 0, count = json_array_size(list);
+    buf[0] = '\0';
+    while (i < count) {
+        long long first = json_integer_value(json_array_get(list, i)), last = first;
+        while (i + 1 < count && json_integer_value(json_array_get(list, i + 1)) == last + 1)
+            last = json_integer_value(json_array_get(list, ++i));
+        i++;
+        if (first == last)
+            appendf(buf, len, &n, "%s%lld", n ? "," : "", first);
+        else
+            appendf(buf, len, &n, "%s%lld-%lld", n ? "," : "", first, last);
+    }
+    return n ? buf : "none";
+}
+
+static int print_cluster(json_t *d)
+{
+    char a[1024], b[32], c[32], e[32];
+    table ti = {.ncols = 4};
+    table_row(&ti, "INSTANCE", "HEARTBEAT", "COUNT", "PARTITIONS");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(d, "instances"), i, v) {
+        const json_t *ps = json_object_get(v, "partitions");
+        char name[160];
+        formatf(name, sizeof name, "%s%s", jstr(v, "name"),
+                json_is_true(json_object_get(v, "this")) ? " (this)" : "");
+        sla_ms_format(jint(v, "heartbeat_age_ms"), b, sizeof b);
+        snprintf(c, sizeof c, "%zu", json_array_size(ps));
+        table_row(&ti, name, b, c, ranges(ps, a, sizeof a));
+    }
+    table_print(&ti);
+    table tp = {.ncols = 5};
+    table_row(&tp, "PARTITION", "OWNER", "LEASE AGE", "LAG", "PENDING");
+    json_array_foreach(json_object_get(d, "leases"), i, v) {
+        char pn[16], lag[24] = "-", pend[24] = "-";
+        snprintf(pn, sizeof pn, "%lld", (long long)jint(v, "partition"));
+        const json_t *owner = json_object_get(v, "owner");
+        snprintf(e, sizeof e, "-");
+        if (json_is_integer(json_object_get(v, "lease_age_ms")))
+            sla_ms_format(jint(v, "lease_age_ms"), e, sizeof e);
+        if (json_is_integer(json_object_get(v, "lag")))
+            snprintf(lag, sizeof lag, "%lld", (long long)jint(v, "lag"));
+        if (json_is_integer(json_object_get(v, "pending")))
+            snprintf(pend, sizeof pend, "%lld", (long long)jint(v, "pending"));
+        table_row(&tp, pn, json_is_string(owner) ? json_string_value(owner) : "NONE", e, lag,
+                  pend);
+    }
+    table_print(&tp);
+    size_t unowned = json_array_size(json_object_get(d, "unowned"));
+    if (unowned) {
+        printf("%zu partition%s without an owner: %s\n", unowned, unowned == 1 ? "" : "s",
+               ranges(json_object_get(d, "unowned"), a, sizeof a));
+        return EXIT_REFUSED;
+    }
     return EXIT_OK;
 }
 
@@ -413,6 +506,11 @@ static int print_ticket(json_t *d)
     int customer = json_object_get(d, "customer") != NULL;
     printf("%s %s\n", customer ? "customer" : "ticket",
            clean(jstr(d, customer ? "customer" : "ticket"), e, sizeof e));
+    if (json_is_integer(json_object_get(d, "partition")))
+        printf("partition %lld, %s\n", (long long)jint(d, "partition"),
+               strcmp(jstr(d, "source"), "redis") == 0
+                   ? "run by another instance: its state as last written to redis"
+                   : "run by this instance");
     table t = {.ncols = 2};
     const char *k;
     json_t *v;
@@ -588,11 +686,19 @@ static const slactl_cmd commands[] = {
      "last minute, open tickets, running clocks by metric, decisions so far and the\n"
      "deliveries pending, retrying and dead.\n",
      0, 0, print_status},
+    {"cluster", "cluster",
+     "With partitions: every live instance (how long since its heartbeat, the\n"
+     "partitions it holds) and every partition (its owner, how long since its\n"
+     "lease was renewed, the input group's lag and pending entries), as Redis\n"
+     "holds them. Exit status 1 when a partition has no owner.\n",
+     0, 0, print_cluster},
     {"ticket", "ticket ID",
      "Show one ticket: its attributes, and for every clock that started its\n"
      "metric, state, policy, deadline (and how long until or since), level\n"
      "reached (1 breach, 2 and up escalations), whether it was acknowledged (by\n"
-     "whom and when) and who was notified.\n",
+     "whom and when) and who was notified. With partitions, any instance\n"
+     "answers: from its engine when it runs the ticket's partition, else from\n"
+     "the state last written to Redis.\n",
      1, 1, print_ticket},
     {"customer", "customer ID",
      "Show one customer as 'ticket' shows a ticket: its attributes and its\n"

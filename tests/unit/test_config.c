@@ -92,6 +92,8 @@ static void test_minimal(void)
     CHECK_STR(c->path, main_path);
     CHECK_INT(c->log_level, LOG_INFO);
     CHECK_INT(c->partitions, 1);
+    CHECK(c->instance.name != NULL && c->instance.name[0] != '\0');
+    CHECK_INT(c->instance.lease_ttl_ms, 5000);
     CHECK_STR(c->redis.host, "127.0.0.1");
     CHECK_INT(c->redis.port, 6379);
     CHECK(c->redis.unix_socket == NULL);
@@ -126,7 +128,7 @@ static void test_minimal(void)
 }
 
 static const char full_conf[] =
-    "log_level = \"debug\"; partitions = 16;\n"
+    "log_level = \"debug\"; partitions = 16; instance = { name = \"node-a.dc1\"; lease_ttl = \"3s\"; };\n"
     "redis = { host = \"redis.local\"; port = 6380; unix_socket = \"/run/r.sock\";\n"
     "          password_file = \"redis.pw\"; db = 3; connect_timeout = \"1500ms\"; };\n"
     "stream = { prefix = \"{p0}:\"; group = \"g\"; consumer = \"c-1\"; batch = 10; block = \"1s\";\n"
@@ -183,6 +185,8 @@ static void test_full(void)
     }
     CHECK_INT(c->log_level, LOG_DEBUG);
     CHECK_INT(c->partitions, 16);
+    CHECK_STR(c->instance.name, "node-a.dc1");
+    CHECK_INT(c->instance.lease_ttl_ms, 3000);
     CHECK_STR(c->redis.host, "redis.local");
     CHECK_INT(c->redis.port, 6380);
     CHECK_STR(c->redis.unix_socket, "/run/r.sock");
@@ -502,6 +506,9 @@ static void test_types_and_ranges(void)
                  "1: clocks.pausable.[1]: unknown metric 'lunch'");
     EXPECT_ERROR("partitions = 0;\n", "1: partitions: 0 is out of range 1..1024");
     EXPECT_ERROR("partitions = 1025;\n", "1: partitions: 1025 is out of range 1..1024");
+    EXPECT_ERROR("instance = { name = \"a/b\"; };\n", "1: instance.name: 'a/b' must be 1..64 letters, digits or _.:-{}");
+    EXPECT_ERROR("instance = { lease_ttl = \"100ms\"; };\n",
+                 "1: instance.lease_ttl: 100 ms is out of range 600..600000 ms");
     EXPECT_ERROR("log_level = \"verbose\";\n",
                  "1: log_level: unknown log level 'verbose' (err, warning, notice, info, debug)");
     EXPECT_ERROR("http = { listen = \"localhost\"; };\n",
