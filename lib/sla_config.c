@@ -53,6 +53,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sla_cluster.h"
 #include "sla_log.h"
 #include "sla_partition.h"
 #include "sla_webhook.h"
@@ -1637,6 +1638,49 @@ static const directive report_directives[] = {
 #define MS_DIRECTIVE(n, fn, field, lo, hi) \
     {.name = n, .parse = fn, .offset = CFG(field), .flags = D_DURATION, .min = lo, .max = hi}
 
+/* Cluster seed nodes: "host:port" strings, each once, at most 64. */
+#define REDIS_CLUSTER_SEEDS_MAX 64
+static int parse_cluster_seeds(loader *ld, const config_setting_t *s, void *field,
+                               const directive *d)
+{
+    sla_config *cfg = (sla_config *)((char *)field - d->offset);
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, "an array of \"host:port\" strings");
+    int n = config_setting_length(s);
+    if (n > REDIS_CLUSTER_SEEDS_MAX)
+        return fail(ld, s, "at most %d seed nodes", REDIS_CLUSTER_SEEDS_MAX);
+    char **seeds = calloc((size_t)n + 1, sizeof *seeds);
+    if (!seeds)
+        return fail(ld, s, "out of memory");
+    int bad = 0;
+    for (int i = 0; i < n && !bad; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = NULL;
+        char qb[64], host[SLA_CLUSTER_HOST_MAX];
+        int port;
+        bad = get_string(ld, e, &v) < 0 || check_printable(ld, e, v) < 0;
+        if (!bad && sla_cluster_addr_parse(v, strlen(v), host, sizeof host, &port) < 0)
+            bad = fail(ld, e, "'%s' is not host:port (port 1..65535)", quote(qb, v)) < 0;
+        for (int j = 0; !bad && j < i; j++)
+            if (strcmp(seeds[j], v) == 0)
+                bad = fail(ld, e, "'%s' given twice", quote(qb, v)) < 0;
+        if (!bad && !(seeds[i] = ld_strdup(ld, e, v)))
+            bad = 1;
+    }
+    if (bad) {
+        for (int j = 0; j < n; j++)
+            free(seeds[j]);
+        free(seeds);
+        return -1;
+    }
+    for (size_t j = 0; j < cfg->redis.ncluster; j++)
+        free(cfg->redis.cluster[j]);
+    free(cfg->redis.cluster);
+    cfg->redis.cluster = seeds;
+    cfg->redis.ncluster = (size_t)n;
+    return 0;
+}
+
 static const directive redis_directives[] = {
     {.name = "host", .parse = parse_string, .offset = CFG(redis.host)},
     NUM("port", parse_int, CFG(redis.port), 1, 65535),
@@ -1645,6 +1689,9 @@ static const directive redis_directives[] = {
     NUM("db", parse_int, CFG(redis.db), 0, 4095),
     MS_DIRECTIVE("connect_timeout", parse_int, redis.connect_timeout_ms, 100, 60000),
     MS_DIRECTIVE("reply_timeout", parse_int, redis.reply_timeout_ms, 500, 300000),
+    {.name = "cluster", .parse = parse_cluster_seeds, .offset = CFG(redis.cluster)},
+    NUM("wait_replicas", parse_int, CFG(redis.wait_replicas), 0, 16),
+    MS_DIRECTIVE("wait_timeout", parse_int, redis.wait_timeout_ms, 10, 60000),
     {0},
 };
 
@@ -1772,6 +1819,7 @@ static int set_defaults(sla_config *cfg, const char *path)
     cfg->redis.port = 6379;
     cfg->redis.connect_timeout_ms = 2000;
     cfg->redis.reply_timeout_ms = 5000;
+    cfg->redis.wait_timeout_ms = 1000;
     cfg->stream.batch = 500;
     cfg->stream.block_ms = 2000;
     cfg->stream.claim_idle_ms = 60000;
@@ -2002,6 +2050,19 @@ int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen
             s = config_lookup(&lc, "delivery.backoff_base");
         rc = fail(&ld, s, "backoff_cap is smaller than backoff_base");
     }
+    if (rc == 0 && ld.cfg->redis.ncluster && ld.cfg->redis.db != 0)
+        rc = fail(&ld, config_lookup(&lc, "redis.db"),
+                  "a Redis Cluster has only database 0 (redis.cluster is set)");
+    if (rc == 0 && ld.cfg->redis.ncluster && ld.cfg->redis.unix_socket)
+        rc = fail(&ld, config_lookup(&lc, "redis.unix_socket"),
+                  "not used with redis.cluster (the cluster's nodes are reached over TCP)");
+    if (rc == 0 && ld.cfg->redis.wait_replicas &&
+        ld.cfg->redis.wait_timeout_ms >= ld.cfg->redis.reply_timeout_ms) {
+        const config_setting_t *s = config_lookup(&lc, "redis.wait_timeout");
+        if (!s)
+            s = config_lookup(&lc, "redis.reply_timeout");
+        rc = fail(&ld, s, "wait_timeout must be shorter than reply_timeout");
+    }
     if (rc == 0 && !ld.cfg->delivery.group &&
         asprintf(&ld.cfg->delivery.group, "%s-deliver", ld.cfg->stream.group) < 0) {
         ld.cfg->delivery.group = NULL;
@@ -2039,6 +2100,9 @@ void sla_config_free(sla_config *cfg)
     free(cfg->report.dimensions);
     free(cfg->redis.host);
     free(cfg->redis.unix_socket);
+    for (size_t i = 0; i < cfg->redis.ncluster; i++)
+        free(cfg->redis.cluster[i]);
+    free(cfg->redis.cluster);
     secret_free(cfg->redis.password);
     free(cfg->stream.prefix);
     free(cfg->stream.group);

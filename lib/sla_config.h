@@ -23,6 +23,7 @@
  *   partitions = 1;
  *   instance = { name; lease_ttl; };
  *   redis   = { host; port; unix_socket; password_file; db; connect_timeout; };
+ *             (and reply_timeout; cluster = [ "host:port", ... ]; wait_replicas; wait_timeout)
  *   stream  = { prefix; group; consumer; batch; block; claim_idle;
  *               max_future_skew; max_entry_bytes; max_fields; max_value_bytes; };
  *   control = { socket; max_clients; max_clients_per_uid; };
@@ -194,6 +195,14 @@ typedef struct sla_config {
         int db;            /* default 0 */
         int connect_timeout_ms; /* default 2000 */
         int reply_timeout_ms;   /* command connection: reset when a reply waits longer; 5000 */
+        /* Redis Cluster seed nodes, "host:port" each (checked by
+         * sla_cluster_addr_parse); ncluster == 0: a single Redis at
+         * host/port or unix_socket. With seeds, host, port and unix_socket
+         * are not used and db must be 0. */
+        char **cluster;
+        size_t ncluster;
+        int wait_replicas;      /* WAIT for this many replicas before delivering; 0: none */
+        int wait_timeout_ms;    /* WAIT's timeout; default 1000 */
     } redis;
 
     struct {

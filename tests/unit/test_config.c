@@ -100,6 +100,9 @@ static void test_minimal(void)
     CHECK(c->redis.password == NULL);
     CHECK_INT(c->redis.db, 0);
     CHECK_INT(c->redis.connect_timeout_ms, 2000);
+    CHECK_INT(c->redis.ncluster, 0);
+    CHECK_INT(c->redis.wait_replicas, 0);
+    CHECK_INT(c->redis.wait_timeout_ms, 1000);
     CHECK_STR(c->stream.prefix, "sla:");
     CHECK_STR(c->stream.group, "slad");
     char host[256] = "", consumer[300];
@@ -964,6 +967,48 @@ static void test_retention(void)
     EXPECT_ERROR("retention = { step = 5; };\n", "~1: retention.step: ");
 }
 
+/* Redis Cluster seeds and the WAIT settings. */
+static void test_redis_cluster(void)
+{
+    char err[512];
+    sla_config *c = load("redis = { cluster = [ \"127.0.0.1:7000\", \"[::1]:7001\",\n"
+                         "                      \"redis-b.example:7002\" ];\n"
+                         "          wait_replicas = 1; wait_timeout = \"250ms\"; };\n",
+                         err, sizeof err);
+    CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_INT(c->redis.ncluster, 3);
+    if (c->redis.ncluster == 3) {
+        CHECK_STR(c->redis.cluster[0], "127.0.0.1:7000");
+        CHECK_STR(c->redis.cluster[1], "[::1]:7001");
+        CHECK_STR(c->redis.cluster[2], "redis-b.example:7002");
+    }
+    CHECK_INT(c->redis.wait_replicas, 1);
+    CHECK_INT(c->redis.wait_timeout_ms, 250);
+    sla_config_free(c);
+
+    EXPECT_ERROR("redis = { cluster = \"127.0.0.1:7000\"; };\n",
+                 "1: redis.cluster: expected an array of \"host:port\" strings, not a string");
+    EXPECT_ERROR("redis = { cluster = [ \"127.0.0.1\" ]; };\n",
+                 "1: redis.cluster.[0]: '127.0.0.1' is not host:port (port 1..65535)");
+    EXPECT_ERROR("redis = { cluster = [ \"a:1\", \"a:70000\" ]; };\n",
+                 "1: redis.cluster.[1]: 'a:70000' is not host:port (port 1..65535)");
+    EXPECT_ERROR("redis = { cluster = [ \"a:1\", \"a:1\" ]; };\n",
+                 "1: redis.cluster.[1]: 'a:1' given twice");
+    EXPECT_ERROR("redis = { cluster = [ \"a:1\" ];\n db = 2; };\n",
+                 "2: redis.db: a Redis Cluster has only database 0 (redis.cluster is set)");
+    EXPECT_ERROR("redis = { cluster = [ \"a:1\" ];\n unix_socket = \"/run/r.sock\"; };\n",
+                 "2: redis.unix_socket: not used with redis.cluster (the cluster's nodes are "
+                 "reached over TCP)");
+    EXPECT_ERROR("redis = { wait_replicas = 17; };\n",
+                 "1: redis.wait_replicas: 17 is out of range 0..16");
+    EXPECT_ERROR("redis = { wait_replicas = 1;\n wait_timeout = \"6s\"; };\n",
+                 "2: redis.wait_timeout: wait_timeout must be shorter than reply_timeout");
+}
+
 /* The delivery group: defaults, durations, the derived group name, limits. */
 /* The connection limits of the control socket and the HTTP listener. */
 static void test_connection_limits(void)
@@ -1101,6 +1146,7 @@ int main(void)
     test_calendars();
     test_delivery();
     test_connection_limits();
+    test_redis_cluster();
 
     static const char *const files[] = {"t.conf",  "redis.pw", "a.secret", "policies.conf",
                                         "bad.conf", "s.key", "a.url"};
