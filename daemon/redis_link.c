@@ -67,6 +67,7 @@ struct redis_link {
     int db;
     int connect_timeout_ms;
     int priority;          /* of the connection's events (priority.h) */
+    int started;           /* redis_link_start was called */
 
     redisAsyncContext *ac; /* NULL while down; owned */
     int up;
@@ -306,8 +307,9 @@ static char *link_strdup(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const char *name,
-                           redis_link_state_fn *fn, void *arg)
+/* The common part of every constructor: timers, name, defaults. */
+static redis_link *link_alloc(struct event_base *base, const char *name,
+                              redis_link_state_fn *fn, void *arg)
 {
     static int seeded;
     if (!seeded) {
@@ -319,14 +321,6 @@ redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const
         return NULL;
     link->base = base;
     link->name = strdup(name);
-    link->host = link_strdup(cfg->redis.host ? cfg->redis.host : "127.0.0.1");
-    link->port = cfg->redis.port;
-    link->unix_socket = cfg->redis.unix_socket && cfg->redis.unix_socket[0]
-                            ? strdup(cfg->redis.unix_socket) : NULL;
-    link->password = link_strdup(cfg->redis.password);
-    link->db = cfg->redis.db;
-    link->connect_timeout_ms = cfg->redis.connect_timeout_ms > 0 ? cfg->redis.connect_timeout_ms
-                                                                 : 2000;
     link->backoff_ms = LINK_BACKOFF_MIN_MS;
     link->priority = SLAD_PRIORITY_NORMAL;
     link->fn = fn;
@@ -336,9 +330,62 @@ redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const
     link->watch_timer = event_new(base, -1, EV_PERSIST, link_on_watch, link);
     if (link->watch_timer)
         event_priority_set(link->watch_timer, SLAD_PRIORITY_NORMAL);
-    if (link->name == NULL || link->host == NULL || link->connect_timer == NULL ||
-        link->retry_timer == NULL || link->watch_timer == NULL || (cfg->redis.password && link->password == NULL) ||
-        (cfg->redis.unix_socket && cfg->redis.unix_socket[0] && link->unix_socket == NULL)) {
+    if (link->name == NULL || link->connect_timer == NULL || link->retry_timer == NULL ||
+        link->watch_timer == NULL) {
+        redis_link_free(link);
+        return NULL;
+    }
+    return link;
+}
+
+redis_link *redis_link_new_at(struct event_base *base, const sla_config *cfg, const char *name,
+                              const char *host, int port, redis_link_state_fn *fn, void *arg)
+{
+    redis_link *link = link_alloc(base, name, fn, arg);
+    if (link == NULL)
+        return NULL;
+    link->host = strdup(host);
+    link->port = port;
+    link->password = link_strdup(cfg->redis.password);
+    link->db = cfg->redis.db;
+    link->connect_timeout_ms = cfg->redis.connect_timeout_ms > 0 ? cfg->redis.connect_timeout_ms
+                                                                 : 2000;
+    if (link->host == NULL || (cfg->redis.password && link->password == NULL)) {
+        redis_link_free(link);
+        return NULL;
+    }
+    return link;
+}
+
+redis_link *redis_link_new_like(const redis_link *like, const char *name, const char *host,
+                                int port, redis_link_state_fn *fn, void *arg)
+{
+    redis_link *link = link_alloc(like->base, name, fn, arg);
+    if (link == NULL)
+        return NULL;
+    link->host = strdup(host);
+    link->port = port;
+    link->password = link_strdup(like->password);
+    link->db = like->db;
+    link->connect_timeout_ms = like->connect_timeout_ms;
+    link->priority = like->priority;
+    if (link->host == NULL || (like->password && link->password == NULL)) {
+        redis_link_free(link);
+        return NULL;
+    }
+    return link;
+}
+
+redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const char *name,
+                           redis_link_state_fn *fn, void *arg)
+{
+    redis_link *link = redis_link_new_at(base, cfg, name,
+                                         cfg->redis.host ? cfg->redis.host : "127.0.0.1",
+                                         cfg->redis.port, fn, arg);
+    if (link == NULL)
+        return NULL;
+    if (cfg->redis.unix_socket && cfg->redis.unix_socket[0] &&
+        (link->unix_socket = strdup(cfg->redis.unix_socket)) == NULL) {
         redis_link_free(link);
         return NULL;
     }
@@ -415,6 +462,7 @@ void redis_link_free_later(redis_link *link)
 
 void redis_link_start(redis_link *link)
 {
+    link->started = 1;
     if (link->ac == NULL && !evtimer_pending(link->retry_timer, NULL))
         link_connect(link);
 }
@@ -449,6 +497,66 @@ int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, in
         return -1;
     }
     return 0;
+}
+
+int redis_link_formatted(redis_link *link, redisCallbackFn *fn, void *privdata, const char *cmd,
+                         size_t len)
+{
+    if (!link->up || link->ac == NULL || link_ring_push(link, fn, privdata) < 0)
+        return -1;
+    if (redisAsyncFormattedCommand(link->ac, link_on_reply, link, cmd, len) != REDIS_OK) {
+        link->ring_count--;
+        return -1;
+    }
+    return 0;
+}
+
+int redis_link_retarget(redis_link *link, const char *host, int port)
+{
+    if (link->unix_socket == NULL && link->host && port == link->port &&
+        strcmp(host, link->host) == 0)
+        return 0;
+    char *h = strdup(host);
+    if (h == NULL)
+        return -1;
+    sla_notice("redis %s: moving to %s:%d", link->name, host, port);
+    free(link->host);
+    link->host = h;
+    link->port = port;
+    free(link->unix_socket);
+    link->unix_socket = NULL;
+    int was_up = link->up;
+    link->up = 0;
+    if (link->ac) {
+        redisAsyncContext *ac = link->ac;
+        link->ac = NULL;
+        redisAsyncFree(ac); /* replies in flight arrive as NULL */
+    }
+    evtimer_del(link->connect_timer);
+    evtimer_del(link->retry_timer);
+    link->backoff_ms = LINK_BACKOFF_MIN_MS;
+    link->attempts = 0;
+    link->failing = 0;
+    if (link->started)
+        link_arm(link->retry_timer, 0); /* from the loop, not inside a reply callback */
+    if (was_up && link->fn)
+        link->fn(link, 0, link->arg);
+    return 0;
+}
+
+const char *redis_link_host(const redis_link *link)
+{
+    return link->unix_socket ? NULL : link->host;
+}
+
+int redis_link_port(const redis_link *link)
+{
+    return link->port;
+}
+
+size_t redis_link_in_flight(const redis_link *link)
+{
+    return link->ring_count;
 }
 
 void redis_link_flush(redis_link *link)

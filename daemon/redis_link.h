@@ -41,6 +41,30 @@ typedef void redis_link_state_fn(redis_link *link, int up, void *arg);
  */
 redis_link *redis_link_new(struct event_base *base, const sla_config *cfg, const char *name,
                            redis_link_state_fn *fn, void *arg);
+/*
+ * A link to an explicit TCP address (a Redis Cluster node), with the
+ * other settings (password, db, connect timeout) of cfg, or of the link
+ * like (redis_link_new_like: an extra connection to another node of the
+ * same cluster). NULL on OOM.
+ */
+redis_link *redis_link_new_at(struct event_base *base, const sla_config *cfg, const char *name,
+                              const char *host, int port, redis_link_state_fn *fn, void *arg);
+redis_link *redis_link_new_like(const redis_link *like, const char *name, const char *host,
+                                int port, redis_link_state_fn *fn, void *arg);
+
+/*
+ * Point the link at another TCP address. When the address differs, a
+ * connection is dropped (replies in flight arrive as NULL, then "down" is
+ * reported if it was up) and, when the link was started, a new one is
+ * attempted at once, without backoff. 0, or -1 on OOM (nothing changed).
+ */
+int redis_link_retarget(redis_link *link, const char *host, int port);
+/* The TCP address (host is NULL for a Unix-socket link). */
+const char *redis_link_host(const redis_link *link);
+int redis_link_port(const redis_link *link);
+/* Commands sent and not answered yet. */
+size_t redis_link_in_flight(const redis_link *link);
+
 /* Close the connection (replies in flight arrive as NULL) and free. */
 void redis_link_free(redis_link *link);
 /* The same at the next turn of the loop, the state function no longer
@@ -77,6 +101,14 @@ uint64_t redis_link_reconnects(const redis_link *link);
  */
 int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, int argc,
                        const char **argv, const size_t *argvlen);
+
+/*
+ * Send one command already in the protocol's form (len bytes at cmd, as
+ * redisFormatCommandArgv makes it; borrowed only during the call): how a
+ * command is sent again after a redirection. As redis_link_command.
+ */
+int redis_link_formatted(redis_link *link, redisCallbackFn *fn, void *privdata, const char *cmd,
+                         size_t len);
 
 /*
  * A reply deadline (ms; 0: none, the default): when the oldest command of
