@@ -62,6 +62,7 @@ typedef struct cl_cmd {
     char *buf;            /* redisFormatCommandArgv's; owned */
     size_t len;
     int tries;
+    int follows_moves;    /* WAIT: answered while the link moves, sent again at the new node */
 } cl_cmd;
 
 typedef struct cmd_queue {
@@ -544,6 +545,13 @@ static void cl_handle(cluster_link *cl, cl_cmd *c, redisAsyncContext *ac, redisR
         cmd_done(c, ac, rp);
         return;
     }
+    if (c->follows_moves && cl->moving && c->tries < CLUSTER_MAX_TRIES) {
+        /* A write before it was answered MOVED and goes again to the new
+         * node: this answer counts replicas of the old one. */
+        c->tries++;
+        q_push(&cl->held, c);
+        return;
+    }
     sla_cluster_redirect rd;
     int kind = rp->type == REDIS_REPLY_ERROR
                    ? sla_cluster_error_parse(rp->str, rp->len, host, &rd)
@@ -778,8 +786,8 @@ cluster_link_stats cluster_link_get_stats(const cluster_link *cl)
     return cl->stats;
 }
 
-int cluster_link_command(cluster_link *cl, redisCallbackFn *fn, void *privdata, int argc,
-                         const char **argv, const size_t *argvlen)
+static int cl_command(cluster_link *cl, redisCallbackFn *fn, void *privdata, int argc,
+                      const char **argv, const size_t *argvlen, int follows_moves)
 {
     if (!cl->up)
         return -1;
@@ -795,6 +803,7 @@ int cluster_link_command(cluster_link *cl, redisCallbackFn *fn, void *privdata, 
     c->cl = cl;
     c->fn = fn;
     c->privdata = privdata;
+    c->follows_moves = follows_moves;
     if (cl->moving) {
         q_push(&cl->later, c);
         return 0;
@@ -804,6 +813,12 @@ int cluster_link_command(cluster_link *cl, redisCallbackFn *fn, void *privdata, 
         return -1;
     }
     return 0;
+}
+
+int cluster_link_command(cluster_link *cl, redisCallbackFn *fn, void *privdata, int argc,
+                         const char **argv, const size_t *argvlen)
+{
+    return cl_command(cl, fn, privdata, argc, argv, argvlen, 0);
 }
 
 /* --- WAIT ------------------------------------------------------------------------ */
@@ -846,7 +861,7 @@ int cluster_wait(cluster_link *cl, int replicas, int timeout_ms, cluster_wait_fn
     const char *argv[3];
     size_t lens[3];
     int argc = wait_args(replicas, timeout_ms, n, t, argv, lens);
-    if (cluster_link_command(cl, on_wait, w, argc, argv, lens) < 0) {
+    if (cl_command(cl, on_wait, w, argc, argv, lens, 1) < 0) {
         free(w);
         return -1;
     }

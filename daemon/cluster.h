@@ -47,6 +47,8 @@
  * be the connection that made the writes: WAIT counts the replicas that
  * acknowledged every write of that connection so far) and reports how
  * many replicas acknowledged, or -1 when the link was lost or WAIT failed.
+ * A WAIT answered while the link moves (a write sent before it was
+ * answered MOVED) is sent again after that write at the new node.
  * Commands that went to an ASK target are not covered.
  *
  * Ownership: the router and its links are freed by their owners: every

@@ -23,7 +23,7 @@ PACKAGES=(
     libsystemd-dev
     # run
     redis-server
-    redis-tools            # redis-cli, used by tools/demo.sh
+    redis-tools            # redis-cli: tools/demo.sh, the Redis Cluster of tests/integration
     tzdata                 # IANA zones for business calendars
     # test
     python3                # Debian's /usr/bin/python3 runs the integration tests

@@ -11,6 +11,10 @@
  *                   acknowledged, -1 without WAIT) or "err K V WHY"
  *   burst K FROM N  N RPUSHes of FROM..FROM+N-1 sent at once, without
  *                   waiting: "burst K OK ERR" once all are answered
+ *   waitburst K FROM N
+ *                   as burst, then WAIT 1 300 sent right behind the writes
+ *                   (not after their replies): "burst ..." then
+ *                   "waited K ACKED"
  *   stats K         "stats K MOVED ASKED RETRIED NODE_CHANGES"
  * and on its own:
  *   ready                          every partition's link is up (once)
@@ -20,6 +24,7 @@
  */
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +108,11 @@ static void burst_done(write_op *op, int ok)
     free(op);
 }
 
+static void on_burst_waited(int acked, void *arg)
+{
+    out("waited %d %d", (int)(intptr_t)arg, acked);
+}
+
 static void on_pushed(redisAsyncContext *ac, void *reply, void *privdata)
 {
     write_op *op = privdata;
@@ -164,7 +174,7 @@ static void run_line(char *line)
     if (strcmp(cmd, "write") == 0 && sscanf(line, "%*s %*d %63s", value) == 1) {
         if (push(k, value, 0) < 0)
             out("err %d %s down", k, value);
-    } else if (strcmp(cmd, "burst") == 0 && sscanf(line, "%*s %*d %d %d", &from, &n) == 2 &&
+    } else if ((strcmp(cmd, "burst") == 0 || strcmp(cmd, "waitburst") == 0) && sscanf(line, "%*s %*d %d %d", &from, &n) == 2 &&
                n > 0) {
         bursts[k] = (burst_state){k, n, 0, 0};
         for (int i = 0; i < n; i++) {
@@ -176,6 +186,9 @@ static void run_line(char *line)
         }
         if (bursts[k].left == 0)
             out("burst %d %d %d", k, bursts[k].ok, bursts[k].err);
+        if (strcmp(cmd, "waitburst") == 0 &&
+            cluster_wait(links[k], 1, 300, on_burst_waited, (void *)(intptr_t)k) < 0)
+            out("waited %d not-sent", k);
     } else if (strcmp(cmd, "stats") == 0) {
         cluster_link_stats s = cluster_link_get_stats(links[k]);
         out("stats %d %llu %llu %llu %llu", k, (unsigned long long)s.moved,

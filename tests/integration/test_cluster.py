@@ -84,8 +84,8 @@ class Driver:
                         timeout, "answer to write %d %s" % (k, value))
         return (w[0], w[3], int(w[4])) if w[0] == "ok" else (w[0], " ".join(w[3:]))
 
-    def burst(self, k, first, n, timeout=20):
-        self.send("burst %d %d %d" % (k, first, n))
+    def burst(self, k, first, n, timeout=20, cmd="burst"):
+        self.send("%s %d %d %d" % (cmd, k, first, n))
         w = self.expect(lambda w: w[0] == "burst" and w[1] == str(k), timeout, "burst answer")
         return int(w[2]), int(w[3])
 
@@ -199,6 +199,36 @@ def test_reshard(make_env):
               "nothing left on the old master")
         for other in range(1, PARTITIONS):
             check(d.stats(other)["moved"] == 0, "partition %d untouched" % other)
+
+        # WAIT sent right behind writes that are answered MOVED counts the
+        # replicas of the new node, not of the old one: with the new
+        # master's replica paused it reports 0.
+        k2 = 1
+        key2 = log_key(k2)
+        slot2 = cluster.keyslot(key2)
+        check(d.write(k2, "first")[0] == "ok", "a first write to partition %d" % k2)
+        src2 = cluster.master_of(slot2)
+        dst2 = [m for m in cluster.masters() if m != src2][0]
+        replica2 = cluster.replica_of(dst2)
+        cluster.migrate_begin(slot2, src2, dst2)
+        cluster.migrate_keys(slot2, src2, dst2)
+        cluster.migrate_end(slot2, dst2)
+        cluster.pause(replica2)
+        try:
+            d.send("waitburst %d 1 20" % k2)
+            first = d.expect(lambda w: w[0] in ("burst", "waited") and w[1] == str(k2), 10,
+                             "the writes' or WAIT's answer")
+            second = d.expect(lambda w: w[0] in ("burst", "waited") and w[1] == str(k2), 10,
+                              "the writes' or WAIT's answer")
+        finally:
+            cluster.resume(replica2)
+        check(first[0] == "burst" and first[2:] == ["20", "0"],
+              "the 20 writes behind the MOVED answered first, all ok: %s, %s" % (first, second))
+        check(second[0] == "waited" and second[2] == "0",
+              "WAIT answered at the new node, whose replica is paused: %s" % (second,))
+        got = cluster.client(dst2).execute_command("LRANGE", key2, 0, -1)
+        check(got == ["first"] + [str(v) for v in range(1, 21)],
+              "partition %d's writes on its new master: %s" % (k2, got))
     with_cluster(make_env, body)
 
 
