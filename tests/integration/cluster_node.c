@@ -15,6 +15,8 @@
  *                   as burst, then WAIT 1 300 sent right behind the writes
  *                   (not after their replies): "burst ..." then
  *                   "waited K ACKED"
+ *   lmove K         LMOVE sla:{pK}:a sla:{pK}:b LEFT RIGHT (two keys of one
+ *                   slot): "lmoved K VALUE" or "lmoved K err WHY"
  *   stats K         "stats K MOVED ASKED RETRIED NODE_CHANGES"
  * and on its own:
  *   ready                          every partition's link is up (once)
@@ -113,6 +115,17 @@ static void on_burst_waited(int acked, void *arg)
     out("waited %d %d", (int)(intptr_t)arg, acked);
 }
 
+static void on_lmoved(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    int k = (int)(intptr_t)privdata;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_STRING)
+        out("lmoved %d %s", k, r->str);
+    else
+        out("lmoved %d err %s", k,
+            r == NULL ? "lost" : r->type == REDIS_REPLY_ERROR ? r->str : "odd-reply");
+}
+
 static void on_pushed(redisAsyncContext *ac, void *reply, void *privdata)
 {
     write_op *op = privdata;
@@ -189,6 +202,14 @@ static void run_line(char *line)
         if (strcmp(cmd, "waitburst") == 0 &&
             cluster_wait(links[k], 1, 300, on_burst_waited, (void *)(intptr_t)k) < 0)
             out("waited %d not-sent", k);
+    } else if (strcmp(cmd, "lmove") == 0) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "sla:{p%d}:a", k);
+        snprintf(b, sizeof b, "sla:{p%d}:b", k);
+        const char *args[] = {"LMOVE", a, b, "LEFT", "RIGHT"};
+        size_t lens[] = {5, strlen(a), strlen(b), 4, 5};
+        if (cluster_link_command(links[k], on_lmoved, (void *)(intptr_t)k, 5, args, lens) < 0)
+            out("lmoved %d err down", k);
     } else if (strcmp(cmd, "stats") == 0) {
         cluster_link_stats s = cluster_link_get_stats(links[k]);
         out("stats %d %llu %llu %llu %llu", k, (unsigned long long)s.moved,

@@ -11,9 +11,12 @@ partitions, no pipeline behind them.
   given to the new master, writes in flight are answered MOVED and sent
   again there, and the link follows. Afterwards the new master's list
   holds every acknowledged value exactly once, in order.
+- A command on two keys of a slot being migrated, one moved and one not,
+  is answered TRYAGAIN and retried until both moved, then goes by ASK.
 - Failover with wait_replicas = 1: an acknowledged write is on the replica
   (checked on the replica itself), a paused replica makes WAIT report 0;
-  the master of a partition is killed, its replica is promoted, the link
+  the master of a partition (the seed the router asks first) is killed,
+  its replica is promoted, the router turns to another node, the link
   reports the node change as a failover and writes go on to the new
   master, which holds every value acknowledged by WAIT.
 """
@@ -229,13 +232,42 @@ def test_reshard(make_env):
         got = cluster.client(dst2).execute_command("LRANGE", key2, 0, -1)
         check(got == ["first"] + [str(v) for v in range(1, 21)],
               "partition %d's writes on its new master: %s" % (k2, got))
+
+        # A command on two keys of a slot being migrated, one key moved and
+        # the other not: TRYAGAIN, retried until the second key moved too,
+        # then ASK.
+        k3 = 2
+        a, b = "sla:{p%d}:a" % k3, "sla:{p%d}:b" % k3
+        slot3 = cluster.keyslot(a)
+        src3 = cluster.master_of(slot3)
+        dst3 = [m for m in cluster.masters() if m != src3][0]
+        cluster.client(src3).execute_command("RPUSH", a, "x")
+        cluster.client(src3).execute_command("RPUSH", b, "y")
+        cluster.migrate_begin(slot3, src3, dst3)
+        cluster.client(src3).execute_command("MIGRATE", "127.0.0.1", dst3, "", 0, 5000,
+                                             "KEYS", a)
+        d.send("lmove %d" % k3)
+        time.sleep(0.4)
+        check(d.stats(k3)["retried"] >= 1, "TRYAGAIN retried: %s" % d.stats(k3))
+        cluster.client(src3).execute_command("MIGRATE", "127.0.0.1", dst3, "", 0, 5000,
+                                             "KEYS", b)
+        w = d.expect(lambda w: w[0] == "lmoved" and w[1] == str(k3), 10, "LMOVE's answer")
+        check(w[2:] == ["x"], "LMOVE done once both keys moved: %s" % w)
+        st = d.stats(k3)
+        check(st["retried"] >= 1 and st["asked"] >= 1, "retried, then asked: %s" % st)
+        cluster.migrate_end(slot3, dst3)
+        check(cluster.client(dst3).execute_command("LRANGE", b, 0, -1) == ["y", "x"],
+              "the value moved on the new node")
     with_cluster(make_env, body)
 
 
 def test_failover_wait(make_env):
     def body(cluster, d):
-        # A partition, its master and that master's replica.
-        k = 5
+        # A partition of the master the router asks first (the first seed):
+        # killing it also makes the router turn to another node.
+        seed = cluster.ports[0]
+        k = [p for p in range(PARTITIONS)
+             if cluster.master_of(cluster.keyslot(log_key(p))) == seed][0]
         key = log_key(k)
         slot = cluster.keyslot(key)
         master = cluster.master_of(slot)
@@ -282,7 +314,7 @@ def test_failover_wait(make_env):
         check(got[:len(acked)] == acked, "every value acknowledged by WAIT survived")
         check(got[-1] == str(v), "the write after the failover is there")
         print("failover followed in %.1f s" % took)
-    with_cluster(make_env, body, wait_replicas=1, wait_timeout_ms=500)
+    with_cluster(make_env, body, wait_replicas=1, wait_timeout_ms=2000)
 
 
 if __name__ == "__main__":
