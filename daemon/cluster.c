@@ -694,15 +694,15 @@ static void member_tick(cluster_link *cl, int64_t now)
     }
 }
 
-cluster_link *cluster_link_new(cluster_router *r, int partition, const char *name,
-                               cluster_state_fn *state_fn, cluster_node_fn *node_fn, void *arg)
+static cluster_link *link_new(cluster_router *r, int partition, unsigned slot, const char *name,
+                              cluster_state_fn *state_fn, cluster_node_fn *node_fn, void *arg)
 {
     cluster_link *cl = calloc(1, sizeof *cl);
     if (!cl)
         return NULL;
     cl->r = r;
     cl->partition = partition;
-    cl->slot = sla_cluster_partition_slot(partition);
+    cl->slot = slot;
     cl->name = strdup(name);
     cl->state_fn = state_fn;
     cl->node_fn = node_fn;
@@ -719,6 +719,20 @@ cluster_link *cluster_link_new(cluster_router *r, int partition, const char *nam
     cl->next_member = r->members;
     r->members = cl;
     return cl;
+}
+
+cluster_link *cluster_link_new(cluster_router *r, int partition, const char *name,
+                               cluster_state_fn *state_fn, cluster_node_fn *node_fn, void *arg)
+{
+    return link_new(r, partition, sla_cluster_partition_slot(partition), name, state_fn, node_fn,
+                    arg);
+}
+
+cluster_link *cluster_link_new_for_key(cluster_router *r, const char *key, const char *name,
+                                       cluster_state_fn *state_fn, cluster_node_fn *node_fn,
+                                       void *arg)
+{
+    return link_new(r, -1, sla_cluster_keyslot(key, strlen(key)), name, state_fn, node_fn, arg);
 }
 
 void cluster_link_start(cluster_link *cl)
@@ -762,6 +776,11 @@ int cluster_link_is_up(const cluster_link *cl)
 int cluster_link_partition(const cluster_link *cl)
 {
     return cl->partition;
+}
+
+unsigned cluster_link_slot(const cluster_link *cl)
+{
+    return cl->slot;
 }
 
 const char *cluster_link_host(const cluster_link *cl)

@@ -97,10 +97,18 @@ typedef void cluster_node_fn(cluster_link *cl, const char *host, int port, int f
  */
 cluster_link *cluster_link_new(cluster_router *r, int partition, const char *name,
                                cluster_state_fn *state_fn, cluster_node_fn *node_fn, void *arg);
+/*
+ * A link for the slot of a key outside every partition (the instances'
+ * heartbeat set, "sla:instances"); cluster_link_partition() answers -1.
+ */
+cluster_link *cluster_link_new_for_key(cluster_router *r, const char *key, const char *name,
+                                       cluster_state_fn *state_fn, cluster_node_fn *node_fn,
+                                       void *arg);
 void cluster_link_start(cluster_link *cl);
 void cluster_link_free(cluster_link *cl);
 int cluster_link_is_up(const cluster_link *cl);
 int cluster_link_partition(const cluster_link *cl);
+unsigned cluster_link_slot(const cluster_link *cl);
 /* The node the link is (or will be) connected to; host NULL when none yet. */
 const char *cluster_link_host(const cluster_link *cl);
 int cluster_link_port(const cluster_link *cl);

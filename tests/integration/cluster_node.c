@@ -17,6 +17,9 @@
  *                   "waited K ACKED"
  *   lmove K         LMOVE sla:{pK}:a sla:{pK}:b LEFT RIGHT (two keys of one
  *                   slot): "lmoved K VALUE" or "lmoved K err WHY"
+ *   beat K NAME     ZADD sla:instances 1 NAME on the link of that key (not a
+ *                   partition's; K is ignored): "beat NAME HOST:PORT" or
+ *                   "beat NAME err WHY"
  *   stats K         "stats K MOVED ASKED RETRIED NODE_CHANGES"
  * and on its own:
  *   ready                          every partition's link is up (once)
@@ -44,6 +47,7 @@
 static struct event_base *base;
 static const sla_config *cfg;
 static cluster_link **links;
+static cluster_link *global; /* for "sla:instances" */
 static int nlinks, nup, ready;
 
 typedef struct write_op {
@@ -71,10 +75,11 @@ static void out(const char *fmt, ...)
 
 static void on_state(cluster_link *cl, int up, void *arg)
 {
+    int k = cluster_link_partition(cl);
     nup += up ? 1 : -1;
     if (ready)
-        out("%s %d", up ? "up" : "down", cluster_link_partition(cl));
-    else if (nup == nlinks) {
+        out("%s %d", up ? "up" : "down", k);
+    else if (nup == nlinks + 1) {
         ready = 1;
         out("ready");
     }
@@ -124,6 +129,18 @@ static void on_lmoved(redisAsyncContext *ac, void *reply, void *privdata)
     else
         out("lmoved %d err %s", k,
             r == NULL ? "lost" : r->type == REDIS_REPLY_ERROR ? r->str : "odd-reply");
+}
+
+static void on_beat(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    char *name = privdata;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        out("beat %s %s:%d", name, cluster_link_host(global), cluster_link_port(global));
+    else
+        out("beat %s err %s", name,
+            r == NULL ? "lost" : r->type == REDIS_REPLY_ERROR ? r->str : "odd-reply");
+    free(name);
 }
 
 static void on_pushed(redisAsyncContext *ac, void *reply, void *privdata)
@@ -202,6 +219,14 @@ static void run_line(char *line)
         if (strcmp(cmd, "waitburst") == 0 &&
             cluster_wait(links[k], 1, 300, on_burst_waited, (void *)(intptr_t)k) < 0)
             out("waited %d not-sent", k);
+    } else if (strcmp(cmd, "beat") == 0 && sscanf(line, "%*s %*d %63s", value) == 1) {
+        char *name = strdup(value);
+        const char *args[] = {"ZADD", "sla:instances", "1", name};
+        size_t lens[] = {4, 13, 1, strlen(name)};
+        if (cluster_link_command(global, on_beat, name, 4, args, lens) < 0) {
+            out("beat %s err down", name);
+            free(name);
+        }
     } else if (strcmp(cmd, "lmove") == 0) {
         char a[64], b[64];
         snprintf(a, sizeof a, "sla:{p%d}:a", k);
@@ -268,13 +293,20 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (!(global = cluster_link_new_for_key(router, "sla:instances", "instances", on_state,
+                                            on_node, NULL))) {
+        fprintf(stderr, "cluster_node: cannot start\n");
+        return 1;
+    }
     cluster_router_start(router);
     for (int k = 0; k < nlinks; k++)
         cluster_link_start(links[k]);
+    cluster_link_start(global);
     event_add(ev, NULL);
     event_base_dispatch(base);
     for (int k = 0; k < nlinks; k++)
         cluster_link_free(links[k]);
+    cluster_link_free(global);
     cluster_router_free(router);
     event_free(ev);
     evbuffer_free(in);

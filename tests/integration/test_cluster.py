@@ -4,7 +4,8 @@ tests/integration/cluster_node: one routed link per partition, 16
 partitions, no pipeline behind them.
 
 - Routing: each partition's writes land on the master that serves the slot
-  of its hash tag {pK}, as CLUSTER SLOTS says, and nowhere else.
+  of its hash tag {pK}, as CLUSTER SLOTS says, and nowhere else; the
+  instances' set, outside every partition, on its own slot's master.
 - Resharding: the slot of a partition is moved to another master step by
   step while writes go on: during the migration a write for a key already
   moved is answered ASK and goes there after ASKING; once the slot is
@@ -154,6 +155,14 @@ def test_routing(make_env):
         check(len(used) == 3, "16 partitions spread over the three masters: %s" % used)
         check(all(v == 0 for s in (d.stats(k) for k in range(PARTITIONS)) for v in s.values()),
               "no redirection on a stable cluster")
+        # The key outside every partition has a link of its own, to its master.
+        d.send("beat 0 node-a")
+        w = d.expect(lambda w: w[0] == "beat", 10, "the heartbeat's answer")
+        owner = cluster.master_of(cluster.keyslot("sla:instances"))
+        check(w[1:] == ["node-a", "127.0.0.1:%d" % owner],
+              "sla:instances written at its slot's master %d: %s" % (owner, w))
+        check(cluster.client(owner).execute_command("ZSCORE", "sla:instances", "node-a") == 1.0,
+              "the heartbeat is on that master")
     with_cluster(make_env, body)
 
 
