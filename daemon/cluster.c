@@ -858,49 +858,32 @@ static void on_wait(redisAsyncContext *ac, void *reply, void *privdata)
     free(w);
 }
 
-static int wait_args(int replicas, int timeout_ms, char *n, char *t, const char **argv,
-                     size_t *lens)
-{
-    argv[0] = "WAIT";
-    lens[0] = 4;
-    lens[1] = (size_t)snprintf(n, 16, "%d", replicas);
-    lens[2] = (size_t)snprintf(t, 16, "%d", timeout_ms);
-    argv[1] = n;
-    argv[2] = t;
-    return 3;
-}
-
-int cluster_wait(cluster_link *cl, int replicas, int timeout_ms, cluster_wait_fn *fn, void *arg)
+/* WAIT on cl (following its moves) or, when cl is NULL, on link. */
+static int wait_send(cluster_link *cl, redis_link *link, int replicas, int timeout_ms,
+                     cluster_wait_fn *fn, void *arg)
 {
     wait_ctx *w = malloc(sizeof *w);
     if (!w)
         return -1;
     *w = (wait_ctx){fn, arg};
     char n[16], t[16];
-    const char *argv[3];
-    size_t lens[3];
-    int argc = wait_args(replicas, timeout_ms, n, t, argv, lens);
-    if (cl_command(cl, on_wait, w, argc, argv, lens, 1) < 0) {
+    size_t lens[] = {4, (size_t)snprintf(n, sizeof n, "%d", replicas),
+                     (size_t)snprintf(t, sizeof t, "%d", timeout_ms)};
+    const char *argv[] = {"WAIT", n, t};
+    int rc = cl ? cl_command(cl, on_wait, w, 3, argv, lens, 1)
+                : redis_link_command(link, on_wait, w, 3, argv, lens);
+    if (rc < 0)
         free(w);
-        return -1;
-    }
-    return 0;
+    return rc < 0 ? -1 : 0;
+}
+
+int cluster_wait(cluster_link *cl, int replicas, int timeout_ms, cluster_wait_fn *fn, void *arg)
+{
+    return wait_send(cl, NULL, replicas, timeout_ms, fn, arg);
 }
 
 int cluster_wait_redis(redis_link *link, int replicas, int timeout_ms, cluster_wait_fn *fn,
                        void *arg)
 {
-    wait_ctx *w = malloc(sizeof *w);
-    if (!w)
-        return -1;
-    *w = (wait_ctx){fn, arg};
-    char n[16], t[16];
-    const char *argv[3];
-    size_t lens[3];
-    int argc = wait_args(replicas, timeout_ms, n, t, argv, lens);
-    if (redis_link_command(link, on_wait, w, argc, argv, lens) < 0) {
-        free(w);
-        return -1;
-    }
-    return 0;
+    return wait_send(NULL, link, replicas, timeout_ms, fn, arg);
 }

@@ -62,6 +62,15 @@ static int parse_port(const char *s, size_t len, int *port)
     return 0;
 }
 
+/* The last ':' of len bytes at s, NULL when none. */
+static const char *last_colon(const char *s, size_t len)
+{
+    for (size_t i = len; i > 0; i--)
+        if (s[i - 1] == ':')
+            return s + i - 1;
+    return NULL;
+}
+
 static int copy_host(char *dst, size_t dstlen, const char *s, size_t len)
 {
     if (len + 1 > dstlen)
@@ -87,12 +96,7 @@ int sla_cluster_addr_parse(const char *s, size_t len, char *host, size_t hostlen
         hlen = (size_t)(close - h);
         colon = close + 1;
     } else {
-        for (size_t i = len; i > 0; i--)
-            if (s[i - 1] == ':') {
-                colon = s + i - 1;
-                break;
-            }
-        if (!colon)
+        if (!(colon = last_colon(s, len)))
             return SLA_CLUSTER_EFORMAT;
         hlen = (size_t)(colon - s);
     }
@@ -287,13 +291,7 @@ int sla_cluster_error_parse(const char *err, size_t len, const char *default_hos
     if (slot >= SLA_CLUSTER_SLOTS)
         return SLA_CLUSTER_ERANGE;
     const char *addr = sp + 1;
-    size_t alen = (size_t)(end - addr);
-    const char *colon = NULL;
-    for (size_t i = alen; i > 0; i--)
-        if (addr[i - 1] == ':') {
-            colon = addr + i - 1;
-            break;
-        }
+    const char *colon = last_colon(addr, (size_t)(end - addr));
     if (!colon)
         return SLA_CLUSTER_EFORMAT;
     int rc = parse_port(colon + 1, (size_t)(end - colon - 1), &out->port);

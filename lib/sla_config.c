@@ -1586,41 +1586,65 @@ static int parse_report_zone(loader *ld, const config_setting_t *s, void *field,
     return parse_string(ld, s, field, d);
 }
 
+typedef int string_check_fn(loader *ld, const config_setting_t *e, const char *v);
+
+static void strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/*
+ * An array (or list) of at most max strings, each passing check and given
+ * once: a new vector in *out (owned by the caller, strings_free), its
+ * length in *nout. what names the expected type, items the elements in
+ * "at most N <items>".
+ */
+static int parse_string_set(loader *ld, const config_setting_t *s, const char *what, int max,
+                            const char *items, string_check_fn *check, char ***out, size_t *nout)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_type(ld, s, what);
+    int n = config_setting_length(s);
+    if (n > max)
+        return fail(ld, s, "at most %d %s", max, items);
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    if (!v)
+        return fail(ld, s, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *str = NULL;
+        char qb[64];
+        int bad = get_string(ld, e, &str) < 0 || check(ld, e, str) < 0;
+        for (int j = 0; !bad && j < i; j++)
+            if (strcmp(v[j], str) == 0)
+                bad = fail(ld, e, "'%s' given twice", quote(qb, str)) < 0;
+        if (!bad && !(v[i] = ld_strdup(ld, e, str)))
+            bad = 1;
+        if (bad) {
+            strings_free(v, (size_t)i);
+            return -1;
+        }
+    }
+    *out = v;
+    *nout = (size_t)n;
+    return 0;
+}
+
 /* Ticket field names, each once, at most SLA_REPORT_MAX_DIMENSIONS. */
 static int parse_dimensions(loader *ld, const config_setting_t *s, void *field,
                             const directive *d)
 {
     sla_config *cfg = (sla_config *)((char *)field - d->offset); /* a top-level section */
-    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
-        return fail_type(ld, s, "an array of ticket field names");
-    int n = config_setting_length(s);
-    if (n > SLA_REPORT_MAX_DIMENSIONS)
-        return fail(ld, s, "at most %d dimensions", SLA_REPORT_MAX_DIMENSIONS);
-    char **dims = calloc((size_t)n + 1, sizeof *dims);
-    if (!dims)
-        return fail(ld, s, "out of memory");
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        const char *v = NULL;
-        char qb[64];
-        int bad = get_string(ld, e, &v) < 0 || check_name(ld, e, v) < 0;
-        for (int j = 0; !bad && j < i; j++)
-            if (strcmp(dims[j], v) == 0)
-                bad = fail(ld, e, "'%s' given twice", quote(qb, v)) < 0;
-        if (!bad && !(dims[i] = ld_strdup(ld, e, v)))
-            bad = 1;
-        if (bad) {
-            for (int j = 0; j < i; j++)
-                free(dims[j]);
-            free(dims);
-            return -1;
-        }
-    }
-    for (size_t j = 0; j < cfg->report.ndimensions; j++)
-        free(cfg->report.dimensions[j]);
-    free(cfg->report.dimensions);
+    char **dims;
+    size_t n;
+    if (parse_string_set(ld, s, "an array of ticket field names", SLA_REPORT_MAX_DIMENSIONS,
+                         "dimensions", check_name, &dims, &n) < 0)
+        return -1;
+    strings_free(cfg->report.dimensions, cfg->report.ndimensions);
     cfg->report.dimensions = dims;
-    cfg->report.ndimensions = (size_t)n;
+    cfg->report.ndimensions = n;
     return 0;
 }
 
@@ -1638,46 +1662,30 @@ static const directive report_directives[] = {
 #define MS_DIRECTIVE(n, fn, field, lo, hi) \
     {.name = n, .parse = fn, .offset = CFG(field), .flags = D_DURATION, .min = lo, .max = hi}
 
+static int check_seed(loader *ld, const config_setting_t *e, const char *v)
+{
+    char qb[64], host[SLA_CLUSTER_HOST_MAX];
+    int port;
+    if (check_printable(ld, e, v) < 0)
+        return -1;
+    if (sla_cluster_addr_parse(v, strlen(v), host, sizeof host, &port) < 0)
+        return fail(ld, e, "'%s' is not host:port (port 1..65535)", quote(qb, v));
+    return 0;
+}
+
 /* Cluster seed nodes: "host:port" strings, each once, at most 64. */
-#define REDIS_CLUSTER_SEEDS_MAX 64
 static int parse_cluster_seeds(loader *ld, const config_setting_t *s, void *field,
                                const directive *d)
 {
     sla_config *cfg = (sla_config *)((char *)field - d->offset);
-    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
-        return fail_type(ld, s, "an array of \"host:port\" strings");
-    int n = config_setting_length(s);
-    if (n > REDIS_CLUSTER_SEEDS_MAX)
-        return fail(ld, s, "at most %d seed nodes", REDIS_CLUSTER_SEEDS_MAX);
-    char **seeds = calloc((size_t)n + 1, sizeof *seeds);
-    if (!seeds)
-        return fail(ld, s, "out of memory");
-    int bad = 0;
-    for (int i = 0; i < n && !bad; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        const char *v = NULL;
-        char qb[64], host[SLA_CLUSTER_HOST_MAX];
-        int port;
-        bad = get_string(ld, e, &v) < 0 || check_printable(ld, e, v) < 0;
-        if (!bad && sla_cluster_addr_parse(v, strlen(v), host, sizeof host, &port) < 0)
-            bad = fail(ld, e, "'%s' is not host:port (port 1..65535)", quote(qb, v)) < 0;
-        for (int j = 0; !bad && j < i; j++)
-            if (strcmp(seeds[j], v) == 0)
-                bad = fail(ld, e, "'%s' given twice", quote(qb, v)) < 0;
-        if (!bad && !(seeds[i] = ld_strdup(ld, e, v)))
-            bad = 1;
-    }
-    if (bad) {
-        for (int j = 0; j < n; j++)
-            free(seeds[j]);
-        free(seeds);
+    char **seeds;
+    size_t n;
+    if (parse_string_set(ld, s, "an array of \"host:port\" strings", 64, "seed nodes",
+                         check_seed, &seeds, &n) < 0)
         return -1;
-    }
-    for (size_t j = 0; j < cfg->redis.ncluster; j++)
-        free(cfg->redis.cluster[j]);
-    free(cfg->redis.cluster);
+    strings_free(cfg->redis.cluster, cfg->redis.ncluster);
     cfg->redis.cluster = seeds;
-    cfg->redis.ncluster = (size_t)n;
+    cfg->redis.ncluster = n;
     return 0;
 }
 
@@ -2100,9 +2108,7 @@ void sla_config_free(sla_config *cfg)
     free(cfg->report.dimensions);
     free(cfg->redis.host);
     free(cfg->redis.unix_socket);
-    for (size_t i = 0; i < cfg->redis.ncluster; i++)
-        free(cfg->redis.cluster[i]);
-    free(cfg->redis.cluster);
+    strings_free(cfg->redis.cluster, cfg->redis.ncluster);
     secret_free(cfg->redis.password);
     free(cfg->stream.prefix);
     free(cfg->stream.group);
