@@ -694,6 +694,16 @@ static void member_tick(cluster_link *cl, int64_t now)
     }
 }
 
+static int cl_command(cluster_link *cl, redisCallbackFn *fn, void *privdata, int argc,
+                      const char **argv, const size_t *argvlen, int follows_moves);
+
+/* redis_link_command() on the link's own redis_link comes here. */
+static int cl_send_hook(void *owner, redisCallbackFn *fn, void *privdata, int argc,
+                        const char **argv, const size_t *argvlen)
+{
+    return cl_command(owner, fn, privdata, argc, argv, argvlen, 0);
+}
+
 static cluster_link *link_new(cluster_router *r, int partition, unsigned slot, const char *name,
                               cluster_state_fn *state_fn, cluster_node_fn *node_fn, void *arg)
 {
@@ -716,6 +726,7 @@ static cluster_link *link_new(cluster_router *r, int partition, unsigned slot, c
         cluster_link_free(cl);
         return NULL;
     }
+    redis_link_set_sender(cl->link, cl_send_hook, cl);
     cl->next_member = r->members;
     r->members = cl;
     return cl;

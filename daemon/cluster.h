@@ -112,7 +112,16 @@ unsigned cluster_link_slot(const cluster_link *cl);
 /* The node the link is (or will be) connected to; host NULL when none yet. */
 const char *cluster_link_host(const cluster_link *cl);
 int cluster_link_port(const cluster_link *cl);
-/* The underlying connection (reply deadline, priority, flush). */
+/*
+ * The underlying connection: for its reply deadline, priority and flush,
+ * and to hand to modules that send with redis_link_command() (store,
+ * stream_reader, deliver): their commands go through
+ * cluster_link_command() (redis_link_set_sender). Its own up/down reports
+ * go to the cluster_link, not to them: the owner learns the state from
+ * cluster_state_fn, and frees the cluster_link, never the redis_link.
+ * redis_link_is_up() on it is 0 while the link moves, when commands are
+ * nonetheless accepted.
+ */
 redis_link *cluster_link_redis(cluster_link *cl);
 
 /*
@@ -132,8 +141,9 @@ cluster_link_stats cluster_link_get_stats(const cluster_link *cl);
 
 /* acked: replicas that acknowledged (>= 0), or -1 (lost, error). */
 typedef void cluster_wait_fn(int acked, void *arg);
-/* WAIT on a partition's link, or on a plain redis_link. 0, or -1 when the
- * link is not up (fn not called). */
+/* WAIT on a partition's link, or on a plain redis_link (on a cluster
+ * link's redis_link, use cluster_wait: it follows moves). 0, or -1 when
+ * the link is not up (fn not called). */
 int cluster_wait(cluster_link *cl, int replicas, int timeout_ms, cluster_wait_fn *fn,
                  void *arg);
 int cluster_wait_redis(redis_link *link, int replicas, int timeout_ms, cluster_wait_fn *fn,

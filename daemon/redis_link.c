@@ -68,6 +68,8 @@ struct redis_link {
     int connect_timeout_ms;
     int priority;          /* of the connection's events (priority.h) */
     int started;           /* redis_link_start was called */
+    redis_link_send_fn *send; /* redis_link_set_sender; NULL: direct */
+    void *send_owner;
 
     redisAsyncContext *ac; /* NULL while down; owned */
     int up;
@@ -490,6 +492,8 @@ uint64_t redis_link_reconnects(const redis_link *link)
 int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, int argc,
                        const char **argv, const size_t *argvlen)
 {
+    if (link->send)
+        return link->send(link->send_owner, fn, privdata, argc, argv, argvlen);
     if (!link->up || link->ac == NULL || link_ring_push(link, fn, privdata) < 0)
         return -1;
     if (redisAsyncCommandArgv(link->ac, link_on_reply, link, argc, argv, argvlen) != REDIS_OK) {
@@ -497,6 +501,12 @@ int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, in
         return -1;
     }
     return 0;
+}
+
+void redis_link_set_sender(redis_link *link, redis_link_send_fn *send, void *owner)
+{
+    link->send = send;
+    link->send_owner = owner;
 }
 
 int redis_link_formatted(redis_link *link, redisCallbackFn *fn, void *privdata, const char *cmd,

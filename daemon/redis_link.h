@@ -103,6 +103,16 @@ int redis_link_command(redis_link *link, redisCallbackFn *fn, void *privdata, in
                        const char **argv, const size_t *argvlen);
 
 /*
+ * Hand every command later given to redis_link_command() to send(owner,
+ * ...) instead: a cluster_link (cluster.h) routes the commands of the
+ * modules that only know its redis_link, following redirections, and
+ * writes them with redis_link_formatted(). NULL: sent directly again.
+ */
+typedef int redis_link_send_fn(void *owner, redisCallbackFn *fn, void *privdata, int argc,
+                               const char **argv, const size_t *argvlen);
+void redis_link_set_sender(redis_link *link, redis_link_send_fn *send, void *owner);
+
+/*
  * Send one command already in the protocol's form (len bytes at cmd, as
  * redisFormatCommandArgv makes it; borrowed only during the call): how a
  * command is sent again after a redirection. As redis_link_command.

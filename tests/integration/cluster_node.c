@@ -6,6 +6,9 @@
  *   cluster_node CONFIG   (partitions and redis of slad.conf; redis.cluster set)
  *
  * Commands (stdin), answers (stdout, one line each, flushed at once):
+ * Writes and bursts are sent with redis_link_command() on the link's
+ * redis_link (cluster_link_redis), as the pipeline's modules send; lmove
+ * and beat with cluster_link_command().
  *   write K V       RPUSH sla:{pK}:log V, then WAIT when redis.wait_replicas
  *                   > 0: "ok K V HOST:PORT ACKED" (ACKED: replicas that
  *                   acknowledged, -1 without WAIT) or "err K V WHY"
@@ -186,7 +189,9 @@ static int push(int partition, const char *value, int burst)
     snprintf(op->value, sizeof op->value, "%s", value);
     const char *argv[] = {"RPUSH", key, op->value};
     size_t lens[] = {5, strlen(key), strlen(op->value)};
-    if (cluster_link_command(links[partition], on_pushed, op, 3, argv, lens) < 0) {
+    /* Through the redis_link, as store, stream_reader and deliver send. */
+    if (redis_link_command(cluster_link_redis(links[partition]), on_pushed, op, 3, argv, lens) <
+        0) {
         free(op);
         return -1;
     }
