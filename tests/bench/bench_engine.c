@@ -402,8 +402,10 @@ int main(int argc, char **argv)
     print_footprint(&wfp, wheap1 - wheap0, "customer");
     printf("  customer/ticket    %8.2f (heap; wide clocks: %.2f); packed/wide %.2f\n",
            cheap / theap, wheap / theap, cheap / wheap);
-    printf("durable record     %8.1f bytes/customer (field + record)\n",
-           crecs ? (double)crec_bytes / (double)crecs : 0.0);
+    printf("durable record     %8.1f bytes/customer (field + record; %.2fx the ticket's)\n",
+           crecs ? (double)crec_bytes / (double)crecs : 0.0,
+           crecs && recs ? ((double)crec_bytes / (double)crecs) / ((double)rec_bytes / (double)recs)
+                         : 0.0);
     sla_engine_free(ceng);
     printf("JSON: {\"tickets\":%zu,\"parse_ns\":%.0f,\"open_ns\":%.0f,\"reply_ns\":%.0f,"
            "\"open_cpu_ns\":%.0f,\"reply_cpu_ns\":%.0f,\"update_same_ns\":%.0f,"

@@ -93,12 +93,12 @@ static void test_round_trip(void)
     size_t n = sla_record_encode(t, buf);
     CHECK(n > 0 && n <= sla_record_max_size(t));
     printf("sample record: %zu bytes (%u of attributes)\n", n, (unsigned)t->attrs_len);
-    CHECK_INT(buf[0], 4);
+    CHECK_INT(buf[0], 5);
 
     sla_record_view back;
     memset(&back, 0, sizeof back);
     CHECK_INT(sla_record_decode(buf, n, &back), 0);
-    CHECK_INT(back.version, 4);
+    CHECK_INT(back.version, 5);
     CHECK_INT(back.last_ms, t->last_ms);
     CHECK_INT(back.last_seq, t->last_seq);
     CHECK_INT(back.resolved, 1);
@@ -132,7 +132,7 @@ static void test_round_trip(void)
     memcpy(bad, buf, n);
     bad[n] = 0;
     CHECK_INT(sla_record_decode(bad, n + 1, &back), -1);
-    bad[0] = 5;
+    bad[0] = 6;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
     bad[0] = 0;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
@@ -356,7 +356,7 @@ static void test_version1(void)
     const sla_decision *d = fx_find(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, 0);
     CHECK(d && d->deadline_ms == T0 + 30 * SEC);
 
-    /* Written again, the ticket is a version-4 record with generation 0
+    /* Written again, the ticket is a current (version-5) record with generation 0
      * and the rebuilt memo, and keeps its ids. */
     fx_take(&fx);
     sla_engine_free(fx.eng);
@@ -367,7 +367,7 @@ static void test_version1(void)
     unsigned char v3[512];
     size_t n = last_record(&fx, v3, sizeof v3);
     CHECK_INT(sla_record_decode(v3, n, &v), 0);
-    CHECK(v.version == 4 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
+    CHECK(v.version == 5 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
     CHECK(v.memos[0].deadline_ms == T0 + 30 * SEC && v.memos[0].nreceivers == 1 &&
           v.memos[0].name_len[0] == 9 && memcmp(v.memos[0].names[0], "team_lead", 9) == 0);
     run_restored(&fx, v3, n, T0 + 40 * SEC);
@@ -392,7 +392,7 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v)
  * clock acked, its memo with the breach's deadline and "team_lead". It
  * loads with the clock acknowledged, who and when not known; the ladder
  * stays stopped, the reply still sends `recovered` to the team lead, and
- * the ticket is written again as version 4 without a name or a time.
+ * the ticket is written again (version 5) without a name or a time.
  */
 static void test_version3_acked(void)
 {
@@ -458,11 +458,82 @@ static void test_version3_acked(void)
     unsigned char v4[512];
     size_t n = last_record(&fx, v4, sizeof v4);
     CHECK_INT(sla_record_decode(v4, n, &v), 0);
-    CHECK(v.version == 4 && v.generation == (uint64_t)T0 &&
+    CHECK(v.version == 5 && v.generation == (uint64_t)T0 &&
           v.clocks[SLA_METRIC_FIRST_RESPONSE].acked &&
           v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE && v.memos[0].acked_ms == 0 &&
           v.memos[0].by_len == 0);
     fx_release(&fx);
+}
+
+/*
+ * Version 5 writes what follows from the rest as little as it can: a clock
+ * started with its subject is one mask bit, a reminder's date the position
+ * of the attribute that holds it. Nothing is lost (every field decodes
+ * back), and a reference to an attribute that holds no date is refused.
+ */
+static void test_version5_compact(void)
+{
+    sla_field f[] = {{"tier", 4, "vip", 3}, {"contract_end", 12, "1799107200123", 13}};
+    char *plain = NULL;
+    size_t plen = 0;
+    sla_attrs_merge(&plain, &plen, f, 2);
+    size_t alen = sla_attrpack_size(plain, plen);
+    sla_ticket *t = calloc(1, sla_ticket_size(5, 6, alen));
+    t->nclocks = 5;
+    t->id_len = 6;
+    t->customer = 1;
+    t->attrs_len = (uint16_t)alen;
+    memcpy(sla_ticket_id(t), "\x01" "c:c-1", 7);
+    sla_attrpack_pack(plain, plen, sla_ticket_attrs(t));
+    free(plain);
+    memset(t->slot, SLA_SLOT_NONE, sizeof t->slot);
+    t->last_ms = 1767571200000ULL + 5;
+    t->generation = 1767571200000ULL + 7;
+    for (int k = 0; k < 5; k++) {
+        t->slot[k] = (uint8_t)k;
+        t->clocks[k].state = SLA_CLOCK_RUNNING;
+        t->clocks[k].cycle = 1;
+        t->clocks[k].resume_ms = t->generation;
+    }
+    t->clocks[4].source = SLA_TARGET_AHEAD;
+    t->clocks[4].resume_ms = 1799107200123ULL;
+    unsigned char buf[256];
+    size_t n = sla_record_encode(t, buf);
+    sla_record_view v;
+    CHECK_INT(sla_record_decode(buf, n, &v), 0);
+    for (int k = 0; k < 5; k++)
+        CHECK(memcmp(&v.clocks[k], &t->clocks[k], sizeof(sla_clock)) == 0);
+    CHECK_INT(v.generation, t->generation);
+    /* version, last_ms (6 bytes), seq, generation (its distance from
+     * last_ms), attrs_len, attrs, flags, masks 2, the reminder 2 (head,
+     * attribute 1), memo mask: 20 bytes of clocks fewer than version 4 */
+    CHECK_INT(n, 1 + 6 + 1 + 1 + 1 + alen + 1 + 2 + 2 + 1);
+
+    /* the date written out when no attribute holds it */
+    t->clocks[4].resume_ms++;
+    size_t n2 = sla_record_encode(t, buf);
+    CHECK(n2 >= n + 4);
+    CHECK_INT(sla_record_decode(buf, n2, &v), 0);
+    CHECK_INT(v.clocks[4].resume_ms, 1799107200124ULL);
+    t->clocks[4].resume_ms--;
+
+    /* the attribute no longer a date: refused, never read as another time */
+    n = sla_record_encode(t, buf);
+    unsigned char *digit = memchr(buf, '1', n);
+    while (digit && digit[1] != '7')
+        digit = memchr(digit + 1, '1', n - (size_t)(digit + 1 - buf));
+    CHECK(digit != NULL);
+    if (digit) {
+        digit[0] = 'x';
+        CHECK_INT(sla_record_decode(buf, n, &v), -1);
+    }
+    /* a fresh mask naming a clock the mask has not */
+    n = sla_record_encode(t, buf);
+    size_t at = 1 + 6 + 1 + 1 + 1 + alen + 1 + 1; /* the fresh mask */
+    CHECK_INT(buf[at], 0x0f);
+    buf[at] = 0x7f;
+    CHECK_INT(sla_record_decode(buf, n, &v), -1);
+    free(t);
 }
 
 int main(void)
@@ -471,5 +542,6 @@ int main(void)
     test_refused();
     test_version1();
     test_version3_acked();
+    test_version5_compact();
     return CHECK_DONE();
 }
