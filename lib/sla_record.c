@@ -3,6 +3,7 @@
  */
 #include "sla_record.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sla_attrpack.h"
@@ -19,6 +20,8 @@
 #define HEAD_MOVED 0x40 /* the start is not the generation: a start follows */
 #define HEAD_WORN 0x80  /* elapsed, warned, acked or fired set: they follow */
 #define START_ATTRS 16  /* a start below this names an attribute (by position) */
+#define VALUE_NUMBER 0xff /* v5 attributes: a decimal number as a varint */
+#define VALUE_LITERAL 0xfe /* v5 attributes: a value beginning with 0xfe or 0xff */
 
 static unsigned char *put_varint(unsigned char *p, uint64_t v)
 {
@@ -51,7 +54,8 @@ size_t sla_record_max_size(const sla_ticket *t)
     /* A memo encodes in at most 5 bytes more than it occupies in memory
      * (varints of 10, 5 and 10 bytes for 8, 4 and 8; a length byte per
      * NUL, or for a `by` of none). */
-    return 1 + 3 * 10 + 10 + t->attrs_len + 3 + SLA_SUBJECT_SLOTS * (3 * 10 + 3) + 1 +
+    return 1 + 3 * 10 + 10 + t->attrs_len + t->attrs_len / 2 + 1 + 3 +
+           SLA_SUBJECT_SLOTS * (3 * 10 + 3) + 1 +
            sla_ticket_memo_offset(t, SLA_SUBJECT_SLOTS) + SLA_SUBJECT_SLOTS * 5;
 }
 
@@ -63,6 +67,118 @@ static uint64_t zigzag(int64_t d)
 static int64_t unzigzag(uint64_t z)
 {
     return (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1);
+}
+
+/* A value written as a number: 2 to 18 decimal digits, the first not 0. */
+static int is_number(const char *v, size_t len, uint64_t *out)
+{
+    if (len < 2 || len > 18 || v[0] == '0')
+        return 0;
+    uint64_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return 0;
+        n = n * 10 + (uint64_t)(v[i] - '0');
+    }
+    *out = n;
+    return 1;
+}
+
+/*
+ * The compact attributes as version 5 writes them into out (NULL: only
+ * count): the same entries, a value of decimal digits as VALUE_NUMBER and
+ * its varint (no byte of which is 0 for a number above 0), a value that
+ * begins with VALUE_LITERAL or VALUE_NUMBER behind a VALUE_LITERAL.
+ * Returns the length.
+ */
+static size_t attrs_encode(const char *a, size_t len, unsigned char *out)
+{
+    size_t n = 0, pos = 0;
+    while (pos < len) {
+        unsigned char c = (unsigned char)a[pos++];
+        if (out)
+            out[n] = c;
+        n++;
+        if (c == 0) { /* a spelled-out key */
+            size_t k = strlen(a + pos) + 1;
+            if (out)
+                memcpy(out + n, a + pos, k);
+            n += k;
+            pos += k;
+        }
+        const char *v = a + pos;
+        size_t vlen = strlen(v);
+        pos += vlen + 1;
+        uint64_t num;
+        if (is_number(v, vlen, &num)) {
+            unsigned char tmp[10];
+            size_t w = (size_t)(put_varint(tmp, num) - tmp);
+            if (out) {
+                out[n] = VALUE_NUMBER;
+                memcpy(out + n + 1, tmp, w);
+                out[n + 1 + w] = 0;
+            }
+            n += 2 + w;
+            continue;
+        }
+        int escape = vlen && ((unsigned char)v[0] == VALUE_NUMBER ||
+                              (unsigned char)v[0] == VALUE_LITERAL);
+        if (out) {
+            if (escape)
+                out[n] = VALUE_LITERAL;
+            memcpy(out + n + escape, v, vlen + 1);
+        }
+        n += (size_t)escape + vlen + 1;
+    }
+    return n;
+}
+
+/* Version 5's attributes back into the compact form (out holds
+ * SLA_ATTRPACK_MAX bytes): the length, or -1 when malformed or too long. */
+static long attrs_decode(const unsigned char *p, size_t len, char *out)
+{
+    size_t n = 0, pos = 0;
+    while (pos < len) {
+        unsigned char c = p[pos++];
+        int strings = c ? 1 : 2;
+        if (n >= SLA_ATTRPACK_MAX)
+            return -1;
+        out[n++] = (char)c;
+        for (int s = 0; s < strings; s++) {
+            const unsigned char *z = memchr(p + pos, 0, len - pos);
+            if (!z)
+                return -1;
+            size_t slen = (size_t)(z - (p + pos));
+            const unsigned char *v = p + pos;
+            pos += slen + 1;
+            if (s == strings - 1 && slen && v[0] == VALUE_NUMBER) {
+                const unsigned char *q = v + 1;
+                uint64_t num;
+                char digits[24];
+                if (get_varint(&q, z, &num) < 0 || q != z)
+                    return -1;
+                int d = snprintf(digits, sizeof digits, "%llu", (unsigned long long)num);
+                if (!is_number(digits, (size_t)d, &num))
+                    return -1; /* not how the encoder writes it */
+                if ((size_t)d + 1 > SLA_ATTRPACK_MAX - n)
+                    return -1;
+                memcpy(out + n, digits, (size_t)d + 1);
+                n += (size_t)d + 1;
+                continue;
+            }
+            if (s == strings - 1 && slen && v[0] == VALUE_LITERAL) {
+                if (slen < 2 || (v[1] != VALUE_LITERAL && v[1] != VALUE_NUMBER))
+                    return -1; /* an escape of nothing to escape */
+                v++;
+                slen--;
+            }
+            if (slen + 1 > SLA_ATTRPACK_MAX - n)
+                return -1;
+            memcpy(out + n, v, slen + 1);
+            n += slen + 1;
+        }
+    }
+    return (long)n;
 }
 
 /* A clock just started with its subject: nothing of it but the mask bit. */
@@ -79,11 +195,12 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
     *p++ = RECORD_VERSION;
     p = put_varint(p, t->last_ms);
     p = put_varint(p, t->last_seq);
-    p = put_varint(p, zigzag((int64_t)t->generation - (int64_t)t->last_ms));
-    p = put_varint(p, t->attrs_len);
-    if (t->attrs_len)
-        memcpy(p, sla_ticket_attrs(t), t->attrs_len);
-    p += t->attrs_len;
+    /* modulo 2^64: last_ms may be any 64-bit number */
+    p = put_varint(p, zigzag((int64_t)(t->generation - t->last_ms)));
+    size_t alen = attrs_encode(sla_ticket_attrs(t), t->attrs_len, NULL);
+    p = put_varint(p, alen);
+    attrs_encode(sla_ticket_attrs(t), t->attrs_len, p);
+    p += alen;
     *p++ = (unsigned char)((t->resolved ? RECORD_RESOLVED : 0) |
                            (t->resolution_ended ? RECORD_RESOLUTION_ENDED : 0));
     unsigned char mask = 0, fresh_mask = 0;
@@ -295,19 +412,23 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
     t->generation = 0;
     if (t->version >= 3 && get_varint(&p, end, &t->generation) < 0)
         return -1;
-    if (t->version >= 5) { /* the distance from last_ms */
-        if (t->generation >> 50 || t->last_ms >> 48)
-            return -1;
-        t->generation = (uint64_t)((int64_t)t->last_ms + unzigzag(t->generation));
-    }
+    if (t->version >= 5) /* the distance from last_ms, modulo 2^64 */
+        t->generation = t->last_ms + (uint64_t)unzigzag(t->generation);
     if (t->generation >> 48)
         return -1;
     if (get_varint(&p, end, &alen) < 0 || alen > (uint64_t)(end - p))
         return -1;
-    if (!sla_attrpack_valid((const char *)p, (size_t)alen))
-        return -1;
     t->attrs = (const char *)p;
     t->attrs_len = (size_t)alen;
+    if (t->version >= 5) {
+        long n = attrs_decode(p, (size_t)alen, t->attrs_buf);
+        if (n < 0)
+            return -1;
+        t->attrs = t->attrs_buf;
+        t->attrs_len = (size_t)n;
+    }
+    if (!sla_attrpack_valid(t->attrs, t->attrs_len))
+        return -1;
     p += alen;
     unsigned ticket_flags = 0;
     if (t->version >= 2) {

@@ -12,8 +12,12 @@
  *   u8 version (5)
  *   varint last_ms, varint last_seq
  *   varint generation (< 2^48)                                    [v3, v4]
- *   varint zigzag(generation - last_ms) (the generation < 2^48)   [v5]
- *   varint attrs_len, attrs bytes (compact, sla_attrpack)
+ *   varint zigzag(generation - last_ms, modulo 2^64) (the          [v5]
+ *      generation < 2^48)
+ *   varint attrs_len, attrs bytes (compact, sla_attrpack; in v5 a
+ *      value of 2 to 18 decimal digits, the first not 0, is written as
+ *      0xff and the varint of the number, and a value beginning with 0xfe
+ *      or 0xff behind one more 0xfe; both still end with a NUL)
  *   u8 ticket flags (bit 0: resolved,                             [v2]
  *                    bit 1: the resolution cycle ended once; readers
  *                    before it refuse a record with it)
@@ -76,6 +80,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sla_attrpack.h"
 #include "sla_ticket.h"
 
 /* A decoded breach memo; names are borrowed from the record. */
@@ -97,13 +102,15 @@ typedef struct sla_record_view {
     unsigned version;    /* 1 to 5 */
     uint64_t last_ms, last_seq;
     uint64_t generation; /* 0 in version 1 */
-    const char *attrs;   /* compact attributes (sla_attrpack), borrowed from the record */
+    const char *attrs;   /* compact attributes (sla_attrpack), borrowed from the record
+                            (v1 to v4) or from attrs_buf (v5) */
     size_t attrs_len;
     int resolved;        /* sla_ticket.resolved */
     int resolution_ended; /* sla_ticket.resolution_ended */
     sla_clock clocks[SLA_SUBJECT_SLOTS];
     unsigned memo_mask;  /* bit m: memos[m] holds clock m's memo */
     sla_record_memo memos[SLA_SUBJECT_SLOTS];
+    char attrs_buf[SLA_ATTRPACK_MAX]; /* v5: the attributes expanded */
 } sla_record_view;
 
 /* Whether by[0..len) may be stored as who acknowledged: at most

@@ -139,6 +139,8 @@ static void test_round_trip(void)
     free(t);
 }
 
+static sla_record_view v5view;
+
 static int decodes(const unsigned char *rec, size_t len)
 {
     sla_record_view v;
@@ -468,15 +470,15 @@ static void test_version3_acked(void)
 /*
  * Version 5 writes what follows from the rest as little as it can: a clock
  * started with its subject is one mask bit, a reminder's date the position
- * of the attribute that holds it. Nothing is lost (every field decodes
- * back), and a reference to an attribute that holds no date is refused.
+ * of the attribute that holds it, a number in an attribute its varint.
+ * Nothing is lost (every field and every attribute byte decodes back), and
+ * damage that would change a value is refused.
  */
-static void test_version5_compact(void)
+static sla_ticket *customer_sample(const sla_field *f, size_t nf)
 {
-    sla_field f[] = {{"tier", 4, "vip", 3}, {"contract_end", 12, "1799107200123", 13}};
     char *plain = NULL;
     size_t plen = 0;
-    sla_attrs_merge(&plain, &plen, f, 2);
+    sla_attrs_merge(&plain, &plen, f, nf);
     size_t alen = sla_attrpack_size(plain, plen);
     sla_ticket *t = calloc(1, sla_ticket_size(5, 6, alen));
     t->nclocks = 5;
@@ -496,43 +498,100 @@ static void test_version5_compact(void)
         t->clocks[k].resume_ms = t->generation;
     }
     t->clocks[4].source = SLA_TARGET_AHEAD;
-    t->clocks[4].resume_ms = 1799107200123ULL;
+    return t;
+}
+
+/* t's record decodes to t's clocks and attributes. */
+static int decodes_back(const sla_ticket *t, const unsigned char *buf, size_t n)
+{
+    const sla_record_view *v = &v5view;
+    if (sla_record_decode(buf, n, &v5view) < 0 || v->generation != t->generation ||
+        v->last_ms != t->last_ms || v->attrs_len != t->attrs_len ||
+        memcmp(v->attrs, sla_ticket_attrs(t), v->attrs_len) != 0)
+        return 0;
+    for (int k = 0; k < 5; k++)
+        if (memcmp(&v->clocks[k], &t->clocks[k], sizeof(sla_clock)) != 0)
+            return 0;
+    return 1;
+}
+
+static void test_version5_compact(void)
+{
+    sla_field f[] = {{"tier", 4, "vip", 3},
+                     {"contract_end", 12, "2027-01-05T00:00:00.123Z", 24},
+                     {"renewal", 7, "1799107200123", 13},
+                     {"odd", 3, "\xfe\xff", 2},
+                     {"zero", 4, "0123", 4}};
+    sla_ticket *t = customer_sample(f, 5);
+    t->clocks[4].resume_ms = 1799107200123ULL; /* 2027-01-05T00:00:00.123Z */
     unsigned char buf[256];
     size_t n = sla_record_encode(t, buf);
-    sla_record_view v;
-    CHECK_INT(sla_record_decode(buf, n, &v), 0);
-    for (int k = 0; k < 5; k++)
-        CHECK(memcmp(&v.clocks[k], &t->clocks[k], sizeof(sla_clock)) == 0);
-    CHECK_INT(v.generation, t->generation);
+    CHECK(decodes_back(t, buf, n));
     /* version, last_ms (6 bytes), seq, generation (its distance from
-     * last_ms), attrs_len, attrs, flags, masks 2, the reminder 2 (head,
-     * attribute 1), memo mask: 20 bytes of clocks fewer than version 4 */
-    CHECK_INT(n, 1 + 6 + 1 + 1 + 1 + alen + 1 + 2 + 2 + 1);
+     * last_ms), attrs_len, the attributes with the 13 digits of renewal
+     * as 0xff and 6 bytes and odd's value behind 0xfe, flags, masks 2,
+     * the reminder 2 (head, attribute 1), memo mask: 20 bytes of clocks
+     * and 6 of attributes fewer than version 4 */
+    CHECK_INT(n, 1 + 6 + 1 + 1 + 1 + (t->attrs_len - 6 + 1) + 1 + 2 + 2 + 1);
+    CHECK(memmem(buf, n, "\xff", 1) != NULL && memmem(buf, n, "1799", 4) == NULL);
 
     /* the date written out when no attribute holds it */
     t->clocks[4].resume_ms++;
     size_t n2 = sla_record_encode(t, buf);
     CHECK(n2 >= n + 4);
-    CHECK_INT(sla_record_decode(buf, n2, &v), 0);
-    CHECK_INT(v.clocks[4].resume_ms, 1799107200124ULL);
-    t->clocks[4].resume_ms--;
-
-    /* the attribute no longer a date: refused, never read as another time */
+    CHECK(decodes_back(t, buf, n2));
+    /* the same date in renewal as a number: attribute 2 */
+    t->clocks[4].resume_ms = 1799107200123ULL;
     n = sla_record_encode(t, buf);
-    unsigned char *digit = memchr(buf, '1', n);
-    while (digit && digit[1] != '7')
-        digit = memchr(digit + 1, '1', n - (size_t)(digit + 1 - buf));
+    CHECK(decodes_back(t, buf, n));
+
+    /* any entry id, however far from the generation (modulo 2^64) */
+    static const uint64_t lasts[] = {0, 1ULL << 62, UINT64_MAX, (1ULL << 48) - 1};
+    for (size_t i = 0; i < 4; i++) {
+        unsigned char far[256];
+        t->last_ms = lasts[i];
+        size_t nf = sla_record_encode(t, far);
+        CHECK(decodes_back(t, far, nf));
+        t->generation = 0;
+        nf = sla_record_encode(t, far);
+        CHECK(decodes_back(t, far, nf));
+        t->generation = 1767571200000ULL + 7;
+    }
+    t->last_ms = 1767571200000ULL + 5;
+
+    /* the attribute referred to no longer a date: refused */
+    unsigned char *digit = memmem(buf, n, "2027", 4);
     CHECK(digit != NULL);
     if (digit) {
         digit[0] = 'x';
-        CHECK_INT(sla_record_decode(buf, n, &v), -1);
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+        digit[0] = '2';
     }
-    /* a fresh mask naming a clock the mask has not */
-    n = sla_record_encode(t, buf);
-    size_t at = 1 + 6 + 1 + 1 + 1 + alen + 1 + 1; /* the fresh mask */
-    CHECK_INT(buf[at], 0x0f);
-    buf[at] = 0x7f;
-    CHECK_INT(sla_record_decode(buf, n, &v), -1);
+    /* a number written with a byte of 0, or left unterminated: refused */
+    unsigned char *num = memchr(buf, 0xff, n);
+    CHECK(num != NULL);
+    if (num) {
+        unsigned char keep = num[6];
+        num[6] = 0x80; /* the varint's last byte continues into the NUL */
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+        num[6] = keep;
+    }
+    /* an escape that escapes nothing */
+    unsigned char *esc = memmem(buf, n, "\xfe\xfe\xff", 3);
+    CHECK(esc != NULL);
+    if (esc) {
+        esc[1] = 'a';
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+        esc[1] = 0xfe;
+    }
+    CHECK_INT(sla_record_decode(buf, n, &v5view), 0);
+    /* a fresh mask naming a clock the clock mask has not */
+    unsigned char *mask = memmem(buf, n, "\x1f\x0f", 2);
+    CHECK(mask != NULL);
+    if (mask) {
+        mask[1] = 0x3f;
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+    }
     free(t);
 }
 
