@@ -71,8 +71,9 @@
  * to 4 decode to the same clocks as before.
  *
  * Varints are LEB128, so the format is independent of the host's byte
- * order; a typical chat ticket encodes in about 45 bytes plus attributes,
- * a breached clock adds about 10 bytes plus its receivers' names.
+ * order; a ticket or a customer just opened encodes in about 15 bytes
+ * plus its attributes, a clock moved on since in 2 to 10 more, a breached
+ * clock's memo about 10 bytes plus its receivers' names.
  */
 #ifndef SLA_RECORD_H
 #define SLA_RECORD_H
