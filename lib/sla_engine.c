@@ -57,6 +57,20 @@
  * sets the ticket's resolution_ended: met again after a reopen, it is the
  * same cycle and leaves no second outcome.
  *
+ * Subjects at rest. Between two calls that touch it, a customer keeps its
+ * clocks packed (sla_clockpack.h: 2 or 3 bytes a clock instead of 16 while
+ * it counts from the signing or to a date of its attributes; a signed
+ * customer's five in 12 bytes). Every engine entry point that
+ * writes a subject (apply, ack, advance, restore, the re-match after a
+ * reload) widens it first (ticket_widen: a new allocation with the 16-byte
+ * clocks, which the engine reads and writes in place as before) and
+ * packs it again when done (ticket_rest); readers (queries, collect)
+ * widen a copy into the engine's view buffer (ticket_view) and leave the
+ * subject as it is. Both moves go through ticket_moved like any other.
+ * The packing is lossless, so deadlines and records are what the wide
+ * clocks give. Tickets stay wide: their clocks act every few minutes and
+ * they hold one or two, where a customer's act every few days or months.
+ *
  * Durability. Every change marks the ticket dirty (an O(1) list with a
  * back-index in the ticket); decisions are buffered; collect() hands both
  * out together, so the caller can write decisions and the ticket states
@@ -73,6 +87,7 @@
 #include "sla_attrpack.h"
 #include "sla_attrs.h"
 #include "sla_calendar.h"
+#include "sla_clockpack.h"
 #include "sla_matcher.h"
 #include "sla_policy.h"
 #include "sla_record.h"
@@ -110,6 +125,8 @@ _Static_assert(SLA_NOTIFIED_MAX == SLA_MEMO_MAX_RECEIVERS, "a clock's notified l
 static sla_clock idle_clock;
 static inline sla_clock *tclock(const sla_ticket *t, int m)
 {
+    if (t->packed)
+        abort(); /* widen first (ticket_widen, ticket_view) */
     int k = SLOT(t, m);
     if (k < 0 || k >= SLA_SUBJECT_SLOTS || t->slot[k] == SLA_SLOT_NONE)
         return &idle_clock;
@@ -176,6 +193,9 @@ struct sla_engine {
     size_t stale;
     int64_t rematch_ms;        /* set_config's time: clocks it stops end then */
     sla_tickettable_cursor rematch;
+    int pack;                  /* customers rest packed (sla_engine_set_packing) */
+    sla_ticket *view;          /* a packed subject widened for reading (ticket_view) */
+    size_t view_cap;
 };
 
 /* ------------------------------------------------------------------ output */
@@ -1024,6 +1044,101 @@ static void ticket_moved(sla_engine *e, uintptr_t was, sla_ticket *n, int pendin
         sla_timerwheel_schedule(e->wheel, &n->timer, when);
 }
 
+/* ------------------------------------------------------ subjects at rest */
+
+/* Bytes after the clocks: the id and its NUL, the attributes, the memos. */
+static size_t ticket_tail(const sla_ticket *t)
+{
+    return t->id_len + 1u + t->attrs_len + MEMOS_USED(t);
+}
+
+/* Packed t, widened into w (room for sla_ticket_size and the memos). */
+static void widen_into(const sla_ticket *t, sla_ticket *w)
+{
+    const unsigned char *pk = (const unsigned char *)t->clocks;
+    size_t tail = ticket_tail(t);
+    memcpy(w, t, sizeof *t);
+    w->packed = 0;
+    if (sla_clockpack_decode(pk + 1, pk[0], t->nclocks, t->generation, sla_ticket_attrs(t),
+                             t->attrs_len, w->clocks) < 0)
+        abort(); /* packed by ticket_rest: cannot happen */
+    memcpy(sla_ticket_id(w), sla_ticket_id(t), tail);
+}
+
+/*
+ * t with its clocks wide, where the engine may read and write them: t
+ * itself when they are, else a new allocation (t is freed). Returns the
+ * ticket's address.
+ */
+static MOVES_TICKET sla_ticket *ticket_widen(sla_engine *e, sla_ticket *t)
+{
+    if (!t->packed)
+        return t;
+    sla_ticket *n = malloc(sla_ticket_size(t->nclocks, 0, 0) + ticket_tail(t));
+    if (!n)
+        abort();
+    int pending = sla_timer_pending(&t->timer);
+    sla_timerwheel_cancel(e->wheel, &t->timer);
+    widen_into(t, n);
+    ticket_moved(e, (uintptr_t)t, n, pending, t->timer.when);
+    free(t);
+    return n;
+}
+
+/*
+ * t at rest: a customer's clocks packed into a new allocation when that
+ * is smaller (t is freed), anything else as it is. Returns the ticket's
+ * address.
+ */
+static MOVES_TICKET sla_ticket *ticket_rest(sla_engine *e, sla_ticket *t)
+{
+    if (t->packed || !t->customer || !e->pack)
+        return t;
+    size_t pk = sla_clockpack_size(t->clocks, t->nclocks, t->generation, sla_ticket_attrs(t),
+                                   t->attrs_len);
+    if (pk > 255 || 1 + pk >= t->nclocks * sizeof(sla_clock))
+        return t;
+    size_t tail = ticket_tail(t);
+    sla_ticket *n = malloc(sizeof *t + 1 + pk + tail);
+    if (!n)
+        abort();
+    int pending = sla_timer_pending(&t->timer);
+    sla_timerwheel_cancel(e->wheel, &t->timer);
+    memcpy(n, t, sizeof *t);
+    n->packed = 1;
+    unsigned char *p = (unsigned char *)n->clocks;
+    p[0] = (unsigned char)pk;
+    sla_clockpack_encode(t->clocks, t->nclocks, t->generation, sla_ticket_attrs(t), t->attrs_len,
+                         p + 1);
+    memcpy(sla_ticket_id(n), sla_ticket_id(t), tail);
+    ticket_moved(e, (uintptr_t)t, n, pending, t->timer.when);
+    free(t);
+    return n;
+}
+
+/*
+ * t to read its clocks: itself when wide, else a wide copy in the engine's
+ * view buffer, valid until the next ticket_view. Nothing may be written
+ * through it.
+ */
+static const sla_ticket *ticket_view(sla_engine *e, const sla_ticket *t)
+{
+    if (!t->packed)
+        return t;
+    size_t need = sla_ticket_size(t->nclocks, 0, 0) + ticket_tail(t);
+    if (need > e->view_cap) {
+        sla_ticket *v = realloc(e->view, need);
+        if (!v)
+            abort();
+        e->view = v;
+        e->view_cap = need;
+    }
+    widen_into(t, e->view);
+    return e->view;
+}
+
+void sla_engine_set_packing(sla_engine *e, int on) { e->pack = on != 0; }
+
 /*
  * Give t slots for `mask` and these attributes, moving it to a new
  * allocation when either changes (timer, index and dirty list follow).
@@ -1672,6 +1787,7 @@ sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms)
         return NULL;
     }
     sla_output_init(&e->pending);
+    e->pack = 1;
     return e;
 }
 
@@ -1689,12 +1805,13 @@ void sla_engine_free(sla_engine *e)
     free(e->dirty);
     sla_matcher_free(e->matcher);
     free(e->scratch);
+    free(e->view);
     EVP_MD_CTX_free(e->digest);
     EVP_MD_free(e->sha256);
     free(e);
 }
 
-static void ticket_fresh(sla_engine *e, sla_ticket *t); /* after a reload: see there */
+static MOVES_TICKET sla_ticket *ticket_fresh(sla_engine *e, sla_ticket *t); /* after a reload */
 
 int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *entry,
                      int64_t now_ms)
@@ -1740,7 +1857,8 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
             e->stats.duplicates++;
             return SLA_APPLY_DUPLICATE;
         }
-        ticket_fresh(e, t);
+        t = ticket_widen(e, t);
+        t = ticket_fresh(e, t);
         /* Whatever fell due before this event happened comes first. */
         t = ticket_run(e, t, ts < now_ms ? ts : now_ms, now_ms);
         if (closes(ev->type)) {
@@ -1783,6 +1901,7 @@ int sla_engine_apply(sla_engine *e, const sla_event *ev, const sla_streamid *ent
     }
     mark_dirty(e, t);
     ticket_reschedule(e, t);
+    t = ticket_rest(e, t);
     return SLA_APPLIED;
 }
 
@@ -1802,7 +1921,8 @@ int sla_engine_ack_subject(sla_engine *e, int subject, const char *id, size_t le
     sla_ticket *t = sla_tickettable_find(&e->tickets, key, keylen);
     if (!t)
         return -1;
-    ticket_fresh(e, t);
+    t = ticket_widen(e, t);
+    t = ticket_fresh(e, t);
     /* Only what the engine has been advanced to may fire (the horizon). */
     int64_t horizon = sla_timerwheel_now(e->wheel);
     t = ticket_run(e, t, horizon < now_ms ? horizon : now_ms, now_ms);
@@ -1810,6 +1930,7 @@ int sla_engine_ack_subject(sla_engine *e, int subject, const char *id, size_t le
     t = ticket_ack(e, t, metric, by, by ? strlen(by) : 0, now_ms, &n);
     mark_dirty(e, t);
     ticket_reschedule(e, t);
+    t = ticket_rest(e, t);
     return n;
 }
 
@@ -1827,11 +1948,13 @@ void sla_engine_advance_to(sla_engine *e, int64_t upto_ms, int64_t now_ms)
         if (t->cfg_parity != e->cfg_parity) {
             /* Matched under the old policies: its timer was too. Due
              * again at once if it still is under the new ones. */
-            ticket_fresh(e, t);
+            t = ticket_fresh(e, t);
             continue;
         }
+        t = ticket_widen(e, t);
         t = ticket_run(e, t, horizon, now_ms);
         ticket_reschedule(e, t);
+        t = ticket_rest(e, t);
     }
 }
 
@@ -1844,15 +1967,16 @@ void sla_engine_collect(sla_engine *e, sla_output *out)
     sla_output *p = &e->pending;
     for (size_t i = 0; i < e->ndirty; i++) {
         sla_ticket *t = e->dirty[i];
+        const sla_ticket *v = ticket_view(e, t);
         out->upserts =
             grow_array(out->upserts, &out->upserts_cap, out->nupserts + 1, sizeof *out->upserts);
         sla_upsert *u = &out->upserts[out->nupserts++];
         u->ticket = dup_bytes(sla_ticket_id(t), t->id_len);
         u->ticket_len = t->id_len;
-        u->record = malloc(sla_record_max_size(t));
+        u->record = malloc(sla_record_max_size(v));
         if (!u->record)
             abort();
-        u->record_len = sla_record_encode(t, u->record);
+        u->record_len = sla_record_encode(v, u->record);
         t->dirty_pos = 0;
     }
     e->ndirty = 0;
@@ -1918,7 +2042,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
         return -1;
     sla_ticket *old = sla_tickettable_find(&e->tickets, ticket, len);
     if (old)
-        ticket_free(e, old, 0, 0);
+        ticket_free(e, ticket_widen(e, old), 0, 0);
     /* The record's clocks are by slot; slot k is metric first + k. */
     int first = sla_subject_first_metric(key_is_customer(ticket, len) ? SLA_SUBJECT_CUSTOMER
                                                                        : SLA_SUBJECT_TICKET);
@@ -1982,6 +2106,7 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
         if (tclock(t, m)->fired > 0 && !(t->memo_mask & MEMO_BIT(t, m)))
             t = memo_rebuild(e, t, m);
     ticket_reschedule(e, t);
+    t = ticket_rest(e, t);
     return 0;
 }
 
@@ -1990,23 +2115,28 @@ int sla_engine_restore(sla_engine *e, const char *ticket, size_t len, const unsi
  * anything reads or moves its clocks: its policy indexes meant the old
  * policies. Re-matching needs only the new configuration.
  */
-static void ticket_fresh(sla_engine *e, sla_ticket *t)
+static MOVES_TICKET sla_ticket *ticket_fresh(sla_engine *e, sla_ticket *t)
 {
     if (t->cfg_parity == e->cfg_parity)
-        return;
+        return t;
+    int packed = t->packed;
+    t = ticket_widen(e, t);
     unsigned char pol[SLA_METRIC_COUNT];
     ticket_policies(e, t, pol);
     ticket_rematch(e, t, pol, e->rematch_ms);
     t->cfg_parity = e->cfg_parity & 1u;
     e->stale--;
     ticket_reschedule(e, t);
+    return packed ? ticket_rest(e, t) : t;
 }
 
 static void rematch_one(const sla_ticket *t, void *arg)
 {
     /* The walk lends tickets read-only; re-matching changes neither the
-     * table nor the ticket's address. */
-    ticket_fresh(arg, (sla_ticket *)t);
+     * table nor its slot (a packed subject widened and packed again moves,
+     * and the table's slot follows it). */
+    sla_ticket *n = ticket_fresh(arg, (sla_ticket *)t);
+    (void)n;
 }
 
 int sla_engine_rematch_step(sla_engine *e, size_t slots)
@@ -2055,10 +2185,21 @@ void sla_engine_get_footprint(const sla_engine *e, int subject, sla_engine_footp
             continue;
         out->subjects++;
         out->header += sizeof *t;
-        out->clocks += t->nclocks * sizeof(sla_clock);
+        out->clocks += sla_ticket_clock_bytes(t);
+        out->slots += t->nclocks;
+        out->packed += t->packed;
+        sla_clock wide[SLA_SUBJECT_SLOTS];
+        const sla_clock *c = t->clocks;
+        if (t->packed) {
+            const unsigned char *pk = (const unsigned char *)t->clocks;
+            if (sla_clockpack_decode(pk + 1, pk[0], t->nclocks, t->generation,
+                                     sla_ticket_attrs(t), t->attrs_len, wide) < 0)
+                abort();
+            c = wide;
+        }
         for (int k = 0; k < t->nclocks; k++)
-            if (t->clocks[k].state == SLA_CLOCK_IDLE)
-                out->clocks_idle += sizeof(sla_clock);
+            if (c[k].state == SLA_CLOCK_IDLE)
+                out->slots_idle++;
         out->id += t->id_len + 1u;
         out->attrs += t->attrs_len;
         out->memos += MEMOS_USED(t);
@@ -2094,7 +2235,8 @@ int sla_engine_subject_info(sla_engine *e, int subject, const char *id, size_t l
     sla_ticket *t = sla_tickettable_find(&e->tickets, key, keylen);
     if (!t)
         return -1;
-    ticket_fresh(e, t);
+    t = ticket_fresh(e, t);
+    const sla_ticket *v = ticket_view(e, t);
     /* Plain attributes, expanded into the engine's scratch buffer. */
     size_t plen = sla_attrpack_plain_size(sla_ticket_attrs(t), t->attrs_len);
     if (plen > SLA_ATTRS_MAX)
@@ -2105,7 +2247,7 @@ int sla_engine_subject_info(sla_engine *e, int subject, const char *id, size_t l
     *attrs_len = plen;
     int n = 0;
     FOR_METRICS(t, m) {
-        const sla_clock *c = tclock(t, m);
+        const sla_clock *c = tclock(v, m); /* memos from t: they outlive the view */
         if (c->state == SLA_CLOCK_IDLE)
             continue;
         sla_clock_info *ci = &out[n++];
@@ -2150,15 +2292,15 @@ static void list_ticket(const sla_ticket *ct, void *arg)
     sla_listquery *q = w->q;
     /* The walk lends tickets read-only; re-matching one changes neither
      * the table nor its address. */
-    sla_ticket *t = (sla_ticket *)ct;
-    ticket_fresh(e, t);
+    sla_ticket *t = ticket_fresh(e, (sla_ticket *)ct);
     q->examined++;
     if (q->subject >= 0 && q->subject != KIND(t))
         return;
     size_t idlen;
     const char *id = subject_id(t, &idlen);
+    const sla_ticket *v = ticket_view(e, t);
     FOR_METRICS(t, m) {
-        const sla_clock *c = tclock(t, m);
+        const sla_clock *c = tclock(v, m);
         if (c->state != SLA_CLOCK_RUNNING)
             continue;
         /* Breached means recorded as breached: a deadline past but not
@@ -2204,12 +2346,12 @@ struct breached_walk {
 static void breached_ticket(const sla_ticket *ct, void *arg)
 {
     struct breached_walk *w = arg;
-    sla_ticket *t = (sla_ticket *)ct; /* as in list_ticket */
-    ticket_fresh(w->e, t);
+    sla_ticket *t = ticket_fresh(w->e, (sla_ticket *)ct); /* as in list_ticket */
     size_t idlen;
     const char *id = subject_id(t, &idlen);
+    const sla_ticket *v = ticket_view(w->e, t);
     FOR_METRICS(t, m) {
-        const sla_clock *c = tclock(t, m);
+        const sla_clock *c = tclock(v, m); /* memos from t */
         sla_memo mm;
         if (!is_live(c) || c->fired == 0 || c->acked || !tmemo(t, m, &mm))
             continue;

@@ -283,8 +283,10 @@ void sla_engine_get_stats(const sla_engine *e, sla_engine_stats *out);
 typedef struct sla_engine_footprint {
     size_t subjects;
     size_t header;        /* the fixed part of each record (sizeof sla_ticket) */
-    size_t clocks;        /* clock slots allocated, 16 bytes each */
-    size_t clocks_idle;   /* of which never started */
+    size_t clocks;        /* bytes of clocks: 16 per slot, less when packed at rest */
+    size_t slots;         /* clock slots allocated */
+    size_t slots_idle;    /* of which never started */
+    size_t packed;        /* subjects whose clocks are packed (sla_clockpack.h) */
     size_t id;            /* ids with their prefix and NUL */
     size_t attrs;         /* compact attributes */
     size_t memos;         /* breach memos */
@@ -292,6 +294,14 @@ typedef struct sla_engine_footprint {
 } sla_engine_footprint;
 
 void sla_engine_get_footprint(const sla_engine *e, int subject, sla_engine_footprint *out);
+
+/*
+ * Whether customers rest with their clocks packed (the default, 1), or
+ * keep them wide as tickets do (0: the representation before packing,
+ * for tests and benchmarks that compare the two). Changing it repacks
+ * nobody: it applies to subjects as they next come to rest.
+ */
+void sla_engine_set_packing(sla_engine *e, int on);
 
 /* ------------------------------------------------------------- queries --
  * Read-only views for the control socket. Strings borrowed from the engine

@@ -61,6 +61,13 @@
  * clock that fired can be acknowledged, so the acknowledgement lives in
  * the memo too: who and when cost nothing to tickets that never breached.
  *
+ * Packed clocks. A subject at rest may hold its clocks packed instead
+ * (`packed` set; sla_clockpack.h): clocks[] then starts with one byte, the
+ * length of the packed clocks that follow, and the id follows them. The
+ * engine widens a packed subject before it reads or writes a clock in
+ * place (sla_engine.c, "Subjects at rest"); sla_ticket_clock_bytes() says
+ * where the id starts in either form.
+ *
  * A clock's deadline is never stored: it follows from (resume_ms,
  * elapsed_ms, the target of its policy) and is recomputed when needed, so
  * a policy or configuration change moves every deadline without a rewrite.
@@ -129,6 +136,7 @@ typedef struct sla_ticket {
     uint8_t id_len;           /* with the customer prefix */
     uint8_t nclocks : 4;
     uint8_t customer : 1;     /* a customer (slots hold the customer metrics) */
+    uint8_t packed : 1;       /* at rest: clocks[] holds the packed clocks (below) */
     uint8_t slot[SLA_SUBJECT_SLOTS]; /* index into clocks[] per slot, or SLA_SLOT_NONE */
     uint8_t resolved : 1;     /* between ticket.resolved and ticket.reopened */
     uint8_t memo_mask : 7;    /* bit m: clock m has a breach memo */
@@ -137,11 +145,21 @@ typedef struct sla_ticket {
 
 _Static_assert(SLA_SUBJECT_SLOTS <= 15, "nclocks is 4 bits");
 
+/*
+ * Bytes the clocks take in the allocation: 16 each, or when packed, one
+ * length byte and the nclocks clocks packed (sla_clockpack.h) against the
+ * generation.
+ */
+static inline size_t sla_ticket_clock_bytes(const sla_ticket *t)
+{
+    return t->packed ? 1u + *(const unsigned char *)t->clocks : t->nclocks * sizeof(sla_clock);
+}
+
 /* The ticket id (for a customer, with its prefix), NUL-terminated, inside
  * the ticket's allocation. */
 static inline char *sla_ticket_id(const sla_ticket *t)
 {
-    return (char *)(t->clocks + t->nclocks);
+    return (char *)t->clocks + sla_ticket_clock_bytes(t);
 }
 
 /* The compact attributes (sla_attrpack), attrs_len bytes. */
@@ -150,7 +168,8 @@ static inline char *sla_ticket_attrs(const sla_ticket *t)
     return sla_ticket_id(t) + t->id_len + 1;
 }
 
-/* Bytes a ticket with these sizes occupies, its memos not counted. */
+/* Bytes a ticket with these sizes and wide clocks occupies, its memos not
+ * counted. */
 static inline size_t sla_ticket_size(size_t nclocks, size_t id_len, size_t attrs_len)
 {
     return sizeof(sla_ticket) + nclocks * sizeof(sla_clock) + id_len + 1 + attrs_len;

@@ -2272,12 +2272,14 @@ static void report(void)
         if (opt.customers > 0) {
             snprintf(w, sizeof w, "slad RSS per open customer (%ld beside them)",
                      opt.customers);
-            snprintf(v, sizeof v, "%.0f B", c_rss_b);
+            snprintf(v, sizeof v, "%.0f B (%.2fx)", c_rss_b, c_rss_b / (rss_b > 0 ? rss_b : 1));
             row(w, v, "<= per ticket", verdict(c_rss_b <= rss_b));
-            snprintf(v, sizeof v, "%.0f B", c_redis_b);
+            snprintf(v, sizeof v, "%.0f B (%.2fx)", c_redis_b,
+                     c_redis_b / (redis_b > 0 ? redis_b : 1));
             row("redis used_memory per open customer", v, "<= per ticket",
                 verdict(c_redis_b <= redis_b));
-            snprintf(v, sizeof v, "%.0f B", c_usage_b);
+            snprintf(v, sizeof v, "%.0f B (%.2fx)", c_usage_b,
+                     c_usage_b / (usage_b > 0 ? usage_b : 1));
             row("redis MEMORY USAGE sla:state per customer", v, "", "");
         }
         snprintf(w, sizeof w, "restart: spawn to ready (%ld tickets)", res.restored);
@@ -2365,8 +2367,10 @@ static void report(void)
            res.restart_cpu_slad, opt.customers);
     if (opt.customers > 0)
         printf("\"rss_bytes_per_customer\":%.1f,\"redis_bytes_per_customer\":%.1f,"
-               "\"redis_usage_bytes_per_customer\":%.1f,\"customers_load_s\":%.1f,",
-               c_rss_b, c_redis_b, c_usage_b, res.c_load_s);
+               "\"redis_usage_bytes_per_customer\":%.1f,\"customers_load_s\":%.1f,"
+               "\"customer_to_ticket\":{\"rss\":%.2f,\"redis\":%.2f,\"usage\":%.2f},",
+               c_rss_b, c_redis_b, c_usage_b, res.c_load_s, c_rss_b / (rss_b > 0 ? rss_b : 1),
+               c_redis_b / (redis_b > 0 ? redis_b : 1), c_usage_b / (usage_b > 0 ? usage_b : 1));
     if (opt.huge > 0)
         printf("\"huge\":{\"entries\":%ld,\"mb\":%ld,\"pushed\":%ld,\"push_ms\":%.0f,"
                "\"lateness_ms\":{\"n\":%ld,\"missing\":%ld,\"p50\":%" PRId64

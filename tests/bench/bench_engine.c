@@ -136,10 +136,11 @@ static void print_footprint(const sla_engine_footprint fp_[1], size_t heap, cons
         return;
     double n = (double)fp.subjects;
     size_t parts = fp.header + fp.clocks + fp.id + fp.attrs + fp.memos + fp.index;
-    printf("  per %-8s      record %.1f (fixed %.1f, clocks %.1f of which idle %.1f, id %.1f, "
-           "attrs %.1f, memos %.1f), index %.1f, malloc and other %.1f\n",
+    printf("  per %-8s      record %.1f (fixed %.1f, clocks %.1f in %.1f slots, %.1f idle, "
+           "%.0f%% packed; id %.1f, attrs %.1f, memos %.1f), index %.1f, malloc and other %.1f\n",
            what, (double)(fp.header + fp.clocks + fp.id + fp.attrs + fp.memos) / n,
-           (double)fp.header / n, (double)fp.clocks / n, (double)fp.clocks_idle / n,
+           (double)fp.header / n, (double)fp.clocks / n, (double)fp.slots / n,
+           (double)fp.slots_idle / n, 100.0 * (double)fp.packed / n,
            (double)fp.id / n, (double)fp.attrs / n, (double)fp.memos / n, (double)fp.index / n,
            ((double)heap - (double)parts) / n);
 }
@@ -310,6 +311,27 @@ int main(int argc, char **argv)
     }
     free(saved);
 
+    /* Customers with their clocks wide, as tickets hold theirs: the
+     * baseline of the packing, measured the same way and freed. */
+    size_t wheap0 = heap_bytes();
+    sla_engine *weng = sla_engine_new(cfg, t0);
+    sla_engine_set_packing(weng, 0);
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = t0 + (int64_t)(i * 3600000 / n);
+        make_customer(&e, i, ts);
+        sla_event_parse(ev, e.f, e.n, ts, &cfg->stream.limits, reason, sizeof reason);
+        sla_streamid id = {(uint64_t)ts, i};
+        sla_engine_apply(weng, ev, &id, ts);
+        if (i % 1000 == 999 || i == n - 1) {
+            sla_engine_collect(weng, &out);
+            sla_output_clear(&out);
+        }
+    }
+    size_t wheap1 = heap_bytes();
+    sla_engine_footprint wfp;
+    sla_engine_get_footprint(weng, SLA_SUBJECT_CUSTOMER, &wfp);
+    sla_engine_free(weng);
+
     /* Customers, beside the tickets (which stay open). */
     size_t cheap0 = heap_bytes();
     sla_engine *ceng = sla_engine_new(cfg, t0);
@@ -374,18 +396,27 @@ int main(int argc, char **argv)
     printf("heap               %8.1f bytes/open customer (malloc bytes in use)\n",
            (double)(cheap1 - cheap0) / (double)n);
     print_footprint(&cfp, cheap1 - cheap0, "customer");
-    printf("durable record     %8.1f bytes/customer (field + record)\n",
-           crecs ? (double)crec_bytes / (double)crecs : 0.0);
+    double theap = (double)(heap1 - heap0) / (double)n, cheap = (double)(cheap1 - cheap0) / (double)n,
+           wheap = (double)(wheap1 - wheap0) / (double)n;
+    printf("  wide clocks        %8.1f bytes/open customer (baseline: clocks not packed)\n", wheap);
+    print_footprint(&wfp, wheap1 - wheap0, "customer");
+    printf("  customer/ticket    %8.2f (heap; wide clocks: %.2f); packed/wide %.2f\n",
+           cheap / theap, wheap / theap, cheap / wheap);
+    printf("durable record     %8.1f bytes/customer (field + record; %.2fx the ticket's)\n",
+           crecs ? (double)crec_bytes / (double)crecs : 0.0,
+           crecs && recs ? ((double)crec_bytes / (double)crecs) / ((double)rec_bytes / (double)recs)
+                         : 0.0);
     sla_engine_free(ceng);
     printf("JSON: {\"tickets\":%zu,\"parse_ns\":%.0f,\"open_ns\":%.0f,\"reply_ns\":%.0f,"
            "\"open_cpu_ns\":%.0f,\"reply_cpu_ns\":%.0f,\"update_same_ns\":%.0f,"
            "\"update_same_cpu_ns\":%.0f,\"update_change_ns\":%.0f,\"update_change_cpu_ns\":%.0f,"
            "\"fire_ns\":%.0f,\"rss_bytes_per_ticket\":%.1f,\"record_bytes\":%.1f,"
-           "\"restore_ns\":%.0f}\n",
+           "\"restore_ns\":%.0f,\"heap_ticket\":%.1f,\"heap_customer\":%.1f,"
+           "\"heap_customer_wide\":%.1f}\n",
            n, parse_ns, open_ns, reply_ns, open_cpu, reply_cpu, upd_ns[0], upd_cpu[0], upd_ns[1],
            upd_cpu[1], decisions ? fire_total / (double)decisions : 0.0,
            (double)(rss1 - rss0) * 1024.0 / (double)n, recs ? (double)rec_bytes / (double)recs : 0.0,
-           restore_ns);
+           restore_ns, theap, cheap, wheap);
 
     sla_engine_free(eng);
     sla_config_free(cfg);

@@ -100,8 +100,8 @@ static size_t customer_slots(const fixture *fx, size_t *idle)
 {
     sla_engine_footprint fp;
     sla_engine_get_footprint(fx->eng, SLA_SUBJECT_CUSTOMER, &fp);
-    *idle = fp.clocks_idle / sizeof(sla_clock);
-    return fp.clocks / sizeof(sla_clock);
+    *idle = fp.slots_idle;
+    return fp.slots;
 }
 
 /*

@@ -93,12 +93,12 @@ static void test_round_trip(void)
     size_t n = sla_record_encode(t, buf);
     CHECK(n > 0 && n <= sla_record_max_size(t));
     printf("sample record: %zu bytes (%u of attributes)\n", n, (unsigned)t->attrs_len);
-    CHECK_INT(buf[0], 4);
+    CHECK_INT(buf[0], 5);
 
     sla_record_view back;
     memset(&back, 0, sizeof back);
     CHECK_INT(sla_record_decode(buf, n, &back), 0);
-    CHECK_INT(back.version, 4);
+    CHECK_INT(back.version, 5);
     CHECK_INT(back.last_ms, t->last_ms);
     CHECK_INT(back.last_seq, t->last_seq);
     CHECK_INT(back.resolved, 1);
@@ -132,12 +132,14 @@ static void test_round_trip(void)
     memcpy(bad, buf, n);
     bad[n] = 0;
     CHECK_INT(sla_record_decode(bad, n + 1, &back), -1);
-    bad[0] = 5;
+    bad[0] = 6;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
     bad[0] = 0;
     CHECK_INT(sla_record_decode(bad, n, &back), -1);
     free(t);
 }
+
+static sla_record_view v5view;
 
 static int decodes(const unsigned char *rec, size_t len)
 {
@@ -356,7 +358,7 @@ static void test_version1(void)
     const sla_decision *d = fx_find(&fx, SLA_DECISION_RECOVERED, SLA_METRIC_FIRST_RESPONSE, 0);
     CHECK(d && d->deadline_ms == T0 + 30 * SEC);
 
-    /* Written again, the ticket is a version-4 record with generation 0
+    /* Written again, the ticket is a current (version-5) record with generation 0
      * and the rebuilt memo, and keeps its ids. */
     fx_take(&fx);
     sla_engine_free(fx.eng);
@@ -367,7 +369,7 @@ static void test_version1(void)
     unsigned char v3[512];
     size_t n = last_record(&fx, v3, sizeof v3);
     CHECK_INT(sla_record_decode(v3, n, &v), 0);
-    CHECK(v.version == 4 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
+    CHECK(v.version == 5 && v.generation == 0 && v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE);
     CHECK(v.memos[0].deadline_ms == T0 + 30 * SEC && v.memos[0].nreceivers == 1 &&
           v.memos[0].name_len[0] == 9 && memcmp(v.memos[0].names[0], "team_lead", 9) == 0);
     run_restored(&fx, v3, n, T0 + 40 * SEC);
@@ -392,7 +394,7 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v)
  * clock acked, its memo with the breach's deadline and "team_lead". It
  * loads with the clock acknowledged, who and when not known; the ladder
  * stays stopped, the reply still sends `recovered` to the team lead, and
- * the ticket is written again as version 4 without a name or a time.
+ * the ticket is written again (version 5) without a name or a time.
  */
 static void test_version3_acked(void)
 {
@@ -458,11 +460,139 @@ static void test_version3_acked(void)
     unsigned char v4[512];
     size_t n = last_record(&fx, v4, sizeof v4);
     CHECK_INT(sla_record_decode(v4, n, &v), 0);
-    CHECK(v.version == 4 && v.generation == (uint64_t)T0 &&
+    CHECK(v.version == 5 && v.generation == (uint64_t)T0 &&
           v.clocks[SLA_METRIC_FIRST_RESPONSE].acked &&
           v.memo_mask == 1u << SLA_METRIC_FIRST_RESPONSE && v.memos[0].acked_ms == 0 &&
           v.memos[0].by_len == 0);
     fx_release(&fx);
+}
+
+/*
+ * Version 5 writes what follows from the rest as little as it can: a clock
+ * started with its subject is one mask bit, a reminder's date the position
+ * of the attribute that holds it, a number in an attribute its varint.
+ * Nothing is lost (every field and every attribute byte decodes back), and
+ * damage that would change a value is refused.
+ */
+static sla_ticket *customer_sample(const sla_field *f, size_t nf)
+{
+    char *plain = NULL;
+    size_t plen = 0;
+    sla_attrs_merge(&plain, &plen, f, nf);
+    size_t alen = sla_attrpack_size(plain, plen);
+    sla_ticket *t = calloc(1, sla_ticket_size(5, 6, alen));
+    t->nclocks = 5;
+    t->id_len = 6;
+    t->customer = 1;
+    t->attrs_len = (uint16_t)alen;
+    memcpy(sla_ticket_id(t), "\x01" "c:c-1", 7);
+    sla_attrpack_pack(plain, plen, sla_ticket_attrs(t));
+    free(plain);
+    memset(t->slot, SLA_SLOT_NONE, sizeof t->slot);
+    t->last_ms = 1767571200000ULL + 5;
+    t->generation = 1767571200000ULL + 7;
+    for (int k = 0; k < 5; k++) {
+        t->slot[k] = (uint8_t)k;
+        t->clocks[k].state = SLA_CLOCK_RUNNING;
+        t->clocks[k].cycle = 1;
+        t->clocks[k].resume_ms = t->generation;
+    }
+    t->clocks[4].source = SLA_TARGET_AHEAD;
+    return t;
+}
+
+/* t's record decodes to t's clocks and attributes. */
+static int decodes_back(const sla_ticket *t, const unsigned char *buf, size_t n)
+{
+    const sla_record_view *v = &v5view;
+    if (sla_record_decode(buf, n, &v5view) < 0 || v->generation != t->generation ||
+        v->last_ms != t->last_ms || v->attrs_len != t->attrs_len ||
+        memcmp(v->attrs, sla_ticket_attrs(t), v->attrs_len) != 0)
+        return 0;
+    for (int k = 0; k < 5; k++)
+        if (memcmp(&v->clocks[k], &t->clocks[k], sizeof(sla_clock)) != 0)
+            return 0;
+    return 1;
+}
+
+static void test_version5_compact(void)
+{
+    sla_field f[] = {{"tier", 4, "vip", 3},
+                     {"contract_end", 12, "2027-01-05T00:00:00.123Z", 24},
+                     {"renewal", 7, "1799107200123", 13},
+                     {"odd", 3, "\xfe\xff", 2},
+                     {"zero", 4, "0123", 4}};
+    sla_ticket *t = customer_sample(f, 5);
+    t->clocks[4].resume_ms = 1799107200123ULL; /* 2027-01-05T00:00:00.123Z */
+    unsigned char buf[256];
+    size_t n = sla_record_encode(t, buf);
+    CHECK(decodes_back(t, buf, n));
+    /* version, last_ms (6 bytes), seq, generation (its distance from
+     * last_ms), attrs_len, the attributes with the 13 digits of renewal
+     * as 0xff and 6 bytes and odd's value behind 0xfe, flags, masks 2,
+     * the reminder 2 (head, attribute 1), memo mask: 20 bytes of clocks
+     * and 6 of attributes fewer than version 4 */
+    CHECK_INT(n, 1 + 6 + 1 + 1 + 1 + (t->attrs_len - 6 + 1) + 1 + 2 + 2 + 1);
+    CHECK(memmem(buf, n, "\xff", 1) != NULL && memmem(buf, n, "1799", 4) == NULL);
+
+    /* the date written out when no attribute holds it */
+    t->clocks[4].resume_ms++;
+    size_t n2 = sla_record_encode(t, buf);
+    CHECK(n2 >= n + 4);
+    CHECK(decodes_back(t, buf, n2));
+    /* the same date in renewal as a number: attribute 2 */
+    t->clocks[4].resume_ms = 1799107200123ULL;
+    n = sla_record_encode(t, buf);
+    CHECK(decodes_back(t, buf, n));
+
+    /* any entry id, however far from the generation (modulo 2^64) */
+    static const uint64_t lasts[] = {0, 1ULL << 62, UINT64_MAX, (1ULL << 48) - 1};
+    for (size_t i = 0; i < 4; i++) {
+        unsigned char far[256];
+        t->last_ms = lasts[i];
+        size_t nf = sla_record_encode(t, far);
+        CHECK(decodes_back(t, far, nf));
+        t->generation = 0;
+        nf = sla_record_encode(t, far);
+        CHECK(decodes_back(t, far, nf));
+        t->generation = 1767571200000ULL + 7;
+    }
+    t->last_ms = 1767571200000ULL + 5;
+
+    /* the attribute referred to no longer a date: refused */
+    unsigned char *digit = memmem(buf, n, "2027", 4);
+    CHECK(digit != NULL);
+    if (digit) {
+        digit[0] = 'x';
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+        digit[0] = '2';
+    }
+    /* a number written with a byte of 0, or left unterminated: refused */
+    unsigned char *num = memchr(buf, 0xff, n);
+    CHECK(num != NULL);
+    if (num) {
+        unsigned char keep = num[6];
+        num[6] = 0x80; /* the varint's last byte continues into the NUL */
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+        num[6] = keep;
+    }
+    /* an escape that escapes nothing */
+    unsigned char *esc = memmem(buf, n, "\xfe\xfe\xff", 3);
+    CHECK(esc != NULL);
+    if (esc) {
+        esc[1] = 'a';
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+        esc[1] = 0xfe;
+    }
+    CHECK_INT(sla_record_decode(buf, n, &v5view), 0);
+    /* a fresh mask naming a clock the clock mask has not */
+    unsigned char *mask = memmem(buf, n, "\x1f\x0f", 2);
+    CHECK(mask != NULL);
+    if (mask) {
+        mask[1] = 0x3f;
+        CHECK_INT(sla_record_decode(buf, n, &v5view), -1);
+    }
+    free(t);
 }
 
 int main(void)
@@ -471,5 +601,6 @@ int main(void)
     test_refused();
     test_version1();
     test_version3_acked();
+    test_version5_compact();
     return CHECK_DONE();
 }
