@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "deliver.h"
 #include "ingest.h"
 #include "leases.h"
@@ -64,6 +65,7 @@ static void pipeline_free(pipeline *p)
     /* Delivery first: not one more notice is sent for the partition. */
     deliver_remove_source(p->partition);
     ingest_free(p->ingest);
+    alerts_partition_engine(p->partition, NULL, 1);
     if (p->store)
         pipelines_retire(p->store);
     store_free(p->store);
@@ -106,9 +108,11 @@ static void pipelines_on_store_state(int ready, void *arg)
     pipeline *p = arg;
     if (ready) {
         ingest_resume(p->ingest, store_engine(p->store));
+        alerts_partition_engine(p->partition, store_engine(p->store), 0);
         return;
     }
     ingest_suspend(p->ingest);
+    alerts_partition_engine(p->partition, NULL, 0);
     if (store_fenced(p->store)) {
         deliver_remove_source(p->partition);
         event_active(p->reap, 0, 0);
