@@ -754,7 +754,8 @@ static const slactl_cmd commands[] = {
     {"customer", "customer ID",
      "Show one customer as 'ticket' shows a ticket: its attributes and its\n"
      "relationship clocks (first_revisit, second_revisit, revisit, reminder,\n"
-     "review, survey).\n",
+     "review, survey). With partitions any instance answers, as for 'ticket'\n"
+     "(a customer is in the partition of its id).\n",
      1, 1, print_ticket},
     {"due", "due [--within D] [--kind K] [--limit N]",
      "List running clocks not yet breached, soonest deadline first, tickets'\n"
@@ -816,8 +817,9 @@ static const slactl_cmd commands[] = {
      0, 0, print_report},
     {"partition", "partition TICKET [--partitions N]",
      "Print the partition of ticket id TICKET: the FNV-1a 32-bit hash of its\n"
-     "bytes modulo the partition count (README \"Partitions\"). Computed by\n"
-     "slactl itself; slad is not asked.\n"
+     "bytes modulo the partition count (README \"Partitions\"); a customer id\n"
+     "gives the customer's partition the same way. Computed by slactl itself;\n"
+     "slad is not asked.\n"
      "  --partitions N  the partition count, 1..1024 (default: the setting\n"
      "                  partitions of -c CONFIG)\n"
      "With --json: ticket, hash, partitions and partition.\n",
