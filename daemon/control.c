@@ -408,15 +408,15 @@ static json_t *ctl_firing_partitions(void)
 
 /*
  * status with partitions: this instance (name, leases counters) and each
- * partition it runs (lease age, state, open tickets); open_tickets and
- * state summed over them.
+ * partition it runs (lease age, state, open tickets); open_tickets,
+ * open_customers, running_clocks and state summed over them.
  */
 static void ctl_status_partitions(json_t *d, int64_t now)
 {
     leases_stats ls;
     leases_get_stats(&ls);
     json_t *owned = json_array();
-    json_int_t open = 0;
+    json_int_t open = 0, customers = 0, running[SLA_METRIC_COUNT] = {0};
     int loading = 0;
     for (int p = 0; p < ctl.cfg->partitions; p++) {
         store *st = pipelines_store(p);
@@ -429,6 +429,9 @@ static void ctl_status_partitions(json_t *d, int64_t now)
         else
             loading++;
         open += (json_int_t)es.open_tickets;
+        customers += (json_int_t)es.open_customers;
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            running[m] += (json_int_t)es.running_clocks[m];
         int64_t renewed = leases_renewed_ms(p);
         json_t *po = json_pack("{s:i, s:s, s:o, s:o}", "partition", p, "state",
                                e ? "running" : "loading", "lease_age_ms",
@@ -457,6 +460,12 @@ static void ctl_status_partitions(json_t *d, int64_t now)
                                   "releases", (json_int_t)ls.releases, "owned", owned));
     json_object_set_new(d, "state", json_string(loading ? "loading" : "running"));
     json_object_set_new(d, "open_tickets", loading ? json_null() : json_integer(open));
+    json_object_set_new(d, "open_customers", loading ? json_null() : json_integer(customers));
+    json_t *clocks = json_object();
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        json_object_set_new(clocks, sla_metric_name(m), json_integer(running[m]));
+    json_object_set_new(d, "running_clocks", loading ? (json_decref(clocks), json_null())
+                                                     : clocks);
 }
 
 /* --- cluster: every instance and partition, as Redis holds them --------- */

@@ -323,7 +323,8 @@ static int print_status(json_t *d)
     formatf(line, sizeof line, "group %s: lag %s, pending %s", jstr(c, "group"),
              json_is_integer(lag) ? a : "unknown", json_is_integer(pend) ? b : "unknown");
     /* Partitioned: summed over this instance's partitions. */
-    if (json_is_integer(json_object_get(c, "worst_partition")))
+    if (json_is_integer(json_object_get(c, "worst_partition")) &&
+        json_integer_value(lag) > 0)
         appendf(line, sizeof line, &(size_t){strlen(line)},
                 " over its partitions (most lag: partition %lld)",
                 (long long)jint(c, "worst_partition"));

@@ -232,6 +232,11 @@ def test_status_per_partition_and_totals(make_env):
         check(d["consumer"].get("worst_partition") in mine, "the partition with the most lag "
               "named: %r" % d["consumer"])
         check(d["firing"]["caught_up"] is True, "firing caught up: %r" % d["firing"])
+        opened = sum(o["open_tickets"] for o in d["instance"]["owned"])
+        check(d["open_tickets"] == opened and
+              d["running_clocks"]["first_response"] == opened,
+              "%s: open tickets and running clocks summed over its partitions: %r %r"
+              % (name, d["open_tickets"], d["running_clocks"]))
         rc, out, _ = e.slactl("status")
         check(rc == 0 and re.search(r"PARTITION +STATE +LEASE AGE +OPEN TICKETS +LAG", out),
               "slactl status shows each partition's lag: %s" % out)
