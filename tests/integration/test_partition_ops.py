@@ -21,12 +21,24 @@ written to the input stream of their partition (FNV-1a of the id, README
                 partition;
   totals        the shutdown's totals line counts the partitions'
                 transactions.
+  lost mid-query  one instance owning both of 2 partitions, 200,000 tickets
+                in partition 0: a `due` query is sent, slad is paused
+                (SIGSTOP) while it reads partition 0, partition 1's lease
+                is given to an intruder and slad continued after a lease
+                pass fell due (within lease_ttl, so partition 0 stays its):
+                it loses partition 1 before the query gets there: the
+                answer covers partition 0 and says partition 1 was left out
+                because it was lost, instead of failing or listing it.
 """
 
 import json
 import os
 import re
+import signal
+import socket
+import struct
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -256,6 +268,88 @@ def test_status_per_partition_and_totals(make_env):
               % (e.name, m and m.group(0)))
 
 
+def ctl_request(path, cmd, args):
+    """Send one control request (sla_ctlproto frame); the connected socket."""
+    body = json.dumps({"v": 1, "cmd": cmd, "args": args}).encode()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    sock.sendall(struct.pack(">I", len(body)) + body)
+    return sock
+
+
+def ctl_answer(sock, timeout=30):
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    (n,) = struct.unpack(">I", data[:4])
+    return json.loads(data[4:4 + n])
+
+
+def test_partition_lost_while_querying(make_env):
+    env = make_env("plost")
+    env.start_redis()
+    r = env.r
+    env.write_config(claim_idle=1000, extra='partitions = 2;\n'
+                     'instance = { name = "n1"; lease_ttl = "3s"; };')
+    env.start_slad()
+    wait_for(lambda: all((r.get("sla:{p%d}:lease" % p) or b"").startswith(b"n1/")
+                         for p in range(2)), 10, "n1 holds both partitions")
+    now = now_ms()
+    big, i, pipe = 0, 0, r.pipeline(transaction=False)
+    while big < 200000:
+        t = "q%d" % i
+        i += 1
+        if partition_of2(t) != 0:
+            continue
+        pipe.xadd("sla:{p0}:events", {"ticket": t, "type": "ticket.opened",
+                                      "channel": "chat", "ts": str(now)})
+        big += 1
+        if big % 5000 == 0:
+            pipe.execute()
+    pipe.execute()
+    small = [t for t in ("s%d" % j for j in range(50)) if partition_of2(t) == 1][:5]
+    for t in small:
+        r.xadd("sla:{p1}:events", {"ticket": t, "type": "ticket.opened", "channel": "chat",
+                                   "ts": str(now)})
+    wait_for(lambda: r.hlen("sla:{p0}:state") == 200000 and r.hlen("sla:{p1}:state") == 5,
+             60, "every ticket applied")
+    pid = env.slad_proc.pid
+    sock = ctl_request(env.control_socket(), "due", {"kind": "ticket", "limit": 10})
+    time.sleep(0.003)  # the query has begun reading partition 0
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        r.set("sla:{p1}:lease", "intruder/999999", px=60000)
+        # Past a lease pass (every lease_ttl / 3), within lease_ttl: as it
+        # wakes n1 renews partition 0 and finds partition 1 another's.
+        time.sleep(1.3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    ans = ctl_answer(sock)
+    check(ans.get("ok"), "the query answers: %r" % ans)
+    d = ans["data"]
+    check(d["covered"] == [0], "partition 0 covered: %r" % d["covered"])
+    check([s["partition"] for s in d["skipped"]] == [1] and
+          "lost" in d["skipped"][0]["reason"], "partition 1 left out as lost: %r"
+          % d["skipped"])
+    check(all(it["partition"] == 0 for it in d["items"]) and len(d["items"]) == 10 and
+          d["total"] >= 200000, "the items and total of partition 0 only: %d items, total %d"
+          % (len(d["items"]), d["total"]))
+    env.wait_log(r"partition 1: stopped", 5, since_last_start=True)
+    check(env.stop_slad() == 0, "slad exits 0")
+
+
+def partition_of2(ident):
+    h = 2166136261
+    for b in ident.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % 2
+
+
 if __name__ == "__main__":
     run_tests([test_due_and_breached_over_owned_partitions, test_customer_on_any_instance,
-               test_status_per_partition_and_totals])
+               test_status_per_partition_and_totals, test_partition_lost_while_querying])
