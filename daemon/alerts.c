@@ -36,6 +36,7 @@
 #include "priority.h"
 #include "sla_alertmanager.h"
 #include "sla_log.h"
+#include "sla_partition.h"
 #include "wakeup.h"
 
 #define ALERTS_SLICE_US 500        /* work per run of the loop at most */
@@ -48,6 +49,7 @@ typedef struct alert_queue alert_queue;
 
 typedef struct alert {
     alert_queue *q;           /* its receiver */
+    int partition;            /* its subject's (0 unpartitioned) */
     char *ticket;             /* owned */
     int metric;
     uint32_t cycle;
@@ -65,17 +67,30 @@ struct alert_queue {
     alert_queue *next;
 };
 
+/* The engine of a partition (the only one, [0], unpartitioned). */
+typedef struct alerts_source {
+    sla_engine *engine;       /* borrowed; NULL while loading or not run here */
+    int scanning;
+    sla_tickettable_cursor cursor;
+} alerts_source;
+
 static struct {
     struct event_base *base;
     const sla_config *cfg;
-    sla_engine *engine;
     struct event *timer;
     alert **buckets;
     size_t nbuckets, count;
     alert_queue *queues;
-    int scanning;
-    sla_tickettable_cursor cursor;
+    int partitioned;          /* partitions > 1 at alerts_init */
+    int nsources;             /* partitions, or 1 */
+    alerts_source *src;       /* [nsources] */
 } al;
+
+/* The partition of a subject id (0 unpartitioned). */
+static int alerts_partition_of(const char *id)
+{
+    return al.partitioned ? sla_partition_of(id, strlen(id), al.nsources) : 0;
+}
 
 static void alerts_arm(int64_t ms)
 {
@@ -189,9 +204,11 @@ static const sla_receiver *alerts_receiver(const char *name)
     return &al.cfg->receivers[i];
 }
 
-/* Hold the alert of (receiver, ticket, metric, cycle), first sent at next_ms. */
-static void alerts_upsert(const char *receiver, const char *ticket, int metric, uint32_t cycle,
-                          int level, int64_t deadline_ms, int64_t warned_ms, int64_t next_ms)
+/* Hold the alert of (receiver, ticket, metric, cycle) of partition p,
+ * first sent at next_ms. */
+static void alerts_upsert(int p, const char *receiver, const char *ticket, int metric,
+                          uint32_t cycle, int level, int64_t deadline_ms, int64_t warned_ms,
+                          int64_t next_ms)
 {
     if (!alerts_receiver(receiver))
         return;
@@ -211,6 +228,7 @@ static void alerts_upsert(const char *receiver, const char *ticket, int metric, 
         return;
     }
     a->q = q;
+    a->partition = p;
     a->metric = metric;
     a->cycle = cycle;
     a->level = level;
@@ -237,7 +255,8 @@ void alerts_on_delivered(const sla_decision *d, void *arg)
         d->kind == SLA_DECISION_WARNING) {
         /* A warning is watched too, so that a clock met before its
          * deadline resolves it then rather than at the deadline. */
-        alerts_upsert(d->receiver, d->ticket, d->metric, d->cycle,
+        alerts_upsert(alerts_partition_of(d->ticket), d->receiver, d->ticket, d->metric,
+                      d->cycle,
                       d->kind == SLA_DECISION_WARNING ? 0 : d->level, d->deadline_ms,
                       d->fired_ms, wakeup_now_ms() + rc->resend_interval_ms);
     } else if (d->kind == SLA_DECISION_RECOVERED) {
@@ -255,12 +274,18 @@ void alerts_on_delivered(const sla_decision *d, void *arg)
     }
 }
 
+/* A scan's: the partition scanned (its engine holds the clock) and now. */
+typedef struct alerts_scan {
+    int partition;
+    int64_t now;
+} alerts_scan;
+
 static void alerts_on_breached(const sla_breached_clock *bc, void *arg)
 {
-    int64_t now = *(const int64_t *)arg;
+    const alerts_scan *sc = arg;
     for (int i = 0; i < bc->nnotified; i++)
-        alerts_upsert(bc->notified[i], bc->ticket, bc->metric, bc->cycle, bc->fired,
-                      bc->breach_deadline_ms, 0, now);
+        alerts_upsert(sc->partition, bc->notified[i], bc->ticket, bc->metric, bc->cycle,
+                      bc->fired, bc->breach_deadline_ms, 0, sc->now);
 }
 
 /* --- sending -------------------------------------------------------------- */
@@ -282,7 +307,7 @@ static int alerts_check(alert *a, int64_t now, alerts_item *it)
     size_t alen = 0;
     /* The metric says whose clock it is (a ticket's or a customer's). */
     int subject = sla_metric_subject(a->metric);
-    int n = sla_engine_subject_info(al.engine, subject, a->ticket, strlen(a->ticket), now, ci,
+    int n = sla_engine_subject_info(al.src[a->partition].engine, subject, a->ticket, strlen(a->ticket), now, ci,
                                     &attrs, &alen);
     const sla_clock_info *c = NULL;
     for (int i = 0; i < n; i++)
@@ -361,6 +386,13 @@ static int alerts_send_due(alert_queue *q, const sla_receiver *rc, int64_t now, 
         size_t n = 0;
         while (n < SLA_AM_MAX_BATCH && q->head && q->head->next_ms <= now) {
             alert *a = alerts_pop(q);
+            if (al.src[a->partition].engine == NULL) {
+                /* Partitioned: its partition's state is being loaded; this
+                 * resend is skipped (the last endsAt covers a few). */
+                a->next_ms = now + rc->resend_interval_ms;
+                alerts_push(a);
+                continue;
+            }
             int st = alerts_check(a, now, &items[n]);
             if (st < 0) {
                 free(items[n].attrs);
@@ -408,23 +440,65 @@ static void alerts_drop(alert_queue *q)
         alerts_free(a);
 }
 
+/* Forget the alerts of partition p without resolving them: it is not run
+ * here any more (its new owner keeps them alive). */
+static void alerts_drop_partition(int p)
+{
+    size_t dropped = 0;
+    for (alert_queue *q = al.queues; q; q = q->next) {
+        alert *keep = NULL, *tail = NULL, *a;
+        while ((a = alerts_pop(q)) != NULL) {
+            if (a->partition == p) {
+                alerts_free(a);
+                dropped++;
+                continue;
+            }
+            if (tail)
+                tail->qnext = a;
+            else
+                keep = a;
+            tail = a;
+        }
+        q->head = keep;
+        q->tail = tail;
+    }
+    if (dropped)
+        sla_info("alerts: partition %d: %zu alertmanager alerts left to its next owner", p,
+                 dropped);
+}
+
 static void alerts_run(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;
-    if (al.engine == NULL) {
+    if (!al.partitioned && al.src[0].engine == NULL) {
         if (al.count)
             alerts_arm(ALERTS_IDLE_MS);
         return;
     }
     int64_t now = wakeup_now_ms(), until = wakeup_mono_us() + ALERTS_SLICE_US;
-    if (al.scanning) {
-        if (sla_engine_scan_breached(al.engine, &al.cursor, ALERTS_SCAN_SLOTS,
-                                     alerts_on_breached, &now)) {
-            al.scanning = 0;
-            sla_info("alerts: %zu alertmanager alerts kept alive", al.count);
+    int scanning = 0;
+    for (int p = 0; p < al.nsources; p++) {
+        alerts_source *s = &al.src[p];
+        if (!s->scanning)
+            continue;
+        if (scanning || wakeup_mono_us() >= until) {
+            scanning = 1; /* the next run goes on */
+            continue;
+        }
+        alerts_scan sc = {p, now};
+        if (sla_engine_scan_breached(s->engine, &s->cursor, ALERTS_SCAN_SLOTS,
+                                     alerts_on_breached, &sc)) {
+            s->scanning = 0;
+            if (al.partitioned)
+                sla_info("alerts: partition %d scanned: %zu alertmanager alerts kept alive", p,
+                         al.count);
+            else
+                sla_info("alerts: %zu alertmanager alerts kept alive", al.count);
+        } else {
+            scanning = 1;
         }
     }
-    int more = al.scanning, busy = 0;
+    int more = scanning, busy = 0;
     for (alert_queue *q = al.queues; q; q = q->next) {
         const sla_receiver *rc = alerts_receiver(q->receiver);
         if (rc == NULL) {
@@ -469,7 +543,10 @@ int alerts_init(struct event_base *base, const sla_config *cfg)
     al.nbuckets = ALERTS_MIN_BUCKETS;
     al.buckets = calloc(al.nbuckets, sizeof *al.buckets);
     al.timer = event_new(base, -1, 0, alerts_run, NULL);
-    if (al.buckets == NULL || al.timer == NULL)
+    al.partitioned = cfg->partitions > 1;
+    al.nsources = al.partitioned ? cfg->partitions : 1;
+    al.src = calloc((size_t)al.nsources, sizeof *al.src);
+    if (al.buckets == NULL || al.timer == NULL || al.src == NULL)
         return -1;
     event_priority_set(al.timer, SLAD_PRIORITY_BULK);
     return 0;
@@ -483,9 +560,19 @@ void alerts_set_config(const sla_config *cfg)
 
 void alerts_engine(sla_engine *e)
 {
-    al.engine = e;
-    al.scanning = e != NULL;
-    sla_tickettable_cursor_reset(&al.cursor);
+    alerts_partition_engine(0, e, 0);
+}
+
+void alerts_partition_engine(int partition, sla_engine *e, int lost)
+{
+    if (al.src == NULL || partition < 0 || partition >= al.nsources)
+        return;
+    alerts_source *s = &al.src[partition];
+    s->engine = e;
+    s->scanning = e != NULL;
+    sla_tickettable_cursor_reset(&s->cursor);
+    if (lost)
+        alerts_drop_partition(partition);
     if (e)
         alerts_arm(0);
 }
@@ -505,6 +592,7 @@ void alerts_finish(void)
         free(q);
     }
     free(al.buckets);
+    free(al.src);
     if (al.timer)
         event_free(al.timer);
     memset(&al, 0, sizeof al);

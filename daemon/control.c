@@ -104,7 +104,10 @@ typedef struct ctl_client {
     char by[SLA_CTL_BY_MAX + 1]; /* ack: who acknowledged, for the answer */
     unsigned long uid;     /* the peer's uid (SO_PEERCRED) */
     long long dead_total;  /* deliveries --dead: XLEN, -1 unknown */
-    char subject_id[SLA_TICKET_MAX_LEN + 1]; /* ticket: the id read from Redis */
+    /* ticket, customer: the state field read from Redis (a customer's
+     * with its prefix), and which kind it is */
+    char subject_id[SLA_CUSTOMER_KEY_PREFIX_LEN + SLA_TICKET_MAX_LEN + 1];
+    int subject;
     query *query;          /* due, breached: the query running for it */
 } ctl_client;
 
@@ -361,17 +364,59 @@ static json_t *ctl_fields(const redisReply *list)
 
 /* --- commands ----------------------------------------------------------- */
 
+/* How far a store's deadlines have been fired: the wall clock once its
+ * input is caught up, the time of the entries applied while it catches up. */
+static json_t *ctl_firing(store *st)
+{
+    int64_t horizon, behind;
+    store_get_input(st, &horizon, &behind);
+    return json_pack("{s:b, s:o, s:I}", "caught_up", horizon != INT64_MIN && behind == 0,
+                     "horizon_ms", horizon != INT64_MIN ? json_integer(horizon) : json_null(),
+                     "behind_ms", (json_int_t)behind);
+}
+
+/*
+ * Partitioned: the firing line of this instance, its partition furthest
+ * behind (worst: not yet loaded, then the most behind): caught up only when
+ * every partition it runs is.
+ */
+static json_t *ctl_firing_partitions(void)
+{
+    int worst = -1;
+    int64_t worst_h = 0, worst_b = -1;
+    for (int p = 0; p < ctl.cfg->partitions; p++) {
+        store *st = pipelines_store(p);
+        if (st == NULL)
+            continue;
+        int64_t h, b;
+        store_get_input(st, &h, &b);
+        int64_t rank = h == INT64_MIN ? INT64_MAX : b;
+        if (worst < 0 || rank > worst_b) {
+            worst = p;
+            worst_b = rank;
+            worst_h = h;
+        }
+    }
+    if (worst < 0)
+        return json_pack("{s:b, s:n, s:I, s:n}", "caught_up", 1, "horizon_ms", "behind_ms",
+                         (json_int_t)0, "worst_partition");
+    int64_t behind = worst_h == INT64_MIN ? 0 : worst_b;
+    return json_pack("{s:b, s:o, s:I, s:i}", "caught_up", worst_h != INT64_MIN && behind == 0,
+                     "horizon_ms", worst_h != INT64_MIN ? json_integer(worst_h) : json_null(),
+                     "behind_ms", (json_int_t)behind, "worst_partition", worst);
+}
+
 /*
  * status with partitions: this instance (name, leases counters) and each
- * partition it runs (lease age, state, open tickets); open_tickets and
- * state summed over them.
+ * partition it runs (lease age, state, open tickets); open_tickets,
+ * open_customers, running_clocks and state summed over them.
  */
 static void ctl_status_partitions(json_t *d, int64_t now)
 {
     leases_stats ls;
     leases_get_stats(&ls);
     json_t *owned = json_array();
-    json_int_t open = 0;
+    json_int_t open = 0, customers = 0, running[SLA_METRIC_COUNT] = {0};
     int loading = 0;
     for (int p = 0; p < ctl.cfg->partitions; p++) {
         store *st = pipelines_store(p);
@@ -384,15 +429,26 @@ static void ctl_status_partitions(json_t *d, int64_t now)
         else
             loading++;
         open += (json_int_t)es.open_tickets;
+        customers += (json_int_t)es.open_customers;
+        for (int m = 0; m < SLA_METRIC_COUNT; m++)
+            running[m] += (json_int_t)es.running_clocks[m];
         int64_t renewed = leases_renewed_ms(p);
-        json_array_append_new(owned, json_pack("{s:i, s:s, s:o, s:o}", "partition", p,
-                                               "state", e ? "running" : "loading",
-                                               "lease_age_ms",
-                                               renewed ? json_integer(now - renewed)
-                                                       : json_null(),
-                                               "open_tickets",
-                                               e ? json_integer((json_int_t)es.open_tickets)
-                                                 : json_null()));
+        json_t *po = json_pack("{s:i, s:s, s:o, s:o}", "partition", p, "state",
+                               e ? "running" : "loading", "lease_age_ms",
+                               renewed ? json_integer(now - renewed) : json_null(),
+                               "open_tickets",
+                               e ? json_integer((json_int_t)es.open_tickets) : json_null());
+        /* Its input group's backlog (null until polled in this run) and
+         * how far its deadlines have been fired. */
+        stats_backlog bl;
+        stats_get_partition_backlog(p, &bl);
+        json_object_set_new(po, "consumer",
+                            json_pack("{s:o, s:o}", "lag",
+                                      bl.lag >= 0 ? json_integer(bl.lag) : json_null(),
+                                      "pending",
+                                      bl.pending >= 0 ? json_integer(bl.pending) : json_null()));
+        json_object_set_new(po, "firing", ctl_firing(st));
+        json_array_append_new(owned, po);
     }
     json_object_set_new(d, "instance",
                         json_pack("{s:s, s:i, s:i, s:I, s:i, s:I, s:I, s:I, s:I, s:o}", "name",
@@ -404,6 +460,12 @@ static void ctl_status_partitions(json_t *d, int64_t now)
                                   "releases", (json_int_t)ls.releases, "owned", owned));
     json_object_set_new(d, "state", json_string(loading ? "loading" : "running"));
     json_object_set_new(d, "open_tickets", loading ? json_null() : json_integer(open));
+    json_object_set_new(d, "open_customers", loading ? json_null() : json_integer(customers));
+    json_t *clocks = json_object();
+    for (int m = 0; m < SLA_METRIC_COUNT; m++)
+        json_object_set_new(clocks, sla_metric_name(m), json_integer(running[m]));
+    json_object_set_new(d, "running_clocks", loading ? (json_decref(clocks), json_null())
+                                                     : clocks);
 }
 
 /* --- cluster: every instance and partition, as Redis holds them --------- */
@@ -649,20 +711,18 @@ static void ctl_cmd_status(ctl_client *c, const json_t *args)
 
     stats_backlog bl;
     stats_get_backlog(&bl);
-    json_object_set_new(d, "consumer",
-                        json_pack("{s:s, s:o, s:o}", "group", ctl.cfg->stream.group,
-                                  "lag", bl.lag >= 0 ? json_integer(bl.lag) : json_null(),
-                                  "pending", bl.pending >= 0 ? json_integer(bl.pending)
-                                                             : json_null()));
-    /* How far deadlines have been fired: the wall clock once the input is
-     * caught up, the time of the entries applied while it catches up. */
-    int64_t horizon, behind;
-    store_get_input(ctl.links.store, &horizon, &behind);
-    json_object_set_new(d, "firing",
-                        json_pack("{s:b, s:o, s:I}", "caught_up",
-                                  horizon != INT64_MIN && behind == 0, "horizon_ms",
-                                  horizon != INT64_MIN ? json_integer(horizon) : json_null(),
-                                  "behind_ms", (json_int_t)behind));
+    json_t *consumer = json_pack("{s:s, s:o, s:o}", "group", ctl.cfg->stream.group, "lag",
+                                 bl.lag >= 0 ? json_integer(bl.lag) : json_null(), "pending",
+                                 bl.pending >= 0 ? json_integer(bl.pending) : json_null());
+    /* Partitioned: summed over this instance's partitions (instance.owned
+     * has each one's), the one with the most lag named. */
+    if (ctl.cfg->partitions > 1)
+        json_object_set_new(consumer, "worst_partition",
+                            bl.worst_partition >= 0 ? json_integer(bl.worst_partition)
+                                                    : json_null());
+    json_object_set_new(d, "consumer", consumer);
+    json_object_set_new(d, "firing", ctl.cfg->partitions > 1 ? ctl_firing_partitions()
+                                                             : ctl_firing(ctl.links.store));
     ingest_stats in;
     ingest_get_stats(&in);
     json_object_set_new(d, "events_per_second", json_real(stats_events_per_second()));
@@ -723,21 +783,26 @@ static void ctl_subject(ctl_client *c, const json_t *args, int subject)
     const char *id = ctl_string_arg(c, args, "id");
     if (id == NULL)
         return;
-    int p = subject == SLA_SUBJECT_TICKET ? ctl_partition(id) : -1;
+    /* A customer is partitioned by its id like a ticket (README). */
+    int p = ctl_partition(id);
     if (p >= 0 && pipelines_store(p) == NULL) {
         /* Another instance's partition: its state as last committed. */
         sla_keys k;
         if (strlen(id) > SLA_TICKET_MAX_LEN) {
-            ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", id));
+            ctl_reply(c, sla_ctl_response_error("unknown %s '%s'", sla_subject_name(subject),
+                                                id));
             return;
         }
         if (sla_keys_init(&k, ctl.cfg->stream.prefix, p) < 0) {
             ctl_reply(c, sla_ctl_response_error("stream.prefix too long"));
             return;
         }
-        snprintf(c->subject_id, sizeof c->subject_id, "%s", id);
-        const char *argv[] = {"HGET", k.state, id};
-        size_t lens[] = {4, strlen(k.state), strlen(id)};
+        /* The state hash's field: the id, a customer's behind its prefix. */
+        snprintf(c->subject_id, sizeof c->subject_id, "%s%s",
+                 subject == SLA_SUBJECT_CUSTOMER ? SLA_CUSTOMER_KEY_PREFIX : "", id);
+        c->subject = subject;
+        const char *argv[] = {"HGET", k.state, c->subject_id};
+        size_t lens[] = {4, strlen(k.state), strlen(c->subject_id)};
         if (redis_link_command(ctl.links.command, ctl_on_state_record, (void *)(uintptr_t)c->id,
                                3, argv, lens) < 0) {
             ctl_reply(c, sla_ctl_response_error("redis is not connected; try again"));
@@ -752,9 +817,9 @@ static void ctl_subject(ctl_client *c, const json_t *args, int subject)
 }
 
 /*
- * A ticket of another instance's partition: its state record decoded by an
- * engine of its own holding that one ticket (the clocks as of now, with
- * the configuration of this instance), freed at once.
+ * A subject of another instance's partition: its state record decoded by
+ * an engine of its own holding that one subject (the clocks as of now,
+ * with the configuration of this instance), freed at once.
  */
 static void ctl_on_state_record(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -762,12 +827,16 @@ static void ctl_on_state_record(redisAsyncContext *ac, void *r, void *privdata)
     ctl_client *c = ctl_find((uint64_t)(uintptr_t)privdata);
     if (c == NULL)
         return;
+    int subject = c->subject;
+    const char *id = c->subject_id;
+    if (subject == SLA_SUBJECT_CUSTOMER)
+        id += SLA_CUSTOMER_KEY_PREFIX_LEN; /* the field without its prefix */
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
         ctl_reply(c, sla_ctl_response_error("redis: %s", reply ? reply->str : "connection lost"));
         return;
     }
     if (reply->type != REDIS_REPLY_STRING) {
-        ctl_reply(c, sla_ctl_response_error("unknown ticket '%s'", c->subject_id));
+        ctl_reply(c, sla_ctl_response_error("unknown %s '%s'", sla_subject_name(subject), id));
         return;
     }
     int64_t now = wakeup_now_ms();
@@ -777,11 +846,11 @@ static void ctl_on_state_record(redisAsyncContext *ac, void *r, void *privdata)
                                         now) < 0) {
         if (e)
             sla_engine_free(e);
-        ctl_reply(c, sla_ctl_response_error("ticket '%s': its state record cannot be read",
-                                            c->subject_id));
+        ctl_reply(c, sla_ctl_response_error("%s '%s': its state record cannot be read",
+                                            sla_subject_name(subject), id));
         return;
     }
-    ctl_subject_answer(c, e, c->subject_id, SLA_SUBJECT_TICKET, "redis");
+    ctl_subject_answer(c, e, id, subject, "redis");
     sla_engine_free(e);
 }
 
@@ -847,7 +916,8 @@ static void ctl_cmd_customer(ctl_client *c, const json_t *args)
 }
 
 /* due and breached: the answer once the query has read every ticket. */
-static void ctl_on_listed(const sla_listquery *lq, sla_engine *e, const char *why, void *arg)
+static void ctl_on_listed(const sla_listquery *lq, sla_engine *e, const char *why,
+                          const query_parts *parts, void *arg)
 {
     ctl_client *c = ctl_find((uint64_t)(uintptr_t)arg);
     if (c == NULL)
@@ -872,13 +942,36 @@ static void ctl_on_listed(const sla_listquery *lq, sla_engine *e, const char *wh
                               (json_int_t)it->deadline_ms, "remaining_ms",
                               (json_int_t)(it->deadline_ms - now), "level", it->fired, "acked",
                               it->acked);
-        if (lq->breached)
+        if (parts->partitioned)
+            json_object_set_new(o, "partition", json_integer(ctl_partition(it->ticket)));
+        if (lq->breached) {
+            /* Partitioned: from the engine of the item's partition, when
+             * this instance still runs it. */
+            sla_engine *ie = e ? e : store_engine(ctl_store_for(it->ticket));
             json_object_set_new(o, "notified",
-                                ctl_ticket_notified(e, it->subject, it->ticket, it->metric, now));
+                                ie ? ctl_ticket_notified(ie, it->subject, it->ticket, it->metric,
+                                                         now)
+                                   : json_array());
+        }
         json_array_append_new(list, o);
     }
-    ctl_reply(c, sla_ctl_response_ok(json_pack("{s:I, s:I, s:o}", "now_ms", (json_int_t)now,
-                                               "total", (json_int_t)lq->total, "items", list)));
+    json_t *d = json_pack("{s:I, s:I, s:o}", "now_ms", (json_int_t)now, "total",
+                          (json_int_t)lq->total, "items", list);
+    if (parts->partitioned) {
+        /* Which partitions the answer covers: those this instance ran when
+         * the query started, less those left out (lost, reloading). */
+        json_t *cov = json_array(), *skip = json_array();
+        for (int i = 0; i < parts->ncovered; i++)
+            json_array_append_new(cov, json_integer(parts->covered[i]));
+        for (int i = 0; i < parts->nskipped; i++)
+            json_array_append_new(skip, json_pack("{s:i, s:s}", "partition", parts->skipped[i],
+                                                  "reason", parts->skipped_why[i]));
+        json_object_set_new(d, "instance", json_string(ctl.cfg->instance.name));
+        json_object_set_new(d, "partitions", json_integer(ctl.cfg->partitions));
+        json_object_set_new(d, "covered", cov);
+        json_object_set_new(d, "skipped", skip);
+    }
+    ctl_reply(c, sla_ctl_response_ok(d));
 }
 
 /*
@@ -908,17 +1001,14 @@ static void ctl_list(ctl_client *c, const json_t *args, int breached)
         }
     }
     int limit = ctl_limit(c, args);
-    if (limit > 0 && ctl.cfg->partitions > 1) {
-        ctl_reply(c, sla_ctl_response_error("due and breached do not list across partitions "
-                                            "yet (partitions = %d): ask 'ticket ID'",
-                                            ctl.cfg->partitions));
+    if (limit < 1)
         return;
-    }
-    sla_engine *e = limit > 0 ? ctl_engine(c, "") : NULL;
-    if (e == NULL)
+    /* Partitioned: every partition this instance runs (query.h). */
+    if (ctl.cfg->partitions <= 1 && ctl_engine(c, "") == NULL)
         return;
-    c->query = query_start(ctl.base, ctl.links.store, breached, subject, wakeup_now_ms(), within,
-                           (size_t)limit, ctl_on_listed, (void *)(uintptr_t)c->id);
+    c->query = query_start(ctl.base, ctl.cfg->partitions > 1 ? NULL : ctl.links.store, breached,
+                           subject, wakeup_now_ms(), within, (size_t)limit, ctl_on_listed,
+                           (void *)(uintptr_t)c->id);
     if (c->query == NULL) {
         ctl_reply(c, sla_ctl_response_error("out of memory"));
         return;

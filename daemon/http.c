@@ -403,22 +403,54 @@ static void http_metrics(struct evbuffer *b)
         http_sample(b, "slad_redis_reconnects_total", "link", redis_link_name(hs.links.all[i]),
                     NULL, NULL, (double)redis_link_reconnects(hs.links.all[i]));
     http_family(b, "slad_consumer_lag", "gauge",
-                "Input entries not yet read by slad's consumer group.");
-    if (bl.lag >= 0)
+                "Input entries not yet read by slad's consumer group (partitioned: of each "
+                "partition this instance runs, by partition).");
+    if (hs.partitions > 1) {
+        for (int p = 0; p < hs.partitions; p++) {
+            stats_backlog pb;
+            char pn[16];
+            snprintf(pn, sizeof pn, "%d", p);
+            if (stats_get_partition_backlog(p, &pb) == 0 && pb.lag >= 0)
+                http_sample(b, "slad_consumer_lag", "partition", pn, NULL, NULL, (double)pb.lag);
+        }
+    } else if (bl.lag >= 0) {
         http_sample(b, "slad_consumer_lag", NULL, NULL, NULL, NULL, (double)bl.lag);
+    }
     http_family(b, "slad_consumer_pending", "gauge",
-                "Input entries read by the consumer group and not yet acknowledged.");
-    if (bl.pending >= 0)
+                "Input entries read by the consumer group and not yet acknowledged "
+                "(partitioned: by partition).");
+    if (hs.partitions > 1) {
+        for (int p = 0; p < hs.partitions; p++) {
+            stats_backlog pb;
+            char pn[16];
+            snprintf(pn, sizeof pn, "%d", p);
+            if (stats_get_partition_backlog(p, &pb) == 0 && pb.pending >= 0)
+                http_sample(b, "slad_consumer_pending", "partition", pn, NULL, NULL,
+                            (double)pb.pending);
+        }
+    } else if (bl.pending >= 0) {
         http_sample(b, "slad_consumer_pending", NULL, NULL, NULL, NULL, (double)bl.pending);
+    }
 
     int64_t horizon, behind;
     store_get_input(hs.links.store, &horizon, &behind);
+    /* Partitioned: the partition furthest behind. */
+    for (int p = 0; hs.partitions > 1 && p < hs.partitions; p++) {
+        int64_t ph, pb;
+        store_get_input(pipelines_store(p), &ph, &pb);
+        if (pb > behind)
+            behind = pb;
+    }
     http_single(b, "slad_firing_behind_seconds", "gauge",
                 "How far behind the wall clock deadlines are fired while the input is read "
-                "again (0 once caught up).", behind > 0 ? (double)behind / 1000.0 : 0.0);
+                "again (0 once caught up; partitioned: the partition furthest behind).",
+                behind > 0 ? (double)behind / 1000.0 : 0.0);
 
     store_stats ss;
-    store_get_stats(hs.links.store, &ss);
+    if (hs.partitions > 1)
+        pipelines_get_stats(&ss); /* every partition run since the start */
+    else
+        store_get_stats(hs.links.store, &ss);
     http_single(b, "slad_store_transactions_total", "counter",
                 "State transactions committed to Redis.", (double)ss.transactions);
     http_single(b, "slad_store_failures_total", "counter",

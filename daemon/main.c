@@ -391,7 +391,10 @@ static void log_totals(void)
     ingest_stats in;
     store_stats st;
     ingest_get_stats(&in);
-    store_get_stats(slad.store, &st);
+    if (slad.partitioned)
+        pipelines_get_stats(&st); /* every partition run since the start */
+    else
+        store_get_stats(slad.store, &st);
     sla_info("totals: %llu entries read, %llu applied, %llu duplicates, %llu for unknown tickets, "
              "%llu dead letters, %llu without fields, %llu claimed; %llu transactions, %llu "
              "failed, %llu decisions",
@@ -566,6 +569,7 @@ int main(int argc, char **argv)
     control_links ctl_links = {slad.command, slad.store, links, nlinks};
     http_links web_links = {slad.command, slad.store, links, nlinks};
     if (stats_init(slad.base, slad.command, &slad.keys, slad.cfg->stream.group) < 0 ||
+        stats_set_partitions(slad.cfg->partitions, slad.cfg->stream.prefix) < 0 ||
         retention_init(slad.base, slad.command, &slad.keys, slad.cfg) < 0 ||
         control_init(slad.base, slad.cfg, &slad.keys, &ctl_links, main_reload, NULL) < 0 ||
         http_init(slad.base, slad.cfg, &web_links) < 0) {

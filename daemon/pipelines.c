@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "deliver.h"
 #include "ingest.h"
 #include "leases.h"
@@ -24,6 +25,7 @@ typedef struct pipeline {
     ingest *ingest;
     struct event *reap;      /* frees a fenced pipeline at the next turn */
     int idle_waiting;        /* pipelines_stop: its store not idle yet */
+    uint64_t epoch;          /* which run of the partition this is (pipelines_epoch) */
 } pipeline;
 
 static struct {
@@ -39,7 +41,22 @@ static struct {
     int waiting;             /* stores not idle yet (stopping) */
     pipelines_done_fn *done;
     void *done_arg;
+    uint64_t epochs;         /* pipelines built so far */
+    store_stats retired;     /* the stores' counters of the pipelines freed */
 } pl;
+
+/* The counters of a store freed, kept for the totals (pipelines_get_stats). */
+static void pipelines_retire(store *s)
+{
+    store_stats st;
+    store_get_stats(s, &st);
+    pl.retired.transactions += st.transactions;
+    pl.retired.failures += st.failures;
+    pl.retired.loads += st.loads;
+    pl.retired.restored += st.restored;
+    pl.retired.corrupt += st.corrupt;
+    pl.retired.decisions += st.decisions;
+}
 
 static void pipeline_free(pipeline *p)
 {
@@ -48,6 +65,9 @@ static void pipeline_free(pipeline *p)
     /* Delivery first: not one more notice is sent for the partition. */
     deliver_remove_source(p->partition);
     ingest_free(p->ingest);
+    alerts_partition_engine(p->partition, NULL, 1);
+    if (p->store)
+        pipelines_retire(p->store);
     store_free(p->store);
     /* A lease may be lost from inside a reply on these very links (a
      * delivery's write answered, then SIGTERM's hand-over). */
@@ -88,9 +108,11 @@ static void pipelines_on_store_state(int ready, void *arg)
     pipeline *p = arg;
     if (ready) {
         ingest_resume(p->ingest, store_engine(p->store));
+        alerts_partition_engine(p->partition, store_engine(p->store), 0);
         return;
     }
     ingest_suspend(p->ingest);
+    alerts_partition_engine(p->partition, NULL, 0);
     if (store_fenced(p->store)) {
         deliver_remove_source(p->partition);
         event_active(p->reap, 0, 0);
@@ -126,6 +148,7 @@ static pipeline *pipeline_new(int i, const char *token)
     if (p == NULL)
         return NULL;
     p->partition = i;
+    p->epoch = ++pl.epochs;
     snprintf(p->token, sizeof p->token, "%s", token);
     char name[32];
     if (sla_keys_init(&p->keys, pl.cfg->stream.prefix, i) < 0)
@@ -204,6 +227,34 @@ store *pipelines_store(int partition)
     if (pl.p == NULL || partition < 0 || partition >= pl.partitions || pl.p[partition] == NULL)
         return NULL;
     return pl.p[partition]->store;
+}
+
+uint64_t pipelines_epoch(int partition)
+{
+    if (pl.p == NULL || partition < 0 || partition >= pl.partitions || pl.p[partition] == NULL)
+        return 0;
+    return pl.p[partition]->epoch;
+}
+
+int pipelines_partitions(void)
+{
+    return pl.partitions;
+}
+
+void pipelines_get_stats(store_stats *out)
+{
+    *out = pl.retired;
+    for (int i = 0; pl.p && i < pl.partitions; i++)
+        if (pl.p[i]) {
+            store_stats st;
+            store_get_stats(pl.p[i]->store, &st);
+            out->transactions += st.transactions;
+            out->failures += st.failures;
+            out->loads += st.loads;
+            out->restored += st.restored;
+            out->corrupt += st.corrupt;
+            out->decisions += st.decisions;
+        }
 }
 
 int pipelines_count(void)

@@ -62,6 +62,16 @@ void pipelines_set_config(const sla_config *cfg, int64_t now_ms);
 
 /* The store of partition p when this instance runs it, else NULL. */
 store *pipelines_store(int partition);
+/* Which run of partition p this instance has now: a number never used
+ * again for another (a lease lost and taken again is a new run), 0 when
+ * it does not run p. A query spread over slices checks it is still reading
+ * the engine it began with. */
+uint64_t pipelines_epoch(int partition);
+/* The configured partition count (0 before pipelines_init). */
+int pipelines_partitions(void);
+/* The stores' counters summed: the pipelines run now and every one freed
+ * since pipelines_init (the shutdown's totals). */
+void pipelines_get_stats(store_stats *out);
 /* The partitions run now, and the sum of their re-matches pending. */
 int pipelines_count(void);
 size_t pipelines_rematch_pending(void);

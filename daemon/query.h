@@ -13,6 +13,13 @@
  * rebuilt meanwhile (the state reloaded from Redis), the query ends with
  * an error.
  *
+ * Partitioned (partitions > 1), a query reads the engine of every
+ * partition this instance runs when it starts, one after the other, with
+ * the same slices and priority, and answers the `max` soonest of them all
+ * with the sum of their totals. A partition lost (its lease), reloaded or
+ * still loading when its turn comes is left out, and the answer says which
+ * and why (query_parts): the others are still answered.
+ *
  * Ownership: query_start returns a handle owned by the module until done
  * is called (after which the query is freed) or the caller cancels it.
  */
@@ -31,19 +38,34 @@ struct store; /* store.h */
 
 typedef struct query query;
 
+/* Partitioned: the partitions read (ascending) and those left out, each
+ * with a reason (a static string). */
+typedef struct query_parts {
+    int partitioned;         /* 0: the single store; the rest is empty */
+    int *covered;
+    int ncovered;
+    int *skipped;
+    const char **skipped_why;
+    int nskipped;
+} query_parts;
+
 /*
  * The answer: lq complete and sorted, read from engine e (the current
- * one); or lq == NULL with why set when the query could not finish. Both
- * are only valid during the call; the query is freed after it returns.
+ * one; NULL when partitioned: ask each item's partition), and which
+ * partitions it covers; or lq == NULL with why set when the query could
+ * not finish. All are only valid during the call; the query is freed
+ * after it returns.
  */
-typedef void query_done_fn(const sla_listquery *lq, sla_engine *e, const char *why, void *arg);
+typedef void query_done_fn(const sla_listquery *lq, sla_engine *e, const char *why,
+                           const query_parts *parts, void *arg);
 
 /* Work of one slice, in microseconds. */
 #define QUERY_SLICE_US 500
 
 /*
- * Start a query against the store's current engine; the first slice runs
- * on a later turn of the loop. subject: enum sla_subject to list, -1 every
+ * Start a query against the store's current engine, or with s == NULL
+ * against the engines of every partition this instance runs now
+ * (pipelines.h); the first slice runs on a later turn of the loop. subject: enum sla_subject to list, -1 every
  * kind. NULL on allocation failure.
  */
 query *query_start(struct event_base *base, struct store *s, int breached, int subject, int64_t now_ms,

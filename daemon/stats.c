@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "ingest.h"
+#include "pipelines.h"
+#include "sla_partition.h"
 #include "sla_log.h"
 #include "wakeup.h"
 
@@ -69,7 +71,18 @@ static struct {
     int64_t config_success_ms;
 
     stats_backlog backlog;
+    /* Partitioned: the backlog of each partition, and the run it was
+     * polled for (pipelines_epoch); prefix for the partitions' key names. */
+    int partitions;
+    char *prefix;
+    stats_backlog *pbacklog;
+    uint64_t *pepoch;
 } st;
+
+/* A reply's tag: the generation, and the partition (+1; 0 unpartitioned). */
+#define STATS_TAG(p) ((void *)(st.generation * (SLA_PARTITIONS_MAX + 1) + (uintptr_t)((p) + 1)))
+#define STATS_TAG_GEN(t) ((uintptr_t)(t) / (SLA_PARTITIONS_MAX + 1))
+#define STATS_TAG_PART(t) ((int)((uintptr_t)(t) % (SLA_PARTITIONS_MAX + 1)) - 1)
 
 /* --- decisions ---------------------------------------------------------- */
 
@@ -190,9 +203,11 @@ static int64_t reply_int(const redisReply *r)
 
 static void stats_on_groups(redisAsyncContext *ac, void *r, void *privdata)
 {
-    if ((uintptr_t)privdata != st.generation)
+    if (STATS_TAG_GEN(privdata) != st.generation)
         return;
     st.polls_out--;
+    int p = STATS_TAG_PART(privdata);
+    stats_backlog *bl = p >= 0 && p < st.partitions ? &st.pbacklog[p] : &st.backlog;
     const redisReply *reply = r;
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
         return; /* lost link, or no stream yet (ERR no such key) */
@@ -214,36 +229,68 @@ static void stats_on_groups(redisAsyncContext *ac, void *r, void *privdata)
                 pending = reply_int(v);
         }
         if (ours) {
-            st.backlog.lag = lag;
-            st.backlog.pending = pending;
-            st.backlog.polled_ms = wakeup_now_ms();
+            bl->lag = lag;
+            bl->pending = pending;
+            bl->polled_ms = wakeup_now_ms();
         }
     }
 }
 
 static void stats_on_xlen(redisAsyncContext *ac, void *r, void *privdata)
 {
-    if ((uintptr_t)privdata != st.generation)
+    if (STATS_TAG_GEN(privdata) != st.generation)
         return;
     st.polls_out--;
+    int p = STATS_TAG_PART(privdata);
+    stats_backlog *bl = p >= 0 && p < st.partitions ? &st.pbacklog[p] : &st.backlog;
     const redisReply *reply = r;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        st.backlog.deliveries_dead = reply->integer;
+        bl->deliveries_dead = reply->integer;
+}
+
+/* Partitioned: the input group and dead deliveries of every partition this
+ * instance runs; the unpartitioned keys are not read. */
+static void stats_poll_partitions(void)
+{
+    for (int p = 0; p < st.partitions; p++) {
+        uint64_t epoch = pipelines_epoch(p);
+        if (epoch == 0)
+            continue;
+        if (st.pepoch[p] != epoch) { /* a new run: what was polled before is stale */
+            st.pepoch[p] = epoch;
+            st.pbacklog[p] = (stats_backlog){-1, -1, -1, 0, -1, -1};
+        }
+        sla_keys k;
+        if (sla_keys_init(&k, st.prefix, p) < 0)
+            return;
+        const char *groups[] = {"XINFO", "GROUPS", k.events};
+        size_t groups_len[] = {5, 6, strlen(k.events)};
+        const char *xlen[] = {"XLEN", k.deliveries_dead};
+        size_t xlen_len[] = {4, strlen(k.deliveries_dead)};
+        if (redis_link_command(st.command, stats_on_groups, STATS_TAG(p), 3, groups,
+                               groups_len) == 0)
+            st.polls_out++;
+        if (redis_link_command(st.command, stats_on_xlen, STATS_TAG(p), 2, xlen, xlen_len) == 0)
+            st.polls_out++;
+    }
 }
 
 static void stats_poll(void)
 {
     if (st.polls_out > 0 || !redis_link_is_up(st.command))
         return;
+    if (st.partitions > 1) {
+        stats_poll_partitions();
+        return;
+    }
     const char *groups[] = {"XINFO", "GROUPS", st.keys->events};
     size_t groups_len[] = {5, 6, strlen(st.keys->events)};
     const char *xlen[] = {"XLEN", st.keys->deliveries_dead};
     size_t xlen_len[] = {4, strlen(st.keys->deliveries_dead)};
-    if (redis_link_command(st.command, stats_on_groups, (void *)st.generation, 3, groups,
+    if (redis_link_command(st.command, stats_on_groups, STATS_TAG(-1), 3, groups,
                            groups_len) == 0)
         st.polls_out++;
-    if (redis_link_command(st.command, stats_on_xlen, (void *)st.generation, 2, xlen,
-                           xlen_len) == 0)
+    if (redis_link_command(st.command, stats_on_xlen, STATS_TAG(-1), 2, xlen, xlen_len) == 0)
         st.polls_out++;
 }
 
@@ -280,9 +327,46 @@ int64_t stats_loop_age_ms(void)
     return (wakeup_mono_us() / 1000) - st.last_tick_mono_ms;
 }
 
+int stats_get_partition_backlog(int p, stats_backlog *out)
+{
+    *out = (stats_backlog){-1, -1, -1, 0, -1, -1};
+    if (p < 0 || p >= st.partitions || st.pbacklog == NULL || pipelines_epoch(p) == 0 ||
+        st.pepoch[p] != pipelines_epoch(p))
+        return -1;
+    *out = st.pbacklog[p];
+    out->worst_partition = p;
+    out->worst_lag = out->lag;
+    return 0;
+}
+
 void stats_get_backlog(stats_backlog *out)
 {
-    *out = st.backlog;
+    if (st.partitions <= 1) {
+        *out = st.backlog;
+        return;
+    }
+    /* Summed over the partitions run here; unknown (-1) while none is
+     * known; the partition with the most lag named. */
+    *out = (stats_backlog){-1, -1, -1, 0, -1, -1};
+    for (int p = 0; p < st.partitions; p++) {
+        stats_backlog b;
+        if (stats_get_partition_backlog(p, &b) < 0)
+            continue;
+        if (b.lag >= 0) {
+            out->lag = (out->lag < 0 ? 0 : out->lag) + b.lag;
+            if (b.lag > out->worst_lag) {
+                out->worst_lag = b.lag;
+                out->worst_partition = p;
+            }
+        }
+        if (b.pending >= 0)
+            out->pending = (out->pending < 0 ? 0 : out->pending) + b.pending;
+        if (b.deliveries_dead >= 0)
+            out->deliveries_dead =
+                (out->deliveries_dead < 0 ? 0 : out->deliveries_dead) + b.deliveries_dead;
+        if (b.polled_ms > out->polled_ms)
+            out->polled_ms = b.polled_ms;
+    }
 }
 
 /* --- configuration loads ------------------------------------------------ */
@@ -349,7 +433,7 @@ int stats_init(struct event_base *base, redis_link *command, const sla_keys *key
     st.command = command;
     st.keys = keys;
     st.group = strdup(group);
-    st.backlog = (stats_backlog){-1, -1, -1, 0};
+    st.backlog = (stats_backlog){-1, -1, -1, 0, -1, -1};
     sla_histogram_init(&st.lateness, lateness_bounds,
                        sizeof lateness_bounds / sizeof lateness_bounds[0]);
     st.last_tick_mono_ms = wakeup_mono_us() / 1000;
@@ -383,4 +467,24 @@ void stats_finish(void)
     st.nchannels = 0;
     free(st.group);
     st.group = NULL;
+    free(st.prefix);
+    free(st.pbacklog);
+    free(st.pepoch);
+    st.prefix = NULL;
+    st.pbacklog = NULL;
+    st.pepoch = NULL;
+    st.partitions = 0;
+}
+
+int stats_set_partitions(int partitions, const char *prefix)
+{
+    if (partitions <= 1)
+        return 0;
+    st.prefix = strdup(prefix);
+    st.pbacklog = calloc((size_t)partitions, sizeof *st.pbacklog);
+    st.pepoch = calloc((size_t)partitions, sizeof *st.pepoch);
+    if (st.prefix == NULL || st.pbacklog == NULL || st.pepoch == NULL)
+        return -1;
+    st.partitions = partitions;
+    return 0;
 }

@@ -16,6 +16,9 @@
  *   backlog     every STATS_POLL_MS, on the command link when it is up:
  *               XINFO GROUPS of the input stream (the group's lag and
  *               pending count) and XLEN of the dead deliveries;
+ *               partitioned (stats_set_partitions), those of every
+ *               partition this instance runs instead, each kept for the
+ *               run of the partition it was polled for;
  *   reloads     the outcome and time of the last configuration load
  *               (main), the Prometheus convention for config reloads;
  *   process     CPU, memory and file descriptors, read from /proc/self
@@ -48,6 +51,10 @@ typedef struct stats_backlog {
     int64_t pending;       /* delivered, not acknowledged; -1 unknown */
     int64_t deliveries_dead; /* XLEN of the dead deliveries; -1 unknown */
     int64_t polled_ms;     /* wall time of the last answer; 0 never */
+    /* Partitioned (summed over the partitions run here): the one with the
+     * most lag and its lag; -1 when none is known. */
+    int worst_partition;
+    int64_t worst_lag;
 } stats_backlog;
 
 typedef struct stats_process {
@@ -89,6 +96,12 @@ double stats_events_per_second(void);
 /* Milliseconds since the once-a-second tick last ran (monotonic clock). */
 int64_t stats_loop_age_ms(void);
 void stats_get_backlog(stats_backlog *out);
+/* Partitioned: partition p's backlog, 0; -1 (and every field unknown) when
+ * this instance does not run p or has not polled it in this run yet. */
+int stats_get_partition_backlog(int p, stats_backlog *out);
+/* partitions > 1: poll the partitions' keys (named from prefix) instead of
+ * the unpartitioned ones. 0, or -1 out of memory. */
+int stats_set_partitions(int partitions, const char *prefix);
 
 /* A configuration load (start or reload) ended: ok 1 or 0, at wall time now_ms. */
 void stats_on_config_load(int ok, int64_t now_ms);

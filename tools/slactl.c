@@ -322,6 +322,12 @@ static int print_status(json_t *d)
     snprintf(b, sizeof b, "%lld", (long long)json_integer_value(pend));
     formatf(line, sizeof line, "group %s: lag %s, pending %s", jstr(c, "group"),
              json_is_integer(lag) ? a : "unknown", json_is_integer(pend) ? b : "unknown");
+    /* Partitioned: summed over this instance's partitions. */
+    if (json_is_integer(json_object_get(c, "worst_partition")) &&
+        json_integer_value(lag) > 0)
+        appendf(line, sizeof line, &(size_t){strlen(line)},
+                " over its partitions (most lag: partition %lld)",
+                (long long)jint(c, "worst_partition"));
     table_row(&t, "consumer", line);
 
     const json_t *fi = json_object_get(d, "firing");
@@ -335,6 +341,10 @@ static int print_status(json_t *d)
     } else {
         snprintf(line, sizeof line, "waiting for the input (nothing read yet)");
     }
+    if (json_is_integer(json_object_get(fi, "worst_partition")) &&
+        !json_is_true(json_object_get(fi, "caught_up")))
+        appendf(line, sizeof line, &(size_t){strlen(line)}, " (partition %lld)",
+                (long long)jint(fi, "worst_partition"));
     table_row(&t, "firing", line);
 
     const json_t *ev = json_object_get(d, "events");
@@ -398,18 +408,32 @@ static int print_status(json_t *d)
     }
     table_print(&t);
     if (in) {
-        table tp = {.ncols = 4};
-        table_row(&tp, "PARTITION", "STATE", "LEASE AGE", "OPEN TICKETS");
+        table tp = {.ncols = 7};
+        table_row(&tp, "PARTITION", "STATE", "LEASE AGE", "OPEN TICKETS", "LAG", "PENDING",
+                  "FIRING");
         size_t k;
         json_t *v;
         json_array_foreach(json_object_get(in, "owned"), k, v) {
-            char pn[16], age[32] = "-", nopen[24] = "-";
+            char pn[16], age[32] = "-", nopen[24] = "-", plag[24] = "-", ppend[24] = "-",
+                 pfire[48] = "waiting";
             snprintf(pn, sizeof pn, "%lld", (long long)jint(v, "partition"));
             if (json_is_integer(json_object_get(v, "lease_age_ms")))
                 sla_ms_format(jint(v, "lease_age_ms"), age, sizeof age);
             if (json_is_integer(json_object_get(v, "open_tickets")))
                 snprintf(nopen, sizeof nopen, "%lld", (long long)jint(v, "open_tickets"));
-            table_row(&tp, pn, jstr(v, "state"), age, nopen);
+            const json_t *pc = json_object_get(v, "consumer"), *pf = json_object_get(v, "firing");
+            if (json_is_integer(json_object_get(pc, "lag")))
+                snprintf(plag, sizeof plag, "%lld", (long long)jint(pc, "lag"));
+            if (json_is_integer(json_object_get(pc, "pending")))
+                snprintf(ppend, sizeof ppend, "%lld", (long long)jint(pc, "pending"));
+            if (json_is_true(json_object_get(pf, "caught_up"))) {
+                snprintf(pfire, sizeof pfire, "on time");
+            } else if (json_is_integer(json_object_get(pf, "horizon_ms"))) {
+                char behind[32];
+                sla_ms_format(jint(pf, "behind_ms"), behind, sizeof behind);
+                snprintf(pfire, sizeof pfire, "%s behind", behind);
+            }
+            table_row(&tp, pn, jstr(v, "state"), age, nopen, plag, ppend, pfire);
         }
         if (tp.nrows == 1) {
             printf("no partition owned\n");
@@ -543,8 +567,36 @@ static int print_ticket(json_t *d)
     return EXIT_OK;
 }
 
+/* Partitioned: which partitions a due/breached answer covers (this
+ * instance's), and those it left out. */
+static void print_coverage(const json_t *d)
+{
+    const json_t *cov = json_object_get(d, "covered");
+    if (!json_is_array(cov))
+        return;
+    char list[4096], e[256];
+    size_t n = 0, i;
+    json_t *v;
+    list[0] = '\0';
+    json_array_foreach(cov, i, v) {
+        int w = snprintf(list + n, sizeof list - n, "%s%lld", n ? ", " : "",
+                         (long long)json_integer_value(v));
+        if (w < 0 || (size_t)w >= sizeof list - n)
+            break;
+        n += (size_t)w;
+    }
+    printf("instance %s: partitions %s of %lld (this instance's only; 'slactl cluster' shows "
+           "the others' owners)\n",
+           clean(jstr(d, "instance"), e, sizeof e), n ? list : "none",
+           (long long)jint(d, "partitions"));
+    json_array_foreach(json_object_get(d, "skipped"), i, v)
+        printf("partition %lld left out: %s\n", (long long)jint(v, "partition"),
+               jstr(v, "reason"));
+}
+
 static int print_list(json_t *d, int breached)
 {
+    print_coverage(d);
     table t = {.ncols = breached ? 8 : 7};
     if (breached)
         table_row(&t, "SUBJECT", "METRIC", "POLICY", "DEADLINE", "OVERDUE", "LEVEL", "ACKED",
@@ -703,18 +755,22 @@ static const slactl_cmd commands[] = {
     {"customer", "customer ID",
      "Show one customer as 'ticket' shows a ticket: its attributes and its\n"
      "relationship clocks (first_revisit, second_revisit, revisit, reminder,\n"
-     "review, survey).\n",
+     "review, survey). With partitions any instance answers, as for 'ticket'\n"
+     "(a customer is in the partition of its id).\n",
      1, 1, print_ticket},
     {"due", "due [--within D] [--kind K] [--limit N]",
      "List running clocks not yet breached, soonest deadline first, tickets'\n"
      "and customers' (a customer shown as customer:ID).\n"
+     "With partitions, only those of the partitions this instance runs (it\n"
+     "says which, and any it lost while reading).\n"
      "  --within D   only those due within D (\"10m\", \"2h\", \"1h30m\")\n"
      "  --kind K     only those of tickets (K = ticket) or customers (customer)\n"
      "  --limit N    at most N (default 100, at most 1000)\n",
      0, 0, print_due},
     {"breached", "breached [--kind K] [--limit N]",
      "List clocks past their deadline and not met, with the level reached and\n"
-     "the receivers notified.\n"
+     "the receivers notified. With partitions, only those of the partitions\n"
+     "this instance runs (it says which).\n"
      "  --kind K     only those of tickets (K = ticket) or customers (customer)\n"
      "  --limit N    at most N (default 100, at most 1000)\n",
      0, 0, print_breached},
@@ -762,8 +818,9 @@ static const slactl_cmd commands[] = {
      0, 0, print_report},
     {"partition", "partition TICKET [--partitions N]",
      "Print the partition of ticket id TICKET: the FNV-1a 32-bit hash of its\n"
-     "bytes modulo the partition count (README \"Partitions\"). Computed by\n"
-     "slactl itself; slad is not asked.\n"
+     "bytes modulo the partition count (README \"Partitions\"); a customer id\n"
+     "gives the customer's partition the same way. Computed by slactl itself;\n"
+     "slad is not asked.\n"
      "  --partitions N  the partition count, 1..1024 (default: the setting\n"
      "                  partitions of -c CONFIG)\n"
      "With --json: ticket, hash, partitions and partition.\n",

@@ -1,0 +1,355 @@
+"""Operating partitioned slads: due, breached, customer, status, totals.
+
+Two slad instances (n1, n2) share partitions = 4 on one redis-server,
+lease_ttl 1.5 s, with the shipped norms. Tickets and customers are
+written to the input stream of their partition (FNV-1a of the id, README
+"The partition of a ticket"; a customer's id is hashed the same way).
+
+  due/breached  each instance lists the clocks of the partitions it runs
+                and says which (covered, its name); the two answers
+                together hold every open ticket once, and a breached
+                ticket's receivers notified are named;
+  customer      `slactl customer ID` answers on both instances: from the
+                engine on the owner, from the state last committed on the
+                other; `ack --kind customer` on the owner acknowledges it
+                (written to the partition's state), on the other it names
+                the partition to ask about;
+  status        the consumer lag and firing line of each partition run
+                here, and their sum with the partition most behind named;
+                the unpartitioned `sla:events` is not polled (a lag planted
+                there does not show); /metrics has slad_consumer_lag by
+                partition;
+  totals        the shutdown's totals line counts the partitions'
+                transactions.
+  lost mid-query  one instance owning both of 2 partitions, 200,000 tickets
+                in partition 0: a `due` query is sent, slad is paused
+                (SIGSTOP) while it reads partition 0, partition 1's lease
+                is given to an intruder and slad continued after a lease
+                pass fell due (within lease_ttl, so partition 0 stays its):
+                it loses partition 1 before the query gets there: the
+                answer covers partition 0 and says partition 1 was left out
+                because it was lost, instead of failing or listing it.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, now_ms, run_tests, wait_for  # noqa: E402
+
+PARTS = 4
+NAMES = ("n1", "n2")
+DAY = 86400000
+
+
+def partition_of(ident):
+    h = 2166136261
+    for b in ident.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % PARTS
+
+
+def key(p, name):
+    return "sla:{p%d}:%s" % (p, name)
+
+
+def holders(r):
+    out = {}
+    for p in range(PARTS):
+        v = r.get(key(p, "lease"))
+        out[p] = v.decode().rsplit("/", 1)[0] if v else None
+    return out
+
+
+def start_two(make_env, name, http=False):
+    """(shared Env with the redis-server, [n1, n2]) with both running and
+    each owning some partitions."""
+    shared = make_env(name + "-redis")
+    shared.start_redis()
+    nodes = []
+    for n in NAMES:
+        e = make_env("%s-%s" % (name, n))
+        e.redis_port, e.r = shared.redis_port, shared.r
+        e.write_config(claim_idle=1000,
+                       extra='partitions = %d;\ninstance = { name = "%s"; lease_ttl = "1500ms"; };'
+                       % (PARTS, n))
+        if http:
+            e.http_port = e.enable_http()
+        nodes.append(e)
+    for e in nodes:
+        e.start_slad()
+    wait_for(lambda: set(holders(shared.r).values()) == set(NAMES), 15,
+             "both instances own partitions")
+    return shared, nodes
+
+
+def owned_by(r, name):
+    return sorted(p for p, h in holders(r).items() if h == name)
+
+
+def slactl_json(env, *args):
+    rc, out, err = env.slactl("--json", *args)
+    check(rc == 0, "slactl %s: %s %s" % (" ".join(args), out, err))
+    return json.loads(out)
+
+
+def test_due_and_breached_over_owned_partitions(make_env):
+    shared, nodes = start_two(make_env, "pdue")
+    r = shared.r
+    now = now_ms()
+    # 24 tickets opened now (due later), 8 opened a day ago (breached).
+    fresh = ["due-%d" % i for i in range(24)]
+    late = ["late-%d" % i for i in range(8)]
+    for t in fresh:
+        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
+                                                "channel": "chat", "ts": str(now)})
+    for t in late:
+        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
+                                                "channel": "chat", "ts": str(now - DAY)})
+    check(len({partition_of(t) for t in fresh}) == PARTS, "tickets in every partition")
+
+    def applied():
+        return sum(r.hlen(key(p, "state")) for p in range(PARTS)) == len(fresh) + len(late)
+    wait_for(applied, 15, "every ticket applied")
+    for t in late:  # their breaches are written once fired
+        wait_for(lambda: any(f.get(b"ticket") == t.encode() and f.get(b"kind") == b"breach"
+                             for _, f in r.xrange(key(partition_of(t), "escalations"))),
+                 15, "the breach of %s" % t)
+
+    seen_due, seen_breached, covered = [], [], []
+    for e, name in zip(nodes, NAMES):
+        mine = owned_by(r, name)
+        d = slactl_json(e, "due", "--kind", "ticket", "--limit", "1000")
+        check(d.get("instance") == name and d.get("partitions") == PARTS,
+              "the answer names the instance and partition count: %r" %
+              {k: d.get(k) for k in ("instance", "partitions")})
+        check(d.get("covered") == mine and d.get("skipped") == [],
+              "%s covers its partitions %r: %r" % (name, mine, d.get("covered")))
+        covered += d["covered"]
+        for it in d["items"]:
+            check(it["partition"] == partition_of(it["ticket"]) and it["partition"] in mine,
+                  "%s lists %s of partition %d it runs" % (name, it["ticket"], it["partition"]))
+        seen_due += [it["ticket"] for it in d["items"] if it["metric"] == "first_response"]
+        check(d["total"] >= len(d["items"]), "total counts every partition")
+        b = slactl_json(e, "breached", "--kind", "ticket")
+        check(b.get("covered") == mine, "breached covers the same partitions")
+        for it in b["items"]:
+            check(it["partition"] in mine, "breached: only partitions run here")
+            if it["metric"] == "first_response":
+                seen_breached.append(it["ticket"])
+                check(it["notified"], "the receivers told of %s are named" % it["ticket"])
+        # The text says whose partitions these are.
+        rc, out, _ = e.slactl("due")
+        check(rc == 0 and re.search(r"instance %s: partitions [0-9, ]+ of %d" % (name, PARTS),
+                                    out), "slactl due says which partitions: %s" % out)
+    check(sorted(covered) == list(range(PARTS)), "the two cover every partition once: %r"
+          % covered)
+    check(sorted(seen_due) == sorted(fresh), "every fresh ticket due once over the two: %r"
+          % sorted(seen_due))
+    check(sorted(seen_breached) == sorted(late), "every late ticket breached once: %r"
+          % sorted(seen_breached))
+    for e in nodes:
+        check(e.stop_slad() == 0, "slad exits 0")
+
+
+def test_customer_on_any_instance(make_env):
+    shared, nodes = start_two(make_env, "pcust")
+    r = shared.r
+    now = now_ms()
+    cid = "vip-7"
+    p = partition_of(cid)
+    # A VIP customer seen 30 days ago less 1 s: its monthly revisit breaches
+    # in 1 s (an older ts would be refused as too far in the past).
+    r.xadd(key(p, "events"), {"customer": cid, "type": "customer.updated", "tier": "vip",
+                              "owner": "alice", "ts": str(now - 30 * DAY + 1000)})
+    wait_for(lambda: r.hexists(key(p, "state"), b"\x01c:" + cid.encode()), 10,
+             "the customer's state in its partition")
+    wait_for(lambda: any(f.get(b"customer") == cid.encode() and f.get(b"kind") == b"breach"
+                         for _, f in r.xrange(key(p, "escalations"))), 10, "its revisit breach")
+    owner_name = holders(r)[p]
+    owner = nodes[NAMES.index(owner_name)]
+    other = nodes[1 - NAMES.index(owner_name)]
+
+    for e, source in ((owner, "engine"), (other, "redis")):
+        d = slactl_json(e, "customer", cid)
+        check(d.get("customer") == cid and d.get("partition") == p and
+              d.get("source") == source, "customer on %s: %r" % (e.name, {
+                  k: d.get(k) for k in ("customer", "partition", "source")}))
+        clocks = {c["metric"]: c for c in d["clocks"]}
+        check(clocks.get("revisit", {}).get("level", 0) >= 1, "its revisit breached: %r"
+              % clocks.get("revisit"))
+        check(d["attrs"].get("owner") == "alice", "its attributes: %r" % d["attrs"])
+    rc, out, _ = other.slactl("customer", cid)
+    check(rc == 0 and "run by another instance" in out, "the text says where it came from: %s"
+          % out)
+    rc, out, err = other.slactl("customer", "nobody-here")
+    check(rc != 0 and "unknown customer" in (out + err), "an unknown customer: %s %s"
+          % (out, err))
+
+    # ack on the other instance: refused, naming the partition.
+    rc, out, err = other.slactl("ack", "--kind", "customer", cid, "revisit", "--by", "bob")
+    check(rc != 0 and ("partition %d" % p) in (out + err), "ack elsewhere names the partition: "
+          "%s %s" % (out, err))
+    # ack on the owner: written to the partition's state, seen by the other.
+    d = slactl_json(owner, "ack", "--kind", "customer", cid, "revisit", "--by", "bob")
+    check(d.get("acked") == 1 and d.get("durable"), "acknowledged on the owner: %r" % d)
+    d = slactl_json(other, "customer", cid)
+    rv = {c["metric"]: c for c in d["clocks"]}["revisit"]
+    check(rv["acked"] and rv.get("acked_by") == "bob", "the other reads the ack: %r" % rv)
+    for e in nodes:
+        check(e.stop_slad() == 0, "slad exits 0")
+
+
+def test_status_per_partition_and_totals(make_env):
+    shared, nodes = start_two(make_env, "pstat", http=True)
+    r = shared.r
+    # A backlog in the unpartitioned stream, which no partitioned slad reads:
+    # it must not show as this instance's lag.
+    r.xgroup_create("sla:events", "slad", id="0", mkstream=True)
+    for i in range(7):
+        r.xadd("sla:events", {"ticket": "x%d" % i, "type": "ticket.opened"})
+    now = now_ms()
+    for i in range(20):
+        t = "st-%d" % i
+        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
+                                                "channel": "chat", "ts": str(now)})
+    wait_for(lambda: sum(r.hlen(key(p, "state")) for p in range(PARTS)) == 20, 15,
+             "every ticket applied")
+
+    for e, name in zip(nodes, NAMES):
+        mine = owned_by(r, name)
+
+        def polled():
+            d = slactl_json(e, "status")
+            owned = d["instance"]["owned"]
+            if [o["partition"] for o in owned] == mine and \
+                    all(isinstance(o.get("consumer", {}).get("lag"), int) for o in owned):
+                return d
+            return None
+        d = wait_for(polled, 10, "%s: every partition's lag polled" % name)
+        for o in d["instance"]["owned"]:
+            check(o["consumer"]["lag"] == 0 and o["consumer"]["pending"] == 0,
+                  "partition %d read and acknowledged: %r" % (o["partition"], o["consumer"]))
+            check(o["firing"]["caught_up"] is True, "partition %d fires on time: %r"
+                  % (o["partition"], o["firing"]))
+        check(d["consumer"]["lag"] == 0, "%s: the lag summed over its partitions, not the "
+              "unpartitioned stream's 7: %r" % (name, d["consumer"]))
+        check(d["consumer"].get("worst_partition") in mine, "the partition with the most lag "
+              "named: %r" % d["consumer"])
+        check(d["firing"]["caught_up"] is True, "firing caught up: %r" % d["firing"])
+        opened = sum(o["open_tickets"] for o in d["instance"]["owned"])
+        check(d["open_tickets"] == opened and
+              d["running_clocks"]["first_response"] == opened,
+              "%s: open tickets and running clocks summed over its partitions: %r %r"
+              % (name, d["open_tickets"], d["running_clocks"]))
+        rc, out, _ = e.slactl("status")
+        check(rc == 0 and re.search(r"PARTITION +STATE +LEASE AGE +OPEN TICKETS +LAG", out),
+              "slactl status shows each partition's lag: %s" % out)
+        status, body = e.http_get(e.http_port, "/metrics")
+        lags = dict(re.findall(r'^slad_consumer_lag\{partition="(\d+)"\} (\S+)$', body, re.M))
+        check(sorted(int(p) for p in lags) == mine and all(float(v) == 0 for v in lags.values()),
+              "%s: slad_consumer_lag by partition %r: %r" % (name, mine, lags))
+        check(not re.search(r"^slad_consumer_lag \S+$", body, re.M),
+              "no unlabelled slad_consumer_lag when partitioned")
+
+    # The totals: the partitions' transactions counted.
+    for e in nodes:
+        check(e.stop_slad() == 0, "slad exits 0")
+        m = re.search(r"totals: .* (\d+) transactions, (\d+) failed",
+                      e.log(since_last_start=True))
+        check(m and int(m.group(1)) > 0, "%s: the totals count the partitions' transactions: %s"
+              % (e.name, m and m.group(0)))
+
+
+def ctl_request(path, cmd, args):
+    """Send one control request (sla_ctlproto frame); the connected socket."""
+    body = json.dumps({"v": 1, "cmd": cmd, "args": args}).encode()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    sock.sendall(struct.pack(">I", len(body)) + body)
+    return sock
+
+
+def ctl_answer(sock, timeout=30):
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    (n,) = struct.unpack(">I", data[:4])
+    return json.loads(data[4:4 + n])
+
+
+def test_partition_lost_while_querying(make_env):
+    env = make_env("plost")
+    env.start_redis()
+    r = env.r
+    env.write_config(claim_idle=1000, extra='partitions = 2;\n'
+                     'instance = { name = "n1"; lease_ttl = "3s"; };')
+    env.start_slad()
+    wait_for(lambda: all((r.get("sla:{p%d}:lease" % p) or b"").startswith(b"n1/")
+                         for p in range(2)), 10, "n1 holds both partitions")
+    now = now_ms()
+    big, i, pipe = 0, 0, r.pipeline(transaction=False)
+    while big < 200000:
+        t = "q%d" % i
+        i += 1
+        if partition_of2(t) != 0:
+            continue
+        pipe.xadd("sla:{p0}:events", {"ticket": t, "type": "ticket.opened",
+                                      "channel": "chat", "ts": str(now)})
+        big += 1
+        if big % 5000 == 0:
+            pipe.execute()
+    pipe.execute()
+    small = [t for t in ("s%d" % j for j in range(50)) if partition_of2(t) == 1][:5]
+    for t in small:
+        r.xadd("sla:{p1}:events", {"ticket": t, "type": "ticket.opened", "channel": "chat",
+                                   "ts": str(now)})
+    wait_for(lambda: r.hlen("sla:{p0}:state") == 200000 and r.hlen("sla:{p1}:state") == 5,
+             60, "every ticket applied")
+    pid = env.slad_proc.pid
+    sock = ctl_request(env.control_socket(), "due", {"kind": "ticket", "limit": 10})
+    time.sleep(0.003)  # the query has begun reading partition 0
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        r.set("sla:{p1}:lease", "intruder/999999", px=60000)
+        # Past a lease pass (every lease_ttl / 3), within lease_ttl: as it
+        # wakes n1 renews partition 0 and finds partition 1 another's.
+        time.sleep(1.3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    ans = ctl_answer(sock)
+    check(ans.get("ok"), "the query answers: %r" % ans)
+    d = ans["data"]
+    check(d["covered"] == [0], "partition 0 covered: %r" % d["covered"])
+    check([s["partition"] for s in d["skipped"]] == [1] and
+          "lost" in d["skipped"][0]["reason"], "partition 1 left out as lost: %r"
+          % d["skipped"])
+    check(all(it["partition"] == 0 for it in d["items"]) and len(d["items"]) == 10 and
+          d["total"] >= 200000, "the items and total of partition 0 only: %d items, total %d"
+          % (len(d["items"]), d["total"]))
+    env.wait_log(r"partition 1: stopped", 5, since_last_start=True)
+    check(env.stop_slad() == 0, "slad exits 0")
+
+
+def partition_of2(ident):
+    h = 2166136261
+    for b in ident.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % 2
+
+
+if __name__ == "__main__":
+    run_tests([test_due_and_breached_over_owned_partitions, test_customer_on_any_instance,
+               test_status_per_partition_and_totals, test_partition_lost_while_querying])
