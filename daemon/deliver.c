@@ -26,9 +26,11 @@
  * the group (dead, or this one under an earlier name) left pending longer
  * than stream.claim_idle. COUNT is limited to the room left under
  * DELIVER_MAX_HELD; nothing is read while full. Entries read again while
- * still held (a reconnect re-reads pending ones, a takeover may return
- * this consumer's own records waiting for a retry) are recognised by id
- * and skipped. The reads and the writes share one connection; a blocking
+ * still held or parked (a reconnect re-reads pending ones; a takeover
+ * returns this consumer's own entries idle longer than claim_idle, which
+ * held and parked ones are, and with partitions every instance is the
+ * same consumer "owner") are recognised by id and skipped, so a takeover
+ * by the same name only resets their idle time. The reads and the writes share one connection; a blocking
  * read holds the writes queued behind it, so the block is kept short
  * (DELIVER_BLOCK_MAX_MS).
  *
@@ -48,6 +50,21 @@
  * a function of the record and the configuration only, so a restart holds
  * it until the same instant without keeping anything. A reload decides
  * again for the records still held.
+ *
+ * Parking: a weekend may hold more notices than fit in memory, and held
+ * records must not use up the room of those that go at once. So only
+ * DELIVER_HELD_IN_MEMORY held records are kept whole; a record held
+ * beyond them is parked: freed, its outbox entry left pending for this
+ * consumer, only {outbox, entry id, time} kept (sla_parked, at most
+ * DELIVER_MAX_PARKED; when full, held records stay in memory as before,
+ * with a warning). At its time a parked entry is read back (a script that
+ * returns it only while still pending for this consumer, so an entry
+ * another consumer took over is delivered by that one alone) and taken
+ * as if just read: decided again by the configuration of that moment.
+ * Read-backs count against DELIVER_MAX_HELD like reads, and go first. A
+ * read-back that fails leaves the entries pending: a lost connection
+ * rereads own pending entries anyway, an error reply restarts that.
+ * Parked entries are counted as held, not listed.
  *
  * Retrying: sla_webhook_classify says what an answer means; a retry is
  * planned by sla_backoff whose budget counts from the record's fired_ms
