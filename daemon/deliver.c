@@ -1381,10 +1381,11 @@ static int deliver_park(deliver_rec *r, int64_t at)
     int rc = sla_parked_add(dlv.parked, r->src, r->entry, at);
     if (rc < 0 && rc != -EEXIST) {
         if (!dlv.park_full_logged)
-            sla_warning("%s: %zu deliveries parked, the most kept; further held records "
-                        "stay in memory (at most %d) and reading pauses when that is full",
-                        rc == -ENOSPC ? "delivery park full" : "cannot park a held delivery",
-                        sla_parked_count(dlv.parked), DELIVER_MAX_HELD);
+            sla_warning("delivery: %s (%zu parked, at most %d): further held records stay "
+                        "in memory, where %d of them pause reading",
+                        rc == -ENOSPC ? "no room to park more held records"
+                                      : "out of memory parking a held record",
+                        sla_parked_count(dlv.parked), DELIVER_MAX_PARKED, DELIVER_MAX_HELD);
         dlv.park_full_logged = 1;
         return 0;
     }

@@ -19,18 +19,13 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ESCALATIONS, TIME_SCALE, check, now_ms, run_tests, wait_for  # noqa: E402
-from test_delivery_hours import DAYS, held_items, metric, shifted_zone  # noqa: E402
+from test_delivery_hours import held_items, metric, shifted_calendar, shifted_zone  # noqa: E402
 
 HELD = 10200  # more than delivery holds in memory (DELIVER_MAX_HELD)
 
 
 def config(env, sink, start_min):
-    end_min = min(start_min + 10, 24 * 60)
-    rng = '"%02d:%02d-%02d:%02d"' % (start_min // 60, start_min % 60, end_min // 60, end_min % 60)
-    hours = " ".join("%s = [ %s ];" % (d, rng) for d in DAYS)
-    calendars = """
-calendars = ( { name = "shifted"; timezone = "Test/Shifted"; hours = { %s }; } );
-""" % hours
+    calendars = shifted_calendar(start_min)
     policies = """
 policies = (
   { name = "urgent"; match = { level = "urgent"; };
