@@ -1209,9 +1209,9 @@ static void ctl_cmd_deliveries(ctl_client *c, const json_t *args)
     deliver_stats ds;
     deliver_get_stats(&ds);
     ctl_reply(c, sla_ctl_response_ok(json_pack(
-                     "{s:I, s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "pending",
-                     (json_int_t)ds.pending, "held", (json_int_t)ds.held, "retrying",
-                     (json_int_t)ds.retrying, "in_flight",
+                     "{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total,
+                     "pending", (json_int_t)ds.pending, "held", (json_int_t)ds.held, "parked",
+                     (json_int_t)ds.parked, "retrying", (json_int_t)ds.retrying, "in_flight",
                      (json_int_t)ds.in_flight, "items", list)));
 }
 

@@ -26,9 +26,11 @@
  * the group (dead, or this one under an earlier name) left pending longer
  * than stream.claim_idle. COUNT is limited to the room left under
  * DELIVER_MAX_HELD; nothing is read while full. Entries read again while
- * still held (a reconnect re-reads pending ones, a takeover may return
- * this consumer's own records waiting for a retry) are recognised by id
- * and skipped. The reads and the writes share one connection; a blocking
+ * still held or parked (a reconnect re-reads pending ones; a takeover
+ * returns this consumer's own entries idle longer than claim_idle, which
+ * held and parked ones are, and with partitions every instance is the
+ * same consumer "owner") are recognised by id and skipped, so a takeover
+ * by the same name only resets their idle time. The reads and the writes share one connection; a blocking
  * read holds the writes queued behind it, so the block is kept short
  * (DELIVER_BLOCK_MAX_MS).
  *
@@ -48,6 +50,21 @@
  * a function of the record and the configuration only, so a restart holds
  * it until the same instant without keeping anything. A reload decides
  * again for the records still held.
+ *
+ * Parking: a weekend may hold more notices than fit in memory, and held
+ * records must not use up the room of those that go at once. So only
+ * DELIVER_HELD_IN_MEMORY held records are kept whole; a record held
+ * beyond them is parked: freed, its outbox entry left pending for this
+ * consumer, only {outbox, entry id, time} kept (sla_parked, at most
+ * DELIVER_MAX_PARKED; when full, held records stay in memory as before,
+ * with a warning). At its time a parked entry is read back (a script that
+ * returns it only while still pending for this consumer, so an entry
+ * another consumer took over is delivered by that one alone) and taken
+ * as if just read: decided again by the configuration of that moment.
+ * Read-backs count against DELIVER_MAX_HELD like reads, and go first. A
+ * read-back that fails leaves the entries pending: a lost connection
+ * rereads own pending entries anyway, an error reply restarts that.
+ * Parked entries are counted as held, not listed.
  *
  * Retrying: sla_webhook_classify says what an answer means; a retry is
  * planned by sla_backoff whose budget counts from the record's fired_ms
@@ -92,6 +109,7 @@
 #include "sla_log.h"
 #include "sla_lua_scripts.h"
 #include "sla_outbox.h"
+#include "sla_parked.h"
 #include "sla_ratelimit.h"
 #include "sla_webhook.h"
 #include "sla_webhook_response.h"
@@ -105,6 +123,8 @@
 #define DELIVER_BODY_MAX 4096       /* response bytes kept */
 #define DELIVER_EXCERPT_MAX 1024    /* of which in a dead record */
 #define DELIVER_HASH_BUCKETS 4096
+#define DELIVER_HELD_IN_MEMORY 256  /* held records kept whole; more are parked */
+#define DELIVER_MAX_PARKED 1000000  /* parked entries at most (about 48 MB) */
 
 /* Delivery latency buckets (seconds): a webhook answers in well under a
  * second; retries after a failure take seconds to minutes, up to hours. */
@@ -133,6 +153,7 @@ typedef struct deliver_src {
     int slot;                   /* partition, or -1 for the single one */
     sla_keys keys;
     redis_link *link;           /* borrowed */
+    char *consumer;             /* its name in delivery.group */
     stream_reader *reader;
     char *fence_lease, *fence_token; /* writes fenced on the lease; NULL: plain */
     deliver_valid_fn *valid;
@@ -220,7 +241,12 @@ static struct {
     deliver_rec *buckets[DELIVER_HASH_BUCKETS];
     deliver_rec *first, *last;
     deliver_rec *wq_head, *wq_tail; /* DONE records whose write is not in flight */
-    size_t held;
+    size_t held;                /* records in memory */
+    size_t holding;             /* of which DLV_HELD */
+    sla_parked *parked;         /* held entries whose records were let go */
+    struct event *park_timer;   /* the earliest parked entry is due */
+    size_t unparking;           /* parked entries being read back */
+    int park_full_logged;
     deliver_target *targets;
     deliver_msg *msgs;
     size_t in_flight;           /* requests */
@@ -240,6 +266,7 @@ static struct {
 } dlv;
 
 static void deliver_read(void);
+static void deliver_unpark(void);
 static void deliver_src_lose(struct deliver_src *src);
 static void deliver_check_sources(int64_t now);
 
@@ -304,6 +331,7 @@ static void deliver_src_unref(deliver_src *src)
     if (*pp)
         *pp = src->next;
     stream_reader_free(src->reader);
+    free(src->consumer);
     free(src->fence_lease);
     free(src->fence_token);
     free(src);
@@ -313,6 +341,13 @@ static void deliver_src_unref(deliver_src *src)
 static int deliver_src_ok(deliver_src *src, int64_t now)
 {
     return !src->gone && (src->valid == NULL || src->valid(src->slot, now, src->valid_arg));
+}
+
+/* r leaves the phase it is in (counted while DLV_HELD). */
+static void deliver_leave_phase(deliver_rec *r)
+{
+    if (r->phase == DLV_HELD)
+        dlv.holding--;
 }
 
 static void deliver_rec_free(deliver_rec *r)
@@ -331,6 +366,7 @@ static void deliver_rec_free(deliver_rec *r)
     else
         dlv.last = r->prev;
     dlv.held--;
+    deliver_leave_phase(r);
     if (r->timer)
         event_free(r->timer);
     sla_outbox_release(&r->d);
@@ -398,6 +434,7 @@ static deliver_target *deliver_target_for(const char *name)
 static void deliver_enqueue(deliver_rec *r)
 {
     deliver_target *t = r->target;
+    deliver_leave_phase(r);
     r->phase = DLV_READY;
     r->next_ms = 0;
     r->qnext = NULL;
@@ -439,6 +476,7 @@ static void deliver_queue_write(deliver_rec *r)
 /* The outcome is known: acknowledge (dead = 0) or dead-letter the record. */
 static void deliver_done(deliver_rec *r, int dead, const char *reason)
 {
+    deliver_leave_phase(r);
     r->phase = DLV_DONE;
     r->dead = dead;
     r->writing = 0;
@@ -1182,25 +1220,208 @@ static void deliver_on_rec_timer(evutil_socket_t fd, short what, void *arg)
     deliver_pump();
 }
 
+/* --- parked: held entries whose records were let go -------------------- */
+
+static size_t deliver_room(void)
+{
+    size_t used = dlv.held + dlv.unparking;
+    return used < DELIVER_MAX_HELD ? DELIVER_MAX_HELD - used : 0;
+}
+
+static void deliver_park_arm(void)
+{
+    int64_t next = sla_parked_next(dlv.parked), now = wakeup_now_ms();
+    if (next == INT64_MAX || dlv.stopping || (next <= now && deliver_room() == 0)) {
+        /* Due ones without room are read back once records are settled
+         * (deliver_read). */
+        evtimer_del(dlv.park_timer);
+        return;
+    }
+    deliver_arm(dlv.park_timer, next - now);
+}
+
+/*
+ * Reading parked entries back. KEYS: the outbox. ARGV: group, consumer,
+ * entry ids. Each entry still pending for this consumer, as XRANGE gives
+ * it ([id, nil] when trimmed away meanwhile); one pending for another
+ * consumer (a slad with another stream.consumer took it over, and
+ * delivers it) or acknowledged is left out, so it is not delivered twice.
+ */
+static const char deliver_unpark_script[] =
+    "local out = {}\n"
+    "for i = 3, #ARGV do\n"
+    "  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])\n"
+    "  if #p > 0 then\n"
+    "    out[#out + 1] = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])[1]"
+    " or {ARGV[i], false}\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+typedef struct deliver_unpark_req {
+    uint64_t life;
+    deliver_src *src;           /* a reference */
+    size_t n;
+} deliver_unpark_req;
+
+static void deliver_on_batch(const redisReply *entries, int claimed, void *arg);
+
+static void deliver_on_unpark(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    deliver_unpark_req *u = privdata;
+    const redisReply *reply = reply_;
+    if (u->life != dlv.life) {
+        free(u); /* delivery finished: its sources are gone */
+        return;
+    }
+    deliver_src *src = u->src;
+    dlv.unparking -= u->n;
+    free(u);
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        deliver_on_batch(reply, 0, src); /* as if just read; decided again now */
+    } else if (reply && !src->gone && src->reader) {
+        /* They are still pending for us: read own pending entries again. */
+        sla_err("delivery: reading parked entries back: %s; reading own pending entries again",
+                reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        stream_reader_restart(src->reader);
+    }
+    /* No reply: the connection was lost; the reader reads own pending
+     * entries again once it is back. */
+    deliver_src_unref(src);
+    deliver_read();
+}
+
+/* Ask for ids[0..n) of src back; 0, or -1 when it could not be sent. */
+static int deliver_unpark_send(deliver_src *src, char (*ids)[48], size_t n)
+{
+    if (src->gone || src->reader == NULL || !redis_link_is_up(src->link))
+        return -1;
+    size_t argc = 6 + n;
+    const char **argv = malloc(argc * sizeof *argv);
+    size_t *lens = malloc(argc * sizeof *lens);
+    deliver_unpark_req *u = malloc(sizeof *u);
+    int rc = -1;
+    if (argv && lens && u) {
+        argv[0] = "EVAL";
+        argv[1] = deliver_unpark_script;
+        argv[2] = "1";
+        argv[3] = src->keys.escalations;
+        argv[4] = dlv.group;
+        argv[5] = src->consumer;
+        for (size_t i = 0; i < n; i++)
+            argv[6 + i] = ids[i];
+        for (size_t i = 0; i < argc; i++)
+            lens[i] = strlen(argv[i]);
+        *u = (deliver_unpark_req){dlv.life, src, n};
+        rc = redis_link_command(src->link, deliver_on_unpark, u, (int)argc, argv, lens);
+    }
+    if (rc == 0) {
+        src->refs++;
+        dlv.unparking += n;
+    } else {
+        free(u);
+    }
+    free(argv);
+    free(lens);
+    return rc;
+}
+
+/*
+ * Read the parked entries that are due back, as many as there is room for,
+ * one request per outbox. Those that cannot be asked for now are parked
+ * again for a second.
+ */
+static void deliver_unpark(void)
+{
+    int64_t now = wakeup_now_ms();
+    size_t room = deliver_room();
+    if (room > DELIVER_BATCH)
+        room = DELIVER_BATCH;
+    const void **owners = malloc(room * sizeof *owners);
+    char (*ids)[48] = malloc(room * sizeof *ids);
+    char (*group)[48] = malloc(room * sizeof *group);
+    size_t n = 0;
+    if (owners && ids && group)
+        while (n < room && !dlv.stopping &&
+               sla_parked_pop_due(dlv.parked, now, &owners[n], ids[n], sizeof ids[n], NULL))
+            n++;
+    for (size_t i = 0; i < n; i++) {
+        if (owners[i] == NULL)
+            continue; /* sent with an earlier one of its outbox */
+        const void *src = owners[i];
+        size_t k = 0;
+        for (size_t j = i; j < n; j++)
+            if (owners[j] == src) {
+                memcpy(group[k++], ids[j], sizeof ids[j]);
+                owners[j] = NULL;
+            }
+        if (deliver_unpark_send((deliver_src *)src, group, k) < 0)
+            for (size_t j = 0; j < k; j++)
+                sla_parked_add(dlv.parked, src, group[j], now + DELIVER_RETRY_MS);
+    }
+    if (n)
+        sla_debug("delivery: %zu parked entries due, read back", n);
+    free(owners);
+    free(ids);
+    free(group);
+    deliver_park_arm();
+}
+
+static void deliver_on_park_timer(evutil_socket_t fd, short what, void *arg)
+{
+    deliver_unpark();
+}
+
+/*
+ * Let r (held until at) go from memory, its entry kept parked: 1 when r
+ * was freed, 0 when it stays (the index is full or out of memory).
+ */
+static int deliver_park(deliver_rec *r, int64_t at)
+{
+    int rc = sla_parked_add(dlv.parked, r->src, r->entry, at);
+    if (rc < 0 && rc != -EEXIST) {
+        if (!dlv.park_full_logged)
+            sla_warning("delivery: %s (%zu parked, at most %d): further held records stay "
+                        "in memory, where %d of them pause reading",
+                        rc == -ENOSPC ? "no room to park more held records"
+                                      : "out of memory parking a held record",
+                        sla_parked_count(dlv.parked), DELIVER_MAX_PARKED, DELIVER_MAX_HELD);
+        dlv.park_full_logged = 1;
+        return 0;
+    }
+    dlv.park_full_logged = 0;
+    sla_debug("delivery %s to %s (entry %s): parked until %" PRId64, r->d.id, r->d.receiver,
+              r->entry, at);
+    deliver_rec_free(r);
+    deliver_park_arm();
+    return 1;
+}
+
 /*
  * Queue r (not attempted yet), or hold it until the working hours of its
- * receiver (sla_delivery_hours.h). Its retry budget counts from the time
- * it may first be sent.
+ * receiver (sla_delivery_hours.h): in memory while few are held, else
+ * parked. Its retry budget counts from the time it may first be sent.
+ * Returns 1 when r was parked (and freed).
  */
-static void deliver_release_or_hold(deliver_rec *r)
+static int deliver_release_or_hold(deliver_rec *r)
 {
     int64_t now = wakeup_now_ms(), at = sla_delivery_not_before(dlv.cfg, &r->d);
     r->held_until = at > r->d.fired_ms ? at : 0;
     sla_backoff_state_init(&r->bo, r->held_until ? r->held_until : r->d.fired_ms);
     if (at <= now || dlv.stopping) {
         deliver_enqueue(r);
-        return;
+        return 0;
     }
+    if (r->phase != DLV_HELD && dlv.holding >= DELIVER_HELD_IN_MEMORY && deliver_park(r, at))
+        return 1;
+    if (r->phase != DLV_HELD)
+        dlv.holding++;
     r->phase = DLV_HELD;
     r->next_ms = at;
     deliver_arm(r->timer, at - now);
     sla_debug("delivery %s to %s: held for the receiver's working hours, %" PRId64 " ms",
               r->d.id, r->d.receiver, at - now);
+    return 0;
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -1214,8 +1435,8 @@ static void deliver_entry(deliver_src *src, const redisReply *entry, sla_field *
         entry->element[0]->len >= sizeof ((deliver_rec *)0)->entry)
         return;
     const char *id = entry->element[0]->str;
-    if (deliver_find(src, id))
-        return; /* read again after a reconnect: already held */
+    if (deliver_find(src, id) || sla_parked_has(dlv.parked, src, id))
+        return; /* read again after a reconnect, or claimed back: already held */
     const redisReply *list = entry->elements >= 2 ? entry->element[1] : NULL;
     if (list == NULL || list->type != REDIS_REPLY_ARRAY || list->elements % 2) {
         deliver_ack(src, id); /* trimmed away: nothing left to deliver */
@@ -1322,12 +1543,14 @@ static void deliver_on_ready(int joined, void *arg)
 /* Ask for more records, if there is room for them. */
 static void deliver_read(void)
 {
+    if (sla_parked_next(dlv.parked) <= wakeup_now_ms() && !dlv.stopping)
+        deliver_unpark(); /* due ones waited for room: they were read first */
     for (deliver_src *src = dlv.srcs; src; src = src->next) {
-        if (dlv.stopping || dlv.held >= DELIVER_MAX_HELD)
+        if (dlv.stopping || deliver_room() == 0)
             return; /* full: read again once records are settled */
         if (src->gone || src->reader == NULL || !redis_link_is_up(src->link))
             continue;
-        size_t room = DELIVER_MAX_HELD - dlv.held;
+        size_t room = deliver_room();
         stream_reader_read(src->reader, room < DELIVER_BATCH ? room : DELIVER_BATCH);
     }
 }
@@ -1365,6 +1588,8 @@ static void deliver_src_lose(deliver_src *src)
         if (r->src == src && r->phase == DLV_WAITING)
             deliver_rec_free(r);
     }
+    sla_parked_drop_owner(dlv.parked, src); /* pending for the next owner too */
+    deliver_park_arm();
     deliver_src_unref(src); /* the attachment */
 }
 
@@ -1411,8 +1636,11 @@ int deliver_add_source(int slot, redis_link *link, const sla_keys *keys, const c
     src->valid = valid;
     src->valid_arg = arg;
     src->refs = 1;
-    if (lease_key && (!(src->fence_lease = strdup(lease_key)) ||
-                      !(src->fence_token = strdup(token)))) {
+    src->consumer = strdup(consumer ? consumer : cfg->stream.consumer);
+    if (src->consumer == NULL ||
+        (lease_key && (!(src->fence_lease = strdup(lease_key)) ||
+                       !(src->fence_token = strdup(token))))) {
+        free(src->consumer);
         free(src->fence_lease);
         free(src);
         return -1;
@@ -1421,7 +1649,7 @@ int deliver_add_source(int slot, redis_link *link, const sla_keys *keys, const c
         .what = "delivery",
         .stream = src->keys.escalations,
         .group = dlv.group,
-        .consumer = consumer ? consumer : cfg->stream.consumer,
+        .consumer = src->consumer,
         .link = link,
         .claim_link = link,
         .block_ms = cfg->stream.block_ms > 0 && cfg->stream.block_ms < DELIVER_BLOCK_MAX_MS
@@ -1431,6 +1659,7 @@ int deliver_add_source(int slot, redis_link *link, const sla_keys *keys, const c
     };
     src->reader = stream_reader_new(dlv.base, &rc, deliver_on_batch, deliver_on_ready, src);
     if (src->reader == NULL) {
+        free(src->consumer);
         free(src->fence_lease);
         free(src->fence_token);
         free(src);
@@ -1471,8 +1700,10 @@ void deliver_set_config(const sla_config *cfg)
         t->paused_until = 0;
     }
     /* Records waiting for a receiver that is gone are settled now; those
-     * held for working hours are held by the new settings. */
-    for (deliver_rec *r = dlv.first; r; r = r->next) {
+     * held for working hours are held by the new settings (parked ones
+     * when they are read back at their time). */
+    for (deliver_rec *r = dlv.first, *next; r; r = next) {
+        next = r->next;
         if ((r->phase != DLV_WAITING && r->phase != DLV_HELD) || dlv.stopping)
             continue;
         if (r->target->index < 0) {
@@ -1549,8 +1780,10 @@ int deliver_init(struct event_base *base, redis_link *link, const sla_keys *keys
     dlv.multi = curl_multi_init();
     dlv.write_timer = deliver_event_new(-1, 0, deliver_on_write_timer, NULL);
     dlv.curl_timer = deliver_event_new(-1, 0, deliver_on_curl_timer, NULL);
+    dlv.park_timer = deliver_event_new(-1, 0, deliver_on_park_timer, NULL);
+    dlv.parked = sla_parked_new(DELIVER_MAX_PARKED);
     if (dlv.group == NULL || dlv.multi == NULL || dlv.write_timer == NULL ||
-        dlv.curl_timer == NULL)
+        dlv.curl_timer == NULL || dlv.park_timer == NULL || dlv.parked == NULL)
         return -1;
     curl_multi_setopt(dlv.multi, CURLMOPT_SOCKETFUNCTION, deliver_on_socket);
     curl_multi_setopt(dlv.multi, CURLMOPT_TIMERFUNCTION, deliver_on_curl_timeout);
@@ -1579,6 +1812,7 @@ void deliver_stop(int grace_ms, deliver_done_fn *fn, void *arg)
     for (deliver_rec *r = dlv.first; r; r = r->next)
         if (r->timer)
             evtimer_del(r->timer);
+    evtimer_del(dlv.park_timer);
     if (dlv.in_flight == 0 && dlv.writes == 0) {
         if (fn)
             fn(arg);
@@ -1608,10 +1842,14 @@ void deliver_finish(void)
         deliver_src *src = dlv.srcs;
         dlv.srcs = src->next;
         stream_reader_free(src->reader);
+        free(src->consumer);
         free(src->fence_lease);
         free(src->fence_token);
         free(src);
     }
+    sla_parked_free(dlv.parked);
+    dlv.parked = NULL;
+    dlv.unparking = 0;
     if (dlv.multi)
         curl_multi_cleanup(dlv.multi);
     dlv.multi = NULL;
@@ -1624,7 +1862,8 @@ void deliver_finish(void)
         free(t->name);
         free(t);
     }
-    struct event **evs[] = {&dlv.write_timer, &dlv.curl_timer, &dlv.grace_timer};
+    struct event **evs[] = {&dlv.write_timer, &dlv.curl_timer, &dlv.grace_timer,
+                            &dlv.park_timer};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (*evs[i]) {
             event_free(*evs[i]);
@@ -1675,6 +1914,9 @@ void deliver_get_stats(deliver_stats *out)
         else
             out->pending++;
     }
+    /* Parked ones, and those being read back, are held all the same. */
+    out->parked = sla_parked_count(dlv.parked) + dlv.unparking;
+    out->held += out->parked;
 }
 
 const char *deliver_attempt_name(int result)

@@ -44,7 +44,8 @@ typedef struct deliver_item {
     const char *last_error;  /* "" when none */
 } deliver_item;
 
-/* Pending and retrying deliveries (borrowed until control returns to the event loop).
+/* Pending and retrying deliveries in memory (borrowed until control returns to
+ * the event loop; parked ones are counted by deliver_get_stats, not listed).
  * Returns the total count; writes at most max. */
 size_t deliver_list(deliver_item *out, size_t max);
 
@@ -52,6 +53,7 @@ typedef struct deliver_stats {
     uint64_t delivered, retried, failed_final, dead, digests; /* totals */
     size_t pending, retrying, in_flight;
     size_t held;             /* waiting for their receivers' working hours */
+    size_t parked;           /* of which parked: not in memory, not listed */
 } deliver_stats;
 void deliver_get_stats(deliver_stats *out);
 

@@ -374,6 +374,10 @@ static void http_metrics(struct evbuffer *b)
     http_single(b, "slad_deliveries_held", "gauge",
                 "Deliveries held until their receivers' working hours (not failing).",
                 (double)ds.held);
+    http_single(b, "slad_deliveries_parked", "gauge",
+                "Of the held deliveries, those parked: kept as an outbox entry id and a "
+                "time, their records read back when due.",
+                (double)ds.parked);
     http_single(b, "slad_deliveries_pending", "gauge",
                 "Deliveries read and not finished.", (double)ds.pending);
     http_single(b, "slad_deliveries_in_flight", "gauge",

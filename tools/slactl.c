@@ -691,10 +691,14 @@ static int print_deliveries(json_t *d)
                       jstr(v, "metric"), jstr(v, "kind"), n, a, e);
         }
     }
-    if (!dead)
+    if (!dead) {
         printf("%lld pending, %lld held for working hours, %lld retrying, %lld in flight\n",
                (long long)jint(d, "pending"), (long long)jint(d, "held"),
                (long long)jint(d, "retrying"), (long long)jint(d, "in_flight"));
+        if (jint(d, "parked") > 0)
+            printf("%lld of the held are parked (read back at their time), not listed\n",
+                   (long long)jint(d, "parked"));
+    }
     return print_list_table(&t, d, dead ? "no dead deliveries" : "nothing waiting for delivery");
 }
 

@@ -47,13 +47,19 @@ def shifted_zone(env, opens_s):
     return local.tm_hour * 60 + local.tm_min
 
 
-def config(env, sink, start_min):
+def shifted_calendar(start_min):
+    """The calendar "shifted" of Test/Shifted, working from start_min
+    (local minutes of the day) for ten minutes every day."""
     end_min = min(start_min + 10, 24 * 60)
     rng = '"%02d:%02d-%02d:%02d"' % (start_min // 60, start_min % 60, end_min // 60, end_min % 60)
     hours = " ".join("%s = [ %s ];" % (d, rng) for d in DAYS)
-    calendars = """
+    return """
 calendars = ( { name = "shifted"; timezone = "Test/Shifted"; hours = { %s }; } );
 """ % hours
+
+
+def config(env, sink, start_min):
+    calendars = shifted_calendar(start_min)
     policies = """
 policies = (
   { name = "office-hours"; deliver = "working_hours";
