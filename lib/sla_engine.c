@@ -196,6 +196,7 @@ struct sla_engine {
     int pack;                  /* customers rest packed (sla_engine_set_packing) */
     sla_ticket *view;          /* a packed subject widened for reading (ticket_view) */
     size_t view_cap;
+    size_t free_pos;           /* sla_engine_free_step: the next slot to free */
 };
 
 /* ------------------------------------------------------------------ output */
@@ -1791,15 +1792,20 @@ sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms)
     return e;
 }
 
-void sla_engine_free(sla_engine *e)
+static void engine_free_ticket(sla_ticket *t, void *arg)
+{
+    (void)arg;
+    free(t);
+}
+
+int sla_engine_free_step(sla_engine *e, size_t budget)
 {
     if (!e)
-        return;
-    size_t pos = 0;
-    sla_ticket *t;
-    while ((t = sla_tickettable_next(&e->tickets, &pos)))
-        free(t);
-    sla_tickettable_release(&e->tickets);
+        return 1;
+    /* The tickets' timers are linked into the wheel, which is only freed
+     * (never walked) below, so a ticket can go before the wheel does. */
+    if (!sla_tickettable_drain(&e->tickets, &e->free_pos, budget, engine_free_ticket, NULL))
+        return 0;
     sla_timerwheel_free(e->wheel);
     sla_output_clear(&e->pending);
     free(e->dirty);
@@ -1809,6 +1815,12 @@ void sla_engine_free(sla_engine *e)
     EVP_MD_CTX_free(e->digest);
     EVP_MD_free(e->sha256);
     free(e);
+    return 1;
+}
+
+void sla_engine_free(sla_engine *e)
+{
+    sla_engine_free_step(e, SIZE_MAX);
 }
 
 static MOVES_TICKET sla_ticket *ticket_fresh(sla_engine *e, sla_ticket *t); /* after a reload */

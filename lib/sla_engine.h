@@ -186,6 +186,20 @@ sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms);
 void sla_engine_free(sla_engine *e);
 
 /*
+ * Free e a slice at a time, for a caller that must not be held for the
+ * whole engine (an event loop dropping a partition of a million tickets):
+ * each call frees the tickets of at most `budget` slots of the ticket
+ * table (a slot holds at most one ticket; 0 counts as 1) and returns 0,
+ * and the call that reaches the end frees the rest (a fixed amount of
+ * work: the table's slots, the timer wheel, the output not collected) and
+ * returns 1: e is then gone. Between the first call and the last, e may be
+ * given to sla_engine_free_step() and sla_engine_free() only (which
+ * finishes the job at once). sla_engine_free(e) is
+ * sla_engine_free_step(e, SIZE_MAX). NULL: 1.
+ */
+int sla_engine_free_step(sla_engine *e, size_t budget);
+
+/*
  * Apply one valid event carried by stream entry `entry` (may be NULL for
  * events without one, e.g. in tests). A `ts` more than
  * cfg->stream.max_future_skew_ms ahead of now_ms is clamped to now_ms and

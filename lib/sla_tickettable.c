@@ -123,6 +123,28 @@ void sla_tickettable_moved(sla_tickettable *tt, uintptr_t was, sla_ticket *t)
         }
 }
 
+int sla_tickettable_drain(sla_tickettable *tt, size_t *pos, size_t budget,
+                          void (*fn)(sla_ticket *t, void *arg), void *arg)
+{
+    if (tt->slots == NULL)
+        return 1;
+    size_t cap = tt->mask + 1;
+    size_t end = budget == 0 ? 1 : budget;
+    end = *pos < cap && end < cap - *pos ? *pos + end : cap;
+    for (; *pos < end; (*pos)++) {
+        sla_ticket *t = tt->slots[*pos];
+        if (t) {
+            tt->slots[*pos] = NULL;
+            tt->count--;
+            fn(t, arg);
+        }
+    }
+    if (*pos < cap)
+        return 0;
+    sla_tickettable_release(tt);
+    return 1;
+}
+
 sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos)
 {
     while (*pos <= tt->mask) {
