@@ -16,24 +16,16 @@ retention two slads sharing 4 partitions: old entries of every partition's
 """
 
 import os
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import GROUP, SLAD, check, now_ms, run_tests, wait_for  # noqa: E402
+from harness import GROUP, check, now_ms, partition_of, run_tests, wait_for  # noqa: E402
+from test_replay import replay, section  # noqa: E402
 from test_report import POLICIES, day_base, events  # noqa: E402
 
 COPIES = 6
 NAMES = ("n1", "n2", "n3")
-
-
-def partition_of(ticket, partitions):
-    """FNV-1a 32 of the ticket id's bytes, modulo the count (README)."""
-    h = 2166136261
-    for b in ticket.encode():
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % partitions
 
 
 def pkey(p, name):
@@ -88,20 +80,6 @@ def consumed(r, stream):
     return g[0]["last-delivered-id"] == last and g[0]["pending"] == 0
 
 
-def replay(conf, day, *more):
-    p = subprocess.run([SLAD, "--replay", conf, "--from", day, "--to", day] + list(more),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    check(p.returncode == 0, "slad --replay exits 0 (%d: %s)" % (p.returncode, p.stderr))
-    return p.stdout.decode()
-
-
-def section(out, title):
-    lines = out.split("\n")
-    check(title in lines, "%r in the replay's output:\n%s" % (title, out))
-    rest = lines[lines.index(title) + 1:]
-    return "\n".join(rest[:rest.index("")]) + "\n"
-
-
 def test_report_and_replay_summed(make_env):
     partitions = 16
     ref = make_env("ref")
@@ -154,18 +132,18 @@ def test_report_and_replay_summed(make_env):
     entries = len(evs)
 
     # The replay of the three's configuration: every partition's stream.
-    out = replay(nodes[0].config, day)
+    out = replay(None, nodes[0].config, day)
     check(out.startswith("replayed %d entries (%d applied, 0 refused)" % (entries, entries)),
           "every partition's entries replayed:\n%s" % out)
     check(section(out, "live (the day hashes):") == live,
           "the live side sums the partitions:\n%s\nwanted:\n%s" % (out, live))
     check(section(out, "replayed with %s:" % nodes[0].config) == live,
           "the replay of the partitions is the live report:\n%s\nwanted:\n%s" % (out, live))
-    ref_out = replay(ref.config, day)
+    ref_out = replay(None, ref.config, day)
     check(section(ref_out, "replayed with %s:" % ref.config) == live,
           "the single slad's replay agrees:\n%s" % ref_out)
     rc, live_g, _ = ref.slactl("report", "--from", day, "--to", day, "--by", "group")
-    out = replay(nodes[1].config, day, "--by", "group")
+    out = replay(None, nodes[1].config, day, "--by", "group")
     check(section(out, "replayed with %s:" % nodes[1].config) == live_g,
           "by group, replayed as live:\n%s\nwanted:\n%s" % (out, live_g))
 
