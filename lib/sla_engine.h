@@ -188,11 +188,12 @@ void sla_engine_free(sla_engine *e);
 /*
  * Free e a slice at a time, for a caller that must not be held for the
  * whole engine (an event loop dropping a partition of a million tickets):
- * each call frees the tickets of at most `budget` slots of the ticket
- * table (a slot holds at most one ticket; 0 counts as 1) and returns 0,
- * and the call that reaches the end frees the rest (a fixed amount of
- * work: the table's slots, the timer wheel, the output not collected) and
- * returns 1: e is then gone. Between the first call and the last, e may be
+ * each call does at most `budget` units of work (0 counts as 1) and
+ * returns 0: first the tickets, a slot of the ticket table a unit (a slot
+ * holds at most one ticket), then the decisions, records and outcomes not
+ * collected, one a unit, then the arrays that held them, an element a
+ * unit; the call that finishes frees the fixed rest (timer wheel, policy
+ * matcher) and returns 1: e is then gone. Between the first call and the last, e may be
  * given to sla_engine_free_step() and sla_engine_free() only (which
  * finishes the job at once). sla_engine_free(e) is
  * sla_engine_free_step(e, SIZE_MAX). NULL: 1.

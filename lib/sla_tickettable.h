@@ -39,9 +39,11 @@ void sla_tickettable_moved(sla_tickettable *tt, uintptr_t was, sla_ticket *t);
 /*
  * Empty the table a slice at a time, so that freeing a million tickets
  * need not hold the caller for the whole table: hand the ticket of each of
- * the next `budget` slots from *pos (0 to begin; budget 0 counts as 1) to
- * fn(t, arg), which may free it, and clear the slot. Returns 1 once every
- * slot has been visited, the slots then released as by
+ * the next `budget` slots (budget 0 counts as 1; *pos counts the slots
+ * visited, 0 to begin) to fn(t, arg), which may free it. The slots are
+ * visited from the last down and the array is shrunk behind them at each
+ * call, so its memory too goes back a little at a time. Returns 1 once
+ * every slot has been visited, the slots then released as by
  * sla_tickettable_release(); else 0 (call again). Once begun, the table is
  * for this alone: cleared slots break the probe runs, so finds, inserts,
  * removals and walks are wrong until it is done.
