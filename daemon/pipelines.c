@@ -1,5 +1,15 @@
 /*
  * pipelines — one engine per owned partition. See pipelines.h.
+ *
+ * Freeing a lost partition's engine. The pipeline stops at once, and its
+ * store hands its engine over (store_set_engine_drop) rather than freeing
+ * it: a million tickets take hundreds of milliseconds to free, far beyond
+ * what one callback may hold the loop. The engines handed over wait in
+ * pl.dying, and one timer at the lowest priority (SLAD_PRIORITY_BULK),
+ * armed with a zero timeout as query.c's slices are, frees them a slice at
+ * a time: sla_engine_free_step() of PIPELINES_FREE_STEP_SLOTS table slots,
+ * the monotonic clock read after each, until PIPELINES_FREE_SLICE_US have
+ * passed. tools/bench (bench_engine, "free, in steps") measures one step.
  */
 #include "pipelines.h"
 
@@ -12,8 +22,15 @@
 #include "ingest.h"
 #include "leases.h"
 #include "priority.h"
+#include "sla_engine.h"
 #include "sla_keys.h"
 #include "sla_log.h"
+#include "wakeup.h"
+
+/* Table slots a step frees (a few hundred microseconds at worst, see
+ * bench_engine), and the time a slice of steps may take. */
+#define PIPELINES_FREE_STEP_SLOTS 1024
+#define PIPELINES_FREE_SLICE_US 500
 
 typedef struct pipeline {
     int partition;
@@ -43,7 +60,63 @@ static struct {
     void *done_arg;
     uint64_t epochs;         /* pipelines built so far */
     store_stats retired;     /* the stores' counters of the pipelines freed */
+    sla_engine **dying;      /* engines of stopped pipelines, being freed */
+    size_t ndying, dying_cap;
+    struct event *reaper;    /* the next slice of freeing them */
 } pl;
+
+/* The next slice after the loop has polled once (a zero timeout rather
+ * than event_active, which could run it again in the same pass). */
+static void pipelines_reap_later(void)
+{
+    static const struct timeval zero = {0, 0};
+    if (pl.reaper && pl.ndying > 0)
+        event_add(pl.reaper, &zero);
+}
+
+static void pipelines_on_reaper(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    int64_t until = wakeup_mono_us() + PIPELINES_FREE_SLICE_US;
+    while (pl.ndying > 0) {
+        /* The oldest first: its memory comes back soonest. */
+        if (sla_engine_free_step(pl.dying[0], PIPELINES_FREE_STEP_SLOTS)) {
+            memmove(pl.dying, pl.dying + 1, --pl.ndying * sizeof *pl.dying);
+            sla_debug("partitions: a dropped engine freed (%zu more)", pl.ndying);
+        }
+        if (wakeup_mono_us() >= until)
+            break;
+    }
+    pipelines_reap_later();
+}
+
+/* Room for one more dying engine. 0, or -1 out of memory. */
+static int pipelines_dying_room(void)
+{
+    if (pl.ndying < pl.dying_cap)
+        return 0;
+    size_t cap = pl.dying_cap ? 2 * pl.dying_cap : 8;
+    sla_engine **d = realloc(pl.dying, cap * sizeof *d);
+    if (d == NULL)
+        return -1;
+    pl.dying = d;
+    pl.dying_cap = cap;
+    return 0;
+}
+
+/* The store_engine_drop_fn of every pipeline's store. */
+static void pipelines_on_engine_drop(sla_engine *e, void *arg)
+{
+    (void)arg;
+    if (pl.reaper == NULL || pipelines_dying_room() < 0) {
+        sla_engine_free(e); /* at once, as without slices */
+        return;
+    }
+    pl.dying[pl.ndying++] = e;
+    pipelines_reap_later();
+}
 
 /* The counters of a store freed, kept for the totals (pipelines_get_stats). */
 static void pipelines_retire(store *s)
@@ -165,6 +238,7 @@ static pipeline *pipeline_new(int i, const char *token)
     p->store = store_new(pl.base, pl.command, &p->keys, pl.cfg, pipelines_on_store_state, p);
     if (p->store == NULL || store_set_fence(p->store, p->keys.lease, p->token) < 0)
         goto fail;
+    store_set_engine_drop(p->store, pipelines_on_engine_drop, NULL);
     sla_config as_owner = *pl.cfg; /* read only during ingest_new */
     static char owner[] = PIPELINES_CONSUMER;
     as_owner.stream.consumer = owner;
@@ -316,7 +390,10 @@ int pipelines_init(struct event_base *base, redis_link *command, const sla_confi
     pl.on_store = on_store;
     pl.on_store_arg = arg;
     pl.p = calloc((size_t)cfg->partitions, sizeof *pl.p);
-    return pl.p ? 0 : -1;
+    pl.reaper = event_new(base, -1, 0, pipelines_on_reaper, NULL);
+    if (pl.reaper)
+        event_priority_set(pl.reaper, SLAD_PRIORITY_BULK);
+    return pl.p && pl.reaper ? 0 : -1;
 }
 
 void pipelines_finish(void)
@@ -328,5 +405,11 @@ void pipelines_finish(void)
             pipeline_free(p);
         }
     free(pl.p);
+    /* Shutting down: what is left is freed at once. */
+    for (size_t i = 0; i < pl.ndying; i++)
+        sla_engine_free(pl.dying[i]);
+    free(pl.dying);
+    if (pl.reaper)
+        event_free(pl.reaper);
     memset(&pl, 0, sizeof pl);
 }

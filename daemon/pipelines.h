@@ -16,6 +16,10 @@
  *                  flight is answered as failed. What was read and not
  *                  acknowledged stays pending in Redis for the next owner,
  *                  who takes it over (XAUTOCLAIM, stream.claim_idle).
+ *                  Only the engine's memory outlives the pipeline: it is
+ *                  freed in slices at the lowest priority
+ *                  (sla_engine_free_step), never in the callback that
+ *                  stops the pipeline.
  *
  * A commit refused FENCED (the lease is already another's, though this
  * instance's clock had not noticed yet) stops delivery at once and frees

@@ -6,6 +6,13 @@
  * page) and the rows. The engine's output is collected and dropped after
  * every page: its upserts and decisions are what the live daemon would
  * write, and a replay writes nothing.
+ *
+ * Partitions (partitions > 1): each partition's input stream is replayed
+ * in turn by an engine of its own, as the live partition's pipeline applied
+ * it (a ticket is in one partition only, and an engine's horizon follows
+ * its own stream), and the outcomes of all are summed; the live side is the
+ * sum of the partitions' day hashes. Each command names one key, so every
+ * read goes to its partition's node.
  */
 #include "replay.h"
 
@@ -142,9 +149,10 @@ static int replay_entry(replay_run *r, const redisReply *e, sla_streamid *id)
         sla_streamid_parse(e->element[0]->str, e->element[0]->len, id) < 0)
         return -1;
     r->entries++;
-    if (r->first_ms == INT64_MIN)
+    if (r->first_ms == INT64_MIN || (int64_t)id->ms < r->first_ms)
         r->first_ms = (int64_t)id->ms;
-    r->last_ms = (int64_t)id->ms;
+    if ((int64_t)id->ms > r->last_ms)
+        r->last_ms = (int64_t)id->ms;
     const redisReply *list = e->element[1];
     if (list->type != REDIS_REPLY_ARRAY || list->elements % 2 != 0) {
         r->dead++;
@@ -190,6 +198,16 @@ static int replay_entry(replay_run *r, const redisReply *e, sla_streamid *id)
 /* Every entry of the stream, a page at a time. 0, or the exit status. */
 static int replay_stream(replay_run *r)
 {
+    /* A fresh engine per stream (partition): what a pipeline starts from. */
+    if (r->engine == NULL || r->prev_ms != INT64_MIN) {
+        sla_engine_free(r->engine);
+        r->engine = sla_engine_new(r->cfg, 0);
+        if (r->engine == NULL) {
+            fprintf(stderr, "slad: out of memory\n");
+            return 2;
+        }
+    }
+    r->prev_ms = INT64_MIN;
     char start[64] = "-";
     for (;;) {
         redisReply *page = redisCommand(r->redis, "XRANGE %s %s + COUNT " REPLAY_PAGE,
@@ -226,6 +244,22 @@ static int replay_stream(replay_run *r)
         sla_streamid_format(&id, idbuf, sizeof idbuf);
         snprintf(start, sizeof start, "(%s", idbuf);
     }
+}
+
+/* fn(r) with r->keys the unpartitioned keys, or each partition's in turn.
+ * 0, or the first exit status not 0. */
+static int replay_each_partition(replay_run *r, int (*fn)(replay_run *r))
+{
+    if (r->cfg->partitions <= 1)
+        return fn(r);
+    for (int p = 0; p < r->cfg->partitions; p++) {
+        int rc;
+        if (sla_keys_init(&r->keys, r->cfg->stream.prefix, p) < 0)
+            return 2;
+        if ((rc = fn(r)) != 0)
+            return rc;
+    }
+    return 0;
 }
 
 /* The live rows: the day hashes of the range. 0, or the exit status. */
@@ -314,6 +348,7 @@ int replay_main(const replay_args *a)
     r.live_cfg = live_cfg;
     r.by = a->by ? a->by : "policy";
     r.first_ms = INT64_MIN;
+    r.last_ms = INT64_MIN;
     r.prev_ms = INT64_MIN;
     int rc = 1;
     r.metric = a->metric ? sla_metric_from_name(a->metric, strlen(a->metric)) : -1;
@@ -353,10 +388,10 @@ int replay_main(const replay_args *a)
     if (r.redis == NULL)
         goto out;
     double began = mono_s();
-    rc = replay_stream(&r);
+    rc = replay_each_partition(&r, replay_stream);
     double seconds = mono_s() - began;
     if (rc == 0)
-        rc = replay_live(&r);
+        rc = replay_each_partition(&r, replay_live);
     if (rc == 0)
         rc = replay_print(&r, seconds);
 out:

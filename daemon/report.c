@@ -2,8 +2,11 @@
  * report — outcome counters in Redis and the report query. See report.h.
  *
  * A query in flight holds only its sla_report_query (rows so far) and the
- * next day to read; each HGETALL reply is folded in and the next request
- * sent from its callback. A query whose link drops ends with an error. At
+ * next (day, partition) to read; each HGETALL reply is folded in and the
+ * next request sent from its callback. With partitions > 1 every day is the
+ * sum of the partitions' day hashes ("<prefix>{pK}:report:<day>"): one
+ * HGETALL per partition and day, each a command of one key, so that on a
+ * Redis Cluster each goes to the node of its partition and none spans two. A query whose link drops ends with an error. At
  * most REPORT_MAX_QUERIES run at once; a day range is at most
  * report.keep_days long (older days have expired anyway).
  */
@@ -183,6 +186,7 @@ int report_stage(const sla_output *o, const sla_keys *keys, report_send_fn *send
 typedef struct report_run {
     sla_report_query *q;
     int64_t from, to, day;
+    int partition;           /* of the day being read; -1 unpartitioned */
     char by[80];
     int metric;
     report_done_fn *done;
@@ -221,7 +225,13 @@ static void on_day(redisAsyncContext *ac, void *reply, void *privdata)
             return;
         }
     }
-    r->day++;
+    /* The next partition of the day, then the next day. */
+    if (r->partition >= 0 && r->partition + 1 < rep.cfg->partitions) {
+        r->partition++;
+    } else {
+        r->day++;
+        r->partition = rep.cfg->partitions > 1 ? 0 : -1;
+    }
     run_next(r);
 }
 
@@ -232,7 +242,16 @@ static void run_next(report_run *r)
         return;
     }
     char key[SLA_KEY_MAX + 16];
-    day_key(rep.keys->report, r->day, key, sizeof key);
+    sla_keys pk;
+    const sla_keys *keys = rep.keys;
+    if (r->partition >= 0) {
+        if (sla_keys_init(&pk, rep.cfg->stream.prefix, r->partition) < 0) {
+            run_end(r, NULL, "stream.prefix is too long");
+            return;
+        }
+        keys = &pk;
+    }
+    day_key(keys->report, r->day, key, sizeof key);
     const char *argv[] = {"HGETALL", key};
     size_t lens[] = {7, strlen(key)};
     if (!rep.link || redis_link_command(rep.link, on_day, r, 2, argv, lens) < 0)
@@ -302,6 +321,7 @@ void report_query(const json_t *args, report_done_fn *done, void *arg)
     r->from = from;
     r->to = to;
     r->day = from;
+    r->partition = rep.cfg->partitions > 1 ? 0 : -1;
     r->metric = m;
     snprintf(r->by, sizeof r->by, "%s", by ? by : "policy");
     r->done = done;

@@ -15,6 +15,10 @@
  * Reading: report_query() reads one day hash at a time (HGETALL on the
  * command link, the next sent when the last has been folded in), so the
  * loop is held for one day's fields at a time, never for the whole range.
+ * With partitions > 1 a day is the sum of every partition's day hash (each
+ * partition's commits count its own outcomes): one HGETALL per partition
+ * and day, in turn, each of a single key (on a Redis Cluster the
+ * partitions' keys live on different nodes), whoever owns the partitions.
  *
  * Ownership: the configuration and keys are borrowed and must outlive
  * report_finish() (or be replaced with report_set_config first).

@@ -2,6 +2,10 @@
  * retention — trimming the streams. See retention.h for the contract.
  *
  * Design. A pass walks the four streams one after another; for each:
+ * (with partitions > 1: the four streams of each partition this instance
+ * runs a pipeline for, partition after partition; the partitions of other
+ * instances are theirs to trim, and a partition lost mid-pass is finished
+ * with the same rules, which never trim what a group still needs)
  *
  *   1. XINFO GROUPS <key> and XLEN <key>, sent together;
  *   2. per group with entries pending, XPENDING <key> <group> (the summary:
@@ -35,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipelines.h"
 #include "sla_log.h"
 #include "sla_retention.h"
 #include "sla_streamid.h"
@@ -47,7 +52,9 @@
 static struct {
     struct event *timer;
     redis_link *link;
-    const sla_keys *keys;
+    const sla_keys *keys;   /* unpartitioned */
+    char *prefix;           /* stream.prefix, for the partitions' keys (owned) */
+    int partitions;
     char *groups[RETENTION_NSTREAMS]; /* the reader group a stream needs, or NULL */
     sla_retention_rule rules[RETENTION_NSTREAMS];
     int64_t interval_ms;
@@ -56,6 +63,8 @@ static struct {
 
     /* the pass under way */
     int running;
+    int partition;          /* -1: unpartitioned */
+    sla_keys pkeys;         /* the partition's keys */
     size_t stream;
     int out;                /* replies awaited for this stream */
     int broken;             /* a reply was lost or unusable: do not trim it */
@@ -68,12 +77,22 @@ static struct {
 
 static const char *rt_key(size_t i)
 {
+    const sla_keys *k = rt.partition >= 0 ? &rt.pkeys : rt.keys;
     switch (i) {
-    case 0: return rt.keys->events;
-    case 1: return rt.keys->escalations;
-    case 2: return rt.keys->dead;
-    default: return rt.keys->deliveries_dead;
+    case 0: return k->events;
+    case 1: return k->escalations;
+    case 2: return k->dead;
+    default: return k->deliveries_dead;
     }
+}
+
+/* The next partition run here from p on (its keys in rt.pkeys), or -1. */
+static int rt_partition_from(int p)
+{
+    for (; p < rt.partitions; p++)
+        if (pipelines_store(p) != NULL && sla_keys_init(&rt.pkeys, rt.prefix, p) == 0)
+            return p;
+    return -1;
 }
 
 static void rt_stream_begin(void);
@@ -267,10 +286,19 @@ static void rt_on_groups(redisAsyncContext *ac, void *r, void *privdata)
 
 static void rt_stream_begin(void)
 {
-    for (; rt.stream < RETENTION_NSTREAMS; rt.stream++) {
-        const sla_retention_rule *rule = &rt.rules[rt.stream];
-        if (rule->max_age_ms > 0 || rule->max_count > 0)
+    for (;;) {
+        for (; rt.stream < RETENTION_NSTREAMS; rt.stream++) {
+            const sla_retention_rule *rule = &rt.rules[rt.stream];
+            if (rule->max_age_ms > 0 || rule->max_count > 0)
+                break;
+        }
+        if (rt.stream < RETENTION_NSTREAMS || rt.partition < 0)
             break;
+        /* This partition's streams are done: the next one run here. */
+        rt.partition = rt_partition_from(rt.partition + 1);
+        if (rt.partition < 0)
+            break;
+        rt.stream = 0;
     }
     if (rt.stream >= RETENTION_NSTREAMS || !redis_link_is_up(rt.link)) {
         rt_pass_end();
@@ -304,6 +332,11 @@ static void rt_on_timer(evutil_socket_t fd, short what, void *arg)
     rt.running = 1;
     rt.more = 0;
     rt.stream = 0;
+    rt.partition = -1;
+    if (rt.partitions > 1 && (rt.partition = rt_partition_from(0)) < 0) {
+        rt_pass_end(); /* no partition run here (yet) */
+        return;
+    }
     rt_stream_begin();
 }
 
@@ -328,11 +361,13 @@ int retention_init(struct event_base *base, redis_link *command, const sla_keys 
     memset(&rt, 0, sizeof rt);
     rt.link = command;
     rt.keys = keys;
+    rt.partitions = cfg->partitions;
+    rt.prefix = strdup(cfg->stream.prefix ? cfg->stream.prefix : "");
     rt_settings(cfg);
     rt.groups[0] = strdup(cfg->stream.group);
     rt.groups[1] = strdup(cfg->delivery.group);
     rt.timer = evtimer_new(base, rt_on_timer, NULL);
-    if (rt.groups[0] == NULL || rt.groups[1] == NULL || rt.timer == NULL)
+    if (rt.groups[0] == NULL || rt.groups[1] == NULL || rt.timer == NULL || rt.prefix == NULL)
         return -1;
     /* The first pass a little after start, once the groups exist. */
     rt_schedule(rt.interval_ms < 5000 ? rt.interval_ms : 5000);
@@ -349,6 +384,8 @@ void retention_finish(void)
         free(rt.groups[i]);
         rt.groups[i] = NULL;
     }
+    free(rt.prefix);
+    rt.prefix = NULL;
 }
 
 uint64_t retention_trimmed(void)

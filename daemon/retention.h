@@ -10,6 +10,11 @@
  * consumer groups. A pass that trimmed something is followed at once by
  * another, so a large backlog is removed in small steps.
  *
+ * With partitions > 1 the streams are the partitions' (sla:{pK}:events,
+ * ...), of the partitions this instance runs a pipeline for now
+ * (pipelines_store), with the same rules and groups; the other partitions
+ * are trimmed by their owners. The unpartitioned keys are not trimmed.
+ *
  * Ownership: the link and keys are borrowed and must outlive
  * retention_finish(); group names are copied; settings are copied at init
  * and by retention_set_config().

@@ -89,6 +89,8 @@ struct store {
     void *state_arg;
 
     sla_engine *engine;    /* owned; NULL while not loaded */
+    store_engine_drop_fn *drop_fn; /* takes a dropped engine; NULL: freed here */
+    void *drop_arg;
     sla_watermark input;   /* how far the engine may fire (sla_watermark.h) */
     uintptr_t generation;  /* bumped whenever the engine is dropped */
     int loading;
@@ -413,6 +415,25 @@ static void store_call_idle(store *s)
     }
 }
 
+/* The engine goes: to the drop function when there is one, else freed. */
+static void store_drop_engine(store *s)
+{
+    sla_engine *e = s->engine;
+    s->engine = NULL;
+    if (e == NULL)
+        return;
+    if (s->drop_fn)
+        s->drop_fn(e, s->drop_arg);
+    else
+        sla_engine_free(e);
+}
+
+void store_set_engine_drop(store *s, store_engine_drop_fn *fn, void *arg)
+{
+    s->drop_fn = fn;
+    s->drop_arg = arg;
+}
+
 /*
  * Redis may now be behind the engine: drop it (and everything waiting on
  * it), tell the owner, and rebuild from Redis once the link allows.
@@ -426,9 +447,7 @@ static void store_fail(store *s, const char *why)
         sla_err("engine dropped: %s; rebuilding it from redis", why);
     s->stats.failures++;
     s->generation++;
-    if (s->engine)
-        sla_engine_free(s->engine);
-    s->engine = NULL;
+    store_drop_engine(s);
     sla_watermark_init(&s->input);
     s->held_back = 0;
     s->loading = 0;
@@ -1034,9 +1053,7 @@ void store_free(store *s)
     s->rematch_timer = NULL;
     wakeup_free(s->alarm);
     s->alarm = NULL;
-    if (s->engine)
-        sla_engine_free(s->engine);
-    s->engine = NULL;
+    store_drop_engine(s);
     s->loading = 0;
     s->inflight = 0;
     s->commit_waiting = 0;

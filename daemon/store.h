@@ -81,6 +81,16 @@ void store_free(store *s);
 /* The command link came up (1) or was lost (0). */
 void store_on_link(store *s, int up);
 
+/*
+ * An engine the store drops from now on (store_free, or a failed commit)
+ * is handed to fn(e, arg), which then owns it, instead of being freed at
+ * once: freeing a million tickets must not hold the event loop
+ * (pipelines.c frees them in slices). The store never uses it again.
+ * Without it (and fn NULL), sla_engine_free.
+ */
+typedef void store_engine_drop_fn(sla_engine *e, void *arg);
+void store_set_engine_drop(store *s, store_engine_drop_fn *fn, void *arg);
+
 /* The engine, NULL while it is being (re)built. Owned by the store. */
 sla_engine *store_engine(store *s);
 /* Changes each time a new engine is built: an engine seen with the same

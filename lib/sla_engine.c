@@ -196,6 +196,7 @@ struct sla_engine {
     int pack;                  /* customers rest packed (sla_engine_set_packing) */
     sla_ticket *view;          /* a packed subject widened for reading (ticket_view) */
     size_t view_cap;
+    size_t free_pos;           /* sla_engine_free_step: the next slot to free */
 };
 
 /* ------------------------------------------------------------------ output */
@@ -1791,24 +1792,95 @@ sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms)
     return e;
 }
 
-void sla_engine_free(sla_engine *e)
+static void engine_free_ticket(sla_ticket *t, void *arg)
+{
+    (void)arg;
+    free(t);
+}
+
+/* Free the last items of out, at most *budget of them (counted off it).
+ * 1 once none is left. */
+static int output_free_items(sla_output *out, size_t *budget)
+{
+    for (; *budget > 0; (*budget)--) {
+        if (out->ndecisions > 0) {
+            sla_decision *d = &out->decisions[--out->ndecisions];
+            free(d->ticket);
+            free(d->policy);
+            free(d->receiver);
+            free(d->attrs);
+        } else if (out->nupserts > 0) {
+            sla_upsert *u = &out->upserts[--out->nupserts];
+            free(u->ticket);
+            free(u->record);
+        } else if (out->nremoved > 0) {
+            free(out->removed[--out->nremoved]);
+        } else if (out->noutcomes > 0) {
+            free(out->outcomes[--out->noutcomes].policy);
+        } else {
+            return 1;
+        }
+    }
+    return out->ndecisions + out->nupserts + out->nremoved + out->noutcomes == 0;
+}
+
+/*
+ * Give back an empty array's memory by at most *budget elements (counted
+ * off it): a large block freed at once returns all its pages to the
+ * system in one call (milliseconds for the array of a busy day's
+ * decisions), a block shrunk step by step returns a few each time. The
+ * array's new address (NULL, and *cap 0, once it is freed).
+ */
+static void *array_shrink(void *arr, size_t *cap, size_t elem, size_t *budget)
+{
+    size_t n = *cap < *budget ? *cap : *budget;
+    *budget -= n;
+    *cap -= n;
+    if (*cap == 0) {
+        free(arr);
+        return NULL;
+    }
+    void *kept = realloc(arr, *cap * elem);
+    return kept ? kept : arr; /* a shrink that fails leaves the block as it was */
+}
+
+int sla_engine_free_step(sla_engine *e, size_t budget)
 {
     if (!e)
-        return;
-    size_t pos = 0;
-    sla_ticket *t;
-    while ((t = sla_tickettable_next(&e->tickets, &pos)))
-        free(t);
-    sla_tickettable_release(&e->tickets);
+        return 1;
+    if (budget == 0)
+        budget = 1;
+    /* The tickets' timers are linked into the wheel, which is only freed
+     * (never walked) below, so a ticket can go before the wheel does. */
+    if (!sla_tickettable_drain(&e->tickets, &e->free_pos, budget, engine_free_ticket, NULL))
+        return 0;
+    /* Then what was decided and not collected, and the arrays that held
+     * it and the changed tickets (kept at their largest size in between). */
+    sla_output *p = &e->pending;
+    if (!output_free_items(p, &budget))
+        return 0;
+    p->decisions = array_shrink(p->decisions, &p->decisions_cap, sizeof *p->decisions, &budget);
+    p->upserts = array_shrink(p->upserts, &p->upserts_cap, sizeof *p->upserts, &budget);
+    p->outcomes = array_shrink(p->outcomes, &p->outcomes_cap, sizeof *p->outcomes, &budget);
+    size_t removed_cap = p->removed_cap, left = budget;
+    p->removed_len = array_shrink(p->removed_len, &removed_cap, sizeof *p->removed_len, &left);
+    p->removed = array_shrink(p->removed, &p->removed_cap, sizeof *p->removed, &budget);
+    e->dirty = array_shrink(e->dirty, &e->dirty_cap, sizeof *e->dirty, &budget);
+    if (p->decisions_cap + p->upserts_cap + p->outcomes_cap + p->removed_cap + e->dirty_cap > 0)
+        return 0;
     sla_timerwheel_free(e->wheel);
-    sla_output_clear(&e->pending);
-    free(e->dirty);
     sla_matcher_free(e->matcher);
     free(e->scratch);
     free(e->view);
     EVP_MD_CTX_free(e->digest);
     EVP_MD_free(e->sha256);
     free(e);
+    return 1;
+}
+
+void sla_engine_free(sla_engine *e)
+{
+    sla_engine_free_step(e, SIZE_MAX);
 }
 
 static MOVES_TICKET sla_ticket *ticket_fresh(sla_engine *e, sla_ticket *t); /* after a reload */

@@ -186,6 +186,21 @@ sla_engine *sla_engine_new(const sla_config *cfg, int64_t now_ms);
 void sla_engine_free(sla_engine *e);
 
 /*
+ * Free e a slice at a time, for a caller that must not be held for the
+ * whole engine (an event loop dropping a partition of a million tickets):
+ * each call does at most `budget` units of work (0 counts as 1) and
+ * returns 0: first the tickets, a slot of the ticket table a unit (a slot
+ * holds at most one ticket), then the decisions, records and outcomes not
+ * collected, one a unit, then the arrays that held them, an element a
+ * unit; the call that finishes frees the fixed rest (timer wheel, policy
+ * matcher) and returns 1: e is then gone. Between the first call and the last, e may be
+ * given to sla_engine_free_step() and sla_engine_free() only (which
+ * finishes the job at once). sla_engine_free(e) is
+ * sla_engine_free_step(e, SIZE_MAX). NULL: 1.
+ */
+int sla_engine_free_step(sla_engine *e, size_t budget);
+
+/*
  * Apply one valid event carried by stream entry `entry` (may be NULL for
  * events without one, e.g. in tests). A `ts` more than
  * cfg->stream.max_future_skew_ms ahead of now_ms is clamped to now_ms and

@@ -123,6 +123,43 @@ void sla_tickettable_moved(sla_tickettable *tt, uintptr_t was, sla_ticket *t)
         }
 }
 
+int sla_tickettable_drain(sla_tickettable *tt, size_t *pos, size_t budget,
+                          void (*fn)(sla_ticket *t, void *arg), void *arg)
+{
+    if (tt->slots == NULL)
+        return 1;
+    /* From the last slot down, so that the slots visited can be given
+     * back as the walk goes: freeing the whole array at the end would
+     * return megabytes of pages to the system in one call (16 MB, about
+     * 4 ms, at a million tickets). */
+    size_t cap = tt->mask + 1;
+    size_t n = budget == 0 ? 1 : budget;
+    if (*pos > cap)
+        *pos = cap;
+    if (n > cap - *pos)
+        n = cap - *pos;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = cap - 1 - (*pos)++;
+        sla_ticket *t = tt->slots[i];
+        if (t) {
+            tt->slots[i] = NULL;
+            tt->count--;
+            fn(t, arg);
+        }
+    }
+    if (*pos < cap) {
+        /* Shrinking keeps the first slots where they are (no copy with
+         * glibc: a split, or mremap for a mapped block); if it fails the
+         * larger block simply stays until the end. */
+        sla_ticket **kept = realloc(tt->slots, (cap - *pos) * sizeof *kept);
+        if (kept)
+            tt->slots = kept;
+        return 0;
+    }
+    sla_tickettable_release(tt);
+    return 1;
+}
+
 sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos)
 {
     while (*pos <= tt->mask) {

@@ -36,6 +36,21 @@ void sla_tickettable_replace(sla_tickettable *tt, const sla_ticket *old, sla_tic
  * compared, so the old block may be gone). */
 void sla_tickettable_moved(sla_tickettable *tt, uintptr_t was, sla_ticket *t);
 
+/*
+ * Empty the table a slice at a time, so that freeing a million tickets
+ * need not hold the caller for the whole table: hand the ticket of each of
+ * the next `budget` slots (budget 0 counts as 1; *pos counts the slots
+ * visited, 0 to begin) to fn(t, arg), which may free it. The slots are
+ * visited from the last down and the array is shrunk behind them at each
+ * call, so its memory too goes back a little at a time. Returns 1 once
+ * every slot has been visited, the slots then released as by
+ * sla_tickettable_release(); else 0 (call again). Once begun, the table is
+ * for this alone: cleared slots break the probe runs, so finds, inserts,
+ * removals and walks are wrong until it is done.
+ */
+int sla_tickettable_drain(sla_tickettable *tt, size_t *pos, size_t budget,
+                          void (*fn)(sla_ticket *t, void *arg), void *arg);
+
 /* Iterate: *pos starts at 0; returns the next ticket or NULL at the end. */
 sla_ticket *sla_tickettable_next(const sla_tickettable *tt, size_t *pos);
 

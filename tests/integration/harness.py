@@ -118,6 +118,15 @@ def check(cond, what):
         raise TestFailure(what)
 
 
+def partition_of(ticket, partitions):
+    """The partition of a ticket id: FNV-1a 32 of its bytes, modulo the
+    count (README "The partition of a ticket")."""
+    h = 2166136261
+    for b in ticket.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % partitions
+
+
 def now_ms():
     return int(time.time() * 1000)
 

@@ -1420,8 +1420,58 @@ static void test_outcomes_across_restart(void)
     fx_release(&fx);
 }
 
+/*
+ * Freeing an engine in steps: each step frees at most `budget` slots'
+ * tickets, pending items or array elements (so a few thousand tickets
+ * take many steps, none all of them),
+ * the engine is gone at the step that returns 1, and nothing leaks
+ * (ASan, valgrind): tickets with running clocks and pending decisions.
+ */
+static void test_free_in_steps(void)
+{
+    enum { N = 3000, BUDGET = 64 };
+    fixture a;
+    CHECK(fx_init(&a, reload_before, T0) == 0);
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "F%04d", i);
+        fx_event(&a, T0 + i, "ticket", id, "type", "ticket.opened", "channel",
+                 i % 2 ? "chat" : "email", NULL);
+    }
+    /* Decisions made and not collected: freed with the engine. */
+    sla_engine_advance(a.eng, T0 + HOUR);
+    sla_engine *e = a.eng;
+    a.eng = NULL;
+    int steps = 0, done = 0;
+    while (!done && steps < 1000000) {
+        done = sla_engine_free_step(e, BUDGET);
+        steps++;
+    }
+    CHECK(done);
+    /* At least the slots of N tickets at load 3/4, BUDGET a step; then
+     * the decisions not collected (a few per ticket) and their arrays,
+     * BUDGET a step too: not one slot or item a step either. */
+    CHECK(steps >= (N * 4 / 3) / BUDGET);
+    CHECK(steps <= 40 * N / BUDGET);
+    CHECK_INT(sla_engine_free_step(NULL, BUDGET), 1);
+    fx_release(&a);
+
+    /* sla_engine_free after some steps finishes the job. */
+    CHECK(fx_init(&a, reload_before, T0) == 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "G%04d", i);
+        fx_event(&a, T0 + i, "ticket", id, "type", "ticket.opened", "channel", "chat", NULL);
+    }
+    CHECK_INT(sla_engine_free_step(a.eng, BUDGET), 0);
+    CHECK_INT(sla_engine_free_step(a.eng, BUDGET), 0);
+    sla_engine_free(a.eng);
+    a.eng = NULL;
+    fx_release(&a);
+}
+
 int main(void)
 {
+    test_free_in_steps();
     test_reload_rematch_in_slices();
     test_scan_breached();
     test_queries_and_clock_backwards();
