@@ -2174,10 +2174,11 @@ static void phase_catchup(redisContext *c)
  *             the group "slad" created at the end of each stream ("$").
  *             The instances start (instance names bench-0..S-1, their
  *             own control sockets) and share the partitions; once every
- *             partition is owned, shares are even and each partition's
- *             reader has joined its group, XGROUP SETID ... 0 on every
- *             stream hands them the whole load at once, and one more
- *             entry per stream wakes a reader blocked on it. Timed from
+ *             partition is owned, none holds more than its share
+ *             (ceil(P / S)) and each partition's reader has joined its
+ *             group, XGROUP SETID ... 0 on every stream hands them the
+ *             whole load at once, and one more entry per stream wakes a
+ *             reader blocked on it. Timed from
  *             there until every group has read its last entry and has
  *             nothing pending (polled every 5 ms, pipelined); the CPU
  *             time of every slad and of Redis over that span, per event.
@@ -2328,7 +2329,7 @@ static void pb_cluster_start(redisContext *c, int partitions, int instances)
     int *owner = calloc((size_t)partitions, sizeof *owner);
     if (owner == NULL)
         die("out of memory");
-    int lo = partitions / instances, hi = (partitions + instances - 1) / instances;
+    int hi = (partitions + instances - 1) / instances;
     for (;;) {
         pb_check_alive("starting");
         int settled = 1;
@@ -2341,8 +2342,10 @@ static void pb_cluster_start(redisContext *c, int partitions, int instances)
                 else
                     held[owner[k]]++;
             }
+            /* The leases' plan: nobody above ceil(P / S) once all are owned
+             * (16 on 3 may settle as 6, 6, 4). */
             for (int i = 0; i < instances; i++)
-                if (held[i] < lo || held[i] > hi)
+                if (held[i] < 1 || held[i] > hi)
                     settled = 0;
         }
         for (int k = 0; settled && k < partitions; k++)
