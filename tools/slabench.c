@@ -537,45 +537,17 @@ static void ge_addf(gen_entry *g, const char *fmt, ...)
 /* Fills the field/value pairs of entry i (after "XADD key *"). */
 typedef void gen_fn(void *state, long i, int64_t now_ms, gen_entry *g);
 
-/* XADD n entries, 1,000 per round trip; the last id into last_id. */
+static double load_spread(redisContext *c, int partitions, long n, gen_fn *fn, void *state,
+                          char (*last)[48], const char *what);
+
+/* XADD n entries to sla:events, 1,000 per round trip; the last id into last_id. */
 static double load_entries(redisContext *c, long n, gen_fn *fn, void *state, char *last_id,
                            size_t last_cap, const char *what)
 {
-    int64_t t0 = mono_ns();
-    double limit = budget_s(n);
-    gen_entry g;
-    for (long i = 0; i < n;) {
-        long chunk = n - i < 1000 ? n - i : 1000;
-        int64_t now = wall_ms();
-        for (long j = 0; j < chunk; j++) {
-            g.argc = 0;
-            g.used = 0;
-            ge_add(&g, "XADD");
-            ge_add(&g, BENCH_EVENTS);
-            ge_add(&g, "*");
-            fn(state, i + j, now, &g);
-            if (redisAppendCommandArgv(c, g.argc, g.argv, g.lens) != REDIS_OK)
-                die("redis: %s", c->errstr);
-        }
-        for (long j = 0; j < chunk; j++) {
-            redisReply *r;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-                check_interrupted();
-                die("redis: %s while loading %s", c->errstr, what);
-            }
-            if (r->type != REDIS_REPLY_STRING)
-                die("XADD: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-            if (i + j == n - 1 && last_id)
-                snprintf(last_id, last_cap, "%s", r->str);
-            freeReplyObject(r);
-        }
-        i += chunk;
-        check_interrupted();
-        if (secs_since(t0) > limit)
-            die("loading %s took more than %.0f s", what, limit);
-    }
-    double s = secs_since(t0);
-    progress("%s: %ld entries loaded in %.2f s (%.0f XADD/s)", what, n, s, s > 0 ? n / s : 0.0);
+    char last[1][48];
+    double s = load_spread(c, 1, n, fn, state, last, what);
+    if (last_id)
+        snprintf(last_id, last_cap, "%s", last[0]);
     return s;
 }
 
@@ -645,6 +617,18 @@ static uint64_t rng_next(uint64_t *s)
     *s ^= *s << 25;
     *s ^= *s >> 27;
     return *s * 2685821657736338717ULL;
+}
+
+/* The mix for n entries, the same every run; free m->slots after. */
+static void mix_init(mix_state *m, long n)
+{
+    *m = (mix_state){.nslots = n / 20 > 10000 ? 10000 : n / 20 + 1, .next_ticket = 1,
+                     .rng = 0x5eed5eed12345678ULL};
+    m->slots = calloc((size_t)m->nslots, sizeof *m->slots);
+    if (m->slots == NULL)
+        die("out of memory");
+    for (long i = 0; i < m->nslots; i++)
+        m->slots[i].step = -1;
 }
 
 static void gen_mix(void *state, long i, int64_t now, gen_entry *g)
@@ -911,6 +895,29 @@ static void slad_check_alive(const char *while_doing)
     check_interrupted();
 }
 
+/* What every configuration slabench writes says after its own first lines:
+ * the private Redis, the stream read as consumer, control socket
+ * DIR/<sock>.sock, no HTTP, the receivers posting to the sink, the
+ * shipped norms. */
+static void slad_config_common(FILE *f, const char *consumer, const char *sock, int sink_port)
+{
+    fprintf(f,
+            "redis = { unix_socket = \"%s\"; db = 0; connect_timeout = 2000; };\n"
+            "stream = { prefix = \"" BENCH_PREFIX "\"; group = \"" BENCH_GROUP "\";\n"
+            "           consumer = \"%s\"; batch = %d; block = 2000; };\n"
+            "control = { socket = \"%s/%s.sock\"; };\n"
+            "http = { listen = \"\"; };\n"
+            "receivers = (\n",
+            redis_sock, consumer, BENCH_BATCH, dir, sock);
+    static const char *const receivers[] = {"team_lead", "supervisor", "manager", "director"};
+    for (size_t i = 0; i < 4; i++)
+        fprintf(f,
+                "  { name = \"%s\"; format = \"json\"; "
+                "url = \"http://127.0.0.1:%d/hooks/%s\"; }%s\n",
+                receivers[i], sink_port, receivers[i], i < 3 ? "," : "");
+    fprintf(f, ");\n@include \"norms.conf\"\n");
+}
+
 static void slad_write_config(int sink_port)
 {
     snprintf(slad_conf, sizeof slad_conf, "%s/slad.conf", dir);
@@ -926,21 +933,8 @@ static void slad_write_config(int sink_port)
         die("%s: %s", slad_conf, strerror(errno));
     fprintf(f,
             "# Written by slabench: the private redis-server, the sink, the shipped norms.\n"
-            "log_level = \"info\";\n"
-            "redis = { unix_socket = \"%s\"; db = 0; connect_timeout = 2000; };\n"
-            "stream = { prefix = \"" BENCH_PREFIX "\"; group = \"" BENCH_GROUP "\";\n"
-            "           consumer = \"slad-bench\"; batch = %d; block = 2000; };\n"
-            "control = { socket = \"%s/slad.sock\"; };\n"
-            "http = { listen = \"\"; };\n"
-            "receivers = (\n",
-            redis_sock, BENCH_BATCH, dir);
-    static const char *const receivers[] = {"team_lead", "supervisor", "manager", "director"};
-    for (size_t i = 0; i < 4; i++)
-        fprintf(f,
-                "  { name = \"%s\"; format = \"json\"; "
-                "url = \"http://127.0.0.1:%d/hooks/%s\"; }%s\n",
-                receivers[i], sink_port, receivers[i], i < 3 ? "," : "");
-    fprintf(f, ");\n@include \"norms.conf\"\n");
+            "log_level = \"info\";\n");
+    slad_config_common(f, "slad-bench", "slad", sink_port);
     if (fclose(f) != 0)
         die("%s: %s", slad_conf, strerror(errno));
 
@@ -1032,10 +1026,11 @@ static void slad_stop(void)
         progress("slad stopped with status %d", status);
 }
 
-static long slad_rss_kb(void)
+/* VmRSS of a process in kB; -1 when it cannot be read. */
+static long proc_rss_kb(pid_t pid)
 {
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)child_slad);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
     long kb = -1;
     while (f && fgets(line, sizeof line, f))
@@ -1043,6 +1038,12 @@ static long slad_rss_kb(void)
             kb = atol(line + 6);
     if (f)
         fclose(f);
+    return kb;
+}
+
+static long slad_rss_kb(void)
+{
+    long kb = proc_rss_kb(child_slad);
     if (kb < 0)
         die("cannot read VmRSS of slad (pid %d)", (int)child_slad);
     return kb;
@@ -1338,13 +1339,8 @@ static void sink_finish(void)
 
 static void phase_ingest(redisContext *c)
 {
-    mix_state m = {.nslots = opt.entries / 20 > 10000 ? 10000 : opt.entries / 20 + 1,
-                   .next_ticket = 1, .rng = 0x5eed5eed12345678ULL};
-    m.slots = calloc((size_t)m.nslots, sizeof *m.slots);
-    if (m.slots == NULL)
-        die("out of memory");
-    for (long i = 0; i < m.nslots; i++)
-        m.slots[i].step = -1;
+    mix_state m;
+    mix_init(&m, opt.entries);
     char last_id[48];
     load_entries(c, opt.entries, gen_mix, &m, last_id, sizeof last_id, "mixed events");
     free(m.slots);
@@ -2235,21 +2231,11 @@ static void pb_write_config(int i, int partitions, int sink_port)
             "# Written by slabench --partitions: instance %d of the cluster.\n"
             "log_level = \"info\";\n"
             "partitions = %d;\n"
-            "instance = { name = \"bench-%d\"; lease_ttl = %d; };\n"
-            "redis = { unix_socket = \"%s\"; db = 0; connect_timeout = 2000; };\n"
-            "stream = { prefix = \"" BENCH_PREFIX "\"; group = \"" BENCH_GROUP "\";\n"
-            "           consumer = \"slad-bench-%d\"; batch = %d; block = 2000; };\n"
-            "control = { socket = \"%s/slad-bench-%d.sock\"; };\n"
-            "http = { listen = \"\"; };\n"
-            "receivers = (\n",
-            i, partitions, i, pb_opt.lease_ttl_ms, redis_sock, i, BENCH_BATCH, dir, i);
-    static const char *const receivers[] = {"team_lead", "supervisor", "manager", "director"};
-    for (size_t r = 0; r < 4; r++)
-        fprintf(f,
-                "  { name = \"%s\"; format = \"json\"; "
-                "url = \"http://127.0.0.1:%d/hooks/%s\"; }%s\n",
-                receivers[r], sink_port, receivers[r], r < 3 ? "," : "");
-    fprintf(f, ");\n@include \"norms.conf\"\n");
+            "instance = { name = \"bench-%d\"; lease_ttl = %d; };\n",
+            i, partitions, i, pb_opt.lease_ttl_ms);
+    char name[32];
+    snprintf(name, sizeof name, "slad-bench-%d", i);
+    slad_config_common(f, name, name, sink_port);
     if (fclose(f) != 0)
         die("%s: %s", pb.conf[i], strerror(errno));
 }
@@ -2373,13 +2359,15 @@ static void pb_cluster_stop(void)
 }
 
 /*
- * n entries of gen, each XADDed to its ticket's partition stream, 1,000
- * per round trip; the last id of each stream into last[k] ("" when none).
+ * n entries of gen, each XADDed to its ticket's partition stream (with one
+ * partition: sla:events, whatever the entry), 1,000 per round trip; the
+ * last id of each stream into last[k] ("" when none). Returns the seconds
+ * it took.
  */
-static void pb_load(redisContext *c, long n, gen_fn *fn, void *state, char (*last)[48],
-                    const char *what)
+static double load_spread(redisContext *c, int partitions, long n, gen_fn *fn, void *state,
+                          char (*last)[48], const char *what)
 {
-    int P = pb.partitions;
+    int P = partitions;
     char(*keys)[48] = malloc((size_t)P * sizeof *keys);
     int *part = malloc(1000 * sizeof *part);
     if (keys == NULL || part == NULL)
@@ -2401,9 +2389,12 @@ static void pb_load(redisContext *c, long n, gen_fn *fn, void *state, char (*las
             ge_add(&g, keys[0]);
             ge_add(&g, "*");
             fn(state, i + j, now, &g);
-            if (g.argc < 5 || strcmp(g.argv[3], "ticket") != 0)
-                die("a generated entry without a ticket first");
-            part[j] = sla_partition_of(g.argv[4], g.lens[4], P);
+            part[j] = 0;
+            if (P > 1) {
+                if (g.argc < 5 || strcmp(g.argv[3], "ticket") != 0)
+                    die("a generated entry without a ticket first");
+                part[j] = sla_partition_of(g.argv[4], g.lens[4], P);
+            }
             g.argv[1] = keys[part[j]];
             g.lens[1] = strlen(keys[part[j]]);
             if (redisAppendCommandArgv(c, g.argc, g.argv, g.lens) != REDIS_OK)
@@ -2428,8 +2419,9 @@ static void pb_load(redisContext *c, long n, gen_fn *fn, void *state, char (*las
     free(keys);
     free(part);
     double s = secs_since(t0);
-    progress("%s: %ld entries loaded into %d stream%s in %.2f s", what, n, P, P > 1 ? "s" : "",
-             s);
+    progress("%s: %ld entries loaded into %d stream%s in %.2f s (%.0f XADD/s)", what, n, P,
+             P > 1 ? "s" : "", s, s > 0 ? n / s : 0.0);
+    return s;
 }
 
 /* Polls every group "slad" (pipelined, every 5 ms) until each has read up
@@ -2538,14 +2530,9 @@ static void pb_measure_ingest(redisContext *c, int partitions, int instances, pb
     int *owner0 = malloc((size_t)P * sizeof *owner0), *owner1 = malloc((size_t)P * sizeof *owner1);
     if (last == NULL || owner0 == NULL || owner1 == NULL)
         die("out of memory");
-    mix_state m = {.nslots = opt.entries / 20 > 10000 ? 10000 : opt.entries / 20 + 1,
-                   .next_ticket = 1, .rng = 0x5eed5eed12345678ULL};
-    m.slots = calloc((size_t)m.nslots, sizeof *m.slots);
-    if (m.slots == NULL)
-        die("out of memory");
-    for (long i = 0; i < m.nslots; i++)
-        m.slots[i].step = -1;
-    pb_load(c, opt.entries, gen_mix, &m, last, "mixed events");
+    mix_state m;
+    mix_init(&m, opt.entries);
+    load_spread(c, P, opt.entries, gen_mix, &m, last, "mixed events");
     free(m.slots);
     char key[64];
     for (int k = 0; k < P; k++) {
@@ -2638,7 +2625,7 @@ static void pb_lateness(redisContext *c, const char *prefix, stats3 *fired, long
     due_state d = {.prefix = prefix, .n = opt.due, .span_ms = opt.window_ms};
     d.first_deadline_ms = wall_ms() + opt.lead_ms;
     int64_t last_deadline = d.first_deadline_ms + d.span_ms;
-    pb_load(c, opt.due, gen_due, &d, last, "due tickets");
+    load_spread(c, pb.partitions, opt.due, gen_due, &d, last, "due tickets");
     pb_wait_consumed(c, last, opt.due, "ingesting the due tickets");
     free(last);
     if (wall_ms() >= d.first_deadline_ms)
@@ -2666,16 +2653,7 @@ static void pb_lateness(redisContext *c, const char *prefix, stats3 *fired, long
 
 static long pb_rss_kb(int i)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)child_inst[i]);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = atol(line + 6);
-    if (f)
-        fclose(f);
-    return kb;
+    return proc_rss_kb(child_inst[i]);
 }
 
 /* --- takeover ------------------------------------------------------------- */
@@ -2774,7 +2752,7 @@ static void pb_measure_takeover(redisContext *c, int partitions, int instances, 
     takeover_gen tg = {.in_victim = in_victim, .partitions = P, .n = n,
                        .first_deadline_ms = kill_at - 500,
                        .span_ms = 500 + (int64_t)out->bound_ms + 2000};
-    pb_load(c, n, gen_takeover, &tg, last, "tickets of bench-0's partitions");
+    load_spread(c, P, n, gen_takeover, &tg, last, "tickets of bench-0's partitions");
     pb_wait_consumed(c, last, n, "ingesting the tickets of bench-0's partitions");
     out->tickets = n;
     if (wall_ms() >= kill_at - 500)
