@@ -131,6 +131,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "sla_partition.h"
+
 #ifndef SLABENCH_SOURCE_DIR
 #define SLABENCH_SOURCE_DIR "."
 #endif
@@ -150,6 +152,7 @@
 #define BENCH_ANSWER_GAP 5000     /* ringings, then their answers: 5 read batches apart */
 #define BENCH_UNANSWERED 1000     /* U- calls of the backlog, at most */
 #define BENCH_MAX_ARGS 32
+#define BENCH_INSTANCES_MAX 8     /* slad instances of --instances, at most */
 
 /* ------------------------------------------------------------------------ */
 /* options and results                                                      */
@@ -298,6 +301,7 @@ static double budget_s(long n)
 
 static volatile sig_atomic_t interrupted;
 static volatile pid_t child_redis = -1, child_slad = -1;
+static volatile pid_t child_inst[BENCH_INSTANCES_MAX]; /* --instances; 0 or -1: none */
 static char dir[PATH_MAX];
 static char redis_sock[PATH_MAX + 64];
 static pid_t parent_pid;
@@ -307,6 +311,9 @@ static void on_signal(int sig)
     interrupted = sig;
     if (child_slad > 0)
         kill(child_slad, SIGKILL);
+    for (int i = 0; i < BENCH_INSTANCES_MAX; i++)
+        if (child_inst[i] > 0)
+            kill(child_inst[i], SIGKILL);
     if (child_redis > 0)
         kill(child_redis, SIGKILL);
 }
@@ -380,6 +387,8 @@ static void cleanup(void)
     if (getpid() != parent_pid)
         return;
     stop_child(&child_slad, SIGTERM, 5000);
+    for (int i = 0; i < BENCH_INSTANCES_MAX; i++)
+        stop_child(&child_inst[i], SIGTERM, 5000);
     stop_child(&child_redis, SIGTERM, 3000);
     if (dir[0] == '\0')
         return;
@@ -528,45 +537,17 @@ static void ge_addf(gen_entry *g, const char *fmt, ...)
 /* Fills the field/value pairs of entry i (after "XADD key *"). */
 typedef void gen_fn(void *state, long i, int64_t now_ms, gen_entry *g);
 
-/* XADD n entries, 1,000 per round trip; the last id into last_id. */
+static double load_spread(redisContext *c, int partitions, long n, gen_fn *fn, void *state,
+                          char (*last)[48], const char *what);
+
+/* XADD n entries to sla:events, 1,000 per round trip; the last id into last_id. */
 static double load_entries(redisContext *c, long n, gen_fn *fn, void *state, char *last_id,
                            size_t last_cap, const char *what)
 {
-    int64_t t0 = mono_ns();
-    double limit = budget_s(n);
-    gen_entry g;
-    for (long i = 0; i < n;) {
-        long chunk = n - i < 1000 ? n - i : 1000;
-        int64_t now = wall_ms();
-        for (long j = 0; j < chunk; j++) {
-            g.argc = 0;
-            g.used = 0;
-            ge_add(&g, "XADD");
-            ge_add(&g, BENCH_EVENTS);
-            ge_add(&g, "*");
-            fn(state, i + j, now, &g);
-            if (redisAppendCommandArgv(c, g.argc, g.argv, g.lens) != REDIS_OK)
-                die("redis: %s", c->errstr);
-        }
-        for (long j = 0; j < chunk; j++) {
-            redisReply *r;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-                check_interrupted();
-                die("redis: %s while loading %s", c->errstr, what);
-            }
-            if (r->type != REDIS_REPLY_STRING)
-                die("XADD: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-            if (i + j == n - 1 && last_id)
-                snprintf(last_id, last_cap, "%s", r->str);
-            freeReplyObject(r);
-        }
-        i += chunk;
-        check_interrupted();
-        if (secs_since(t0) > limit)
-            die("loading %s took more than %.0f s", what, limit);
-    }
-    double s = secs_since(t0);
-    progress("%s: %ld entries loaded in %.2f s (%.0f XADD/s)", what, n, s, s > 0 ? n / s : 0.0);
+    char last[1][48];
+    double s = load_spread(c, 1, n, fn, state, last, what);
+    if (last_id)
+        snprintf(last_id, last_cap, "%s", last[0]);
     return s;
 }
 
@@ -636,6 +617,18 @@ static uint64_t rng_next(uint64_t *s)
     *s ^= *s << 25;
     *s ^= *s >> 27;
     return *s * 2685821657736338717ULL;
+}
+
+/* The mix for n entries, the same every run; free m->slots after. */
+static void mix_init(mix_state *m, long n)
+{
+    *m = (mix_state){.nslots = n / 20 > 10000 ? 10000 : n / 20 + 1, .next_ticket = 1,
+                     .rng = 0x5eed5eed12345678ULL};
+    m->slots = calloc((size_t)m->nslots, sizeof *m->slots);
+    if (m->slots == NULL)
+        die("out of memory");
+    for (long i = 0; i < m->nslots; i++)
+        m->slots[i].step = -1;
 }
 
 static void gen_mix(void *state, long i, int64_t now, gen_entry *g)
@@ -902,6 +895,29 @@ static void slad_check_alive(const char *while_doing)
     check_interrupted();
 }
 
+/* What every configuration slabench writes says after its own first lines:
+ * the private Redis, the stream read as consumer, control socket
+ * DIR/<sock>.sock, no HTTP, the receivers posting to the sink, the
+ * shipped norms. */
+static void slad_config_common(FILE *f, const char *consumer, const char *sock, int sink_port)
+{
+    fprintf(f,
+            "redis = { unix_socket = \"%s\"; db = 0; connect_timeout = 2000; };\n"
+            "stream = { prefix = \"" BENCH_PREFIX "\"; group = \"" BENCH_GROUP "\";\n"
+            "           consumer = \"%s\"; batch = %d; block = 2000; };\n"
+            "control = { socket = \"%s/%s.sock\"; };\n"
+            "http = { listen = \"\"; };\n"
+            "receivers = (\n",
+            redis_sock, consumer, BENCH_BATCH, dir, sock);
+    static const char *const receivers[] = {"team_lead", "supervisor", "manager", "director"};
+    for (size_t i = 0; i < 4; i++)
+        fprintf(f,
+                "  { name = \"%s\"; format = \"json\"; "
+                "url = \"http://127.0.0.1:%d/hooks/%s\"; }%s\n",
+                receivers[i], sink_port, receivers[i], i < 3 ? "," : "");
+    fprintf(f, ");\n@include \"norms.conf\"\n");
+}
+
 static void slad_write_config(int sink_port)
 {
     snprintf(slad_conf, sizeof slad_conf, "%s/slad.conf", dir);
@@ -917,21 +933,8 @@ static void slad_write_config(int sink_port)
         die("%s: %s", slad_conf, strerror(errno));
     fprintf(f,
             "# Written by slabench: the private redis-server, the sink, the shipped norms.\n"
-            "log_level = \"info\";\n"
-            "redis = { unix_socket = \"%s\"; db = 0; connect_timeout = 2000; };\n"
-            "stream = { prefix = \"" BENCH_PREFIX "\"; group = \"" BENCH_GROUP "\";\n"
-            "           consumer = \"slad-bench\"; batch = %d; block = 2000; };\n"
-            "control = { socket = \"%s/slad.sock\"; };\n"
-            "http = { listen = \"\"; };\n"
-            "receivers = (\n",
-            redis_sock, BENCH_BATCH, dir);
-    static const char *const receivers[] = {"team_lead", "supervisor", "manager", "director"};
-    for (size_t i = 0; i < 4; i++)
-        fprintf(f,
-                "  { name = \"%s\"; format = \"json\"; "
-                "url = \"http://127.0.0.1:%d/hooks/%s\"; }%s\n",
-                receivers[i], sink_port, receivers[i], i < 3 ? "," : "");
-    fprintf(f, ");\n@include \"norms.conf\"\n");
+            "log_level = \"info\";\n");
+    slad_config_common(f, "slad-bench", "slad", sink_port);
     if (fclose(f) != 0)
         die("%s: %s", slad_conf, strerror(errno));
 
@@ -1023,10 +1026,11 @@ static void slad_stop(void)
         progress("slad stopped with status %d", status);
 }
 
-static long slad_rss_kb(void)
+/* VmRSS of a process in kB; -1 when it cannot be read. */
+static long proc_rss_kb(pid_t pid)
 {
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)child_slad);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
     long kb = -1;
     while (f && fgets(line, sizeof line, f))
@@ -1034,6 +1038,12 @@ static long slad_rss_kb(void)
             kb = atol(line + 6);
     if (f)
         fclose(f);
+    return kb;
+}
+
+static long slad_rss_kb(void)
+{
+    long kb = proc_rss_kb(child_slad);
     if (kb < 0)
         die("cannot read VmRSS of slad (pid %d)", (int)child_slad);
     return kb;
@@ -1329,13 +1339,8 @@ static void sink_finish(void)
 
 static void phase_ingest(redisContext *c)
 {
-    mix_state m = {.nslots = opt.entries / 20 > 10000 ? 10000 : opt.entries / 20 + 1,
-                   .next_ticket = 1, .rng = 0x5eed5eed12345678ULL};
-    m.slots = calloc((size_t)m.nslots, sizeof *m.slots);
-    if (m.slots == NULL)
-        die("out of memory");
-    for (long i = 0; i < m.nslots; i++)
-        m.slots[i].step = -1;
+    mix_state m;
+    mix_init(&m, opt.entries);
     char last_id[48];
     load_entries(c, opt.entries, gen_mix, &m, last_id, sizeof last_id, "mixed events");
     free(m.slots);
@@ -1535,13 +1540,13 @@ typedef struct esc_record {
 
 typedef void esc_record_fn(void *arg, const esc_record *rec);
 
-/* Calls fn for every record of sla:escalations, oldest first; the strings
+/* Calls fn for every record of the outbox key, oldest first; the strings
  * of a record are valid during the call only. */
-static void escalations_scan(redisContext *c, esc_record_fn *fn, void *arg)
+static void escalations_scan_key(redisContext *c, const char *key, esc_record_fn *fn, void *arg)
 {
     char start[64] = "-";
     for (int page = 0; page < 100000; page++) {
-        redisReply *r = rcmd(c, "XRANGE %s %s + COUNT 10000", BENCH_ESCALATIONS, start);
+        redisReply *r = rcmd(c, "XRANGE %s %s + COUNT 10000", key, start);
         if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
             freeReplyObject(r);
             break;
@@ -1567,6 +1572,12 @@ static void escalations_scan(redisContext *c, esc_record_fn *fn, void *arg)
         snprintf(start, sizeof start, "(%.60s", r->element[r->elements - 1]->element[0]->str);
         freeReplyObject(r);
     }
+}
+
+/* escalations_scan_key on sla:escalations. */
+static void escalations_scan(redisContext *c, esc_record_fn *fn, void *arg)
+{
+    escalations_scan_key(c, BENCH_ESCALATIONS, fn, arg);
 }
 
 /* The breaches of tickets named prefix*, at most expect of them. */
@@ -2147,6 +2158,870 @@ static void phase_catchup(redisContext *c)
 }
 
 /* ------------------------------------------------------------------------ */
+/* partitioned mode: --partitions P --instances S, --sweep                  */
+/*
+ * Runs instead of the phases above. Every figure is measured by the same
+ * code for a single unpartitioned slad (partitions = 1, the key names
+ * sla:events, ...) and for S instances sharing P partitions, in the same
+ * run, so that their ratio compares like with like:
+ *
+ *   ingest    FLUSHALL; opt.entries of the mix, each to its ticket's
+ *             partition stream (lib/sla_partition), while no slad runs;
+ *             the group "slad" created at the end of each stream ("$").
+ *             The instances start (instance names bench-0..S-1, their
+ *             own control sockets) and share the partitions; once every
+ *             partition is owned, none holds more than its share
+ *             (ceil(P / S)) and each partition's reader has joined its
+ *             group, XGROUP SETID ... 0 on every stream hands them the
+ *             whole load at once, and one more entry per stream wakes a
+ *             reader blocked on it. Timed from
+ *             there until every group has read its last entry and has
+ *             nothing pending (polled every 5 ms, pipelined); the CPU
+ *             time of every slad and of Redis over that span, per event.
+ *   lateness  opt.due chat tickets due over the window, spread over the
+ *             partitions; late_ms of their breaches from every
+ *             partition's outbox; then each instance's RSS.
+ *   takeover  (P > 1, S > 1) FLUSHALL, the instances again; "K-"
+ *             tickets only in bench-0's partitions, due from 0.5 s before
+ *             to lease TTL x 4/3 + 2 s after the kill; SIGKILL bench-0;
+ *             the leases polled every 5 ms until each of its partitions
+ *             is another's, and per partition the first breach recorded
+ *             after the kill (entry id time); every K- ticket must be
+ *             recorded once.
+ *
+ * --sweep measures the ingest only, for P = 1, 4, 16, 64 with one
+ * instance and for 1, 2, 3 instances on 16 partitions.
+ */
+
+#define PB_INSTANCES_MAX BENCH_INSTANCES_MAX
+#define PB_POLL_US 5000
+
+static struct {
+    int partitions, instances; /* 0: the mode is off */
+    int lease_ttl_ms;
+    int sweep;
+} pb_opt = {.lease_ttl_ms = 2000};
+
+/* The cluster of instances running now. */
+static struct {
+    int partitions, instances;
+    char conf[PB_INSTANCES_MAX][PATH_MAX + 64];
+    char log[PB_INSTANCES_MAX][PATH_MAX + 64];
+} pb;
+
+/* child_inst[] (with the other children, above) holds their pids. */
+
+/* Key "what" of partition k: sla:what with one partition, else sla:{pk}:what. */
+static void pb_key(char *out, size_t cap, int partitions, int k, const char *what)
+{
+    if (partitions <= 1)
+        snprintf(out, cap, BENCH_PREFIX "%s", what);
+    else
+        snprintf(out, cap, BENCH_PREFIX "{p%d}:%s", k, what);
+}
+
+static void pb_write_config(int i, int partitions, int sink_port)
+{
+    snprintf(pb.conf[i], sizeof pb.conf[i], "%s/slad-bench-%d.conf", dir, i);
+    snprintf(pb.log[i], sizeof pb.log[i], "%s/slad-bench-%d.log", dir, i);
+    FILE *f = fopen(pb.conf[i], "w");
+    if (f == NULL)
+        die("%s: %s", pb.conf[i], strerror(errno));
+    fprintf(f,
+            "# Written by slabench --partitions: instance %d of the cluster.\n"
+            "log_level = \"info\";\n"
+            "partitions = %d;\n"
+            "instance = { name = \"bench-%d\"; lease_ttl = %d; };\n",
+            i, partitions, i, pb_opt.lease_ttl_ms);
+    char name[32];
+    snprintf(name, sizeof name, "slad-bench-%d", i);
+    slad_config_common(f, name, name, sink_port);
+    if (fclose(f) != 0)
+        die("%s: %s", pb.conf[i], strerror(errno));
+}
+
+static void pb_check_alive(const char *while_doing)
+{
+    for (int i = 0; i < pb.instances; i++) {
+        int status;
+        if (child_inst[i] > 0 && waitpid(child_inst[i], &status, WNOHANG) == child_inst[i]) {
+            child_inst[i] = -1;
+            die("slad bench-%d exited (status %d) while %s; see %s", i, status, while_doing,
+                pb.log[i]);
+        }
+    }
+    check_interrupted();
+}
+
+/* The instance (0..S-1) holding partition k's lease, -1 when none. */
+static void pb_owners(redisContext *c, int *owner)
+{
+    char key[64];
+    for (int k = 0; k < pb.partitions; k++) {
+        pb_key(key, sizeof key, pb.partitions, k, "lease");
+        redisAppendCommand(c, "GET %s", key);
+    }
+    for (int k = 0; k < pb.partitions; k++) {
+        redisReply *r;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK)
+            die("redis: %s (reading the leases)", c->errstr);
+        owner[k] = -1;
+        if (r->type == REDIS_REPLY_STRING && strncmp(r->str, "bench-", 6) == 0)
+            owner[k] = atoi(r->str + 6);
+        freeReplyObject(r);
+    }
+}
+
+/* Consumers of group "slad" on partition k's stream (0 when none yet). */
+static long pb_group_consumers(redisContext *c, int k)
+{
+    char key[64];
+    pb_key(key, sizeof key, pb.partitions, k, "events");
+    redisReply *r = rcmd_any(c, "XINFO GROUPS %s", key);
+    long n = 0;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *g = r->element[i];
+        int ours = 0;
+        long consumers = 0;
+        for (size_t f = 0; g->type == REDIS_REPLY_ARRAY && f + 1 < g->elements; f += 2) {
+            const char *name = g->element[f]->str;
+            const redisReply *v = g->element[f + 1];
+            if (strcmp(name, "name") == 0 && v->type == REDIS_REPLY_STRING)
+                ours = strcmp(v->str, BENCH_GROUP) == 0;
+            else if (strcmp(name, "consumers") == 0)
+                consumers = (long)reply_ll(v);
+        }
+        if (ours)
+            n = consumers;
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+/* Starts S instances on P partitions and waits until every partition is
+ * owned, the shares are even and every reader has joined its group. */
+static void pb_cluster_start(redisContext *c, int partitions, int instances)
+{
+    if (instances > PB_INSTANCES_MAX)
+        die("--instances: at most %d", PB_INSTANCES_MAX);
+    pb.partitions = partitions;
+    pb.instances = instances;
+    for (int i = 0; i < instances; i++) {
+        pb_write_config(i, partitions, sink.port);
+        char *argv[] = {(char *)opt.slad, "-c", pb.conf[i], NULL};
+        child_inst[i] = spawn(argv, pb.log[i]);
+    }
+    int64_t t0 = mono_ns();
+    int *owner = calloc((size_t)partitions, sizeof *owner);
+    if (owner == NULL)
+        die("out of memory");
+    int hi = (partitions + instances - 1) / instances;
+    for (;;) {
+        pb_check_alive("starting");
+        int settled = 1;
+        if (partitions > 1) {
+            int held[PB_INSTANCES_MAX] = {0};
+            pb_owners(c, owner);
+            for (int k = 0; k < partitions; k++) {
+                if (owner[k] < 0 || owner[k] >= instances)
+                    settled = 0;
+                else
+                    held[owner[k]]++;
+            }
+            /* The leases' plan: nobody above ceil(P / S) once all are owned
+             * (16 on 3 may settle as 6, 6, 4). */
+            for (int i = 0; i < instances; i++)
+                if (held[i] < 1 || held[i] > hi)
+                    settled = 0;
+        }
+        for (int k = 0; settled && k < partitions; k++)
+            if (pb_group_consumers(c, k) < 1)
+                settled = 0;
+        if (settled)
+            break;
+        if (secs_since(t0) > budget_s(0))
+            die("%d instances on %d partitions: not every partition owned evenly and read "
+                "within %.0f s (logs %s/slad-bench-*.log)", instances, partitions, budget_s(0),
+                dir);
+        sleep_us(20000);
+    }
+    free(owner);
+    progress("%d instance%s on %d partition%s: owned evenly and reading %.1f s after spawn",
+             instances, instances > 1 ? "s" : "", partitions, partitions > 1 ? "s" : "",
+             secs_since(t0));
+}
+
+static void pb_cluster_stop(void)
+{
+    for (int i = 0; i < pb.instances; i++)
+        stop_child(&child_inst[i], SIGTERM, 20000);
+    pb.instances = 0;
+}
+
+/*
+ * n entries of gen, each XADDed to its ticket's partition stream (with one
+ * partition: sla:events, whatever the entry), 1,000 per round trip; the
+ * last id of each stream into last[k] ("" when none). Returns the seconds
+ * it took.
+ */
+static double load_spread(redisContext *c, int partitions, long n, gen_fn *fn, void *state,
+                          char (*last)[48], const char *what)
+{
+    int P = partitions;
+    char(*keys)[48] = malloc((size_t)P * sizeof *keys);
+    int *part = malloc(1000 * sizeof *part);
+    if (keys == NULL || part == NULL)
+        die("out of memory");
+    for (int k = 0; k < P; k++) {
+        pb_key(keys[k], sizeof keys[k], P, k, "events");
+        last[k][0] = '\0';
+    }
+    int64_t t0 = mono_ns();
+    double limit = budget_s(n);
+    gen_entry g;
+    for (long i = 0; i < n;) {
+        long chunk = n - i < 1000 ? n - i : 1000;
+        int64_t now = wall_ms();
+        for (long j = 0; j < chunk; j++) {
+            g.argc = 0;
+            g.used = 0;
+            ge_add(&g, "XADD");
+            ge_add(&g, keys[0]);
+            ge_add(&g, "*");
+            fn(state, i + j, now, &g);
+            part[j] = 0;
+            if (P > 1) {
+                if (g.argc < 5 || strcmp(g.argv[3], "ticket") != 0)
+                    die("a generated entry without a ticket first");
+                part[j] = sla_partition_of(g.argv[4], g.lens[4], P);
+            }
+            g.argv[1] = keys[part[j]];
+            g.lens[1] = strlen(keys[part[j]]);
+            if (redisAppendCommandArgv(c, g.argc, g.argv, g.lens) != REDIS_OK)
+                die("redis: %s", c->errstr);
+        }
+        for (long j = 0; j < chunk; j++) {
+            redisReply *r;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK) {
+                check_interrupted();
+                die("redis: %s while loading %s", c->errstr, what);
+            }
+            if (r->type != REDIS_REPLY_STRING)
+                die("XADD: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            snprintf(last[part[j]], 48, "%s", r->str);
+            freeReplyObject(r);
+        }
+        i += chunk;
+        check_interrupted();
+        if (secs_since(t0) > limit)
+            die("loading %s took more than %.0f s", what, limit);
+    }
+    free(keys);
+    free(part);
+    double s = secs_since(t0);
+    progress("%s: %ld entries loaded into %d stream%s in %.2f s (%.0f XADD/s)", what, n, P,
+             P > 1 ? "s" : "", s, s > 0 ? n / s : 0.0);
+    return s;
+}
+
+/* Polls every group "slad" (pipelined, every 5 ms) until each has read up
+ * to last[k] with nothing pending; returns the time it saw the last one. */
+static int64_t pb_wait_consumed(redisContext *c, char (*last)[48], long n, const char *what)
+{
+    int P = pb.partitions;
+    char *done = calloc((size_t)P, 1);
+    if (done == NULL)
+        die("out of memory");
+    int left = 0;
+    for (int k = 0; k < P; k++) {
+        done[k] = last[k][0] == '\0';
+        left += !done[k];
+    }
+    int64_t t0 = mono_ns(), t_end = t0;
+    double limit = budget_s(n);
+    char key[64];
+    while (left > 0) {
+        for (int k = 0; k < P; k++)
+            if (!done[k]) {
+                pb_key(key, sizeof key, P, k, "events");
+                redisAppendCommand(c, "XINFO GROUPS %s", key);
+            }
+        int64_t now = 0;
+        for (int k = 0; k < P; k++) {
+            if (done[k])
+                continue;
+            redisReply *r;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK)
+                die("redis: %s (polling the groups)", c->errstr);
+            now = mono_ns();
+            for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+                const redisReply *g = r->element[i];
+                int ours = 0;
+                long long pending = -1;
+                const char *delivered = "";
+                for (size_t f = 0; g->type == REDIS_REPLY_ARRAY && f + 1 < g->elements; f += 2) {
+                    const char *name = g->element[f]->str;
+                    const redisReply *v = g->element[f + 1];
+                    if (strcmp(name, "name") == 0 && v->type == REDIS_REPLY_STRING)
+                        ours = strcmp(v->str, BENCH_GROUP) == 0;
+                    else if (strcmp(name, "pending") == 0)
+                        pending = reply_ll(v);
+                    else if (strcmp(name, "last-delivered-id") == 0 &&
+                             v->type == REDIS_REPLY_STRING)
+                        delivered = v->str;
+                }
+                if (ours && pending == 0 && strcmp(delivered, last[k]) == 0) {
+                    done[k] = 1;
+                    left--;
+                    t_end = now;
+                }
+            }
+            freeReplyObject(r);
+        }
+        if (left == 0)
+            break;
+        pb_check_alive(what);
+        if (secs_since(t0) > limit)
+            die("%s: %d of %d partitions not consumed within %.0f s", what, left, P, limit);
+        sleep_us(PB_POLL_US);
+    }
+    free(done);
+    return t_end;
+}
+
+/* What one ingest measurement gives. */
+typedef struct pb_ingest {
+    int partitions, instances;
+    long n;
+    double s, eps;
+    double cpu_slad, cpu_redis;   /* seconds over the timed span, all instances */
+    double us_slad, us_redis;     /* per event */
+    int leases_moved;             /* partitions whose lease changed hands meanwhile */
+} pb_ingest;
+
+/* Instance i's CPU seconds so far. */
+static double pb_cpu_all(void)
+{
+    double s = 0;
+    for (int i = 0; i < pb.instances; i++)
+        s += cpu_s(child_inst[i]);
+    return s;
+}
+
+/* A ticket id "W-<j>" of partition k (one waking entry per stream). */
+static void pb_wake_id(int k, int partitions, char *out, size_t cap)
+{
+    for (long j = 0; j < 1000000; j++) {
+        snprintf(out, cap, "W-%ld", j);
+        if (sla_partition_of(out, strlen(out), partitions) == k)
+            return;
+    }
+    die("no ticket id of partition %d among a million", k);
+}
+
+/* FLUSHALL, the mix loaded, S instances on P partitions started and handed
+ * the load at once: their rate and CPU. The instances are left running. */
+static void pb_measure_ingest(redisContext *c, int partitions, int instances, pb_ingest *out)
+{
+    freeReplyObject(rcmd(c, "FLUSHALL"));
+    pb.partitions = partitions;
+    int P = partitions;
+    char(*last)[48] = malloc((size_t)P * sizeof *last);
+    int *owner0 = malloc((size_t)P * sizeof *owner0), *owner1 = malloc((size_t)P * sizeof *owner1);
+    if (last == NULL || owner0 == NULL || owner1 == NULL)
+        die("out of memory");
+    mix_state m;
+    mix_init(&m, opt.entries);
+    load_spread(c, P, opt.entries, gen_mix, &m, last, "mixed events");
+    free(m.slots);
+    char key[64];
+    for (int k = 0; k < P; k++) {
+        pb_key(key, sizeof key, P, k, "events");
+        freeReplyObject(rcmd(c, "XGROUP CREATE %s %s $ MKSTREAM", key, BENCH_GROUP));
+    }
+    pb_cluster_start(c, partitions, instances);
+    if (P > 1)
+        pb_owners(c, owner0);
+
+    /* The gate: every group back to the start, then one entry per stream. */
+    double cpu0 = pb_cpu_all(), redis0 = cpu_s(child_redis);
+    int64_t t0 = mono_ns();
+    for (int k = 0; k < P; k++) {
+        pb_key(key, sizeof key, P, k, "events");
+        redisAppendCommand(c, "XGROUP SETID %s %s 0", key, BENCH_GROUP);
+    }
+    for (int k = 0; k < P; k++) {
+        char id[32];
+        pb_key(key, sizeof key, P, k, "events");
+        pb_wake_id(k, P, id, sizeof id);
+        redisAppendCommand(c, "XADD %s * ticket %s type ticket.opened ts %lld channel email "
+                              "category general",
+                           key, id, (long long)wall_ms());
+    }
+    for (int k = 0; k < 2 * P; k++) {
+        redisReply *r;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK)
+            die("redis: %s (opening the gate)", c->errstr);
+        if (r->type == REDIS_REPLY_ERROR)
+            die("opening the gate: %s", r->str);
+        if (k >= P)
+            snprintf(last[k - P], 48, "%s", r->str);
+        freeReplyObject(r);
+    }
+    int64_t t_end = pb_wait_consumed(c, last, opt.entries, "ingesting the mixed events");
+    double cpu1 = pb_cpu_all(), redis1 = cpu_s(child_redis);
+
+    *out = (pb_ingest){.partitions = P, .instances = instances, .n = opt.entries + P};
+    out->s = (double)(t_end - t0) / 1e9;
+    out->eps = out->s > 0 ? (double)out->n / out->s : 0;
+    out->cpu_slad = cpu1 - cpu0;
+    out->cpu_redis = redis1 - redis0;
+    out->us_slad = out->cpu_slad * 1e6 / (double)out->n;
+    out->us_redis = out->cpu_redis * 1e6 / (double)out->n;
+    if (P > 1) {
+        pb_owners(c, owner1);
+        for (int k = 0; k < P; k++)
+            out->leases_moved += owner0[k] != owner1[k];
+    }
+    free(last);
+    free(owner0);
+    free(owner1);
+    progress("P=%d S=%d: %ld entries in %.3f s: %.0f entries/s; CPU per event: slads %.2f us, "
+             "redis %.2f us (cores: %.2f + %.2f)%s", P, instances, out->n, out->s, out->eps,
+             out->us_slad, out->us_redis, out->s > 0 ? out->cpu_slad / out->s : 0,
+             out->s > 0 ? out->cpu_redis / out->s : 0,
+             out->leases_moved ? " (leases moved meanwhile)" : "");
+}
+
+/* Breach records of tickets prefix* in every partition's outbox. */
+static void pb_collect_breaches(redisContext *c, breach_set *b)
+{
+    char key[64];
+    for (int k = 0; k < pb.partitions; k++) {
+        pb_key(key, sizeof key, pb.partitions, k, "escalations");
+        escalations_scan_key(c, key, breach_collect, b);
+    }
+}
+
+static long long pb_outbox_len(redisContext *c)
+{
+    char key[64];
+    long long n = 0;
+    for (int k = 0; k < pb.partitions; k++) {
+        pb_key(key, sizeof key, pb.partitions, k, "escalations");
+        n += stream_len(c, key);
+    }
+    return n;
+}
+
+/* opt.due chat tickets prefix*, spread over the partitions, due over the
+ * window: late_ms of their breaches. */
+static void pb_lateness(redisContext *c, const char *prefix, stats3 *fired, long *missing)
+{
+    char(*last)[48] = malloc((size_t)pb.partitions * sizeof *last);
+    if (last == NULL)
+        die("out of memory");
+    long long esc0 = pb_outbox_len(c);
+    due_state d = {.prefix = prefix, .n = opt.due, .span_ms = opt.window_ms};
+    d.first_deadline_ms = wall_ms() + opt.lead_ms;
+    int64_t last_deadline = d.first_deadline_ms + d.span_ms;
+    load_spread(c, pb.partitions, opt.due, gen_due, &d, last, "due tickets");
+    pb_wait_consumed(c, last, opt.due, "ingesting the due tickets");
+    free(last);
+    if (wall_ms() >= d.first_deadline_ms)
+        progress("due tickets %s: NOT all ingested before the first deadline (raise --lead)",
+                 prefix);
+    double limit = budget_s(opt.due);
+    for (;;) {
+        pb_check_alive("firing the due tickets");
+        int64_t now = wall_ms();
+        if (now > last_deadline + 1000 && pb_outbox_len(c) >= esc0 + opt.due)
+            break;
+        if (now > last_deadline + (int64_t)(limit * 1000))
+            break;
+        sleep_us(50000);
+    }
+    breach_set b;
+    breach_set_init(&b, prefix, opt.due);
+    pb_collect_breaches(c, &b);
+    *missing = opt.due - b.n;
+    *fired = stats_of(b.fired, b.n);
+    breach_set_free(&b);
+    progress("P=%d S=%d: lateness of %ld breaches: p50 %" PRId64 " p99 %" PRId64 " max %" PRId64
+             " ms", pb.partitions, pb.instances, fired->n, fired->p50, fired->p99, fired->max);
+}
+
+static long pb_rss_kb(int i)
+{
+    return proc_rss_kb(child_inst[i]);
+}
+
+/* --- takeover ------------------------------------------------------------- */
+
+typedef struct takeover_gen {
+    const char *in_victim; /* [P]: 1 for the victim's partitions */
+    int partitions;
+    long next;             /* the next id number to try */
+    int64_t first_deadline_ms, span_ms;
+    long n;
+} takeover_gen;
+
+/* Chat tickets "K-" of the victim's partitions only, due over the span. */
+static void gen_takeover(void *state, long i, int64_t now, gen_entry *g)
+{
+    takeover_gen *t = state;
+    char id[32];
+    for (long tries = 0;; tries++) {
+        if (tries > 1000000)
+            die("no ticket id of the victim's partitions among a million");
+        snprintf(id, sizeof id, "K-%07ld", t->next++);
+        if (t->in_victim[sla_partition_of(id, strlen(id), t->partitions)])
+            break;
+    }
+    int64_t deadline = t->first_deadline_ms + (t->n > 1 ? t->span_ms * i / (t->n - 1) : 0);
+    gen_head(g, "K-", 7, t->next - 1, "ticket.opened", deadline - BENCH_CHAT_TARGET_MS);
+    gen_attrs(g, "chat", "general", t->next - 1);
+}
+
+typedef struct takeover_scan {
+    int k;                 /* the partition being scanned */
+    int64_t kill_ms;
+    int64_t *first_after;  /* [P]: entry id time of its first K- breach due after the kill */
+    long records;          /* K- breach records, all partitions */
+    long late_n;
+    int64_t *late;         /* late_ms of the K- breaches due after the kill */
+    long late_cap;
+    char *seen;            /* [n]: K- ticket numbers recorded; a second is doubled */
+    long seen_cap, doubled;
+} takeover_scan;
+
+static void takeover_collect(void *arg, const esc_record *rec)
+{
+    takeover_scan *s = arg;
+    if (strcmp(rec->kind, "breach") != 0 || strncmp(rec->ticket, "K-", 2) != 0)
+        return;
+    long num = strtol(rec->ticket + 2, NULL, 10);
+    if (num >= 0 && num < s->seen_cap) {
+        if (s->seen[num])
+            s->doubled++;
+        s->seen[num] = 1;
+    }
+    s->records++;
+    if (rec->deadline_ms + 1 <= s->kill_ms)
+        return;
+    if (s->first_after[s->k] == 0 || rec->id_ms < s->first_after[s->k])
+        s->first_after[s->k] = rec->id_ms;
+    if (s->late_n < s->late_cap)
+        s->late[s->late_n++] = rec->late_ms;
+}
+
+typedef struct pb_takeover {
+    int victim_partitions;
+    long tickets, records, doubled;
+    double owned_ms;        /* kill to every partition of the victim owned again */
+    double resumed_ms;      /* kill to the last of those partitions' first breach after it */
+    stats3 late_after;      /* late_ms of the breaches due after the kill */
+    double bound_ms;        /* lease TTL + one renewal interval */
+} pb_takeover;
+
+static void pb_measure_takeover(redisContext *c, int partitions, int instances, pb_takeover *out)
+{
+    memset(out, 0, sizeof *out);
+    freeReplyObject(rcmd(c, "FLUSHALL"));
+    pb_cluster_start(c, partitions, instances);
+    int P = partitions;
+    int *owner = malloc((size_t)P * sizeof *owner);
+    char *in_victim = calloc((size_t)P, 1);
+    char(*last)[48] = malloc((size_t)P * sizeof *last);
+    if (owner == NULL || in_victim == NULL || last == NULL)
+        die("out of memory");
+    pb_owners(c, owner);
+    for (int k = 0; k < P; k++)
+        if (owner[k] == 0) {
+            in_victim[k] = 1;
+            out->victim_partitions++;
+        }
+    if (out->victim_partitions == 0)
+        die("bench-0 holds no partition");
+
+    /* Due from 0.5 s before the kill to 2 s past the takeover's bound. */
+    int ttl = pb_opt.lease_ttl_ms;
+    out->bound_ms = ttl + ttl / 3.0;
+    long n = opt.due < 100 ? 100 : opt.due;
+    int64_t kill_at = wall_ms() + opt.lead_ms;
+    takeover_gen tg = {.in_victim = in_victim, .partitions = P, .n = n,
+                       .first_deadline_ms = kill_at - 500,
+                       .span_ms = 500 + (int64_t)out->bound_ms + 2000};
+    load_spread(c, P, n, gen_takeover, &tg, last, "tickets of bench-0's partitions");
+    pb_wait_consumed(c, last, n, "ingesting the tickets of bench-0's partitions");
+    out->tickets = n;
+    if (wall_ms() >= kill_at - 500)
+        progress("takeover: NOT ingested before the first deadline (raise --lead)");
+    while (wall_ms() < kill_at) {
+        pb_check_alive("waiting to kill bench-0");
+        sleep_us(1000);
+    }
+    int64_t kill_ms = wall_ms(), kill_ns = mono_ns();
+    kill(child_inst[0], SIGKILL);
+    waitpid(child_inst[0], NULL, 0);
+    child_inst[0] = -1;
+    double limit_s = budget_s(0);
+    for (;;) {
+        pb_owners(c, owner);
+        int left = 0;
+        for (int k = 0; k < P; k++)
+            left += in_victim[k] && (owner[k] < 1 || owner[k] >= instances);
+        if (left == 0) {
+            out->owned_ms = (double)(mono_ns() - kill_ns) / 1e6;
+            break;
+        }
+        for (int i = 1; i < instances; i++) {
+            int status;
+            if (child_inst[i] > 0 && waitpid(child_inst[i], &status, WNOHANG) == child_inst[i]) {
+                child_inst[i] = -1;
+                die("slad bench-%d exited during the takeover; see %s", i, pb.log[i]);
+            }
+        }
+        check_interrupted();
+        if (secs_since(kill_ns) > limit_s)
+            die("bench-0's partitions not owned again within %.0f s", limit_s);
+        sleep_us(PB_POLL_US);
+    }
+    /* Every K- breach recorded, or the limit. */
+    int64_t last_deadline = tg.first_deadline_ms + tg.span_ms;
+    for (;;) {
+        int64_t now = wall_ms();
+        if (now > last_deadline + 1000 && pb_outbox_len(c) >= n)
+            break;
+        if (now > last_deadline + (int64_t)(limit_s * 1000))
+            break;
+        sleep_us(50000);
+    }
+    takeover_scan s = {.kill_ms = kill_ms, .late_cap = n, .seen_cap = tg.next};
+    s.first_after = calloc((size_t)P, sizeof *s.first_after);
+    s.late = malloc((size_t)n * sizeof *s.late);
+    s.seen = calloc((size_t)tg.next + 1, 1);
+    if (s.first_after == NULL || s.late == NULL || s.seen == NULL)
+        die("out of memory");
+    char key[64];
+    for (int k = 0; k < P; k++) {
+        s.k = k;
+        pb_key(key, sizeof key, P, k, "escalations");
+        escalations_scan_key(c, key, takeover_collect, &s);
+    }
+    int64_t resumed = 0;
+    int unresumed = 0;
+    for (int k = 0; k < P; k++)
+        if (in_victim[k]) {
+            if (s.first_after[k] == 0)
+                unresumed++;
+            else if (s.first_after[k] > resumed)
+                resumed = s.first_after[k];
+        }
+    out->resumed_ms = unresumed ? -1 : (double)(resumed - kill_ms);
+    out->records = s.records;
+    out->doubled = s.doubled;
+    out->late_after = stats_of(s.late, s.late_n);
+    progress("takeover: bench-0's %d partitions owned again %.0f ms after SIGKILL, firing resumed "
+             "in all of them %.0f ms after it (bound TTL + TTL/3: %.0f ms); %ld of %ld breaches "
+             "recorded, %ld doubled", out->victim_partitions, out->owned_ms, out->resumed_ms,
+             out->bound_ms, out->records, n, out->doubled);
+    free(s.first_after);
+    free(s.late);
+    free(s.seen);
+    free(owner);
+    free(in_victim);
+    free(last);
+}
+
+/* --- the two modes ------------------------------------------------------- */
+
+static double ratio_to_quiet(int64_t x, int64_t quiet); /* in the report, below */
+
+static void pb_print_ingest_row(const pb_ingest *f, const pb_ingest *base)
+{
+    printf("  %10d %9d %14.0f %8.2f %12.2f %12.2f %9.2f %8.2f %s\n", f->partitions, f->instances,
+           f->eps, base->eps > 0 ? f->eps / base->eps : 0, f->us_slad, f->us_redis,
+           base->us_slad > 0 ? f->us_slad / base->us_slad : 0,
+           f->s > 0 ? (f->cpu_slad + f->cpu_redis) / f->s : 0,
+           f->leases_moved ? "leases moved" : "");
+}
+
+static void pb_print_ingest_head(void)
+{
+    printf("  %10s %9s %14s %8s %12s %12s %9s %8s\n", "partitions", "instances", "events/s",
+           "ratio", "slads us/ev", "redis us/ev", "ratio", "cores");
+}
+
+static void pb_json_ingest(const pb_ingest *f)
+{
+    printf("{\"partitions\":%d,\"instances\":%d,\"events\":%ld,\"seconds\":%.3f,"
+           "\"events_per_s\":%.0f,\"slad_cpu_us_per_event\":%.3f,"
+           "\"redis_cpu_us_per_event\":%.3f,\"leases_moved\":%d}",
+           f->partitions, f->instances, f->n, f->s, f->eps, f->us_slad, f->us_redis,
+           f->leases_moved);
+}
+
+static void pb_sweep(redisContext *c)
+{
+    static const int parts[] = {1, 4, 16, 64};
+    static const int insts[] = {2, 3};
+    pb_ingest f[6];
+    int nf = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        pb_measure_ingest(c, parts[i], 1, &f[nf++]);
+        pb_cluster_stop();
+    }
+    for (size_t i = 0; i < sizeof insts / sizeof insts[0]; i++) {
+        pb_measure_ingest(c, 16, insts[i], &f[nf++]);
+        pb_cluster_stop();
+    }
+    if (!opt.json_only) {
+        printf("\nslad ingest by partitions and instances: %ld CPUs (load average %.2f at the "
+               "start), redis %s, %ld mixed entries each, against one unpartitioned slad "
+               "(the first row)\n\n", res.cpus, res.loadavg, res.redis_version, opt.entries);
+        pb_print_ingest_head();
+        for (int i = 0; i < nf; i++)
+            pb_print_ingest_row(&f[i], &f[0]);
+        printf("\n  (ratio: to the first row; cores: CPU of all slads and Redis over the "
+               "timed span)\n\n");
+    }
+    printf("JSON: {\"cpus\":%ld,\"loadavg\":%.2f,\"redis\":\"%s\",\"sweep\":[", res.cpus,
+           res.loadavg, res.redis_version);
+    for (int i = 0; i < nf; i++) {
+        if (i)
+            putchar(',');
+        pb_json_ingest(&f[i]);
+    }
+    printf("]}\n");
+    fflush(stdout);
+}
+
+static void pb_run(redisContext *c)
+{
+    int P = pb_opt.partitions, S = pb_opt.instances;
+    pb_ingest base, multi;
+    stats3 base_late, multi_late;
+    long base_missing, multi_missing, base_rss, rss[PB_INSTANCES_MAX];
+    pb_takeover to;
+
+    pb_measure_ingest(c, 1, 1, &base);
+    pb_lateness(c, "D-", &base_late, &base_missing);
+    base_rss = pb_rss_kb(0);
+    pb_cluster_stop();
+
+    pb_measure_ingest(c, P, S, &multi);
+    pb_lateness(c, "D-", &multi_late, &multi_missing);
+    for (int i = 0; i < S; i++)
+        rss[i] = pb_rss_kb(i);
+    pb_cluster_stop();
+
+    int takeover = P > 1 && S > 1;
+    if (takeover) {
+        pb_measure_takeover(c, P, S, &to);
+        pb_cluster_stop();
+    }
+
+    long rss_max = 0;
+    for (int i = 0; i < S; i++)
+        rss_max = rss[i] > rss_max ? rss[i] : rss_max;
+    if (!opt.json_only) {
+        char v[64], w[64];
+        printf("\nslad partitioned: %d instances on %d partitions against one unpartitioned "
+               "slad, same run: %ld CPUs (load average %.2f at the start), redis %s%s\n"
+               "  %ld mixed entries; %ld due in %d ms; lease TTL %d ms\n\n",
+               S, P, res.cpus, res.loadavg, res.redis_version, opt.smoke ? ", smoke sizes" : "",
+               opt.entries, opt.due, opt.window_ms, pb_opt.lease_ttl_ms);
+        printf("  %-46s %18s %18s %8s\n", "figure", "1 slad, P=1", "S slads", "ratio");
+#define PB_ROW(what, a, b, r) printf("  %-46s %18s %18s %8s\n", what, a, b, r)
+        char a[64], b[64];
+        snprintf(a, sizeof a, "%.0f /s", base.eps);
+        snprintf(b, sizeof b, "%.0f /s", multi.eps);
+        snprintf(v, sizeof v, "%.2f", base.eps > 0 ? multi.eps / base.eps : 0);
+        PB_ROW("ingest, mixed events", a, b, v);
+        snprintf(a, sizeof a, "%.2f us", base.us_slad);
+        snprintf(b, sizeof b, "%.2f us", multi.us_slad);
+        snprintf(v, sizeof v, "%.2f", base.us_slad > 0 ? multi.us_slad / base.us_slad : 0);
+        PB_ROW("  CPU per event, all slads", a, b, v);
+        snprintf(a, sizeof a, "%.2f us", base.us_redis);
+        snprintf(b, sizeof b, "%.2f us", multi.us_redis);
+        snprintf(v, sizeof v, "%.2f", base.us_redis > 0 ? multi.us_redis / base.us_redis : 0);
+        PB_ROW("  CPU per event, Redis", a, b, v);
+        snprintf(a, sizeof a, "%.2f", base.s > 0 ? (base.cpu_slad + base.cpu_redis) / base.s : 0);
+        snprintf(b, sizeof b, "%.2f",
+                 multi.s > 0 ? (multi.cpu_slad + multi.cpu_redis) / multi.s : 0);
+        PB_ROW("  cores busy (slads + Redis)", a, b, "");
+        snprintf(a, sizeof a, "%" PRId64 "/%" PRId64 "/%" PRId64 " ms", base_late.p50,
+                 base_late.p99, base_late.max);
+        snprintf(b, sizeof b, "%" PRId64 "/%" PRId64 "/%" PRId64 " ms", multi_late.p50,
+                 multi_late.p99, multi_late.max);
+        snprintf(v, sizeof v, "%.1f", ratio_to_quiet(multi_late.p99, base_late.p99));
+        PB_ROW("firing lateness p50/p99/max (ratio of p99)", a, b, v);
+        if (base_missing || multi_missing) {
+            snprintf(a, sizeof a, "%ld", base_missing);
+            snprintf(b, sizeof b, "%ld", multi_missing);
+            PB_ROW("  BREACHES MISSING", a, b, "");
+        }
+        snprintf(a, sizeof a, "%.1f MB", base_rss / 1024.0);
+        snprintf(b, sizeof b, "%.1f MB", rss_max / 1024.0);
+        snprintf(v, sizeof v, "%.2f", base_rss > 0 ? (double)rss_max / base_rss : 0);
+        PB_ROW("RSS per instance (the largest)", a, b, v);
+        w[0] = '\0';
+        for (int i = 0; i < S && strlen(w) + 12 < sizeof w; i++)
+            snprintf(w + strlen(w), sizeof w - strlen(w), "%s%.1f", i ? " " : "", rss[i] / 1024.0);
+        PB_ROW("  each instance, MB", "", w, "");
+        if (takeover) {
+            snprintf(a, sizeof a, "%.0f ms", to.bound_ms);
+            snprintf(b, sizeof b, "%.0f ms", to.owned_ms);
+            snprintf(v, sizeof v, "%.2f", to.owned_ms / to.bound_ms);
+            PB_ROW("takeover: SIGKILL to partitions owned again", a, b, v);
+            snprintf(b, sizeof b, "%.0f ms", to.resumed_ms);
+            snprintf(v, sizeof v, "%.2f", to.resumed_ms / to.bound_ms);
+            PB_ROW("  SIGKILL to firing resumed in all of them", a, b, v);
+            snprintf(b, sizeof b, "%" PRId64 "/%" PRId64 "/%" PRId64 " ms", to.late_after.p50,
+                     to.late_after.p99, to.late_after.max);
+            PB_ROW("  lateness of what fell due after the kill", "", b, "");
+            snprintf(b, sizeof b, "%ld/%ld, %ld x2", to.records, to.tickets, to.doubled);
+            PB_ROW("  breaches recorded / expected, doubled", "", b, "");
+            if (to.records < to.tickets)
+                printf("  BREACHES MISSING after the takeover: %ld\n", to.tickets - to.records);
+            if (to.doubled > 0)
+                printf("  BREACHES DOUBLED after the takeover: %ld\n", to.doubled);
+            printf("\n  (takeover: the 1-slad column is the bound, lease TTL + one renewal "
+                   "interval; bench-0 held %d partitions)\n", to.victim_partitions);
+        }
+#undef PB_ROW
+        if (base.leases_moved || multi.leases_moved)
+            printf("  leases moved during the ingest: %d partitions\n", multi.leases_moved);
+        printf("\n");
+    }
+    printf("JSON: {\"cpus\":%ld,\"loadavg\":%.2f,\"redis\":\"%s\",\"smoke\":%s,"
+           "\"lease_ttl_ms\":%d,\"single\":",
+           res.cpus, res.loadavg, res.redis_version, opt.smoke ? "true" : "false",
+           pb_opt.lease_ttl_ms);
+    pb_json_ingest(&base);
+    printf(",\"partitioned\":");
+    pb_json_ingest(&multi);
+    printf(",\"lateness\":{\"single\":{\"n\":%ld,\"p50\":%" PRId64 ",\"p99\":%" PRId64
+           ",\"max\":%" PRId64 ",\"missing\":%ld},\"partitioned\":{\"n\":%ld,\"p50\":%" PRId64
+           ",\"p99\":%" PRId64 ",\"max\":%" PRId64 ",\"missing\":%ld}}",
+           base_late.n, base_late.p50, base_late.p99, base_late.max, base_missing, multi_late.n,
+           multi_late.p50, multi_late.p99, multi_late.max, multi_missing);
+    printf(",\"rss_kb\":{\"single\":%ld,\"instances\":[", base_rss);
+    for (int i = 0; i < S; i++)
+        printf("%s%ld", i ? "," : "", rss[i]);
+    printf("]}");
+    if (takeover)
+        printf(",\"takeover\":{\"partitions\":%d,\"owned_ms\":%.0f,\"resumed_ms\":%.0f,"
+               "\"bound_ms\":%.0f,\"late_after\":{\"p50\":%" PRId64 ",\"p99\":%" PRId64
+               ",\"max\":%" PRId64 "},\"records\":%ld,\"expected\":%ld,\"doubled\":%ld}",
+               to.victim_partitions, to.owned_ms, to.resumed_ms, to.bound_ms, to.late_after.p50,
+               to.late_after.p99, to.late_after.max, to.records, to.tickets, to.doubled);
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------------ */
 /* report                                                                   */
 
 static double per_ticket(double after, double before, long n)
@@ -2443,7 +3318,18 @@ static void usage(FILE *out)
             "  --redis-server P   redis-server to run (from PATH)\n"
             "  --timeout S        base limit of every wait, in seconds (120)\n"
             "  --keep             keep the temporary directory (logs, configuration)\n"
-            "  --json-only        print only the JSON line on stdout\n",
+            "  --json-only        print only the JSON line on stdout\n"
+            "\n"
+            "Partitioned mode (README \"Sizing\"), instead of the phases above: one\n"
+            "unpartitioned slad, then S instances sharing P partitions, in the same run:\n"
+            "ingest rate and CPU per event (--entries), firing lateness (--due, --window,\n"
+            "--lead), RSS per instance, and (P and S above 1) the takeover of a SIGKILLed\n"
+            "instance's partitions.\n"
+            "  --partitions P     partitions of the cluster (1..1024)\n"
+            "  --instances S      slad instances sharing them (1..8; default 1)\n"
+            "  --lease-ttl MS     instance.lease_ttl of the instances (2000)\n"
+            "  --sweep            the ingest only, for P = 1, 4, 16, 64 with one instance\n"
+            "                     and for 2 and 3 instances on 16 partitions\n",
             SLABENCH_SOURCE_DIR);
 }
 
@@ -2460,7 +3346,8 @@ static long parse_count(const char *s, const char *name, long min)
 int main(int argc, char **argv)
 {
     enum { O_SMOKE = 256, O_ENTRIES, O_OPEN, O_CUSTOMERS, O_DUE, O_WINDOW, O_LEAD, O_DELIV, O_BACKLOG, O_SLAD,
-           O_NORMS, O_REDIS, O_TIMEOUT, O_KEEP, O_JSON, O_HUGE, O_HUGE_MB };
+           O_NORMS, O_REDIS, O_TIMEOUT, O_KEEP, O_JSON, O_HUGE, O_HUGE_MB, O_PARTITIONS,
+           O_INSTANCES, O_LEASE_TTL, O_SWEEP };
     static const struct option options[] = {
         {"smoke", no_argument, NULL, O_SMOKE},
         {"entries", required_argument, NULL, O_ENTRIES},
@@ -2479,6 +3366,10 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"keep", no_argument, NULL, O_KEEP},
         {"json-only", no_argument, NULL, O_JSON},
+        {"partitions", required_argument, NULL, O_PARTITIONS},
+        {"instances", required_argument, NULL, O_INSTANCES},
+        {"lease-ttl", required_argument, NULL, O_LEASE_TTL},
+        {"sweep", no_argument, NULL, O_SWEEP},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -2525,6 +3416,18 @@ int main(int argc, char **argv)
         case O_TIMEOUT: opt.timeout_s = (int)parse_count(optarg, "--timeout", 1); break;
         case O_KEEP: opt.keep = 1; break;
         case O_JSON: opt.json_only = 1; break;
+        case O_PARTITIONS:
+            pb_opt.partitions = (int)parse_count(optarg, "--partitions", 1);
+            if (pb_opt.partitions > SLA_PARTITIONS_MAX)
+                die("--partitions: at most %d", SLA_PARTITIONS_MAX);
+            break;
+        case O_INSTANCES:
+            pb_opt.instances = (int)parse_count(optarg, "--instances", 1);
+            if (pb_opt.instances > BENCH_INSTANCES_MAX)
+                die("--instances: at most %d", BENCH_INSTANCES_MAX);
+            break;
+        case O_LEASE_TTL: pb_opt.lease_ttl_ms = (int)parse_count(optarg, "--lease-ttl", 600); break;
+        case O_SWEEP: pb_opt.sweep = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -2533,6 +3436,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (pb_opt.partitions > 0 && pb_opt.instances == 0)
+        pb_opt.instances = 1;
+    if (pb_opt.instances > 0 && pb_opt.partitions == 0)
+        pb_opt.partitions = pb_opt.instances > 1 ? 16 : 1;
+    if (pb_opt.instances > 1 && pb_opt.partitions < 2)
+        die("--instances above 1 needs --partitions above 1");
 
     static char slad_default[PATH_MAX + 64];
     if (opt.slad == NULL) {
@@ -2588,6 +3497,15 @@ int main(int argc, char **argv)
     sink_start();
     slad_write_config(sink.port);
 
+    if (pb_opt.partitions > 0 || pb_opt.instances > 0 || pb_opt.sweep) {
+        if (pb_opt.sweep)
+            pb_sweep(c);
+        else
+            pb_run(c);
+        redisFree(c);
+        sink_finish();
+        return 0;
+    }
     phase_ingest(c);
     phase_memory_restart(c);
     phase_customers(c);
