@@ -96,6 +96,7 @@ struct cluster_link {
     cluster_node_fn *node_fn;
     void *arg;
     cluster_link_stats stats;
+    struct cluster_link *doomed_next; /* cluster_link_free_later: waiting for its turn */
 };
 
 struct cluster_router {
@@ -777,6 +778,43 @@ void cluster_link_free(cluster_link *cl)
     redis_link_free(cl->link);
     free(cl->name);
     free(cl);
+}
+
+static cluster_link *doomed; /* links of cluster_link_free_later not freed yet */
+
+static void cl_on_free_later(evutil_socket_t fd, short what, void *arg)
+{
+    cluster_link **pp = &doomed;
+    while (*pp && *pp != arg)
+        pp = &(*pp)->doomed_next;
+    if (*pp == NULL)
+        return; /* freed by cluster_link_reap() */
+    *pp = ((cluster_link *)arg)->doomed_next;
+    cluster_link_free(arg);
+}
+
+void cluster_link_free_later(cluster_link *cl)
+{
+    if (cl == NULL)
+        return;
+    cl->state_fn = NULL;
+    cl->node_fn = NULL;
+    struct timeval now = {0, 0};
+    if (event_base_once(cl->r->base, -1, EV_TIMEOUT, cl_on_free_later, cl, &now) < 0) {
+        cluster_link_free(cl); /* cannot defer: at least no report */
+        return;
+    }
+    cl->doomed_next = doomed;
+    doomed = cl;
+}
+
+void cluster_link_reap(void)
+{
+    while (doomed) {
+        cluster_link *cl = doomed;
+        doomed = cl->doomed_next;
+        cluster_link_free(cl);
+    }
 }
 
 int cluster_link_is_up(const cluster_link *cl)

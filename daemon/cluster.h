@@ -106,6 +106,13 @@ cluster_link *cluster_link_new_for_key(cluster_router *r, const char *key, const
                                        void *arg);
 void cluster_link_start(cluster_link *cl);
 void cluster_link_free(cluster_link *cl);
+/* The same at the next turn of the loop, no report made to the owner from
+ * now on: for a link whose owner goes away from inside one of the link's
+ * own reply callbacks (as redis_link_free_later). Replies still to come
+ * are answered NULL then. cluster_link_reap() frees at once those still
+ * waiting (before their router, when the loop will not run again). */
+void cluster_link_free_later(cluster_link *cl);
+void cluster_link_reap(void);
 int cluster_link_is_up(const cluster_link *cl);
 int cluster_link_partition(const cluster_link *cl);
 unsigned cluster_link_slot(const cluster_link *cl);
