@@ -130,6 +130,14 @@ static int leases_reply_slot(redisReply *r, void *privdata)
     if (slot < 0)
         return -1;
     ls.out--;
+    if (r == NULL && slot < ls.partitions && ls.p[slot].link) {
+        /* Its own node's connection was lost (a cluster failing over):
+         * only this partition is unknown for the pass. */
+        ls.p[slot].unknown = 1;
+        if (ls.phase == PHASE_READ)
+            ls.p[slot].holder = ls.p[slot].token[0] ? SLA_LEASE_MINE : SLA_LEASE_OTHER;
+        return slot;
+    }
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         if (r && !ls.failed)
             sla_warning("leases: redis answered %.*s", (int)r->len, r->str);

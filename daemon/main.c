@@ -11,7 +11,11 @@
  *                     a signal handler; libevent turns signals into events)
  *   6. redis          three links: "reader" (only the blocking XREADGROUP),
  *                     "command" (everything else) and "deliver" (the
- *                     outbox reads and their acknowledgements)
+ *                     outbox reads and their acknowledgements); with
+ *                     redis.cluster a router (cluster.h), "command" and
+ *                     "lease" on the slot of the instances' set, and a
+ *                     lease link per partition on its own node (each
+ *                     pipeline makes its own three)
  *   7. store          builds the engine from the state hash once the
  *                     command link is up
  *   8. ingest         starts reading once the engine is loaded
@@ -314,6 +318,9 @@ static int restart_settings_differ(const sla_config *a, const sla_config *b)
            str_differ(a->redis.unix_socket, b->redis.unix_socket) ||
            str_differ(a->redis.password, b->redis.password) || a->redis.db != b->redis.db ||
            a->redis.connect_timeout_ms != b->redis.connect_timeout_ms ||
+           a->redis.ncluster != b->redis.ncluster ||
+           a->redis.wait_replicas != b->redis.wait_replicas ||
+           a->redis.wait_timeout_ms != b->redis.wait_timeout_ms ||
            str_differ(a->stream.prefix, b->stream.prefix) ||
            str_differ(a->stream.group, b->stream.group) ||
            str_differ(a->stream.consumer, b->stream.consumer) ||

@@ -352,15 +352,6 @@ void pipelines_get_cluster_stats(pipelines_cluster_stats *out)
     }
 }
 
-const char *pipelines_node(int partition, int *port)
-{
-    if (pl.p == NULL || partition < 0 || partition >= pl.partitions || pl.p[partition] == NULL ||
-        pl.p[partition]->ccmd == NULL)
-        return NULL;
-    *port = cluster_link_port(pl.p[partition]->ccmd);
-    return cluster_link_host(pl.p[partition]->ccmd);
-}
-
 void pipelines_set_config(const sla_config *cfg, int64_t now_ms)
 {
     pl.cfg = cfg;

@@ -76,8 +76,7 @@ typedef struct pipelines_cluster_stats {
     uint64_t rebuilds;                            /* pipelines rebuilt after a failover */
 } pipelines_cluster_stats;
 void pipelines_get_cluster_stats(pipelines_cluster_stats *out);
-/* The node serving a partition run here (cluster only), else NULL. */
-const char *pipelines_node(int partition, int *port);
+
 void pipelines_set_config(const sla_config *cfg, int64_t now_ms);
 
 /* The store of partition p when this instance runs it, else NULL. */
