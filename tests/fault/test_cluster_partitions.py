@@ -24,6 +24,10 @@ of any partition, as many open tickets and the same outcome counters.
             receivers got every record the reference's did and no other (a
             delivery in flight during the rebuild is made again, with the
             same webhook-id: counted, not failed).
+  wait      one instance, wait_replicas = 1: with the replica of a
+            partition's master paused (SIGSTOP), a ticket's records are
+            written on the master but not delivered; once the replica is
+            continued they are.
 """
 
 import collections
@@ -320,7 +324,65 @@ def test_failover(make_env):
         cluster.close()
 
 
+def test_wait(make_env):
+    """One instance, wait_replicas = 1: a replica paused holds the records
+    of its master's partitions back (written there, not delivered) until
+    it acknowledges them."""
+    home = make_env("cwait-cluster")
+    cluster = RedisCluster(home.dir)
+    try:
+        shared = Shared(cluster)
+        sink = home.start_sink()
+        e = make_env("cwait-n1")
+        path = e.write_config(
+            policies=policies(), receivers=tp.receivers_text(sink), claim_idle=1000,
+            extra='partitions = %d;\ninstance = { name = "n1"; lease_ttl = "%dms"; };'
+            % (PARTITIONS, TTL_MS))
+        with open(path) as f:
+            text = f.read()
+        seeds = ", ".join('"127.0.0.1:%d"' % p for p in cluster.ports[:3])
+        text = text.replace('redis = { host = "127.0.0.1"; port = %d; db = 0;' % e.redis_port,
+                            'redis = { cluster = [ %s ]; wait_replicas = 1; '
+                            'wait_timeout = "200ms";' % seeds)
+        with open(path, "w") as f:
+            f.write(text)
+        e.r = None
+        e.start_slad()
+        wait_for(lambda: tp.all_owned(shared, ("n1",)), 15, "n1 owns every partition")
+        ticket = "w1"
+        p = tp.partition_of(ticket)
+        master = cluster.master_of(slot_of(p))
+        replica = cluster.replica_of(master)
+        on_master = cluster.client(master)
+        # Opened now: its first record falls due seconds later, in a commit
+        # of its own, while the replica is paused.
+        fields = {"ticket": ticket, "type": "ticket.opened", "channel": "chat",
+                  "customer": "c1", "ts": str(now_ms())}
+        on_master.xadd(tp.pkey(p, "events"), fields)
+        wait_for(lambda: on_master.hlen(tp.pkey(p, "state")) > 0, 10,
+                 "the ticket's state committed")
+        check(on_master.xlen(tp.pkey(p, "escalations")) == 0, "no record due yet")
+        cluster.pause(replica)
+        try:
+            wait_for(lambda: on_master.xlen(tp.pkey(p, "escalations")) > 0, 20,
+                     "the ticket's first record written on its master")
+            time.sleep(1.5)
+            held = len(sink.requests("/hooks/"))
+            print("wait: %d records on the master, %d delivered while its replica is paused"
+                  % (on_master.xlen(tp.pkey(p, "escalations")), held))
+            check(held == 0, "nothing delivered before a replica acknowledged it (%d were)"
+                  % held)
+        finally:
+            cluster.resume(replica)
+        wait_for(lambda: len(sink.requests("/hooks/")) >= on_master.xlen(
+            tp.pkey(p, "escalations")), 15, "the records delivered once the replica is back")
+        check(e.stop_slad() == 0, "n1 exits 0 on SIGTERM")
+    finally:
+        cluster.close()
+
+
 if __name__ == "__main__":
-    tests = {"kill": test_kill, "failover": test_failover}
+    tests = {"kill": test_kill, "failover": test_failover,
+             "wait": test_wait}
     chosen = [tests[a] for a in sys.argv[1:]] or list(tests.values())
     run_tests(chosen, limit=150)
