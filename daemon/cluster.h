@@ -32,6 +32,13 @@
  *   NULL         (the connection was lost) passed on as NULL: whether the
  *                command ran is unknown, as with redis_link.
  *
+ * A link for a key outside every partition (cluster_link_new_for_key) may
+ * also carry commands on other slots' keys (slad's shared queries over
+ * every partition): one answered MOVED for a slot not its own is sent to
+ * the named node on a side connection the link keeps for that node (made
+ * at the first such command, at most 16), and the link itself stays. A
+ * partition's link answers such a MOVED to its owner as an error.
+ *
  * The owner sees "up" and "down" as with redis_link (a planned move to
  * another node is not reported as down; commands issued meanwhile wait
  * and go to the new node), and a "node changed" report when the

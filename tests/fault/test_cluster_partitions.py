@@ -27,7 +27,8 @@ of any partition, as many open tickets and the same outcome counters.
   wait      one instance, wait_replicas = 1: with the replica of a
             partition's master paused (SIGSTOP), a ticket's records are
             written on the master but not delivered; once the replica is
-            continued they are.
+            continued they are. slactl cluster and ticket answer (the
+            shared link reaches every partition's node).
 """
 
 import collections
@@ -261,6 +262,9 @@ def test_kill(make_env):
         print("kill: %d partitions of n2 owned again %.2f s after SIGKILL"
               % (len(held), time.monotonic() - t0))
         check(not producer.done.is_set(), "the load was still running after the takeover")
+        rc, out, err = nodes[0].slactl("cluster")
+        check(rc == 0 and "NONE" not in out and "n3" in out and "n2" not in out,
+              "slactl cluster: n1 and n3 own every partition (%d): %s%s" % (rc, out, err))
         for m in ("slad_cluster_moved_total", "slad_cluster_asked_total",
                   "slad_cluster_retried_total", "slad_cluster_node_changes_total",
                   "slad_cluster_rebuilds_total"):
@@ -376,6 +380,13 @@ def test_wait(make_env):
             cluster.resume(replica)
         wait_for(lambda: len(sink.requests("/hooks/")) >= on_master.xlen(
             tp.pkey(p, "escalations")), 15, "the records delivered once the replica is back")
+        # The shared queries reach every partition's node.
+        rc, out, err = e.slactl("cluster")
+        check(rc == 0 and "n1" in out and "NONE" not in out,
+              "slactl cluster answers on the cluster (%d): %s%s" % (rc, out, err))
+        rc, out, err = e.slactl("ticket", ticket)
+        check(rc == 0 and "partition %d" % p in out, "slactl ticket %s: %s%s"
+              % (ticket, out, err))
         check(e.stop_slad() == 0, "n1 exits 0 on SIGTERM")
     finally:
         cluster.close()
