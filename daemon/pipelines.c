@@ -48,7 +48,7 @@ static struct {
     void *done_arg;
     cluster_router *router;  /* NULL: one Redis */
     uint64_t rebuilds;       /* pipelines rebuilt after a failover */
-    pipelines_cluster_stats retired; /* of the cluster links freed so far */
+    pipelines_cluster_stats links_retired; /* of the cluster links freed so far */
 } pl;
 
 static void pipeline_retire(cluster_link *cl)
@@ -56,10 +56,10 @@ static void pipeline_retire(cluster_link *cl)
     if (cl == NULL)
         return;
     cluster_link_stats st = cluster_link_get_stats(cl);
-    pl.retired.moved += st.moved;
-    pl.retired.asked += st.asked;
-    pl.retired.retried += st.retried;
-    pl.retired.node_changes += st.node_changes;
+    pl.links_retired.moved += st.moved;
+    pl.links_retired.asked += st.asked;
+    pl.links_retired.retried += st.retried;
+    pl.links_retired.node_changes += st.node_changes;
     /* A pipeline may go from inside a reply on one of its own links. */
     cluster_link_free_later(cl);
 }
@@ -334,7 +334,7 @@ void pipelines_set_router(cluster_router *r)
 
 void pipelines_get_cluster_stats(pipelines_cluster_stats *out)
 {
-    *out = pl.retired;
+    *out = pl.links_retired;
     out->rebuilds = pl.rebuilds;
     for (int i = 0; pl.p && i < pl.partitions; i++) {
         pipeline *p = pl.p[i];
