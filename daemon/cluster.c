@@ -74,6 +74,17 @@ typedef struct cl_addr {
     int port;
 } cl_addr;
 
+/* A shared link's connection to another master (cluster_link_new_for_key):
+ * the commands answered MOVED for a slot that is not the link's own. */
+typedef struct cl_side {
+    struct cluster_link *cl;
+    redis_link *link;
+    cmd_queue q;              /* waiting for it to come up */
+    int64_t q_since_ms;
+} cl_side;
+
+#define CLUSTER_SIDES 16
+
 struct cluster_link {
     cluster_router *r;
     cluster_link *next_member;
@@ -96,6 +107,8 @@ struct cluster_link {
     cluster_node_fn *node_fn;
     void *arg;
     cluster_link_stats stats;
+    struct cluster_link *doomed_next; /* cluster_link_free_later: waiting for its turn */
+    cl_side *sides[CLUSTER_SIDES]; /* shared links only; made on demand */
 };
 
 struct cluster_router {
@@ -524,6 +537,83 @@ static void cl_ask(cluster_link *cl, cl_cmd *c, const char *host, int port)
     }
 }
 
+/* --- a shared link's other nodes ---------------------------------------------- */
+
+static void cl_on_side_reply(redisAsyncContext *ac, void *reply, void *privdata);
+
+static void cl_side_write(cl_side *sd, cl_cmd *c)
+{
+    if (redis_link_formatted(sd->link, cl_on_side_reply, c, c->buf, c->len) < 0)
+        cmd_done(c, NULL, NULL);
+}
+
+static void cl_on_side_state(redis_link *link, int up, void *arg)
+{
+    cl_side *sd = arg;
+    cl_cmd *c = q_take_all(&sd->q);
+    while (c) {
+        cl_cmd *n = c->next;
+        if (up)
+            cl_side_write(sd, c);
+        else
+            cmd_done(c, NULL, NULL);
+        c = n;
+    }
+}
+
+/* Send c to host:port on the side connection made for that node. */
+static void cl_side_send(cluster_link *cl, cl_cmd *c, const char *host, int port)
+{
+    cl_side *sd = NULL;
+    int free_at = -1;
+    for (int i = 0; i < CLUSTER_SIDES && !sd; i++) {
+        if (cl->sides[i] == NULL) {
+            if (free_at < 0)
+                free_at = i;
+        } else if (same_addr(redis_link_host(cl->sides[i]->link),
+                             redis_link_port(cl->sides[i]->link), host, port)) {
+            sd = cl->sides[i];
+        }
+    }
+    if (sd == NULL) {
+        char name[SLA_CLUSTER_HOST_MAX + 160];
+        if (free_at < 0 || (sd = calloc(1, sizeof *sd)) == NULL) {
+            cmd_done(c, NULL, NULL); /* more masters than sides: answered as lost */
+            return;
+        }
+        snprintf(name, sizeof name, "%.120s/%s:%d", cl->name, host, port);
+        sd->cl = cl;
+        sd->link = redis_link_new_like(cl->link, name, host, port, cl_on_side_state, sd);
+        if (sd->link == NULL) {
+            free(sd);
+            cmd_done(c, NULL, NULL);
+            return;
+        }
+        cl->sides[free_at] = sd;
+        redis_link_start(sd->link);
+    }
+    if (redis_link_is_up(sd->link)) {
+        cl_side_write(sd, c);
+        return;
+    }
+    if (!sd->q.head)
+        sd->q_since_ms = now_ms();
+    q_push(&sd->q, c);
+}
+
+static void cl_sides_free(cluster_link *cl)
+{
+    for (int i = 0; i < CLUSTER_SIDES; i++) {
+        cl_side *sd = cl->sides[i];
+        if (sd == NULL)
+            continue;
+        cl->sides[i] = NULL;
+        q_fail(&sd->q);
+        redis_link_free(sd->link); /* in flight: answered NULL through cl_handle */
+        free(sd);
+    }
+}
+
 static void cl_on_retry(evutil_socket_t fd, short what, void *arg)
 {
     cluster_link *cl = arg;
@@ -563,6 +653,13 @@ static void cl_handle(cluster_link *cl, cl_cmd *c, redisAsyncContext *ac, redisR
     c->tries++;
     switch (kind) {
     case SLA_REDIRECT_MOVED:
+        if (rd.slot != cl->slot && cl->partition < 0) {
+            /* A shared link reading another slot's key (a query over
+             * every partition): sent there, the link stays. */
+            cl->stats.moved++;
+            cl_side_send(cl, c, rd.host, rd.port);
+            return;
+        }
         if (rd.slot != cl->slot) {
             cmd_done(c, ac, rp); /* a key of another partition: the owner's mistake */
             return;
@@ -603,6 +700,12 @@ static void cl_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     cl_handle(cl, c, ac, reply, redis_link_host(cl->link));
     if (!cl->closing)
         cl_move_step(cl);
+}
+
+static void cl_on_side_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    cl_cmd *c = privdata;
+    cl_handle(c->cl, c, ac, reply, redis_link_host(c->cl->link));
 }
 
 static void cl_on_ask_reply(redisAsyncContext *ac, void *reply, void *privdata)
@@ -684,6 +787,10 @@ static void member_tick(cluster_link *cl, int64_t now)
         cl->move_sent = 0;
         cl_report_down(cl);
     }
+    for (int i = 0; i < CLUSTER_SIDES; i++)
+        if (cl->sides[i] && cl->sides[i]->q.head &&
+            now - cl->sides[i]->q_since_ms >= CLUSTER_ASK_WAIT_MS)
+            q_fail(&cl->sides[i]->q); /* that node unreachable: answered as lost */
     if (cl->askq.head && now - cl->askq_since_ms >= CLUSTER_ASK_WAIT_MS) {
         cl_cmd *c = q_take_all(&cl->askq);
         while (c) {
@@ -773,10 +880,48 @@ void cluster_link_free(cluster_link *cl)
     q_fail(&cl->later);
     q_fail(&cl->askq);
     q_fail(&cl->retry);
+    cl_sides_free(cl);
     redis_link_free(cl->ask);  /* in flight: answered NULL through cl_handle */
     redis_link_free(cl->link);
     free(cl->name);
     free(cl);
+}
+
+static cluster_link *doomed; /* links of cluster_link_free_later not freed yet */
+
+static void cl_on_free_later(evutil_socket_t fd, short what, void *arg)
+{
+    cluster_link **pp = &doomed;
+    while (*pp && *pp != arg)
+        pp = &(*pp)->doomed_next;
+    if (*pp == NULL)
+        return; /* freed by cluster_link_reap() */
+    *pp = ((cluster_link *)arg)->doomed_next;
+    cluster_link_free(arg);
+}
+
+void cluster_link_free_later(cluster_link *cl)
+{
+    if (cl == NULL)
+        return;
+    cl->state_fn = NULL;
+    cl->node_fn = NULL;
+    struct timeval now = {0, 0};
+    if (event_base_once(cl->r->base, -1, EV_TIMEOUT, cl_on_free_later, cl, &now) < 0) {
+        cluster_link_free(cl); /* cannot defer: at least no report */
+        return;
+    }
+    cl->doomed_next = doomed;
+    doomed = cl;
+}
+
+void cluster_link_reap(void)
+{
+    while (doomed) {
+        cluster_link *cl = doomed;
+        doomed = cl->doomed_next;
+        cluster_link_free(cl);
+    }
 }
 
 int cluster_link_is_up(const cluster_link *cl)

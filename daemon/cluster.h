@@ -32,6 +32,13 @@
  *   NULL         (the connection was lost) passed on as NULL: whether the
  *                command ran is unknown, as with redis_link.
  *
+ * A link for a key outside every partition (cluster_link_new_for_key) may
+ * also carry commands on other slots' keys (slad's shared queries over
+ * every partition): one answered MOVED for a slot not its own is sent to
+ * the named node on a side connection the link keeps for that node (made
+ * at the first such command, at most 16), and the link itself stays. A
+ * partition's link answers such a MOVED to its owner as an error.
+ *
  * The owner sees "up" and "down" as with redis_link (a planned move to
  * another node is not reported as down; commands issued meanwhile wait
  * and go to the new node), and a "node changed" report when the
@@ -106,6 +113,13 @@ cluster_link *cluster_link_new_for_key(cluster_router *r, const char *key, const
                                        void *arg);
 void cluster_link_start(cluster_link *cl);
 void cluster_link_free(cluster_link *cl);
+/* The same at the next turn of the loop, no report made to the owner from
+ * now on: for a link whose owner goes away from inside one of the link's
+ * own reply callbacks (as redis_link_free_later). Replies still to come
+ * are answered NULL then. cluster_link_reap() frees at once those still
+ * waiting (before their router, when the loop will not run again). */
+void cluster_link_free_later(cluster_link *cl);
+void cluster_link_reap(void);
 int cluster_link_is_up(const cluster_link *cl);
 int cluster_link_partition(const cluster_link *cl);
 unsigned cluster_link_slot(const cluster_link *cl);

@@ -117,6 +117,7 @@
 #include "wakeup.h"
 
 #define DELIVER_MAX_HELD 10000      /* records in memory at most */
+#define DELIVER_GATE_POLL_MS 10    /* a record its gate holds back is looked at again */
 #define DELIVER_BATCH 200           /* XREADGROUP COUNT at most */
 #define DELIVER_BLOCK_MAX_MS 1000   /* writes wait behind a blocking read */
 #define DELIVER_RETRY_MS 1000       /* after a Redis error */
@@ -158,6 +159,8 @@ typedef struct deliver_src {
     char *fence_lease, *fence_token; /* writes fenced on the lease; NULL: plain */
     deliver_valid_fn *valid;
     void *valid_arg;
+    deliver_gate_fn *gate;      /* NULL: every record may go at once */
+    void *gate_arg;
     int gone;
     size_t refs;                /* records and writes referring to it, +1 while attached */
     struct deliver_src *next;
@@ -170,6 +173,7 @@ typedef struct deliver_rec {
     deliver_target *target;
     enum deliver_phase phase;
     int writing;                /* DONE: the write is in flight */
+    int gated;                  /* WAITING: its commit not confirmed yet (gate) */
     int dead;                   /* DONE: to the dead stream, else acknowledged */
     int attempts;
     sla_backoff_state bo;
@@ -1207,6 +1211,22 @@ void deliver_observe(deliver_observe_fn *fn, void *arg)
     dlv.observe_arg = arg;
 }
 
+static int deliver_release_or_hold(deliver_rec *r);
+
+/* Its source's gate holds r back: look again shortly. */
+static int deliver_gated(deliver_rec *r)
+{
+    deliver_src *src = r->src;
+    if (src->gate == NULL || src->gate(src->slot, r->entry, src->gate_arg))
+        return 0;
+    r->gated = 1;
+    deliver_leave_phase(r);
+    r->phase = DLV_WAITING;
+    r->next_ms = wakeup_now_ms() + DELIVER_GATE_POLL_MS;
+    deliver_arm(r->timer, DELIVER_GATE_POLL_MS);
+    return 1;
+}
+
 static void deliver_on_rec_timer(evutil_socket_t fd, short what, void *arg)
 {
     deliver_rec *r = arg;
@@ -1216,7 +1236,12 @@ static void deliver_on_rec_timer(evutil_socket_t fd, short what, void *arg)
         deliver_rec_free(r);
         return;
     }
-    deliver_enqueue(r);
+    if (r->gated) {
+        r->gated = 0;
+        deliver_release_or_hold(r);
+    } else {
+        deliver_enqueue(r);
+    }
     deliver_pump();
 }
 
@@ -1405,6 +1430,8 @@ static int deliver_park(deliver_rec *r, int64_t at)
  */
 static int deliver_release_or_hold(deliver_rec *r)
 {
+    if (deliver_gated(r))
+        return 0;
     int64_t now = wakeup_now_ms(), at = sla_delivery_not_before(dlv.cfg, &r->d);
     r->held_until = at > r->d.fired_ms ? at : 0;
     sla_backoff_state_init(&r->bo, r->held_until ? r->held_until : r->d.fired_ms);
@@ -1607,6 +1634,15 @@ static void deliver_check_sources(int64_t now)
 }
 
 /* --- life --------------------------------------------------------------- */
+
+void deliver_set_source_gate(int slot, deliver_gate_fn *gate, void *arg)
+{
+    for (deliver_src *src = dlv.srcs; src; src = src->next)
+        if (src->slot == slot && !src->gone) {
+            src->gate = gate;
+            src->gate_arg = arg;
+        }
+}
 
 void deliver_on_link(redis_link *link, int up, void *arg)
 {

@@ -103,6 +103,14 @@ typedef int deliver_valid_fn(int slot, int64_t now_ms, void *arg);
 int deliver_add_source(int slot, redis_link *link, const sla_keys *keys, const char *consumer,
                        const char *lease_key, const char *token, deliver_valid_fn *valid,
                        void *arg);
+/*
+ * A gate on slot's source (redis.wait_replicas on a Redis Cluster): a
+ * record read from its outbox is sent only once gate(slot, entry id, arg)
+ * answers 1 (its commit was acknowledged by the replicas); until then it
+ * waits, looked at again every few ms. NULL: none.
+ */
+typedef int deliver_gate_fn(int slot, const char *entry, void *arg);
+void deliver_set_source_gate(int slot, deliver_gate_fn *gate, void *arg);
 /* Stop delivering slot's outbox at once: records not sent are dropped, those
  * in flight are dropped when they end, nothing more is read or written
  * (they stay pending for the next owner, who delivers them with the same

@@ -251,6 +251,23 @@ static void http_partitions(struct evbuffer *b)
                 "another's).", (double)ls.losses);
     http_single(b, "slad_lease_releases_total", "counter",
                 "Partition leases given back (rebalancing, stopping).", (double)ls.releases);
+    pipelines_cluster_stats cs;
+    pipelines_get_cluster_stats(&cs);
+    http_single(b, "slad_cluster_moved_total", "counter",
+                "Redis Cluster: commands of the partitions' links answered MOVED and sent "
+                "again at the slot's new node.", (double)cs.moved);
+    http_single(b, "slad_cluster_asked_total", "counter",
+                "Redis Cluster: commands sent to a node named by ASK (a slot migrating).",
+                (double)cs.asked);
+    http_single(b, "slad_cluster_retried_total", "counter",
+                "Redis Cluster: commands sent again after TRYAGAIN or CLUSTERDOWN.",
+                (double)cs.retried);
+    http_single(b, "slad_cluster_node_changes_total", "counter",
+                "Redis Cluster: times a partition's link moved to another node.",
+                (double)cs.node_changes);
+    http_single(b, "slad_cluster_rebuilds_total", "counter",
+                "Redis Cluster: partitions rebuilt from a new master after a failover.",
+                (double)cs.rebuilds);
     int64_t now = wakeup_now_ms();
     char pn[16];
     http_family(b, "slad_partition_lease_age_seconds", "gauge",

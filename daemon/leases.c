@@ -29,6 +29,8 @@ typedef struct lease {
     char token[SLA_LEASE_TOKEN_MAX]; /* "" when not owned */
     int64_t valid_from_ms;           /* sent time of the last renewal that succeeded */
     enum sla_lease_holder holder;    /* as read by this pass */
+    redis_link *link;                /* its scripts' connection (leases_set_link); NULL: ls.link */
+    int unknown;                     /* not read this pass: its connection was down */
 } lease;
 
 static struct {
@@ -88,6 +90,14 @@ static void leases_expire_local(int64_t now)
         }
 }
 
+/* The connection for partition i's lease (the heartbeat's for the beat). */
+static redis_link *leases_link_of(int slot)
+{
+    if (slot >= 0 && slot < ls.partitions && ls.p[slot].link)
+        return ls.p[slot].link;
+    return ls.link;
+}
+
 static int leases_eval(const char *script, int nkeys, const char **keys, int nargs,
                        const char **args, redisCallbackFn *fn, int slot)
 {
@@ -105,7 +115,7 @@ static int leases_eval(const char *script, int nkeys, const char **keys, int nar
         argv[argc++] = args[i];
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if (redis_link_command(ls.link, fn, leases_tag(slot), argc, argv, lens) < 0)
+    if (redis_link_command(leases_link_of(slot), fn, leases_tag(slot), argc, argv, lens) < 0)
         return -1;
     ls.out++;
     return 0;
@@ -120,6 +130,14 @@ static int leases_reply_slot(redisReply *r, void *privdata)
     if (slot < 0)
         return -1;
     ls.out--;
+    if (r == NULL && slot < ls.partitions && ls.p[slot].link) {
+        /* Its own node's connection was lost (a cluster failing over):
+         * only this partition is unknown for the pass. */
+        ls.p[slot].unknown = 1;
+        if (ls.phase == PHASE_READ)
+            ls.p[slot].holder = ls.p[slot].token[0] ? SLA_LEASE_MINE : SLA_LEASE_OTHER;
+        return slot;
+    }
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         if (r && !ls.failed)
             sla_warning("leases: redis answered %.*s", (int)r->len, r->str);
@@ -209,8 +227,19 @@ static void leases_pass(void)
     for (int i = 0; i < ls.partitions && !bad; i++) {
         const char *argv[] = {"GET", ls.p[i].keys.lease};
         size_t lens[] = {3, strlen(ls.p[i].keys.lease)};
-        bad = redis_link_command(ls.link, leases_on_get, leases_tag(i), 2, argv, lens) < 0;
-        ls.out += !bad;
+        int sent = redis_link_command(leases_link_of(i), leases_on_get, leases_tag(i), 2, argv,
+                                      lens) == 0;
+        ls.out += sent;
+        if (!sent && ls.p[i].link) {
+            /* Its own node's connection is down (a cluster failing over):
+             * the others go on; this one is kept while its lease lasts
+             * here and not taken. */
+            ls.p[i].holder = ls.p[i].token[0] ? SLA_LEASE_MINE : SLA_LEASE_OTHER;
+            ls.p[i].unknown = 1;
+            continue;
+        }
+        ls.p[i].unknown = 0;
+        bad = !sent;
     }
     if (bad) {
         /* The link went down while sending: its callbacks were or will be
@@ -317,18 +346,23 @@ static void leases_phase_end(void)
     for (int i = 0; i < ls.partitions && !bad; i++) {
         lease *l = &ls.p[i];
         const char *lkeys[] = {l->keys.lease, l->keys.lease_epoch};
+        int failed = 0;
+        if (l->unknown)
+            continue; /* its node is not reachable now: nothing to send */
         if (action[i] == SLA_LEASE_RELEASE && l->token[0]) {
             char token[SLA_LEASE_TOKEN_MAX];
             snprintf(token, sizeof token, "%s", l->token);
             leases_lose(i, "released to even out the partitions");
-            bad = leases_release(i, token) < 0;
+            failed = leases_release(i, token) < 0;
         } else if (action[i] == SLA_LEASE_TAKE) {
             const char *args[] = {ls.name, ls.ttl};
-            bad = leases_eval(SLA_LUA_LEASE_TAKE, 2, lkeys, 2, args, leases_on_take, i) < 0;
+            failed = leases_eval(SLA_LUA_LEASE_TAKE, 2, lkeys, 2, args, leases_on_take, i) < 0;
         } else if (l->token[0]) {
             const char *args[] = {l->token, ls.ttl};
-            bad = leases_eval(SLA_LUA_LEASE_RENEW, 1, lkeys, 2, args, leases_on_renew, i) < 0;
+            failed = leases_eval(SLA_LUA_LEASE_RENEW, 1, lkeys, 2, args, leases_on_renew, i) < 0;
         }
+        /* On a connection of its own (a cluster node) only this one fails. */
+        bad = failed && l->link == NULL;
     }
     free(holder);
     free(action);
@@ -425,8 +459,13 @@ void leases_stop(leases_done_fn *done, void *arg)
         char token[SLA_LEASE_TOKEN_MAX];
         snprintf(token, sizeof token, "%s", ls.p[i].token);
         leases_lose(i, "stopping");
-        if (up && leases_release(i, token) < 0)
+        if (ls.p[i].link) {
+            /* A node's connection: the release goes if it can. */
+            if (leases_release(i, token) == 0)
+                redis_link_flush(ls.p[i].link);
+        } else if (up && leases_release(i, token) < 0) {
             up = 0;
+        }
     }
     if (up) {
         const char *bkeys[] = {ls.shared.instances};
@@ -437,11 +476,17 @@ void leases_stop(leases_done_fn *done, void *arg)
         else
             redis_link_flush(ls.link);
     }
-    if (!up || ls.out == 0) {
+    if ((!up && (ls.partitions == 0 || ls.p[0].link == NULL)) || ls.out == 0) {
         ls.generation++;
         ls.out = 0;
         leases_phase_end();
     }
+}
+
+void leases_set_link(int partition, redis_link *link)
+{
+    if (ls.p && partition >= 0 && partition < ls.partitions)
+        ls.p[partition].link = link;
 }
 
 void leases_finish(void)

@@ -57,6 +57,14 @@ typedef struct leases_stats {
 /* 0, or -1 (out of memory, or the prefix too long for the key names). */
 int leases_init(struct event_base *base, redis_link *link, const sla_config *cfg,
                 leases_change_fn *fn, void *arg);
+/*
+ * On a Redis Cluster: partition's lease scripts go on link (the node
+ * holding the partition's keys: the lease and the data fenced on it share
+ * the hash tag "{pK}"); the heartbeat stays on leases_init's link. A
+ * partition whose link is down during a pass is neither renewed nor taken
+ * (kept while its lease lasts here); the others go on. Borrowed.
+ */
+void leases_set_link(int partition, redis_link *link);
 /* The redis_link_state_fn of the link. */
 void leases_on_link(redis_link *link, int up, void *arg);
 

@@ -11,7 +11,11 @@
  *                     a signal handler; libevent turns signals into events)
  *   6. redis          three links: "reader" (only the blocking XREADGROUP),
  *                     "command" (everything else) and "deliver" (the
- *                     outbox reads and their acknowledgements)
+ *                     outbox reads and their acknowledgements); with
+ *                     redis.cluster a router (cluster.h), "command" and
+ *                     "lease" on the slot of the instances' set, and a
+ *                     lease link per partition on its own node (each
+ *                     pipeline makes its own three)
  *   7. store          builds the engine from the state hash once the
  *                     command link is up
  *   8. ingest         starts reading once the engine is loaded
@@ -49,6 +53,7 @@
 #include <event2/event.h>
 
 #include "alerts.h"
+#include "cluster.h"
 #include "control.h"
 #include "deliver.h"
 #include "http.h"
@@ -85,6 +90,12 @@ static struct {
     ingest *ingest;           /* its input */
     int partitioned;          /* partitions > 1: leases and pipelines instead */
     redis_link *lease;        /* partitioned: the leases' own connection */
+    /* redis.cluster: the router, and the cluster links whose redis_links
+     * are command and lease (the slot of the instances' set) and each
+     * partition's lease scripts' (its node); NULL on one Redis. */
+    cluster_router *router;
+    cluster_link *ccommand, *clease;
+    cluster_link **cleases;
     int leases_stopping;
     int ready_sent;
     int reload_deferred;       /* a SIGHUP waits for the last reload's re-match */
@@ -161,6 +172,72 @@ static void main_on_lease_link(redis_link *link, int up, void *arg)
     leases_on_link(link, up, arg);
     if (up)
         main_on_joined(NULL);
+}
+
+static void main_on_ccommand(cluster_link *cl, int up, void *arg)
+{
+    main_on_command_link(cluster_link_redis(cl), up, arg);
+}
+
+static void main_on_clease(cluster_link *cl, int up, void *arg)
+{
+    main_on_lease_link(cluster_link_redis(cl), up, arg);
+}
+
+/* redis.cluster: the router and the links every partition's pipeline and
+ * lease go through (pipelines make their own). 0 or -1. */
+static int main_cluster_init(void)
+{
+    slad.router = cluster_router_new(slad.base, slad.cfg);
+    if (slad.router == NULL)
+        return -1;
+    slad.ccommand = cluster_link_new_for_key(slad.router, slad.keys.instances, "command",
+                                             main_on_ccommand, NULL, NULL);
+    slad.clease = cluster_link_new_for_key(slad.router, slad.keys.instances, "lease",
+                                           main_on_clease, NULL, NULL);
+    slad.cleases = calloc((size_t)slad.cfg->partitions, sizeof *slad.cleases);
+    if (!slad.ccommand || !slad.clease || !slad.cleases)
+        return -1;
+    for (int i = 0; i < slad.cfg->partitions; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "lease p%d", i);
+        slad.cleases[i] = cluster_link_new(slad.router, i, name, NULL, NULL, NULL);
+        if (slad.cleases[i] == NULL)
+            return -1;
+        redis_link_set_reply_timeout(cluster_link_redis(slad.cleases[i]),
+                                     slad.cfg->instance.lease_ttl_ms / 3);
+    }
+    slad.command = cluster_link_redis(slad.ccommand);
+    slad.lease = cluster_link_redis(slad.clease);
+    return 0;
+}
+
+static void main_cluster_start(void)
+{
+    cluster_router_start(slad.router);
+    cluster_link_start(slad.ccommand);
+    cluster_link_start(slad.clease);
+    for (int i = 0; i < slad.cfg->partitions; i++) {
+        leases_set_link(i, cluster_link_redis(slad.cleases[i]));
+        cluster_link_start(slad.cleases[i]);
+    }
+}
+
+static void main_cluster_finish(void)
+{
+    if (slad.router == NULL)
+        return;
+    slad.command = slad.lease = NULL; /* the cluster links' own */
+    for (int i = 0; slad.cleases && i < slad.cfg->partitions; i++)
+        cluster_link_free(slad.cleases[i]);
+    free(slad.cleases);
+    slad.cleases = NULL;
+    cluster_link_free(slad.clease);
+    cluster_link_free(slad.ccommand);
+    slad.clease = slad.ccommand = NULL;
+    cluster_link_reap();
+    cluster_router_free(slad.router);
+    slad.router = NULL;
 }
 
 static void main_on_rematched(void);
@@ -241,6 +318,9 @@ static int restart_settings_differ(const sla_config *a, const sla_config *b)
            str_differ(a->redis.unix_socket, b->redis.unix_socket) ||
            str_differ(a->redis.password, b->redis.password) || a->redis.db != b->redis.db ||
            a->redis.connect_timeout_ms != b->redis.connect_timeout_ms ||
+           a->redis.ncluster != b->redis.ncluster ||
+           a->redis.wait_replicas != b->redis.wait_replicas ||
+           a->redis.wait_timeout_ms != b->redis.wait_timeout_ms ||
            str_differ(a->stream.prefix, b->stream.prefix) ||
            str_differ(a->stream.group, b->stream.group) ||
            str_differ(a->stream.consumer, b->stream.consumer) ||
@@ -496,10 +576,19 @@ int main(int argc, char **argv)
         sla_err("cannot install signal events");
         goto out;
     }
-    /* 6. redis: connecting starts once everything is wired (step 9) */
-    slad.command = redis_link_new(slad.base, slad.cfg, "command", main_on_command_link, NULL);
+    /* 6. redis: connecting starts once everything is wired (step 9); on a
+     * Redis Cluster every link is routed to its slot's node */
+    if (slad.cfg->redis.ncluster) {
+        if (main_cluster_init() < 0) {
+            sla_err("cannot set up the Redis Cluster links (out of memory)");
+            goto out;
+        }
+    } else {
+        slad.command = redis_link_new(slad.base, slad.cfg, "command", main_on_command_link, NULL);
+    }
     if (slad.partitioned) {
-        slad.lease = redis_link_new(slad.base, slad.cfg, "lease", main_on_lease_link, NULL);
+        if (slad.router == NULL)
+            slad.lease = redis_link_new(slad.base, slad.cfg, "lease", main_on_lease_link, NULL);
         if (slad.lease == NULL || slad.command == NULL) {
             sla_err("out of memory");
             goto out;
@@ -531,6 +620,8 @@ int main(int argc, char **argv)
             sla_err("cannot initialise the partitions");
             goto out;
         }
+        if (slad.router)
+            pipelines_set_router(slad.router);
     } else {
         if (!(slad.store = store_new(slad.base, slad.command, &slad.keys, slad.cfg,
                                      main_on_store_state, NULL))) {
@@ -581,10 +672,13 @@ int main(int argc, char **argv)
         store_observe_outcomes(slad.store, stats_on_outcome, NULL);
     }
     notify_status("connecting to redis");
-    redis_link_start(slad.command);
-    if (slad.partitioned) {
+    if (slad.router) {
+        main_cluster_start();
+    } else if (slad.partitioned) {
+        redis_link_start(slad.command);
         redis_link_start(slad.lease);
     } else {
+        redis_link_start(slad.command);
         redis_link_start(slad.reader);
         redis_link_start(slad.deliver);
     }
@@ -614,6 +708,7 @@ out:
     slad.store = NULL;
     report_finish();
     redis_link_reap(); /* the partitions' links given up at the end */
+    main_cluster_finish();
     redis_link_free(slad.lease);
     redis_link_free(slad.deliver);
     redis_link_free(slad.reader);

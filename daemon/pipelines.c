@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "cluster.h"
 #include "deliver.h"
 #include "ingest.h"
 #include "leases.h"
@@ -38,9 +39,14 @@ typedef struct pipeline {
     char token[128];
     redis_link *reader;      /* the ingest's blocking reads */
     redis_link *dlink;       /* the delivery of this partition's outbox */
+    redis_link *cmd;         /* the store's and the ingest's commands */
+    /* On a Redis Cluster: the three links above are these links' own,
+     * routed to the partition's node; NULL on a single Redis. */
+    cluster_link *ccmd, *creader, *cdeliver;
     store *store;
     ingest *ingest;
     struct event *reap;      /* frees a fenced pipeline at the next turn */
+    struct event *rebuild;   /* rebuilds it after a failover, at the next turn */
     int idle_waiting;        /* pipelines_stop: its store not idle yet */
     uint64_t epoch;          /* which run of the partition this is (pipelines_epoch) */
 } pipeline;
@@ -63,6 +69,9 @@ static struct {
     sla_engine **dying;      /* engines of stopped pipelines, being freed */
     size_t ndying, dying_cap;
     struct event *reaper;    /* the next slice of freeing them */
+    cluster_router *router;  /* NULL: one Redis */
+    uint64_t rebuilds;       /* pipelines rebuilt after a failover */
+    pipelines_cluster_stats links_retired; /* of the cluster links freed so far */
 } pl;
 
 /* The next slice after the loop has polled once (a zero timeout rather
@@ -131,6 +140,20 @@ static void pipelines_retire(store *s)
     pl.retired.decisions += st.decisions;
 }
 
+
+static void pipeline_retire(cluster_link *cl)
+{
+    if (cl == NULL)
+        return;
+    cluster_link_stats st = cluster_link_get_stats(cl);
+    pl.links_retired.moved += st.moved;
+    pl.links_retired.asked += st.asked;
+    pl.links_retired.retried += st.retried;
+    pl.links_retired.node_changes += st.node_changes;
+    /* A pipeline may go from inside a reply on one of its own links. */
+    cluster_link_free_later(cl);
+}
+
 static void pipeline_free(pipeline *p)
 {
     if (p == NULL)
@@ -142,12 +165,20 @@ static void pipeline_free(pipeline *p)
     if (p->store)
         pipelines_retire(p->store);
     store_free(p->store);
-    /* A lease may be lost from inside a reply on these very links (a
-     * delivery's write answered, then SIGTERM's hand-over). */
-    redis_link_free_later(p->reader);
-    redis_link_free_later(p->dlink);
+    if (p->ccmd || p->creader || p->cdeliver) {
+        pipeline_retire(p->ccmd);
+        pipeline_retire(p->creader);
+        pipeline_retire(p->cdeliver);
+    } else {
+        /* A lease may be lost from inside a reply on these very links (a
+         * delivery's write answered, then SIGTERM's hand-over). */
+        redis_link_free_later(p->reader);
+        redis_link_free_later(p->dlink);
+    }
     if (p->reap)
         event_free(p->reap);
+    if (p->rebuild)
+        event_free(p->rebuild);
     free(p);
 }
 
@@ -215,6 +246,75 @@ static int pipelines_valid(int slot, int64_t now_ms, void *arg)
     return leases_valid(slot, now_ms);
 }
 
+/* redis.wait_replicas: a record goes out once its commit was confirmed. */
+static int pipelines_confirmed(int slot, const char *entry, void *arg)
+{
+    return store_confirmed(pipelines_store(slot), entry);
+}
+
+static void pipelines_on_ccmd(cluster_link *cl, int up, void *arg)
+{
+    pipeline *p = arg;
+    if (p->store)
+        store_on_link(p->store, up);
+}
+
+static void pipelines_on_creader(cluster_link *cl, int up, void *arg)
+{
+    pipelines_on_reader_link(cluster_link_redis(cl), up, arg);
+}
+
+static void pipelines_on_cdeliver(cluster_link *cl, int up, void *arg)
+{
+    deliver_on_link(cluster_link_redis(cl), up, NULL);
+}
+
+/*
+ * The partition's master failed over: the new one may hold less than this
+ * engine knows (replication is asynchronous). Rebuild the pipeline from
+ * what it holds, at the next turn of the loop (this runs inside a link's
+ * report): state loaded again, the input and outbox read again from their
+ * groups; the lease pass finds the lease kept or lost there.
+ */
+static void pipelines_on_node(cluster_link *cl, const char *host, int port, int failover,
+                              void *arg)
+{
+    pipeline *p = arg;
+    if (!failover || p->rebuild == NULL)
+        return;
+    if (!event_pending(p->rebuild, EV_TIMEOUT, NULL)) {
+        sla_notice("partition %d: its master failed over to %s:%d; rebuilding it from there",
+                   p->partition, host ? host : "?", port);
+        struct timeval tv = {0, 0};
+        evtimer_add(p->rebuild, &tv);
+    }
+}
+
+static pipeline *pipeline_new(int i, const char *token);
+static void pipeline_start(pipeline *p);
+
+static void pipelines_on_rebuild(evutil_socket_t fd, short what, void *arg)
+{
+    pipeline *p = arg;
+    int i = p->partition;
+    if (pl.p == NULL || pl.p[i] != p)
+        return;
+    pipelines_drop(i, "its master failed over");
+    pl.rebuilds++;
+    const char *token = leases_token(i);
+    if (pl.stopping || token == NULL || !leases_valid(i, wakeup_now_ms()))
+        return;
+    pipeline *np = pipeline_new(i, token);
+    if (np == NULL) {
+        sla_err("partition %d: cannot start its pipeline (out of memory)", i);
+        return;
+    }
+    pl.p[i] = np;
+    pl.count++;
+    sla_notice("partition %d: started again with lease %s after the failover", i, token);
+    pipeline_start(np);
+}
+
 static pipeline *pipeline_new(int i, const char *token)
 {
     pipeline *p = calloc(1, sizeof *p);
@@ -226,28 +326,53 @@ static pipeline *pipeline_new(int i, const char *token)
     char name[32];
     if (sla_keys_init(&p->keys, pl.cfg->stream.prefix, i) < 0)
         goto fail;
-    snprintf(name, sizeof name, "reader p%d", i);
-    p->reader = redis_link_new(pl.base, pl.cfg, name, pipelines_on_reader_link, p);
-    snprintf(name, sizeof name, "deliver p%d", i);
-    p->dlink = redis_link_new(pl.base, pl.cfg, name, pipelines_on_deliver_link, p);
+    if (pl.router) {
+        snprintf(name, sizeof name, "command p%d", i);
+        p->ccmd = cluster_link_new(pl.router, i, name, pipelines_on_ccmd, pipelines_on_node, p);
+        snprintf(name, sizeof name, "reader p%d", i);
+        p->creader = cluster_link_new(pl.router, i, name, pipelines_on_creader,
+                                      pipelines_on_node, p);
+        snprintf(name, sizeof name, "deliver p%d", i);
+        p->cdeliver = cluster_link_new(pl.router, i, name, pipelines_on_cdeliver,
+                                       pipelines_on_node, p);
+        p->rebuild = evtimer_new(pl.base, pipelines_on_rebuild, p);
+        if (p->ccmd == NULL || p->creader == NULL || p->cdeliver == NULL || p->rebuild == NULL)
+            goto fail;
+        p->cmd = cluster_link_redis(p->ccmd);
+        p->reader = cluster_link_redis(p->creader);
+        p->dlink = cluster_link_redis(p->cdeliver);
+        redis_link_set_reply_timeout(p->cmd, pl.cfg->redis.reply_timeout_ms);
+    } else {
+        p->cmd = pl.command;
+        snprintf(name, sizeof name, "reader p%d", i);
+        p->reader = redis_link_new(pl.base, pl.cfg, name, pipelines_on_reader_link, p);
+        snprintf(name, sizeof name, "deliver p%d", i);
+        p->dlink = redis_link_new(pl.base, pl.cfg, name, pipelines_on_deliver_link, p);
+    }
     p->reap = event_new(pl.base, -1, 0, pipelines_on_reap, p);
     if (p->reader == NULL || p->dlink == NULL || p->reap == NULL)
         goto fail;
     event_priority_set(p->reap, SLAD_PRIORITY_ALARM);
     redis_link_set_priority(p->dlink, SLAD_PRIORITY_BULK);
-    p->store = store_new(pl.base, pl.command, &p->keys, pl.cfg, pipelines_on_store_state, p);
+    p->store = store_new(pl.base, p->cmd, &p->keys, pl.cfg, pipelines_on_store_state, p);
     if (p->store == NULL || store_set_fence(p->store, p->keys.lease, p->token) < 0)
         goto fail;
     store_set_engine_drop(p->store, pipelines_on_engine_drop, NULL);
+    if (p->ccmd && pl.cfg->redis.wait_replicas > 0 &&
+        store_set_wait(p->store, p->ccmd, pl.cfg->redis.wait_replicas,
+                       pl.cfg->redis.wait_timeout_ms) < 0)
+        goto fail;
     sla_config as_owner = *pl.cfg; /* read only during ingest_new */
     static char owner[] = PIPELINES_CONSUMER;
     as_owner.stream.consumer = owner;
-    p->ingest = ingest_new(pl.base, p->reader, pl.command, p->store, &p->keys, &as_owner,
+    p->ingest = ingest_new(pl.base, p->reader, p->cmd, p->store, &p->keys, &as_owner,
                            pipelines_on_joined, p);
     if (p->ingest == NULL ||
         deliver_add_source(i, p->dlink, &p->keys, PIPELINES_CONSUMER, p->keys.lease, p->token,
                            pipelines_valid, NULL) < 0)
         goto fail;
+    if (p->ccmd && pl.cfg->redis.wait_replicas > 0)
+        deliver_set_source_gate(i, pipelines_confirmed, NULL);
     return p;
 fail:
     pipeline_free(p);
@@ -273,8 +398,19 @@ void pipelines_on_lease(int partition, int owned, const char *token, void *arg)
     pl.p[partition] = p;
     pl.count++;
     sla_notice("partition %d: started with lease %s", partition, token);
+    pipeline_start(p);
+}
+
+static void pipeline_start(pipeline *p)
+{
     if (pl.on_store)
         pl.on_store(p->store, pl.on_store_arg);
+    if (p->ccmd) {
+        cluster_link_start(p->ccmd);
+        cluster_link_start(p->creader);
+        cluster_link_start(p->cdeliver);
+        return;
+    }
     if (redis_link_is_up(pl.command))
         store_on_link(p->store, 1);
     redis_link_start(p->reader);
@@ -284,8 +420,33 @@ void pipelines_on_lease(int partition, int owned, const char *token, void *arg)
 void pipelines_on_command_link(int up)
 {
     for (int i = 0; pl.p && i < pl.partitions; i++)
-        if (pl.p[i])
+        if (pl.p[i] && pl.p[i]->ccmd == NULL)
             store_on_link(pl.p[i]->store, up);
+}
+
+void pipelines_set_router(cluster_router *r)
+{
+    pl.router = r;
+}
+
+void pipelines_get_cluster_stats(pipelines_cluster_stats *out)
+{
+    *out = pl.links_retired;
+    out->rebuilds = pl.rebuilds;
+    for (int i = 0; pl.p && i < pl.partitions; i++) {
+        pipeline *p = pl.p[i];
+        cluster_link *links[] = {p ? p->ccmd : NULL, p ? p->creader : NULL,
+                                 p ? p->cdeliver : NULL};
+        for (size_t k = 0; k < 3; k++) {
+            if (links[k] == NULL)
+                continue;
+            cluster_link_stats st = cluster_link_get_stats(links[k]);
+            out->moved += st.moved;
+            out->asked += st.asked;
+            out->retried += st.retried;
+            out->node_changes += st.node_changes;
+        }
+    }
 }
 
 void pipelines_set_config(const sla_config *cfg, int64_t now_ms)
@@ -411,5 +572,6 @@ void pipelines_finish(void)
     free(pl.dying);
     if (pl.reaper)
         event_free(pl.reaper);
+    cluster_link_reap();
     memset(&pl, 0, sizeof pl);
 }

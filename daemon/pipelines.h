@@ -41,6 +41,7 @@
 
 #include <event2/event.h>
 
+#include "cluster.h"
 #include "redis_link.h"
 #include "sla_config.h"
 #include "store.h"
@@ -60,8 +61,26 @@ int pipelines_init(struct event_base *base, redis_link *command, const sla_confi
                    pipelines_store_fn *on_store, void *arg);
 /* The leases_change_fn: build (owned = 1) or tear down (0) a pipeline. */
 void pipelines_on_lease(int partition, int owned, const char *token, void *arg);
-/* The command link came up or went down: every store is told. */
+/* The command link came up or went down: every store is told (on a
+ * single Redis; on a cluster each store follows its own link). */
 void pipelines_on_command_link(int up);
+
+/*
+ * On a Redis Cluster (before the first lease): every pipeline gets three
+ * cluster_links of its own on r, routed to the partition's node: the
+ * store's and ingest's commands, the ingest's reads, the delivery. When
+ * one reports a failover, the pipeline is rebuilt from the new master at
+ * the next turn of the loop. With redis.wait_replicas, the store confirms
+ * each commit with WAIT (store_set_wait) and delivery sends a record only
+ * once it is confirmed (deliver_set_source_gate). r is borrowed.
+ */
+void pipelines_set_router(cluster_router *r);
+typedef struct pipelines_cluster_stats {
+    uint64_t moved, asked, retried, node_changes; /* summed over the links, gone ones too */
+    uint64_t rebuilds;                            /* pipelines rebuilt after a failover */
+} pipelines_cluster_stats;
+void pipelines_get_cluster_stats(pipelines_cluster_stats *out);
+
 void pipelines_set_config(const sla_config *cfg, int64_t now_ms);
 
 /* The store of partition p when this instance runs it, else NULL. */

@@ -56,6 +56,7 @@
 
 #include <openssl/evp.h>
 
+#include "cluster.h"
 #include "priority.h"
 #include "report.h"
 #include "sla_attrs.h"
@@ -149,7 +150,20 @@ struct store {
     char fence_sha[41];    /* of lib/lua/fenced.lua */
     int freed;             /* store_free() ran; freed when the last reply came */
     int fenced;            /* a commit was refused FENCED: the lease is another's */
+
+    /* redis.wait_replicas on a Redis Cluster (store_set_wait): NULL: none. */
+    cluster_link *wait_link;
+    int wait_replicas, wait_timeout_ms;
+    int wait_for;          /* the WAIT in flight or due confirms: STORE_WAIT_* */
+    int wait_stalled;      /* fewer replicas answered: logged once until they do */
+    sla_streamid wait_id;  /* the last outbox id it confirms */
+    sla_streamid confirmed; /* outbox records up to this id may be delivered */
+    struct event *wait_timer; /* WAIT asked again after too few replicas */
+    char *wait_marker;     /* the key written at a load, for WAIT to cover */
 };
+
+enum { STORE_WAIT_NONE = 0, STORE_WAIT_LOAD, STORE_WAIT_COMMIT };
+#define STORE_WAIT_RETRY_MS 100
 
 enum { STORE_SYNC_WAITING = 0, STORE_SYNC_INFLIGHT = 1 };
 
@@ -457,6 +471,9 @@ static void store_fail(store *s, const char *why)
     s->inflight_decisions = 0;
     wakeup_disarm(s->alarm);
     s->tick_wanted = 0;
+    s->wait_for = STORE_WAIT_NONE;
+    if (s->wait_timer)
+        evtimer_del(s->wait_timer);
 
     s->inflight = 0;
     s->commit_waiting = 0;
@@ -474,6 +491,111 @@ static void store_on_reload_timer(evutil_socket_t fd, short what, void *arg)
     store *s = arg;
     if (s->engine == NULL && !s->loading && redis_link_is_up(s->link))
         store_load_page(s, NULL);
+}
+
+/* --- WAIT (store_set_wait) ------------------------------------------------ */
+
+static void store_load_done(store *s);
+static void store_exec_done(store *s);
+static void store_on_wait(int acked, void *arg);
+
+static void store_send_wait(store *s)
+{
+    store_tag *t = store_tag_new(s);
+    if (t == NULL || cluster_wait(s->wait_link, s->wait_replicas, s->wait_timeout_ms,
+                                  store_on_wait, t) < 0) {
+        free(t);
+        store_fail(s, "WAIT could not be sent");
+        return;
+    }
+    s->tags_out++;
+    redis_link_flush(s->link);
+}
+
+static void store_on_wait(int acked, void *arg)
+{
+    store *s = store_tag_take(arg);
+    if (s == NULL || s->wait_for == STORE_WAIT_NONE)
+        return;
+    if (acked < 0) {
+        store_fail(s, "WAIT for the replicas failed (the connection was lost)");
+        return;
+    }
+    if (acked < s->wait_replicas) {
+        /* Nothing is lost yet: the commit is on the master. Wait for the
+         * replicas (commits queue behind it, delivery holds the records). */
+        if (!s->wait_stalled)
+            sla_warning("%s: %d of %d replicas acknowledged within %d ms; waiting for them "
+                        "before the commit counts and its records are delivered",
+                        s->keys.state, acked, s->wait_replicas, s->wait_timeout_ms);
+        s->wait_stalled = 1;
+        struct timeval tv = {0, STORE_WAIT_RETRY_MS * 1000};
+        evtimer_add(s->wait_timer, &tv);
+        return;
+    }
+    if (s->wait_stalled)
+        sla_notice("%s: the replicas acknowledged again", s->keys.state);
+    s->wait_stalled = 0;
+    if (sla_streamid_cmp(&s->wait_id, &s->confirmed) > 0)
+        s->confirmed = s->wait_id;
+    int what = s->wait_for;
+    s->wait_for = STORE_WAIT_NONE;
+    if (what == STORE_WAIT_LOAD)
+        store_load_done(s);
+    else
+        store_exec_done(s);
+}
+
+static void store_on_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+    store *s = arg;
+    if (s->wait_for != STORE_WAIT_NONE)
+        store_send_wait(s);
+}
+
+/* The outbox's last id at a load: what the WAIT after the load confirms. */
+static void store_on_last_id(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply *reply = r;
+    store *s = store_tag_take(privdata);
+    if (s == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return; /* an error fails the HSCAN too, or nothing was written yet */
+    if (reply->elements >= 1 && reply->element[0]->type == REDIS_REPLY_ARRAY &&
+        reply->element[0]->elements >= 1 &&
+        reply->element[0]->element[0]->type == REDIS_REPLY_STRING) {
+        const redisReply *id = reply->element[0]->element[0];
+        sla_streamid v;
+        if (sla_streamid_parse(id->str, id->len, &v) == 0 &&
+            sla_streamid_cmp(&v, &s->wait_id) > 0)
+            s->wait_id = v;
+    }
+}
+
+int store_set_wait(store *s, cluster_link *cl, int replicas, int timeout_ms)
+{
+    char marker[SLA_KEY_MAX + 8];
+    snprintf(marker, sizeof marker, "%s:wait", s->keys.lease);
+    free(s->wait_marker);
+    s->wait_marker = strdup(marker);
+    if (s->wait_timer == NULL)
+        s->wait_timer = evtimer_new(s->base, store_on_wait_timer, s);
+    if (s->wait_marker == NULL || s->wait_timer == NULL)
+        return -1;
+    s->wait_link = cl;
+    s->wait_replicas = replicas;
+    s->wait_timeout_ms = timeout_ms;
+    return 0;
+}
+
+int store_confirmed(store *s, const char *entry)
+{
+    sla_streamid v;
+    if (s == NULL || s->freed)
+        return 0;
+    if (s->wait_link == NULL)
+        return 1;
+    return sla_streamid_parse(entry, strlen(entry), &v) == 0 &&
+           sla_streamid_cmp(&v, &s->confirmed) <= 0;
 }
 
 static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
@@ -522,6 +644,18 @@ static void store_on_scan(redisAsyncContext *ac, void *r, void *privdata)
     }
     if (!last)
         return;
+    if (s->wait_link) {
+        /* The marker written at the start of the load, and so every
+         * record before it, on the replicas first. */
+        s->wait_for = STORE_WAIT_LOAD;
+        store_send_wait(s);
+        return;
+    }
+    store_load_done(s);
+}
+
+static void store_load_done(store *s)
+{
     s->loading = 0;
     s->reload_delay_ms = STORE_RELOAD_MIN_MS;
     s->stats.loads++;
@@ -562,6 +696,22 @@ static void store_load_page(store *s, const char *cursor)
             const char *load[] = {"SCRIPT", "LOAD", SLA_LUA_FENCED};
             size_t load_lens[] = {6, 4, sizeof SLA_LUA_FENCED - 1};
             redis_link_command(s->link, NULL, NULL, 3, load, load_lens);
+        }
+        if (s->wait_link) {
+            /* redis.wait_replicas: what the outbox holds now is delivered
+             * once a write of this connection after it (the marker) was
+             * acknowledged by the replicas: replication keeps its order. */
+            memset(&s->wait_id, 0, sizeof s->wait_id);
+            memset(&s->confirmed, 0, sizeof s->confirmed);
+            const char *last[] = {"XREVRANGE", s->keys.escalations, "+", "-", "COUNT", "1"};
+            size_t last_lens[] = {9, strlen(s->keys.escalations), 1, 1, 5, 1};
+            const char *mark[] = {"SET", s->wait_marker, s->fence_token ? s->fence_token : "1"};
+            size_t mark_lens[] = {3, strlen(mark[1]), strlen(mark[2])};
+            if (store_command_tagged(s, store_on_last_id, 6, last, last_lens) < 0 ||
+                redis_link_command(s->link, NULL, NULL, 3, mark, mark_lens) < 0) {
+                store_fail(s, "command connection down during load");
+                return;
+            }
         }
     }
     const char *argv[] = {"HSCAN", s->keys.state, cursor, "COUNT", STORE_SCAN_COUNT};
@@ -615,6 +765,27 @@ static void store_on_exec(redisAsyncContext *ac, void *r, void *privdata)
         store_fail(s, why);
         return;
     }
+    if (s->wait_link) {
+        /* The records it wrote: the decisions' XADD replies. */
+        const redisReply *reply = r;
+        for (size_t i = 0; i < s->inflight_decisions; i++) {
+            size_t e = s->notes_first + i;
+            sla_streamid v;
+            if (e < reply->elements && reply->element[e]->type == REDIS_REPLY_STRING &&
+                sla_streamid_parse(reply->element[e]->str, reply->element[e]->len, &v) == 0 &&
+                sla_streamid_cmp(&v, &s->wait_id) > 0)
+                s->wait_id = v;
+        }
+        s->wait_for = STORE_WAIT_COMMIT;
+        store_send_wait(s);
+        return;
+    }
+    store_exec_done(s);
+}
+
+/* The transaction committed (and, with store_set_wait, reached the replicas). */
+static void store_exec_done(store *s)
+{
     s->stats.transactions++;
     s->inflight = 0;
     store_show_notes(s, NULL);
@@ -1051,6 +1222,12 @@ void store_free(store *s)
     if (s->rematch_timer)
         event_free(s->rematch_timer);
     s->rematch_timer = NULL;
+    if (s->wait_timer)
+        event_free(s->wait_timer);
+    s->wait_timer = NULL;
+    free(s->wait_marker);
+    s->wait_marker = NULL;
+    s->wait_link = NULL;
     wakeup_free(s->alarm);
     s->alarm = NULL;
     store_drop_engine(s);

@@ -45,6 +45,7 @@
 
 #include <event2/event.h>
 
+#include "cluster.h"
 #include "redis_link.h"
 #include "sla_config.h"
 #include "sla_engine.h"
@@ -211,5 +212,24 @@ int store_set_fence(store *s, const char *lease_key, const char *token);
 /* 1 once a fenced commit was refused (FENCED): the store then never loads
  * again, and its owner frees it (not from inside a store callback). */
 int store_fenced(store *s);
+
+/*
+ * redis.wait_replicas on a Redis Cluster: cl is the link the store's
+ * commands go through (cluster_link_redis(cl) is its command link). Each
+ * commit then counts as done (its commit and sync callers told, the next
+ * one sent) only once WAIT replicas timeout_ms on that connection answered
+ * at least replicas; fewer: WAIT is asked again every 100 ms meanwhile
+ * (the partition stalls rather than deliver what a failover could lose);
+ * the connection lost: the store fails and rebuilds as for any commit. A
+ * load writes a marker (<lease>:wait) and waits the same way before the
+ * engine is ready, so that the records already in the outbox are covered.
+ * store_confirmed() answers whether the outbox record entry was written by
+ * a commit so confirmed: only those may be delivered (deliver's gate).
+ * Set before the link comes up. 0, or -1 (OOM).
+ */
+int store_set_wait(store *s, cluster_link *cl, int replicas, int timeout_ms);
+/* 1 when entry may be delivered: no wait set, or confirmed as above; 0 for
+ * a NULL store. */
+int store_confirmed(store *s, const char *entry);
 
 #endif

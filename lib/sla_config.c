@@ -2064,6 +2064,15 @@ int sla_config_load(const char *path, sla_config **out, char *err, size_t errlen
     if (rc == 0 && ld.cfg->redis.ncluster && ld.cfg->redis.unix_socket)
         rc = fail(&ld, config_lookup(&lc, "redis.unix_socket"),
                   "not used with redis.cluster (the cluster's nodes are reached over TCP)");
+    if (rc == 0 && ld.cfg->redis.ncluster && ld.cfg->partitions < 2) {
+        /* The keys of the single partition carry no common hash tag: its
+         * transaction would span slots of several nodes. */
+        const config_setting_t *s = config_lookup(&lc, "partitions");
+        if (!s)
+            s = config_lookup(&lc, "redis.cluster");
+        rc = fail(&ld, s, "redis.cluster needs partitions >= 2 (each partition's keys share "
+                          "one hash tag, the single partition's do not)");
+    }
     if (rc == 0 && ld.cfg->redis.wait_replicas &&
         ld.cfg->redis.wait_timeout_ms >= ld.cfg->redis.reply_timeout_ms) {
         const config_setting_t *s = config_lookup(&lc, "redis.wait_timeout");

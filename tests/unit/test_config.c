@@ -971,7 +971,8 @@ static void test_retention(void)
 static void test_redis_cluster(void)
 {
     char err[512];
-    sla_config *c = load("redis = { cluster = [ \"127.0.0.1:7000\", \"[::1]:7001\",\n"
+    sla_config *c = load("partitions = 4;\n"
+                         "redis = { cluster = [ \"127.0.0.1:7000\", \"[::1]:7001\",\n"
                          "                      \"redis-b.example:7002\" ];\n"
                          "          wait_replicas = 1; wait_timeout = \"250ms\"; };\n",
                          err, sizeof err);
@@ -1003,6 +1004,13 @@ static void test_redis_cluster(void)
     EXPECT_ERROR("redis = { cluster = [ \"a:1\" ];\n unix_socket = \"/run/r.sock\"; };\n",
                  "2: redis.unix_socket: not used with redis.cluster (the cluster's nodes are "
                  "reached over TCP)");
+    /* The single partition's keys share no hash tag: refused on a cluster. */
+    EXPECT_ERROR("redis = { cluster = [ \"a:1\" ]; };\n",
+                 "1: redis.cluster: redis.cluster needs partitions >= 2 (each partition's keys "
+                 "share one hash tag, the single partition's do not)");
+    EXPECT_ERROR("partitions = 1;\nredis = { cluster = [ \"a:1\" ]; };\n",
+                 "1: partitions: redis.cluster needs partitions >= 2 (each partition's keys "
+                 "share one hash tag, the single partition's do not)");
     EXPECT_ERROR("redis = { wait_replicas = 17; };\n",
                  "1: redis.wait_replicas: 17 is out of range 0..16");
     EXPECT_ERROR("redis = { wait_replicas = 1;\n wait_timeout = \"6s\"; };\n",
