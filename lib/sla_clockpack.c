@@ -8,60 +8,23 @@
 
 #include "sla_attrpack.h"
 #include "sla_timefmt.h"
+#include "sla_varint.h"
 
 #define HEAD_MOVED 0x40 /* resume_ms differs from the base */
 #define HEAD_WORN 0x80  /* the cycle is not 1, or elapsed_ms, warned, acked or fired set */
 #define START_ATTRS 16  /* a start below this names an attribute by position */
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static unsigned char *put_varint(unsigned char *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    return p;
-}
-
-static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (*p >= end)
-            return -1;
-        unsigned char b = *(*p)++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* Both times are below 2^48, so their difference fits easily. */
 static uint64_t zigzag(uint64_t resume, uint64_t base)
 {
-    int64_t d = (int64_t)resume - (int64_t)base;
-    return d < 0 ? ((uint64_t)(-(d + 1)) << 1) | 1 : (uint64_t)d << 1;
+    return sla_zigzag((int64_t)resume - (int64_t)base);
 }
 
 static int unzigzag(uint64_t z, uint64_t base, uint64_t *resume)
 {
     if (z >> 50)
         return -1;
-    int64_t d = (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1);
-    int64_t r = (int64_t)base + d;
+    int64_t r = (int64_t)base + sla_unzigzag(z);
     if (r < 0 || r >= (INT64_C(1) << 48))
         return -1;
     *resume = (uint64_t)r;
@@ -109,9 +72,9 @@ size_t sla_clockpack_size(const sla_clock *c, size_t n, uint64_t base, const cha
     for (size_t i = 0; i < n; i++) {
         size += 2;
         if (c[i].resume_ms != base)
-            size += varint_len(start_code(&c[i], base, attrs, attrs_len));
+            size += sla_varint_len(start_code(&c[i], base, attrs, attrs_len));
         if (worn(&c[i]))
-            size += varint_len(c[i].cycle) + varint_len(c[i].elapsed_ms) + 2;
+            size += sla_varint_len(c[i].cycle) + sla_varint_len(c[i].elapsed_ms) + 2;
     }
     return size;
 }
@@ -126,10 +89,10 @@ size_t sla_clockpack_encode(const sla_clock *c, size_t n, uint64_t base, const c
                                (w ? HEAD_WORN : 0));
         *p++ = (unsigned char)c[i].policy;
         if (moved)
-            p = put_varint(p, start_code(&c[i], base, attrs, attrs_len));
+            p = sla_varint_put(p, start_code(&c[i], base, attrs, attrs_len));
         if (w) {
-            p = put_varint(p, c[i].cycle);
-            p = put_varint(p, c[i].elapsed_ms);
+            p = sla_varint_put(p, c[i].cycle);
+            p = sla_varint_put(p, c[i].elapsed_ms);
             *p++ = (unsigned char)(c[i].warned | c[i].acked << 1);
             *p++ = (unsigned char)c[i].fired;
         }
@@ -166,7 +129,7 @@ int sla_clockpack_decode(const unsigned char *in, size_t len, size_t n, uint64_t
         c->cycle = 1;
         uint64_t v, resume = base;
         if (head & HEAD_MOVED) {
-            if (get_varint(&p, end, &v) < 0)
+            if (sla_varint_get(&p, end, &v) < 0)
                 return -1;
             if (v < START_ATTRS ? c->source != SLA_TARGET_AHEAD ||
                                       attr_start(attrs, attrs_len, v, &resume) < 0
@@ -175,10 +138,10 @@ int sla_clockpack_decode(const unsigned char *in, size_t len, size_t n, uint64_t
         }
         c->resume_ms = resume;
         if (head & HEAD_WORN) {
-            if (get_varint(&p, end, &v) < 0 || v >> 16)
+            if (sla_varint_get(&p, end, &v) < 0 || v >> 16)
                 return -1;
             c->cycle = v;
-            if (get_varint(&p, end, &v) < 0 || v >> 40 || end - p < 2 || (*p >> 2))
+            if (sla_varint_get(&p, end, &v) < 0 || v >> 40 || end - p < 2 || (*p >> 2))
                 return -1;
             c->elapsed_ms = v;
             c->warned = *p & 1;

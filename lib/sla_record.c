@@ -9,6 +9,7 @@
 #include "sla_attrpack.h"
 #include "sla_clockpack.h"
 #include "sla_textwidth.h"
+#include "sla_varint.h"
 
 #define RECORD_VERSION 5
 #define RECORD_RESOLVED 0x01 /* ticket flags */
@@ -23,32 +24,6 @@
 #define VALUE_NUMBER 0xff /* v5 attributes: a decimal number as a varint */
 #define VALUE_LITERAL 0xfe /* v5 attributes: a value beginning with 0xfe or 0xff */
 
-static unsigned char *put_varint(unsigned char *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    return p;
-}
-
-static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (*p >= end)
-            return -1;
-        unsigned char b = *(*p)++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 size_t sla_record_max_size(const sla_ticket *t)
 {
     /* A memo encodes in at most 5 bytes more than it occupies in memory
@@ -57,16 +32,6 @@ size_t sla_record_max_size(const sla_ticket *t)
     return 1 + 3 * 10 + 10 + t->attrs_len + t->attrs_len / 2 + 1 + 3 +
            SLA_SUBJECT_SLOTS * (3 * 10 + 3) + 1 +
            sla_ticket_memo_offset(t, SLA_SUBJECT_SLOTS) + SLA_SUBJECT_SLOTS * 5;
-}
-
-static uint64_t zigzag(int64_t d)
-{
-    return d < 0 ? ((uint64_t)(-(d + 1)) << 1) | 1 : (uint64_t)d << 1;
-}
-
-static int64_t unzigzag(uint64_t z)
-{
-    return (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1);
 }
 
 /* A value written as a number: 2 to 18 decimal digits, the first not 0. */
@@ -112,7 +77,7 @@ static size_t attrs_encode(const char *a, size_t len, unsigned char *out)
         uint64_t num;
         if (is_number(v, vlen, &num)) {
             unsigned char tmp[10];
-            size_t w = (size_t)(put_varint(tmp, num) - tmp);
+            size_t w = (size_t)(sla_varint_put(tmp, num) - tmp);
             if (out) {
                 out[n] = VALUE_NUMBER;
                 memcpy(out + n + 1, tmp, w);
@@ -155,7 +120,7 @@ static long attrs_decode(const unsigned char *p, size_t len, char *out)
                 const unsigned char *q = v + 1;
                 uint64_t num;
                 char digits[24];
-                if (get_varint(&q, z, &num) < 0 || q != z)
+                if (sla_varint_get(&q, z, &num) < 0 || q != z)
                     return -1;
                 int d = snprintf(digits, sizeof digits, "%llu", (unsigned long long)num);
                 if (!is_number(digits, (size_t)d, &num))
@@ -193,12 +158,12 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
 {
     unsigned char *p = buf;
     *p++ = RECORD_VERSION;
-    p = put_varint(p, t->last_ms);
-    p = put_varint(p, t->last_seq);
+    p = sla_varint_put(p, t->last_ms);
+    p = sla_varint_put(p, t->last_seq);
     /* modulo 2^64: last_ms may be any 64-bit number */
-    p = put_varint(p, zigzag((int64_t)(t->generation - t->last_ms)));
+    p = sla_varint_put(p, sla_zigzag((int64_t)(t->generation - t->last_ms)));
     size_t alen = attrs_encode(sla_ticket_attrs(t), t->attrs_len, NULL);
-    p = put_varint(p, alen);
+    p = sla_varint_put(p, alen);
     attrs_encode(sla_ticket_attrs(t), t->attrs_len, p);
     p += alen;
     *p++ = (unsigned char)((t->resolved ? RECORD_RESOLVED : 0) |
@@ -221,18 +186,18 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
         *p++ = (unsigned char)((c->state - 1) | c->source << 2 | (c->cycle != 1 ? HEAD_CYCLE : 0) |
                                (moved ? HEAD_MOVED : 0) | (worn ? HEAD_WORN : 0));
         if (c->cycle != 1)
-            p = put_varint(p, c->cycle);
+            p = sla_varint_put(p, c->cycle);
         if (moved) {
             int k = c->source == SLA_TARGET_AHEAD
                         ? sla_clockpack_start_attr(sla_ticket_attrs(t), t->attrs_len,
                                                    c->resume_ms)
                         : -1;
-            p = put_varint(p, k >= 0 ? (uint64_t)k
-                                     : START_ATTRS + zigzag((int64_t)c->resume_ms -
-                                                            (int64_t)t->generation));
+            p = sla_varint_put(p, k >= 0 ? (uint64_t)k
+                                         : START_ATTRS + sla_zigzag((int64_t)c->resume_ms -
+                                                                    (int64_t)t->generation));
         }
         if (worn) {
-            p = put_varint(p, c->elapsed_ms);
+            p = sla_varint_put(p, c->elapsed_ms);
             *p++ = (unsigned char)(c->warned | c->acked << 1);
             *p++ = (unsigned char)c->fired;
         }
@@ -242,9 +207,9 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
         sla_memo mm;
         if (!sla_ticket_memo(t, m, &mm))
             continue;
-        p = put_varint(p, (uint64_t)mm.deadline_ms);
-        p = put_varint(p, mm.recoveries);
-        p = put_varint(p, (uint64_t)mm.acked_ms);
+        p = sla_varint_put(p, (uint64_t)mm.deadline_ms);
+        p = sla_varint_put(p, mm.recoveries);
+        p = sla_varint_put(p, (uint64_t)mm.acked_ms);
         size_t by_len = strlen(mm.by);
         *p++ = (unsigned char)by_len;
         memcpy(p, mm.by, by_len);
@@ -293,17 +258,17 @@ static int decode_memo(const unsigned char **pp, const unsigned char *end, unsig
 {
     const unsigned char *p = *pp;
     uint64_t v;
-    if (get_varint(&p, end, &v) < 0)
+    if (sla_varint_get(&p, end, &v) < 0)
         return -1;
     mm->deadline_ms = (int64_t)v;
-    if (get_varint(&p, end, &v) < 0 || v >> 32)
+    if (sla_varint_get(&p, end, &v) < 0 || v >> 32)
         return -1;
     mm->recoveries = (uint32_t)v;
     mm->acked_ms = 0;
     mm->by = NULL;
     mm->by_len = 0;
     if (version >= 4) {
-        if (get_varint(&p, end, &v) < 0 || v >> 48)
+        if (sla_varint_get(&p, end, &v) < 0 || v >> 48)
             return -1;
         mm->acked_ms = (int64_t)v;
         if (p >= end)
@@ -359,12 +324,12 @@ static int decode_clock5(const unsigned char **pp, const unsigned char *end,
     c->source = source;
     uint64_t v;
     if (head & HEAD_CYCLE) {
-        if (get_varint(&p, end, &v) < 0 || v >> 16 || v == 1)
+        if (sla_varint_get(&p, end, &v) < 0 || v >> 16 || v == 1)
             return -1;
         c->cycle = v;
     }
     if (head & HEAD_MOVED) {
-        if (get_varint(&p, end, &v) < 0)
+        if (sla_varint_get(&p, end, &v) < 0)
             return -1;
         if (v < START_ATTRS) {
             size_t pos = 0;
@@ -381,14 +346,14 @@ static int decode_clock5(const unsigned char **pp, const unsigned char *end,
             v -= START_ATTRS;
             if (v >> 50)
                 return -1;
-            int64_t r = (int64_t)t->generation + unzigzag(v);
+            int64_t r = (int64_t)t->generation + sla_unzigzag(v);
             if (r < 0 || r >> 48)
                 return -1;
             c->resume_ms = (uint64_t)r;
         }
     }
     if (head & HEAD_WORN) {
-        if (get_varint(&p, end, &v) < 0 || v >> 40 || end - p < 2 || (*p >> 2))
+        if (sla_varint_get(&p, end, &v) < 0 || v >> 40 || end - p < 2 || (*p >> 2))
             return -1;
         c->elapsed_ms = v;
         c->warned = *p & 1;
@@ -407,16 +372,16 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
     if (p >= end || *p < 1 || *p > RECORD_VERSION)
         return -1;
     t->version = *p++;
-    if (get_varint(&p, end, &t->last_ms) < 0 || get_varint(&p, end, &t->last_seq) < 0)
+    if (sla_varint_get(&p, end, &t->last_ms) < 0 || sla_varint_get(&p, end, &t->last_seq) < 0)
         return -1;
     t->generation = 0;
-    if (t->version >= 3 && get_varint(&p, end, &t->generation) < 0)
+    if (t->version >= 3 && sla_varint_get(&p, end, &t->generation) < 0)
         return -1;
     if (t->version >= 5) /* the distance from last_ms, modulo 2^64 */
-        t->generation = t->last_ms + (uint64_t)unzigzag(t->generation);
+        t->generation = t->last_ms + (uint64_t)sla_unzigzag(t->generation);
     if (t->generation >> 48)
         return -1;
-    if (get_varint(&p, end, &alen) < 0 || alen > (uint64_t)(end - p))
+    if (sla_varint_get(&p, end, &alen) < 0 || alen > (uint64_t)(end - p))
         return -1;
     t->attrs = (const char *)p;
     t->attrs_len = (size_t)alen;
@@ -456,13 +421,13 @@ int sla_record_decode(const unsigned char *rec, size_t len, sla_record_view *t)
                 return -1;
             continue;
         }
-        if (get_varint(&p, end, &v) < 0 || v >> 48)
+        if (sla_varint_get(&p, end, &v) < 0 || v >> 48)
             return -1;
         c->resume_ms = v;
-        if (get_varint(&p, end, &v) < 0 || v >> 16)
+        if (sla_varint_get(&p, end, &v) < 0 || v >> 16)
             return -1;
         c->cycle = v;
-        if (get_varint(&p, end, &v) < 0 || v >> 40)
+        if (sla_varint_get(&p, end, &v) < 0 || v >> 40)
             return -1;
         c->elapsed_ms = v;
         if (end - p < 3)
