@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "sla_config.h"
+#include "test_files.h"
 
 static char dir[256];
 static char main_path[300];
@@ -24,13 +25,7 @@ static void write_file(const char *name, mode_t mode, const char *text)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(2);
-    }
-    fputs(text, f);
-    fclose(f);
+    test_write_text(path, text);
     chmod(path, mode);
 }
 

@@ -16,6 +16,7 @@
 #include "sla_config.h"
 #include "sla_delivery_hours.h"
 #include "sla_timefmt.h"
+#include "test_files.h"
 
 #define MIN_MS 60000LL
 #define H_MS (60 * MIN_MS)
@@ -30,13 +31,7 @@ static int64_t utc(int y, int mo, int d, int h, int mi)
 
 static sla_config *load(const char *text, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(2);
-    }
-    fputs(text, f);
-    fclose(f);
+    test_write_text(path, text);
     sla_config *cfg = NULL;
     if (sla_config_load(path, &cfg, err, errlen) < 0)
         return NULL;
