@@ -127,6 +127,31 @@ static void http_single(struct evbuffer *b, const char *name, const char *type, 
     http_sample(b, name, NULL, NULL, NULL, NULL, value);
 }
 
+/* The samples of a consumer-group gauge (lag, or pending when pending is
+ * set): partitioned, one per partition this instance runs, labelled by
+ * partition; else the one of whole. An unknown count (below 0) is left
+ * out. */
+static void http_backlog_samples(struct evbuffer *b, const char *name, int partitions,
+                                 const stats_backlog *whole, int pending)
+{
+    if (partitions <= 1) {
+        int64_t v = pending ? whole->pending : whole->lag;
+        if (v >= 0)
+            http_sample(b, name, NULL, NULL, NULL, NULL, (double)v);
+        return;
+    }
+    for (int p = 0; p < partitions; p++) {
+        stats_backlog pb;
+        char pn[16];
+        snprintf(pn, sizeof pn, "%d", p);
+        if (stats_get_partition_backlog(p, &pb) != 0)
+            continue;
+        int64_t v = pending ? pb.pending : pb.lag;
+        if (v >= 0)
+            http_sample(b, name, "partition", pn, NULL, NULL, (double)v);
+    }
+}
+
 typedef struct http_kind_ctx {
     struct evbuffer *b;
     const char *name;
@@ -426,32 +451,11 @@ static void http_metrics(struct evbuffer *b)
     http_family(b, "slad_consumer_lag", "gauge",
                 "Input entries not yet read by slad's consumer group (partitioned: of each "
                 "partition this instance runs, by partition).");
-    if (hs.partitions > 1) {
-        for (int p = 0; p < hs.partitions; p++) {
-            stats_backlog pb;
-            char pn[16];
-            snprintf(pn, sizeof pn, "%d", p);
-            if (stats_get_partition_backlog(p, &pb) == 0 && pb.lag >= 0)
-                http_sample(b, "slad_consumer_lag", "partition", pn, NULL, NULL, (double)pb.lag);
-        }
-    } else if (bl.lag >= 0) {
-        http_sample(b, "slad_consumer_lag", NULL, NULL, NULL, NULL, (double)bl.lag);
-    }
+    http_backlog_samples(b, "slad_consumer_lag", hs.partitions, &bl, 0);
     http_family(b, "slad_consumer_pending", "gauge",
                 "Input entries read by the consumer group and not yet acknowledged "
                 "(partitioned: by partition).");
-    if (hs.partitions > 1) {
-        for (int p = 0; p < hs.partitions; p++) {
-            stats_backlog pb;
-            char pn[16];
-            snprintf(pn, sizeof pn, "%d", p);
-            if (stats_get_partition_backlog(p, &pb) == 0 && pb.pending >= 0)
-                http_sample(b, "slad_consumer_pending", "partition", pn, NULL, NULL,
-                            (double)pb.pending);
-        }
-    } else if (bl.pending >= 0) {
-        http_sample(b, "slad_consumer_pending", NULL, NULL, NULL, NULL, (double)bl.pending);
-    }
+    http_backlog_samples(b, "slad_consumer_pending", hs.partitions, &bl, 1);
 
     int64_t horizon, behind;
     store_get_input(hs.links.store, &horizon, &behind);
