@@ -45,6 +45,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import (STATE, Producer, TestFailure, check, firings, now_ms,  # noqa: E402
                       plan_tickets, policies, record_differences, report_counts, run_tests,
                       wait_for, LAST_ACTION_S)
+from harness import (lease_holders, lease_token, partition_key,  # noqa: E402
+                     partition_of, partitioned_instances)
 import redis  # noqa: E402
 
 PARTITIONS = 16
@@ -54,18 +56,6 @@ TICKETS = 480      # 12 s of load
 SEED = int(os.environ.get("SLA_SEED") or 14)
 NAMES = ("n1", "n2", "n3")
 RECEIVERS = ("team_lead", "supervisor", "manager", "director")
-
-
-def partition_of(ticket):
-    """FNV-1a 32 of the ticket id's bytes, modulo the count (README)."""
-    h = 2166136261
-    for b in ticket.encode():
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % PARTITIONS
-
-
-def pkey(p, name):
-    return "sla:{p%d}:%s" % (p, name)
 
 
 class ClusterProducer(Producer):
@@ -85,13 +75,13 @@ class ClusterProducer(Producer):
     def _write(self, client, entries):
         if not getattr(client, "sla_cluster", False):
             return super()._write(client, entries)
-        p = partition_of(entries[0][1]["ticket"])
+        p = partition_of(entries[0][1]["ticket"], PARTITIONS)
         deadline = time.monotonic() + 60
         while True:
             try:
                 pipe = client.pipeline(transaction=True)
                 for eid, fields in entries:
-                    pipe.xadd(pkey(p, "events"), fields, id=eid)
+                    pipe.xadd(partition_key(p, "events"), fields, id=eid)
                 pipe.execute()
                 return
             except redis.exceptions.ResponseError as e:
@@ -119,14 +109,9 @@ def start_cluster(make_env, name):
     shared = make_env(name + "-redis")
     shared.start_redis()
     sink = shared.start_sink()
-    nodes = []
-    for n in NAMES:
-        e = make_env("%s-%s" % (name, n))
-        e.redis_port, e.r = shared.redis_port, shared.r
-        e.write_config(policies=policies(), receivers=receivers_text(sink), claim_idle=1000,
-                       extra='partitions = %d;\ninstance = { name = "%s"; lease_ttl = "%dms"; };'
-                       % (PARTITIONS, n, TTL_MS))
-        nodes.append(e)
+    nodes = partitioned_instances(make_env, shared, name, PARTITIONS, NAMES,
+                                  lease_ttl="%dms" % TTL_MS, policies=policies(),
+                                  receivers=receivers_text(sink), claim_idle=1000)
     for e in nodes:
         e.start_slad()
     wait_for(lambda: all_owned(shared, NAMES), 10, "all partitions owned by the three")
@@ -135,19 +120,11 @@ def start_cluster(make_env, name):
 
 def holders(shared):
     """partition -> instance name holding its lease (None when free)."""
-    out = {}
-    for p in range(PARTITIONS):
-        v = shared.r.get(pkey(p, "lease"))
-        out[p] = v.decode().rsplit("/", 1)[0] if v else None
-    return out
+    return lease_holders(shared.r, PARTITIONS)
 
 
 def tokens(shared):
-    out = {}
-    for p in range(PARTITIONS):
-        v = shared.r.get(pkey(p, "lease"))
-        out[p] = v.decode() if v else None
-    return out
+    return {p: lease_token(shared.r, p) for p in range(PARTITIONS)}
 
 
 def all_owned(shared, names):
@@ -163,7 +140,7 @@ def cluster_records(shared):
         def escalations(self):
             out = []
             for p in range(PARTITIONS):
-                out.extend(f for _, f in shared.stream(pkey(p, "escalations")))
+                out.extend(f for _, f in shared.stream(partition_key(p, "escalations")))
             return out
     return firings(View())
 
@@ -181,8 +158,8 @@ def group_settled(r, stream, group):
 
 
 def cluster_settled(shared):
-    return all(group_settled(shared.r, pkey(p, "events"), "slad") and
-               group_settled(shared.r, pkey(p, "escalations"), "slad-deliver")
+    return all(group_settled(shared.r, partition_key(p, "events"), "slad") and
+               group_settled(shared.r, partition_key(p, "escalations"), "slad-deliver")
                for p in range(PARTITIONS))
 
 
@@ -205,7 +182,7 @@ def summed_reports(shared):
     """The partitions' report counters summed: (day, field) -> count."""
     out = collections.Counter()
     for p in range(PARTITIONS):
-        prefix = pkey(p, "report:")
+        prefix = partition_key(p, "report:")
         for key in shared.r.scan_iter(match=prefix + "*"):
             day = key.decode()[len(prefix):]
             for f, v in shared.r.hgetall(key).items():
@@ -224,7 +201,7 @@ def check_against_reference(ref, shared):
     check(kinds["breach"] > 0 and kinds["escalation"] > 0, "the load made breaches and "
           "escalations: %r" % dict(kinds))
     check(cluster_settled(shared), "nothing pending in any partition's groups")
-    state = sum(shared.r.hlen(pkey(p, "state")) for p in range(PARTITIONS))
+    state = sum(shared.r.hlen(partition_key(p, "state")) for p in range(PARTITIONS))
     check(state == ref.r.hlen(STATE), "open tickets: %d in the partitions, %d in the reference"
           % (state, ref.r.hlen(STATE)))
     want_counts = {(k.decode()[len("sla:report:"):], f): v
@@ -265,11 +242,12 @@ def test_kill(make_env):
         rc, out, err = nodes[0].slactl("ticket", ticket)
         if rc != 0 and "unknown ticket" in err:
             continue  # closed
-        here = owner[partition_of(ticket)] == "n1"
+        p = partition_of(ticket, PARTITIONS)
+        here = owner[p] == "n1"
         check(rc == 0 and ("run by this instance" if here else "run by another instance")
               in out and "first_response" in out,
               "slactl ticket %s on n1 (partition %d, %s's): %s%s"
-              % (ticket, partition_of(ticket), owner[partition_of(ticket)], out, err))
+              % (ticket, p, owner[p], out, err))
     for e in (nodes[0], nodes[2], ref):
         check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
 
@@ -334,10 +312,11 @@ def test_pause(make_env):
     sleeper.signal_slad(signal.SIGSTOP)
     # (lease key, token): an epoch counts per partition, so a token alone
     # may come back for another partition.
-    old = {(pkey(p, "lease"), t) for p, t in tokens(shared).items() if t and t.startswith("n2/")}
+    old = {(partition_key(p, "lease"), t) for p, t in tokens(shared).items()
+           if t and t.startswith("n2/")}
     check(old, "n2 holds partitions before the pause")
     t0 = time.monotonic()
-    wait_for(lambda: not old.intersection((pkey(p, "lease"), t)
+    wait_for(lambda: not old.intersection((partition_key(p, "lease"), t)
                                           for p, t in tokens(shared).items())
              and all(tokens(shared).values()), TTL_MS / 1000 + 3,
              "n2's partitions taken over while it is paused")

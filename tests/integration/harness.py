@@ -127,6 +127,64 @@ def partition_of(ticket, partitions):
     return h % partitions
 
 
+def partition_key(p, name):
+    """The key NAME of partition p: sla:{pP}:NAME (README "Partitions")."""
+    return "%s{p%d}:%s" % (PREFIX, p, name)
+
+
+def lease_token(r, p):
+    """The token of partition p's lease ("INSTANCE/..."), None when free."""
+    v = r.get(partition_key(p, "lease"))
+    return v.decode() if v else None
+
+
+def lease_holder(r, p):
+    """The name of the instance holding partition p's lease, None when free."""
+    t = lease_token(r, p)
+    return t.rsplit("/", 1)[0] if t else None
+
+
+def lease_holders(r, partitions):
+    """partition -> the name of the instance holding its lease (None when free)."""
+    return {p: lease_holder(r, p) for p in range(partitions)}
+
+
+def partition_settings(partitions, name, lease_ttl="1500ms"):
+    """The settings of a partitioned instance NAME, for write_config(extra=)."""
+    return 'partitions = %d;\ninstance = { name = "%s"; lease_ttl = "%s"; };' % (
+        partitions, name, lease_ttl)
+
+
+def partitioned_instances(make_env, shared, name, partitions, names, lease_ttl="1500ms",
+                          extra="", http=False, **config):
+    """An Env per instance of names (make_env("NAME-INSTANCE")) on shared's
+    redis-server, its configuration written (write_config(**config), its
+    extra the partition settings and then extra; http: listening on a free
+    port); none started."""
+    nodes = []
+    for n in names:
+        e = make_env("%s-%s" % (name, n))
+        e.redis_port, e.r = shared.redis_port, shared.r
+        settings = partition_settings(partitions, n, lease_ttl)
+        e.write_config(extra=settings + "\n" + extra if extra else settings, **config)
+        if http:
+            e.http_port = e.enable_http()
+        nodes.append(e)
+    return nodes
+
+
+def start_partitioned(make_env, name, partitions, names, **kw):
+    """(an Env running the shared redis-server, [an Env per instance]), every
+    instance started (partitioned_instances() takes kw); waiting for leases
+    is the caller's."""
+    shared = make_env(name + "-redis")
+    shared.start_redis()
+    nodes = partitioned_instances(make_env, shared, name, partitions, names, **kw)
+    for e in nodes:
+        e.start_slad()
+    return shared, nodes
+
+
 def now_ms():
     return int(time.time() * 1000)
 

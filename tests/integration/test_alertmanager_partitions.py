@@ -20,7 +20,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, now_ms, run_tests, wait_for  # noqa: E402
+from harness import (check, lease_holder, now_ms, partitioned_instances,  # noqa: E402
+                     partition_key, partition_of, run_tests, wait_for)
 from test_alertmanager import Alertmanager, active  # noqa: E402
 
 PARTS = 2
@@ -36,44 +37,24 @@ policies = (
 """
 
 
-def partition_of(ident):
-    h = 2166136261
-    for b in ident.encode():
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % PARTS
-
-
-def key(p, name):
-    return "sla:{p%d}:%s" % (p, name)
-
-
-def holder(r, p):
-    v = r.get(key(p, "lease"))
-    return v.decode().rsplit("/", 1)[0] if v else None
-
-
 def test_takeover_keeps_the_alert(make_env):
     shared = make_env("am-parts-redis")
     am = Alertmanager(shared.dir)
     try:
         shared.start_redis()
         r = shared.r
-        nodes = {}
-        for n in ("n1", "n2"):
-            e = make_env("am-parts-" + n)
-            e.redis_port, e.r = shared.redis_port, shared.r
-            e.write_config(policies=POLICIES, claim_idle=1000,
-                           receivers='  { name = "am"; format = "alertmanager"; url = "%s"; '
-                                     'resend_interval = "1s"; }' % am.url(),
-                           extra='partitions = %d;\ninstance = { name = "%s"; '
-                                 'lease_ttl = "1500ms"; };' % (PARTS, n))
-            nodes[n] = e
+        names = ("n1", "n2")
+        nodes = dict(zip(names, partitioned_instances(
+            make_env, shared, "am-parts", PARTS, names, policies=POLICIES, claim_idle=1000,
+            receivers='  { name = "am"; format = "alertmanager"; url = "%s"; '
+                      'resend_interval = "1s"; }' % am.url())))
         nodes["n1"].start_slad()
-        wait_for(lambda: holder(r, 0) == "n1" and holder(r, 1) == "n1", 10,
+        wait_for(lambda: lease_holder(r, 0) == "n1" and lease_holder(r, 1) == "n1", 10,
                  "n1 owns both partitions")
-        t = next("amp-%d" % i for i in range(100) if partition_of("amp-%d" % i) == 1)
-        r.xadd(key(1, "events"), {"ticket": t, "type": "ticket.opened", "channel": "chat",
-                                  "ts": str(now_ms() - TARGET_MS + 100)})
+        t = next("amp-%d" % i for i in range(100) if partition_of("amp-%d" % i, PARTS) == 1)
+        r.xadd(partition_key(1, "events"), {"ticket": t, "type": "ticket.opened",
+                                            "channel": "chat",
+                                            "ts": str(now_ms() - TARGET_MS + 100)})
         first = wait_for(lambda: active(am.alerts(ticket=t, receiver="am")), 15,
                          "the breach alert in alertmanager")
         first_ends = first[0]["endsAt"]
@@ -89,14 +70,14 @@ def test_takeover_keeps_the_alert(make_env):
             xs = am.alerts(ticket=t, receiver="am")
             seen.append((time.monotonic(), len(active(xs)), len(xs),
                          xs[0]["endsAt"] if xs else None))
-            if handed is None and holder(r, 1) == "n2":
+            if handed is None and lease_holder(r, 1) == "n2":
                 handed = time.monotonic()
                 ends_at_handover = seen[-1][3]
             if handed is not None and time.monotonic() - handed > 6:
                 break
             time.sleep(0.2)
-        check(handed is not None, "partition 1 moved to n2 (holder %r)" % holder(r, 1))
-        check(holder(r, 0) == "n1", "n1 kept partition 0")
+        check(handed is not None, "partition 1 moved to n2 (holder %r)" % lease_holder(r, 1))
+        check(lease_holder(r, 0) == "n1", "n1 kept partition 0")
         bad = [s for s in seen if s[1] != 1 or s[2] != 1]
         check(not bad, "one active alert all along the hand-over: %r" % bad[:5])
         check(seen[-1][3] > ends_at_handover, "n2 keeps it alive: endsAt %s after the hand-over, "
@@ -107,7 +88,7 @@ def test_takeover_keeps_the_alert(make_env):
                              5, since_last_start=True)
 
         # Resolved by its new owner.
-        r.xadd(key(1, "events"), {"ticket": t, "type": "agent.reply"})
+        r.xadd(partition_key(1, "events"), {"ticket": t, "type": "agent.reply"})
         wait_for(lambda: not active(am.alerts(ticket=t)), 5, "the reply resolves it")
         for e in nodes.values():
             check(e.stop_slad() == 0, "slad exits 0")

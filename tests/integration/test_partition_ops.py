@@ -42,49 +42,22 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, now_ms, run_tests, wait_for  # noqa: E402
+from harness import (check, lease_holders, now_ms, partition_key, partition_of,  # noqa: E402
+                     partition_settings, run_tests, start_partitioned, wait_for)
 
 PARTS = 4
 NAMES = ("n1", "n2")
 DAY = 86400000
 
 
-def partition_of(ident):
-    h = 2166136261
-    for b in ident.encode():
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % PARTS
-
-
-def key(p, name):
-    return "sla:{p%d}:%s" % (p, name)
-
-
 def holders(r):
-    out = {}
-    for p in range(PARTS):
-        v = r.get(key(p, "lease"))
-        out[p] = v.decode().rsplit("/", 1)[0] if v else None
-    return out
+    return lease_holders(r, PARTS)
 
 
 def start_two(make_env, name, http=False):
     """(shared Env with the redis-server, [n1, n2]) with both running and
     each owning some partitions."""
-    shared = make_env(name + "-redis")
-    shared.start_redis()
-    nodes = []
-    for n in NAMES:
-        e = make_env("%s-%s" % (name, n))
-        e.redis_port, e.r = shared.redis_port, shared.r
-        e.write_config(claim_idle=1000,
-                       extra='partitions = %d;\ninstance = { name = "%s"; lease_ttl = "1500ms"; };'
-                       % (PARTS, n))
-        if http:
-            e.http_port = e.enable_http()
-        nodes.append(e)
-    for e in nodes:
-        e.start_slad()
+    shared, nodes = start_partitioned(make_env, name, PARTS, NAMES, http=http, claim_idle=1000)
     wait_for(lambda: set(holders(shared.r).values()) == set(NAMES), 15,
              "both instances own partitions")
     return shared, nodes
@@ -108,19 +81,21 @@ def test_due_and_breached_over_owned_partitions(make_env):
     fresh = ["due-%d" % i for i in range(24)]
     late = ["late-%d" % i for i in range(8)]
     for t in fresh:
-        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
-                                                "channel": "chat", "ts": str(now)})
+        r.xadd(partition_key(partition_of(t, PARTS), "events"),
+               {"ticket": t, "type": "ticket.opened", "channel": "chat", "ts": str(now)})
     for t in late:
-        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
-                                                "channel": "chat", "ts": str(now - DAY)})
-    check(len({partition_of(t) for t in fresh}) == PARTS, "tickets in every partition")
+        r.xadd(partition_key(partition_of(t, PARTS), "events"),
+               {"ticket": t, "type": "ticket.opened", "channel": "chat", "ts": str(now - DAY)})
+    check(len({partition_of(t, PARTS) for t in fresh}) == PARTS, "tickets in every partition")
 
     def applied():
-        return sum(r.hlen(key(p, "state")) for p in range(PARTS)) == len(fresh) + len(late)
+        return (sum(r.hlen(partition_key(p, "state")) for p in range(PARTS))
+                == len(fresh) + len(late))
     wait_for(applied, 15, "every ticket applied")
     for t in late:  # their breaches are written once fired
         wait_for(lambda: any(f.get(b"ticket") == t.encode() and f.get(b"kind") == b"breach"
-                             for _, f in r.xrange(key(partition_of(t), "escalations"))),
+                             for _, f in r.xrange(partition_key(partition_of(t, PARTS),
+                                                                "escalations"))),
                  15, "the breach of %s" % t)
 
     seen_due, seen_breached, covered = [], [], []
@@ -134,7 +109,8 @@ def test_due_and_breached_over_owned_partitions(make_env):
               "%s covers its partitions %r: %r" % (name, mine, d.get("covered")))
         covered += d["covered"]
         for it in d["items"]:
-            check(it["partition"] == partition_of(it["ticket"]) and it["partition"] in mine,
+            check(it["partition"] == partition_of(it["ticket"], PARTS)
+                  and it["partition"] in mine,
                   "%s lists %s of partition %d it runs" % (name, it["ticket"], it["partition"]))
         seen_due += [it["ticket"] for it in d["items"] if it["metric"] == "first_response"]
         check(d["total"] >= len(d["items"]), "total counts every partition")
@@ -164,15 +140,17 @@ def test_customer_on_any_instance(make_env):
     r = shared.r
     now = now_ms()
     cid = "vip-7"
-    p = partition_of(cid)
+    p = partition_of(cid, PARTS)
     # A VIP customer seen 30 days ago less 1 s: its monthly revisit breaches
     # in 1 s (an older ts would be refused as too far in the past).
-    r.xadd(key(p, "events"), {"customer": cid, "type": "customer.updated", "tier": "vip",
-                              "owner": "alice", "ts": str(now - 30 * DAY + 1000)})
-    wait_for(lambda: r.hexists(key(p, "state"), b"\x01c:" + cid.encode()), 10,
+    r.xadd(partition_key(p, "events"), {"customer": cid, "type": "customer.updated",
+                                        "tier": "vip", "owner": "alice",
+                                        "ts": str(now - 30 * DAY + 1000)})
+    wait_for(lambda: r.hexists(partition_key(p, "state"), b"\x01c:" + cid.encode()), 10,
              "the customer's state in its partition")
     wait_for(lambda: any(f.get(b"customer") == cid.encode() and f.get(b"kind") == b"breach"
-                         for _, f in r.xrange(key(p, "escalations"))), 10, "its revisit breach")
+                         for _, f in r.xrange(partition_key(p, "escalations"))), 10,
+             "its revisit breach")
     owner_name = holders(r)[p]
     owner = nodes[NAMES.index(owner_name)]
     other = nodes[1 - NAMES.index(owner_name)]
@@ -218,9 +196,9 @@ def test_status_per_partition_and_totals(make_env):
     now = now_ms()
     for i in range(20):
         t = "st-%d" % i
-        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
-                                                "channel": "chat", "ts": str(now)})
-    wait_for(lambda: sum(r.hlen(key(p, "state")) for p in range(PARTS)) == 20, 15,
+        r.xadd(partition_key(partition_of(t, PARTS), "events"),
+               {"ticket": t, "type": "ticket.opened", "channel": "chat", "ts": str(now)})
+    wait_for(lambda: sum(r.hlen(partition_key(p, "state")) for p in range(PARTS)) == 20, 15,
              "every ticket applied")
 
     for e, name in zip(nodes, NAMES):
@@ -294,36 +272,36 @@ def test_partition_lost_while_querying(make_env):
     env = make_env("plost")
     env.start_redis()
     r = env.r
-    env.write_config(claim_idle=1000, extra='partitions = 2;\n'
-                     'instance = { name = "n1"; lease_ttl = "3s"; };')
+    env.write_config(claim_idle=1000, extra=partition_settings(2, "n1", "3s"))
     env.start_slad()
-    wait_for(lambda: all((r.get("sla:{p%d}:lease" % p) or b"").startswith(b"n1/")
+    wait_for(lambda: all((r.get(partition_key(p, "lease")) or b"").startswith(b"n1/")
                          for p in range(2)), 10, "n1 holds both partitions")
     now = now_ms()
     big, i, pipe = 0, 0, r.pipeline(transaction=False)
     while big < 200000:
         t = "q%d" % i
         i += 1
-        if partition_of2(t) != 0:
+        if partition_of(t, 2) != 0:
             continue
-        pipe.xadd("sla:{p0}:events", {"ticket": t, "type": "ticket.opened",
-                                      "channel": "chat", "ts": str(now)})
+        pipe.xadd(partition_key(0, "events"), {"ticket": t, "type": "ticket.opened",
+                                               "channel": "chat", "ts": str(now)})
         big += 1
         if big % 5000 == 0:
             pipe.execute()
     pipe.execute()
-    small = [t for t in ("s%d" % j for j in range(50)) if partition_of2(t) == 1][:5]
+    small = [t for t in ("s%d" % j for j in range(50)) if partition_of(t, 2) == 1][:5]
     for t in small:
-        r.xadd("sla:{p1}:events", {"ticket": t, "type": "ticket.opened", "channel": "chat",
-                                   "ts": str(now)})
-    wait_for(lambda: r.hlen("sla:{p0}:state") == 200000 and r.hlen("sla:{p1}:state") == 5,
+        r.xadd(partition_key(1, "events"), {"ticket": t, "type": "ticket.opened",
+                                            "channel": "chat", "ts": str(now)})
+    wait_for(lambda: (r.hlen(partition_key(0, "state")) == 200000
+                      and r.hlen(partition_key(1, "state")) == 5),
              60, "every ticket applied")
     pid = env.slad_proc.pid
     sock = ctl_request(env.control_socket(), "due", {"kind": "ticket", "limit": 10})
     time.sleep(0.003)  # the query has begun reading partition 0
     os.kill(pid, signal.SIGSTOP)
     try:
-        r.set("sla:{p1}:lease", "intruder/999999", px=60000)
+        r.set(partition_key(1, "lease"), "intruder/999999", px=60000)
         # Past a lease pass (every lease_ttl / 3), within lease_ttl: as it
         # wakes n1 renews partition 0 and finds partition 1 another's.
         time.sleep(1.3)
@@ -341,13 +319,6 @@ def test_partition_lost_while_querying(make_env):
           % (len(d["items"]), d["total"]))
     env.wait_log(r"partition 1: stopped", 5, since_last_start=True)
     check(env.stop_slad() == 0, "slad exits 0")
-
-
-def partition_of2(ident):
-    h = 2166136261
-    for b in ident.encode():
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h % 2
 
 
 if __name__ == "__main__":

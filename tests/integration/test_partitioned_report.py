@@ -20,7 +20,8 @@ import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import GROUP, check, now_ms, partition_of, run_tests, wait_for  # noqa: E402
+from harness import (GROUP, check, lease_holder, now_ms, partition_key,  # noqa: E402
+                     partition_of, run_tests, start_partitioned, wait_for)
 from test_replay import replay, section  # noqa: E402
 from test_report import POLICIES, day_base, events  # noqa: E402
 
@@ -28,32 +29,17 @@ COPIES = 6
 NAMES = ("n1", "n2", "n3")
 
 
-def pkey(p, name):
-    return "sla:{p%d}:%s" % (p, name)
-
-
 def start_instances(make_env, name, partitions, names, extra=""):
     """(shared-redis Env, [instance Envs]) with every partition owned."""
-    shared = make_env(name + "-redis")
-    shared.start_redis()
-    nodes = []
-    for n in names:
-        e = make_env("%s-%s" % (name, n))
-        e.redis_port, e.r = shared.redis_port, shared.r
-        e.write_config(policies=POLICIES, extra='partitions = %d;\n'
-                       'instance = { name = "%s"; lease_ttl = "1500ms"; };\n%s'
-                       % (partitions, n, extra))
-        nodes.append(e)
-    for e in nodes:
-        e.start_slad()
+    shared, nodes = start_partitioned(make_env, name, partitions, names, policies=POLICIES,
+                                      extra=extra)
 
     def ready():
         for p in range(partitions):
-            v = shared.r.get(pkey(p, "lease"))
-            if v is None or v.decode().rsplit("/", 1)[0] not in names:
+            if lease_holder(shared.r, p) not in names:
                 return False
             if not any(g["name"] == GROUP.encode()
-                       for g in shared.r.xinfo_groups(pkey(p, "events"))):
+                       for g in shared.r.xinfo_groups(partition_key(p, "events"))):
                 return False
         return True
     wait_for(ready, 15, "every partition owned, its group created")
@@ -105,10 +91,10 @@ def test_report_and_replay_summed(make_env):
     for p, entries in by_part.items():
         pipe = shared.r.pipeline(transaction=True)
         for eid, f in entries:
-            pipe.xadd(pkey(p, "events"), f, id=eid)
+            pipe.xadd(partition_key(p, "events"), f, id=eid)
         pipe.execute()
     ref.wait_consumed(10)
-    wait_for(lambda: all(consumed(shared.r, pkey(p, "events")) for p in by_part), 15,
+    wait_for(lambda: all(consumed(shared.r, partition_key(p, "events")) for p in by_part), 15,
              "every partition's entries consumed")
 
     for args in ((), ("--by", "group", "--metric", "first_response"), ("--json",)):
@@ -165,27 +151,29 @@ def test_retention_of_partitions(make_env):
         pipe = shared.r.pipeline(transaction=False)
         for i in range(60):
             # Replies for unknown tickets: read, counted and ignored.
-            pipe.xadd(pkey(p, "events"), {"ticket": "gone", "type": "agent.reply"},
+            pipe.xadd(partition_key(p, "events"), {"ticket": "gone", "type": "agent.reply"},
                       id="%d-%d" % (old + i, p + 1))
-            pipe.xadd(pkey(p, "dead"), {"dead.reason": "bad_ts"}, id="%d-0" % (old + i))
+            pipe.xadd(partition_key(p, "dead"), {"dead.reason": "bad_ts"}, id="%d-0" % (old + i))
         pipe.execute()
-        recent_dead[p] = [shared.r.xadd(pkey(p, "dead"), {"dead.reason": "bad_ts"})
+        recent_dead[p] = [shared.r.xadd(partition_key(p, "dead"), {"dead.reason": "bad_ts"})
                           for _ in range(3)]
     # A reader that has not finished partition 0's input: nothing of it goes.
-    shared.r.xgroup_create(pkey(0, "events"), "audit", id="0")
+    shared.r.xgroup_create(partition_key(0, "events"), "audit", id="0")
 
     def trimmed():
-        return all(shared.r.xlen(pkey(p, "dead")) < 3 + NODE for p in range(partitions)) and \
-            all(shared.r.xlen(pkey(p, "events")) < NODE for p in range(1, partitions))
+        return (all(shared.r.xlen(partition_key(p, "dead")) < 3 + NODE
+                    for p in range(partitions)) and
+                all(shared.r.xlen(partition_key(p, "events")) < NODE
+                    for p in range(1, partitions)))
     wait_for(trimmed, 20, "old entries of every partition's streams trimmed")
     for p in range(partitions):
-        got = [eid for eid, _ in shared.r.xrange(pkey(p, "dead"))][-3:]
+        got = [eid for eid, _ in shared.r.xrange(partition_key(p, "dead"))][-3:]
         check(got == recent_dead[p], "the recent dead letters of partition %d kept" % p)
-    check(shared.r.xlen(pkey(0, "events")) == 60, "what a group has not read is kept")
+    check(shared.r.xlen(partition_key(0, "events")) == 60, "what a group has not read is kept")
     logs = "".join(e.log() for e in nodes)
     for p in range(partitions):
         check(("retention: trimmed" in logs) and
-              ("entries of %s" % pkey(p, "dead")) in logs,
+              ("entries of %s" % partition_key(p, "dead")) in logs,
               "partition %d's trim logged" % p)
     check(all(e.slad_alive() for e in nodes), "the instances still run")
 
