@@ -31,6 +31,29 @@ static int unzigzag(uint64_t z, uint64_t base, uint64_t *resume)
     return 0;
 }
 
+unsigned char *sla_clockpack_put_wear(unsigned char *p, const sla_clock *c)
+{
+    p = sla_varint_put(p, c->elapsed_ms);
+    *p++ = (unsigned char)(c->warned | c->acked << 1);
+    *p++ = (unsigned char)c->fired;
+    return p;
+}
+
+int sla_clockpack_get_wear(const unsigned char **pp, const unsigned char *end, sla_clock *c)
+{
+    const unsigned char *p = *pp;
+    uint64_t v;
+    if (sla_varint_get(&p, end, &v) < 0 || v >> 40 || end - p < 2 || (*p >> 2))
+        return -1;
+    c->elapsed_ms = v;
+    c->warned = *p & 1;
+    c->acked = (*p >> 1) & 1;
+    p++;
+    c->fired = *p++;
+    *pp = p;
+    return 0;
+}
+
 static int worn(const sla_clock *c)
 {
     return c->cycle != 1 || c->elapsed_ms || c->warned || c->acked || c->fired;
@@ -92,9 +115,7 @@ size_t sla_clockpack_encode(const sla_clock *c, size_t n, uint64_t base, const c
             p = sla_varint_put(p, start_code(&c[i], base, attrs, attrs_len));
         if (w) {
             p = sla_varint_put(p, c[i].cycle);
-            p = sla_varint_put(p, c[i].elapsed_ms);
-            *p++ = (unsigned char)(c[i].warned | c[i].acked << 1);
-            *p++ = (unsigned char)c[i].fired;
+            p = sla_clockpack_put_wear(p, &c[i]);
         }
     }
     return (size_t)(p - out);
@@ -141,13 +162,8 @@ int sla_clockpack_decode(const unsigned char *in, size_t len, size_t n, uint64_t
             if (sla_varint_get(&p, end, &v) < 0 || v >> 16)
                 return -1;
             c->cycle = v;
-            if (sla_varint_get(&p, end, &v) < 0 || v >> 40 || end - p < 2 || (*p >> 2))
+            if (sla_clockpack_get_wear(&p, end, c) < 0)
                 return -1;
-            c->elapsed_ms = v;
-            c->warned = *p & 1;
-            c->acked = (*p >> 1) & 1;
-            p++;
-            c->fired = *p++;
         }
     }
     return p == end ? 0 : -1;

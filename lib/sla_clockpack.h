@@ -68,4 +68,15 @@ int sla_clockpack_attr_time(const char *val, size_t len, uint64_t *out);
  * time `start`, or -1. */
 int sla_clockpack_start_attr(const char *attrs, size_t attrs_len, uint64_t start);
 
+/*
+ * A clock's wear as both the packed clocks and the durable record
+ * (sla_record.h, version 5) write it: varint elapsed_ms (below 2^40),
+ * u8 warned | acked << 1, u8 fired; at most 8 bytes. _put writes it at p
+ * and returns the byte after it; _get reads it from *p, not past end, into
+ * c and advances *p: 0, or -1 when a field is out of range or the bytes end
+ * first.
+ */
+unsigned char *sla_clockpack_put_wear(unsigned char *p, const sla_clock *c);
+int sla_clockpack_get_wear(const unsigned char **p, const unsigned char *end, sla_clock *c);
+
 #endif

@@ -196,11 +196,8 @@ size_t sla_record_encode(const sla_ticket *t, unsigned char *buf)
                                          : START_ATTRS + sla_zigzag((int64_t)c->resume_ms -
                                                                     (int64_t)t->generation));
         }
-        if (worn) {
-            p = sla_varint_put(p, c->elapsed_ms);
-            *p++ = (unsigned char)(c->warned | c->acked << 1);
-            *p++ = (unsigned char)c->fired;
-        }
+        if (worn)
+            p = sla_clockpack_put_wear(p, c);
     }
     *p++ = t->memo_mask;
     for (int m = 0; m < SLA_SUBJECT_SLOTS; m++) {
@@ -352,15 +349,8 @@ static int decode_clock5(const unsigned char **pp, const unsigned char *end,
             c->resume_ms = (uint64_t)r;
         }
     }
-    if (head & HEAD_WORN) {
-        if (sla_varint_get(&p, end, &v) < 0 || v >> 40 || end - p < 2 || (*p >> 2))
-            return -1;
-        c->elapsed_ms = v;
-        c->warned = *p & 1;
-        c->acked = (*p >> 1) & 1;
-        p++;
-        c->fired = *p++;
-    }
+    if ((head & HEAD_WORN) && sla_clockpack_get_wear(&p, end, c) < 0)
+        return -1;
     *pp = p;
     return 0;
 }

@@ -19,6 +19,7 @@
 #include "sla_attrs.h"
 #include "sla_clockpack.h"
 #include "sla_record.h"
+#include "sla_varint.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t next_rand(void)
@@ -350,6 +351,46 @@ static double clock_bytes(fixture *fx, size_t *npacked)
     return fp.subjects ? (double)fp.clocks / (double)fp.subjects : 0;
 }
 
+/* A clock's wear, the bytes the packed clocks and the record share: back
+ * bit for bit at the edges of its fields, and refused when a field is out
+ * of range or the bytes end first. */
+static void test_wear(void)
+{
+    static const sla_clock edges[] = {
+        {.elapsed_ms = 0, .warned = 0, .acked = 0, .fired = 0},
+        {.elapsed_ms = (UINT64_C(1) << 40) - 1, .warned = 1, .acked = 1, .fired = 255},
+        {.elapsed_ms = 127, .warned = 1, .acked = 0, .fired = 1},
+        {.elapsed_ms = 128, .warned = 0, .acked = 1, .fired = 2},
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        unsigned char buf[8];
+        unsigned char *e = sla_clockpack_put_wear(buf, &edges[i]);
+        CHECK(e - buf <= 8);
+        const unsigned char *p = buf;
+        sla_clock got = {0};
+        CHECK_INT(sla_clockpack_get_wear(&p, e, &got), 0);
+        CHECK(p == e);
+        CHECK(got.elapsed_ms == edges[i].elapsed_ms && got.warned == edges[i].warned &&
+              got.acked == edges[i].acked && got.fired == edges[i].fired);
+        /* One byte short. */
+        p = buf;
+        CHECK_INT(sla_clockpack_get_wear(&p, e - 1, &got), -1);
+    }
+    sla_clock got = {0};
+    const unsigned char *p;
+    /* The flags byte has bits above acked. */
+    static const unsigned char flags[] = {0x05, 0x04, 0x00};
+    p = flags;
+    CHECK_INT(sla_clockpack_get_wear(&p, flags + sizeof flags, &got), -1);
+    /* elapsed_ms of 2^40: past its 40 bits. */
+    unsigned char big[16];
+    unsigned char *e = sla_varint_put(big, UINT64_C(1) << 40);
+    *e++ = 0;
+    *e++ = 0;
+    p = big;
+    CHECK_INT(sla_clockpack_get_wear(&p, e, &got), -1);
+}
+
 static void test_engine_same(void)
 {
     if (fx_init_path(&packed, conf_path, T0) < 0 || fx_init_path(&wide, conf_path, T0) < 0) {
@@ -458,6 +499,7 @@ int main(void)
     test_edges();
     test_random();
     test_small_and_strict();
+    test_wear();
     test_engine_same();
     return CHECK_DONE();
 }
