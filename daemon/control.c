@@ -102,6 +102,7 @@ typedef struct ctl_client {
     int requested;         /* a whole request came: not idle */
     int acked;             /* ack: clocks acknowledged, for the answer */
     char by[SLA_CTL_BY_MAX + 1]; /* ack: who acknowledged, for the answer */
+    int forward_partition; /* ack forwarded: the subject's partition */
     unsigned long uid;     /* the peer's uid (SO_PEERCRED) */
     long long dead_total;  /* deliveries --dead: XLEN, -1 unknown */
     /* ticket, customer: the state field read from Redis (a customer's
@@ -1053,6 +1054,99 @@ static void metric_names(int subject, char *buf, size_t len)
 }
 
 /*
+ * An ack of a subject in another instance's partition is forwarded: an
+ * `escalation.ack` entry appended to that partition's input stream, which
+ * its owner applies in stream order like any producer's, exactly once and
+ * fenced like every commit (this instance never writes another's state).
+ * One script, all keys in the partition's hash tag: the subject must be in
+ * the partition's committed state (else "unknown", as on the owner; an ack
+ * of an unknown subject would only be counted and ignored), then the entry,
+ * then who holds the lease, for the answer.
+ */
+static ctl_client *ctl_redis_reply(const redisReply *reply, void *privdata);
+
+static const char ctl_ack_forward_script[] =
+    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end\n"
+    "local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))\n"
+    "return {id, redis.call('GET', KEYS[3])}\n";
+
+static void ctl_on_ack_forwarded(redisAsyncContext *ac, void *r, void *privdata)
+{
+    (void)ac;
+    const redisReply *reply = r;
+    ctl_client *c = ctl_redis_reply(reply, privdata);
+    if (c == NULL)
+        return;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
+        ctl_reply(c, sla_ctl_response_error("unknown %s '%s'", sla_subject_name(c->subject),
+                                            c->subject_id));
+        return;
+    }
+    /* The lease's value is "<instance>/<epoch>": the owner's name. */
+    json_t *owner = NULL;
+    if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING) {
+        const char *v = reply->element[1]->str, *slash = strrchr(v, '/');
+        owner = json_stringn(v, slash ? (size_t)(slash - v) : reply->element[1]->len);
+    }
+    sla_info("control: %s '%s' acknowledged by %s, forwarded to partition %d as entry %s",
+             sla_subject_name(c->subject), c->subject_id, c->by, c->forward_partition,
+             reply->element[0]->str);
+    ctl_reply(c, sla_ctl_response_ok(json_pack(
+                     "{s:b, s:i, s:o, s:s, s:s}", "forwarded", 1, "partition",
+                     c->forward_partition, "owner", owner ? owner : json_null(), "entry",
+                     reply->element[0]->str, "by", c->by)));
+}
+
+static void ctl_ack_forward(ctl_client *c, int subject, const char *id, int metric, int p)
+{
+    sla_keys k;
+    if (strlen(id) > SLA_TICKET_MAX_LEN) {
+        ctl_reply(c, sla_ctl_response_error("unknown %s '%s'", sla_subject_name(subject), id));
+        return;
+    }
+    if (sla_keys_init(&k, ctl.cfg->stream.prefix, p) < 0) {
+        ctl_reply(c, sla_ctl_response_error("stream.prefix too long"));
+        return;
+    }
+    char field[sizeof c->subject_id];
+    snprintf(field, sizeof field, "%s%s", subject == SLA_SUBJECT_CUSTOMER ? SLA_CUSTOMER_KEY_PREFIX : "",
+             id);
+    /* For the answer: the id as given. */
+    snprintf(c->subject_id, sizeof c->subject_id, "%s", id);
+    c->subject = subject;
+    c->forward_partition = p;
+    const char *argv[16];
+    int argc = 0;
+    argv[argc++] = "EVAL";
+    argv[argc++] = ctl_ack_forward_script;
+    argv[argc++] = "3";
+    argv[argc++] = k.state;
+    argv[argc++] = k.events;
+    argv[argc++] = k.lease;
+    argv[argc++] = field;
+    argv[argc++] = sla_subject_name(subject); /* "ticket" / "customer": the id's field */
+    argv[argc++] = id;
+    argv[argc++] = "type";
+    argv[argc++] = "escalation.ack";
+    if (metric >= 0) {
+        argv[argc++] = "metric";
+        argv[argc++] = sla_metric_name(metric);
+    }
+    argv[argc++] = "by";
+    argv[argc++] = c->by;
+    size_t lens[16];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (redis_link_command(ctl.links.command, ctl_on_ack_forwarded, (void *)(uintptr_t)c->id,
+                           argc, argv, lens) < 0) {
+        ctl_reply(c, sla_ctl_response_error("redis is not connected; try again"));
+        return;
+    }
+    ctl_wait(c);
+}
+
+/*
  * ack: {"ticket": ID} or {"customer": ID} (the key names the kind, as in
  * the items of due and breached), "metric" (one of that kind's, or all),
  * "by".
@@ -1095,6 +1189,11 @@ static void ctl_cmd_ack(ctl_client *c, const json_t *args)
         memcpy(c->by, json_string_value(by), json_string_length(by) + 1);
     } else {
         snprintf(c->by, sizeof c->by, "uid %lu", c->uid);
+    }
+    int p = ctl_partition(ticket);
+    if (p >= 0 && pipelines_store(p) == NULL) {
+        ctl_ack_forward(c, subject, ticket, metric, p);
+        return;
     }
     sla_engine *e = ctl_engine(c, ticket);
     if (e == NULL)

@@ -1547,6 +1547,14 @@ static void deliver_entry(deliver_src *src, const redisReply *entry, sla_field *
     deliver_release_or_hold(r);
 }
 
+/* Whether src already holds outbox entry id (in memory or parked): a
+ * claim round leaves it alone instead of fetching it again. */
+static int deliver_held(const char *id, void *arg)
+{
+    const deliver_src *src = arg;
+    return deliver_find(src, id) != NULL || sla_parked_has(dlv.parked, src, id);
+}
+
 /* The reader's batch: hold each new record, then send what may go. */
 static void deliver_on_batch(const redisReply *entries, int claimed, void *arg)
 {
@@ -1692,6 +1700,7 @@ int deliver_add_source(int slot, redis_link *link, const sla_keys *keys, const c
                         ? cfg->stream.block_ms : DELIVER_BLOCK_MAX_MS,
         .claim_idle_ms = cfg->stream.claim_idle_ms > 0 ? cfg->stream.claim_idle_ms : 60000,
         .priority = SLAD_PRIORITY_BULK,
+        .held = deliver_held,
     };
     src->reader = stream_reader_new(dlv.base, &rc, deliver_on_batch, deliver_on_ready, src);
     if (src->reader == NULL) {

@@ -30,6 +30,7 @@ struct stream_reader {
     redis_link *link, *claim_link;
     int block_ms, claim_idle_ms;
     char block[16], claim_idle[24];
+    stream_reader_held_fn *held;
     stream_reader_batch_fn *batch;
     stream_reader_ready_fn *ready;
     void *arg;
@@ -177,6 +178,10 @@ static void reader_on_read(redisAsyncContext *ac, void *reply_, void *privdata)
     r->batch(entries, 0, r->arg);
 }
 
+static void reader_claim_unheld(stream_reader *r, const redisReply *ids);
+static int reader_send_lens(stream_reader *r, redis_link *link, redisCallbackFn *fn, int argc,
+                            const char **argv, const size_t *lens);
+
 static void reader_on_claim(redisAsyncContext *ac, void *reply_, void *privdata)
 {
     stream_reader *r = privdata;
@@ -197,6 +202,10 @@ static void reader_on_claim(redisAsyncContext *ac, void *reply_, void *privdata)
     if (strcmp(r->claim_cursor, "0-0") == 0)
         r->claim_due = 0;
     const redisReply *entries = reply->element[1];
+    if (r->held) {
+        reader_claim_unheld(r, entries);
+        return;
+    }
     if (entries->elements == 0) {
         r->ready(0, r->arg);
         return;
@@ -206,12 +215,68 @@ static void reader_on_claim(redisAsyncContext *ac, void *reply_, void *privdata)
     r->batch(entries, 1, r->arg);
 }
 
-static int reader_send(stream_reader *r, redis_link *link, redisCallbackFn *fn, int argc,
-                       const char **argv)
+/* The entries of a JUSTID claim that the owner does not hold, in full. */
+static void reader_on_claimed(redisAsyncContext *ac, void *reply_, void *privdata)
 {
-    size_t lens[16];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
+    stream_reader *r = privdata;
+    const redisReply *reply = reader_reply(r, reply_, "XCLAIM");
+    if (reply == NULL)
+        return;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+        r->ready(0, r->arg);
+        return;
+    }
+    sla_info("%s: took over %zu pending entries idle for more than %d ms", r->what,
+             reply->elements, r->claim_idle_ms);
+    r->batch(reply, 1, r->arg);
+}
+
+/*
+ * ids: the ids a JUSTID claim made this consumer's. Those the owner holds
+ * are left as they are (pending, its own); the others are fetched with
+ * one XCLAIM at idle 0 (they are this consumer's already, so it takes
+ * them whatever their idle time; an entry deleted since is not returned).
+ */
+static void reader_claim_unheld(stream_reader *r, const redisReply *ids)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ids->elements; i++)
+        if (ids->element[i]->type == REDIS_REPLY_STRING && !r->held(ids->element[i]->str, r->arg))
+            n++;
+    if (n == 0) {
+        r->ready(0, r->arg);
+        return;
+    }
+    const char **argv = malloc((n + 5) * sizeof *argv);
+    size_t *lens = malloc((n + 5) * sizeof *lens);
+    int sent = 0;
+    if (argv && lens) {
+        const char *head[] = {"XCLAIM", r->stream, r->group, r->consumer, "0"};
+        for (int i = 0; i < 5; i++) {
+            argv[i] = head[i];
+            lens[i] = strlen(head[i]);
+        }
+        size_t k = 5;
+        for (size_t i = 0; i < ids->elements; i++)
+            if (ids->element[i]->type == REDIS_REPLY_STRING &&
+                !r->held(ids->element[i]->str, r->arg)) {
+                argv[k] = ids->element[i]->str;
+                lens[k++] = ids->element[i]->len;
+            }
+        sent = reader_send_lens(r, r->claim_link, reader_on_claimed, (int)k, argv, lens);
+    }
+    free(argv);
+    free(lens);
+    if (!sent) {
+        /* Left pending as this consumer's: the next round takes them. */
+        r->claim_due = 0;
+        r->ready(0, r->arg);
+    }
+}
+
+static int reader_send_lens(stream_reader *r, redis_link *link, redisCallbackFn *fn, int argc,
+                            const char **argv, const size_t *lens)
+{
     if (redis_link_command(link, fn, r, argc, argv, lens) < 0)
         return 0;
     r->inflight = 1;
@@ -219,6 +284,15 @@ static int reader_send(stream_reader *r, redis_link *link, redisCallbackFn *fn, 
     r->req_epoch = r->epoch;
     redis_link_flush(link);
     return 1;
+}
+
+static int reader_send(stream_reader *r, redis_link *link, redisCallbackFn *fn, int argc,
+                       const char **argv)
+{
+    size_t lens[16];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    return reader_send_lens(r, link, fn, argc, argv, lens);
 }
 
 int stream_reader_read(stream_reader *r, size_t count)
@@ -237,8 +311,8 @@ int stream_reader_read(stream_reader *r, size_t count)
     }
     if (r->claim_due && redis_link_is_up(r->claim_link)) {
         const char *argv[] = {"XAUTOCLAIM", r->stream, r->group, r->consumer,
-                              r->claim_idle, r->claim_cursor, "COUNT", n};
-        return reader_send(r, r->claim_link, reader_on_claim, 8, argv);
+                              r->claim_idle, r->claim_cursor, "COUNT", n, "JUSTID"};
+        return reader_send(r, r->claim_link, reader_on_claim, r->held ? 9 : 8, argv);
     }
     if (r->pending_phase) {
         const char *argv[] = {"XREADGROUP", "GROUP", r->group, r->consumer, "COUNT", n,
@@ -335,6 +409,7 @@ stream_reader *stream_reader_new(struct event_base *base, const stream_reader_co
     r->claim_idle_ms = cfg->claim_idle_ms > 0 ? cfg->claim_idle_ms : 60000;
     snprintf(r->block, sizeof r->block, "%d", r->block_ms);
     snprintf(r->claim_idle, sizeof r->claim_idle, "%d", r->claim_idle_ms);
+    r->held = cfg->held;
     r->batch = batch;
     r->ready = ready;
     r->arg = arg;

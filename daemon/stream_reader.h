@@ -28,7 +28,13 @@
  * Taking over (XAUTOCLAIM) covers entries left pending by another
  * consumer of the group that died or was renamed; it runs on the claim
  * link, which may be the read link or another one (a blocking read holds
- * the read link).
+ * the read link). It also returns this consumer's own entries pending
+ * that long, which an owner that holds entries for a while (delivery's
+ * parked ones) already has: with a held function, the claim asks for ids
+ * only (XAUTOCLAIM ... JUSTID), drops those the owner holds, and fetches
+ * the others in full with one XCLAIM <stream> <group> <consumer> 0 <id>...
+ * so that what the owner holds never crosses the link again, however
+ * many entries it holds. Without one, XAUTOCLAIM returns the entries.
  *
  * Errors: NOGROUP (the group was deleted) creates it again and rereads
  * own pending entries; any other error reply waits a second, then calls
@@ -54,6 +60,10 @@
 
 typedef struct stream_reader stream_reader;
 
+/* Whether the owner already holds entry id (NUL-terminated): 1 skips it
+ * in a claim round. */
+typedef int stream_reader_held_fn(const char *id, void *arg);
+
 typedef struct stream_reader_config {
     const char *what;        /* for log lines: "ingest", "delivery" */
     const char *stream, *group, *consumer;
@@ -62,6 +72,7 @@ typedef struct stream_reader_config {
     int block_ms;            /* > 0 */
     int claim_idle_ms;       /* > 0 */
     int priority;            /* of the reader's timers (priority.h) */
+    stream_reader_held_fn *held; /* NULL: claim entries in full (no JUSTID) */
 } stream_reader_config;
 
 /* entries: [[id, [field, value, ...]], ...], borrowed; claimed: taken over. */

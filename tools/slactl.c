@@ -644,6 +644,17 @@ static int print_ack(json_t *d)
     long long n = (long long)jint(d, "acked");
     char by[512];
     clean(jstr(d, "by"), by, sizeof by);
+    if (json_is_true(json_object_get(d, "forwarded"))) {
+        /* Another instance's partition: appended to its input stream. */
+        char owner[512], entry[64];
+        clean(jstr(d, "owner"), owner, sizeof owner);
+        clean(jstr(d, "entry"), entry, sizeof entry);
+        printf("acknowledgement%s%s forwarded to partition %lld (owner %s) as entry %s; "
+               "its owner applies it in stream order\n",
+               by[0] ? " by " : "", by, (long long)jint(d, "partition"),
+               owner[0] ? owner : "none at the moment", entry);
+        return EXIT_OK;
+    }
     printf("%lld clock%s acknowledged%s%s%s\n", n, n == 1 ? "" : "s", by[0] ? " by " : "", by,
            json_is_true(json_object_get(d, "durable")) ? "" : " (not yet written to redis)");
     return EXIT_OK;

@@ -7,7 +7,11 @@ An at-once notice recorded after all of them is delivered at once, not at
 the opening. Across a restart of slad the parked ones are read again as
 own pending entries and parked again, and entries taken over by the same
 consumer name (idle longer than stream.claim_idle) are not held twice; at
-the opening every one is read back and delivered once.
+the opening every one is read back and delivered once. A claim round over
+the parked entries asks for their ids only (XAUTOCLAIM JUSTID): Redis's
+output over two rounds is a fraction of one copy of the parked entries,
+while entries left pending to a consumer that never comes back are taken
+over in full, held and delivered once like the others.
 
 Working time opens a few seconds from now through a zone of the test's
 own (see tests/integration/test_delivery_hours.py). A load test (10,200
@@ -17,15 +21,18 @@ minutes to say nothing the delivery tests under memcheck do not.
 """
 
 import os
+import re
 import sys
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import ESCALATIONS, TIME_SCALE, check, now_ms, run_tests, wait_for  # noqa: E402
+from harness import (DELIVER_GROUP, ESCALATIONS, TIME_SCALE, check, now_ms,  # noqa: E402
+                     run_tests, wait_for)
 from test_delivery_hours import held_items, metric, shifted_calendar, shifted_zone  # noqa: E402
 
 HELD = 10200  # more than delivery holds in memory (DELIVER_MAX_HELD)
+DEAD = 5  # of them left pending to a consumer that never comes back
 
 
 def config(env, sink, start_min):
@@ -65,7 +72,7 @@ def test_held_beyond_memory(make_env):
     env = make_env("park")
     env.start_redis()
     sink = env.start_sink()
-    opens_s = int(time.time()) + int(35 * TIME_SCALE) + 1
+    opens_s = int(time.time()) + int(45 * TIME_SCALE) + 1
     opens_ms = opens_s * 1000
     port = config(env, sink, shifted_zone(env, opens_s))
     os.environ["TZDIR"] = os.path.join(env.dir, "zoneinfo")
@@ -95,16 +102,47 @@ def test_held_beyond_memory(make_env):
               and "%d of the held are parked" % d["parked"] in out,
               "human summary:\n%s" % out[-500:])
 
-        # A restart: own pending entries read again, parked again, none twice.
+        # A restart: own pending entries read again, parked again, none
+        # twice. Meanwhile DEAD of them became a consumer's that never
+        # comes back: taken over (idle past claim_idle) and held too.
         check(env.stop_slad() == 0, "slad stops cleanly")
+        office = [eid for eid, f in env.stream(ESCALATIONS) if f["receiver"] == "office"]
+        gone = office[100:100 + DEAD]
+        env.r.xclaim(ESCALATIONS, DELIVER_GROUP, "gone-consumer", 0, gone, justid=True)
         env.start_slad()
-        d = wait_for(lambda: held_count(env), 30, "all held again after the restart")
+        d = wait_for(lambda: held_count(env), 30,
+                     "all held again after the restart, the dead consumer's too")
         check(d["parked"] >= HELD - 300, "parked again: %r" % d["parked"])
+        check(not [e for e in env.r.xpending_range(ESCALATIONS, DELIVER_GROUP, "-", "+", 100000)
+                   if e["consumer"] == b"gone-consumer"], "none left to the dead consumer")
+
+        def taken_over():
+            return sum(int(n) for n in re.findall(r"took over (\d+) pending entries",
+                                                  env.log(since_last_start=True)))
+        wait_for(lambda: taken_over() >= DEAD, 10, "the dead consumer's entries taken over")
+
+        # Claim rounds go on over the parked entries (their own consumer's,
+        # idle past claim_idle): only their ids cross the link, not the
+        # entries. Over three claim_idle periods (two rounds at least), far
+        # fewer bytes leave Redis than one copy of the parked entries.
+        full = sum(len(eid) + sum(len(k) + len(v) for k, v in f.items())
+                   for eid, f in env.stream(ESCALATIONS) if f["receiver"] == "office")
+
+        def redis_counts():
+            info = env.r.info("all")
+            return (info["total_net_output_bytes"],
+                    info.get("cmdstat_xautoclaim", {}).get("calls", 0))
+        out0, claims0 = redis_counts()
+        time.sleep(6 * TIME_SCALE)
+        out1, claims1 = redis_counts()
+        check(claims1 - claims0 >= 2, "claim rounds ran: %d XAUTOCLAIM" % (claims1 - claims0))
+        check(out1 - out0 < full / 3, "parked entries not sent again: %d bytes out of redis "
+              "in 6 s, one copy of them is %d" % (out1 - out0, full))
+        check(taken_over() == DEAD, "only the dead consumer's entries fetched in a claim round, "
+              "never the parked ones: %d taken over" % taken_over())
         check(time.time() * 1000 < opens_ms - 300, "still before the opening; raise the margin")
         check(not sink.requests("/office"), "nothing delivered before the working range opens")
 
-        wait_for(lambda: "took over" in env.log(since_last_start=True), 10,
-                 "parked entries taken over by the same consumer name")
         want = {f["id"] for _, f in env.stream(ESCALATIONS) if f["receiver"] == "office"}
         check(len(want) == HELD, "one record each: %d" % len(want))
 

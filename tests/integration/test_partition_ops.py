@@ -11,9 +11,13 @@ written to the input stream of their partition (FNV-1a of the id, README
                 ticket's receivers notified are named;
   customer      `slactl customer ID` answers on both instances: from the
                 engine on the owner, from the state last committed on the
-                other; `ack --kind customer` on the owner acknowledges it
-                (written to the partition's state), on the other it names
-                the partition to ask about;
+                other; `ack --kind customer` on the other is forwarded to the
+                owner and applied there (written to the partition's state);
+  ack anywhere  `slactl ack` of a breached ticket on either instance stops
+                its ladder; on the instance not running its partition it is
+                forwarded (an escalation.ack entry in the partition's input
+                stream) and the owner applies it: state with who, no level 2,
+                while a ticket not acknowledged gets its level 2;
   status        the consumer lag and firing line of each partition run
                 here, and their sum with the partition most behind named;
                 the unpartitioned `sla:events` is not polled (a lag planted
@@ -54,10 +58,11 @@ def holders(r):
     return lease_holders(r, PARTS)
 
 
-def start_two(make_env, name, http=False):
+def start_two(make_env, name, http=False, policies=None):
     """(shared Env with the redis-server, [n1, n2]) with both running and
     each owning some partitions."""
-    shared, nodes = start_partitioned(make_env, name, PARTS, NAMES, http=http, claim_idle=1000)
+    shared, nodes = start_partitioned(make_env, name, PARTS, NAMES, http=http, claim_idle=1000,
+                                      policies=policies)
     wait_for(lambda: set(holders(shared.r).values()) == set(NAMES), 15,
              "both instances own partitions")
     return shared, nodes
@@ -171,16 +176,99 @@ def test_customer_on_any_instance(make_env):
     check(rc != 0 and "unknown customer" in (out + err), "an unknown customer: %s %s"
           % (out, err))
 
-    # ack on the other instance: refused, naming the partition.
+    # ack on the other instance: forwarded to the partition's owner through
+    # its input stream, applied there and written to the partition's state.
     rc, out, err = other.slactl("ack", "--kind", "customer", cid, "revisit", "--by", "bob")
-    check(rc != 0 and ("partition %d" % p) in (out + err), "ack elsewhere names the partition: "
+    check(rc == 0 and ("forwarded to partition %d (owner %s)" % (p, owner_name)) in out,
+          "ack elsewhere is forwarded to the owner: %s %s" % (out, err))
+
+    def acked_on(e):
+        d = slactl_json(e, "customer", cid)
+        rv = {c["metric"]: c for c in d["clocks"]}["revisit"]
+        return rv["acked"] and rv.get("acked_by") == "bob"
+    wait_for(lambda: acked_on(other) and acked_on(owner), 10,
+             "the forwarded ack in the owner's engine and the partition's state")
+    rc, out, err = other.slactl("ack", "--kind", "customer", "nobody-here", "--by", "bob")
+    check(rc != 0 and "unknown customer" in (out + err), "ack of an unknown customer elsewhere: "
           "%s %s" % (out, err))
-    # ack on the owner: written to the partition's state, seen by the other.
-    d = slactl_json(owner, "ack", "--kind", "customer", cid, "revisit", "--by", "bob")
-    check(d.get("acked") == 1 and d.get("durable"), "acknowledged on the owner: %r" % d)
-    d = slactl_json(other, "customer", cid)
-    rv = {c["metric"]: c for c in d["clocks"]}["revisit"]
-    check(rv["acked"] and rv.get("acked_by") == "bob", "the other reads the ack: %r" % rv)
+    for e in nodes:
+        check(e.stop_slad() == 0, "slad exits 0")
+
+
+LADDER = """
+policies = (
+  { name = "chat";
+    match = { channel = "chat"; };
+    first_response = { target = "30s";
+                       escalate = ( { after = "0s"; notify = [ "supervisor" ]; },
+                                    { after = "4s"; notify = [ "manager" ]; } ); }; }
+);
+"""
+
+
+def test_ack_on_any_instance(make_env):
+    """slactl ack on the instance that does not run the ticket's partition
+    acknowledges the breach as on the owner: the state says so (who), the
+    ladder stops (no level 2), and a ticket not acknowledged goes on."""
+    shared, nodes = start_two(make_env, "pack", policies=LADDER)
+    r = shared.r
+    hold = holders(r)
+    # For each instance, a ticket of a partition it does not run (acked
+    # there), one it runs (acked on the owner), and one not acknowledged.
+    tickets = {}
+    for i in range(400):
+        t = "ack-%d" % i
+        owner_name = hold[partition_of(t)]
+        for role in ("elsewhere", "owner", "ignored"):
+            if (owner_name, role) not in tickets and all(v != t for v in tickets.values()):
+                tickets[(owner_name, role)] = t
+        if len(tickets) == 6:
+            break
+    check(len(tickets) == 6, "tickets in both instances' partitions: %r" % tickets)
+    opened = now_ms() - 30000 + 300  # breach in 0.3 s, level 2 four seconds later
+    for t in tickets.values():
+        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
+                                                "channel": "chat", "ts": str(opened)})
+
+    def records(t, level):
+        return [f for _, f in r.xrange(key(partition_of(t), "escalations"))
+                if f.get(b"ticket") == t.encode() and
+                f.get(b"kind") in (b"breach", b"escalation") and
+                int(f.get(b"level", b"0")) == level]
+    wait_for(lambda: all(records(t, 1) for t in tickets.values()), 10, "every breach")
+    for (owner_name, role), t in tickets.items():
+        if role == "ignored":
+            continue
+        owner = nodes[NAMES.index(owner_name)]
+        other = nodes[1 - NAMES.index(owner_name)]
+        via = other if role == "elsewhere" else owner
+        rc, out, err = via.slactl("ack", t, "first_response", "--by", "carol")
+        if role == "elsewhere":
+            check(rc == 0 and ("forwarded to partition %d (owner %s)" % (partition_of(t),
+                                                                          owner_name)) in out,
+                  "ack of %s on %s forwarded: %s %s" % (t, via.name, out, err))
+            d = slactl_json(via, "ack", t, "--by", "carol")
+            check(d.get("forwarded") and d.get("partition") == partition_of(t) and
+                  d.get("owner") == owner_name and d.get("entry"), "--json: %r" % d)
+        else:
+            check(rc == 0 and "1 clock acknowledged by carol" in out,
+                  "ack of %s on its owner: %s %s" % (t, out, err))
+
+    def acked(t):
+        for e in nodes:
+            c = {c["metric"]: c for c in slactl_json(e, "ticket", t)["clocks"]}
+            fr = c.get("first_response", {})
+            if not (fr.get("acked") and fr.get("acked_by") == "carol"):
+                return False
+        return True
+    wait_for(lambda: all(acked(t) for (_, role), t in tickets.items() if role != "ignored"), 10,
+             "every acknowledgement applied, seen from both instances")
+    wait_for(lambda: all(records(t, 2) for (_, role), t in tickets.items() if role == "ignored"),
+             15, "level 2 of the tickets not acknowledged")
+    time.sleep(0.5)
+    for (_, role), t in tickets.items():
+        if role != "ignored":
+            check(not records(t, 2), "no level 2 after the acknowledgement of %s (%s)" % (t, role))
     for e in nodes:
         check(e.stop_slad() == 0, "slad exits 0")
 
@@ -207,11 +295,13 @@ def test_status_per_partition_and_totals(make_env):
         def polled():
             d = slactl_json(e, "status")
             owned = d["instance"]["owned"]
+            # The lag is polled every few seconds: a poll taken while
+            # entries were still being read says so until the next one.
             if [o["partition"] for o in owned] == mine and \
-                    all(isinstance(o.get("consumer", {}).get("lag"), int) for o in owned):
+                    all(o.get("consumer", {}).get("lag") == 0 for o in owned):
                 return d
             return None
-        d = wait_for(polled, 10, "%s: every partition's lag polled" % name)
+        d = wait_for(polled, 10, "%s: every partition's lag polled, at 0" % name)
         for o in d["instance"]["owned"]:
             check(o["consumer"]["lag"] == 0 and o["consumer"]["pending"] == 0,
                   "partition %d read and acknowledged: %r" % (o["partition"], o["consumer"]))
@@ -323,4 +413,5 @@ def test_partition_lost_while_querying(make_env):
 
 if __name__ == "__main__":
     run_tests([test_due_and_breached_over_owned_partitions, test_customer_on_any_instance,
+               test_ack_on_any_instance,
                test_status_per_partition_and_totals, test_partition_lost_while_querying])
