@@ -41,8 +41,8 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-from faultlib import (Producer, check, now_ms, plan_tickets, policies,  # noqa: E402
-                      run_tests, wait_for)
+from faultlib import (Producer, check, now_ms, pause_owner_past_lease,  # noqa: E402
+                      plan_tickets, policies, rolling_restart, run_tests, wait_for)
 from redis_cluster import RedisCluster  # noqa: E402
 import redis  # noqa: E402
 import test_partitions as tp  # noqa: E402
@@ -392,8 +392,47 @@ def test_wait(make_env):
         cluster.close()
 
 
+def test_pause(make_env):
+    """n2 stopped past its lease on the cluster; MONITOR on every master
+    (each partition's commits run on its slot's master)."""
+    ref, cluster, shared, sink, nodes = start(make_env, "cpause")
+    try:
+        producer = ClusterProducer(ref, cluster, plan_tickets(SEED + 2, TICKETS), RATE)
+        producer.start()
+        time.sleep(4)
+        masters = cluster.masters()
+        check(len(masters) == 3, "three masters: %r" % masters)
+        fenced = pause_owner_past_lease(nodes[1], "n2", lambda: tp.tokens(shared),
+                                        lambda p: tp.pkey(p, "lease"), masters, TTL_MS)
+        check(not producer.done.is_set(), "the load was still running after the wake")
+        tp.settle(producer, ref, shared)
+        check_records(ref, shared)
+        print("pause: %d fenced calls refused" % fenced)
+        for e in nodes + [ref]:
+            check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
+    finally:
+        cluster.close()
+
+
+def test_rolling(make_env):
+    """Each instance in turn stopped (SIGTERM) and started again under load."""
+    ref, cluster, shared, sink, nodes = start(make_env, "croll")
+    try:
+        producer = ClusterProducer(ref, cluster, plan_tickets(SEED + 3, TICKETS), RATE)
+        producer.start()
+        time.sleep(2)
+        rolling_restart(nodes, NAMES, lambda names: tp.all_owned(shared, names))
+        check(not producer.done.is_set(), "the load was still running after the last restart")
+        tp.settle(producer, ref, shared)
+        check_records(ref, shared)
+        for e in nodes + [ref]:
+            check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
+    finally:
+        cluster.close()
+
+
 if __name__ == "__main__":
-    tests = {"kill": test_kill, "failover": test_failover,
-             "wait": test_wait}
+    tests = {"kill": test_kill, "failover": test_failover, "pause": test_pause,
+             "rolling": test_rolling, "wait": test_wait}
     chosen = [tests[a] for a in sys.argv[1:]] or list(tests.values())
     run_tests(chosen, limit=150)
