@@ -477,7 +477,9 @@ def pause_owner_past_lease(sleeper, name, tokens, lease_key, monitor_ports, ttl_
     or None}; lease_key(p): partition p's lease key). From the takeover
     on, no script call carrying one of its old (lease, token) pairs may
     run anything but the fence's GET, and nobody writes a record, an ack
-    or a state outside a script; the woken slad keeps running."""
+    or a state outside a script; nor may the woken slad send such a call
+    at all (its own clock says the leases ended); it keeps running.
+    Returns how many such calls went out (checked to be 0)."""
     mons = [Monitor(p) for p in monitor_ports]
     for m in mons:
         m.start()
@@ -512,19 +514,37 @@ def pause_owner_past_lease(sleeper, name, tokens, lease_key, monitor_ports, ttl_
           "old token, %d writes under one" % (sum(len(m.lines) for m in mons), len(mons),
                                                 fenced, leaked))
     check(leaked == 0, "the woken instance wrote nothing under its old leases")
+    # Its own clock ends the leases first (they were not renewed within the
+    # TTL): not even a fenced call goes out under one.
+    check(fenced == 0, "the woken instance sent no call under its old leases (%d went out: "
+          "its clock did not end them first)" % fenced)
     check(sleeper.slad_alive(), "the woken instance keeps running")
     return fenced
 
 
-def rolling_restart(nodes, names, owned, handover_s=3, rejoin_s=5):
-    """Each slad of nodes (instance names in names) in turn stopped
-    (SIGTERM: it exits 0 and hands its partitions over, owned(others)
-    within handover_s) and started again (owned(names) within rejoin_s)."""
+def rolling_restart(nodes, names, holders, ttl_ms, rejoin_s=5):
+    """Each slad of nodes (instance names in names) in turn stopped and
+    started again; holders() -> {partition: instance name or None}.
+    SIGTERM: it exits 0 having released every lease it held (none is its
+    own any more when it has exited, where a lease left to expire would
+    be for up to ttl_ms), and the others own every partition within
+    ttl_ms; started again, the instances share the partitions within
+    rejoin_s."""
+    def owned(by):
+        h = holders()
+        return all(n in by for n in h.values()) and set(h.values()) == set(by)
     for e, name in zip(nodes, names):
+        held = [p for p, n in holders().items() if n == name]
+        check(held, "%s holds partitions before its stop" % name)
         check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
+        left = [p for p, n in holders().items() if n == name]
+        check(not left, "%s released its leases before exiting (still its own: partitions %r)"
+              % (name, left))
         others = tuple(n for n in names if n != name)
         t0 = time.monotonic()
-        wait_for(lambda: owned(others), handover_s, "%s's partitions handed over" % name)
-        print("rolling: %s's partitions handed over in %.2f s" % (e.name, time.monotonic() - t0))
+        wait_for(lambda: owned(others), ttl_ms / 1000, "%s's partitions taken by the others"
+                 % name)
+        print("rolling: %s's %d partitions handed over in %.2f s"
+              % (e.name, len(held), time.monotonic() - t0))
         e.start_slad()
         wait_for(lambda: owned(names), rejoin_s, "the instances share the partitions again")

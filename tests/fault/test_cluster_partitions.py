@@ -247,6 +247,19 @@ def check_records(ref, shared):
     print("records by kind: %r" % dict(kinds))
 
 
+def check_delivered(scenario, ref, sink):
+    """The receivers got the records the reference's got, each at least
+    once, and nothing else (one delivered again by the next owner of its
+    partition carries the same webhook-id)."""
+    got, want = delivered(sink), delivered(ref.sink)
+    twice = [i for i, n in got.items() if n > 1]
+    print("%s: %d records delivered (reference %d), %d of them more than once"
+          % (scenario, len(got), len(want), len(twice)))
+    check(want and set(got) == set(want),
+          "the records delivered are the reference's: %d missing, %d extra"
+          % (len(set(want) - set(got)), len(set(got) - set(want))))
+
+
 def test_kill(make_env):
     ref, cluster, shared, sink, nodes = start(make_env, "ckill")
     try:
@@ -312,16 +325,9 @@ def test_failover(make_env):
         check(not producer.done.is_set(), "the load was still running after the failover")
         tp.settle(producer, ref, shared)
         check_records(ref, shared)
-        # Delivered: the records the reference delivered, each at least
-        # once, and nothing else (a record whose delivery was in flight
-        # when its partition was rebuilt goes again, with its webhook-id).
-        got, want = delivered(sink), delivered(ref.sink)
-        twice = [i for i, n in got.items() if n > 1]
-        print("failover: %d records delivered (reference %d), %d of them again after the "
-              "rebuild" % (len(got), len(want), len(twice)))
-        check(want and set(got) == set(want),
-              "the records delivered are the reference's: %d missing, %d extra"
-              % (len(set(want) - set(got)), len(set(got) - set(want))))
+        # A record whose delivery was in flight when its partition was
+        # rebuilt goes again, with its webhook-id.
+        check_delivered("failover", ref, sink)
         for e in nodes + [ref]:
             check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
     finally:
@@ -402,12 +408,12 @@ def test_pause(make_env):
         time.sleep(4)
         masters = cluster.masters()
         check(len(masters) == 3, "three masters: %r" % masters)
-        fenced = pause_owner_past_lease(nodes[1], "n2", lambda: tp.tokens(shared),
-                                        lambda p: tp.pkey(p, "lease"), masters, TTL_MS)
+        pause_owner_past_lease(nodes[1], "n2", lambda: tp.tokens(shared),
+                               lambda p: tp.pkey(p, "lease"), masters, TTL_MS)
         check(not producer.done.is_set(), "the load was still running after the wake")
         tp.settle(producer, ref, shared)
         check_records(ref, shared)
-        print("pause: %d fenced calls refused" % fenced)
+        check_delivered("pause", ref, sink)
         for e in nodes + [ref]:
             check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
     finally:
@@ -421,10 +427,11 @@ def test_rolling(make_env):
         producer = ClusterProducer(ref, cluster, plan_tickets(SEED + 3, TICKETS), RATE)
         producer.start()
         time.sleep(2)
-        rolling_restart(nodes, NAMES, lambda names: tp.all_owned(shared, names))
+        rolling_restart(nodes, NAMES, lambda: tp.holders(shared), TTL_MS)
         check(not producer.done.is_set(), "the load was still running after the last restart")
         tp.settle(producer, ref, shared)
         check_records(ref, shared)
+        check_delivered("rolling", ref, sink)
         for e in nodes + [ref]:
             check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
     finally:

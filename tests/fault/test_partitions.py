@@ -290,7 +290,7 @@ def test_rolling(make_env):
     producer = ClusterProducer(ref, shared.redis_port, plan_tickets(SEED + 2, TICKETS), RATE)
     producer.start()
     time.sleep(2)
-    rolling_restart(nodes, NAMES, lambda names: all_owned(shared, names))
+    rolling_restart(nodes, NAMES, lambda: holders(shared), TTL_MS)
     check(not producer.done.is_set(), "the load was still running after the last restart")
     settle(producer, ref, shared)
     kinds = check_against_reference(ref, shared)
