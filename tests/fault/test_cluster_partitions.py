@@ -24,6 +24,18 @@ of any partition, as many open tickets and the same outcome counters.
             receivers got every record the reference's did and no other (a
             delivery in flight during the rebuild is made again, with the
             same webhook-id: counted, not failed).
+  pause     an owner paused (SIGSTOP) past its lease and continued once
+            every partition it held is another's, with Redis MONITOR on
+            each of the three masters (faultlib.pause_owner_past_lease, as
+            test_partitions' pause): not one call goes out under its old
+            (lease, token) pairs, nothing runs under one but the fence's
+            GET, no record, ack or state is written outside the fenced
+            script; records and deliveries then equal the reference's.
+  rolling   each instance in turn stopped (SIGTERM) and started again under
+            load (faultlib.rolling_restart): none of its leases is still
+            its own once it has exited, the others own its partitions
+            within the lease TTL, and the records and deliveries equal the
+            reference's (none missing, none twice in the outboxes).
   wait      one instance, wait_replicas = 1: with the replica of a
             partition's master paused (SIGSTOP), a ticket's records are
             written on the master but not delivered; once the replica is

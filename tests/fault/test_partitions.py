@@ -26,10 +26,12 @@ has fallen due the cluster must agree with the reference:
            carrying one of its old (lease, token) pairs may run anything
            but the fence's GET, and nobody writes a record, an ack or a
            state outside a script, so the woken instance writes not one
-           record, ack or state under its old leases.
+           record, ack or state under its old leases; nor does a call
+           with an old token go out at all (its own clock ended them).
   rolling  each instance in turn stopped (SIGTERM, which hands its
-           partitions over) and started again under load: no record
-           missing or doubled.
+           partitions over: none of its leases is still its own once it
+           has exited) and started again under load: no record missing or
+           doubled.
 """
 
 import collections
