@@ -391,3 +391,160 @@ def use_redis_password(env, password_file, log_level=None):
                       count=1, flags=re.M)
     with open(env.config, "w") as f:
         f.write(text)
+
+
+# --- several slads sharing partitions (test_partitions, test_cluster_partitions)
+
+class Monitor(threading.Thread):
+    """Redis MONITOR lines of the server on port, as (server time, source,
+    [words]), source "lua" for commands run by a script."""
+
+    LINE = re.compile(r'^\+?([\d.]+) \[\d+ ([^\]]+)\] (.*)$')
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.lines = []
+        self.stop_flag = threading.Event()
+        self.started = threading.Event()
+
+    def run(self):
+        import socket
+        s = socket.create_connection(("127.0.0.1", self.port))
+        s.sendall(b"MONITOR\r\n")
+        s.settimeout(0.2)
+        buf = b""
+        while not self.stop_flag.is_set():
+            try:
+                data = s.recv(1 << 20)
+            except socket.timeout:
+                continue
+            if not data:
+                break
+            buf += data
+            *lines, buf = buf.split(b"\r\n")
+            for raw in lines:
+                if raw == b"+OK":
+                    self.started.set()
+                    continue
+                m = self.LINE.match(raw.decode("utf-8", "replace"))
+                if m:
+                    words = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(3))
+                    self.lines.append((float(m.group(1)), m.group(2), words))
+        s.close()
+
+
+def unfenced_write(words):
+    """A write of a record, an ack or a state sent outside a script (the
+    producer's XADD to an input stream is not one)."""
+    verb = words[0].upper() if words else ""
+    if verb in ("XACK", "HSET", "HDEL", "HINCRBY"):
+        return True
+    return verb == "XADD" and len(words) > 1 and not words[1].endswith(":events")
+
+
+def writes_under_old_leases(lines, old, taken):
+    """Over one server's MONITOR lines from time `taken` on: (script calls
+    carrying one of the `old` (lease key, token) pairs, commands such a
+    call ran but the fence's GET plus records, acks and states written
+    outside a script). Printed as they are found."""
+    fenced = leaked = 0
+    current = None
+    for at, source, words in lines:
+        if at < taken:
+            continue  # the lease was still the old holder's (or being taken)
+        if source != "lua":
+            verb = words[0].upper() if words else ""
+            if unfenced_write(words):
+                leaked += 1  # partitions commit only through fenced.lua
+                print("written without the fence: %r" % words[:6])
+            # EVAL[SHA] script numkeys KEYS[1]=the lease ... ARGV[1]=the token
+            current = (verb in ("EVAL", "EVALSHA") and len(words) > 4 and
+                       any((words[3], w) in old for w in words[4:]))
+            fenced += current
+            continue
+        if current and words and words[0].upper() != "GET":
+            leaked += 1
+            print("written under an old lease: %r" % words[:6])
+    return fenced, leaked
+
+
+def pause_owner_past_lease(sleeper, name, tokens, lease_key, monitor_ports, ttl_ms):
+    """The pause scenario: Redis MONITOR on every server in monitor_ports
+    (every master of a cluster) from before sleeper's slad (instance
+    `name`) is stopped (SIGSTOP) until 3 s after it is continued (SIGCONT)
+    once every lease it held is another's (tokens() -> {partition: token
+    or None}; lease_key(p): partition p's lease key). From the takeover
+    on, no script call carrying one of its old (lease, token) pairs may
+    run anything but the fence's GET, and nobody writes a record, an ack
+    or a state outside a script; nor may the woken slad send such a call
+    at all (its own clock says the leases ended); it keeps running.
+    Returns how many such calls went out (checked to be 0)."""
+    mons = [Monitor(p) for p in monitor_ports]
+    for m in mons:
+        m.start()
+    check(all(m.started.wait(5) for m in mons), "MONITOR started on %r" % (monitor_ports,))
+    sleeper.signal_slad(signal.SIGSTOP)
+    # (lease key, token): an epoch counts per partition, so a token alone
+    # may come back for another partition.
+    old = {(lease_key(p), t) for p, t in tokens().items() if t and t.startswith(name + "/")}
+    check(old, "%s holds partitions before the pause" % name)
+    t0 = time.monotonic()
+
+    def taken_over():
+        now = tokens()
+        return not old.intersection((lease_key(p), t) for p, t in now.items()) and \
+            all(now.values())
+    wait_for(taken_over, ttl_ms / 1000 + 3, "%s's partitions taken over while it is paused"
+             % name)
+    taken = time.time()  # every old lease is another's from here on
+    print("pause: %s's %d leases taken over %.2f s after SIGSTOP"
+          % (name, len(old), time.monotonic() - t0))
+    time.sleep(0.5)  # the new owners commit under their own leases
+    sleeper.signal_slad(signal.SIGCONT)
+    sleeper.wait_log(r"lease %s/\d+ lost" % name, 5, since_last_start=True)
+    time.sleep(3)
+    for m in mons:
+        m.stop_flag.set()
+    for m in mons:
+        m.join(5)
+    counts = [writes_under_old_leases(m.lines, old, taken) for m in mons]
+    fenced, leaked = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    print("pause: %d MONITOR lines on %d servers, after the takeover %d script calls with an "
+          "old token, %d writes under one" % (sum(len(m.lines) for m in mons), len(mons),
+                                                fenced, leaked))
+    check(leaked == 0, "the woken instance wrote nothing under its old leases")
+    # Its own clock ends the leases first (they were not renewed within the
+    # TTL): not even a fenced call goes out under one.
+    check(fenced == 0, "the woken instance sent no call under its old leases (%d went out: "
+          "its clock did not end them first)" % fenced)
+    check(sleeper.slad_alive(), "the woken instance keeps running")
+    return fenced
+
+
+def rolling_restart(nodes, names, holders, ttl_ms, rejoin_s=5):
+    """Each slad of nodes (instance names in names) in turn stopped and
+    started again; holders() -> {partition: instance name or None}.
+    SIGTERM: it exits 0 having released every lease it held (none is its
+    own any more when it has exited, where a lease left to expire would
+    be for up to ttl_ms), and the others own every partition within
+    ttl_ms; started again, the instances share the partitions within
+    rejoin_s."""
+    def owned(by):
+        h = holders()
+        return all(n in by for n in h.values()) and set(h.values()) == set(by)
+    for e, name in zip(nodes, names):
+        held = [p for p, n in holders().items() if n == name]
+        check(held, "%s holds partitions before its stop" % name)
+        check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
+        left = [p for p, n in holders().items() if n == name]
+        check(not left, "%s released its leases before exiting (still its own: partitions %r)"
+              % (name, left))
+        others = tuple(n for n in names if n != name)
+        t0 = time.monotonic()
+        wait_for(lambda: owned(others), ttl_ms / 1000, "%s's partitions taken by the others"
+                 % name)
+        print("rolling: %s's %d partitions handed over in %.2f s"
+              % (e.name, len(held), time.monotonic() - t0))
+        e.start_slad()
+        wait_for(lambda: owned(names), rejoin_s, "the instances share the partitions again")

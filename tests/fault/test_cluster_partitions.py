@@ -24,6 +24,18 @@ of any partition, as many open tickets and the same outcome counters.
             receivers got every record the reference's did and no other (a
             delivery in flight during the rebuild is made again, with the
             same webhook-id: counted, not failed).
+  pause     an owner paused (SIGSTOP) past its lease and continued once
+            every partition it held is another's, with Redis MONITOR on
+            each of the three masters (faultlib.pause_owner_past_lease, as
+            test_partitions' pause): not one call goes out under its old
+            (lease, token) pairs, nothing runs under one but the fence's
+            GET, no record, ack or state is written outside the fenced
+            script; records and deliveries then equal the reference's.
+  rolling   each instance in turn stopped (SIGTERM) and started again under
+            load (faultlib.rolling_restart): none of its leases is still
+            its own once it has exited, the others own its partitions
+            within the lease TTL, and the records and deliveries equal the
+            reference's (none missing, none twice in the outboxes).
   wait      one instance, wait_replicas = 1: with the replica of a
             partition's master paused (SIGSTOP), a ticket's records are
             written on the master but not delivered; once the replica is
@@ -41,8 +53,8 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-from faultlib import (Producer, check, now_ms, plan_tickets, policies,  # noqa: E402
-                      run_tests, wait_for)
+from faultlib import (Producer, check, now_ms, pause_owner_past_lease,  # noqa: E402
+                      plan_tickets, policies, rolling_restart, run_tests, wait_for)
 from redis_cluster import RedisCluster  # noqa: E402
 import redis  # noqa: E402
 import test_partitions as tp  # noqa: E402
@@ -247,6 +259,19 @@ def check_records(ref, shared):
     print("records by kind: %r" % dict(kinds))
 
 
+def check_delivered(scenario, ref, sink):
+    """The receivers got the records the reference's got, each at least
+    once, and nothing else (one delivered again by the next owner of its
+    partition carries the same webhook-id)."""
+    got, want = delivered(sink), delivered(ref.sink)
+    twice = [i for i, n in got.items() if n > 1]
+    print("%s: %d records delivered (reference %d), %d of them more than once"
+          % (scenario, len(got), len(want), len(twice)))
+    check(want and set(got) == set(want),
+          "the records delivered are the reference's: %d missing, %d extra"
+          % (len(set(want) - set(got)), len(set(got) - set(want))))
+
+
 def test_kill(make_env):
     ref, cluster, shared, sink, nodes = start(make_env, "ckill")
     try:
@@ -312,16 +337,9 @@ def test_failover(make_env):
         check(not producer.done.is_set(), "the load was still running after the failover")
         tp.settle(producer, ref, shared)
         check_records(ref, shared)
-        # Delivered: the records the reference delivered, each at least
-        # once, and nothing else (a record whose delivery was in flight
-        # when its partition was rebuilt goes again, with its webhook-id).
-        got, want = delivered(sink), delivered(ref.sink)
-        twice = [i for i, n in got.items() if n > 1]
-        print("failover: %d records delivered (reference %d), %d of them again after the "
-              "rebuild" % (len(got), len(want), len(twice)))
-        check(want and set(got) == set(want),
-              "the records delivered are the reference's: %d missing, %d extra"
-              % (len(set(want) - set(got)), len(set(got) - set(want))))
+        # A record whose delivery was in flight when its partition was
+        # rebuilt goes again, with its webhook-id.
+        check_delivered("failover", ref, sink)
         for e in nodes + [ref]:
             check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
     finally:
@@ -392,8 +410,48 @@ def test_wait(make_env):
         cluster.close()
 
 
+def test_pause(make_env):
+    """n2 stopped past its lease on the cluster; MONITOR on every master
+    (each partition's commits run on its slot's master)."""
+    ref, cluster, shared, sink, nodes = start(make_env, "cpause")
+    try:
+        producer = ClusterProducer(ref, cluster, plan_tickets(SEED + 2, TICKETS), RATE)
+        producer.start()
+        time.sleep(4)
+        masters = cluster.masters()
+        check(len(masters) == 3, "three masters: %r" % masters)
+        pause_owner_past_lease(nodes[1], "n2", lambda: tp.tokens(shared),
+                               lambda p: tp.pkey(p, "lease"), masters, TTL_MS)
+        check(not producer.done.is_set(), "the load was still running after the wake")
+        tp.settle(producer, ref, shared)
+        check_records(ref, shared)
+        check_delivered("pause", ref, sink)
+        for e in nodes + [ref]:
+            check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
+    finally:
+        cluster.close()
+
+
+def test_rolling(make_env):
+    """Each instance in turn stopped (SIGTERM) and started again under load."""
+    ref, cluster, shared, sink, nodes = start(make_env, "croll")
+    try:
+        producer = ClusterProducer(ref, cluster, plan_tickets(SEED + 3, TICKETS), RATE)
+        producer.start()
+        time.sleep(2)
+        rolling_restart(nodes, NAMES, lambda: tp.holders(shared), TTL_MS)
+        check(not producer.done.is_set(), "the load was still running after the last restart")
+        tp.settle(producer, ref, shared)
+        check_records(ref, shared)
+        check_delivered("rolling", ref, sink)
+        for e in nodes + [ref]:
+            check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
+    finally:
+        cluster.close()
+
+
 if __name__ == "__main__":
-    tests = {"kill": test_kill, "failover": test_failover,
-             "wait": test_wait}
+    tests = {"kill": test_kill, "failover": test_failover, "pause": test_pause,
+             "rolling": test_rolling, "wait": test_wait}
     chosen = [tests[a] for a in sys.argv[1:]] or list(tests.values())
     run_tests(chosen, limit=150)

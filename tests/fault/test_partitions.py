@@ -26,25 +26,24 @@ has fallen due the cluster must agree with the reference:
            carrying one of its old (lease, token) pairs may run anything
            but the fence's GET, and nobody writes a record, an ack or a
            state outside a script, so the woken instance writes not one
-           record, ack or state under its old leases.
+           record, ack or state under its old leases; nor does a call
+           with an old token go out at all (its own clock ended them).
   rolling  each instance in turn stopped (SIGTERM, which hands its
-           partitions over) and started again under load: no record
-           missing or doubled.
+           partitions over: none of its leases is still its own once it
+           has exited) and started again under load: no record missing or
+           doubled.
 """
 
 import collections
 import os
-import re
-import signal
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (STATE, Producer, TestFailure, check, firings, now_ms,  # noqa: E402
-                      plan_tickets, policies, record_differences, report_counts, run_tests,
-                      wait_for, LAST_ACTION_S)
+from faultlib import (STATE, Producer, check, firings, now_ms,  # noqa: E402
+                      pause_owner_past_lease, plan_tickets, policies, record_differences,
+                      report_counts, rolling_restart, run_tests, wait_for, LAST_ACTION_S)
 from harness import (lease_holders, lease_token, partition_key,  # noqa: E402
                      partition_of, partitioned_instances)
 import redis  # noqa: E402
@@ -252,106 +251,13 @@ def test_kill(make_env):
         check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
 
 
-class Monitor(threading.Thread):
-    """Redis MONITOR lines as (server time, source, [words]), source "lua"
-    for commands run by a script."""
-
-    LINE = re.compile(r'^\+?([\d.]+) \[\d+ ([^\]]+)\] (.*)$')
-
-    def __init__(self, port):
-        super().__init__(daemon=True)
-        self.port = port
-        self.lines = []
-        self.stop_flag = threading.Event()
-        self.started = threading.Event()
-
-    def run(self):
-        import socket
-        s = socket.create_connection(("127.0.0.1", self.port))
-        s.sendall(b"MONITOR\r\n")
-        s.settimeout(0.2)
-        buf = b""
-        while not self.stop_flag.is_set():
-            try:
-                data = s.recv(1 << 20)
-            except socket.timeout:
-                continue
-            if not data:
-                break
-            buf += data
-            *lines, buf = buf.split(b"\r\n")
-            for raw in lines:
-                if raw == b"+OK":
-                    self.started.set()
-                    continue
-                m = self.LINE.match(raw.decode("utf-8", "replace"))
-                if m:
-                    words = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(3))
-                    self.lines.append((float(m.group(1)), m.group(2), words))
-        s.close()
-
-
-def unfenced_write(words):
-    """A write of a record, an ack or a state sent outside a script (the
-    producer's XADD to an input stream is not one)."""
-    verb = words[0].upper() if words else ""
-    if verb in ("XACK", "HSET", "HDEL", "HINCRBY"):
-        return True
-    return verb == "XADD" and len(words) > 1 and not words[1].endswith(":events")
-
-
 def test_pause(make_env):
     ref, shared, nodes = start_cluster(make_env, "pause")
     producer = ClusterProducer(ref, shared.redis_port, plan_tickets(SEED + 1, TICKETS), RATE)
     producer.start()
     time.sleep(4)
-    sleeper = nodes[1]
-    mon = Monitor(shared.redis_port)
-    mon.start()
-    check(mon.started.wait(5), "MONITOR started")
-    sleeper.signal_slad(signal.SIGSTOP)
-    # (lease key, token): an epoch counts per partition, so a token alone
-    # may come back for another partition.
-    old = {(partition_key(p, "lease"), t) for p, t in tokens(shared).items()
-           if t and t.startswith("n2/")}
-    check(old, "n2 holds partitions before the pause")
-    t0 = time.monotonic()
-    wait_for(lambda: not old.intersection((partition_key(p, "lease"), t)
-                                          for p, t in tokens(shared).items())
-             and all(tokens(shared).values()), TTL_MS / 1000 + 3,
-             "n2's partitions taken over while it is paused")
-    taken = time.time()  # every old lease is another's from here on
-    print("pause: n2's %d leases taken over %.2f s after SIGSTOP"
-          % (len(old), time.monotonic() - t0))
-    time.sleep(0.5)  # the new owners commit under their own leases
-    sleeper.signal_slad(signal.SIGCONT)
-    sleeper.wait_log(r"lease n2/\d+ lost", 5, since_last_start=True)
-    time.sleep(3)
-    mon.stop_flag.set()
-    mon.join(5)
-    # Every script call carrying an old token: the fence's GET and nothing else.
-    fenced = leaked = 0
-    current = None
-    for at, source, words in mon.lines:
-        if at < taken:
-            continue  # the lease was still n2's (or being taken)
-        if source != "lua":
-            verb = words[0].upper() if words else ""
-            if unfenced_write(words):
-                leaked += 1  # partitions commit only through fenced.lua
-                print("written without the fence: %r" % words[:6])
-            # EVAL[SHA] script numkeys KEYS[1]=the lease ... ARGV[1]=the token
-            current = (verb in ("EVAL", "EVALSHA") and len(words) > 4 and
-                       any((words[3], w) in old for w in words[4:]))
-            fenced += current
-            continue
-        if current and words and words[0].upper() != "GET":
-            leaked += 1
-            print("written under an old lease: %r" % words[:6])
-    print("pause: %d MONITOR lines, after the takeover %d script calls with an old token, "
-          "%d writes under one" % (len(mon.lines), fenced, leaked))
-    check(leaked == 0, "the woken instance wrote nothing under its old leases")
-    check(sleeper.slad_alive(), "the woken instance keeps running")
+    pause_owner_past_lease(nodes[1], "n2", lambda: tokens(shared),
+                           lambda p: partition_key(p, "lease"), [shared.redis_port], TTL_MS)
     settle(producer, ref, shared)
     kinds = check_against_reference(ref, shared)
     print("records by kind: %r" % dict(kinds))
@@ -364,14 +270,7 @@ def test_rolling(make_env):
     producer = ClusterProducer(ref, shared.redis_port, plan_tickets(SEED + 2, TICKETS), RATE)
     producer.start()
     time.sleep(2)
-    for e in nodes:
-        check(e.stop_slad() == 0, "%s exits 0 on SIGTERM" % e.name)
-        others = tuple(n for n in NAMES if not e.name.endswith(n))
-        t0 = time.monotonic()
-        wait_for(lambda: all_owned(shared, others), 3, "its partitions handed over")
-        print("rolling: %s's partitions handed over in %.2f s" % (e.name, time.monotonic() - t0))
-        e.start_slad()
-        wait_for(lambda: all_owned(shared, NAMES), 5, "the three share the partitions again")
+    rolling_restart(nodes, NAMES, lambda: holders(shared), TTL_MS)
     check(not producer.done.is_set(), "the load was still running after the last restart")
     settle(producer, ref, shared)
     kinds = check_against_reference(ref, shared)

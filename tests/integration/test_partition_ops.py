@@ -218,7 +218,7 @@ def test_ack_on_any_instance(make_env):
     tickets = {}
     for i in range(400):
         t = "ack-%d" % i
-        owner_name = hold[partition_of(t)]
+        owner_name = hold[partition_of(t, PARTS)]
         for role in ("elsewhere", "owner", "ignored"):
             if (owner_name, role) not in tickets and all(v != t for v in tickets.values()):
                 tickets[(owner_name, role)] = t
@@ -227,11 +227,11 @@ def test_ack_on_any_instance(make_env):
     check(len(tickets) == 6, "tickets in both instances' partitions: %r" % tickets)
     opened = now_ms() - 30000 + 300  # breach in 0.3 s, level 2 four seconds later
     for t in tickets.values():
-        r.xadd(key(partition_of(t), "events"), {"ticket": t, "type": "ticket.opened",
+        r.xadd(partition_key(partition_of(t, PARTS), "events"), {"ticket": t, "type": "ticket.opened",
                                                 "channel": "chat", "ts": str(opened)})
 
     def records(t, level):
-        return [f for _, f in r.xrange(key(partition_of(t), "escalations"))
+        return [f for _, f in r.xrange(partition_key(partition_of(t, PARTS), "escalations"))
                 if f.get(b"ticket") == t.encode() and
                 f.get(b"kind") in (b"breach", b"escalation") and
                 int(f.get(b"level", b"0")) == level]
@@ -244,11 +244,11 @@ def test_ack_on_any_instance(make_env):
         via = other if role == "elsewhere" else owner
         rc, out, err = via.slactl("ack", t, "first_response", "--by", "carol")
         if role == "elsewhere":
-            check(rc == 0 and ("forwarded to partition %d (owner %s)" % (partition_of(t),
+            check(rc == 0 and ("forwarded to partition %d (owner %s)" % (partition_of(t, PARTS),
                                                                           owner_name)) in out,
                   "ack of %s on %s forwarded: %s %s" % (t, via.name, out, err))
             d = slactl_json(via, "ack", t, "--by", "carol")
-            check(d.get("forwarded") and d.get("partition") == partition_of(t) and
+            check(d.get("forwarded") and d.get("partition") == partition_of(t, PARTS) and
                   d.get("owner") == owner_name and d.get("entry"), "--json: %r" % d)
         else:
             check(rc == 0 and "1 clock acknowledged by carol" in out,
