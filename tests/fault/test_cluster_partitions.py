@@ -56,6 +56,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 from faultlib import (Producer, check, now_ms, pause_owner_past_lease,  # noqa: E402
                       plan_tickets, policies, rolling_restart, run_tests, wait_for)
 from redis_cluster import RedisCluster  # noqa: E402
+from harness import partition_key, partition_of  # noqa: E402
 import redis  # noqa: E402
 import test_partitions as tp  # noqa: E402
 
@@ -155,7 +156,7 @@ class ClusterProducer(Producer):
     def _write(self, client, entries):
         if client != "cluster":
             return super()._write(client, entries)
-        p = tp.partition_of(entries[0][1]["ticket"])
+        p = partition_of(entries[0][1]["ticket"], tp.PARTITIONS)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -167,7 +168,7 @@ class ClusterProducer(Producer):
                 try:
                     pipe = c.pipeline(transaction=True)
                     for eid, fields in entries:
-                        pipe.xadd(tp.pkey(p, "events"), fields, id=eid)
+                        pipe.xadd(partition_key(p, "events"), fields, id=eid)
                     pipe.execute()
                 except redis.exceptions.ResponseError as e:
                     if "equal or smaller" not in str(e):
@@ -368,11 +369,12 @@ def test_wait(make_env):
                             'wait_timeout = "200ms";' % seeds)
         with open(path, "w") as f:
             f.write(text)
+        e.http_port = e.enable_http()
         e.r = None
         e.start_slad()
         wait_for(lambda: tp.all_owned(shared, ("n1",)), 15, "n1 owns every partition")
         ticket = "w1"
-        p = tp.partition_of(ticket)
+        p = partition_of(ticket, tp.PARTITIONS)
         master = cluster.master_of(slot_of(p))
         replica = cluster.replica_of(master)
         on_master = cluster.client(master)
@@ -380,24 +382,32 @@ def test_wait(make_env):
         # of its own, while the replica is paused.
         fields = {"ticket": ticket, "type": "ticket.opened", "channel": "chat",
                   "customer": "c1", "ts": str(now_ms())}
-        on_master.xadd(tp.pkey(p, "events"), fields)
-        wait_for(lambda: on_master.hlen(tp.pkey(p, "state")) > 0, 10,
+        # A commit counts (slad_store_transactions_total) once WAIT confirmed
+        # it, and the next one waits for that: the replica must be paused
+        # only after the opening's commit counted, or the record's commit
+        # would queue behind a WAIT that cannot be answered. Nothing else
+        # commits meanwhile (the other partitions hold no tickets).
+        before = metric(e, "slad_store_transactions_total")
+        on_master.xadd(partition_key(p, "events"), fields)
+        wait_for(lambda: on_master.hlen(partition_key(p, "state")) > 0, 10,
                  "the ticket's state committed")
-        check(on_master.xlen(tp.pkey(p, "escalations")) == 0, "no record due yet")
+        wait_for(lambda: metric(e, "slad_store_transactions_total") > before, 10,
+                 "the opening's commit confirmed by the replica")
+        check(on_master.xlen(partition_key(p, "escalations")) == 0, "no record due yet")
         cluster.pause(replica)
         try:
-            wait_for(lambda: on_master.xlen(tp.pkey(p, "escalations")) > 0, 20,
+            wait_for(lambda: on_master.xlen(partition_key(p, "escalations")) > 0, 20,
                      "the ticket's first record written on its master")
             time.sleep(1.5)
             held = len(sink.requests("/hooks/"))
             print("wait: %d records on the master, %d delivered while its replica is paused"
-                  % (on_master.xlen(tp.pkey(p, "escalations")), held))
+                  % (on_master.xlen(partition_key(p, "escalations")), held))
             check(held == 0, "nothing delivered before a replica acknowledged it (%d were)"
                   % held)
         finally:
             cluster.resume(replica)
         wait_for(lambda: len(sink.requests("/hooks/")) >= on_master.xlen(
-            tp.pkey(p, "escalations")), 15, "the records delivered once the replica is back")
+            partition_key(p, "escalations")), 15, "the records delivered once the replica is back")
         # The shared queries reach every partition's node.
         rc, out, err = e.slactl("cluster")
         check(rc == 0 and "n1" in out and "NONE" not in out,
@@ -421,7 +431,7 @@ def test_pause(make_env):
         masters = cluster.masters()
         check(len(masters) == 3, "three masters: %r" % masters)
         pause_owner_past_lease(nodes[1], "n2", lambda: tp.tokens(shared),
-                               lambda p: tp.pkey(p, "lease"), masters, TTL_MS)
+                               lambda p: partition_key(p, "lease"), masters, TTL_MS)
         check(not producer.done.is_set(), "the load was still running after the wake")
         tp.settle(producer, ref, shared)
         check_records(ref, shared)
