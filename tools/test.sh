@@ -132,13 +132,12 @@ run_valgrind() {
     local dir=$1
     ctest --test-dir "$ROOT/$dir" -L unit --show-only=json-v1 |
         /usr/bin/python3 -c '
-import json, os, subprocess, sys
+import concurrent.futures, json, os, subprocess, sys
 tests = json.load(sys.stdin).get("tests", [])
 vg = ["valgrind", "--tool=memcheck", "--error-exitcode=99", "--leak-check=full",
       "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
       "--track-origins=yes", "--quiet"]
-failed = []
-for t in tests:
+def run(t):
     env = dict(os.environ)
     cwd = None
     for p in t.get("properties", []):
@@ -148,11 +147,19 @@ for t in tests:
                 env[k] = v
         elif p["name"] == "WORKING_DIRECTORY":
             cwd = p["value"]
-    print("valgrind:", t["name"], flush=True)
-    rc = subprocess.call(vg + t["command"], env=env, cwd=cwd)
-    if rc != 0:
-        print("valgrind: %s FAILED (exit %d)" % (t["name"], rc), flush=True)
-        failed.append(t["name"])
+    out = subprocess.run(vg + t["command"], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    return t["name"], out.returncode, out.stdout.decode(errors="replace")
+# Unit tests keep no time: one memcheck per core, each test printed whole
+# when it ends.
+failed = []
+with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    for name, rc, out in pool.map(run, tests):
+        print("valgrind:", name, flush=True)
+        sys.stdout.write(out)
+        if rc != 0:
+            print("valgrind: %s FAILED (exit %d)" % (name, rc), flush=True)
+            failed.append(name)
 print("valgrind: %d unit tests, %d failed%s" % (len(tests), len(failed),
       (": " + " ".join(failed)) if failed else ""))
 sys.exit(1 if failed or not tests else 0)
