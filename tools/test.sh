@@ -3,9 +3,14 @@
 # Install what is missing, build slad and run the whole test suite.
 #
 #   tools/test.sh               deps, build (./build), ctest; then a second
-#                               build (./build-asan) with ASan+UBSan and the
-#                               whole ctest again under the sanitizers
-#   tools/test.sh --quick       skip the sanitizer pass
+#                               build (./build-asan) with ASan+UBSan and
+#                               ctest again under the sanitizers. Each test
+#                               runs once where it tells most: the fault
+#                               tests (minutes of load each) only under the
+#                               sanitizers, the bench and package tests only
+#                               in the plain build
+#   tools/test.sh --quick       skip the sanitizer pass (the plain build then
+#                               runs every test)
 #   tools/test.sh --valgrind    also run the unit tests under valgrind memcheck,
 #                               then the integration tests with every slad
 #                               they start under memcheck (logs in
@@ -99,11 +104,6 @@ configure_and_build() {
 total_passed=0
 total_failed=0
 
-# run_ctest DIR: the whole suite of one build; its counts go to the summary.
-run_ctest() {
-    run_ctest_args "$1" -j "$jobs" "${ctest_filter[@]}"
-}
-
 # run_ctest_args DIR CTEST-ARGS...: ctest on one build with these arguments;
 # its counts go to the summary.
 run_ctest_args() {
@@ -181,6 +181,10 @@ valgrind_uncounted=(
     test_ingest.test_huge_values
 )
 
+# Integration tests that start no slad (they drive lib/daemon modules through
+# small programs of their own, or Redis alone): nothing to run under memcheck.
+valgrind_no_slad='^integration\.(test_cluster|test_leases|test_lease_scripts|test_fenced_store)$'
+
 # The integration tests, exactly as ctest registers them (serially: timing
 # assertions suffer from two memcheck'd slads sharing two cores), with every
 # slad they start running under valgrind memcheck (SLAD_WRAPPER, see
@@ -199,7 +203,7 @@ run_valgrind_integration() {
     uncounted=$(IFS=,; echo "${valgrind_uncounted[*]}")
     echo "valgrind: not counted when they fail (wall-clock assertions): ${uncounted//,/ }"
     SLAD_WRAPPER=$wrapper SLA_TIME_SCALE=${SLA_TIME_SCALE:-10} SLA_UNCOUNTED=$uncounted \
-        run_ctest_args "$dir" -L integration -j 1
+        run_ctest_args "$dir" -L integration -j 1 -E "$valgrind_no_slad"
     rc=$?
     # ctest shows no output of a passing test: name what was let go.
     grep -h '^NOT COUNTED:' "$ROOT/$dir/Testing/Temporary/LastTest.log" 2>/dev/null
@@ -250,8 +254,17 @@ if ((deps)); then
     run_step "deps" bash "$ROOT/tools/deps.sh" || { summary; exit 1; }
 fi
 
+# Without a filter of the caller's, the passes share the suite out (see the
+# top): the sanitizer pass checks everything the fault tests check, and more.
+plain_filter=() asan_filter=()
+if ((${#ctest_filter[@]} == 0)) && ((!quick)); then
+    plain_filter=(-LE '^fault$')
+    asan_filter=(-LE '^(bench|package)$')
+fi
+
 if run_step "build (build)" configure_and_build build; then
-    run_step "ctest (build)" run_ctest build
+    run_step "ctest (build)" run_ctest_args build -j "$jobs" "${ctest_filter[@]}" \
+        "${plain_filter[@]}"
 else
     skip_step "ctest (build)" "build failed"
 fi
@@ -262,7 +275,8 @@ if ((quick)); then
 elif run_step "build (build-asan)" configure_and_build build-asan -DSLA_SANITIZE=ON; then
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-        run_step "ctest (build-asan)" run_ctest build-asan
+        run_step "ctest (build-asan)" run_ctest_args build-asan -j "$jobs" \
+        "${ctest_filter[@]}" "${asan_filter[@]}"
 else
     skip_step "ctest (build-asan)" "build failed"
 fi
